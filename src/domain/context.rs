@@ -1,0 +1,97 @@
+//! What a change needs from outside the aggregate, handed in so that the aggregate stays pure:
+//! the time, fresh ids, who acts, and the resources it references.
+
+use super::common::{ClientLogging, CustomFields, IdOrKey, Reference, ResourceIdentifier, Timestamp};
+use super::errors::DomainError;
+
+/// The kinds of resources a Payment references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReferenceTypeId {
+    Customer,
+    State,
+    Type,
+}
+
+impl ReferenceTypeId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::State => "state",
+            Self::Type => "type",
+        }
+    }
+}
+
+/// The resource types a custom Type can extend within a Payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomizedResource {
+    Payment,
+    Transaction,
+    InterfaceInteraction,
+    PaymentMethodInfo,
+}
+
+impl CustomizedResource {
+    pub fn resource_type_id(self) -> &'static str {
+        match self {
+            Self::Payment => "payment",
+            Self::Transaction => "transaction",
+            Self::InterfaceInteraction => "payment-interface-interaction",
+            Self::PaymentMethodInfo => "payment-method-info",
+        }
+    }
+}
+
+/// Resolves references and checks custom fields. The service prepares an implementation from
+/// the database before a change is applied; the aggregate only reads from it.
+pub trait References {
+    fn resolve(&self, type_id: ReferenceTypeId, identifier: &ResourceIdentifier) -> Result<Reference, DomainError>;
+
+    fn check_custom_fields(&self, resource: CustomizedResource, custom: &CustomFields) -> Result<(), DomainError>;
+
+    /// Checks the PaymentState workflow (initial state, allowed transitions); not called when forced.
+    fn check_state_transition(&self, current: Option<&Reference>, target: &Reference) -> Result<(), DomainError>;
+}
+
+/// Checks what can be checked without other resources: the `typeId`, and that an id is given.
+/// Keys cannot be resolved without the referenced resource, so they are reported as not found.
+pub struct UncheckedReferences;
+
+impl References for UncheckedReferences {
+    fn resolve(&self, type_id: ReferenceTypeId, identifier: &ResourceIdentifier) -> Result<Reference, DomainError> {
+        check_type_id(type_id, identifier)?;
+        match &identifier.target {
+            IdOrKey::Id(id) => Ok(Reference { type_id: type_id.as_str().to_owned(), id: id.clone() }),
+            IdOrKey::Key(_) => Err(DomainError::ReferencedResourceNotFound {
+                type_id: type_id.as_str().to_owned(),
+                target: identifier.target.clone(),
+            }),
+        }
+    }
+
+    fn check_custom_fields(&self, _: CustomizedResource, _: &CustomFields) -> Result<(), DomainError> {
+        Ok(())
+    }
+
+    fn check_state_transition(&self, _: Option<&Reference>, _: &Reference) -> Result<(), DomainError> {
+        Ok(())
+    }
+}
+
+/// A given `typeId` must name the expected resource type.
+pub fn check_type_id(expected: ReferenceTypeId, identifier: &ResourceIdentifier) -> Result<(), DomainError> {
+    match identifier.type_id.as_deref() {
+        Some(given) if given != expected.as_str() => Err(DomainError::InvalidJsonInput {
+            detail: format!("typeId: Expected '{}' but got '{given}'.", expected.as_str()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Everything one request's change needs besides the aggregate and the actions.
+pub struct ChangeContext<'a> {
+    pub now: Timestamp,
+    pub actor: Option<ClientLogging>,
+    pub references: &'a dyn References,
+    pub new_id: &'a mut dyn FnMut() -> String,
+}

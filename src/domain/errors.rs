@@ -1,0 +1,32 @@
+//! The ways a change to an aggregate can be refused. Each maps to one commercetools error code.
+
+use super::common::IdOrKey;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DomainError {
+    /// The resource is not in a state that permits the change.
+    #[error("{0}")]
+    InvalidOperation(String),
+    /// A value breaks a constraint of the input.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The input does not have the shape of the expected JSON.
+    #[error("Request body does not contain valid JSON.")]
+    InvalidJsonInput { detail: String },
+    #[error("The value {invalid_value} is not valid for field {field}.")]
+    InvalidField { field: String, invalid_value: Value, allowed_values: Option<Vec<Value>> },
+    #[error("A value is required for field {field}.")]
+    RequiredField { field: String },
+    #[error("A duplicate value {duplicate_value} exists for field {field}.")]
+    DuplicateField { field: String, duplicate_value: Value },
+    #[error("The referenced object of type '{type_id}' {} was not found. It either doesn't exist, or it can't be accessed from this endpoint (e.g., if the endpoint filters by store or customer account).", describe(target))]
+    ReferencedResourceNotFound { type_id: String, target: IdOrKey },
+}
+
+fn describe(target: &IdOrKey) -> String {
+    match target {
+        IdOrKey::Id(id) => format!("with id '{id}'"),
+        IdOrKey::Key(key) => format!("with key '{key}'"),
+    }
+}

@@ -1,0 +1,10 @@
+//! The domain: value types, the Payment aggregate, its update actions and the Messages they
+//! emit. Pure: no I/O, no clock, no randomness (all handed in through [`context::ChangeContext`]).
+
+pub mod actions;
+pub mod common;
+pub mod context;
+pub mod errors;
+pub mod messages;
+pub mod money;
+pub mod payment;

@@ -1,0 +1,325 @@
+//! The Payment aggregate as commercetools represents it, and its creation from a PaymentDraft.
+
+use super::common::{
+    ClientLogging, CustomFields, CustomFieldsDraft, LocalizedString, Reference, ResourceIdentifier, ResourceKey,
+    Timestamp,
+};
+use super::context::{ChangeContext, CustomizedResource, ReferenceTypeId};
+use super::errors::DomainError;
+use super::messages::PaymentMessage;
+use super::money::Money;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Payment {
+    pub id: String,
+    pub version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<ResourceKey>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Reference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anonymous_id: Option<String>,
+    /// Deprecated by commercetools, still accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_id: Option<String>,
+    pub amount_planned: Money,
+    /// Deprecated by commercetools, still accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_authorized: Option<Money>,
+    /// Deprecated by commercetools, still accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorized_until: Option<Timestamp>,
+    /// Deprecated by commercetools, still accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_paid: Option<Money>,
+    /// Deprecated by commercetools, still accepted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_refunded: Option<Money>,
+    pub payment_method_info: PaymentMethodInfo,
+    pub payment_status: PaymentStatus,
+    pub transactions: Vec<Transaction>,
+    pub interface_interactions: Vec<CustomFields>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomFields>,
+    pub created_at: Timestamp,
+    pub last_modified_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<ClientLogging>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified_by: Option<ClientLogging>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMethodInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_interface: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<LocalizedString>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<PaymentMethodToken>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomFields>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentMethodToken {
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentStatus {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<Reference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transaction {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<Timestamp>,
+    #[serde(rename = "type")]
+    pub kind: TransactionType,
+    pub amount: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interaction_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_id: Option<String>,
+    pub state: TransactionState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomFields>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TransactionType {
+    Authorization,
+    CancelAuthorization,
+    Charge,
+    Refund,
+    Chargeback,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TransactionState {
+    Initial,
+    Pending,
+    Success,
+    Failure,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentDraft {
+    pub key: Option<ResourceKey>,
+    pub customer: Option<ResourceIdentifier>,
+    pub anonymous_id: Option<String>,
+    pub external_id: Option<String>,
+    pub interface_id: Option<String>,
+    pub amount_planned: Money,
+    pub amount_authorized: Option<Money>,
+    pub authorized_until: Option<Timestamp>,
+    pub amount_paid: Option<Money>,
+    pub amount_refunded: Option<Money>,
+    pub payment_method_info: Option<PaymentMethodInfoDraft>,
+    pub payment_status: Option<PaymentStatusDraft>,
+    pub transactions: Option<Vec<TransactionDraft>>,
+    pub interface_interactions: Option<Vec<CustomFieldsDraft>>,
+    pub custom: Option<CustomFieldsDraft>,
+}
+
+impl PaymentDraft {
+    /// Whether the draft uses a field commercetools has deprecated.
+    pub fn uses_deprecated_fields(&self) -> bool {
+        self.external_id.is_some()
+            || self.amount_authorized.is_some()
+            || self.authorized_until.is_some()
+            || self.amount_paid.is_some()
+            || self.amount_refunded.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMethodInfoDraft {
+    pub payment_interface: Option<String>,
+    pub method: Option<String>,
+    pub name: Option<LocalizedString>,
+    pub token: Option<PaymentMethodToken>,
+    pub interface_account: Option<String>,
+    pub custom: Option<CustomFieldsDraft>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentStatusDraft {
+    pub interface_code: Option<String>,
+    pub interface_text: Option<String>,
+    pub state: Option<ResourceIdentifier>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransactionDraft {
+    pub timestamp: Option<Timestamp>,
+    #[serde(rename = "type")]
+    pub kind: TransactionType,
+    pub amount: Money,
+    pub interaction_id: Option<String>,
+    pub interface_id: Option<String>,
+    pub state: Option<TransactionState>,
+    pub custom: Option<CustomFieldsDraft>,
+}
+
+impl Payment {
+    /// Builds version 1 of a Payment from a draft, with the `PaymentCreated` message.
+    pub fn create(draft: PaymentDraft, ctx: &mut ChangeContext) -> Result<(Payment, PaymentMessage), DomainError> {
+        let customer = draft
+            .customer
+            .as_ref()
+            .map(|customer| ctx.references.resolve(ReferenceTypeId::Customer, customer))
+            .transpose()?;
+        let method_info = draft.payment_method_info.unwrap_or_default();
+        let status = draft.payment_status.unwrap_or_default();
+        let mut transactions = Vec::new();
+        for transaction in draft.transactions.unwrap_or_default() {
+            transactions.push(new_transaction(transaction, ctx)?);
+        }
+        check_transaction_interface_ids_unique(&transactions)?;
+        let mut interface_interactions = Vec::new();
+        for interaction in draft.interface_interactions.unwrap_or_default() {
+            interface_interactions.push(custom_fields(&interaction, CustomizedResource::InterfaceInteraction, ctx)?);
+        }
+        let payment = Payment {
+            id: (ctx.new_id)(),
+            version: 1,
+            key: draft.key,
+            customer,
+            anonymous_id: draft.anonymous_id,
+            external_id: draft.external_id,
+            interface_id: draft.interface_id,
+            amount_planned: draft.amount_planned,
+            amount_authorized: draft.amount_authorized,
+            authorized_until: draft.authorized_until,
+            amount_paid: draft.amount_paid,
+            amount_refunded: draft.amount_refunded,
+            payment_method_info: PaymentMethodInfo {
+                payment_interface: method_info.payment_interface,
+                method: method_info.method,
+                name: method_info.name,
+                token: method_info.token,
+                interface_account: method_info.interface_account,
+                custom: optional_custom_fields(method_info.custom.as_ref(), CustomizedResource::PaymentMethodInfo, ctx)?,
+            },
+            payment_status: PaymentStatus {
+                interface_code: status.interface_code,
+                interface_text: status.interface_text,
+                state: status
+                    .state
+                    .as_ref()
+                    .map(|state| ctx.references.resolve(ReferenceTypeId::State, state))
+                    .transpose()?,
+            },
+            transactions,
+            interface_interactions,
+            custom: optional_custom_fields(draft.custom.as_ref(), CustomizedResource::Payment, ctx)?,
+            created_at: ctx.now,
+            last_modified_at: ctx.now,
+            created_by: ctx.actor.clone(),
+            last_modified_by: ctx.actor.clone(),
+        };
+        let message = PaymentMessage::PaymentCreated { payment: Box::new(payment.masked()) };
+        Ok((payment, message))
+    }
+
+    pub fn transaction(&self, transaction_id: &str) -> Result<&Transaction, DomainError> {
+        self.transactions.iter().find(|t| t.id == transaction_id).ok_or_else(|| unknown_transaction(transaction_id))
+    }
+
+    pub fn transaction_mut(&mut self, transaction_id: &str) -> Result<&mut Transaction, DomainError> {
+        self.transactions
+            .iter_mut()
+            .find(|t| t.id == transaction_id)
+            .ok_or_else(|| unknown_transaction(transaction_id))
+    }
+
+    /// The copy of the Payment that Messages carry: the method token's value is masked.
+    pub fn masked(&self) -> Payment {
+        let mut copy = self.clone();
+        copy.payment_method_info.token = copy.payment_method_info.token.as_ref().map(PaymentMethodToken::masked);
+        copy
+    }
+}
+
+impl PaymentMethodToken {
+    pub fn masked(&self) -> PaymentMethodToken {
+        PaymentMethodToken { value: "***".into() }
+    }
+}
+
+fn unknown_transaction(transaction_id: &str) -> DomainError {
+    DomainError::InvalidOperation(format!("The transaction with id '{transaction_id}' does not exist."))
+}
+
+/// Builds a Transaction from its draft; `state` defaults to `Initial`.
+pub fn new_transaction(draft: TransactionDraft, ctx: &mut ChangeContext) -> Result<Transaction, DomainError> {
+    Ok(Transaction {
+        id: (ctx.new_id)(),
+        timestamp: draft.timestamp,
+        kind: draft.kind,
+        amount: draft.amount,
+        interaction_id: draft.interaction_id,
+        interface_id: draft.interface_id,
+        state: draft.state.unwrap_or(TransactionState::Initial),
+        custom: optional_custom_fields(draft.custom.as_ref(), CustomizedResource::Transaction, ctx)?,
+    })
+}
+
+/// Transaction `interfaceId`s identify transactions at the PSP, so they are unique within a Payment.
+pub fn check_transaction_interface_ids_unique(transactions: &[Transaction]) -> Result<(), DomainError> {
+    let mut seen = std::collections::HashSet::new();
+    for interface_id in transactions.iter().filter_map(|t| t.interface_id.as_deref()) {
+        if !seen.insert(interface_id) {
+            return Err(DomainError::DuplicateField {
+                field: "transactions.interfaceId".into(),
+                duplicate_value: interface_id.into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Resolves a CustomFieldsDraft into stored CustomFields, checked against its Type.
+pub fn custom_fields(
+    draft: &CustomFieldsDraft,
+    resource: CustomizedResource,
+    ctx: &ChangeContext,
+) -> Result<CustomFields, DomainError> {
+    let custom = CustomFields {
+        type_ref: ctx.references.resolve(ReferenceTypeId::Type, &draft.type_identifier)?,
+        fields: draft.fields.clone().unwrap_or_default(),
+    };
+    ctx.references.check_custom_fields(resource, &custom)?;
+    Ok(custom)
+}
+
+pub fn optional_custom_fields(
+    draft: Option<&CustomFieldsDraft>,
+    resource: CustomizedResource,
+    ctx: &ChangeContext,
+) -> Result<Option<CustomFields>, DomainError> {
+    draft.map(|draft| custom_fields(draft, resource, ctx)).transpose()
+}

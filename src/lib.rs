@@ -1,0 +1,3 @@
+//! A commercetools-compatible Payments API.
+
+pub mod domain;
