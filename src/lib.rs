@@ -1,3 +1,9 @@
 //! A commercetools-compatible Payments API.
 
+pub mod config;
 pub mod domain;
+pub mod error;
+pub mod http;
+pub mod persistence;
+pub mod service;
+pub mod startup;

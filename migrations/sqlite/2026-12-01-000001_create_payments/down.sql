@@ -1,0 +1,3 @@
+DROP TABLE messages;
+DROP TABLE payment_transactions;
+DROP TABLE payments;

@@ -1,0 +1,197 @@
+//! The one error type of the HTTP API, answered in commercetools' error format:
+//! `{"statusCode", "message", "errors": [{"code", "message", ...}]}`.
+
+use crate::domain::common::IdOrKey;
+use crate::domain::errors::DomainError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{json, Map, Value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A request the domain refused: always a 400.
+    #[error(transparent)]
+    BadRequest(#[from] DomainError),
+    /// The resource the URL addresses does not exist.
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("Object {resource_id} has a different version than expected. Expected: {expected} - Actual: {current}.")]
+    ConcurrentModification { resource_id: String, expected: i64, current: i64 },
+    #[error("The request body exceeds the limit of {limit} bytes.")]
+    PayloadTooLarge { limit: usize },
+    /// The service cannot take the request now (pool exhausted, database unreachable).
+    #[error("The service is over capacity. Please retry with backoff.")]
+    OverCapacity(String),
+    /// Anything unexpected. The cause is logged, never shown.
+    #[error("Internal server error.")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Self::BadRequest(DomainError::InvalidInput(message.into()))
+    }
+
+    pub fn invalid_json(detail: impl Into<String>) -> Self {
+        Self::BadRequest(DomainError::InvalidJsonInput { detail: detail.into() })
+    }
+
+    pub fn not_found_by_id(id: &str) -> Self {
+        Self::ResourceNotFound(format!("The Resource with ID '{id}' was not found."))
+    }
+
+    pub fn not_found_by_key(key: &str) -> Self {
+        Self::ResourceNotFound(format!("The Resource with key '{key}' was not found."))
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest(error) => match error {
+                DomainError::InvalidOperation(_) => "InvalidOperation",
+                DomainError::InvalidInput(_) => "InvalidInput",
+                DomainError::InvalidJsonInput { .. } => "InvalidJsonInput",
+                DomainError::InvalidField { .. } => "InvalidField",
+                DomainError::RequiredField { .. } => "RequiredField",
+                DomainError::DuplicateField { .. } => "DuplicateField",
+                DomainError::ReferencedResourceNotFound { .. } => "ReferencedResourceNotFound",
+            },
+            Self::ResourceNotFound(_) => "ResourceNotFound",
+            Self::ConcurrentModification { .. } => "ConcurrentModification",
+            Self::PayloadTooLarge { .. } => "ResourceSizeLimitExceeded",
+            Self::OverCapacity(_) => "OverCapacity",
+            Self::Internal(_) => "General",
+        }
+    }
+
+    /// The code-specific fields commercetools puts beside `code` and `message`.
+    fn extra_fields(&self, error: &mut Map<String, Value>) {
+        match self {
+            Self::BadRequest(DomainError::InvalidJsonInput { detail }) => {
+                error.insert("detailedErrorMessage".into(), json!(detail));
+            }
+            Self::BadRequest(DomainError::InvalidField { field, invalid_value, allowed_values }) => {
+                error.insert("field".into(), json!(field));
+                error.insert("invalidValue".into(), invalid_value.clone());
+                if let Some(allowed) = allowed_values {
+                    error.insert("allowedValues".into(), json!(allowed));
+                }
+            }
+            Self::BadRequest(DomainError::RequiredField { field }) => {
+                error.insert("field".into(), json!(field));
+            }
+            Self::BadRequest(DomainError::DuplicateField { field, duplicate_value }) => {
+                error.insert("field".into(), json!(field));
+                error.insert("duplicateValue".into(), duplicate_value.clone());
+            }
+            Self::BadRequest(DomainError::ReferencedResourceNotFound { type_id, target }) => {
+                error.insert("typeId".into(), json!(type_id));
+                match target {
+                    IdOrKey::Id(id) => error.insert("id".into(), json!(id)),
+                    IdOrKey::Key(key) => error.insert("key".into(), json!(key)),
+                };
+            }
+            Self::ConcurrentModification { current, .. } => {
+                error.insert("currentVersion".into(), json!(current));
+            }
+            _ => {}
+        }
+    }
+
+    pub fn body(&self) -> Value {
+        let message = self.to_string();
+        let mut error = Map::new();
+        error.insert("code".into(), json!(self.code()));
+        error.insert("message".into(), json!(message));
+        self.extra_fields(&mut error);
+        json!({
+            "statusCode": self.status_code().as_u16(),
+            "message": message,
+            "errors": [error],
+        })
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::ResourceNotFound(_) => StatusCode::NOT_FOUND,
+            Self::ConcurrentModification { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::OverCapacity(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => log::error!("internal error: {cause}"),
+            Self::OverCapacity(cause) => log::warn!("over capacity: {cause}"),
+            _ => {}
+        }
+        HttpResponse::build(self.status_code()).json(self.body())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &error {
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::OverCapacity(error.to_string()),
+            // SQLite reports a lock it waited too long for as "database is locked".
+            Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
+                Self::OverCapacity(error.to_string())
+            }
+            _ => Self::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        Self::OverCapacity(error.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflict_bodies_carry_the_current_version_in_the_first_error() {
+        let body = ApiError::ConcurrentModification { resource_id: "p-1".into(), expected: 1, current: 3 }.body();
+        assert_eq!(body["statusCode"], 409);
+        assert_eq!(body["errors"][0]["code"], "ConcurrentModification");
+        assert_eq!(body["errors"][0]["currentVersion"], 3);
+        assert_eq!(body["message"], body["errors"][0]["message"]);
+    }
+
+    #[test]
+    fn missing_references_name_the_type_and_the_identifier() {
+        let error = ApiError::from(DomainError::ReferencedResourceNotFound {
+            type_id: "customer".into(),
+            target: IdOrKey::Key("c".into()),
+        });
+        let body = error.body();
+        assert_eq!(body["statusCode"], 400);
+        assert_eq!(body["errors"][0]["typeId"], "customer");
+        assert_eq!(body["errors"][0]["key"], "c");
+    }
+
+    #[test]
+    fn internal_errors_do_not_reveal_their_cause() {
+        let body = ApiError::internal("secret detail").body();
+        assert_eq!(body["errors"][0]["code"], "General");
+        assert!(!body.to_string().contains("secret detail"));
+    }
+}

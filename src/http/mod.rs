@@ -1,0 +1,43 @@
+//! The HTTP layer: routes, extractors and the wire format. Nothing below it knows actix.
+
+mod correlation;
+mod json;
+mod meta;
+mod payments;
+mod query;
+
+use crate::error::ApiError;
+use crate::persistence::Database;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+pub use correlation::{correlate, HEADER as CORRELATION_HEADER};
+pub use json::MAX_BODY_BYTES;
+
+/// What every handler shares.
+pub struct AppState {
+    pub db: Database,
+}
+
+/// Registers every route of the service; the server and the tests mount exactly this.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    meta::configure(cfg);
+    payments::configure(cfg);
+}
+
+/// Answers unknown routes in commercetools' format.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::ResourceNotFound("The requested resource was not found.".into()))
+}
+
+/// Runs blocking database work off the async workers.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(work).await?
+}
+
+/// A response whose body is a JSON document that is already serialized.
+pub fn json_response(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status).content_type("application/json; charset=utf-8").body(body)
+}

@@ -1,0 +1,264 @@
+//! `/{projectKey}/payments`: create, get, check, update, delete and list Payments.
+
+use super::json::JsonBody;
+use super::query::{malformed, QueryParams};
+use super::{blocking, json_response, AppState};
+use crate::domain::actions::PaymentUpdateAction;
+use crate::domain::payment::PaymentDraft;
+use crate::error::ApiError;
+use crate::persistence::payments::{Locator, Page, Sort, SortField};
+use crate::service::{self, Actor};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+/// Maximum `limit` and `offset` of a query, as in commercetools.
+const MAX_LIMIT: i64 = 500;
+const MAX_OFFSET: i64 = 10_000;
+const DEFAULT_LIMIT: i64 = 20;
+
+const DEPRECATION_NOTICE: &str =
+    "This request uses deprecated Payment fields or update actions (externalId, amountAuthorized, authorizedUntil, amountPaid, amountRefunded, setExternalId, setAuthorization, setAmountPaid, setAmountRefunded).";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/{projectKey}/payments")
+            .route(web::get().to(query))
+            .route(web::head().to(exists_any))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/{projectKey}/payments/key={key}")
+            .route(web::get().to(get_by_key))
+            .route(web::head().to(exists_by_key))
+            .route(web::post().to(update_by_key))
+            .route(web::delete().to(delete_by_key)),
+    )
+    .service(
+        web::resource("/{projectKey}/payments/{id}")
+            .route(web::get().to(get_by_id))
+            .route(web::head().to(exists_by_id))
+            .route(web::post().to(update_by_id))
+            .route(web::delete().to(delete_by_id)),
+    );
+}
+
+#[derive(Deserialize)]
+struct ProjectPath {
+    #[serde(rename = "projectKey")]
+    project_key: String,
+}
+
+#[derive(Deserialize)]
+struct IdPath {
+    #[serde(rename = "projectKey")]
+    project_key: String,
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct KeyPath {
+    #[serde(rename = "projectKey")]
+    project_key: String,
+    key: String,
+}
+
+#[derive(Deserialize)]
+struct UpdateRequest {
+    version: i64,
+    actions: Vec<PaymentUpdateAction>,
+}
+
+fn actor(req: &HttpRequest) -> Actor {
+    let external_user_id = req
+        .headers()
+        .get("x-external-user-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned);
+    Actor { client_id: None, external_user_id }
+}
+
+fn with_deprecation(mut response: HttpResponse, deprecated: bool) -> HttpResponse {
+    if deprecated {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-deprecation-notice"),
+            actix_web::http::header::HeaderValue::from_static(DEPRECATION_NOTICE),
+        );
+    }
+    response
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    path: web::Path<ProjectPath>,
+    req: HttpRequest,
+    JsonBody(draft): JsonBody<PaymentDraft>,
+) -> Result<HttpResponse, ApiError> {
+    let deprecated = draft.uses_deprecated_fields();
+    let actor = actor(&req);
+    let db = state.db.clone();
+    let document = blocking(move || service::payments::create(&db, &path.project_key, draft, &actor)).await?;
+    Ok(with_deprecation(json_response(StatusCode::CREATED, document), deprecated))
+}
+
+async fn get(state: web::Data<AppState>, project_key: String, locator: Locator) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let document = blocking(move || service::payments::get(&db, &project_key, &locator)).await?;
+    Ok(json_response(StatusCode::OK, document))
+}
+
+async fn get_by_id(state: web::Data<AppState>, path: web::Path<IdPath>) -> Result<HttpResponse, ApiError> {
+    let IdPath { project_key, id } = path.into_inner();
+    get(state, project_key, Locator::Id(id)).await
+}
+
+async fn get_by_key(state: web::Data<AppState>, path: web::Path<KeyPath>) -> Result<HttpResponse, ApiError> {
+    let KeyPath { project_key, key } = path.into_inner();
+    get(state, project_key, Locator::Key(key)).await
+}
+
+/// HEAD answers 200 or 404 with no body.
+async fn exists(state: web::Data<AppState>, project_key: String, locator: Locator) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let found = blocking(move || service::payments::exists(&db, &project_key, &locator)).await?;
+    Ok(HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND }))
+}
+
+async fn exists_by_id(state: web::Data<AppState>, path: web::Path<IdPath>) -> Result<HttpResponse, ApiError> {
+    let IdPath { project_key, id } = path.into_inner();
+    exists(state, project_key, Locator::Id(id)).await
+}
+
+async fn exists_by_key(state: web::Data<AppState>, path: web::Path<KeyPath>) -> Result<HttpResponse, ApiError> {
+    let KeyPath { project_key, key } = path.into_inner();
+    exists(state, project_key, Locator::Key(key)).await
+}
+
+async fn exists_any(state: web::Data<AppState>, path: web::Path<ProjectPath>) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let page = Page { sort: vec![], limit: 1, offset: 0 };
+    let project_key = path.into_inner().project_key;
+    let found = blocking(move || service::payments::list(&db, &project_key, &page, false)).await?;
+    Ok(HttpResponse::new(if found.documents.is_empty() { StatusCode::NOT_FOUND } else { StatusCode::OK }))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    project_key: String,
+    locator: Locator,
+    req: HttpRequest,
+    request: UpdateRequest,
+) -> Result<HttpResponse, ApiError> {
+    let deprecated = request.actions.iter().any(PaymentUpdateAction::is_deprecated);
+    let actor = actor(&req);
+    let db = state.db.clone();
+    let document = blocking(move || {
+        service::payments::update(&db, &project_key, &locator, request.version, request.actions, &actor)
+    })
+    .await?;
+    Ok(with_deprecation(json_response(StatusCode::OK, document), deprecated))
+}
+
+async fn update_by_id(
+    state: web::Data<AppState>,
+    path: web::Path<IdPath>,
+    req: HttpRequest,
+    JsonBody(request): JsonBody<UpdateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let IdPath { project_key, id } = path.into_inner();
+    update(state, project_key, Locator::Id(id), req, request).await
+}
+
+async fn update_by_key(
+    state: web::Data<AppState>,
+    path: web::Path<KeyPath>,
+    req: HttpRequest,
+    JsonBody(request): JsonBody<UpdateRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let KeyPath { project_key, key } = path.into_inner();
+    update(state, project_key, Locator::Key(key), req, request).await
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    project_key: String,
+    locator: Locator,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = QueryParams::parse(req.query_string());
+    let version = params
+        .int_in("version", 1, i64::MAX)?
+        .ok_or_else(|| malformed("version", "Missing required parameter 'version'."))?;
+    let data_erasure = params.bool_or("dataErasure", false)?;
+    let db = state.db.clone();
+    let document =
+        blocking(move || service::payments::delete(&db, &project_key, &locator, version, data_erasure)).await?;
+    Ok(json_response(StatusCode::OK, document))
+}
+
+async fn delete_by_id(state: web::Data<AppState>, path: web::Path<IdPath>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let IdPath { project_key, id } = path.into_inner();
+    delete(state, project_key, Locator::Id(id), req).await
+}
+
+async fn delete_by_key(state: web::Data<AppState>, path: web::Path<KeyPath>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let KeyPath { project_key, key } = path.into_inner();
+    delete(state, project_key, Locator::Key(key), req).await
+}
+
+fn parse_sort(text: &str) -> Result<Sort, ApiError> {
+    let mut words = text.split_whitespace();
+    let field = match words.next() {
+        Some("id") => SortField::Id,
+        Some("key") => SortField::Key,
+        Some("createdAt") => SortField::CreatedAt,
+        Some("lastModifiedAt") => SortField::LastModifiedAt,
+        _ => return Err(malformed("sort", &format!("Invalid sort expression '{text}'."))),
+    };
+    let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(malformed("sort", &format!("Invalid sort direction in '{text}'."))),
+    };
+    if words.next().is_some() {
+        return Err(malformed("sort", &format!("Invalid sort expression '{text}'.")));
+    }
+    Ok(Sort { field, descending })
+}
+
+async fn query(state: web::Data<AppState>, path: web::Path<ProjectPath>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let params = QueryParams::parse(req.query_string());
+    let limit = params.int_in("limit", 0, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+    let offset = params.int_in("offset", 0, MAX_OFFSET)?.unwrap_or(0);
+    let with_total = params.bool_or("withTotal", true)?;
+    let sort = params.all("sort").into_iter().map(parse_sort).collect::<Result<Vec<_>, _>>()?;
+    let page = Page { sort, limit, offset };
+    let db = state.db.clone();
+    let project_key = path.into_inner().project_key;
+    let result = blocking(move || service::payments::list(&db, &project_key, &page, with_total)).await?;
+    let mut body = String::with_capacity(result.documents.iter().map(|d| d.len() + 1).sum::<usize>() + 96);
+    body.push_str(&format!("{{\"limit\":{limit},\"offset\":{offset},\"count\":{}", result.documents.len()));
+    if let Some(total) = result.total {
+        body.push_str(&format!(",\"total\":{total}"));
+    }
+    body.push_str(",\"results\":[");
+    body.push_str(&result.documents.join(","));
+    body.push_str("]}");
+    Ok(json_response(StatusCode::OK, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_expressions_name_a_field_and_a_direction() {
+        assert_eq!(parse_sort("createdAt desc").unwrap(), Sort { field: SortField::CreatedAt, descending: true });
+        assert_eq!(parse_sort("key").unwrap(), Sort { field: SortField::Key, descending: false });
+        assert_eq!(parse_sort("id ASC").unwrap(), Sort { field: SortField::Id, descending: false });
+        assert!(parse_sort("amountPlanned asc").is_err());
+        assert!(parse_sort("id sideways").is_err());
+        assert!(parse_sort("id asc extra").is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! Query strings as commercetools reads them: repeated parameters (`where`, `sort`, `expand`,
+//! `var.*`), `+` as space, and booleans in any case.
+
+use crate::error::ApiError;
+
+pub struct QueryParams(Vec<(String, String)>);
+
+impl QueryParams {
+    pub fn parse(query: &str) -> Self {
+        Self(form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+    }
+
+    /// The last value given for `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every value given for `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    pub fn bool_or(&self, name: &str, default: bool) -> Result<bool, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) if value.eq_ignore_ascii_case("true") => Ok(true),
+            Some(value) if value.eq_ignore_ascii_case("false") => Ok(false),
+            Some(value) => Err(malformed(name, &format!("'{value}' is not a boolean."))),
+        }
+    }
+
+    /// An integer within `min..=max`.
+    pub fn int_in(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+        let Some(value) = self.get(name) else { return Ok(None) };
+        let parsed: i64 = value.trim().parse().map_err(|_| malformed(name, &format!("'{value}' is not an integer.")))?;
+        if parsed < min || parsed > max {
+            return Err(malformed(name, &format!("{parsed} is not in the range [{min}..{max}].")));
+        }
+        Ok(Some(parsed))
+    }
+}
+
+pub fn malformed(name: &str, problem: &str) -> ApiError {
+    ApiError::invalid_input(format!("Malformed parameter: {name}: {problem}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_parameters_and_plus_as_space() {
+        let params = QueryParams::parse("sort=key+asc&sort=id%20desc&withTotal=False");
+        assert_eq!(params.all("sort"), vec!["key asc", "id desc"]);
+        assert!(!params.bool_or("withTotal", true).unwrap());
+        assert!(params.bool_or("dataErasure", false).is_ok());
+    }
+
+    #[test]
+    fn integers_are_range_checked() {
+        let params = QueryParams::parse("limit=501&offset=x&version=3");
+        assert!(params.int_in("limit", 0, 500).is_err());
+        assert!(params.int_in("offset", 0, 10_000).is_err());
+        assert_eq!(params.int_in("version", 1, i64::MAX).unwrap(), Some(3));
+        assert_eq!(params.int_in("absent", 0, 1).unwrap(), None);
+    }
+}

@@ -1,0 +1,46 @@
+//! The messages table: every change's Messages, written in the change's transaction.
+
+use super::schema::messages;
+use super::{on_backend, Conn};
+use diesel::prelude::*;
+use diesel::result::QueryResult;
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage {
+    pub id: String,
+    pub project_key: String,
+    pub resource_type_id: String,
+    pub resource_id: String,
+    pub sequence_number: i64,
+    pub resource_version: i64,
+    pub message_type: String,
+    pub created_at: i64,
+    pub document: String,
+}
+
+pub fn insert_all(conn: &mut Conn, rows: &[NewMessage]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    on_backend!(conn, |c| diesel::insert_into(messages::table).values(rows).execute(c))?;
+    Ok(())
+}
+
+/// Removes a resource's Messages (data erasure on delete).
+pub fn delete_for_resource(conn: &mut Conn, project_key: &str, resource_id: &str) -> QueryResult<usize> {
+    let target = messages::table
+        .filter(messages::project_key.eq(project_key))
+        .filter(messages::resource_id.eq(resource_id));
+    on_backend!(conn, |c| diesel::delete(target).execute(c))
+}
+
+/// The documents of a resource's Messages in sequence order.
+pub fn for_resource(conn: &mut Conn, project_key: &str, resource_id: &str) -> QueryResult<Vec<String>> {
+    on_backend!(conn, |c| messages::table
+        .filter(messages::project_key.eq(project_key))
+        .filter(messages::resource_id.eq(resource_id))
+        .order(messages::sequence_number.asc())
+        .select(messages::document)
+        .load(c))
+}

@@ -1,0 +1,236 @@
+//! Storage on SQLite (the embedded default) or PostgreSQL, chosen by the database URL. The
+//! only module that knows diesel. Repository functions take a [`Conn`] so that the service
+//! decides what one transaction holds.
+
+pub mod messages;
+pub mod payments;
+mod schema;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a request waits for a pooled connection before it is answered with 503.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+/// How long SQLite waits for a lock held by another process before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// `postgres://` and `postgresql://` URLs select PostgreSQL; anything else is a SQLite path
+    /// (an optional `sqlite://` prefix is dropped).
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err("DATABASE_URL must not be empty".into());
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Ok(Self::Sqlite(path.to_owned()))
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Connect(String),
+    #[error("cannot run the database migrations: {0}")]
+    Migrate(String),
+}
+
+type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
+type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// A pool of connections to one database. SQLite has a single writer, so writes go through a
+/// pool of one connection: waiting there is fairer and cheaper than SQLite's busy loop.
+#[derive(Clone)]
+pub enum Database {
+    Sqlite { readers: SqlitePool, writer: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A connection inside a unit of work.
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+/// Runs the same diesel code on whichever backend the connection belongs to.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::persistence::Conn::Sqlite(inner) => {
+                let $c: &mut diesel::SqliteConnection = inner;
+                $body
+            }
+            $crate::persistence::Conn::Postgres(inner) => {
+                let $c: &mut diesel::PgConnection = inner;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_backend;
+
+#[derive(Debug)]
+struct SqliteSetup;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged write
+        // survive a power loss.
+        conn.batch_execute(&format!(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;"
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+impl Database {
+    /// Opens the pool and brings the schema up to date.
+    pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Self, StartupError> {
+        let connect = |e: diesel::r2d2::PoolError| StartupError::Connect(e.to_string());
+        let database = match url {
+            DatabaseUrl::Sqlite(path) => {
+                let manager = || ConnectionManager::<SqliteConnection>::new(path);
+                let writer = Pool::builder()
+                    .max_size(1)
+                    .connection_timeout(POOL_WAIT)
+                    .connection_customizer(Box::new(SqliteSetup))
+                    .build(manager())
+                    .map_err(connect)?;
+                run_migrations(&mut *writer.get().map_err(connect)?, SQLITE_MIGRATIONS)?;
+                let readers = Pool::builder()
+                    .max_size(pool_size)
+                    .connection_timeout(POOL_WAIT)
+                    .connection_customizer(Box::new(SqliteSetup))
+                    .build(manager())
+                    .map_err(connect)?;
+                Self::Sqlite { readers, writer }
+            }
+            DatabaseUrl::Postgres(url) => {
+                let pool = Pool::builder()
+                    .max_size(pool_size)
+                    .connection_timeout(POOL_WAIT)
+                    .build(ConnectionManager::<PgConnection>::new(url))
+                    .map_err(connect)?;
+                run_migrations(&mut *pool.get().map_err(connect)?, POSTGRES_MIGRATIONS)?;
+                Self::Postgres(pool)
+            }
+        };
+        Ok(database)
+    }
+
+    /// Runs `work` in one write transaction: committed if it returns Ok, rolled back otherwise.
+    /// On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE), so that a
+    /// read-then-write never fails halfway on a lock.
+    pub fn write<T, E>(&self, work: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<diesel::r2d2::PoolError>,
+    {
+        match self {
+            Self::Sqlite { writer, .. } => {
+                let mut conn: PooledConnection<_> = writer.get()?;
+                conn.immediate_transaction(|c| work(&mut Conn::Sqlite(c)))
+            }
+            Self::Postgres(pool) => {
+                let mut conn = pool.get()?;
+                conn.transaction(|c| work(&mut Conn::Postgres(c)))
+            }
+        }
+    }
+
+    /// Runs `work` on a connection for reading; each statement sees committed data.
+    pub fn read<T, E>(&self, work: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::r2d2::PoolError>,
+    {
+        match self {
+            Self::Sqlite { readers, .. } => work(&mut Conn::Sqlite(&mut *readers.get()?)),
+            Self::Postgres(pool) => work(&mut Conn::Postgres(&mut *pool.get()?)),
+        }
+    }
+
+    /// Whether the database answers a trivial query.
+    pub fn ping(&self) -> bool {
+        #[derive(Debug, thiserror::Error)]
+        enum PingError {
+            #[error(transparent)]
+            Pool(#[from] diesel::r2d2::PoolError),
+            #[error(transparent)]
+            Query(#[from] diesel::result::Error),
+        }
+        let result: Result<(), PingError> = self.read(|conn| {
+            on_backend!(conn, |c| c.batch_execute("SELECT 1"))?;
+            Ok(())
+        });
+        result.is_ok()
+    }
+}
+
+fn run_migrations<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<(), StartupError>
+where
+    C: MigrationHarness<C::Backend> + Connection,
+{
+    conn.run_pending_migrations(migrations).map(|_| ()).map_err(|e| StartupError::Migrate(e.to_string()))
+}
+
+/// The unique constraints a write can break, for the service to report as DuplicateField.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UniqueField {
+    Key,
+    InterfaceId,
+}
+
+/// Which unique constraint an error broke, if it is a unique violation on a known constraint.
+pub fn unique_violation(error: &diesel::result::Error) -> Option<UniqueField> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) = error else {
+        return None;
+    };
+    // PostgreSQL names the index; SQLite names the columns ("payments.project_key, payments.key").
+    let described = format!("{} {}", info.constraint_name().unwrap_or_default(), info.message());
+    if described.contains("interface_id") {
+        Some(UniqueField::InterfaceId)
+    } else if described.contains("unique_key") || described.contains("payments.key") {
+        Some(UniqueField::Key)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DatabaseUrl;
+
+    #[test]
+    fn database_urls_select_the_backend() {
+        assert_eq!(DatabaseUrl::parse("payments.db").unwrap(), DatabaseUrl::Sqlite("payments.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(), DatabaseUrl::Sqlite("/tmp/x.db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@localhost/db").unwrap(),
+            DatabaseUrl::Postgres("postgres://u@localhost/db".into())
+        );
+        assert!(DatabaseUrl::parse(" ").is_err());
+    }
+}

@@ -1,0 +1,43 @@
+//! The tables, as diesel sees them. Both backends have the same columns and portable types.
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        project_key -> Text,
+        version -> BigInt,
+        key -> Nullable<Text>,
+        interface_id -> Nullable<Text>,
+        payment_interface -> Nullable<Text>,
+        customer_id -> Nullable<Text>,
+        created_at -> BigInt,
+        last_modified_at -> BigInt,
+        last_message_sequence_number -> BigInt,
+        document -> Text,
+    }
+}
+
+diesel::table! {
+    payment_transactions (payment_id, transaction_id) {
+        payment_id -> Text,
+        transaction_id -> Text,
+        project_key -> Text,
+        interaction_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        project_key -> Text,
+        resource_type_id -> Text,
+        resource_id -> Text,
+        sequence_number -> BigInt,
+        resource_version -> BigInt,
+        #[sql_name = "type"]
+        message_type -> Text,
+        created_at -> BigInt,
+        document -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(payments, payment_transactions, messages);

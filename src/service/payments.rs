@@ -1,0 +1,204 @@
+//! Creating, reading, updating, deleting and listing Payments.
+
+use super::{new_id, now, Actor};
+use crate::domain::actions::{apply_actions, PaymentUpdateAction};
+use crate::domain::common::Timestamp;
+use crate::domain::context::{ChangeContext, UncheckedReferences};
+use crate::domain::errors::DomainError;
+use crate::domain::messages::PaymentMessage;
+use crate::domain::payment::{Payment, PaymentDraft};
+use crate::error::ApiError;
+use crate::persistence::messages::{self, NewMessage};
+use crate::persistence::payments::{self as store, Locator, Page};
+use crate::persistence::{unique_violation, Database, UniqueField};
+use serde_json::{json, Value};
+
+/// A page of Payment documents, with the total when it was asked for.
+pub struct PaymentPage {
+    pub documents: Vec<String>,
+    pub total: Option<i64>,
+}
+
+pub fn create(db: &Database, project_key: &str, draft: PaymentDraft, actor: &Actor) -> Result<String, ApiError> {
+    let now = now();
+    let mut ids = new_id;
+    let mut ctx =
+        ChangeContext { now, actor: actor.logging(), references: &UncheckedReferences, new_id: &mut ids };
+    let (payment, created) = Payment::create(draft, &mut ctx)?;
+    let document = to_document(&payment)?;
+    let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
+    db.write(|conn| {
+        store::insert(conn, project_key, &payment, 1, &document).map_err(|e| duplicate_or(e, &payment))?;
+        messages::insert_all(conn, &[message])?;
+        Ok(document)
+    })
+}
+
+pub fn get(db: &Database, project_key: &str, locator: &Locator) -> Result<String, ApiError> {
+    db.read(|conn| {
+        let stored = store::find(conn, project_key, locator)?;
+        stored.map(|s| s.document).ok_or_else(|| not_found(locator))
+    })
+}
+
+pub fn exists(db: &Database, project_key: &str, locator: &Locator) -> Result<bool, ApiError> {
+    db.read(|conn| Ok(store::exists(conn, project_key, locator)?))
+}
+
+/// Applies the actions if `version` is current; a request that changes nothing stores nothing.
+pub fn update(
+    db: &Database,
+    project_key: &str,
+    locator: &Locator,
+    version: i64,
+    actions: Vec<PaymentUpdateAction>,
+    actor: &Actor,
+) -> Result<String, ApiError> {
+    db.write(|conn| {
+        let stored = store::find(conn, project_key, locator)?.ok_or_else(|| not_found(locator))?;
+        if stored.version != version {
+            return Err(conflict(&stored.id, version, stored.version));
+        }
+        let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
+        let now = now();
+        let mut ids = new_id;
+        let mut ctx =
+            ChangeContext { now, actor: actor.logging(), references: &UncheckedReferences, new_id: &mut ids };
+        let applied = apply_actions(payment, actions, &mut ctx)?;
+        if !applied.changed(version) {
+            return Ok(stored.document);
+        }
+        let payment = applied.payment;
+        let mut sequence = stored.last_message_sequence_number;
+        let mut rows = Vec::with_capacity(applied.messages.len());
+        for versioned in &applied.messages {
+            sequence += 1;
+            rows.push(envelope(project_key, &payment, sequence, versioned.resource_version, &versioned.message, now, actor)?);
+        }
+        let document = to_document(&payment)?;
+        let written = store::update(conn, project_key, &payment, version, sequence, &document)
+            .map_err(|e| duplicate_or(e, &payment))?;
+        if !written {
+            let current = store::find(conn, project_key, &Locator::Id(stored.id.clone()))?;
+            return Err(match current {
+                Some(current) => conflict(&stored.id, version, current.version),
+                None => not_found(locator),
+            });
+        }
+        messages::insert_all(conn, &rows)?;
+        Ok(document)
+    })
+}
+
+/// Deletes the Payment if `version` is current and returns it as it was. With `data_erasure`
+/// its Messages go too.
+pub fn delete(
+    db: &Database,
+    project_key: &str,
+    locator: &Locator,
+    version: i64,
+    data_erasure: bool,
+) -> Result<String, ApiError> {
+    db.write(|conn| {
+        let stored = store::find(conn, project_key, locator)?.ok_or_else(|| not_found(locator))?;
+        if stored.version != version {
+            return Err(conflict(&stored.id, version, stored.version));
+        }
+        if !store::delete(conn, project_key, &stored.id, version)? {
+            return Err(not_found(locator));
+        }
+        if data_erasure {
+            messages::delete_for_resource(conn, project_key, &stored.id)?;
+        }
+        Ok(stored.document)
+    })
+}
+
+pub fn list(db: &Database, project_key: &str, page: &Page, with_total: bool) -> Result<PaymentPage, ApiError> {
+    db.read(|conn| {
+        let documents = if page.limit == 0 { Vec::new() } else { store::list(conn, project_key, page)? };
+        let total = if with_total { Some(store::count(conn, project_key)?) } else { None };
+        Ok(PaymentPage { documents, total })
+    })
+}
+
+/// The documents of a Payment's Messages in sequence order.
+pub fn messages_of(db: &Database, project_key: &str, payment_id: &str) -> Result<Vec<String>, ApiError> {
+    db.read(|conn| Ok(messages::for_resource(conn, project_key, payment_id)?))
+}
+
+fn not_found(locator: &Locator) -> ApiError {
+    match locator {
+        Locator::Id(id) => ApiError::not_found_by_id(id),
+        Locator::Key(key) => ApiError::not_found_by_key(key),
+    }
+}
+
+fn conflict(id: &str, expected: i64, current: i64) -> ApiError {
+    ApiError::ConcurrentModification { resource_id: id.to_owned(), expected, current }
+}
+
+fn to_document(payment: &Payment) -> Result<String, ApiError> {
+    serde_json::to_string(payment).map_err(ApiError::internal)
+}
+
+/// Reports a broken unique constraint as commercetools' DuplicateField.
+fn duplicate_or(error: diesel::result::Error, payment: &Payment) -> ApiError {
+    let duplicate = |field: &str, value: Option<&str>| DomainError::DuplicateField {
+        field: field.into(),
+        duplicate_value: value.map_or(Value::Null, Value::from),
+    };
+    match unique_violation(&error) {
+        Some(UniqueField::Key) => duplicate("key", payment.key.as_ref().map(|k| k.as_str())).into(),
+        Some(UniqueField::InterfaceId) => duplicate("interfaceId", payment.interface_id.as_deref()).into(),
+        None => error.into(),
+    }
+}
+
+/// Wraps a Message payload in commercetools' Message representation.
+fn envelope(
+    project_key: &str,
+    payment: &Payment,
+    sequence_number: i64,
+    resource_version: i64,
+    message: &PaymentMessage,
+    now: Timestamp,
+    actor: &Actor,
+) -> Result<NewMessage, ApiError> {
+    let id = new_id();
+    let mut document = json!({
+        "id": id,
+        "version": 1,
+        "sequenceNumber": sequence_number,
+        "resource": {"typeId": "payment", "id": payment.id},
+        "resourceVersion": resource_version,
+        "createdAt": now,
+        "lastModifiedAt": now,
+    });
+    let Value::Object(fields) = &mut document else {
+        return Err(ApiError::internal("a message envelope is not an object"));
+    };
+    if let Some(key) = &payment.key {
+        fields.insert("resourceUserProvidedIdentifiers".into(), json!({"key": key}));
+    }
+    if let Some(logging) = actor.logging() {
+        let logging = serde_json::to_value(logging).map_err(ApiError::internal)?;
+        fields.insert("createdBy".into(), logging.clone());
+        fields.insert("lastModifiedBy".into(), logging);
+    }
+    match serde_json::to_value(message).map_err(ApiError::internal)? {
+        Value::Object(payload) => fields.extend(payload),
+        _ => return Err(ApiError::internal("a message payload is not an object")),
+    }
+    Ok(NewMessage {
+        id,
+        project_key: project_key.to_owned(),
+        resource_type_id: "payment".into(),
+        resource_id: payment.id.clone(),
+        sequence_number,
+        resource_version,
+        message_type: message.type_name().into(),
+        created_at: now.millis(),
+        document: document.to_string(),
+    })
+}
