@@ -16,7 +16,11 @@ pub enum ApiError {
     #[error("{0}")]
     ResourceNotFound(String),
     #[error("Object {resource_id} has a different version than expected. Expected: {expected} - Actual: {current}.")]
-    ConcurrentModification { resource_id: String, expected: i64, current: i64 },
+    ConcurrentModification {
+        resource_id: String,
+        expected: i64,
+        current: i64,
+    },
     #[error("The request body exceeds the limit of {limit} bytes.")]
     PayloadTooLarge { limit: usize },
     /// The service cannot take the request now (pool exhausted, database unreachable).
@@ -33,7 +37,9 @@ impl ApiError {
     }
 
     pub fn invalid_json(detail: impl Into<String>) -> Self {
-        Self::BadRequest(DomainError::InvalidJsonInput { detail: detail.into() })
+        Self::BadRequest(DomainError::InvalidJsonInput {
+            detail: detail.into(),
+        })
     }
 
     pub fn not_found_by_id(id: &str) -> Self {
@@ -73,7 +79,11 @@ impl ApiError {
             Self::BadRequest(DomainError::InvalidJsonInput { detail }) => {
                 error.insert("detailedErrorMessage".into(), json!(detail));
             }
-            Self::BadRequest(DomainError::InvalidField { field, invalid_value, allowed_values }) => {
+            Self::BadRequest(DomainError::InvalidField {
+                field,
+                invalid_value,
+                allowed_values,
+            }) => {
                 error.insert("field".into(), json!(field));
                 error.insert("invalidValue".into(), invalid_value.clone());
                 if let Some(allowed) = allowed_values {
@@ -83,7 +93,10 @@ impl ApiError {
             Self::BadRequest(DomainError::RequiredField { field }) => {
                 error.insert("field".into(), json!(field));
             }
-            Self::BadRequest(DomainError::DuplicateField { field, duplicate_value }) => {
+            Self::BadRequest(DomainError::DuplicateField {
+                field,
+                duplicate_value,
+            }) => {
                 error.insert("field".into(), json!(field));
                 error.insert("duplicateValue".into(), duplicate_value.clone());
             }
@@ -141,7 +154,9 @@ impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match &error {
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::OverCapacity(error.to_string()),
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Self::OverCapacity(error.to_string())
+            }
             // SQLite reports a lock it waited too long for as "database is locked".
             Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
                 Self::OverCapacity(error.to_string())
@@ -169,7 +184,12 @@ mod tests {
 
     #[test]
     fn conflict_bodies_carry_the_current_version_in_the_first_error() {
-        let body = ApiError::ConcurrentModification { resource_id: "p-1".into(), expected: 1, current: 3 }.body();
+        let body = ApiError::ConcurrentModification {
+            resource_id: "p-1".into(),
+            expected: 1,
+            current: 3,
+        }
+        .body();
         assert_eq!(body["statusCode"], 409);
         assert_eq!(body["errors"][0]["code"], "ConcurrentModification");
         assert_eq!(body["errors"][0]["currentVersion"], 3);

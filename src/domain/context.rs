@@ -45,12 +45,24 @@ impl CustomizedResource {
 /// Resolves references and checks custom fields. The service prepares an implementation from
 /// the database before a change is applied; the aggregate only reads from it.
 pub trait References {
-    fn resolve(&self, type_id: ReferenceTypeId, identifier: &ResourceIdentifier) -> Result<Reference, DomainError>;
+    fn resolve(
+        &self,
+        type_id: ReferenceTypeId,
+        identifier: &ResourceIdentifier,
+    ) -> Result<Reference, DomainError>;
 
-    fn check_custom_fields(&self, resource: CustomizedResource, custom: &CustomFields) -> Result<(), DomainError>;
+    fn check_custom_fields(
+        &self,
+        resource: CustomizedResource,
+        custom: &CustomFields,
+    ) -> Result<(), DomainError>;
 
     /// Checks the PaymentState workflow (initial state, allowed transitions); not called when forced.
-    fn check_state_transition(&self, current: Option<&Reference>, target: &Reference) -> Result<(), DomainError>;
+    fn check_state_transition(
+        &self,
+        current: Option<&Reference>,
+        target: &Reference,
+    ) -> Result<(), DomainError>;
 }
 
 /// Checks what can be checked without other resources: the `typeId`, and that an id is given.
@@ -58,10 +70,17 @@ pub trait References {
 pub struct UncheckedReferences;
 
 impl References for UncheckedReferences {
-    fn resolve(&self, type_id: ReferenceTypeId, identifier: &ResourceIdentifier) -> Result<Reference, DomainError> {
+    fn resolve(
+        &self,
+        type_id: ReferenceTypeId,
+        identifier: &ResourceIdentifier,
+    ) -> Result<Reference, DomainError> {
         check_type_id(type_id, identifier)?;
         match &identifier.target {
-            IdOrKey::Id(id) => Ok(Reference { type_id: type_id.as_str().to_owned(), id: id.clone() }),
+            IdOrKey::Id(id) => Ok(Reference {
+                type_id: type_id.as_str().to_owned(),
+                id: id.clone(),
+            }),
             IdOrKey::Key(_) => Err(DomainError::ReferencedResourceNotFound {
                 type_id: type_id.as_str().to_owned(),
                 target: identifier.target.clone(),

@@ -1,8 +1,8 @@
 //! The Payment aggregate as commercetools represents it, and its creation from a PaymentDraft.
 
 use super::common::{
-    ClientLogging, CustomFields, CustomFieldsDraft, LocalizedString, Reference, ResourceIdentifier, ResourceKey,
-    Timestamp,
+    ClientLogging, CustomFields, CustomFieldsDraft, LocalizedString, Reference, ResourceIdentifier,
+    ResourceKey, Timestamp,
 };
 use super::context::{ChangeContext, CustomizedResource, ReferenceTypeId};
 use super::errors::DomainError;
@@ -186,7 +186,10 @@ pub struct TransactionDraft {
 
 impl Payment {
     /// Builds version 1 of a Payment from a draft, with the `PaymentCreated` message.
-    pub fn create(draft: PaymentDraft, ctx: &mut ChangeContext) -> Result<(Payment, PaymentMessage), DomainError> {
+    pub fn create(
+        draft: PaymentDraft,
+        ctx: &mut ChangeContext,
+    ) -> Result<(Payment, PaymentMessage), DomainError> {
         let customer = draft
             .customer
             .as_ref()
@@ -201,7 +204,11 @@ impl Payment {
         check_transaction_interface_ids_unique(&transactions)?;
         let mut interface_interactions = Vec::new();
         for interaction in draft.interface_interactions.unwrap_or_default() {
-            interface_interactions.push(custom_fields(&interaction, CustomizedResource::InterfaceInteraction, ctx)?);
+            interface_interactions.push(custom_fields(
+                &interaction,
+                CustomizedResource::InterfaceInteraction,
+                ctx,
+            )?);
         }
         let payment = Payment {
             id: (ctx.new_id)(),
@@ -222,7 +229,11 @@ impl Payment {
                 name: method_info.name,
                 token: method_info.token,
                 interface_account: method_info.interface_account,
-                custom: optional_custom_fields(method_info.custom.as_ref(), CustomizedResource::PaymentMethodInfo, ctx)?,
+                custom: optional_custom_fields(
+                    method_info.custom.as_ref(),
+                    CustomizedResource::PaymentMethodInfo,
+                    ctx,
+                )?,
             },
             payment_status: PaymentStatus {
                 interface_code: status.interface_code,
@@ -241,12 +252,17 @@ impl Payment {
             created_by: ctx.actor.clone(),
             last_modified_by: ctx.actor.clone(),
         };
-        let message = PaymentMessage::PaymentCreated { payment: Box::new(payment.masked()) };
+        let message = PaymentMessage::PaymentCreated {
+            payment: Box::new(payment.masked()),
+        };
         Ok((payment, message))
     }
 
     pub fn transaction(&self, transaction_id: &str) -> Result<&Transaction, DomainError> {
-        self.transactions.iter().find(|t| t.id == transaction_id).ok_or_else(|| unknown_transaction(transaction_id))
+        self.transactions
+            .iter()
+            .find(|t| t.id == transaction_id)
+            .ok_or_else(|| unknown_transaction(transaction_id))
     }
 
     pub fn transaction_mut(&mut self, transaction_id: &str) -> Result<&mut Transaction, DomainError> {
@@ -259,7 +275,11 @@ impl Payment {
     /// The copy of the Payment that Messages carry: the method token's value is masked.
     pub fn masked(&self) -> Payment {
         let mut copy = self.clone();
-        copy.payment_method_info.token = copy.payment_method_info.token.as_ref().map(PaymentMethodToken::masked);
+        copy.payment_method_info.token = copy
+            .payment_method_info
+            .token
+            .as_ref()
+            .map(PaymentMethodToken::masked);
         copy
     }
 }
@@ -271,7 +291,9 @@ impl PaymentMethodToken {
 }
 
 fn unknown_transaction(transaction_id: &str) -> DomainError {
-    DomainError::InvalidOperation(format!("The transaction with id '{transaction_id}' does not exist."))
+    DomainError::InvalidOperation(format!(
+        "The transaction with id '{transaction_id}' does not exist."
+    ))
 }
 
 /// Builds a Transaction from its draft; `state` defaults to `Initial`.
@@ -309,7 +331,9 @@ pub fn custom_fields(
     ctx: &ChangeContext,
 ) -> Result<CustomFields, DomainError> {
     let custom = CustomFields {
-        type_ref: ctx.references.resolve(ReferenceTypeId::Type, &draft.type_identifier)?,
+        type_ref: ctx
+            .references
+            .resolve(ReferenceTypeId::Type, &draft.type_identifier)?,
         fields: draft.fields.clone().unwrap_or_default(),
     };
     ctx.references.check_custom_fields(resource, &custom)?;

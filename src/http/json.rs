@@ -24,7 +24,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         Box::pin(async move {
             let bytes = bytes.await.map_err(|error| {
                 if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }
+                    ApiError::PayloadTooLarge {
+                        limit: MAX_BODY_BYTES,
+                    }
                 } else {
                     ApiError::invalid_json(error.to_string())
                 }
@@ -46,6 +48,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::invalid_json(format!("{path}: {inner}"))
         }
     })?;
-    deserializer.end().map_err(|e| ApiError::invalid_json(e.to_string()))?;
+    deserializer
+        .end()
+        .map_err(|e| ApiError::invalid_json(e.to_string()))?;
     Ok(value)
 }

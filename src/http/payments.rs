@@ -76,7 +76,10 @@ fn actor(req: &HttpRequest) -> Actor {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128)
         .map(str::to_owned);
-    Actor { client_id: None, external_user_id }
+    Actor {
+        client_id: None,
+        external_user_id,
+    }
 }
 
 fn with_deprecation(mut response: HttpResponse, deprecated: bool) -> HttpResponse {
@@ -99,10 +102,17 @@ async fn create(
     let actor = actor(&req);
     let db = state.db.clone();
     let document = blocking(move || service::payments::create(&db, &path.project_key, draft, &actor)).await?;
-    Ok(with_deprecation(json_response(StatusCode::CREATED, document), deprecated))
+    Ok(with_deprecation(
+        json_response(StatusCode::CREATED, document),
+        deprecated,
+    ))
 }
 
-async fn get(state: web::Data<AppState>, project_key: String, locator: Locator) -> Result<HttpResponse, ApiError> {
+async fn get(
+    state: web::Data<AppState>,
+    project_key: String,
+    locator: Locator,
+) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
     let document = blocking(move || service::payments::get(&db, &project_key, &locator)).await?;
     Ok(json_response(StatusCode::OK, document))
@@ -119,10 +129,18 @@ async fn get_by_key(state: web::Data<AppState>, path: web::Path<KeyPath>) -> Res
 }
 
 /// HEAD answers 200 or 404 with no body.
-async fn exists(state: web::Data<AppState>, project_key: String, locator: Locator) -> Result<HttpResponse, ApiError> {
+async fn exists(
+    state: web::Data<AppState>,
+    project_key: String,
+    locator: Locator,
+) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
     let found = blocking(move || service::payments::exists(&db, &project_key, &locator)).await?;
-    Ok(HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND }))
+    Ok(HttpResponse::new(if found {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    }))
 }
 
 async fn exists_by_id(state: web::Data<AppState>, path: web::Path<IdPath>) -> Result<HttpResponse, ApiError> {
@@ -130,17 +148,31 @@ async fn exists_by_id(state: web::Data<AppState>, path: web::Path<IdPath>) -> Re
     exists(state, project_key, Locator::Id(id)).await
 }
 
-async fn exists_by_key(state: web::Data<AppState>, path: web::Path<KeyPath>) -> Result<HttpResponse, ApiError> {
+async fn exists_by_key(
+    state: web::Data<AppState>,
+    path: web::Path<KeyPath>,
+) -> Result<HttpResponse, ApiError> {
     let KeyPath { project_key, key } = path.into_inner();
     exists(state, project_key, Locator::Key(key)).await
 }
 
-async fn exists_any(state: web::Data<AppState>, path: web::Path<ProjectPath>) -> Result<HttpResponse, ApiError> {
+async fn exists_any(
+    state: web::Data<AppState>,
+    path: web::Path<ProjectPath>,
+) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
-    let page = Page { sort: vec![], limit: 1, offset: 0 };
+    let page = Page {
+        sort: vec![],
+        limit: 1,
+        offset: 0,
+    };
     let project_key = path.into_inner().project_key;
     let found = blocking(move || service::payments::list(&db, &project_key, &page, false)).await?;
-    Ok(HttpResponse::new(if found.documents.is_empty() { StatusCode::NOT_FOUND } else { StatusCode::OK }))
+    Ok(HttpResponse::new(if found.documents.is_empty() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    }))
 }
 
 async fn update(
@@ -154,10 +186,20 @@ async fn update(
     let actor = actor(&req);
     let db = state.db.clone();
     let document = blocking(move || {
-        service::payments::update(&db, &project_key, &locator, request.version, request.actions, &actor)
+        service::payments::update(
+            &db,
+            &project_key,
+            &locator,
+            request.version,
+            request.actions,
+            &actor,
+        )
     })
     .await?;
-    Ok(with_deprecation(json_response(StatusCode::OK, document), deprecated))
+    Ok(with_deprecation(
+        json_response(StatusCode::OK, document),
+        deprecated,
+    ))
 }
 
 async fn update_by_id(
@@ -193,16 +235,25 @@ async fn delete(
     let data_erasure = params.bool_or("dataErasure", false)?;
     let db = state.db.clone();
     let document =
-        blocking(move || service::payments::delete(&db, &project_key, &locator, version, data_erasure)).await?;
+        blocking(move || service::payments::delete(&db, &project_key, &locator, version, data_erasure))
+            .await?;
     Ok(json_response(StatusCode::OK, document))
 }
 
-async fn delete_by_id(state: web::Data<AppState>, path: web::Path<IdPath>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn delete_by_id(
+    state: web::Data<AppState>,
+    path: web::Path<IdPath>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let IdPath { project_key, id } = path.into_inner();
     delete(state, project_key, Locator::Id(id), req).await
 }
 
-async fn delete_by_key(state: web::Data<AppState>, path: web::Path<KeyPath>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn delete_by_key(
+    state: web::Data<AppState>,
+    path: web::Path<KeyPath>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let KeyPath { project_key, key } = path.into_inner();
     delete(state, project_key, Locator::Key(key), req).await
 }
@@ -227,18 +278,29 @@ fn parse_sort(text: &str) -> Result<Sort, ApiError> {
     Ok(Sort { field, descending })
 }
 
-async fn query(state: web::Data<AppState>, path: web::Path<ProjectPath>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn query(
+    state: web::Data<AppState>,
+    path: web::Path<ProjectPath>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::parse(req.query_string());
     let limit = params.int_in("limit", 0, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
     let offset = params.int_in("offset", 0, MAX_OFFSET)?.unwrap_or(0);
     let with_total = params.bool_or("withTotal", true)?;
-    let sort = params.all("sort").into_iter().map(parse_sort).collect::<Result<Vec<_>, _>>()?;
+    let sort = params
+        .all("sort")
+        .into_iter()
+        .map(parse_sort)
+        .collect::<Result<Vec<_>, _>>()?;
     let page = Page { sort, limit, offset };
     let db = state.db.clone();
     let project_key = path.into_inner().project_key;
     let result = blocking(move || service::payments::list(&db, &project_key, &page, with_total)).await?;
     let mut body = String::with_capacity(result.documents.iter().map(|d| d.len() + 1).sum::<usize>() + 96);
-    body.push_str(&format!("{{\"limit\":{limit},\"offset\":{offset},\"count\":{}", result.documents.len()));
+    body.push_str(&format!(
+        "{{\"limit\":{limit},\"offset\":{offset},\"count\":{}",
+        result.documents.len()
+    ));
     if let Some(total) = result.total {
         body.push_str(&format!(",\"total\":{total}"));
     }
@@ -254,9 +316,27 @@ mod tests {
 
     #[test]
     fn sort_expressions_name_a_field_and_a_direction() {
-        assert_eq!(parse_sort("createdAt desc").unwrap(), Sort { field: SortField::CreatedAt, descending: true });
-        assert_eq!(parse_sort("key").unwrap(), Sort { field: SortField::Key, descending: false });
-        assert_eq!(parse_sort("id ASC").unwrap(), Sort { field: SortField::Id, descending: false });
+        assert_eq!(
+            parse_sort("createdAt desc").unwrap(),
+            Sort {
+                field: SortField::CreatedAt,
+                descending: true
+            }
+        );
+        assert_eq!(
+            parse_sort("key").unwrap(),
+            Sort {
+                field: SortField::Key,
+                descending: false
+            }
+        );
+        assert_eq!(
+            parse_sort("id ASC").unwrap(),
+            Sort {
+                field: SortField::Id,
+                descending: false
+            }
+        );
         assert!(parse_sort("amountPlanned asc").is_err());
         assert!(parse_sort("id sideways").is_err());
         assert!(parse_sort("id asc extra").is_err());

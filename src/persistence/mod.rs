@@ -192,7 +192,9 @@ fn run_migrations<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<(),
 where
     C: MigrationHarness<C::Backend> + Connection,
 {
-    conn.run_pending_migrations(migrations).map(|_| ()).map_err(|e| StartupError::Migrate(e.to_string()))
+    conn.run_pending_migrations(migrations)
+        .map(|_| ())
+        .map_err(|e| StartupError::Migrate(e.to_string()))
 }
 
 /// The unique constraints a write can break, for the service to report as DuplicateField.
@@ -209,7 +211,11 @@ pub fn unique_violation(error: &diesel::result::Error) -> Option<UniqueField> {
         return None;
     };
     // PostgreSQL names the index; SQLite names the columns ("payments.project_key, payments.key").
-    let described = format!("{} {}", info.constraint_name().unwrap_or_default(), info.message());
+    let described = format!(
+        "{} {}",
+        info.constraint_name().unwrap_or_default(),
+        info.message()
+    );
     if described.contains("interface_id") {
         Some(UniqueField::InterfaceId)
     } else if described.contains("unique_key") || described.contains("payments.key") {
@@ -225,8 +231,14 @@ mod tests {
 
     #[test]
     fn database_urls_select_the_backend() {
-        assert_eq!(DatabaseUrl::parse("payments.db").unwrap(), DatabaseUrl::Sqlite("payments.db".into()));
-        assert_eq!(DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(), DatabaseUrl::Sqlite("/tmp/x.db".into()));
+        assert_eq!(
+            DatabaseUrl::parse("payments.db").unwrap(),
+            DatabaseUrl::Sqlite("payments.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/x.db".into())
+        );
         assert_eq!(
             DatabaseUrl::parse("postgres://u@localhost/db").unwrap(),
             DatabaseUrl::Postgres("postgres://u@localhost/db".into())

@@ -90,9 +90,16 @@ pub struct Page {
 }
 
 pub fn find(conn: &mut Conn, project_key: &str, locator: &Locator) -> QueryResult<Option<StoredPayment>> {
-    let columns = (payments::id, payments::version, payments::last_message_sequence_number, payments::document);
+    let columns = (
+        payments::id,
+        payments::version,
+        payments::last_message_sequence_number,
+        payments::document,
+    );
     on_backend!(conn, |c| {
-        let query = payments::table.filter(payments::project_key.eq(project_key)).select(columns);
+        let query = payments::table
+            .filter(payments::project_key.eq(project_key))
+            .select(columns);
         match locator {
             Locator::Id(id) => query.filter(payments::id.eq(id)).first(c).optional(),
             Locator::Key(key) => query.filter(payments::key.eq(key)).first(c).optional(),
@@ -102,7 +109,9 @@ pub fn find(conn: &mut Conn, project_key: &str, locator: &Locator) -> QueryResul
 
 pub fn exists(conn: &mut Conn, project_key: &str, locator: &Locator) -> QueryResult<bool> {
     on_backend!(conn, |c| {
-        let query = payments::table.filter(payments::project_key.eq(project_key)).select(payments::id);
+        let query = payments::table
+            .filter(payments::project_key.eq(project_key))
+            .select(payments::id);
         let found: Option<String> = match locator {
             Locator::Id(id) => query.filter(payments::id.eq(id)).first(c).optional()?,
             Locator::Key(key) => query.filter(payments::key.eq(key)).first(c).optional()?,
@@ -111,9 +120,17 @@ pub fn exists(conn: &mut Conn, project_key: &str, locator: &Locator) -> QueryRes
     })
 }
 
-pub fn insert(conn: &mut Conn, project_key: &str, payment: &Payment, last_sequence: i64, document: &str) -> QueryResult<()> {
+pub fn insert(
+    conn: &mut Conn,
+    project_key: &str,
+    payment: &Payment,
+    last_sequence: i64,
+    document: &str,
+) -> QueryResult<()> {
     let row = PaymentRow::new(project_key, payment, last_sequence, document);
-    on_backend!(conn, |c| diesel::insert_into(payments::table).values(&row).execute(c))?;
+    on_backend!(conn, |c| diesel::insert_into(payments::table)
+        .values(&row)
+        .execute(c))?;
     replace_transactions(conn, project_key, payment)
 }
 
@@ -165,7 +182,9 @@ fn replace_transactions(conn: &mut Conn, project_key: &str, payment: &Payment) -
         })
         .collect();
     if !rows.is_empty() {
-        on_backend!(conn, |c| diesel::insert_into(payment_transactions::table).values(&rows).execute(c))?;
+        on_backend!(conn, |c| diesel::insert_into(payment_transactions::table)
+            .values(&rows)
+            .execute(c))?;
     }
     Ok(())
 }
@@ -182,22 +201,29 @@ pub fn list(conn: &mut Conn, project_key: &str, page: &Page) -> QueryResult<Vec<
                 (SortField::Id, false) => query.then_order_by(payments::id.asc()),
                 (SortField::Id, true) => query.then_order_by(payments::id.desc()),
                 // Payments without a key come last in both directions, on both backends.
-                (SortField::Key, false) => {
-                    query.then_order_by(payments::key.is_null().asc()).then_order_by(payments::key.asc())
-                }
-                (SortField::Key, true) => {
-                    query.then_order_by(payments::key.is_null().asc()).then_order_by(payments::key.desc())
-                }
+                (SortField::Key, false) => query
+                    .then_order_by(payments::key.is_null().asc())
+                    .then_order_by(payments::key.asc()),
+                (SortField::Key, true) => query
+                    .then_order_by(payments::key.is_null().asc())
+                    .then_order_by(payments::key.desc()),
                 (SortField::CreatedAt, false) => query.then_order_by(payments::created_at.asc()),
                 (SortField::CreatedAt, true) => query.then_order_by(payments::created_at.desc()),
                 (SortField::LastModifiedAt, false) => query.then_order_by(payments::last_modified_at.asc()),
                 (SortField::LastModifiedAt, true) => query.then_order_by(payments::last_modified_at.desc()),
             };
         }
-        query.then_order_by(payments::id.asc()).limit(page.limit).offset(page.offset).load(c)
+        query
+            .then_order_by(payments::id.asc())
+            .limit(page.limit)
+            .offset(page.offset)
+            .load(c)
     })
 }
 
 pub fn count(conn: &mut Conn, project_key: &str) -> QueryResult<i64> {
-    on_backend!(conn, |c| payments::table.filter(payments::project_key.eq(project_key)).count().get_result(c))
+    on_backend!(conn, |c| payments::table
+        .filter(payments::project_key.eq(project_key))
+        .count()
+        .get_result(c))
 }

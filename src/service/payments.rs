@@ -19,11 +19,20 @@ pub struct PaymentPage {
     pub total: Option<i64>,
 }
 
-pub fn create(db: &Database, project_key: &str, draft: PaymentDraft, actor: &Actor) -> Result<String, ApiError> {
+pub fn create(
+    db: &Database,
+    project_key: &str,
+    draft: PaymentDraft,
+    actor: &Actor,
+) -> Result<String, ApiError> {
     let now = now();
     let mut ids = new_id;
-    let mut ctx =
-        ChangeContext { now, actor: actor.logging(), references: &UncheckedReferences, new_id: &mut ids };
+    let mut ctx = ChangeContext {
+        now,
+        actor: actor.logging(),
+        references: &UncheckedReferences,
+        new_id: &mut ids,
+    };
     let (payment, created) = Payment::create(draft, &mut ctx)?;
     let document = to_document(&payment)?;
     let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
@@ -62,8 +71,12 @@ pub fn update(
         let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
         let now = now();
         let mut ids = new_id;
-        let mut ctx =
-            ChangeContext { now, actor: actor.logging(), references: &UncheckedReferences, new_id: &mut ids };
+        let mut ctx = ChangeContext {
+            now,
+            actor: actor.logging(),
+            references: &UncheckedReferences,
+            new_id: &mut ids,
+        };
         let applied = apply_actions(payment, actions, &mut ctx)?;
         if !applied.changed(version) {
             return Ok(stored.document);
@@ -73,7 +86,15 @@ pub fn update(
         let mut rows = Vec::with_capacity(applied.messages.len());
         for versioned in &applied.messages {
             sequence += 1;
-            rows.push(envelope(project_key, &payment, sequence, versioned.resource_version, &versioned.message, now, actor)?);
+            rows.push(envelope(
+                project_key,
+                &payment,
+                sequence,
+                versioned.resource_version,
+                &versioned.message,
+                now,
+                actor,
+            )?);
         }
         let document = to_document(&payment)?;
         let written = store::update(conn, project_key, &payment, version, sequence, &document)
@@ -114,10 +135,23 @@ pub fn delete(
     })
 }
 
-pub fn list(db: &Database, project_key: &str, page: &Page, with_total: bool) -> Result<PaymentPage, ApiError> {
+pub fn list(
+    db: &Database,
+    project_key: &str,
+    page: &Page,
+    with_total: bool,
+) -> Result<PaymentPage, ApiError> {
     db.read(|conn| {
-        let documents = if page.limit == 0 { Vec::new() } else { store::list(conn, project_key, page)? };
-        let total = if with_total { Some(store::count(conn, project_key)?) } else { None };
+        let documents = if page.limit == 0 {
+            Vec::new()
+        } else {
+            store::list(conn, project_key, page)?
+        };
+        let total = if with_total {
+            Some(store::count(conn, project_key)?)
+        } else {
+            None
+        };
         Ok(PaymentPage { documents, total })
     })
 }
@@ -135,7 +169,11 @@ fn not_found(locator: &Locator) -> ApiError {
 }
 
 fn conflict(id: &str, expected: i64, current: i64) -> ApiError {
-    ApiError::ConcurrentModification { resource_id: id.to_owned(), expected, current }
+    ApiError::ConcurrentModification {
+        resource_id: id.to_owned(),
+        expected,
+        current,
+    }
 }
 
 fn to_document(payment: &Payment) -> Result<String, ApiError> {

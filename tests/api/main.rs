@@ -1,1 +1,15 @@
+//! Black-box tests of the running service over HTTP. One binary for all of them.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests fail loudly on purpose"
+)]
 
+mod helpers;
+
+mod meta;
+mod payments_create;
+mod payments_read;
+mod payments_update;

@@ -18,8 +18,14 @@ pub fn change_amount_planned(payment: &mut Payment, amount: Money) -> Emitted {
     Ok(vec![])
 }
 
-pub fn set_customer(payment: &mut Payment, customer: Option<&ResourceIdentifier>, ctx: &ChangeContext) -> Emitted {
-    payment.customer = customer.map(|c| ctx.references.resolve(ReferenceTypeId::Customer, c)).transpose()?;
+pub fn set_customer(
+    payment: &mut Payment,
+    customer: Option<&ResourceIdentifier>,
+    ctx: &ChangeContext,
+) -> Emitted {
+    payment.customer = customer
+        .map(|c| ctx.references.resolve(ReferenceTypeId::Customer, c))
+        .transpose()?;
     Ok(vec![])
 }
 
@@ -43,7 +49,10 @@ pub fn set_interface_id(payment: &mut Payment, interface_id: String) -> Emitted 
         ))),
         None => {
             payment.interface_id = Some(interface_id.clone());
-            Ok(vec![PaymentMessage::PaymentInterfaceIdSet { interface_id: Some(interface_id), old_interface_id: None }])
+            Ok(vec![PaymentMessage::PaymentInterfaceIdSet {
+                interface_id: Some(interface_id),
+                old_interface_id: None,
+            }])
         }
     }
 }
@@ -81,25 +90,36 @@ mod tests {
 
     #[test]
     fn set_customer_sets_a_reference_and_removes_without_one() {
-        let (with, _) =
-            apply_one(payment(), json!({"action": "setCustomer", "customer": {"typeId": "customer", "id": "c-1"}}))
-                .unwrap();
-        assert_eq!(to_json(&with.customer), json!({"typeId": "customer", "id": "c-1"}));
+        let (with, _) = apply_one(
+            payment(),
+            json!({"action": "setCustomer", "customer": {"typeId": "customer", "id": "c-1"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            to_json(&with.customer),
+            json!({"typeId": "customer", "id": "c-1"})
+        );
         let (without, _) = apply_one(with, json!({"action": "setCustomer"})).unwrap();
         assert_eq!(without.customer, None);
     }
 
     #[test]
     fn set_customer_refuses_a_wrong_type_id() {
-        let error =
-            apply_one(payment(), json!({"action": "setCustomer", "customer": {"typeId": "cart", "id": "c-1"}}))
-                .unwrap_err();
+        let error = apply_one(
+            payment(),
+            json!({"action": "setCustomer", "customer": {"typeId": "cart", "id": "c-1"}}),
+        )
+        .unwrap_err();
         assert!(matches!(error, DomainError::InvalidJsonInput { .. }));
     }
 
     #[test]
     fn set_anonymous_id_sets_and_removes() {
-        let (with, _) = apply_one(payment(), json!({"action": "setAnonymousId", "anonymousId": "a-1"})).unwrap();
+        let (with, _) = apply_one(
+            payment(),
+            json!({"action": "setAnonymousId", "anonymousId": "a-1"}),
+        )
+        .unwrap();
         assert_eq!(with.anonymous_id.as_deref(), Some("a-1"));
         let (without, _) = apply_one(with, json!({"action": "setAnonymousId"})).unwrap();
         assert_eq!(without.anonymous_id, None);
@@ -107,19 +127,33 @@ mod tests {
 
     #[test]
     fn set_anonymous_id_is_refused_while_a_customer_is_set() {
-        let (with_customer, _) =
-            apply_one(payment(), json!({"action": "setCustomer", "customer": {"id": "c-1"}})).unwrap();
-        let error = apply_one(with_customer, json!({"action": "setAnonymousId", "anonymousId": "a-1"})).unwrap_err();
+        let (with_customer, _) = apply_one(
+            payment(),
+            json!({"action": "setCustomer", "customer": {"id": "c-1"}}),
+        )
+        .unwrap();
+        let error = apply_one(
+            with_customer,
+            json!({"action": "setAnonymousId", "anonymousId": "a-1"}),
+        )
+        .unwrap_err();
         assert!(matches!(error, DomainError::InvalidOperation(_)));
     }
 
     #[test]
     fn set_interface_id_sets_once_and_never_changes() {
-        let (with, messages) =
-            apply_one(payment(), json!({"action": "setInterfaceId", "interfaceId": "psp-1"})).unwrap();
+        let (with, messages) = apply_one(
+            payment(),
+            json!({"action": "setInterfaceId", "interfaceId": "psp-1"}),
+        )
+        .unwrap();
         assert_eq!(with.interface_id.as_deref(), Some("psp-1"));
         assert_eq!(messages, vec!["PaymentInterfaceIdSet"]);
-        let (same, messages) = apply_one(with.clone(), json!({"action": "setInterfaceId", "interfaceId": "psp-1"})).unwrap();
+        let (same, messages) = apply_one(
+            with.clone(),
+            json!({"action": "setInterfaceId", "interfaceId": "psp-1"}),
+        )
+        .unwrap();
         assert_eq!(same, with);
         assert!(messages.is_empty());
         let error = apply_one(with, json!({"action": "setInterfaceId", "interfaceId": "psp-2"})).unwrap_err();

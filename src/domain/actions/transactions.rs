@@ -4,7 +4,9 @@ use super::Emitted;
 use crate::domain::common::Timestamp;
 use crate::domain::context::ChangeContext;
 use crate::domain::messages::PaymentMessage;
-use crate::domain::payment::{check_transaction_interface_ids_unique, new_transaction, Payment, TransactionDraft, TransactionState};
+use crate::domain::payment::{
+    check_transaction_interface_ids_unique, new_transaction, Payment, TransactionDraft, TransactionState,
+};
 
 pub fn add(payment: &mut Payment, draft: TransactionDraft, ctx: &mut ChangeContext) -> Emitted {
     let transaction = new_transaction(draft, ctx)?;
@@ -16,7 +18,10 @@ pub fn add(payment: &mut Payment, draft: TransactionDraft, ctx: &mut ChangeConte
 /// Any state may follow any other, as in commercetools: the PSP, not the API, knows the truth.
 pub fn change_state(payment: &mut Payment, transaction_id: &str, state: TransactionState) -> Emitted {
     payment.transaction_mut(transaction_id)?.state = state;
-    Ok(vec![PaymentMessage::PaymentTransactionStateChanged { transaction_id: transaction_id.to_owned(), state }])
+    Ok(vec![PaymentMessage::PaymentTransactionStateChanged {
+        transaction_id: transaction_id.to_owned(),
+        state,
+    }])
 }
 
 pub fn change_timestamp(payment: &mut Payment, transaction_id: &str, timestamp: Timestamp) -> Emitted {
@@ -29,7 +34,11 @@ pub fn change_interaction_id(payment: &mut Payment, transaction_id: &str, intera
     Ok(vec![])
 }
 
-pub fn set_interface_id(payment: &mut Payment, transaction_id: &str, interface_id: Option<String>) -> Emitted {
+pub fn set_interface_id(
+    payment: &mut Payment,
+    transaction_id: &str,
+    interface_id: Option<String>,
+) -> Emitted {
     let transaction = payment.transaction_mut(transaction_id)?;
     let old_interface_id = std::mem::replace(&mut transaction.interface_id, interface_id.clone());
     check_transaction_interface_ids_unique(&payment.transactions)?;
@@ -72,8 +81,11 @@ mod tests {
     fn change_state_changes_the_state_with_a_message() {
         let p = payment();
         let tx = p.transactions[0].id.clone();
-        let (changed, messages) =
-            apply_one(p, json!({"action": "changeTransactionState", "transactionId": tx, "state": "Success"})).unwrap();
+        let (changed, messages) = apply_one(
+            p,
+            json!({"action": "changeTransactionState", "transactionId": tx, "state": "Success"}),
+        )
+        .unwrap();
         assert_eq!(changed.transactions[0].state, TransactionState::Success);
         assert_eq!(messages, vec!["PaymentTransactionStateChanged"]);
     }
@@ -82,7 +94,11 @@ mod tests {
     fn changing_a_transaction_to_its_current_state_changes_nothing() {
         let p = payment();
         let tx = p.transactions[0].id.clone();
-        let outcome = apply(p, json!([{"action": "changeTransactionState", "transactionId": tx, "state": "Initial"}])).unwrap();
+        let outcome = apply(
+            p,
+            json!([{"action": "changeTransactionState", "transactionId": tx, "state": "Initial"}]),
+        )
+        .unwrap();
         assert_eq!(outcome.payment.version, 1);
         assert!(outcome.messages.is_empty());
     }
@@ -109,8 +125,11 @@ mod tests {
     fn transaction_interface_ids_are_unique_within_the_payment() {
         let p = payment();
         let tx = p.transactions[0].id.clone();
-        let (set, messages) =
-            apply_one(p, json!({"action": "setTransactionInterfaceId", "transactionId": tx, "interfaceId": "ch_1"})).unwrap();
+        let (set, messages) = apply_one(
+            p,
+            json!({"action": "setTransactionInterfaceId", "transactionId": tx, "interfaceId": "ch_1"}),
+        )
+        .unwrap();
         assert_eq!(set.transactions[0].interface_id.as_deref(), Some("ch_1"));
         assert_eq!(messages, vec!["PaymentTransactionInterfaceIdSet"]);
         let error = apply_one(
@@ -129,7 +148,13 @@ mod tests {
             json!({"action": "changeTransactionInteractionId", "transactionId": "nope", "interactionId": "x"}),
             json!({"action": "setTransactionInterfaceId", "transactionId": "nope", "interfaceId": "x"}),
         ] {
-            assert!(matches!(apply_one(payment(), action.clone()), Err(DomainError::InvalidOperation(_))), "{action}");
+            assert!(
+                matches!(
+                    apply_one(payment(), action.clone()),
+                    Err(DomainError::InvalidOperation(_))
+                ),
+                "{action}"
+            );
         }
     }
 }

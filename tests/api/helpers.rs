@@ -1,0 +1,197 @@
+//! Starts the real application on a free port with a database of its own, and talks to it
+//! over HTTP. The backend is SQLite unless `TEST_DATABASE_URL` names a PostgreSQL server; then
+//! each test gets a schema of its own.
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use payments_api::config::{DatabaseArgs, ServeArgs};
+use payments_api::persistence::DatabaseUrl;
+use payments_api::startup::Application;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+pub struct TestApp {
+    pub address: String,
+    pub project: String,
+    pub database_url: String,
+    pub client: reqwest::Client,
+    sqlite_file: Option<PathBuf>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(file) = &self.sqlite_file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+        }
+    }
+}
+
+/// A database of its own for one test: a SQLite file, or a PostgreSQL schema.
+pub fn fresh_database() -> (String, Option<PathBuf>) {
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    match std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        Some(server) => {
+            let mut admin = diesel::PgConnection::establish(&server).expect("TEST_DATABASE_URL is reachable");
+            admin
+                .batch_execute(&format!("CREATE SCHEMA {name}"))
+                .expect("schema created");
+            let separator = if server.contains('?') { '&' } else { '?' };
+            (format!("{server}{separator}options=-csearch_path%3D{name}"), None)
+        }
+        None => {
+            let file = std::env::temp_dir().join(format!("payments-{name}.db"));
+            (file.display().to_string(), Some(file))
+        }
+    }
+}
+
+#[allow(dead_code, reason = "used by backend-specific tests")]
+pub fn is_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL")
+        .map(|url| !url.is_empty())
+        .unwrap_or(false)
+}
+
+pub async fn spawn_app() -> TestApp {
+    let (database_url, sqlite_file) = fresh_database();
+    let settings = ServeArgs {
+        bind: [127, 0, 0, 1].into(),
+        port: 0,
+        database: DatabaseArgs {
+            url: DatabaseUrl::parse(&database_url).unwrap(),
+            pool_size: 4,
+        },
+        workers: Some(1),
+    };
+    let app = Application::build(&settings).expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        project: "test-project".into(),
+        database_url,
+        client: reqwest::Client::new(),
+        sqlite_file,
+    }
+}
+
+/// A response read whole: status, headers and JSON body (Null when empty).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    async fn read(response: Response) -> Reply {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("a readable body");
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// The first error's code, asserting the commercetools error envelope.
+    pub fn error_code(&self) -> &str {
+        assert_eq!(
+            self.body["statusCode"],
+            self.status.as_u16(),
+            "statusCode mirrors the status: {}",
+            self.body
+        );
+        assert_eq!(
+            self.body["message"], self.body["errors"][0]["message"],
+            "message repeats the first error"
+        );
+        self.body["errors"][0]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error code in {}", self.body))
+    }
+}
+
+impl TestApp {
+    /// The same server, addressed under another project key.
+    pub fn in_project(&self, project: &str) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            project: project.into(),
+            database_url: self.database_url.clone(),
+            client: self.client.clone(),
+            sqlite_file: None,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}{path}", self.address, self.project)
+    }
+
+    pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Reply::read(request.send().await.expect("the request is answered")).await
+    }
+
+    pub async fn raw(&self, request: reqwest::RequestBuilder) -> Reply {
+        Reply::read(request.send().await.expect("the request is answered")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request(Method::GET, path, None).await
+    }
+
+    pub async fn head(&self, path: &str) -> Reply {
+        self.request(Method::HEAD, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    pub async fn create_payment(&self, draft: Value) -> Value {
+        let reply = self.post("/payments", draft).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+
+    /// Applies actions to the payment at its current version and expects success.
+    pub async fn update(&self, payment: &Value, actions: Value) -> Value {
+        let reply = self.try_update(payment, actions).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body
+    }
+
+    pub async fn try_update(&self, payment: &Value, actions: Value) -> Reply {
+        let path = format!("/payments/{}", payment["id"].as_str().unwrap());
+        self.post(&path, json!({"version": payment["version"], "actions": actions}))
+            .await
+    }
+}
+
+pub fn money(cents: i64) -> Value {
+    json!({"currencyCode": "EUR", "centAmount": cents})
+}
+
+/// A minimal valid PaymentDraft.
+pub fn draft() -> Value {
+    json!({"amountPlanned": money(1000)})
+}

@@ -1,0 +1,53 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn root_names_the_service_and_health_reports_the_database() {
+    let app = spawn_app().await;
+    let about = app.raw(app.client.get(format!("{}/", app.address))).await;
+    assert_eq!(about.status, StatusCode::OK);
+    assert_eq!(about.body["name"], "payments-api");
+    let health = app.raw(app.client.get(format!("{}/health", app.address))).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.body["database"], "up");
+}
+
+#[tokio::test]
+async fn a_valid_correlation_id_is_echoed_and_a_missing_one_generated() {
+    let app = spawn_app().await;
+    let echoed = app
+        .raw(
+            app.client
+                .get(app.url("/payments"))
+                .header("X-Correlation-ID", "my-trace_0001"),
+        )
+        .await;
+    assert_eq!(echoed.headers["x-correlation-id"], "my-trace_0001");
+    let generated = app.get("/payments").await;
+    assert!(generated.headers["x-correlation-id"].to_str().unwrap().len() >= 8);
+}
+
+#[tokio::test]
+async fn an_invalid_correlation_id_is_refused() {
+    let app = spawn_app().await;
+    for bad in ["short", "has spaces in it", "ümlaut-id-123"] {
+        let reply = app
+            .raw(
+                app.client
+                    .get(app.url("/payments"))
+                    .header("X-Correlation-ID", bad),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(reply.error_code(), "InvalidInput");
+        assert!(reply.headers.contains_key("x-correlation-id"));
+    }
+}
+
+#[tokio::test]
+async fn unknown_routes_answer_404_in_commercetools_format() {
+    let app = spawn_app().await;
+    let reply = app.get("/no-such-resource").await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.error_code(), "ResourceNotFound");
+}

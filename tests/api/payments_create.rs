@@ -1,0 +1,266 @@
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_full_draft_becomes_version_1_in_commercetools_representation() {
+    let app = spawn_app().await;
+    let payment = app
+        .create_payment(json!({
+            "key": "order-123",
+            "interfaceId": "psp-789",
+            "anonymousId": "anon-1",
+            "amountPlanned": {"currencyCode": "USD", "centAmount": 1000},
+            "paymentMethodInfo": {
+                "paymentInterface": "STRIPE",
+                "method": "CREDIT_CARD",
+                "name": {"en": "Credit Card"},
+                "token": {"value": "pm_card_visa"},
+                "interfaceAccount": "acct_1"
+            },
+            "paymentStatus": {"interfaceCode": "open", "interfaceText": "Open"},
+            "transactions": [
+                {"timestamp": "2015-10-20T10:54:24+02:00", "type": "Charge", "amount": {"currencyCode": "USD", "centAmount": 1000}, "state": "Pending", "interactionId": "ch_1"},
+                {"type": "Authorization", "amount": {"currencyCode": "USD", "centAmount": 500}}
+            ],
+            "interfaceInteractions": [{"type": {"typeId": "type", "id": "type-1"}, "fields": {"raw": "x"}}],
+            "custom": {"type": {"id": "type-2"}, "fields": {"orderId": "o-1"}}
+        }))
+        .await;
+    assert_eq!(payment["version"], 1);
+    assert_eq!(payment["key"], "order-123");
+    assert_eq!(
+        payment["amountPlanned"],
+        json!({"type": "centPrecision", "currencyCode": "USD", "centAmount": 1000, "fractionDigits": 2})
+    );
+    assert_eq!(
+        payment["paymentMethodInfo"]["token"],
+        json!({"value": "pm_card_visa"})
+    );
+    assert_eq!(
+        payment["paymentStatus"],
+        json!({"interfaceCode": "open", "interfaceText": "Open"})
+    );
+    let transactions = payment["transactions"].as_array().unwrap();
+    assert_eq!(transactions[0]["timestamp"], "2015-10-20T08:54:24.000Z");
+    assert_eq!(transactions[0]["state"], "Pending");
+    assert_eq!(transactions[1]["state"], "Initial", "state defaults to Initial");
+    assert!(
+        transactions[1].get("timestamp").is_none(),
+        "timestamp is not defaulted"
+    );
+    assert!(uuid::Uuid::parse_str(transactions[0]["id"].as_str().unwrap()).is_ok());
+    assert_eq!(
+        payment["interfaceInteractions"][0]["type"],
+        json!({"typeId": "type", "id": "type-1"})
+    );
+    assert_eq!(
+        payment["custom"],
+        json!({"type": {"typeId": "type", "id": "type-2"}, "fields": {"orderId": "o-1"}})
+    );
+    let created_at = payment["createdAt"].as_str().unwrap();
+    assert_eq!(created_at.len(), 24, "millisecond UTC timestamp: {created_at}");
+    assert!(created_at.ends_with('Z'));
+    assert_eq!(payment["createdAt"], payment["lastModifiedAt"]);
+}
+
+#[tokio::test]
+async fn a_minimal_draft_has_an_empty_status_and_empty_arrays() {
+    let app = spawn_app().await;
+    let payment = app.create_payment(draft()).await;
+    assert_eq!(payment["paymentStatus"], json!({}));
+    assert_eq!(payment["paymentMethodInfo"], json!({}));
+    assert_eq!(payment["transactions"], json!([]));
+    assert_eq!(payment["interfaceInteractions"], json!([]));
+    for absent in ["key", "customer", "anonymousId", "interfaceId", "custom"] {
+        assert!(payment.get(absent).is_none(), "{absent} is omitted");
+    }
+}
+
+#[tokio::test]
+async fn fraction_digits_follow_the_currency() {
+    let app = spawn_app().await;
+    for (currency, digits) in [("JPY", 0), ("KWD", 3), ("EUR", 2), ("HUF0", 0)] {
+        let payment = app
+            .create_payment(json!({"amountPlanned": {"currencyCode": currency, "centAmount": 5}}))
+            .await;
+        assert_eq!(payment["amountPlanned"]["fractionDigits"], digits, "{currency}");
+    }
+}
+
+#[tokio::test]
+async fn high_precision_drafts_are_accepted() {
+    let app = spawn_app().await;
+    let payment = app
+        .create_payment(json!({"amountPlanned": {"type": "highPrecision", "currencyCode": "EUR", "preciseAmount": 10125, "fractionDigits": 3}}))
+        .await;
+    assert_eq!(
+        payment["amountPlanned"],
+        json!({"type": "highPrecision", "currencyCode": "EUR", "centAmount": 1012, "fractionDigits": 3, "preciseAmount": 10125})
+    );
+}
+
+#[tokio::test]
+async fn invalid_drafts_are_refused_with_the_path_of_the_problem() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!({}), "amountPlanned"),
+        (
+            json!({"amountPlanned": {"currencyCode": "XYZ", "centAmount": 1}}),
+            "amountPlanned",
+        ),
+        (
+            json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": -5}}),
+            "amountPlanned",
+        ),
+        (
+            json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": "ten"}}),
+            "amountPlanned",
+        ),
+        (json!({"amountPlanned": money(1), "key": "has space"}), "key"),
+        (json!({"amountPlanned": money(1), "key": "x"}), "key"),
+        (
+            json!({"amountPlanned": money(1), "transactions": [{"type": "Payout", "amount": money(1)}]}),
+            "transactions",
+        ),
+        (
+            json!({"amountPlanned": money(1), "transactions": [{"type": "Charge", "amount": money(1), "state": "Done"}]}),
+            "transactions",
+        ),
+        (
+            json!({"amountPlanned": money(1), "transactions": [{"type": "Charge", "amount": money(1), "timestamp": "yesterday"}]}),
+            "transactions",
+        ),
+        (
+            json!({"amountPlanned": money(1), "customer": {"typeId": "customer", "id": "a", "key": "b"}}),
+            "customer",
+        ),
+        (
+            json!({"amountPlanned": money(1), "customer": {"typeId": "customer"}}),
+            "customer",
+        ),
+    ];
+    for (body, path) in cases {
+        let reply = app.post("/payments", body.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(reply.error_code(), "InvalidJsonInput", "{body}");
+        let detail = reply.body["errors"][0]["detailedErrorMessage"].as_str().unwrap();
+        assert!(
+            detail.starts_with(path) || detail.contains(path),
+            "{detail} names {path}"
+        );
+    }
+    let listed = app.get("/payments").await;
+    assert_eq!(listed.body["total"], 0, "nothing was stored");
+}
+
+#[tokio::test]
+async fn malformed_json_and_wrong_shapes_are_invalid_json_input() {
+    let app = spawn_app().await;
+    for body in [
+        "{",
+        "[]",
+        "not json",
+        "",
+        "{\"amountPlanned\": {\"currencyCode\": \"EUR\", \"centAmount\": 1}} trailing",
+    ] {
+        let reply = app
+            .raw(
+                app.client
+                    .post(app.url("/payments"))
+                    .header("content-type", "application/json")
+                    .body(body),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(reply.error_code(), "InvalidJsonInput", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn references_by_unknown_key_are_not_found() {
+    let app = spawn_app().await;
+    let reply = app
+        .post(
+            "/payments",
+            json!({"amountPlanned": money(1), "customer": {"typeId": "customer", "key": "nobody"}}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "ReferencedResourceNotFound");
+    assert_eq!(reply.body["errors"][0]["typeId"], "customer");
+    assert_eq!(reply.body["errors"][0]["key"], "nobody");
+}
+
+#[tokio::test]
+async fn keys_are_unique_per_project() {
+    let app = spawn_app().await;
+    app.create_payment(json!({"key": "dup-key", "amountPlanned": money(1)}))
+        .await;
+    let reply = app
+        .post("/payments", json!({"key": "dup-key", "amountPlanned": money(2)}))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "DuplicateField");
+    assert_eq!(reply.body["errors"][0]["field"], "key");
+    assert_eq!(reply.body["errors"][0]["duplicateValue"], "dup-key");
+
+    let other_project = app.in_project("other-project");
+    let elsewhere = other_project
+        .post("/payments", json!({"key": "dup-key", "amountPlanned": money(2)}))
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::CREATED,
+        "keys are scoped to the project"
+    );
+}
+
+#[tokio::test]
+async fn interface_id_is_unique_per_payment_interface() {
+    let app = spawn_app().await;
+    let with = |interface: &str| json!({"interfaceId": "psp-1", "amountPlanned": money(1), "paymentMethodInfo": {"paymentInterface": interface}});
+    app.create_payment(with("STRIPE")).await;
+    let reply = app.post("/payments", with("STRIPE")).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "DuplicateField");
+    assert_eq!(reply.body["errors"][0]["field"], "interfaceId");
+    let other_interface = app.post("/payments", with("ADYEN")).await;
+    assert_eq!(other_interface.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn deprecated_draft_fields_are_accepted_with_a_notice() {
+    let app = spawn_app().await;
+    let reply = app
+        .post(
+            "/payments",
+            json!({"amountPlanned": money(100), "amountPaid": money(100), "externalId": "ext"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert!(reply.headers.contains_key("x-deprecation-notice"));
+    assert_eq!(reply.body["amountPaid"]["type"], "centPrecision");
+    assert_eq!(reply.body["externalId"], "ext");
+    let plain = app.post("/payments", draft()).await;
+    assert!(!plain.headers.contains_key("x-deprecation-notice"));
+}
+
+#[tokio::test]
+async fn bodies_over_16_mib_are_refused_with_413() {
+    let app = spawn_app().await;
+    let huge = format!(
+        "{{\"amountPlanned\": {{\"currencyCode\": \"EUR\", \"centAmount\": 1}}, \"anonymousId\": \"{}\"}}",
+        "x".repeat(17 * 1024 * 1024)
+    );
+    let reply = app
+        .raw(
+            app.client
+                .post(app.url("/payments"))
+                .header("content-type", "application/json")
+                .body(huge),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.error_code(), "ResourceSizeLimitExceeded");
+}
