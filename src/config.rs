@@ -21,6 +21,25 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API (the default).
     Serve,
+    /// Manage API clients directly in the database (for bootstrapping).
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Create an API client and print `{"clientId", "clientSecret", "scope"}` as JSON.
+    Create {
+        /// The project the client belongs to.
+        #[arg(long)]
+        project: String,
+        /// Space-separated scopes, e.g. "manage_project:demo".
+        #[arg(long)]
+        scope: String,
+        /// A name to recognise the client by.
+        #[arg(long, default_value = "cli client")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -33,6 +52,13 @@ pub struct ServeArgs {
     pub port: u16,
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// Lifetime of issued access tokens, in seconds (commercetools' default is 48 hours).
+    #[arg(long, global = true, env = "TOKEN_LIFETIME_SECONDS", default_value_t = 172_800, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub token_lifetime_seconds: u64,
+    /// How long a checked token is trusted without asking the database again, in seconds
+    /// (0 disables the cache). Bounds how late another process notices a revoked client.
+    #[arg(long, global = true, env = "TOKEN_CACHE_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=60))]
+    pub token_cache_seconds: u64,
     /// HTTP worker threads (default: one per core).
     #[arg(long, global = true, env = "WORKERS")]
     pub workers: Option<usize>,

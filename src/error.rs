@@ -23,6 +23,15 @@ pub enum ApiError {
     },
     #[error("The request body exceeds the limit of {limit} bytes.")]
     PayloadTooLarge { limit: usize },
+    /// No usable access token: missing, malformed, unknown, expired or revoked.
+    #[error("{0}")]
+    InvalidToken(String),
+    /// The token is valid but lacks the scope the endpoint needs.
+    #[error("Insufficient scope. One of the following scopes is missing: {}.", .0.join(", "))]
+    InsufficientScope(Vec<String>),
+    /// An error of the OAuth endpoints, in OAuth 2.0 terms.
+    #[error("{message}")]
+    OAuth { error: OAuthError, message: String },
     /// The service cannot take the request now (pool exhausted, database unreachable).
     #[error("The service is over capacity. Please retry with backoff.")]
     OverCapacity(String),
@@ -31,7 +40,34 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// OAuth 2.0 error codes of the token and introspection endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthError {
+    InvalidClient,
+    InvalidRequest,
+    InvalidScope,
+    UnsupportedGrantType,
+}
+
+impl OAuthError {
+    fn code(self) -> &'static str {
+        match self {
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidScope => "invalid_scope",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+        }
+    }
+}
+
 impl ApiError {
+    pub fn oauth(error: OAuthError, message: impl Into<String>) -> Self {
+        Self::OAuth {
+            error,
+            message: message.into(),
+        }
+    }
+
     pub fn invalid_input(message: impl Into<String>) -> Self {
         Self::BadRequest(DomainError::InvalidInput(message.into()))
     }
@@ -66,6 +102,9 @@ impl ApiError {
                 DomainError::ReferencedResourceNotFound { .. } => "ReferencedResourceNotFound",
             },
             Self::ResourceNotFound(_) => "ResourceNotFound",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::InsufficientScope(_) => "insufficient_scope",
+            Self::OAuth { error, .. } => error.code(),
             Self::ConcurrentModification { .. } => "ConcurrentModification",
             Self::PayloadTooLarge { .. } => "ResourceSizeLimitExceeded",
             Self::OverCapacity(_) => "OverCapacity",
@@ -120,11 +159,21 @@ impl ApiError {
         error.insert("code".into(), json!(self.code()));
         error.insert("message".into(), json!(message));
         self.extra_fields(&mut error);
-        json!({
+        let mut body = json!({
             "statusCode": self.status_code().as_u16(),
             "message": message,
             "errors": [error],
-        })
+        });
+        // Auth errors are AuthErrorResponses: the OAuth error code sits at the top level too.
+        if let (
+            Self::InvalidToken(_) | Self::InsufficientScope(_) | Self::OAuth { .. },
+            Value::Object(fields),
+        ) = (self, &mut body)
+        {
+            fields.insert("error".into(), json!(self.code()));
+            fields.insert("error_description".into(), json!(message));
+        }
+        body
     }
 }
 
@@ -133,6 +182,13 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::ResourceNotFound(_) => StatusCode::NOT_FOUND,
+            Self::InvalidToken(_)
+            | Self::OAuth {
+                error: OAuthError::InvalidClient,
+                ..
+            } => StatusCode::UNAUTHORIZED,
+            Self::OAuth { .. } => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::ConcurrentModification { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::OverCapacity(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -206,6 +262,22 @@ mod tests {
         assert_eq!(body["statusCode"], 400);
         assert_eq!(body["errors"][0]["typeId"], "customer");
         assert_eq!(body["errors"][0]["key"], "c");
+    }
+
+    #[test]
+    fn auth_errors_carry_the_oauth_code_at_the_top_level() {
+        let body = ApiError::InsufficientScope(vec!["view_payments".into()]).body();
+        assert_eq!(body["statusCode"], 403);
+        assert_eq!(body["error"], "insufficient_scope");
+        assert_eq!(body["errors"][0]["code"], "insufficient_scope");
+        assert_eq!(
+            body["message"],
+            "Insufficient scope. One of the following scopes is missing: view_payments."
+        );
+        assert_eq!(body["error_description"], body["message"]);
+        let body = ApiError::oauth(OAuthError::InvalidClient, "bad").body();
+        assert_eq!(body["statusCode"], 401);
+        assert_eq!(body["error"], "invalid_client");
     }
 
     #[test]

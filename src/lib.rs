@@ -1,5 +1,6 @@
 //! A commercetools-compatible Payments API.
 
+pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;

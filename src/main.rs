@@ -1,6 +1,9 @@
 use clap::Parser;
-use payments_api::config::{Cli, Command, ServeArgs};
+use payments_api::config::{Cli, ClientsCommand, Command, DatabaseArgs, ServeArgs};
+use payments_api::persistence::Database;
+use payments_api::service;
 use payments_api::startup::Application;
+use serde_json::json;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
@@ -8,6 +11,9 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.serve).await,
+        Command::Clients(ClientsCommand::Create { project, scope, name }) => {
+            create_client(&cli.serve.database, &project, &scope, &name)
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -20,12 +26,37 @@ async fn main() -> std::process::ExitCode {
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let app = Application::build(&args)?;
+    let base = format!("http://{}:{}", args.bind, app.port());
     log::info!(
-        "payments-api listening on http://{}:{} ({} database)",
-        args.bind,
-        app.port(),
+        "payments-api listening on {base} ({} database)",
         args.database.url.backend_name()
     );
+    if let Some(created) = app.bootstrap_client() {
+        // Shown once on stdout (never logged): the credentials of the first client.
+        println!(
+            "First start on an empty database: created project 'demo' with API client\n  client_id:     {}\n  client_secret: {}\n  scope:         {}\nGet a token:\n  curl -s -u '{}:{}' -d grant_type=client_credentials {base}/oauth/token",
+            created.client.id,
+            created.secret.expose(),
+            created.client.scope,
+            created.client.id,
+            created.secret.expose(),
+        );
+    }
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+fn create_client(
+    database: &DatabaseArgs,
+    project: &str,
+    scope: &str,
+    name: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let db = Database::open(&database.url, 1)?;
+    let created = service::auth::create_client(&db, project, name, scope).map_err(|e| e.to_string())?;
+    println!(
+        "{}",
+        json!({"clientId": created.client.id, "clientSecret": created.secret.expose(), "scope": created.client.scope})
+    );
     Ok(())
 }

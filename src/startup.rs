@@ -3,13 +3,17 @@
 use crate::config::ServeArgs;
 use crate::http::{self, AppState, MAX_BODY_BYTES};
 use crate::persistence::Database;
+use crate::service;
+use crate::service::auth::{CreatedClient, TokenCache};
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
 use std::net::TcpListener;
+use std::time::Duration;
 
 pub struct Application {
     port: u16,
     server: Server,
+    bootstrap: Option<CreatedClient>,
 }
 
 impl Application {
@@ -18,7 +22,12 @@ impl Application {
         let db = Database::open(&settings.database.url, settings.database.pool_size)?;
         let listener = TcpListener::bind((settings.bind, settings.port))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { db });
+        let bootstrap = service::auth::bootstrap_if_empty(&db)?;
+        let state = web::Data::new(AppState {
+            db,
+            tokens: TokenCache::new(Duration::from_secs(settings.token_cache_seconds)),
+            token_lifetime: Duration::from_secs(settings.token_lifetime_seconds),
+        });
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -34,7 +43,13 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            bootstrap,
         })
+    }
+
+    /// The client created on the first start of an empty database, with its secret.
+    pub fn bootstrap_client(&self) -> Option<&CreatedClient> {
+        self.bootstrap.as_ref()
     }
 
     pub fn port(&self) -> u16 {

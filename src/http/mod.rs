@@ -1,15 +1,20 @@
 //! The HTTP layer: routes, extractors and the wire format. Nothing below it knows actix.
 
+mod api_clients;
+mod auth;
 mod correlation;
 mod json;
 mod meta;
+mod oauth;
 mod payments;
 mod query;
 
 use crate::error::ApiError;
 use crate::persistence::Database;
+use crate::service::auth::TokenCache;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use std::time::Duration;
 
 pub use correlation::{correlate, HEADER as CORRELATION_HEADER};
 pub use json::MAX_BODY_BYTES;
@@ -17,12 +22,16 @@ pub use json::MAX_BODY_BYTES;
 /// What every handler shares.
 pub struct AppState {
     pub db: Database,
+    pub tokens: TokenCache,
+    pub token_lifetime: Duration,
 }
 
 /// Registers every route of the service; the server and the tests mount exactly this.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     meta::configure(cfg);
+    oauth::configure(cfg);
     payments::configure(cfg);
+    api_clients::configure(cfg);
 }
 
 /// Answers unknown routes in commercetools' format.

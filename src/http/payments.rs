@@ -1,5 +1,6 @@
 //! `/{projectKey}/payments`: create, get, check, update, delete and list Payments.
 
+use super::auth::{ManagePayments, Scoped, ViewPayments};
 use super::json::JsonBody;
 use super::query::{malformed, QueryParams};
 use super::{blocking, json_response, AppState};
@@ -7,7 +8,7 @@ use crate::domain::actions::PaymentUpdateAction;
 use crate::domain::payment::PaymentDraft;
 use crate::error::ApiError;
 use crate::persistence::payments::{Locator, Page, Sort, SortField};
-use crate::service::{self, Actor};
+use crate::service;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -43,43 +44,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Deserialize)]
-struct ProjectPath {
-    #[serde(rename = "projectKey")]
-    project_key: String,
+/// The `{id}` or `key={key}` segment after the project key.
+fn id_locator(path: web::Path<(String, String)>) -> Locator {
+    Locator::Id(path.into_inner().1)
 }
 
-#[derive(Deserialize)]
-struct IdPath {
-    #[serde(rename = "projectKey")]
-    project_key: String,
-    id: String,
-}
-
-#[derive(Deserialize)]
-struct KeyPath {
-    #[serde(rename = "projectKey")]
-    project_key: String,
-    key: String,
+fn key_locator(path: web::Path<(String, String)>) -> Locator {
+    Locator::Key(path.into_inner().1)
 }
 
 #[derive(Deserialize)]
 struct UpdateRequest {
     version: i64,
     actions: Vec<PaymentUpdateAction>,
-}
-
-fn actor(req: &HttpRequest) -> Actor {
-    let external_user_id = req
-        .headers()
-        .get("x-external-user-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(str::to_owned);
-    Actor {
-        client_id: None,
-        external_user_id,
-    }
 }
 
 fn with_deprecation(mut response: HttpResponse, deprecated: bool) -> HttpResponse {
@@ -93,15 +70,14 @@ fn with_deprecation(mut response: HttpResponse, deprecated: bool) -> HttpRespons
 }
 
 async fn create(
+    auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
-    path: web::Path<ProjectPath>,
-    req: HttpRequest,
     JsonBody(draft): JsonBody<PaymentDraft>,
 ) -> Result<HttpResponse, ApiError> {
     let deprecated = draft.uses_deprecated_fields();
-    let actor = actor(&req);
+    let actor = auth.actor();
     let db = state.db.clone();
-    let document = blocking(move || service::payments::create(&db, &path.project_key, draft, &actor)).await?;
+    let document = blocking(move || service::payments::create(&db, &auth.project_key, draft, &actor)).await?;
     Ok(with_deprecation(
         json_response(StatusCode::CREATED, document),
         deprecated,
@@ -109,8 +85,8 @@ async fn create(
 }
 
 async fn get(
-    state: web::Data<AppState>,
     project_key: String,
+    state: web::Data<AppState>,
     locator: Locator,
 ) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
@@ -118,20 +94,26 @@ async fn get(
     Ok(json_response(StatusCode::OK, document))
 }
 
-async fn get_by_id(state: web::Data<AppState>, path: web::Path<IdPath>) -> Result<HttpResponse, ApiError> {
-    let IdPath { project_key, id } = path.into_inner();
-    get(state, project_key, Locator::Id(id)).await
+async fn get_by_id(
+    auth: Scoped<ViewPayments>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    get(auth.project_key, state, id_locator(path)).await
 }
 
-async fn get_by_key(state: web::Data<AppState>, path: web::Path<KeyPath>) -> Result<HttpResponse, ApiError> {
-    let KeyPath { project_key, key } = path.into_inner();
-    get(state, project_key, Locator::Key(key)).await
+async fn get_by_key(
+    auth: Scoped<ViewPayments>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    get(auth.project_key, state, key_locator(path)).await
 }
 
 /// HEAD answers 200 or 404 with no body.
 async fn exists(
-    state: web::Data<AppState>,
     project_key: String,
+    state: web::Data<AppState>,
     locator: Locator,
 ) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
@@ -143,22 +125,25 @@ async fn exists(
     }))
 }
 
-async fn exists_by_id(state: web::Data<AppState>, path: web::Path<IdPath>) -> Result<HttpResponse, ApiError> {
-    let IdPath { project_key, id } = path.into_inner();
-    exists(state, project_key, Locator::Id(id)).await
+async fn exists_by_id(
+    auth: Scoped<ViewPayments>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    exists(auth.project_key, state, id_locator(path)).await
 }
 
 async fn exists_by_key(
+    auth: Scoped<ViewPayments>,
     state: web::Data<AppState>,
-    path: web::Path<KeyPath>,
+    path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let KeyPath { project_key, key } = path.into_inner();
-    exists(state, project_key, Locator::Key(key)).await
+    exists(auth.project_key, state, key_locator(path)).await
 }
 
 async fn exists_any(
+    auth: Scoped<ViewPayments>,
     state: web::Data<AppState>,
-    path: web::Path<ProjectPath>,
 ) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
     let page = Page {
@@ -166,7 +151,7 @@ async fn exists_any(
         limit: 1,
         offset: 0,
     };
-    let project_key = path.into_inner().project_key;
+    let project_key = auth.project_key;
     let found = blocking(move || service::payments::list(&db, &project_key, &page, false)).await?;
     Ok(HttpResponse::new(if found.documents.is_empty() {
         StatusCode::NOT_FOUND
@@ -176,19 +161,18 @@ async fn exists_any(
 }
 
 async fn update(
+    auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
-    project_key: String,
     locator: Locator,
-    req: HttpRequest,
     request: UpdateRequest,
 ) -> Result<HttpResponse, ApiError> {
     let deprecated = request.actions.iter().any(PaymentUpdateAction::is_deprecated);
-    let actor = actor(&req);
+    let actor = auth.actor();
     let db = state.db.clone();
     let document = blocking(move || {
         service::payments::update(
             &db,
-            &project_key,
+            &auth.project_key,
             &locator,
             request.version,
             request.actions,
@@ -203,28 +187,26 @@ async fn update(
 }
 
 async fn update_by_id(
+    auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
-    path: web::Path<IdPath>,
-    req: HttpRequest,
+    path: web::Path<(String, String)>,
     JsonBody(request): JsonBody<UpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let IdPath { project_key, id } = path.into_inner();
-    update(state, project_key, Locator::Id(id), req, request).await
+    update(auth, state, id_locator(path), request).await
 }
 
 async fn update_by_key(
+    auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
-    path: web::Path<KeyPath>,
-    req: HttpRequest,
+    path: web::Path<(String, String)>,
     JsonBody(request): JsonBody<UpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let KeyPath { project_key, key } = path.into_inner();
-    update(state, project_key, Locator::Key(key), req, request).await
+    update(auth, state, key_locator(path), request).await
 }
 
 async fn delete(
+    auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
-    project_key: String,
     locator: Locator,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -234,6 +216,7 @@ async fn delete(
         .ok_or_else(|| malformed("version", "Missing required parameter 'version'."))?;
     let data_erasure = params.bool_or("dataErasure", false)?;
     let db = state.db.clone();
+    let project_key = auth.project_key;
     let document =
         blocking(move || service::payments::delete(&db, &project_key, &locator, version, data_erasure))
             .await?;
@@ -241,21 +224,21 @@ async fn delete(
 }
 
 async fn delete_by_id(
+    auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
-    path: web::Path<IdPath>,
+    path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let IdPath { project_key, id } = path.into_inner();
-    delete(state, project_key, Locator::Id(id), req).await
+    delete(auth, state, id_locator(path), req).await
 }
 
 async fn delete_by_key(
+    auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
-    path: web::Path<KeyPath>,
+    path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let KeyPath { project_key, key } = path.into_inner();
-    delete(state, project_key, Locator::Key(key), req).await
+    delete(auth, state, key_locator(path), req).await
 }
 
 fn parse_sort(text: &str) -> Result<Sort, ApiError> {
@@ -279,8 +262,8 @@ fn parse_sort(text: &str) -> Result<Sort, ApiError> {
 }
 
 async fn query(
+    auth: Scoped<ViewPayments>,
     state: web::Data<AppState>,
-    path: web::Path<ProjectPath>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::parse(req.query_string());
@@ -294,7 +277,7 @@ async fn query(
         .collect::<Result<Vec<_>, _>>()?;
     let page = Page { sort, limit, offset };
     let db = state.db.clone();
-    let project_key = path.into_inner().project_key;
+    let project_key = auth.project_key;
     let result = blocking(move || service::payments::list(&db, &project_key, &page, with_total)).await?;
     let mut body = String::with_capacity(result.documents.iter().map(|d| d.len() + 1).sum::<usize>() + 96);
     body.push_str(&format!(

@@ -2,6 +2,7 @@
 //! only module that knows diesel. Repository functions take a [`Conn`] so that the service
 //! decides what one transaction holds.
 
+pub mod clients;
 pub mod messages;
 pub mod payments;
 mod schema;

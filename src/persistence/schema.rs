@@ -40,4 +40,30 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(payments, payment_transactions, messages);
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        project_key -> Text,
+        name -> Text,
+        scope -> Text,
+        secret_hash -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    access_tokens (token_hash) {
+        token_hash -> Text,
+        client_id -> Text,
+        scope -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+diesel::allow_tables_to_appear_in_same_query!(
+    payments,
+    payment_transactions,
+    messages,
+    api_clients,
+    access_tokens
+);

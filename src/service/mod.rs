@@ -1,6 +1,7 @@
 //! Units of work: each public function is one database transaction around the pure domain.
 //! Functions are blocking; the HTTP layer runs them on actix's blocking pool.
 
+pub mod auth;
 pub mod payments;
 
 use crate::domain::common::{ClientLogging, Timestamp};

@@ -5,7 +5,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use payments_api::config::{DatabaseArgs, ServeArgs};
-use payments_api::persistence::DatabaseUrl;
+use payments_api::persistence::{Database, DatabaseUrl};
 use payments_api::startup::Application;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
@@ -14,6 +14,8 @@ use std::path::PathBuf;
 pub struct TestApp {
     pub address: String,
     pub project: String,
+    /// A manage_project token for `project`, sent with every request of the helpers.
+    pub token: String,
     pub database_url: String,
     pub client: reqwest::Client,
     sqlite_file: Option<PathBuf>,
@@ -68,17 +70,23 @@ pub async fn spawn_app() -> TestApp {
             pool_size: 4,
         },
         workers: Some(1),
+        token_lifetime_seconds: 3600,
+        token_cache_seconds: 1,
     };
     let app = Application::build(&settings).expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp {
+    let mut app = TestApp {
         address,
         project: "test-project".into(),
+        token: String::new(),
         database_url,
         client: reqwest::Client::new(),
         sqlite_file,
-    }
+    };
+    let (id, secret) = app.create_client(&format!("manage_project:{}", app.project));
+    app.token = app.token_for(&id, &secret, None).await;
+    app
 }
 
 /// A response read whole: status, headers and JSON body (Null when empty).
@@ -124,15 +132,19 @@ impl Reply {
 }
 
 impl TestApp {
-    /// The same server, addressed under another project key.
-    pub fn in_project(&self, project: &str) -> TestApp {
-        TestApp {
+    /// The same server, addressed under another project key with a token of that project.
+    pub async fn in_project(&self, project: &str) -> TestApp {
+        let mut other = TestApp {
             address: self.address.clone(),
             project: project.into(),
+            token: String::new(),
             database_url: self.database_url.clone(),
             client: self.client.clone(),
             sqlite_file: None,
-        }
+        };
+        let (id, secret) = other.create_client(&format!("manage_project:{project}"));
+        other.token = other.token_for(&id, &secret, None).await;
+        other
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -140,15 +152,70 @@ impl TestApp {
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.request_with_token(method, path, body, Some(&self.token))
+            .await
+    }
+
+    pub async fn request_with_token(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Reply {
         let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
         if let Some(body) = body {
             request = request.json(&body);
         }
         Reply::read(request.send().await.expect("the request is answered")).await
     }
 
+    /// Sends a request built by the test, with this app's token.
     pub async fn raw(&self, request: reqwest::RequestBuilder) -> Reply {
+        self.raw_unauthenticated(request.bearer_auth(&self.token)).await
+    }
+
+    pub async fn raw_unauthenticated(&self, request: reqwest::RequestBuilder) -> Reply {
         Reply::read(request.send().await.expect("the request is answered")).await
+    }
+
+    /// The database of this app, opened beside it.
+    pub fn database(&self) -> Database {
+        Database::open(&DatabaseUrl::parse(&self.database_url).unwrap(), 1).unwrap()
+    }
+
+    /// Creates an API client directly in the database (as the CLI does): (id, secret).
+    pub fn create_client(&self, scope: &str) -> (String, String) {
+        let project = scope
+            .split_whitespace()
+            .next()
+            .and_then(|s| s.split(':').nth(1))
+            .unwrap();
+        let created =
+            payments_api::service::auth::create_client(&self.database(), project, "test", scope).unwrap();
+        (created.client.id, created.secret.expose().to_owned())
+    }
+
+    pub async fn token_reply(&self, id: &str, secret: &str, scope: Option<&str>) -> Reply {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let request = self
+            .client
+            .post(format!("{}/oauth/token", self.address))
+            .basic_auth(id, Some(secret))
+            .form(&form);
+        self.raw_unauthenticated(request).await
+    }
+
+    pub async fn token_for(&self, id: &str, secret: &str, scope: Option<&str>) -> String {
+        let reply = self.token_reply(id, secret, scope).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.body["access_token"].as_str().unwrap().to_owned()
     }
 
     pub async fn get(&self, path: &str) -> Reply {

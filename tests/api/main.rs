@@ -9,6 +9,8 @@
 
 mod helpers;
 
+mod concurrency;
+mod crash;
 mod meta;
 mod payments_create;
 mod payments_read;

@@ -205,7 +205,7 @@ async fn keys_are_unique_per_project() {
     assert_eq!(reply.body["errors"][0]["field"], "key");
     assert_eq!(reply.body["errors"][0]["duplicateValue"], "dup-key");
 
-    let other_project = app.in_project("other-project");
+    let other_project = app.in_project("other-project").await;
     let elsewhere = other_project
         .post("/payments", json!({"key": "dup-key", "amountPlanned": money(2)}))
         .await;

@@ -63,7 +63,7 @@ async fn payments_of_another_project_are_invisible() {
     let created = app
         .create_payment(json!({"key": "pay-1", "amountPlanned": money(100)}))
         .await;
-    let other = app.in_project("someone-else");
+    let other = app.in_project("someone-else").await;
     let id = created["id"].as_str().unwrap();
     assert_eq!(
         other.get(&format!("/payments/{id}")).await.status,

@@ -1,5 +1,4 @@
 use crate::helpers::*;
-use payments_api::persistence::{Database, DatabaseUrl};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -405,7 +404,7 @@ async fn every_change_records_its_messages_in_order() {
             ]),
         )
         .await;
-    let db = Database::open(&DatabaseUrl::parse(&app.database_url).unwrap(), 1).unwrap();
+    let db = app.database();
     let id = updated["id"].as_str().unwrap();
     let messages: Vec<Value> = payments_api::service::payments::messages_of(&db, &app.project, id)
         .unwrap()

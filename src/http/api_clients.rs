@@ -1,0 +1,89 @@
+//! `/{projectKey}/api-clients`: create (the secret is shown once), get, list and delete.
+
+use super::auth::{ManageApiClients, Scoped, ViewApiClients};
+use super::json::JsonBody;
+use super::query::QueryParams;
+use super::{blocking, AppState};
+use crate::error::ApiError;
+use crate::service;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/{projectKey}/api-clients")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/{projectKey}/api-clients/{id}")
+            .route(web::get().to(get))
+            .route(web::delete().to(delete)),
+    );
+}
+
+#[derive(Deserialize)]
+struct ApiClientDraft {
+    name: String,
+    scope: String,
+}
+
+async fn create(
+    auth: Scoped<ManageApiClients>,
+    state: web::Data<AppState>,
+    JsonBody(draft): JsonBody<ApiClientDraft>,
+) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let project_key = auth.project_key;
+    let created =
+        blocking(move || service::auth::create_client(&db, &project_key, &draft.name, &draft.scope)).await?;
+    let mut body = serde_json::to_value(&created.client).map_err(ApiError::internal)?;
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("secret".into(), json!(created.secret.expose()));
+    }
+    Ok(HttpResponse::Created().json(body))
+}
+
+async fn get(
+    auth: Scoped<ViewApiClients>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, id) = path.into_inner();
+    let db = state.db.clone();
+    let project_key = auth.project_key;
+    let client = blocking(move || service::auth::get_client(&db, &project_key, &id)).await?;
+    Ok(HttpResponse::Ok().json(client))
+}
+
+async fn list(
+    auth: Scoped<ViewApiClients>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = QueryParams::parse(req.query_string());
+    let limit = params.int_in("limit", 0, 500)?.unwrap_or(20);
+    let offset = params.int_in("offset", 0, 10_000)?.unwrap_or(0);
+    let db = state.db.clone();
+    let project_key = auth.project_key;
+    let (clients, total) =
+        blocking(move || service::auth::list_clients(&db, &project_key, limit, offset)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "limit": limit, "offset": offset, "count": clients.len(), "total": total, "results": clients,
+    })))
+}
+
+/// Deleting a client revokes its tokens at once.
+async fn delete(
+    auth: Scoped<ManageApiClients>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, id) = path.into_inner();
+    let db = state.db.clone();
+    let project_key = auth.project_key;
+    let client = blocking(move || service::auth::delete_client(&db, &project_key, &id)).await?;
+    state.tokens.forget_client(&client.id);
+    Ok(HttpResponse::Ok().json(client))
+}

@@ -1,0 +1,103 @@
+//! `/oauth/token` (client credentials grant) and `/oauth/introspect`, as commercetools' auth
+//! API answers them. Parameters may come in the form body or the query string.
+
+use super::query::QueryParams;
+use super::{blocking, AppState};
+use crate::error::{ApiError, OAuthError};
+use crate::service;
+use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL};
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::json;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/oauth/token", web::post().to(token))
+        .route("/oauth/introspect", web::post().to(introspect));
+}
+
+/// Client id and secret from `Authorization: Basic base64(id:secret)`.
+fn basic_credentials(req: &HttpRequest) -> Result<(String, String), ApiError> {
+    let invalid = || {
+        ApiError::oauth(
+            OAuthError::InvalidClient,
+            "Please provide valid client credentials using HTTP Basic Authentication.",
+        )
+    };
+    let header = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(invalid)?;
+    let (scheme, encoded) = header.trim().split_once(' ').ok_or_else(invalid)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(invalid());
+    }
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(invalid)?;
+    Ok((id.to_owned(), secret.to_owned()))
+}
+
+/// Form body parameters first, then the query string's.
+fn parameters(req: &HttpRequest, body: &[u8]) -> QueryParams {
+    let body = String::from_utf8_lossy(body);
+    QueryParams::parse(&format!("{}&{body}", req.query_string()))
+}
+
+async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (client_id, client_secret) = basic_credentials(&req)?;
+    let params = parameters(&req, &body);
+    match params.get("grant_type") {
+        None => {
+            return Err(ApiError::oauth(
+                OAuthError::InvalidRequest,
+                "Missing required parameter: grant_type.",
+            ))
+        }
+        Some("client_credentials") => {}
+        Some(other) => {
+            return Err(ApiError::oauth(
+                OAuthError::UnsupportedGrantType,
+                format!("Invalid parameter: grant_type: Invalid grant type: {other}"),
+            ))
+        }
+    }
+    let scope = params.get("scope").map(str::to_owned);
+    let db = state.db.clone();
+    let lifetime = state.token_lifetime;
+    let issued = blocking(move || {
+        service::auth::issue_token(&db, &client_id, &client_secret, scope.as_deref(), lifetime)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(json!({
+            "access_token": issued.access_token.expose(),
+            "token_type": "Bearer",
+            "expires_in": issued.expires_in,
+            "scope": issued.scope,
+        })))
+}
+
+async fn introspect(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (client_id, client_secret) = basic_credentials(&req)?;
+    let params = parameters(&req, &body);
+    let token = params
+        .get("token")
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::oauth(OAuthError::InvalidRequest, "Missing required parameter: token."))?;
+    let db = state.db.clone();
+    let answer = blocking(move || service::auth::introspect(&db, &client_id, &client_secret, &token)).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .json(answer))
+}

@@ -1,0 +1,101 @@
+//! API clients and the access tokens issued to them. Only hashes of secrets and tokens are kept.
+
+use super::schema::{access_tokens, api_clients};
+use super::{on_backend, Conn};
+use diesel::prelude::*;
+use diesel::result::QueryResult;
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = api_clients)]
+pub struct ClientRow {
+    pub id: String,
+    pub project_key: String,
+    pub name: String,
+    pub scope: String,
+    pub secret_hash: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = access_tokens)]
+pub struct TokenRow {
+    pub token_hash: String,
+    pub client_id: String,
+    pub scope: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+pub fn insert(conn: &mut Conn, client: &ClientRow) -> QueryResult<()> {
+    on_backend!(conn, |c| diesel::insert_into(api_clients::table)
+        .values(client)
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn find(conn: &mut Conn, id: &str) -> QueryResult<Option<ClientRow>> {
+    on_backend!(conn, |c| api_clients::table.find(id).first(c).optional())
+}
+
+pub fn find_in_project(conn: &mut Conn, project_key: &str, id: &str) -> QueryResult<Option<ClientRow>> {
+    on_backend!(conn, |c| api_clients::table
+        .find(id)
+        .filter(api_clients::project_key.eq(project_key))
+        .first(c)
+        .optional())
+}
+
+pub fn list(conn: &mut Conn, project_key: &str, limit: i64, offset: i64) -> QueryResult<Vec<ClientRow>> {
+    on_backend!(conn, |c| api_clients::table
+        .filter(api_clients::project_key.eq(project_key))
+        .order((api_clients::created_at.asc(), api_clients::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .load(c))
+}
+
+pub fn count(conn: &mut Conn, project_key: &str) -> QueryResult<i64> {
+    on_backend!(conn, |c| api_clients::table
+        .filter(api_clients::project_key.eq(project_key))
+        .count()
+        .get_result(c))
+}
+
+pub fn any_exists(conn: &mut Conn) -> QueryResult<bool> {
+    let first: Option<String> = on_backend!(conn, |c| api_clients::table
+        .select(api_clients::id)
+        .first(c)
+        .optional())?;
+    Ok(first.is_some())
+}
+
+/// Deletes the client and every token issued to it; returns whether the client existed.
+pub fn delete(conn: &mut Conn, project_key: &str, id: &str) -> QueryResult<bool> {
+    let tokens = access_tokens::table.filter(access_tokens::client_id.eq(id));
+    on_backend!(conn, |c| diesel::delete(tokens).execute(c))?;
+    let client = api_clients::table
+        .find(id)
+        .filter(api_clients::project_key.eq(project_key));
+    let deleted = on_backend!(conn, |c| diesel::delete(client).execute(c))?;
+    Ok(deleted == 1)
+}
+
+pub fn insert_token(conn: &mut Conn, token: &TokenRow) -> QueryResult<()> {
+    on_backend!(conn, |c| diesel::insert_into(access_tokens::table)
+        .values(token)
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn find_token(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<TokenRow>> {
+    on_backend!(conn, |c| access_tokens::table
+        .find(token_hash)
+        .first(c)
+        .optional())
+}
+
+/// Removes tokens that expired before `now_millis`.
+pub fn delete_expired_tokens(conn: &mut Conn, now_millis: i64) -> QueryResult<usize> {
+    let expired = access_tokens::table.filter(access_tokens::expires_at.lt(now_millis));
+    on_backend!(conn, |c| diesel::delete(expired).execute(c))
+}

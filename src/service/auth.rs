@@ -1,0 +1,351 @@
+//! API clients, access tokens and the check of a token on each request.
+
+use super::now;
+use crate::auth::credentials::{self, Secret};
+use crate::auth::{Permission, ScopeSet};
+use crate::error::{ApiError, OAuthError};
+use crate::persistence::clients::{self as store, ClientRow, TokenRow};
+use crate::persistence::Database;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// The client a valid token was issued to, and what the token may do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub client_id: String,
+    pub scopes: ScopeSet,
+    /// When the token expires, in epoch milliseconds.
+    pub expires_at: i64,
+}
+
+impl Principal {
+    /// Passes if the token grants `permission` on `project_key`; 403 otherwise.
+    pub fn require(&self, project_key: &str, permission: Permission) -> Result<(), ApiError> {
+        if cfg!(feature = "insecure-no-auth") || self.scopes.allows(permission, project_key) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope(vec![permission.as_str().to_owned()]))
+        }
+    }
+}
+
+/// Recently checked tokens, so that most requests need no database round trip for auth.
+/// Deleting a client forgets its tokens here at once; other processes sharing the database
+/// notice within the cache's time to live.
+pub struct TokenCache {
+    ttl: Duration,
+    entries: RwLock<HashMap<String, (Principal, Instant)>>,
+}
+
+/// Bounds the cache's memory; when full it starts over.
+const TOKEN_CACHE_CAPACITY: usize = 10_000;
+
+impl TokenCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            ttl,
+            entries: RwLock::default(),
+        }
+    }
+
+    pub fn get(&self, token_hash: &str) -> Option<Principal> {
+        let entries = self.entries.read().ok()?;
+        let (principal, checked_at) = entries.get(token_hash)?;
+        let fresh = checked_at.elapsed() < self.ttl && principal.expires_at > now().millis();
+        fresh.then(|| principal.clone())
+    }
+
+    pub fn put(&self, token_hash: String, principal: Principal) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut entries) = self.entries.write() {
+            if entries.len() >= TOKEN_CACHE_CAPACITY {
+                entries.clear();
+            }
+            entries.insert(token_hash, (principal, Instant::now()));
+        }
+    }
+
+    pub fn forget_client(&self, client_id: &str) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.retain(|_, (principal, _)| principal.client_id != client_id);
+        }
+    }
+}
+
+/// A token just issued. The token itself is shown once, here.
+pub struct IssuedToken {
+    pub access_token: Secret,
+    pub expires_in: u64,
+    pub scope: String,
+}
+
+/// An API client as the API shows it (the secret only when it is created).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiClient {
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+    pub created_at: String,
+}
+
+impl From<&ClientRow> for ApiClient {
+    fn from(row: &ClientRow) -> Self {
+        let created_at = chrono::DateTime::from_timestamp_millis(row.created_at)
+            .map(crate::domain::common::Timestamp::from_datetime)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        Self {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            scope: row.scope.clone(),
+            created_at,
+        }
+    }
+}
+
+/// A client just created, with its secret.
+pub struct CreatedClient {
+    pub client: ApiClient,
+    pub secret: Secret,
+}
+
+fn invalid_client() -> ApiError {
+    ApiError::oauth(
+        OAuthError::InvalidClient,
+        "Please provide valid client credentials using HTTP Basic Authentication.",
+    )
+}
+
+fn invalid_scope() -> ApiError {
+    ApiError::oauth(
+        OAuthError::InvalidScope,
+        "Malformed parameter: scope: Invalid scope.",
+    )
+}
+
+/// Checks client credentials; unknown clients and wrong secrets are indistinguishable.
+fn authenticate_client(db: &Database, client_id: &str, client_secret: &str) -> Result<ClientRow, ApiError> {
+    let client = db.read(|conn| Ok::<_, ApiError>(store::find(conn, client_id)?))?;
+    match client {
+        Some(client) if credentials::verify(client_secret, &client.secret_hash) => Ok(client),
+        // Hash anyway so that an unknown client takes as long as a wrong secret.
+        None => {
+            credentials::verify(client_secret, "");
+            Err(invalid_client())
+        }
+        Some(_) => Err(invalid_client()),
+    }
+}
+
+/// The client-credentials grant. Without `requested_scope` the token gets all the client's
+/// scopes; otherwise each requested scope must be held or implied by one of them.
+pub fn issue_token(
+    db: &Database,
+    client_id: &str,
+    client_secret: &str,
+    requested_scope: Option<&str>,
+    lifetime: Duration,
+) -> Result<IssuedToken, ApiError> {
+    let client = authenticate_client(db, client_id, client_secret)?;
+    let held = ScopeSet::parse(&client.scope).map_err(ApiError::internal)?;
+    let (granted, scope_text) = match requested_scope.map(str::trim).filter(|s| !s.is_empty()) {
+        None => (held.clone(), held.to_string()),
+        Some(requested) => {
+            let wanted = ScopeSet::parse(requested).map_err(|_| invalid_scope())?;
+            if !held.covers(&wanted) {
+                return Err(invalid_scope());
+            }
+            // The response repeats the scope exactly as it was asked for (SDKs compare it).
+            (wanted, requested.to_owned())
+        }
+    };
+    let access_token = credentials::new_access_token();
+    let now = now().millis();
+    let lifetime_ms = i64::try_from(lifetime.as_millis()).map_err(ApiError::internal)?;
+    let row = TokenRow {
+        token_hash: access_token.hash(),
+        client_id: client.id,
+        scope: granted.to_string(),
+        created_at: now,
+        expires_at: now.saturating_add(lifetime_ms),
+    };
+    db.write(|conn| -> Result<(), ApiError> {
+        store::delete_expired_tokens(conn, now)?;
+        Ok(store::insert_token(conn, &row)?)
+    })?;
+    Ok(IssuedToken {
+        access_token,
+        expires_in: lifetime.as_secs(),
+        scope: scope_text,
+    })
+}
+
+fn missing_token() -> ApiError {
+    ApiError::InvalidToken(
+        "This endpoint requires an access token. You can get one from the authorization server.".into(),
+    )
+}
+
+/// The principal of a bearer token, by the token's hash; unknown, expired and revoked tokens
+/// are all `invalid_token`.
+pub fn authenticate(db: &Database, token_hash: &str) -> Result<Principal, ApiError> {
+    let row = db.read(|conn| Ok::<_, ApiError>(store::find_token(conn, token_hash)?))?;
+    match row {
+        Some(row) if row.expires_at > now().millis() => Ok(Principal {
+            client_id: row.client_id,
+            scopes: ScopeSet::parse(&row.scope).map_err(ApiError::internal)?,
+            expires_at: row.expires_at,
+        }),
+        _ => Err(ApiError::InvalidToken("invalid_token".into())),
+    }
+}
+
+/// Parses an `Authorization: Bearer <token>` header value.
+pub fn bearer_token(header: Option<&str>) -> Result<&str, ApiError> {
+    let header = header.ok_or_else(missing_token)?;
+    let (scheme, token) = header
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| ApiError::InvalidToken("invalid_token".into()))?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(ApiError::InvalidToken("invalid_token".into()));
+    }
+    Ok(token)
+}
+
+/// RFC 7662 introspection: what a token is, for its own client or one allowed to introspect.
+pub fn introspect(
+    db: &Database,
+    client_id: &str,
+    client_secret: &str,
+    token: &str,
+) -> Result<serde_json::Value, ApiError> {
+    let requester = authenticate_client(db, client_id, client_secret)?;
+    let requester_scopes = ScopeSet::parse(&requester.scope).map_err(ApiError::internal)?;
+    let inactive = serde_json::json!({"active": false});
+    let Ok(principal) = authenticate(db, &credentials::hash(token)) else {
+        return Ok(inactive);
+    };
+    let allowed = principal.client_id == requester.id
+        || principal
+            .scopes
+            .project_keys()
+            .iter()
+            .all(|project| requester_scopes.allows(Permission::IntrospectOauthTokens, project));
+    if !allowed {
+        return Err(ApiError::InsufficientScope(vec![
+            Permission::IntrospectOauthTokens.as_str().to_owned(),
+        ]));
+    }
+    Ok(serde_json::json!({
+        "active": true,
+        "scope": principal.scopes.to_string(),
+        "exp": principal.expires_at / 1000,
+        "client_id": principal.client_id,
+    }))
+}
+
+/// Creates a client of `project_key`; every scope must be about that project.
+pub fn create_client(
+    db: &Database,
+    project_key: &str,
+    name: &str,
+    scope: &str,
+) -> Result<CreatedClient, ApiError> {
+    let scopes = ScopeSet::parse(scope)
+        .map_err(|e| ApiError::invalid_input(format!("Malformed parameter: scope: {e}")))?;
+    if scopes.project_keys() != [project_key] {
+        return Err(ApiError::invalid_input(format!(
+            "Malformed parameter: scope: every scope must be of the project '{project_key}'."
+        )));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.len() > 256 {
+        return Err(ApiError::invalid_input(
+            "The name of an API client must have 1 to 256 characters.",
+        ));
+    }
+    let secret = credentials::new_client_secret();
+    let row = ClientRow {
+        id: credentials::new_client_id(),
+        project_key: project_key.to_owned(),
+        name: name.to_owned(),
+        scope: scopes.to_string(),
+        secret_hash: secret.hash(),
+        created_at: now().millis(),
+    };
+    db.write(|conn| -> Result<(), ApiError> { Ok(store::insert(conn, &row)?) })?;
+    Ok(CreatedClient {
+        client: ApiClient::from(&row),
+        secret,
+    })
+}
+
+pub fn get_client(db: &Database, project_key: &str, id: &str) -> Result<ApiClient, ApiError> {
+    let row = db.read(|conn| Ok::<_, ApiError>(store::find_in_project(conn, project_key, id)?))?;
+    row.as_ref()
+        .map(ApiClient::from)
+        .ok_or_else(|| ApiError::not_found_by_id(id))
+}
+
+pub fn list_clients(
+    db: &Database,
+    project_key: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<ApiClient>, i64), ApiError> {
+    db.read(|conn| {
+        let rows = store::list(conn, project_key, limit, offset)?;
+        let total = store::count(conn, project_key)?;
+        Ok((rows.iter().map(ApiClient::from).collect(), total))
+    })
+}
+
+/// Deletes a client; its tokens stop working at once.
+pub fn delete_client(db: &Database, project_key: &str, id: &str) -> Result<ApiClient, ApiError> {
+    db.write(|conn| {
+        let row =
+            store::find_in_project(conn, project_key, id)?.ok_or_else(|| ApiError::not_found_by_id(id))?;
+        store::delete(conn, project_key, id)?;
+        Ok(ApiClient::from(&row))
+    })
+}
+
+/// On a database without any API client, creates project `demo` with a `manage_project:demo`
+/// client so that a new user can try the API at once.
+pub fn bootstrap_if_empty(db: &Database) -> Result<Option<CreatedClient>, ApiError> {
+    let empty = db.read(|conn| Ok::<_, ApiError>(!store::any_exists(conn)?))?;
+    if !empty {
+        return Ok(None);
+    }
+    create_client(db, "demo", "demo bootstrap client", "manage_project:demo").map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_headers_are_parsed_strictly() {
+        assert_eq!(bearer_token(Some("Bearer abc")).unwrap(), "abc");
+        assert_eq!(bearer_token(Some("bearer  abc ")).unwrap(), "abc");
+        for bad in [
+            Some("Basic abc"),
+            Some("Bearer"),
+            Some("Bearer "),
+            Some("abc"),
+            None,
+        ] {
+            assert!(
+                matches!(bearer_token(bad), Err(ApiError::InvalidToken(_))),
+                "{bad:?}"
+            );
+        }
+    }
+}

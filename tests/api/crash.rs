@@ -1,0 +1,139 @@
+//! The server process is killed with SIGKILL while clients write; after a restart on the same
+//! database every write it acknowledged is there.
+
+use crate::helpers::*;
+use payments_api::persistence::{Database, DatabaseUrl};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_server(database_url: &str, port: u16) -> Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_payments-api"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the server binary starts");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(reply) = client.get(format!("http://127.0.0.1:{port}/health")).send().await {
+            if reply.status() == StatusCode::OK {
+                return child;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become healthy");
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_a_kill_9() {
+    let (database_url, sqlite_file) = fresh_database();
+    let db = Database::open(&DatabaseUrl::parse(&database_url).unwrap(), 1).unwrap();
+    let client = payments_api::service::auth::create_client(
+        &db,
+        "crash-project",
+        "crash",
+        "manage_payments:crash-project",
+    )
+    .unwrap();
+    let port = free_port();
+    let mut server = start_server(&database_url, port).await;
+    let token: Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/oauth/token"))
+        .basic_auth(&client.client.id, Some(client.secret.expose()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let base = format!("http://127.0.0.1:{port}/crash-project/payments");
+    // (id, version) of every acknowledged create or update.
+    let acknowledged: Arc<Mutex<Vec<(String, i64)>>> = Arc::default();
+    let mut writers = Vec::new();
+    for writer in 0..4 {
+        let acknowledged = acknowledged.clone();
+        let base = base.clone();
+        let token = token.clone();
+        writers.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for n in 0.. {
+                let draft = json!({"key": format!("w{writer}-{n}"), "amountPlanned": money(n)});
+                let Ok(reply) = client.post(&base).bearer_auth(&token).json(&draft).send().await else { break };
+                if reply.status() != StatusCode::CREATED {
+                    break;
+                }
+                let Ok(created) = reply.json::<Value>().await else { break };
+                let id = created["id"].as_str().unwrap().to_owned();
+                acknowledged.lock().unwrap().push((id.clone(), 1));
+                let update = json!({"version": 1, "actions": [{"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(n)}}]});
+                let Ok(reply) = client.post(format!("{base}/{id}")).bearer_auth(&token).json(&update).send().await else { break };
+                if reply.status() != StatusCode::OK {
+                    break;
+                }
+                if reply.json::<Value>().await.is_err() {
+                    break;
+                }
+                acknowledged.lock().unwrap().push((id, 2));
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    server.kill().await.expect("SIGKILL delivered");
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 10,
+        "the writers got going before the kill ({})",
+        acknowledged.len()
+    );
+
+    let _restarted = start_server(&database_url, port).await;
+    let client = reqwest::Client::new();
+    for (id, version) in &acknowledged {
+        let reply = client
+            .get(format!("{base}/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            reply.status(),
+            StatusCode::OK,
+            "acknowledged payment {id} is present"
+        );
+        let stored: Value = reply.json().await.unwrap();
+        assert!(
+            stored["version"].as_i64().unwrap() >= *version,
+            "{id} has version {version} or later"
+        );
+        if *version == 2 {
+            assert_eq!(stored["transactions"].as_array().unwrap().len(), 1);
+        }
+    }
+    if let Some(file) = sqlite_file {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+    }
+}
