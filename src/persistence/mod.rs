@@ -116,6 +116,7 @@ impl Database {
                 let manager = || ConnectionManager::<SqliteConnection>::new(path);
                 let writer = Pool::builder()
                     .max_size(1)
+                    .test_on_check_out(false)
                     .connection_timeout(POOL_WAIT)
                     .connection_customizer(Box::new(SqliteSetup))
                     .build(manager())
@@ -123,6 +124,7 @@ impl Database {
                 run_migrations(&mut *writer.get().map_err(connect)?, SQLITE_MIGRATIONS)?;
                 let readers = Pool::builder()
                     .max_size(pool_size)
+                    .test_on_check_out(false)
                     .connection_timeout(POOL_WAIT)
                     .connection_customizer(Box::new(SqliteSetup))
                     .build(manager())
@@ -130,8 +132,11 @@ impl Database {
                 Self::Sqlite { readers, writer }
             }
             DatabaseUrl::Postgres(url) => {
+                // A broken connection fails its query and is replaced; testing every checkout
+                // would cost a round trip per request.
                 let pool = Pool::builder()
                     .max_size(pool_size)
+                    .test_on_check_out(false)
                     .connection_timeout(POOL_WAIT)
                     .build(ConnectionManager::<PgConnection>::new(url))
                     .map_err(connect)?;

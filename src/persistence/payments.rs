@@ -171,6 +171,10 @@ pub fn delete(conn: &mut Conn, project_key: &str, id: &str, expected_version: i6
 fn replace_transactions(conn: &mut Conn, project_key: &str, payment: &Payment) -> QueryResult<()> {
     let of_payment = payment_transactions::table.filter(payment_transactions::payment_id.eq(&payment.id));
     on_backend!(conn, |c| diesel::delete(of_payment).execute(c))?;
+    insert_transactions(conn, project_key, payment)
+}
+
+fn insert_transactions(conn: &mut Conn, project_key: &str, payment: &Payment) -> QueryResult<()> {
     let rows: Vec<TransactionRow> = payment
         .transactions
         .iter()

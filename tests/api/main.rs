@@ -9,6 +9,8 @@
 
 mod helpers;
 
+mod api_spec;
+mod auth;
 mod concurrency;
 mod crash;
 mod meta;

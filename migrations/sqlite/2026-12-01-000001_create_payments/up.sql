@@ -13,10 +13,11 @@ CREATE TABLE payments (
     last_message_sequence_number BIGINT NOT NULL,
     document TEXT NOT NULL
 );
-CREATE UNIQUE INDEX payments_unique_key ON payments (project_key, key);
-CREATE UNIQUE INDEX payments_unique_interface_id ON payments (project_key, payment_interface, interface_id);
-CREATE INDEX payments_by_interface_id ON payments (project_key, interface_id);
-CREATE INDEX payments_by_customer ON payments (project_key, customer_id);
+-- Partial indexes: payments without a key, interfaceId or customer cost no index entry there.
+CREATE UNIQUE INDEX payments_unique_key ON payments (project_key, key) WHERE key IS NOT NULL;
+CREATE UNIQUE INDEX payments_unique_interface_id ON payments (project_key, interface_id, payment_interface)
+    WHERE interface_id IS NOT NULL;
+CREATE INDEX payments_by_customer ON payments (project_key, customer_id) WHERE customer_id IS NOT NULL;
 CREATE INDEX payments_by_created_at ON payments (project_key, created_at);
 CREATE INDEX payments_by_last_modified_at ON payments (project_key, last_modified_at);
 
@@ -28,7 +29,8 @@ CREATE TABLE payment_transactions (
     interaction_id TEXT,
     PRIMARY KEY (payment_id, transaction_id)
 );
-CREATE INDEX payment_transactions_by_interaction_id ON payment_transactions (project_key, interaction_id);
+CREATE INDEX payment_transactions_by_interaction_id ON payment_transactions (project_key, interaction_id)
+    WHERE interaction_id IS NOT NULL;
 
 -- Messages: the record of every change, written in the change's transaction.
 CREATE TABLE messages (
@@ -43,4 +45,3 @@ CREATE TABLE messages (
     document TEXT NOT NULL
 );
 CREATE UNIQUE INDEX messages_unique_sequence ON messages (resource_id, sequence_number);
-CREATE INDEX messages_by_created_at ON messages (project_key, created_at);

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Throughput and memory benchmark (not part of the test suite). The server and its database are
+# pinned to core 0 and the load generator to core 1. Prints a Markdown table of figures.
+#
+#   scripts/bench.sh            # both backends
+#   scripts/bench.sh sqlite     # or: postgres
+#
+# Needs wrk and PostgreSQL (installed with apt-get when missing). DURATION (seconds per run,
+# default 10) and ROWS (payments stored for the memory check, default 1000000) can be set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+backends=${1:-all}
+duration=${DURATION:-10}
+rows=${ROWS:-1000000}
+work=$(mktemp -d /tmp/payments-bench.XXXXXX)
+chmod 755 "$work"
+server_pid=""
+pg_bin=""
+pg_data="$work/pg"
+results="$work/results.md"
+
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  if [ -n "$pg_bin" ] && [ -f "$pg_data/postmaster.pid" ]; then
+    as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m fast stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+need() {
+  command -v "$1" >/dev/null 2>&1 && return
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+}
+need wrk wrk
+need taskset util-linux
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+echo "== building release binaries (with auth, and with auth compiled out for the overhead check)"
+cargo build --release --quiet --features insecure-no-auth
+cp target/release/payments-api "$work/payments-api-noauth"
+cargo build --release --quiet
+cp target/release/payments-api "$work/payments-api"
+
+# A PaymentDraft whose stored document is about 1.5 KB.
+cat >"$work/draft.json" <<'JSON'
+{"amountPlanned":{"currencyCode":"EUR","centAmount":12999},"anonymousId":"anon-0f6c1d2e-4b7a-4c89-9e31-5d2f7a8b9c01","paymentMethodInfo":{"paymentInterface":"STRIPE","method":"CREDIT_CARD","name":{"en":"Credit Card","de":"Kreditkarte","fr":"Carte de crédit"},"interfaceAccount":"acct_1NbKq2Lk3Jd8Fh4x"},"paymentStatus":{"interfaceCode":"requires_capture","interfaceText":"The payment intent was authorized and waits for capture."},"transactions":[{"type":"Authorization","amount":{"currencyCode":"EUR","centAmount":12999},"state":"Success","interactionId":"pi_3NbKq2Lk3Jd8Fh4x0a1b2c3d","timestamp":"2026-11-30T10:00:00.000Z"},{"type":"Charge","amount":{"currencyCode":"EUR","centAmount":12999},"state":"Pending","interactionId":"ch_3NbKq2Lk3Jd8Fh4x0a1b2c3e","timestamp":"2026-11-30T10:05:00.000Z"}],"interfaceInteractions":[{"type":{"typeId":"type","id":"5c1a7c52-8d0e-4a4f-9b1e-2f3a4b5c6d7e"},"fields":{"request":"POST /v1/payment_intents amount=12999 currency=eur capture_method=manual","response":"200 requires_capture","createdAt":"2026-11-30T10:00:00.000Z"}}],"custom":{"type":{"typeId":"type","id":"9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"},"fields":{"orderNumber":"ORD-2026-000123456","channel":"web-shop-eu","note":"Customer asked for delivery to the pick-up station near the main station, gate 4."}}}
+JSON
+cat >"$work/post.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open("$work/draft.json")
+wrk.body = f:read("*a")
+f:close()
+LUA
+
+row() { echo "| $1 | $2 | $3 |" >>"$results"; }
+rps() { awk '/Requests\/sec/ {printf "%.0f", $2}'; }
+rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$server_pid/status"; }
+
+start_server() { # binary, database url
+  local port
+  port=$(free_port)
+  DATABASE_URL="$2" PORT="$port" RUST_LOG=warn taskset -c 0 "$1" serve >"$work/server.out" 2>"$work/server.log" &
+  server_pid=$!
+  base="http://127.0.0.1:$port"
+  for _ in $(seq 100); do curl -sf "$base/health" >/dev/null && return; sleep 0.1; done
+  echo "server did not start" >&2; cat "$work/server.log" >&2; exit 1
+}
+
+stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+
+token_for() { # database url, project
+  local creds id secret
+  creds=$(DATABASE_URL="$1" "$work/payments-api" clients create --project "$2" --scope "manage_project:$2")
+  id=$(echo "$creds" | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientId"])')
+  secret=$(echo "$creds" | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientSecret"])')
+  curl -s -u "$id:$secret" -d grant_type=client_credentials "$base/oauth/token" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+load() { # connections, url, extra wrk args...
+  local connections=$1 url=$2
+  shift 2
+  taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" "$@" "$url"
+}
+
+bench_service() { # backend label, database url
+  local label=$1 url=$2 token id
+  start_server "$work/payments-api" "$url"
+  token=$(token_for "$url" bench)
+  local auth="Authorization: Bearer $token"
+  row "$label: create, 8 clients" "$(load 8 "$base/bench/payments" -H "$auth" -s "$work/post.lua" | rps)/s" ""
+  id=$(curl -s -H "$auth" -H 'Content-Type: application/json' "$base/bench/payments" -d @"$work/draft.json" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  row "$label: GET by id, 8 clients" "$(load 8 "$base/bench/payments/$id" -H "$auth" | rps)/s" "RSS peak $(rss_mb) MB"
+  stop_server
+  start_server "$work/payments-api-noauth" "$url"
+  row "$label: GET by id, auth compiled out" "$(load 8 "$base/bench/payments/$id" | rps)/s" ""
+  stop_server
+  echo "$id"
+}
+
+fill() { # backend, database url, count: copies of one stored payment with fresh ids
+  local sql
+  case "$1" in
+    sqlite) sql="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $3)
+      INSERT INTO payments (id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, last_modified_at, last_message_sequence_number, document)
+      SELECT 'fill-' || i, project_key, version, NULL, NULL, payment_interface, NULL, created_at + i, last_modified_at + i, 1,
+             replace(document, id, 'fill-' || i) FROM n, (SELECT * FROM payments LIMIT 1);"
+      python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()" "$2" "$sql" ;;
+    postgres) sql="INSERT INTO payments (id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, last_modified_at, last_message_sequence_number, document)
+      SELECT 'fill-' || i, p.project_key, p.version, NULL, NULL, p.payment_interface, NULL, p.created_at + i, p.last_modified_at + i, 1,
+             replace(p.document, p.id, 'fill-' || i) FROM generate_series(1, $3) AS i, (SELECT * FROM payments LIMIT 1) AS p;"
+      as_postgres psql -q -h "$work" -p "$pg_port" -U postgres -d postgres -c "$sql" ;;
+  esac
+}
+
+memory_check() { # label, backend, url, id
+  fill "$2" "$3" "$rows"
+  start_server "$work/payments-api" "$3"
+  local token auth
+  token=$(token_for "$3" bench)
+  auth="Authorization: Bearer $token"
+  load 8 "$base/bench/payments/$4" -H "$auth" >/dev/null
+  load 8 "$base/bench/payments?limit=500&sort=createdAt+desc" -H "$auth" >/dev/null
+  row "$1: RSS peak with $rows more payments stored" "" "$(rss_mb) MB"
+  stop_server
+}
+
+sqlite_baseline() { # raw single-row durable inserts of the same document, one transaction each
+  taskset -c 0 python3 - "$work/raw.db" "$work/draft.json" "$duration" <<'PY'
+import sqlite3, sys, time, uuid
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL"); db.execute("PRAGMA synchronous=FULL")
+db.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, doc TEXT NOT NULL)")
+doc = open(sys.argv[2]).read()
+end = time.time() + float(sys.argv[3]); n = 0
+while time.time() < end:
+    db.execute("BEGIN IMMEDIATE"); db.execute("INSERT INTO docs VALUES (?, ?)", (str(uuid.uuid4()), doc)); db.execute("COMMIT"); n += 1
+print(round(n / float(sys.argv[3])))
+PY
+}
+
+echo "| measurement | throughput | note |" >"$results"
+echo "|---|---|---|" >>"$results"
+
+if [ "$backends" = all ] || [ "$backends" = sqlite ]; then
+  echo "== SQLite"
+  row "SQLite raw durable insert (python sqlite3, WAL, synchronous=FULL)" "$(sqlite_baseline)/s" "baseline"
+  id=$(bench_service "SQLite" "$work/bench.db" | tail -n 1)
+  memory_check "SQLite" sqlite "$work/bench.db" "$id"
+fi
+
+if [ "$backends" = all ] || [ "$backends" = postgres ]; then
+  echo "== PostgreSQL"
+  pg_port=$(free_port)
+  mkdir -p "$pg_data"
+  [ "$(id -u)" = 0 ] && chown postgres "$pg_data" "$work"
+  as_postgres "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 >/dev/null
+  as_postgres taskset -c 0 "$pg_bin/pg_ctl" -D "$pg_data" -l "$work/pg.log" -w \
+    -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start >/dev/null
+  psql_run() { as_postgres psql -q -h "$work" -p "$pg_port" -U postgres -d postgres "$@"; }
+  psql_run -c "CREATE TABLE docs (id TEXT PRIMARY KEY, doc TEXT NOT NULL); CREATE TABLE reads (id INT PRIMARY KEY, doc TEXT NOT NULL);"
+  doc=$(sed "s/'/''/g" "$work/draft.json")
+  psql_run -c "INSERT INTO reads SELECT i, '$doc' FROM generate_series(1, 10000) i;"
+  echo "INSERT INTO docs VALUES (gen_random_uuid()::text, '$doc');" >"$work/insert.sql"
+  printf '\\set id random(1, 10000)\nSELECT doc FROM reads WHERE id = :id;\n' >"$work/read.sql"
+  pgbench_tps() { as_postgres taskset -c 1 "$pg_bin/pgbench" -n -h 127.0.0.1 -p "$pg_port" -U postgres -c 8 -j 1 -T "$duration" -f "$1" postgres | awk '/^tps/ {printf "%.0f", $3}'; }
+  row "pgbench: durable single-row insert of the same document, 8 clients" "$(pgbench_tps "$work/insert.sql")/s" "baseline"
+  row "pgbench: primary-key read of the same document, 8 clients" "$(pgbench_tps "$work/read.sql")/s" "baseline"
+  url="postgres://postgres@127.0.0.1:$pg_port/postgres"
+  id=$(bench_service "PostgreSQL" "$url" | tail -n 1)
+  memory_check "PostgreSQL" postgres "$url" "$id"
+fi
+
+echo
+cat "$results"

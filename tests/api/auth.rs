@@ -1,0 +1,484 @@
+//! The token endpoint, introspection, API clients, and who may do what.
+
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn a_token_carries_all_the_clients_scopes_unless_fewer_are_asked_for() {
+    let app = spawn_app().await;
+    let (id, secret) = app.create_client("manage_payments:test-project view_types:test-project");
+    let all = app.token_reply(&id, &secret, None).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(all.body["token_type"], "Bearer");
+    assert_eq!(all.body["expires_in"], 3600);
+    assert_eq!(
+        all.body["scope"],
+        "manage_payments:test-project view_types:test-project"
+    );
+    assert!(all.body.get("refresh_token").is_none());
+    assert_eq!(all.headers["cache-control"], "no-store");
+    let narrow = app
+        .token_reply(&id, &secret, Some("view_payments:test-project"))
+        .await;
+    assert_eq!(narrow.status, StatusCode::OK, "manage implies view");
+    assert_eq!(
+        narrow.body["scope"], "view_payments:test-project",
+        "the scope is echoed as asked"
+    );
+    let token = narrow.body["access_token"].as_str().unwrap();
+    let read = app
+        .request_with_token(Method::GET, "/payments", None, Some(token))
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    let write = app
+        .request_with_token(Method::POST, "/payments", Some(draft()), Some(token))
+        .await;
+    assert_eq!(
+        write.status,
+        StatusCode::FORBIDDEN,
+        "the narrowed token cannot write"
+    );
+}
+
+#[tokio::test]
+async fn a_manage_project_client_may_ask_for_any_scope_of_its_project() {
+    let app = spawn_app().await;
+    let (id, secret) = app.create_client("manage_project:test-project");
+    let reply = app
+        .token_reply(
+            &id,
+            &secret,
+            Some("view_payments:test-project manage_api_clients:test-project"),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let other_project = app
+        .token_reply(&id, &secret, Some("view_payments:elsewhere"))
+        .await;
+    assert_eq!(other_project.status, StatusCode::BAD_REQUEST);
+    assert_eq!(other_project.error_code(), "invalid_scope");
+    assert_eq!(other_project.body["error"], "invalid_scope");
+}
+
+#[tokio::test]
+async fn token_endpoint_errors_follow_commercetools_auth_api() {
+    let app = spawn_app().await;
+    let (id, secret) = app.create_client("view_payments:test-project");
+    let url = format!("{}/oauth/token", app.address);
+    let grant = [("grant_type", "client_credentials")];
+    let cases = [
+        (
+            app.client.post(&url).basic_auth(&id, Some("wrong")).form(&grant),
+            401,
+            "invalid_client",
+        ),
+        (
+            app.client
+                .post(&url)
+                .basic_auth("nobody", Some(&secret))
+                .form(&grant),
+            401,
+            "invalid_client",
+        ),
+        (app.client.post(&url).form(&grant), 401, "invalid_client"),
+        (
+            app.client
+                .post(&url)
+                .header("authorization", "Basic !!!")
+                .form(&grant),
+            401,
+            "invalid_client",
+        ),
+        (
+            app.client.post(&url).basic_auth(&id, Some(&secret)),
+            400,
+            "invalid_request",
+        ),
+        (
+            app.client
+                .post(&url)
+                .basic_auth(&id, Some(&secret))
+                .form(&[("grant_type", "password")]),
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            app.client.post(&url).basic_auth(&id, Some(&secret)).form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "manage_payments:test-project"),
+            ]),
+            400,
+            "invalid_scope",
+        ),
+        (
+            app.client
+                .post(&url)
+                .basic_auth(&id, Some(&secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "nonsense")]),
+            400,
+            "invalid_scope",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let reply = app.raw_unauthenticated(request).await;
+        assert_eq!(reply.status.as_u16(), status, "{}", reply.body);
+        assert_eq!(reply.error_code(), code);
+        assert_eq!(reply.body["error"], code);
+        assert_eq!(reply.body["error_description"], reply.body["message"]);
+    }
+    let via_query = app
+        .raw_unauthenticated(
+            app.client
+                .post(format!("{url}?grant_type=client_credentials"))
+                .basic_auth(&id, Some(&secret)),
+        )
+        .await;
+    assert_eq!(
+        via_query.status,
+        StatusCode::OK,
+        "parameters may come in the query string"
+    );
+}
+
+#[tokio::test]
+async fn introspection_reports_active_and_inactive_tokens() {
+    let app = spawn_app().await;
+    let (id, secret) = app.create_client("view_payments:test-project");
+    let token = app.token_for(&id, &secret, None).await;
+    let url = format!("{}/oauth/introspect", app.address);
+    let active = app
+        .raw_unauthenticated(
+            app.client
+                .post(&url)
+                .basic_auth(&id, Some(&secret))
+                .form(&[("token", &token)]),
+        )
+        .await;
+    assert_eq!(active.status, StatusCode::OK);
+    assert_eq!(active.body["active"], true);
+    assert_eq!(active.body["scope"], "view_payments:test-project");
+    assert_eq!(active.body["client_id"], id.as_str());
+    assert!(active.body["exp"].as_i64().unwrap() > chrono::Utc::now().timestamp());
+    let unknown = app
+        .raw_unauthenticated(
+            app.client
+                .post(&url)
+                .basic_auth(&id, Some(&secret))
+                .form(&[("token", "nope")]),
+        )
+        .await;
+    assert_eq!(unknown.body, json!({"active": false}));
+    let unauthenticated = app
+        .raw_unauthenticated(app.client.post(&url).form(&[("token", &token)]))
+        .await;
+    assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
+    let (other_id, other_secret) = app.create_client("view_payments:test-project");
+    let stranger = app
+        .raw_unauthenticated(
+            app.client
+                .post(&url)
+                .basic_auth(&other_id, Some(&other_secret))
+                .form(&[("token", &token)]),
+        )
+        .await;
+    assert_eq!(
+        stranger.status,
+        StatusCode::FORBIDDEN,
+        "another client needs introspect_oauth_tokens"
+    );
+    let (admin_id, admin_secret) = app.create_client("manage_project:test-project");
+    let admin = app
+        .raw_unauthenticated(
+            app.client
+                .post(&url)
+                .basic_auth(&admin_id, Some(&admin_secret))
+                .form(&[("token", &token)]),
+        )
+        .await;
+    assert_eq!(admin.body["active"], true);
+}
+
+#[tokio::test]
+async fn api_clients_are_created_listed_read_and_deleted() {
+    let app = spawn_app().await;
+    let created = app
+        .post(
+            "/api-clients",
+            json!({"name": "shop", "scope": "view_payments:test-project manage_payments:test-project"}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let secret = created.body["secret"].as_str().unwrap().to_owned();
+    assert_eq!(created.body["name"], "shop");
+    assert_eq!(
+        created.body["scope"],
+        "view_payments:test-project manage_payments:test-project"
+    );
+    let fetched = app.get(&format!("/api-clients/{id}")).await;
+    assert_eq!(fetched.status, StatusCode::OK);
+    assert!(
+        fetched.body.get("secret").is_none(),
+        "the secret is shown only once"
+    );
+    let listed = app.get("/api-clients").await;
+    assert!(listed.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == id.as_str()));
+    assert!(!listed.body.to_string().contains(&secret));
+
+    let token = app.token_for(&id, &secret, None).await;
+    assert_eq!(
+        app.request_with_token(Method::GET, "/payments", None, Some(&token))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let deleted = app.delete(&format!("/api-clients/{id}")).await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    let revoked = app
+        .request_with_token(Method::GET, "/payments", None, Some(&token))
+        .await;
+    assert_eq!(
+        revoked.status,
+        StatusCode::UNAUTHORIZED,
+        "deleting a client revokes its tokens at once"
+    );
+    assert_eq!(revoked.error_code(), "invalid_token");
+    assert_eq!(
+        app.token_reply(&id, &secret, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get(&format!("/api-clients/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn api_client_drafts_are_checked() {
+    let app = spawn_app().await;
+    for draft in [
+        json!({"name": "x", "scope": "manage_project:other-project"}),
+        json!({"name": "x", "scope": "fly:test-project"}),
+        json!({"name": "x", "scope": ""}),
+        json!({"name": "", "scope": "view_payments:test-project"}),
+    ] {
+        let reply = app.post("/api-clients", draft.clone()).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{draft}");
+        assert_eq!(reply.error_code(), "InvalidInput");
+    }
+    let missing = app.post("/api-clients", json!({"name": "x"})).await;
+    assert_eq!(missing.error_code(), "InvalidJsonInput");
+}
+
+#[tokio::test]
+async fn changes_record_the_client_that_made_them() {
+    let app = spawn_app().await;
+    let (id, secret) = app.create_client("manage_payments:test-project");
+    let token = app.token_for(&id, &secret, None).await;
+    let created = app
+        .request_with_token(Method::POST, "/payments", Some(draft()), Some(&token))
+        .await;
+    assert_eq!(created.body["createdBy"], json!({"clientId": id}));
+    assert_eq!(created.body["lastModifiedBy"], json!({"clientId": id}));
+    let updated = app
+        .raw(
+            app.client
+                .post(app.url(&format!("/payments/{}", created.body["id"].as_str().unwrap())))
+                .header("X-External-User-ID", "clerk-7")
+                .json(&json!({"version": 1, "actions": [{"action": "setAnonymousId", "anonymousId": "a"}]})),
+        )
+        .await;
+    assert_eq!(updated.body["createdBy"], json!({"clientId": id}));
+    assert_eq!(updated.body["lastModifiedBy"]["externalUserId"], "clerk-7");
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Access {
+    View,
+    Manage,
+    ViewClients,
+    ManageClients,
+}
+
+/// The endpoint matrix: every route with the access it needs.
+fn endpoints(id: &str, client_id: &str) -> Vec<(Method, String, Option<Value>, Access)> {
+    let update = json!({"version": 1, "actions": []});
+    vec![
+        (Method::GET, "/payments".into(), None, Access::View),
+        (Method::HEAD, "/payments".into(), None, Access::View),
+        (Method::POST, "/payments".into(), Some(draft()), Access::Manage),
+        (Method::GET, format!("/payments/{id}"), None, Access::View),
+        (Method::HEAD, format!("/payments/{id}"), None, Access::View),
+        (
+            Method::POST,
+            format!("/payments/{id}"),
+            Some(update.clone()),
+            Access::Manage,
+        ),
+        (
+            Method::DELETE,
+            format!("/payments/{id}?version=99"),
+            None,
+            Access::Manage,
+        ),
+        (Method::GET, "/payments/key=matrix".into(), None, Access::View),
+        (Method::HEAD, "/payments/key=matrix".into(), None, Access::View),
+        (
+            Method::POST,
+            "/payments/key=matrix".into(),
+            Some(update),
+            Access::Manage,
+        ),
+        (
+            Method::DELETE,
+            "/payments/key=matrix?version=99".into(),
+            None,
+            Access::Manage,
+        ),
+        (Method::GET, "/api-clients".into(), None, Access::ViewClients),
+        (
+            Method::POST,
+            "/api-clients".into(),
+            Some(json!({"name": "n", "scope": "view_payments:test-project"})),
+            Access::ManageClients,
+        ),
+        (
+            Method::GET,
+            format!("/api-clients/{client_id}"),
+            None,
+            Access::ViewClients,
+        ),
+        (
+            Method::DELETE,
+            "/api-clients/not-a-client".into(),
+            None,
+            Access::ManageClients,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_endpoint_checks_token_and_scope() {
+    let app = spawn_app().await;
+    let payment = app
+        .create_payment(json!({"key": "matrix", "amountPlanned": money(1)}))
+        .await;
+    let id = payment["id"].as_str().unwrap();
+    let (client_id, _) = app.create_client("view_payments:test-project");
+
+    let issue = |scope: &'static str| {
+        let app = &app;
+        async move {
+            let (id, secret) = app.create_client(scope);
+            (id.clone(), app.token_for(&id, &secret, None).await)
+        }
+    };
+    let (_, view) = issue("view_payments:test-project").await;
+    let (_, manage) = issue("manage_payments:test-project").await;
+    let (_, clients_admin) = issue("manage_api_clients:test-project").await;
+    let (_, other_project) = issue("manage_project:other-project").await;
+    let (revoked_id, revoked) = issue("manage_project:test-project").await;
+    payments_api::service::auth::delete_client(&app.database(), "test-project", &revoked_id).unwrap();
+    let expired = {
+        let (id, secret) = app.create_client("manage_project:test-project");
+        let token = app.token_for(&id, &secret, None).await;
+        expire_token(&app, &token);
+        token
+    };
+    // Let the token cache (1 s in tests) forget the revoked and expired tokens.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    for (method, path, body, access) in endpoints(id, &client_id) {
+        let call = |token: Option<String>| {
+            let app = &app;
+            let (method, path, body) = (method.clone(), path.clone(), body.clone());
+            async move {
+                app.request_with_token(method, &path, body, token.as_deref())
+                    .await
+            }
+        };
+        let unauthenticated = [
+            ("no token", call(None).await),
+            ("malformed token", call(Some("not a token at all".into())).await),
+            ("unknown token", call(Some("x".repeat(43))).await),
+            ("expired token", call(Some(expired.clone())).await),
+            ("revoked client", call(Some(revoked.clone())).await),
+        ];
+        for (case, reply) in unauthenticated {
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {path}: {case}");
+            if method != Method::HEAD {
+                assert_eq!(reply.error_code(), "invalid_token", "{method} {path}: {case}");
+                assert_eq!(reply.body["error"], "invalid_token");
+            }
+        }
+        let forbidden = call(Some(other_project.clone())).await;
+        assert_eq!(
+            forbidden.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path}: token of another project"
+        );
+        if method != Method::HEAD {
+            assert_eq!(forbidden.error_code(), "insufficient_scope");
+        }
+        for (name, token, allowed) in [
+            ("view", &view, access == Access::View),
+            ("manage", &manage, matches!(access, Access::View | Access::Manage)),
+            (
+                "clients admin",
+                &clients_admin,
+                matches!(access, Access::ViewClients | Access::ManageClients),
+            ),
+        ] {
+            let reply = call(Some(token.clone())).await;
+            if allowed {
+                assert!(
+                    ![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&reply.status),
+                    "{method} {path}: {name} is allowed, got {}",
+                    reply.status
+                );
+            } else {
+                assert_eq!(
+                    reply.status,
+                    StatusCode::FORBIDDEN,
+                    "{method} {path}: {name} is refused"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn public_endpoints_need_no_token() {
+    let app = spawn_app().await;
+    for path in ["/", "/health"] {
+        let reply = app
+            .raw_unauthenticated(app.client.get(format!("{}{path}", app.address)))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+    }
+}
+
+/// Moves a token's expiry into the past, as if its lifetime had run out.
+fn expire_token(app: &TestApp, token: &str) {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let hash = payments_api::auth::credentials::hash(token);
+    let sql = format!("UPDATE access_tokens SET expires_at = 0 WHERE token_hash = '{hash}'");
+    let sql = sql.as_str();
+    if is_postgres() {
+        diesel::PgConnection::establish(&app.database_url)
+            .unwrap()
+            .batch_execute(sql)
+            .unwrap();
+    } else {
+        diesel::SqliteConnection::establish(&app.database_url)
+            .unwrap()
+            .batch_execute(sql)
+            .unwrap();
+    }
+}
