@@ -32,6 +32,9 @@ pub enum ApiError {
     /// An error of the OAuth endpoints, in OAuth 2.0 terms.
     #[error("{message}")]
     OAuth { error: OAuthError, message: String },
+    /// A query ran longer than allowed and was cancelled.
+    #[error("The query timed out. Narrow the predicate, or use fields that are indexed (id, key, interfaceId, customer, createdAt, transactions' interactionId).")]
+    QueryTimedOut,
     /// The service cannot take the request now (pool exhausted, database unreachable).
     #[error("The service is over capacity. Please retry with backoff.")]
     OverCapacity(String),
@@ -102,6 +105,7 @@ impl ApiError {
                 DomainError::ReferencedResourceNotFound { .. } => "ReferencedResourceNotFound",
             },
             Self::ResourceNotFound(_) => "ResourceNotFound",
+            Self::QueryTimedOut => "QueryTimedOut",
             Self::InvalidToken(_) => "invalid_token",
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::OAuth { error, .. } => error.code(),
@@ -180,7 +184,7 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::QueryTimedOut => StatusCode::BAD_REQUEST,
             Self::ResourceNotFound(_) => StatusCode::NOT_FOUND,
             Self::InvalidToken(_)
             | Self::OAuth {
@@ -216,6 +220,11 @@ impl From<diesel::result::Error> for ApiError {
             // SQLite reports a lock it waited too long for as "database is locked".
             Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
                 Self::OverCapacity(error.to_string())
+            }
+            Error::DatabaseError(_, info)
+                if info.message().contains("statement timeout") || info.message().contains("interrupted") =>
+            {
+                Self::QueryTimedOut
             }
             _ => Self::Internal(error.to_string()),
         }

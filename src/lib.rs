@@ -6,5 +6,6 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod persistence;
+pub mod query;
 pub mod service;
 pub mod startup;

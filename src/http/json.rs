@@ -51,5 +51,28 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     deserializer
         .end()
         .map_err(|e| ApiError::invalid_json(e.to_string()))?;
+    if may_contain_nul(bytes)
+        && contains_nul(&serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_json(e.to_string()))?)
+    {
+        return Err(ApiError::invalid_json(
+            "Strings cannot contain the NUL character (\\u0000).",
+        ));
+    }
     Ok(value)
+}
+
+/// Whether the text has a `\u0000` escape, the only way JSON carries NUL: a cheap scan that
+/// decides whether the exact check is needed.
+fn may_contain_nul(bytes: &[u8]) -> bool {
+    bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+}
+
+/// Whether any string or key holds NUL, which PostgreSQL cannot store.
+fn contains_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(contains_nul),
+        serde_json::Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
 }

@@ -7,8 +7,11 @@ use super::{blocking, json_response, AppState};
 use crate::domain::actions::PaymentUpdateAction;
 use crate::domain::payment::PaymentDraft;
 use crate::error::ApiError;
-use crate::persistence::payments::{Locator, Page, Sort, SortField};
+use crate::persistence::payments::Locator;
+use crate::query::schema::PAYMENT_FIELDS;
+use crate::query::{self, SortKey};
 use crate::service;
+use crate::service::payments::PaymentQuery;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -141,22 +144,21 @@ async fn exists_by_key(
     exists(auth.project_key, state, key_locator(path)).await
 }
 
+/// HEAD with a predicate: 200 if any payment matches, 404 otherwise.
 async fn exists_any(
     auth: Scoped<ViewPayments>,
     state: web::Data<AppState>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
+    let predicate = predicate(&QueryParams::parse(req.query_string()))?;
     let db = state.db.clone();
-    let page = Page {
-        sort: vec![],
-        limit: 1,
-        offset: 0,
-    };
     let project_key = auth.project_key;
-    let found = blocking(move || service::payments::list(&db, &project_key, &page, false)).await?;
-    Ok(HttpResponse::new(if found.documents.is_empty() {
-        StatusCode::NOT_FOUND
-    } else {
+    let found =
+        blocking(move || service::payments::any_matches(&db, &project_key, predicate.as_ref())).await?;
+    Ok(HttpResponse::new(if found {
         StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
     }))
 }
 
@@ -241,24 +243,9 @@ async fn delete_by_key(
     delete(auth, state, key_locator(path), req).await
 }
 
-fn parse_sort(text: &str) -> Result<Sort, ApiError> {
-    let mut words = text.split_whitespace();
-    let field = match words.next() {
-        Some("id") => SortField::Id,
-        Some("key") => SortField::Key,
-        Some("createdAt") => SortField::CreatedAt,
-        Some("lastModifiedAt") => SortField::LastModifiedAt,
-        _ => return Err(malformed("sort", &format!("Invalid sort expression '{text}'."))),
-    };
-    let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
-        None | Some("asc") => false,
-        Some("desc") => true,
-        Some(_) => return Err(malformed("sort", &format!("Invalid sort direction in '{text}'."))),
-    };
-    if words.next().is_some() {
-        return Err(malformed("sort", &format!("Invalid sort expression '{text}'.")));
-    }
-    Ok(Sort { field, descending })
+/// The `where` predicates (with their `var.*` values) of a query string, checked.
+fn predicate(params: &QueryParams) -> Result<Option<query::schema::Checked>, ApiError> {
+    query::predicate(&params.all("where"), &PAYMENT_FIELDS, &params.variables())
 }
 
 async fn query(
@@ -273,12 +260,18 @@ async fn query(
     let sort = params
         .all("sort")
         .into_iter()
-        .map(parse_sort)
-        .collect::<Result<Vec<_>, _>>()?;
-    let page = Page { sort, limit, offset };
+        .map(|text| query::sort_key(text, &PAYMENT_FIELDS))
+        .collect::<Result<Vec<SortKey>, _>>()?;
+    let request = PaymentQuery {
+        predicate: predicate(&params)?,
+        sort,
+        limit,
+        offset,
+        with_total,
+    };
     let db = state.db.clone();
     let project_key = auth.project_key;
-    let result = blocking(move || service::payments::list(&db, &project_key, &page, with_total)).await?;
+    let result = blocking(move || service::payments::list(&db, &project_key, &request)).await?;
     let mut body = String::with_capacity(result.documents.iter().map(|d| d.len() + 1).sum::<usize>() + 96);
     body.push_str(&format!(
         "{{\"limit\":{limit},\"offset\":{offset},\"count\":{}",
@@ -291,37 +284,4 @@ async fn query(
     body.push_str(&result.documents.join(","));
     body.push_str("]}");
     Ok(json_response(StatusCode::OK, body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sort_expressions_name_a_field_and_a_direction() {
-        assert_eq!(
-            parse_sort("createdAt desc").unwrap(),
-            Sort {
-                field: SortField::CreatedAt,
-                descending: true
-            }
-        );
-        assert_eq!(
-            parse_sort("key").unwrap(),
-            Sort {
-                field: SortField::Key,
-                descending: false
-            }
-        );
-        assert_eq!(
-            parse_sort("id ASC").unwrap(),
-            Sort {
-                field: SortField::Id,
-                descending: false
-            }
-        );
-        assert!(parse_sort("amountPlanned asc").is_err());
-        assert!(parse_sort("id sideways").is_err());
-        assert!(parse_sort("id asc extra").is_err());
-    }
 }

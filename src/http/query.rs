@@ -28,6 +28,17 @@ impl QueryParams {
             .collect()
     }
 
+    /// The `var.<name>` input parameters of query predicates; a repeated name is a list.
+    pub fn variables(&self) -> crate::query::schema::Variables {
+        let mut variables = crate::query::schema::Variables::new();
+        for (name, value) in &self.0 {
+            if let Some(name) = name.strip_prefix("var.") {
+                variables.entry(name.to_owned()).or_default().push(value.clone());
+            }
+        }
+        variables
+    }
+
     pub fn bool_or(&self, name: &str, default: bool) -> Result<bool, ApiError> {
         match self.get(name) {
             None => Ok(default),

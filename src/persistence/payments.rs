@@ -4,8 +4,12 @@
 use super::schema::{payment_transactions, payments};
 use super::{on_backend, Conn};
 use crate::domain::payment::Payment;
+use crate::query::schema::Checked;
+use crate::query::sql::{self, Dialect, SqlFragment, SqlParam};
+use crate::query::SortKey;
 use diesel::prelude::*;
 use diesel::result::QueryResult;
+use diesel::sql_types::{BigInt, Double, Text};
 
 /// How a request addresses one Payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,29 +68,6 @@ struct TransactionRow<'a> {
     transaction_id: &'a str,
     project_key: &'a str,
     interaction_id: Option<&'a str>,
-}
-
-/// Sortable columns of the list endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortField {
-    Id,
-    Key,
-    CreatedAt,
-    LastModifiedAt,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sort {
-    pub field: SortField,
-    pub descending: bool,
-}
-
-/// One page of the list endpoint.
-#[derive(Debug, Clone)]
-pub struct Page {
-    pub sort: Vec<Sort>,
-    pub limit: i64,
-    pub offset: i64,
 }
 
 pub fn find(conn: &mut Conn, project_key: &str, locator: &Locator) -> QueryResult<Option<StoredPayment>> {
@@ -193,36 +174,160 @@ fn insert_transactions(conn: &mut Conn, project_key: &str, payment: &Payment) ->
     Ok(())
 }
 
+/// A query of the list endpoint: an optional checked predicate, sort keys and a page.
+pub struct PageQuery<'a> {
+    pub predicate: Option<&'a Checked>,
+    pub sort: &'a [SortKey],
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// How long a predicate query may run on PostgreSQL before it is cancelled.
+const QUERY_TIMEOUT_MS: u64 = 5_000;
+
+#[derive(QueryableByName)]
+struct DocumentRow {
+    #[diesel(sql_type = Text)]
+    document: String,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
+}
+
+fn dialect(conn: &Conn) -> Dialect {
+    match conn {
+        Conn::Sqlite(_) => Dialect::Sqlite,
+        Conn::Postgres(_) => Dialect::Postgres,
+    }
+}
+
+/// `FROM ... WHERE ...` of a project's payments matching the predicate.
+fn from_where(
+    dialect: Dialect,
+    project_key: &str,
+    predicate: Option<&Checked>,
+    also_document: bool,
+) -> SqlFragment {
+    let mut out = SqlFragment {
+        params: vec![SqlParam::Text(project_key.to_owned())],
+        ..SqlFragment::default()
+    };
+    let mut condition = String::from("payments.project_key = ?");
+    let mut uses_document = also_document;
+    if let Some(predicate) = predicate {
+        let compiled = sql::compile(predicate, dialect);
+        condition.push_str(" AND ");
+        condition.push_str(&compiled.sql);
+        out.params.extend(compiled.params);
+        uses_document |= compiled.uses_document;
+    }
+    let from = if dialect == Dialect::Postgres && uses_document {
+        "payments CROSS JOIN LATERAL (SELECT payments.document::jsonb AS doc) AS d"
+    } else {
+        "payments"
+    };
+    out.sql = format!("FROM {from} WHERE {condition}");
+    out.uses_document = uses_document;
+    out
+}
+
 /// The documents of one page, in the requested order; ties are broken by id so pages are stable.
-pub fn list(conn: &mut Conn, project_key: &str, page: &Page) -> QueryResult<Vec<String>> {
-    on_backend!(conn, |c| {
-        let mut query = payments::table
-            .filter(payments::project_key.eq(project_key))
-            .select(payments::document)
-            .into_boxed();
-        for sort in &page.sort {
-            query = match (sort.field, sort.descending) {
-                (SortField::Id, false) => query.then_order_by(payments::id.asc()),
-                (SortField::Id, true) => query.then_order_by(payments::id.desc()),
-                // Payments without a key come last in both directions, on both backends.
-                (SortField::Key, false) => query
-                    .then_order_by(payments::key.is_null().asc())
-                    .then_order_by(payments::key.asc()),
-                (SortField::Key, true) => query
-                    .then_order_by(payments::key.is_null().asc())
-                    .then_order_by(payments::key.desc()),
-                (SortField::CreatedAt, false) => query.then_order_by(payments::created_at.asc()),
-                (SortField::CreatedAt, true) => query.then_order_by(payments::created_at.desc()),
-                (SortField::LastModifiedAt, false) => query.then_order_by(payments::last_modified_at.asc()),
-                (SortField::LastModifiedAt, true) => query.then_order_by(payments::last_modified_at.desc()),
-            };
+pub fn query(conn: &mut Conn, project_key: &str, page: &PageQuery) -> QueryResult<Vec<String>> {
+    let dialect = dialect(conn);
+    let mut order = Vec::new();
+    let mut order_params = Vec::new();
+    for key in page.sort {
+        let term = sql::sort_term(&key.path, key.value_type, key.descending, dialect);
+        order.push(term.sql);
+        order_params.extend(term.params);
+    }
+    order.push("payments.id ASC".into());
+    let sorts_by_document = page.sort.iter().any(|key| key.path.column.is_none());
+    let filtered = from_where(dialect, project_key, page.predicate, sorts_by_document);
+    let sql = format!(
+        "SELECT payments.document {} ORDER BY {} LIMIT ? OFFSET ?",
+        filtered.sql,
+        order.join(", ")
+    );
+    let mut params = filtered.params;
+    params.extend(order_params);
+    params.push(SqlParam::Integer(page.limit));
+    params.push(SqlParam::Integer(page.offset));
+    let rows: Vec<DocumentRow> = run(conn, &sql, params)?;
+    Ok(rows.into_iter().map(|row| row.document).collect())
+}
+
+/// How many of the project's payments match, counting at most `cap`.
+pub fn count_matching(
+    conn: &mut Conn,
+    project_key: &str,
+    predicate: Option<&Checked>,
+    cap: i64,
+) -> QueryResult<i64> {
+    let filtered = from_where(dialect(conn), project_key, predicate, false);
+    let sql = format!(
+        "SELECT COUNT(*) AS count FROM (SELECT 1 AS one {} LIMIT ?) AS matching",
+        filtered.sql
+    );
+    let mut params = filtered.params;
+    params.push(SqlParam::Integer(cap));
+    let rows: Vec<CountRow> = run(conn, &sql, params)?;
+    Ok(rows.first().map_or(0, |row| row.count))
+}
+
+/// Runs generated SQL with its parameters bound. On PostgreSQL the placeholders are numbered
+/// and the statement runs under a timeout.
+fn run<T>(conn: &mut Conn, sql: &str, params: Vec<SqlParam>) -> QueryResult<Vec<T>>
+where
+    T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+{
+    match conn {
+        Conn::Sqlite(c) => {
+            let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+            for param in params {
+                query = match param {
+                    SqlParam::Text(text) => query.bind::<Text, _>(text),
+                    SqlParam::Integer(integer) => query.bind::<BigInt, _>(integer),
+                    SqlParam::Number(number) => {
+                        query.bind::<Double, _>(number.parse::<f64>().unwrap_or(f64::NAN))
+                    }
+                };
+            }
+            query.load(*c)
         }
-        query
-            .then_order_by(payments::id.asc())
-            .limit(page.limit)
-            .offset(page.offset)
-            .load(c)
-    })
+        Conn::Postgres(c) => {
+            let numbered = number_placeholders(sql);
+            c.transaction(|c| {
+                diesel::sql_query(format!("SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}")).execute(c)?;
+                let mut query = diesel::sql_query(numbered).into_boxed::<diesel::pg::Pg>();
+                for param in params {
+                    query = match param {
+                        SqlParam::Text(text) | SqlParam::Number(text) => query.bind::<Text, _>(text),
+                        SqlParam::Integer(integer) => query.bind::<BigInt, _>(integer),
+                    };
+                }
+                query.load(c)
+            })
+        }
+    }
+}
+
+/// `?` placeholders as PostgreSQL's `$1, $2, ...` (generated SQL has no other `?`).
+fn number_placeholders(sql: &str) -> String {
+    let mut numbered = String::with_capacity(sql.len() + 16);
+    let mut next = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            next += 1;
+            numbered.push_str(&format!("${next}"));
+        } else {
+            numbered.push(c);
+        }
+    }
+    numbered
 }
 
 pub fn count(conn: &mut Conn, project_key: &str) -> QueryResult<i64> {

@@ -9,8 +9,10 @@ use crate::domain::messages::PaymentMessage;
 use crate::domain::payment::{Payment, PaymentDraft};
 use crate::error::ApiError;
 use crate::persistence::messages::{self, NewMessage};
-use crate::persistence::payments::{self as store, Locator, Page};
+use crate::persistence::payments::{self as store, Locator, PageQuery};
 use crate::persistence::{unique_violation, Database, UniqueField};
+use crate::query::schema::Checked;
+use crate::query::SortKey;
 use serde_json::{json, Value};
 
 /// A page of Payment documents, with the total when it was asked for.
@@ -135,24 +137,55 @@ pub fn delete(
     })
 }
 
-pub fn list(
-    db: &Database,
-    project_key: &str,
-    page: &Page,
-    with_total: bool,
-) -> Result<PaymentPage, ApiError> {
+/// What the list endpoint asks for.
+pub struct PaymentQuery {
+    pub predicate: Option<Checked>,
+    pub sort: Vec<SortKey>,
+    pub limit: i64,
+    pub offset: i64,
+    pub with_total: bool,
+}
+
+/// With a predicate, `total` counts at most this many matches, as in commercetools.
+const MAX_TOTAL_WITH_PREDICATE: i64 = 10_000;
+
+pub fn list(db: &Database, project_key: &str, query: &PaymentQuery) -> Result<PaymentPage, ApiError> {
     db.read(|conn| {
-        let documents = if page.limit == 0 {
+        let page = PageQuery {
+            predicate: query.predicate.as_ref(),
+            sort: &query.sort,
+            limit: query.limit,
+            offset: query.offset,
+        };
+        let documents = if query.limit == 0 {
             Vec::new()
         } else {
-            store::list(conn, project_key, page)?
+            store::query(conn, project_key, &page)?
         };
-        let total = if with_total {
-            Some(store::count(conn, project_key)?)
-        } else {
-            None
+        let total = match (query.with_total, &query.predicate) {
+            (false, _) => None,
+            (true, None) => Some(store::count(conn, project_key)?),
+            (true, Some(predicate)) => Some(store::count_matching(
+                conn,
+                project_key,
+                Some(predicate),
+                MAX_TOTAL_WITH_PREDICATE,
+            )?),
         };
         Ok(PaymentPage { documents, total })
+    })
+}
+
+/// Whether any of the project's payments matches (HEAD with a predicate).
+pub fn any_matches(db: &Database, project_key: &str, predicate: Option<&Checked>) -> Result<bool, ApiError> {
+    db.read(|conn| {
+        let page = PageQuery {
+            predicate,
+            sort: &[],
+            limit: 1,
+            offset: 0,
+        };
+        Ok(!store::query(conn, project_key, &page)?.is_empty())
     })
 }
 

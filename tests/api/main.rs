@@ -15,5 +15,6 @@ mod concurrency;
 mod crash;
 mod meta;
 mod payments_create;
+mod payments_query;
 mod payments_read;
 mod payments_update;

@@ -264,3 +264,27 @@ async fn bodies_over_16_mib_are_refused_with_413() {
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(reply.error_code(), "ResourceSizeLimitExceeded");
 }
+
+#[tokio::test]
+async fn strings_with_nul_are_refused_on_both_backends() {
+    let app = spawn_app().await;
+    let reply = app
+        .post(
+            "/payments",
+            json!({"amountPlanned": money(1), "anonymousId": "a\u{0}b"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "InvalidJsonInput");
+    let escaped_backslash = app
+        .post(
+            "/payments",
+            json!({"amountPlanned": money(1), "anonymousId": "a\\u0000b"}),
+        )
+        .await;
+    assert_eq!(
+        escaped_backslash.status,
+        StatusCode::CREATED,
+        "a literal backslash-u is fine"
+    );
+}

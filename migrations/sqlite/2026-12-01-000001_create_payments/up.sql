@@ -29,7 +29,7 @@ CREATE TABLE payment_transactions (
     interaction_id TEXT,
     PRIMARY KEY (payment_id, transaction_id)
 );
-CREATE INDEX payment_transactions_by_interaction_id ON payment_transactions (project_key, interaction_id)
+CREATE INDEX payment_transactions_by_interaction_id ON payment_transactions (interaction_id)
     WHERE interaction_id IS NOT NULL;
 
 -- Messages: the record of every change, written in the change's transaction.

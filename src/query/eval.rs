@@ -1,0 +1,187 @@
+//! Evaluates a checked predicate on a resource's JSON document, in memory. The SQL compiler
+//! must agree with it on every document; the differential tests hold them to that.
+//!
+//! Semantics: a test on an absent (or null) value is false, so `!=` and `not in` need the value
+//! to be there; `not(...)` is the plain negation. Ordering comparisons need the value to have
+//! the literal's JSON type; strings compare byte-wise.
+
+use super::parser::Comparison;
+use super::schema::{Checked, CheckedTest, Path, Scalar, ValueType};
+use serde_json::Value;
+use std::cmp::Ordering;
+
+pub fn matches(predicate: &Checked, scope: &Value) -> bool {
+    match predicate {
+        Checked::And(a, b) => matches(a, scope) && matches(b, scope),
+        Checked::Or(a, b) => matches(a, scope) || matches(b, scope),
+        Checked::Not(a) => !matches(a, scope),
+        Checked::AnyElement { path, predicate } => match lookup(scope, path) {
+            Some(Value::Array(elements)) => elements.iter().any(|element| matches(predicate, element)),
+            _ => false,
+        },
+        Checked::Value {
+            path,
+            value_type,
+            test,
+        } => test_value(lookup(scope, path), *value_type, test),
+    }
+}
+
+fn lookup<'a>(scope: &'a Value, path: &Path) -> Option<&'a Value> {
+    let mut value = scope;
+    for segment in &path.segments {
+        value = value.as_object()?.get(segment)?;
+    }
+    (!value.is_null()).then_some(value)
+}
+
+fn test_value(value: Option<&Value>, value_type: ValueType, test: &CheckedTest) -> bool {
+    match test {
+        CheckedTest::IsDefined { negated } => value.is_some() != *negated,
+        CheckedTest::IsEmpty { negated } => match value {
+            Some(Value::Array(elements)) => elements.is_empty() != *negated,
+            _ => false,
+        },
+        CheckedTest::Compare(Comparison::Ne, scalar) => value.is_some_and(|v| !equals(v, scalar)),
+        CheckedTest::Compare(op, scalar) => {
+            value
+                .and_then(|v| compare(v, scalar, value_type))
+                .is_some_and(|ordering| match op {
+                    Comparison::Eq => ordering == Ordering::Equal,
+                    Comparison::Lt => ordering == Ordering::Less,
+                    Comparison::Le => ordering != Ordering::Greater,
+                    Comparison::Gt => ordering == Ordering::Greater,
+                    Comparison::Ge => ordering != Ordering::Less,
+                    Comparison::Ne => ordering != Ordering::Equal,
+                })
+        }
+        CheckedTest::In { negated, values } => {
+            value.is_some_and(|v| values.iter().any(|scalar| equals(v, scalar)) != *negated)
+        }
+        CheckedTest::Contains { all, values } => match value {
+            Some(Value::Array(elements)) => {
+                let contains = |scalar: &Scalar| elements.iter().any(|element| equals(element, scalar));
+                if *all {
+                    values.iter().all(contains)
+                } else {
+                    values.iter().any(contains)
+                }
+            }
+            _ => false,
+        },
+    }
+}
+
+/// Equality that respects JSON types: `1` is not `"1"`.
+fn equals(value: &Value, scalar: &Scalar) -> bool {
+    compare(value, scalar, ValueType::Any) == Some(Ordering::Equal)
+}
+
+/// How `value` orders against the literal, if they are of the same JSON type.
+fn compare(value: &Value, scalar: &Scalar, _value_type: ValueType) -> Option<Ordering> {
+    match (value, scalar) {
+        (Value::String(text), Scalar::Text(literal)) => Some(text.as_bytes().cmp(literal.as_bytes())),
+        (Value::Bool(flag), Scalar::Bool(literal)) => Some(flag.cmp(literal)),
+        (Value::Number(number), Scalar::Number(literal)) => compare_numbers(number, literal),
+        _ => None,
+    }
+}
+
+fn compare_numbers(number: &serde_json::Number, literal: &str) -> Option<Ordering> {
+    if let (Some(left), Ok(right)) = (number.as_i64(), literal.parse::<i64>()) {
+        return Some(left.cmp(&right));
+    }
+    number.as_f64()?.partial_cmp(&literal.parse::<f64>().ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::parser::parse;
+    use crate::query::schema::{check, payment, Variables};
+    use serde_json::json;
+
+    fn eval(predicate: &str, document: &Value) -> bool {
+        matches(
+            &check(&parse(predicate).unwrap(), &payment(), &Variables::new()).unwrap(),
+            document,
+        )
+    }
+
+    fn document() -> Value {
+        json!({
+            "id": "p-1", "version": 3, "key": "order-1",
+            "amountPlanned": {"type": "centPrecision", "currencyCode": "EUR", "centAmount": 1500, "fractionDigits": 2},
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "name": {"en": "Card"}},
+            "paymentStatus": {},
+            "transactions": [
+                {"id": "t-1", "type": "Authorization", "state": "Success", "amount": {"currencyCode": "EUR", "centAmount": 1500}},
+                {"id": "t-2", "type": "Charge", "state": "Pending", "interactionId": "ch_1", "amount": {"currencyCode": "EUR", "centAmount": 500}}
+            ],
+            "interfaceInteractions": [],
+            "custom": {"type": {"typeId": "type", "id": "t"}, "fields": {"n": 5, "s": "x", "b": true, "set": ["a", "b"]}},
+            "createdAt": "2024-01-01T00:00:00.000Z", "lastModifiedAt": "2024-01-02T00:00:00.000Z"
+        })
+    }
+
+    #[test]
+    fn comparisons_and_logic() {
+        let d = document();
+        assert!(eval(
+            r#"amountPlanned(centAmount > 500 and currencyCode = "EUR")"#,
+            &d
+        ));
+        assert!(!eval(r#"amountPlanned(centAmount > 1500)"#, &d));
+        assert!(eval(r#"key = "order-1" or key = "other""#, &d));
+        assert!(eval(r#"not(key = "other")"#, &d));
+        assert!(eval(
+            r#"createdAt >= "2024-01-01T00:00:00Z" and createdAt < "2024-01-01T00:00:00.001Z""#,
+            &d
+        ));
+        assert!(eval(r#"version in (1, 3)"#, &d));
+        assert!(eval(r#"key not in ("a", "b")"#, &d));
+    }
+
+    #[test]
+    fn one_element_must_match_the_whole_inner_predicate() {
+        let d = document();
+        assert!(eval(r#"transactions(type = "Charge" and state = "Pending")"#, &d));
+        assert!(!eval(
+            r#"transactions(type = "Charge" and state = "Success")"#,
+            &d
+        ));
+        assert!(eval(r#"transactions(interactionId = "ch_1")"#, &d));
+        assert!(eval(
+            "interfaceInteractions is empty and transactions is not empty",
+            &d
+        ));
+    }
+
+    #[test]
+    fn absent_values_fail_every_test_but_is_not_defined() {
+        let d = document();
+        assert!(!eval(r#"anonymousId = "a""#, &d));
+        assert!(!eval(r#"anonymousId != "a""#, &d));
+        assert!(!eval(r#"anonymousId not in ("a")"#, &d));
+        assert!(eval("anonymousId is not defined", &d));
+        assert!(eval(r#"not(anonymousId = "a")"#, &d));
+        assert!(eval("paymentStatus(state is not defined)", &d));
+    }
+
+    #[test]
+    fn custom_fields_compare_by_the_literals_type() {
+        let d = document();
+        assert!(eval("custom(fields(n > 4 and n = 5 and b = true))", &d));
+        assert!(!eval(r#"custom(fields(n = "5"))"#, &d));
+        assert!(
+            eval(r#"custom(fields(s != 5))"#, &d),
+            "a string is not the number 5"
+        );
+        assert!(eval(
+            r#"custom(fields(set contains all ("a", "b") and set contains any ("z", "a")))"#,
+            &d
+        ));
+        assert!(!eval(r#"custom(fields(set contains all ("a", "z")))"#, &d));
+        assert!(eval(r#"paymentMethodInfo(name(en = "Card"))"#, &d));
+    }
+}

@@ -1,0 +1,374 @@
+//! Query predicates, sorting and HEAD by predicate through HTTP.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// Six payments with distinct traits; their keys name them.
+async fn fixture(app: &TestApp) {
+    let drafts = [
+        json!({"key": "small-eur", "amountPlanned": {"currencyCode": "EUR", "centAmount": 300},
+               "paymentMethodInfo": {"paymentInterface": "STRIPE", "name": {"en": "Credit Card"}},
+               "transactions": [{"type": "Authorization", "amount": money(300), "state": "Pending", "interactionId": "pi_small"}]}),
+        json!({"key": "big-eur", "amountPlanned": {"currencyCode": "EUR", "centAmount": 5000}, "interfaceId": "psp-big",
+               "customer": {"typeId": "customer", "id": "cust-1"},
+               "transactions": [
+                   {"type": "Authorization", "amount": money(5000), "state": "Success"},
+                   {"type": "Charge", "amount": money(5000), "state": "Pending", "interactionId": "ch_big"}]}),
+        json!({"key": "big-usd", "amountPlanned": {"currencyCode": "USD", "centAmount": 7000},
+               "paymentStatus": {"interfaceCode": "paid"},
+               "custom": {"type": {"id": "type-1"}, "fields": {"orderId": "o-1", "attempts": 3, "express": true, "tags": ["gift", "rush"]}},
+               "transactions": [{"type": "Charge", "amount": {"currencyCode": "USD", "centAmount": 7000}, "state": "Success"}]}),
+        json!({"key": "anonymous", "anonymousId": "anon-1", "amountPlanned": {"currencyCode": "EUR", "centAmount": 1000},
+               "paymentMethodInfo": {"paymentInterface": "ADYEN", "name": {"en": "PayPal", "de": "PayPal"}}}),
+        json!({"amountPlanned": {"currencyCode": "JPY", "centAmount": 900},
+               "interfaceInteractions": [{"type": {"id": "type-2"}, "fields": {"code": "200"}}]}),
+        json!({"key": "failed", "amountPlanned": {"currencyCode": "EUR", "centAmount": 501},
+               "transactions": [{"type": "Charge", "amount": money(501), "state": "Failure"}]}),
+    ];
+    for draft in drafts {
+        app.create_payment(draft).await;
+    }
+}
+
+/// Keys of the payments matching the predicate ("-" for a payment without key), sorted.
+async fn keys_where(app: &TestApp, query: &str) -> Vec<String> {
+    let reply = app
+        .raw(
+            app.client
+                .get(app.url("/payments"))
+                .query(&[("limit", "500")])
+                .query(&query_pairs(query)),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+    let mut keys: Vec<String> = reply.body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap_or("-").to_owned())
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// `where=...&var.x=...` written as pairs separated by a newline, so predicates keep their `&`.
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('\n')
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap();
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_predicate_construct_filters_in_the_database() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        (
+            r#"where=amountPlanned(centAmount > 500) and transactions(state="Pending")"#,
+            vec!["big-eur"],
+        ),
+        (r#"where=key = "small-eur""#, vec!["small-eur"]),
+        (
+            r#"where=key != "small-eur""#,
+            vec!["anonymous", "big-eur", "big-usd", "failed"],
+        ),
+        (
+            r#"where=key <> "small-eur" and key is defined"#,
+            vec!["anonymous", "big-eur", "big-usd", "failed"],
+        ),
+        (
+            r#"where=key in ("small-eur", "failed", "nope")"#,
+            vec!["failed", "small-eur"],
+        ),
+        (
+            r#"where=key not in ("small-eur", "failed")"#,
+            vec!["anonymous", "big-eur", "big-usd"],
+        ),
+        (r#"where=key is not defined"#, vec!["-"]),
+        (
+            r#"where=amountPlanned(centAmount >= 1000 and currencyCode = "EUR")"#,
+            vec!["anonymous", "big-eur"],
+        ),
+        (r#"where=amountPlanned(centAmount < 501)"#, vec!["small-eur"]),
+        (
+            r#"where=amountPlanned(centAmount <= 501 and centAmount > 300)"#,
+            vec!["failed"],
+        ),
+        (r#"where=interfaceId = "psp-big""#, vec!["big-eur"]),
+        (r#"where=customer(id = "cust-1")"#, vec!["big-eur"]),
+        (
+            r#"where=paymentMethodInfo(paymentInterface = "STRIPE")"#,
+            vec!["small-eur"],
+        ),
+        (
+            r#"where=paymentMethodInfo(name(en = "Credit Card"))"#,
+            vec!["small-eur"],
+        ),
+        (
+            r#"where=paymentMethodInfo(name(de is defined))"#,
+            vec!["anonymous"],
+        ),
+        (r#"where=paymentStatus(interfaceCode = "paid")"#, vec!["big-usd"]),
+        (r#"where=custom(fields(orderId = "o-1"))"#, vec!["big-usd"]),
+        (
+            r#"where=custom(fields(attempts > 2 and express = true))"#,
+            vec!["big-usd"],
+        ),
+        (
+            r#"where=custom(fields(tags contains any ("rush", "x")))"#,
+            vec!["big-usd"],
+        ),
+        (r#"where=custom(fields(tags contains all ("rush", "x")))"#, vec![]),
+        (
+            r#"where=transactions(type = "Charge" and state = "Success")"#,
+            vec!["big-usd"],
+        ),
+        (
+            r#"where=transactions(type = "Authorization" and state = "Pending")"#,
+            vec!["small-eur"],
+        ),
+        (
+            r#"where=transactions(type = "Authorization") and transactions(state = "Pending")"#,
+            vec!["big-eur", "small-eur"],
+        ),
+        (r#"where=transactions(interactionId = "ch_big")"#, vec!["big-eur"]),
+        (
+            r#"where=transactions(amount(centAmount > 1000))"#,
+            vec!["big-eur", "big-usd"],
+        ),
+        (r#"where=transactions is empty"#, vec!["-", "anonymous"]),
+        (r#"where=interfaceInteractions is not empty"#, vec!["-"]),
+        (r#"where=anonymousId is defined"#, vec!["anonymous"]),
+        (
+            r#"where=not(amountPlanned(currencyCode = "EUR"))"#,
+            vec!["-", "big-usd"],
+        ),
+        (
+            r#"where=key = "failed" or key = "anonymous" and anonymousId = "nope""#,
+            vec!["failed"],
+        ),
+        (
+            r#"where=(key = "failed" or key = "anonymous") and anonymousId = "anon-1""#,
+            vec!["anonymous"],
+        ),
+        ("where=key = :k\nvar.k=big-usd", vec!["big-usd"]),
+        (
+            "where=key in :keys\nvar.keys=big-usd\nvar.keys=failed",
+            vec!["big-usd", "failed"],
+        ),
+        (
+            "where=amountPlanned(centAmount > :min)\nvar.min=4000",
+            vec!["big-eur", "big-usd"],
+        ),
+        (
+            "where=amountPlanned(currencyCode = \"EUR\")\nwhere=amountPlanned(centAmount > 600)",
+            vec!["anonymous", "big-eur"],
+        ),
+        (
+            r#"where=version = 1 and createdAt > "2000-01-01T00:00:00Z" and lastModifiedAt < "2999-01-01T00:00:00.000+02:00""#,
+            vec!["-", "anonymous", "big-eur", "big-usd", "failed", "small-eur"],
+        ),
+        (r#"where=createdAt < "2000-01-01T00:00:00Z""#, vec![]),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(keys_where(&app, query).await, expected, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn keywords_are_case_insensitive_but_field_names_are_not() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    assert_eq!(
+        keys_where(&app, r#"where=key = "failed" OR key = "small-eur""#).await,
+        vec!["failed", "small-eur"]
+    );
+    assert_eq!(keys_where(&app, r#"where=NOT(key IS DEFINED)"#).await, vec!["-"]);
+    let reply = app
+        .raw(
+            app.client
+                .get(app.url("/payments"))
+                .query(&[("where", r#"Key = "failed""#)]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn bad_predicates_are_invalid_input_naming_the_problem() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    let cases = [
+        ("where", r#"limit = 5"#, "The field 'limit' does not exist"),
+        ("where", r#"key = "a" and amountPlanned(cents > 1)"#, "column 29"),
+        (
+            "where",
+            r#"amountPlanned(centAmount = "ten")"#,
+            "expected a number",
+        ),
+        (
+            "where",
+            r#"transactions(state = "Done")"#,
+            "Invalid enum value for TransactionState: Done",
+        ),
+        ("where", r#"key = "#, "Syntax error"),
+        ("where", "", "Unexpected end of input"),
+        ("where", r#"key = :k"#, "Missing value for input parameter ':k'"),
+        ("where", r#"createdAt > "last week""#, "Invalid date-time"),
+        ("sort", "transactions.state asc", "cannot be sorted by"),
+    ];
+    for (name, value, expected) in cases {
+        let reply = app
+            .raw(app.client.get(app.url("/payments")).query(&[(name, value)]))
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{value}");
+        assert_eq!(reply.error_code(), "InvalidInput", "{value}");
+        let message = reply.body["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{value}: {message}");
+        assert!(
+            message.starts_with(&format!("Malformed parameter: {name}")),
+            "{message}"
+        );
+    }
+    let long = format!("key = \"{}\"", "x".repeat(20_000));
+    let reply = app
+        .raw(
+            app.client
+                .get(app.url("/payments"))
+                .query(&[("where", long.as_str())]),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn injection_attempts_are_just_values() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    for predicate in [
+        r#"key = "x' OR '1'='1""#,
+        r#"key = "\"; DROP TABLE payments; --""#,
+        r#"custom(fields(x-y = "') OR 1=1 --"))"#,
+    ] {
+        assert_eq!(
+            keys_where(&app, &format!("where={predicate}")).await,
+            Vec::<String>::new(),
+            "{predicate}"
+        );
+    }
+    assert_eq!(app.get("/payments").await.body["total"], 6);
+    let nul = app
+        .raw(
+            app.client
+                .get(app.url("/payments"))
+                .query(&[("where", r#"key = "a\u0000b""#)]),
+        )
+        .await;
+    assert_eq!(nul.status, StatusCode::BAD_REQUEST, "no stored string holds NUL");
+    assert_eq!(nul.error_code(), "InvalidInput");
+}
+
+#[tokio::test]
+async fn totals_count_matches_and_head_checks_existence() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    let reply = app
+        .raw(app.client.get(app.url("/payments")).query(&[
+            ("where", r#"amountPlanned(currencyCode = "EUR")"#),
+            ("limit", "1"),
+        ]))
+        .await;
+    assert_eq!(reply.body["count"], 1);
+    assert_eq!(reply.body["total"], 4);
+    let head = |predicate: &'static str| {
+        let app = &app;
+        async move {
+            app.raw(
+                app.client
+                    .head(app.url("/payments"))
+                    .query(&[("where", predicate)]),
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(head(r#"key = "failed""#).await, StatusCode::OK);
+    assert_eq!(head(r#"key = "nope""#).await, StatusCode::NOT_FOUND);
+    assert_eq!(head(r#"transactions(state = "Failure")"#).await, StatusCode::OK);
+    assert_eq!(head(r#"nope = 1"#).await, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn sorting_by_any_scalar_path() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    let sorted = |sort: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app
+                .raw(
+                    app.client
+                        .get(app.url("/payments"))
+                        .query(&[("sort", sort), ("where", "key is defined")]),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            reply.body["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["key"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        sorted("amountPlanned.centAmount desc").await,
+        vec!["big-usd", "big-eur", "anonymous", "failed", "small-eur"]
+    );
+    assert_eq!(
+        sorted("amountPlanned.centAmount asc").await,
+        vec!["small-eur", "failed", "anonymous", "big-eur", "big-usd"]
+    );
+    assert_eq!(
+        sorted("key asc").await,
+        vec!["anonymous", "big-eur", "big-usd", "failed", "small-eur"]
+    );
+    let by_currency = sorted("amountPlanned.currencyCode desc").await;
+    assert_eq!(by_currency[0], "big-usd");
+    let by_name = sorted("paymentMethodInfo.name.en asc").await;
+    assert_eq!(
+        &by_name[..2],
+        ["small-eur", "anonymous"],
+        "payments without a name come last"
+    );
+}
+
+#[tokio::test]
+async fn query_results_are_paged_stably() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    let mut seen = Vec::new();
+    for offset in 0..6 {
+        let reply = app
+            .raw(app.client.get(app.url("/payments")).query(&[
+                ("sort", "amountPlanned.currencyCode asc"),
+                ("limit", "1"),
+                ("offset", &offset.to_string()),
+            ]))
+            .await;
+        seen.push(reply.body["results"][0]["id"].as_str().unwrap().to_owned());
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        6,
+        "every payment appears once across pages: {seen:?}"
+    );
+}
