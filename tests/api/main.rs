@@ -18,3 +18,4 @@ mod payments_create;
 mod payments_query;
 mod payments_read;
 mod payments_update;
+mod query_properties;
