@@ -19,7 +19,8 @@ pub struct Application {
 impl Application {
     /// Opens the database (running migrations) and binds the port; `port` 0 picks a free one.
     pub fn build(settings: &ServeArgs) -> Result<Self, Box<dyn std::error::Error>> {
-        let db = Database::open(&settings.database.url, settings.database.pool_size)?;
+        let db = Database::open(&settings.database.url, settings.database.pool_size)?
+            .with_query_timeout(Duration::from_millis(settings.query_timeout_ms));
         let listener = TcpListener::bind((settings.bind, settings.port))?;
         let port = listener.local_addr()?.port();
         let bootstrap = service::auth::bootstrap_if_empty(&db)?;

@@ -62,12 +62,45 @@ pub enum StartupError {
 type SqlitePool = Pool<ConnectionManager<SqliteConnection>>;
 type PgPool = Pool<ConnectionManager<PgConnection>>;
 
-/// A pool of connections to one database. SQLite has a single writer, so writes go through a
-/// pool of one connection: waiting there is fairer and cheaper than SQLite's busy loop.
+/// Pools of connections to one database, and how long a query may run.
 #[derive(Clone)]
-pub enum Database {
+pub struct Database {
+    pools: Pools,
+    query_timeout: Duration,
+}
+
+/// SQLite has a single writer, so writes go through a pool of one connection: waiting there is
+/// fairer and cheaper than SQLite's busy loop.
+#[derive(Clone)]
+enum Pools {
     Sqlite { readers: SqlitePool, writer: SqlitePool },
     Postgres(PgPool),
+}
+
+/// The default time a query of the list endpoint may run before it is cancelled.
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+thread_local! {
+    /// When the SQLite query running on this thread must stop (see `query_deadline_ok`).
+    static QUERY_DEADLINE: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `query` with a deadline; returns its result and whether the deadline passed. On
+/// SQLite, whose queries cannot be cancelled from outside, the generated SQL calls
+/// `query_deadline_ok()`, which turns false at the deadline so the scan finishes at once.
+pub(crate) fn with_deadline<T>(timeout: Duration, query: impl FnOnce() -> T) -> (T, bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    QUERY_DEADLINE.with(|cell| cell.set(Some(deadline)));
+    let result = query();
+    QUERY_DEADLINE.with(|cell| cell.set(None));
+    (result, std::time::Instant::now() >= deadline)
+}
+
+fn query_deadline_ok() -> bool {
+    QUERY_DEADLINE.with(|cell| {
+        cell.get()
+            .is_none_or(|deadline| std::time::Instant::now() < deadline)
+    })
 }
 
 /// A connection inside a unit of work.
@@ -103,6 +136,12 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
         conn.batch_execute(&format!(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;"
         ))
+        .map_err(diesel::r2d2::Error::QueryError)?;
+        conn.register_noarg_sql_function::<diesel::sql_types::Bool, bool, _>(
+            "query_deadline_ok",
+            false,
+            query_deadline_ok,
+        )
         .map_err(diesel::r2d2::Error::QueryError)
     }
 }
@@ -129,7 +168,7 @@ impl Database {
                     .connection_customizer(Box::new(SqliteSetup))
                     .build(manager())
                     .map_err(connect)?;
-                Self::Sqlite { readers, writer }
+                Pools::Sqlite { readers, writer }
             }
             DatabaseUrl::Postgres(url) => {
                 // A broken connection fails its query and is replaced; testing every checkout
@@ -141,10 +180,25 @@ impl Database {
                     .build(ConnectionManager::<PgConnection>::new(url))
                     .map_err(connect)?;
                 run_migrations(&mut *pool.get().map_err(connect)?, POSTGRES_MIGRATIONS)?;
-                Self::Postgres(pool)
+                Pools::Postgres(pool)
             }
         };
-        Ok(database)
+        Ok(Self {
+            pools: database,
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
+        })
+    }
+
+    /// Sets how long a query of the list endpoint may run before it is cancelled.
+    pub fn with_query_timeout(self, query_timeout: Duration) -> Self {
+        Self {
+            query_timeout,
+            ..self
+        }
+    }
+
+    pub fn query_timeout(&self) -> Duration {
+        self.query_timeout
     }
 
     /// Runs `work` in one write transaction: committed if it returns Ok, rolled back otherwise.
@@ -154,12 +208,12 @@ impl Database {
     where
         E: From<diesel::result::Error> + From<diesel::r2d2::PoolError>,
     {
-        match self {
-            Self::Sqlite { writer, .. } => {
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => {
                 let mut conn: PooledConnection<_> = writer.get()?;
                 conn.immediate_transaction(|c| work(&mut Conn::Sqlite(c)))
             }
-            Self::Postgres(pool) => {
+            Pools::Postgres(pool) => {
                 let mut conn = pool.get()?;
                 conn.transaction(|c| work(&mut Conn::Postgres(c)))
             }
@@ -171,9 +225,9 @@ impl Database {
     where
         E: From<diesel::r2d2::PoolError>,
     {
-        match self {
-            Self::Sqlite { readers, .. } => work(&mut Conn::Sqlite(&mut *readers.get()?)),
-            Self::Postgres(pool) => work(&mut Conn::Postgres(&mut *pool.get()?)),
+        match &self.pools {
+            Pools::Sqlite { readers, .. } => work(&mut Conn::Sqlite(&mut *readers.get()?)),
+            Pools::Postgres(pool) => work(&mut Conn::Postgres(&mut *pool.get()?)),
         }
     }
 

@@ -2,7 +2,7 @@
 //! for lookups by interaction id.
 
 use super::schema::{payment_transactions, payments};
-use super::{on_backend, Conn};
+use super::{on_backend, with_deadline, Conn};
 use crate::domain::payment::Payment;
 use crate::query::schema::Checked;
 use crate::query::sql::{self, Dialect, SqlFragment, SqlParam};
@@ -10,6 +10,7 @@ use crate::query::SortKey;
 use diesel::prelude::*;
 use diesel::result::QueryResult;
 use diesel::sql_types::{BigInt, Double, Text};
+use std::time::Duration;
 
 /// How a request addresses one Payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,10 +181,9 @@ pub struct PageQuery<'a> {
     pub sort: &'a [SortKey],
     pub limit: i64,
     pub offset: i64,
+    /// How long the query may run before it is cancelled.
+    pub timeout: Duration,
 }
-
-/// How long a predicate query may run on PostgreSQL before it is cancelled.
-const QUERY_TIMEOUT_MS: u64 = 5_000;
 
 #[derive(QueryableByName)]
 struct DocumentRow {
@@ -256,7 +256,7 @@ pub fn query(conn: &mut Conn, project_key: &str, page: &PageQuery) -> QueryResul
     params.extend(order_params);
     params.push(SqlParam::Integer(page.limit));
     params.push(SqlParam::Integer(page.offset));
-    let rows: Vec<DocumentRow> = run(conn, &sql, params)?;
+    let rows: Vec<DocumentRow> = run(conn, &sql, params, page.timeout)?;
     Ok(rows.into_iter().map(|row| row.document).collect())
 }
 
@@ -266,6 +266,7 @@ pub fn count_matching(
     project_key: &str,
     predicate: Option<&Checked>,
     cap: i64,
+    timeout: Duration,
 ) -> QueryResult<i64> {
     let filtered = from_where(dialect(conn), project_key, predicate, false);
     let sql = format!(
@@ -274,19 +275,20 @@ pub fn count_matching(
     );
     let mut params = filtered.params;
     params.push(SqlParam::Integer(cap));
-    let rows: Vec<CountRow> = run(conn, &sql, params)?;
+    let rows: Vec<CountRow> = run(conn, &sql, params, timeout)?;
     Ok(rows.first().map_or(0, |row| row.count))
 }
 
 /// Runs generated SQL with its parameters bound. On PostgreSQL the placeholders are numbered
 /// and the statement runs under a timeout.
-fn run<T>(conn: &mut Conn, sql: &str, params: Vec<SqlParam>) -> QueryResult<Vec<T>>
+fn run<T>(conn: &mut Conn, sql: &str, params: Vec<SqlParam>, timeout: Duration) -> QueryResult<Vec<T>>
 where
     T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
 {
     match conn {
         Conn::Sqlite(c) => {
-            let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+            let guarded = sql.replacen(" WHERE ", " WHERE query_deadline_ok() AND ", 1);
+            let mut query = diesel::sql_query(guarded).into_boxed::<diesel::sqlite::Sqlite>();
             for param in params {
                 query = match param {
                     SqlParam::Text(text) => query.bind::<Text, _>(text),
@@ -296,12 +298,17 @@ where
                     }
                 };
             }
-            query.load(*c)
+            let (rows, expired) = with_deadline(timeout, || query.load(*c));
+            if expired {
+                return Err(timed_out());
+            }
+            rows
         }
         Conn::Postgres(c) => {
             let numbered = number_placeholders(sql);
             c.transaction(|c| {
-                diesel::sql_query(format!("SET LOCAL statement_timeout = {QUERY_TIMEOUT_MS}")).execute(c)?;
+                let timeout_ms = timeout.as_millis().max(1);
+                diesel::sql_query(format!("SET LOCAL statement_timeout = {timeout_ms}")).execute(c)?;
                 let mut query = diesel::sql_query(numbered).into_boxed::<diesel::pg::Pg>();
                 for param in params {
                     query = match param {
@@ -313,6 +320,14 @@ where
             })
         }
     }
+}
+
+/// The error of a query stopped at its deadline (reported as QueryTimedOut).
+fn timed_out() -> diesel::result::Error {
+    diesel::result::Error::DatabaseError(
+        diesel::result::DatabaseErrorKind::Unknown,
+        Box::new(String::from("canceling statement due to statement timeout")),
+    )
 }
 
 /// `?` placeholders as PostgreSQL's `$1, $2, ...` (generated SQL has no other `?`).

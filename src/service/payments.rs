@@ -156,6 +156,7 @@ pub fn list(db: &Database, project_key: &str, query: &PaymentQuery) -> Result<Pa
             sort: &query.sort,
             limit: query.limit,
             offset: query.offset,
+            timeout: db.query_timeout(),
         };
         let documents = if query.limit == 0 {
             Vec::new()
@@ -170,6 +171,7 @@ pub fn list(db: &Database, project_key: &str, query: &PaymentQuery) -> Result<Pa
                 project_key,
                 Some(predicate),
                 MAX_TOTAL_WITH_PREDICATE,
+                db.query_timeout(),
             )?),
         };
         Ok(PaymentPage { documents, total })
@@ -184,6 +186,7 @@ pub fn any_matches(db: &Database, project_key: &str, predicate: Option<&Checked>
             sort: &[],
             limit: 1,
             offset: 0,
+            timeout: db.query_timeout(),
         };
         Ok(!store::query(conn, project_key, &page)?.is_empty())
     })

@@ -61,8 +61,13 @@ pub fn is_postgres() -> bool {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the application with settings changed by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
     let (database_url, sqlite_file) = fresh_database();
-    let settings = ServeArgs {
+    let mut settings = ServeArgs {
         bind: [127, 0, 0, 1].into(),
         port: 0,
         database: DatabaseArgs {
@@ -72,7 +77,9 @@ pub async fn spawn_app() -> TestApp {
         workers: Some(1),
         token_lifetime_seconds: 3600,
         token_cache_seconds: 1,
+        query_timeout_ms: 5_000,
     };
+    adjust(&mut settings);
     let app = Application::build(&settings).expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

@@ -372,3 +372,45 @@ async fn query_results_are_paged_stably() {
         "every payment appears once across pages: {seen:?}"
     );
 }
+
+#[tokio::test]
+async fn queries_running_too_long_are_cancelled_with_query_timed_out() {
+    let app = spawn_app_with(|settings| settings.query_timeout_ms = 1).await;
+    app.create_payment(json!({"key": "seed", "amountPlanned": money(1)}))
+        .await;
+    fill_copies(&app, 50_000);
+    let reply = app
+        .raw(app.client.get(app.url("/payments")).query(&[(
+            "where",
+            r#"anonymousId = "nobody" or amountPlanned(centAmount > 99999)"#,
+        )]))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.error_code(), "QueryTimedOut");
+    assert_eq!(
+        app.get("/payments/key=seed").await.status,
+        StatusCode::OK,
+        "lookups by key are unaffected"
+    );
+}
+
+/// Adds `count` copies of the stored payment, with fresh ids, straight into the database.
+fn fill_copies(app: &TestApp, count: usize) {
+    use diesel::connection::SimpleConnection;
+    use diesel::Connection;
+    let columns = "id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, last_modified_at, last_message_sequence_number, document";
+    let copy = "'copy-' || n, project_key, version, NULL, NULL, payment_interface, NULL, created_at, last_modified_at, 1, replace(document, id, 'copy-' || n)";
+    if is_postgres() {
+        let sql = format!("INSERT INTO payments ({columns}) SELECT {copy} FROM generate_series(1, {count}) AS n, (SELECT * FROM payments LIMIT 1) AS p");
+        diesel::PgConnection::establish(&app.database_url)
+            .unwrap()
+            .batch_execute(&sql)
+            .unwrap();
+    } else {
+        let sql = format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) INSERT INTO payments ({columns}) SELECT {copy} FROM s, (SELECT * FROM payments LIMIT 1)");
+        diesel::SqliteConnection::establish(&app.database_url)
+            .unwrap()
+            .batch_execute(&sql)
+            .unwrap();
+    }
+}

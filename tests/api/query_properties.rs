@@ -16,7 +16,13 @@ const PREDICATES: usize = 150;
 const KEYS: &[&str] = &["k-a", "k-b", "k-c", "k-d", "k-e", "k-f"];
 const CURRENCIES: &[&str] = &["EUR", "USD", "JPY"];
 const AMOUNTS: &[i64] = &[0, 1, 99, 500, 501, 1000, 4999, 100_000];
-const TYPES: &[&str] = &["Authorization", "CancelAuthorization", "Charge", "Refund", "Chargeback"];
+const TYPES: &[&str] = &[
+    "Authorization",
+    "CancelAuthorization",
+    "Charge",
+    "Refund",
+    "Chargeback",
+];
 const STATES: &[&str] = &["Initial", "Pending", "Success", "Failure"];
 const WORDS: &[&str] = &["alpha", "Beta", "gamma", "", "ä-umlaut", "Z"];
 const INTERFACES: &[&str] = &["STRIPE", "ADYEN"];
@@ -118,7 +124,11 @@ fn transaction_condition(rng: &mut StdRng, depth: usize) -> String {
             pick(rng, &["and", "or"]),
             transaction_condition(rng, depth + 1)
         ),
-        _ => format!("state in ({}, {})", string(pick(rng, STATES)), string(pick(rng, STATES))),
+        _ => format!(
+            "state in ({}, {})",
+            string(pick(rng, STATES)),
+            string(pick(rng, STATES))
+        ),
     }
 }
 
@@ -127,26 +137,62 @@ fn custom_condition(rng: &mut StdRng) -> String {
         0 => format!("n {} {}", pick(rng, OPS), number(rng)),
         1 => format!("s {} {}", pick(rng, OPS), string(pick(rng, WORDS))),
         2 => format!("b = {}", pick(rng, &["true", "false"])),
-        3 => format!("tags contains {} ({}, {})", pick(rng, &["any", "all"]), string(pick(rng, WORDS)), string(pick(rng, WORDS))),
+        3 => format!(
+            "tags contains {} ({}, {})",
+            pick(rng, &["any", "all"]),
+            string(pick(rng, WORDS)),
+            string(pick(rng, WORDS))
+        ),
         4 => format!("tags is {}empty", pick(rng, &["", "not "])),
-        _ => format!("{} is {}defined", pick(rng, &["n", "s", "b", "tags"]), pick(rng, &["", "not "])),
+        _ => format!(
+            "{} is {}defined",
+            pick(rng, &["n", "s", "b", "tags"]),
+            pick(rng, &["", "not "])
+        ),
     }
 }
 
 fn condition(rng: &mut StdRng) -> String {
     match rng.random_range(0..16) {
-        0 => format!("key {} {}", pick(rng, OPS), string(&format!("{}-{}", pick(rng, KEYS), rng.random_range(0..PAYMENTS)))),
-        1 => format!("key in ({}, {})", string(&format!("k-a-{}", rng.random_range(0..PAYMENTS))), string(&format!("k-b-{}", rng.random_range(0..PAYMENTS)))),
+        0 => format!(
+            "key {} {}",
+            pick(rng, OPS),
+            string(&format!("{}-{}", pick(rng, KEYS), rng.random_range(0..PAYMENTS)))
+        ),
+        1 => format!(
+            "key in ({}, {})",
+            string(&format!("k-a-{}", rng.random_range(0..PAYMENTS))),
+            string(&format!("k-b-{}", rng.random_range(0..PAYMENTS)))
+        ),
         2 => format!("key is {}defined", pick(rng, &["", "not "])),
         3 => format!("amountPlanned(centAmount {} {})", pick(rng, OPS), number(rng)),
-        4 => format!("amountPlanned(currencyCode {} {})", pick(rng, &["=", "!="]), string(pick(rng, CURRENCIES))),
+        4 => format!(
+            "amountPlanned(currencyCode {} {})",
+            pick(rng, &["=", "!="]),
+            string(pick(rng, CURRENCIES))
+        ),
         5 => format!("transactions({})", transaction_condition(rng, 0)),
         6 => format!("transactions is {}empty", pick(rng, &["", "not "])),
-        7 => format!("paymentMethodInfo(paymentInterface = {})", string(pick(rng, INTERFACES))),
-        8 => format!("paymentMethodInfo(name(en {} {}))", pick(rng, OPS), string(pick(rng, WORDS))),
-        9 => format!("customer(id {} \"cust-{}\")", pick(rng, &["=", "!="]), rng.random_range(0..3)),
+        7 => format!(
+            "paymentMethodInfo(paymentInterface = {})",
+            string(pick(rng, INTERFACES))
+        ),
+        8 => format!(
+            "paymentMethodInfo(name(en {} {}))",
+            pick(rng, OPS),
+            string(pick(rng, WORDS))
+        ),
+        9 => format!(
+            "customer(id {} \"cust-{}\")",
+            pick(rng, &["=", "!="]),
+            rng.random_range(0..3)
+        ),
         10 => format!("anonymousId {} {}", pick(rng, OPS), string(pick(rng, WORDS))),
-        11 => format!("paymentStatus(interfaceCode not in ({}, {}))", string(pick(rng, WORDS)), string(pick(rng, WORDS))),
+        11 => format!(
+            "paymentStatus(interfaceCode not in ({}, {}))",
+            string(pick(rng, WORDS)),
+            string(pick(rng, WORDS))
+        ),
         12 => format!("custom(fields({}))", custom_condition(rng)),
         13 => format!("interfaceId = \"psp-{}\"", rng.random_range(0..PAYMENTS)),
         14 => format!("version {} {}", pick(rng, OPS), rng.random_range(0..3)),
@@ -174,21 +220,53 @@ async fn run(seed: u64) {
     for index in 0..PAYMENTS {
         app.create_payment(random_draft(&mut rng, index)).await;
     }
-    let all = app.get("/payments?limit=500").await.body["results"].as_array().unwrap().clone();
+    let all = app.get("/payments?limit=500").await.body["results"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(all.len(), PAYMENTS);
     for _ in 0..PREDICATES {
         let text = predicate(&mut rng, 0);
-        let checked = query::predicate(&[text.as_str()], &schema::PAYMENT_FIELDS, &schema::Variables::new())
-            .unwrap_or_else(|e| panic!("seed {seed}: generated predicate {text} is invalid: {e}"))
-            .unwrap();
-        let expected: BTreeSet<&str> =
-            all.iter().filter(|p| eval::matches(&checked, p)).map(|p| p["id"].as_str().unwrap()).collect();
-        let reply = app.raw(app.client.get(app.url("/payments")).query(&[("where", text.as_str()), ("limit", "500")])).await;
-        assert_eq!(reply.status, reqwest::StatusCode::OK, "seed {seed}: {text}: {}", reply.body);
-        let actual: BTreeSet<&str> =
-            reply.body["results"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
-        assert_eq!(actual, expected, "seed {seed} (replay with QUERY_PROPERTY_SEED={seed}): {text}");
-        assert_eq!(reply.body["total"], expected.len(), "seed {seed}: total of {text}");
+        let checked = query::predicate(
+            &[text.as_str()],
+            &schema::PAYMENT_FIELDS,
+            &schema::Variables::new(),
+        )
+        .unwrap_or_else(|e| panic!("seed {seed}: generated predicate {text} is invalid: {e}"))
+        .unwrap();
+        let expected: BTreeSet<&str> = all
+            .iter()
+            .filter(|p| eval::matches(&checked, p))
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        let reply = app
+            .raw(
+                app.client
+                    .get(app.url("/payments"))
+                    .query(&[("where", text.as_str()), ("limit", "500")]),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            reqwest::StatusCode::OK,
+            "seed {seed}: {text}: {}",
+            reply.body
+        );
+        let actual: BTreeSet<&str> = reply.body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actual, expected,
+            "seed {seed} (replay with QUERY_PROPERTY_SEED={seed}): {text}"
+        );
+        assert_eq!(
+            reply.body["total"],
+            expected.len(),
+            "seed {seed}: total of {text}"
+        );
     }
 }
 
@@ -201,7 +279,13 @@ async fn the_database_agrees_with_the_evaluator_on_a_fixed_seed() {
 async fn the_database_agrees_with_the_evaluator_on_a_random_seed() {
     let seed = match std::env::var("QUERY_PROPERTY_SEED") {
         Ok(seed) => seed.parse().expect("QUERY_PROPERTY_SEED is a number"),
-        Err(_) => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64,
+        Err(_) => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos();
+            u64::try_from(nanos % u128::from(u64::MAX)).unwrap()
+        }
     };
     println!("query property seed: {seed}");
     run(seed).await;
