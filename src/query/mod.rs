@@ -131,6 +131,46 @@ mod tests {
         }
     }
 
+    /// A stable stand-in for the cargo-fuzz target (fuzz/): mutated predicates never panic
+    /// anywhere between parsing and SQL, and placeholders match parameters.
+    #[test]
+    fn mutated_predicates_never_panic() {
+        use rand::{Rng, SeedableRng};
+        let seeds = [
+            r#"amountPlanned(centAmount > 500 and currencyCode = "EUR") or not(key in ("a", "b"))"#,
+            r#"transactions(type = "Charge" and state = "Success" and amount(centAmount >= 10))"#,
+            r#"custom(fields(a contains all (1, "x") and b is not empty)) and createdAt < "2024-01-01T00:00:00Z""#,
+            r#"paymentMethodInfo(name(en = "a\"b")) and key in :p and version = :p"#,
+        ];
+        let alphabet: Vec<char> = "()=!<>,:\"\\ aAzZ09-_.eE+notandoriscontainsanyallemptydefined\u{e9}".chars().collect();
+        let mut variables = schema::Variables::new();
+        variables.insert("p".into(), vec!["1".into()]);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for round in 0..20_000 {
+            let mut text: Vec<char> = seeds[round % seeds.len()].chars().collect();
+            for _ in 0..rng.random_range(1..6) {
+                let at = rng.random_range(0..=text.len());
+                let c = alphabet[rng.random_range(0..alphabet.len())];
+                match rng.random_range(0..3) {
+                    0 => text.insert(at, c),
+                    1 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    _ if at < text.len() => text[at] = c,
+                    _ => {}
+                }
+            }
+            let text: String = text.into_iter().collect();
+            if let Ok(Some(checked)) = predicate(&[text.as_str()], &schema::PAYMENT_FIELDS, &variables) {
+                for dialect in [sql::Dialect::Sqlite, sql::Dialect::Postgres] {
+                    let fragment = sql::compile(&checked, dialect);
+                    assert_eq!(fragment.sql.matches('?').count(), fragment.params.len(), "{text}");
+                }
+                let _ = eval::matches(&checked, &serde_json::json!({"transactions": [{}], "custom": {"fields": {"a": [1]}}}));
+            }
+        }
+    }
+
     #[test]
     fn where_errors_name_the_problem_and_position() {
         let fields = schema::payment();

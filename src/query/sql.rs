@@ -158,23 +158,21 @@ impl Compiler {
                 self.push(")");
             }
             Checked::AnyElement { path, predicate } => self.any_element(path, predicate, scope),
-            Checked::Value { path, test, .. } => {
-                let falsy = if self.dialect == Dialect::Sqlite {
-                    "0"
-                } else {
-                    "FALSE"
-                };
-                self.push("COALESCE((");
-                match (path.column.filter(|_| scope.root), test) {
-                    (Some(column), test)
-                        if !matches!(test, CheckedTest::IsEmpty { .. } | CheckedTest::Contains { .. }) =>
-                    {
-                        self.column_test(column, test)
-                    }
-                    _ => self.json_test(scope, path, test),
+            Checked::Value { path, test, .. } => match (path.column.filter(|_| scope.root), test) {
+                // Column tests stay bare so that indexes serve them; they are two-valued on
+                // their own (see `column_test`).
+                (Some(column), test) if !matches!(test, CheckedTest::IsEmpty { .. } | CheckedTest::Contains { .. }) => {
+                    self.push("(");
+                    self.column_test(column, test);
+                    self.push(")");
                 }
-                self.push(&format!("), {falsy})"));
-            }
+                _ => {
+                    self.push("COALESCE((");
+                    self.json_test(scope, path, test);
+                    let falsy = self.falsy();
+                    self.push(&format!("), {falsy})"));
+                }
+            },
         }
     }
 
@@ -236,9 +234,10 @@ impl Compiler {
             CheckedTest::IsDefined { negated } => {
                 self.push(&format!("{name} IS {}NULL", if *negated { "" } else { "NOT " }))
             }
+            // `IS NOT NULL` keeps the test two-valued (a missing key is not "different").
             CheckedTest::Compare(op, scalar) => {
                 let value = self.column_value(column, scalar);
-                self.push(&format!("{name}{collate} {} {value}", operator(*op)));
+                self.push(&format!("{name} IS NOT NULL AND {name}{collate} {} {value}", operator(*op)));
             }
             CheckedTest::In { negated, values } => {
                 let placeholders: Vec<String> = values.iter().map(|v| self.column_value(column, v)).collect();
