@@ -2,8 +2,9 @@
 # Throughput and memory benchmark (not part of the test suite). The server and its database are
 # pinned to core 0 and the load generator to core 1. Prints a Markdown table of figures.
 #
-#   scripts/bench.sh            # both backends
-#   scripts/bench.sh sqlite     # or: postgres
+#   scripts/bench.sh                     # throughput and memory, both backends
+#   scripts/bench.sh sqlite              # or: postgres
+#   scripts/bench.sh predicates          # query latency over ROWS payments, both backends
 #
 # Needs wrk and PostgreSQL (installed with apt-get when missing). DURATION (seconds per run,
 # default 10) and ROWS (payments stored for the memory check, default 1000000) can be set.
@@ -150,8 +151,72 @@ print(round(n / float(sys.argv[3])))
 PY
 }
 
-echo "| measurement | throughput | note |" >"$results"
+# Payments with distinct keys, interface ids, customers (100 payments each), creation times
+# (one per second) and transaction interaction ids, written by SQL.
+fill_varied() { # backend, database url, count
+  local n="CAST(n AS TEXT)"
+  local document="'{\"id\":\"p-' || $n || '\",\"version\":1,\"key\":\"key-' || $n || '\",\"interfaceId\":\"if-' || $n || '\",\"customer\":{\"typeId\":\"customer\",\"id\":\"cust-' || CAST(n % 10000 AS TEXT) || '\"},\"amountPlanned\":{\"type\":\"centPrecision\",\"currencyCode\":\"EUR\",\"centAmount\":' || CAST(n % 100000 AS TEXT) || ',\"fractionDigits\":2},\"paymentMethodInfo\":{\"paymentInterface\":\"STRIPE\"},\"paymentStatus\":{},\"transactions\":[{\"id\":\"t-' || $n || '\",\"type\":\"Charge\",\"amount\":{\"type\":\"centPrecision\",\"currencyCode\":\"EUR\",\"centAmount\":100,\"fractionDigits\":2},\"interactionId\":\"pi-' || $n || '\",\"state\":\"Success\"}],\"interfaceInteractions\":[],\"createdAt\":\"2026-01-01T00:00:00.000Z\",\"lastModifiedAt\":\"2026-01-01T00:00:00.000Z\"}'"
+  local payments="INSERT INTO payments (id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, last_modified_at, last_message_sequence_number, document)
+    SELECT 'p-' || $n, 'bench', 1, 'key-' || $n, 'if-' || $n, 'STRIPE', 'cust-' || CAST(n % 10000 AS TEXT), 1767225600000 + n * 1000, 1767225600000 + n * 1000, 1, $document"
+  local transactions="INSERT INTO payment_transactions (payment_id, transaction_id, project_key, interaction_id) SELECT 'p-' || $n, 't-' || $n, 'bench', 'pi-' || $n"
+  case "$1" in
+    sqlite) python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.commit()" "$2" \
+      "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $3) $payments FROM s;
+       WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $3) $transactions FROM s; ANALYZE;" ;;
+    postgres) psql_run -c "$payments FROM generate_series(1, $3) AS n; $transactions FROM generate_series(1, $3) AS n; ANALYZE;" ;;
+  esac
+}
+
+latency() { # label, query string: median of 50 requests, client side
+  local times
+  times=$(for _ in $(seq 50); do
+    curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$base/bench/payments?$2"
+  done | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)] * 1000}')
+  local count
+  count=$(curl -s -H "Authorization: Bearer $token" "$base/bench/payments?$2" | python3 -c 'import json,sys; b=json.load(sys.stdin); print(b.get("total", b["count"]))')
+  row "$1" "$times ms median" "$count matching"
+}
+
+predicate_latencies() { # backend label, backend, database url
+  echo "== $1: filling $rows payments"
+  start_server "$work/payments-api" "$3" # runs the migrations
+  stop_server
+  fill_varied "$2" "$3" "$rows"
+  start_server "$work/payments-api" "$3"
+  token=$(token_for "$3" bench)
+  local middle=$((rows / 2))
+  local from to
+  from=$(python3 -c "import datetime as d; print((d.datetime(2026,1,1,tzinfo=d.timezone.utc)+d.timedelta(seconds=$middle)).strftime('%Y-%m-%dT%H:%M:%S.000Z'))")
+  to=$(python3 -c "import datetime as d; print((d.datetime(2026,1,1,tzinfo=d.timezone.utc)+d.timedelta(seconds=$middle+3600)).strftime('%Y-%m-%dT%H:%M:%S.000Z'))")
+  enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
+  latency "$1: id = ..." "where=$(enc "id = \"p-$middle\"")"
+  latency "$1: key = ..." "where=$(enc "key = \"key-$middle\"")"
+  latency "$1: interfaceId = ..." "where=$(enc "interfaceId = \"if-$middle\"")"
+  latency "$1: customer(id = ...), 100 matches" "where=$(enc "customer(id = \"cust-42\")")"
+  latency "$1: transactions(interactionId = ...)" "where=$(enc "transactions(interactionId = \"pi-$middle\")")"
+  latency "$1: createdAt in a one-hour window" "where=$(enc "createdAt >= \"$from\" and createdAt < \"$to\"")"
+  latency "$1: unindexed amountPlanned(centAmount = ...), withTotal=false" "withTotal=false&where=$(enc "amountPlanned(centAmount = 4242)")"
+  stop_server
+}
+
+echo "| measurement | figure | note |" >"$results"
 echo "|---|---|---|" >>"$results"
+
+if [ "$backends" = predicates ]; then
+  predicate_latencies SQLite sqlite "$work/predicates.db"
+  pg_port=$(free_port)
+  mkdir -p "$pg_data"
+  [ "$(id -u)" = 0 ] && chown postgres "$pg_data" "$work"
+  as_postgres "$pg_bin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 >/dev/null
+  as_postgres taskset -c 0 "$pg_bin/pg_ctl" -D "$pg_data" -l "$work/pg.log" -w \
+    -o "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c shared_buffers=256MB" start >/dev/null
+  psql_run() { as_postgres psql -q -h "$work" -p "$pg_port" -U postgres -d postgres "$@"; }
+  url="postgres://postgres@127.0.0.1:$pg_port/postgres"
+  predicate_latencies PostgreSQL postgres "$url"
+  echo
+  cat "$results"
+  exit 0
+fi
 
 if [ "$backends" = all ] || [ "$backends" = sqlite ]; then
   echo "== SQLite"

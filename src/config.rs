@@ -5,11 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use std::net::IpAddr;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "payments-api",
-    version,
-    about = "A commercetools-compatible Payments API"
-)]
+#[command(name = "payments-api", version, about = "A commercetools-compatible Payments API")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -16,11 +16,7 @@ pub enum ApiError {
     #[error("{0}")]
     ResourceNotFound(String),
     #[error("Object {resource_id} has a different version than expected. Expected: {expected} - Actual: {current}.")]
-    ConcurrentModification {
-        resource_id: String,
-        expected: i64,
-        current: i64,
-    },
+    ConcurrentModification { resource_id: String, expected: i64, current: i64 },
     #[error("The request body exceeds the limit of {limit} bytes.")]
     PayloadTooLarge { limit: usize },
     /// No usable access token: missing, malformed, unknown, expired or revoked.
@@ -65,10 +61,7 @@ impl OAuthError {
 
 impl ApiError {
     pub fn oauth(error: OAuthError, message: impl Into<String>) -> Self {
-        Self::OAuth {
-            error,
-            message: message.into(),
-        }
+        Self::OAuth { error, message: message.into() }
     }
 
     pub fn invalid_input(message: impl Into<String>) -> Self {
@@ -76,9 +69,7 @@ impl ApiError {
     }
 
     pub fn invalid_json(detail: impl Into<String>) -> Self {
-        Self::BadRequest(DomainError::InvalidJsonInput {
-            detail: detail.into(),
-        })
+        Self::BadRequest(DomainError::InvalidJsonInput { detail: detail.into() })
     }
 
     pub fn not_found_by_id(id: &str) -> Self {
@@ -122,11 +113,7 @@ impl ApiError {
             Self::BadRequest(DomainError::InvalidJsonInput { detail }) => {
                 error.insert("detailedErrorMessage".into(), json!(detail));
             }
-            Self::BadRequest(DomainError::InvalidField {
-                field,
-                invalid_value,
-                allowed_values,
-            }) => {
+            Self::BadRequest(DomainError::InvalidField { field, invalid_value, allowed_values }) => {
                 error.insert("field".into(), json!(field));
                 error.insert("invalidValue".into(), invalid_value.clone());
                 if let Some(allowed) = allowed_values {
@@ -136,10 +123,7 @@ impl ApiError {
             Self::BadRequest(DomainError::RequiredField { field }) => {
                 error.insert("field".into(), json!(field));
             }
-            Self::BadRequest(DomainError::DuplicateField {
-                field,
-                duplicate_value,
-            }) => {
+            Self::BadRequest(DomainError::DuplicateField { field, duplicate_value }) => {
                 error.insert("field".into(), json!(field));
                 error.insert("duplicateValue".into(), duplicate_value.clone());
             }
@@ -186,11 +170,9 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(_) | Self::QueryTimedOut => StatusCode::BAD_REQUEST,
             Self::ResourceNotFound(_) => StatusCode::NOT_FOUND,
-            Self::InvalidToken(_)
-            | Self::OAuth {
-                error: OAuthError::InvalidClient,
-                ..
-            } => StatusCode::UNAUTHORIZED,
+            Self::InvalidToken(_) | Self::OAuth { error: OAuthError::InvalidClient, .. } => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::OAuth { .. } => StatusCode::BAD_REQUEST,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::ConcurrentModification { .. } => StatusCode::CONFLICT,
@@ -249,12 +231,8 @@ mod tests {
 
     #[test]
     fn conflict_bodies_carry_the_current_version_in_the_first_error() {
-        let body = ApiError::ConcurrentModification {
-            resource_id: "p-1".into(),
-            expected: 1,
-            current: 3,
-        }
-        .body();
+        let body =
+            ApiError::ConcurrentModification { resource_id: "p-1".into(), expected: 1, current: 3 }.body();
         assert_eq!(body["statusCode"], 409);
         assert_eq!(body["errors"][0]["code"], "ConcurrentModification");
         assert_eq!(body["errors"][0]["currentVersion"], 3);

@@ -27,10 +27,7 @@ async fn main() -> std::process::ExitCode {
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let app = Application::build(&args)?;
     let base = format!("http://{}:{}", args.bind, app.port());
-    log::info!(
-        "payments-api listening on {base} ({} database)",
-        args.database.url.backend_name()
-    );
+    log::info!("payments-api listening on {base} ({} database)", args.database.url.backend_name());
     if let Some(created) = app.bootstrap_client() {
         // Shown once on stdout (never logged): the credentials of the first client.
         println!(

@@ -41,11 +41,7 @@ impl Application {
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
-        Ok(Self {
-            port,
-            server: server.run(),
-            bootstrap,
-        })
+        Ok(Self { port, server: server.run(), bootstrap })
     }
 
     /// The client created on the first start of an empty database, with its secret.

@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for dialect in [sql::Dialect::Sqlite, sql::Dialect::Postgres] {
-        let fragment = sql::compile(&checked, dialect);
+        let fragment = sql::compile(&checked, dialect, "payments");
         assert_eq!(fragment.sql.matches('?').count(), fragment.params.len());
     }
     let document = serde_json::json!({"id": "p", "version": 1, "transactions": [{"state": "Initial"}], "custom": {"fields": {"a": [1, "x"]}}});

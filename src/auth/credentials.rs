@@ -54,10 +54,7 @@ pub fn new_access_token() -> Secret {
 
 /// SHA-256, hex. The values hashed are long random strings, so a fast hash is enough.
 pub fn hash(value: &str) -> String {
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether `candidate` hashes to `stored_hash`, compared in constant time.
@@ -77,10 +74,7 @@ mod tests {
         assert_eq!(a.expose().len(), 43);
         assert_eq!(new_client_id().len(), 24);
         assert_eq!(new_client_secret().expose().len(), 32);
-        assert!(a
-            .expose()
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert!(a.expose().bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
     }
 
     #[test]

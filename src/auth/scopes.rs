@@ -83,10 +83,7 @@ pub struct Scope {
 
 impl Scope {
     pub fn new(permission: Permission, project_key: &str) -> Self {
-        Self {
-            permission,
-            project_key: project_key.to_owned(),
-        }
+        Self { permission, project_key: project_key.to_owned() }
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -96,10 +93,7 @@ impl Scope {
         if !is_project_key(project_key) {
             return Err(invalid());
         }
-        Ok(Self {
-            permission,
-            project_key: project_key.to_owned(),
-        })
+        Ok(Self { permission, project_key: project_key.to_owned() })
     }
 
     pub fn implies(&self, other: &Scope) -> bool {
@@ -116,9 +110,7 @@ impl fmt::Display for Scope {
 /// A project key: 2..36 characters of `[a-z0-9_-]`, as commercetools allows.
 pub fn is_project_key(text: &str) -> bool {
     (2..=36).contains(&text.len())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 /// The scopes of a client or token, in the order they were given; written space-separated.
@@ -147,17 +139,12 @@ impl ScopeSet {
 
     /// Whether one of these scopes grants `permission` on `project_key`.
     pub fn allows(&self, permission: Permission, project_key: &str) -> bool {
-        self.0
-            .iter()
-            .any(|s| s.project_key == project_key && s.permission.implies(permission))
+        self.0.iter().any(|s| s.project_key == project_key && s.permission.implies(permission))
     }
 
     /// Whether every scope of `requested` is held or implied by one of these.
     pub fn covers(&self, requested: &ScopeSet) -> bool {
-        requested
-            .0
-            .iter()
-            .all(|wanted| self.0.iter().any(|held| held.implies(wanted)))
+        requested.0.iter().all(|wanted| self.0.iter().any(|held| held.implies(wanted)))
     }
 
     /// The projects these scopes are about.
@@ -185,13 +172,8 @@ mod tests {
         let scope = Scope::parse("view_payments:demo").unwrap();
         assert_eq!(scope, Scope::new(Permission::ViewPayments, "demo"));
         assert_eq!(scope.to_string(), "view_payments:demo");
-        for bad in [
-            "view_payments",
-            "fly:demo",
-            "view_payments:",
-            "view_payments:Demo",
-            "view_payments:a b",
-        ] {
+        for bad in ["view_payments", "fly:demo", "view_payments:", "view_payments:Demo", "view_payments:a b"]
+        {
             assert!(Scope::parse(bad).is_err(), "{bad}");
         }
     }

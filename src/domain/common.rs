@@ -60,14 +60,10 @@ impl ResourceKey {
     pub fn parse(text: String) -> Result<Self, String> {
         let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
         if !validator::ValidateLength::validate_length(&text, Some(2), Some(256), None) {
-            return Err(format!(
-                "Invalid key '{text}'. A key must have between 2 and 256 characters."
-            ));
+            return Err(format!("Invalid key '{text}'. A key must have between 2 and 256 characters."));
         }
         if !text.chars().all(allowed) {
-            return Err(format!(
-                "Invalid key '{text}'. A key may only contain [A-Za-z0-9_-]."
-            ));
+            return Err(format!("Invalid key '{text}'. A key may only contain [A-Za-z0-9_-]."));
         }
         Ok(Self(text))
     }
@@ -131,10 +127,7 @@ impl TryFrom<ResourceIdentifierWire> for ResourceIdentifier {
             (None, Some(key)) => IdOrKey::Key(key),
             _ => return Err("ResourceIdentifier requires an 'id' xor a 'key'."),
         };
-        Ok(Self {
-            type_id: wire.type_id,
-            target,
-        })
+        Ok(Self { type_id: wire.type_id, target })
     }
 }
 
@@ -180,10 +173,7 @@ mod tests {
     fn timestamps_accept_offsets_and_write_utc_millis() {
         let at = Timestamp::parse("2015-10-20T10:54:24.123456+02:00").unwrap();
         assert_eq!(at.to_string(), "2015-10-20T08:54:24.123Z");
-        assert_eq!(
-            Timestamp::parse("2015-10-20T08:54:24Z").unwrap().to_string(),
-            "2015-10-20T08:54:24.000Z"
-        );
+        assert_eq!(Timestamp::parse("2015-10-20T08:54:24Z").unwrap().to_string(), "2015-10-20T08:54:24.000Z");
         assert!(Timestamp::parse("2015-10-20").is_err());
         assert!(Timestamp::parse("2015-10-20T08:54:24").is_err());
     }

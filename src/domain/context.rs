@@ -77,10 +77,7 @@ impl References for UncheckedReferences {
     ) -> Result<Reference, DomainError> {
         check_type_id(type_id, identifier)?;
         match &identifier.target {
-            IdOrKey::Id(id) => Ok(Reference {
-                type_id: type_id.as_str().to_owned(),
-                id: id.clone(),
-            }),
+            IdOrKey::Id(id) => Ok(Reference { type_id: type_id.as_str().to_owned(), id: id.clone() }),
             IdOrKey::Key(_) => Err(DomainError::ReferencedResourceNotFound {
                 type_id: type_id.as_str().to_owned(),
                 target: identifier.target.clone(),

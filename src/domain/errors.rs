@@ -15,11 +15,7 @@ pub enum DomainError {
     #[error("Request body does not contain valid JSON.")]
     InvalidJsonInput { detail: String },
     #[error("The value {invalid_value} is not valid for field {field}.")]
-    InvalidField {
-        field: String,
-        invalid_value: Value,
-        allowed_values: Option<Vec<Value>>,
-    },
+    InvalidField { field: String, invalid_value: Value, allowed_values: Option<Vec<Value>> },
     #[error("A value is required for field {field}.")]
     RequiredField { field: String },
     #[error("A duplicate value {duplicate_value} exists for field {field}.")]

@@ -22,10 +22,7 @@ impl CurrencyCode {
     pub fn parse(code: &str) -> Result<Self, String> {
         let invalid = || format!("Invalid currency code '{code}'.");
         if ZERO_DECIMAL_VARIANTS.contains(&code) {
-            return Ok(Self {
-                code: code.to_owned(),
-                fraction_digits: 0,
-            });
+            return Ok(Self { code: code.to_owned(), fraction_digits: 0 });
         }
         if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(invalid());
@@ -36,10 +33,7 @@ impl CurrencyCode {
             .and_then(|e| u8::try_from(e).ok())
             .filter(|e| *e <= MAX_CENT_FRACTION_DIGITS)
             .ok_or_else(|| format!("The currency '{code}' cannot be used for cent precision amounts."))?;
-        Ok(Self {
-            code: code.to_owned(),
-            fraction_digits,
-        })
+        Ok(Self { code: code.to_owned(), fraction_digits })
     }
 
     pub fn as_str(&self) -> &str {
@@ -61,16 +55,8 @@ impl fmt::Display for CurrencyCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "MoneyDraft", into = "TypedMoney")]
 pub enum Money {
-    Cent {
-        currency: CurrencyCode,
-        cent_amount: i64,
-    },
-    High {
-        currency: CurrencyCode,
-        cent_amount: i64,
-        precise_amount: i64,
-        fraction_digits: u8,
-    },
+    Cent { currency: CurrencyCode, cent_amount: i64 },
+    High { currency: CurrencyCode, cent_amount: i64, precise_amount: i64, fraction_digits: u8 },
 }
 
 impl Money {
@@ -78,10 +64,7 @@ impl Money {
         if cent_amount < 0 {
             return Err(format!("The amount {cent_amount} must not be negative."));
         }
-        Ok(Self::Cent {
-            currency,
-            cent_amount,
-        })
+        Ok(Self::Cent { currency, cent_amount })
     }
 
     pub fn currency(&self) -> &CurrencyCode {
@@ -138,12 +121,8 @@ impl TryFrom<MoneyDraft> for Money {
 }
 
 fn high_precision(currency: CurrencyCode, draft: MoneyDraft) -> Result<Money, String> {
-    let precise_amount = draft
-        .precise_amount
-        .ok_or("Missing required value 'preciseAmount'.")?;
-    let fraction_digits = draft
-        .fraction_digits
-        .ok_or("Missing required value 'fractionDigits'.")?;
+    let precise_amount = draft.precise_amount.ok_or("Missing required value 'preciseAmount'.")?;
+    let fraction_digits = draft.fraction_digits.ok_or("Missing required value 'fractionDigits'.")?;
     if fraction_digits <= currency.fraction_digits() || fraction_digits > MAX_PRECISE_FRACTION_DIGITS {
         return Err(format!(
             "fractionDigits must be greater than {} and at most {MAX_PRECISE_FRACTION_DIGITS} for {currency}.",
@@ -160,17 +139,10 @@ fn high_precision(currency: CurrencyCode, draft: MoneyDraft) -> Result<Money, St
         // Any rounding of the precise amount is acceptable, as in commercetools.
         Some(given) if given == precise_amount / scale || given == precise_amount / scale + 1 => given,
         Some(given) => {
-            return Err(format!(
-                "centAmount {given} is not a rounding of preciseAmount {precise_amount}."
-            ))
+            return Err(format!("centAmount {given} is not a rounding of preciseAmount {precise_amount}."))
         }
     };
-    Ok(Money::High {
-        currency,
-        cent_amount,
-        precise_amount,
-        fraction_digits,
-    })
+    Ok(Money::High { currency, cent_amount, precise_amount, fraction_digits })
 }
 
 /// Divides a non-negative `value` by `scale`, rounding ties to the even neighbour.
@@ -201,22 +173,14 @@ pub struct TypedMoney {
 impl From<Money> for TypedMoney {
     fn from(money: Money) -> Self {
         match money {
-            Money::Cent {
-                currency,
-                cent_amount,
-            } => TypedMoney {
+            Money::Cent { currency, cent_amount } => TypedMoney {
                 kind: "centPrecision",
                 fraction_digits: currency.fraction_digits(),
                 currency_code: currency.code,
                 cent_amount,
                 precise_amount: None,
             },
-            Money::High {
-                currency,
-                cent_amount,
-                precise_amount,
-                fraction_digits,
-            } => TypedMoney {
+            Money::High { currency, cent_amount, precise_amount, fraction_digits } => TypedMoney {
                 kind: "highPrecision",
                 currency_code: currency.code,
                 cent_amount,
@@ -238,20 +202,10 @@ mod tests {
 
     #[test]
     fn fraction_digits_follow_iso_4217() {
-        for (code, digits) in [
-            ("EUR", 2),
-            ("USD", 2),
-            ("JPY", 0),
-            ("KWD", 3),
-            ("HUF", 2),
-            ("HUF0", 0),
-            ("ISK", 0),
-        ] {
-            assert_eq!(
-                CurrencyCode::parse(code).unwrap().fraction_digits(),
-                digits,
-                "{code}"
-            );
+        for (code, digits) in
+            [("EUR", 2), ("USD", 2), ("JPY", 0), ("KWD", 3), ("HUF", 2), ("HUF0", 0), ("ISK", 0)]
+        {
+            assert_eq!(CurrencyCode::parse(code).unwrap().fraction_digits(), digits, "{code}");
         }
     }
 
@@ -275,10 +229,7 @@ mod tests {
     fn stored_typed_money_reads_back_unchanged() {
         let stored =
             json!({"type": "centPrecision", "currencyCode": "JPY", "centAmount": 5, "fractionDigits": 0});
-        assert_eq!(
-            serde_json::to_value(parse(stored.clone()).unwrap()).unwrap(),
-            stored
-        );
+        assert_eq!(serde_json::to_value(parse(stored.clone()).unwrap()).unwrap(), stored);
     }
 
     #[test]

@@ -252,9 +252,7 @@ impl Payment {
             created_by: ctx.actor.clone(),
             last_modified_by: ctx.actor.clone(),
         };
-        let message = PaymentMessage::PaymentCreated {
-            payment: Box::new(payment.masked()),
-        };
+        let message = PaymentMessage::PaymentCreated { payment: Box::new(payment.masked()) };
         Ok((payment, message))
     }
 
@@ -275,11 +273,8 @@ impl Payment {
     /// The copy of the Payment that Messages carry: the method token's value is masked.
     pub fn masked(&self) -> Payment {
         let mut copy = self.clone();
-        copy.payment_method_info.token = copy
-            .payment_method_info
-            .token
-            .as_ref()
-            .map(PaymentMethodToken::masked);
+        copy.payment_method_info.token =
+            copy.payment_method_info.token.as_ref().map(PaymentMethodToken::masked);
         copy
     }
 }
@@ -291,9 +286,7 @@ impl PaymentMethodToken {
 }
 
 fn unknown_transaction(transaction_id: &str) -> DomainError {
-    DomainError::InvalidOperation(format!(
-        "The transaction with id '{transaction_id}' does not exist."
-    ))
+    DomainError::InvalidOperation(format!("The transaction with id '{transaction_id}' does not exist."))
 }
 
 /// Builds a Transaction from its draft; `state` defaults to `Initial`.
@@ -331,9 +324,7 @@ pub fn custom_fields(
     ctx: &ChangeContext,
 ) -> Result<CustomFields, DomainError> {
     let custom = CustomFields {
-        type_ref: ctx
-            .references
-            .resolve(ReferenceTypeId::Type, &draft.type_identifier)?,
+        type_ref: ctx.references.resolve(ReferenceTypeId::Type, &draft.type_identifier)?,
         fields: draft.fields.clone().unwrap_or_default(),
     };
     ctx.references.check_custom_fields(resource, &custom)?;

@@ -12,9 +12,7 @@ use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/{projectKey}/api-clients")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
+        web::resource("/{projectKey}/api-clients").route(web::get().to(list)).route(web::post().to(create)),
     )
     .service(
         web::resource("/{projectKey}/api-clients/{id}")

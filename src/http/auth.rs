@@ -57,10 +57,7 @@ impl<N: Needs + 'static> FromRequest for Scoped<N> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let header = req
-            .headers()
-            .get(AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned));
+        let header = req.headers().get(AUTHORIZATION).map(|v| v.to_str().map(str::to_owned));
         let project_key = req.match_info().get("projectKey").unwrap_or_default().to_owned();
         let external_user_id = req
             .headers()
@@ -72,12 +69,7 @@ impl<N: Needs + 'static> FromRequest for Scoped<N> {
             let state = state.ok_or_else(|| ApiError::internal("the application state is missing"))?;
             let principal = authenticate(&state, header).await?;
             principal.require(&project_key, N::PERMISSION)?;
-            Ok(Self {
-                principal,
-                project_key,
-                external_user_id,
-                needs: PhantomData,
-            })
+            Ok(Self { principal, project_key, external_user_id, needs: PhantomData })
         })
     }
 }

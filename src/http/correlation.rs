@@ -12,10 +12,7 @@ use std::time::Instant;
 pub const HEADER: &str = "x-correlation-id";
 
 fn is_valid(id: &str) -> bool {
-    (8..=256).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (8..=256).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 pub async fn correlate(
@@ -28,10 +25,7 @@ pub async fn correlate(
     let given = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_owned));
     let (correlation_id, response) = match given {
         Some(Ok(id)) if is_valid(&id) => (id, next.call(req).await?.map_into_boxed_body()),
-        None => (
-            format!("projects-{}", uuid::Uuid::new_v4()),
-            next.call(req).await?.map_into_boxed_body(),
-        ),
+        None => (format!("projects-{}", uuid::Uuid::new_v4()), next.call(req).await?.map_into_boxed_body()),
         Some(_) => {
             let error = ApiError::invalid_input(
                 "Invalid X-Correlation-ID header. It may only contain alphanumeric characters, underscores and hyphens and have a length of 8 to 256 characters.",
@@ -42,9 +36,7 @@ pub async fn correlate(
     };
     let mut response = response;
     if let Ok(value) = HeaderValue::from_str(&correlation_id) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static(HEADER), value);
+        response.headers_mut().insert(HeaderName::from_static(HEADER), value);
     }
     log::info!(
         "{method} {path} {} {}ms correlation_id={correlation_id}",

@@ -24,9 +24,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         Box::pin(async move {
             let bytes = bytes.await.map_err(|error| {
                 if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge {
-                        limit: MAX_BODY_BYTES,
-                    }
+                    ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }
                 } else {
                     ApiError::invalid_json(error.to_string())
                 }
@@ -48,15 +46,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::invalid_json(format!("{path}: {inner}"))
         }
     })?;
-    deserializer
-        .end()
-        .map_err(|e| ApiError::invalid_json(e.to_string()))?;
+    deserializer.end().map_err(|e| ApiError::invalid_json(e.to_string()))?;
     if may_contain_nul(bytes)
         && contains_nul(&serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_json(e.to_string()))?)
     {
-        return Err(ApiError::invalid_json(
-            "Strings cannot contain the NUL character (\\u0000).",
-        ));
+        return Err(ApiError::invalid_json("Strings cannot contain the NUL character (\\u0000)."));
     }
     Ok(value)
 }

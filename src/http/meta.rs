@@ -6,8 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(about))
-        .route("/health", web::get().to(health));
+    cfg.route("/", web::get().to(about)).route("/health", web::get().to(health));
 }
 
 async fn about() -> HttpResponse {

@@ -36,9 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Answers unknown routes in commercetools' format.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::ResourceNotFound(
-        "The requested resource was not found.".into(),
-    ))
+    Err(ApiError::ResourceNotFound("The requested resource was not found.".into()))
 }
 
 /// Runs blocking database work off the async workers.
@@ -50,7 +48,5 @@ pub async fn blocking<T: Send + 'static>(
 
 /// A response whose body is a JSON document that is already serialized.
 pub fn json_response(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("application/json; charset=utf-8")
-        .body(body)
+    HttpResponse::build(status).content_type("application/json; charset=utf-8").body(body)
 }

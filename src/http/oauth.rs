@@ -12,8 +12,7 @@ use base64::Engine;
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/token", web::post().to(token))
-        .route("/oauth/introspect", web::post().to(introspect));
+    cfg.route("/oauth/token", web::post().to(token)).route("/oauth/introspect", web::post().to(introspect));
 }
 
 /// Client id and secret from `Authorization: Basic base64(id:secret)`.
@@ -24,11 +23,7 @@ fn basic_credentials(req: &HttpRequest) -> Result<(String, String), ApiError> {
             "Please provide valid client credentials using HTTP Basic Authentication.",
         )
     };
-    let header = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(invalid)?;
+    let header = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(invalid)?;
     let (scheme, encoded) = header.trim().split_once(' ').ok_or_else(invalid)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(invalid());
@@ -74,14 +69,12 @@ async fn token(
         service::auth::issue_token(&db, &client_id, &client_secret, scope.as_deref(), lifetime)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "access_token": issued.access_token.expose(),
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-            "scope": issued.scope,
-        })))
+    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(json!({
+        "access_token": issued.access_token.expose(),
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "scope": issued.scope,
+    })))
 }
 
 async fn introspect(
@@ -97,7 +90,5 @@ async fn introspect(
         .ok_or_else(|| ApiError::oauth(OAuthError::InvalidRequest, "Missing required parameter: token."))?;
     let db = state.db.clone();
     let answer = blocking(move || service::auth::introspect(&db, &client_id, &client_secret, &token)).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .json(answer))
+    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(answer))
 }

@@ -81,10 +81,7 @@ async fn create(
     let actor = auth.actor();
     let db = state.db.clone();
     let document = blocking(move || service::payments::create(&db, &auth.project_key, draft, &actor)).await?;
-    Ok(with_deprecation(
-        json_response(StatusCode::CREATED, document),
-        deprecated,
-    ))
+    Ok(with_deprecation(json_response(StatusCode::CREATED, document), deprecated))
 }
 
 async fn get(
@@ -121,11 +118,7 @@ async fn exists(
 ) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
     let found = blocking(move || service::payments::exists(&db, &project_key, &locator)).await?;
-    Ok(HttpResponse::new(if found {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    }))
+    Ok(HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND }))
 }
 
 async fn exists_by_id(
@@ -155,11 +148,7 @@ async fn exists_any(
     let project_key = auth.project_key;
     let found =
         blocking(move || service::payments::any_matches(&db, &project_key, predicate.as_ref())).await?;
-    Ok(HttpResponse::new(if found {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    }))
+    Ok(HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND }))
 }
 
 async fn update(
@@ -172,20 +161,10 @@ async fn update(
     let actor = auth.actor();
     let db = state.db.clone();
     let document = blocking(move || {
-        service::payments::update(
-            &db,
-            &auth.project_key,
-            &locator,
-            request.version,
-            request.actions,
-            &actor,
-        )
+        service::payments::update(&db, &auth.project_key, &locator, request.version, request.actions, &actor)
     })
     .await?;
-    Ok(with_deprecation(
-        json_response(StatusCode::OK, document),
-        deprecated,
-    ))
+    Ok(with_deprecation(json_response(StatusCode::OK, document), deprecated))
 }
 
 async fn update_by_id(
@@ -262,21 +241,12 @@ async fn query(
         .into_iter()
         .map(|text| query::sort_key(text, &PAYMENT_FIELDS))
         .collect::<Result<Vec<SortKey>, _>>()?;
-    let request = PaymentQuery {
-        predicate: predicate(&params)?,
-        sort,
-        limit,
-        offset,
-        with_total,
-    };
+    let request = PaymentQuery { predicate: predicate(&params)?, sort, limit, offset, with_total };
     let db = state.db.clone();
     let project_key = auth.project_key;
     let result = blocking(move || service::payments::list(&db, &project_key, &request)).await?;
     let mut body = String::with_capacity(result.documents.iter().map(|d| d.len() + 1).sum::<usize>() + 96);
-    body.push_str(&format!(
-        "{{\"limit\":{limit},\"offset\":{offset},\"count\":{}",
-        result.documents.len()
-    ));
+    body.push_str(&format!("{{\"limit\":{limit},\"offset\":{offset},\"count\":{}", result.documents.len()));
     if let Some(total) = result.total {
         body.push_str(&format!(",\"total\":{total}"));
     }

@@ -12,20 +12,12 @@ impl QueryParams {
 
     /// The last value given for `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     /// Every value given for `name`, in order.
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
     }
 
     /// The `var.<name>` input parameters of query predicates; a repeated name is a list.
@@ -53,15 +45,10 @@ impl QueryParams {
         let Some(value) = self.get(name) else {
             return Ok(None);
         };
-        let parsed: i64 = value
-            .trim()
-            .parse()
-            .map_err(|_| malformed(name, &format!("'{value}' is not an integer.")))?;
+        let parsed: i64 =
+            value.trim().parse().map_err(|_| malformed(name, &format!("'{value}' is not an integer.")))?;
         if parsed < min || parsed > max {
-            return Err(malformed(
-                name,
-                &format!("{parsed} is not in the range [{min}..{max}]."),
-            ));
+            return Err(malformed(name, &format!("{parsed} is not in the range [{min}..{max}].")));
         }
         Ok(Some(parsed))
     }

@@ -27,9 +27,7 @@ pub struct TokenRow {
 }
 
 pub fn insert(conn: &mut Conn, client: &ClientRow) -> QueryResult<()> {
-    on_backend!(conn, |c| diesel::insert_into(api_clients::table)
-        .values(client)
-        .execute(c))?;
+    on_backend!(conn, |c| diesel::insert_into(api_clients::table).values(client).execute(c))?;
     Ok(())
 }
 
@@ -62,10 +60,8 @@ pub fn count(conn: &mut Conn, project_key: &str) -> QueryResult<i64> {
 }
 
 pub fn any_exists(conn: &mut Conn) -> QueryResult<bool> {
-    let first: Option<String> = on_backend!(conn, |c| api_clients::table
-        .select(api_clients::id)
-        .first(c)
-        .optional())?;
+    let first: Option<String> =
+        on_backend!(conn, |c| api_clients::table.select(api_clients::id).first(c).optional())?;
     Ok(first.is_some())
 }
 
@@ -73,25 +69,18 @@ pub fn any_exists(conn: &mut Conn) -> QueryResult<bool> {
 pub fn delete(conn: &mut Conn, project_key: &str, id: &str) -> QueryResult<bool> {
     let tokens = access_tokens::table.filter(access_tokens::client_id.eq(id));
     on_backend!(conn, |c| diesel::delete(tokens).execute(c))?;
-    let client = api_clients::table
-        .find(id)
-        .filter(api_clients::project_key.eq(project_key));
+    let client = api_clients::table.find(id).filter(api_clients::project_key.eq(project_key));
     let deleted = on_backend!(conn, |c| diesel::delete(client).execute(c))?;
     Ok(deleted == 1)
 }
 
 pub fn insert_token(conn: &mut Conn, token: &TokenRow) -> QueryResult<()> {
-    on_backend!(conn, |c| diesel::insert_into(access_tokens::table)
-        .values(token)
-        .execute(c))?;
+    on_backend!(conn, |c| diesel::insert_into(access_tokens::table).values(token).execute(c))?;
     Ok(())
 }
 
 pub fn find_token(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<TokenRow>> {
-    on_backend!(conn, |c| access_tokens::table
-        .find(token_hash)
-        .first(c)
-        .optional())
+    on_backend!(conn, |c| access_tokens::table.find(token_hash).first(c).optional())
 }
 
 /// Removes tokens that expired before `now_millis`.

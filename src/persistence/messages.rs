@@ -23,9 +23,7 @@ pub fn insert_all(conn: &mut Conn, rows: &[NewMessage]) -> QueryResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    on_backend!(conn, |c| diesel::insert_into(messages::table)
-        .values(rows)
-        .execute(c))?;
+    on_backend!(conn, |c| diesel::insert_into(messages::table).values(rows).execute(c))?;
     Ok(())
 }
 

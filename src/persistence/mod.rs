@@ -3,6 +3,7 @@
 //! decides what one transaction holds.
 
 pub mod clients;
+pub mod documents;
 pub mod messages;
 pub mod payments;
 mod schema;
@@ -97,10 +98,7 @@ pub(crate) fn with_deadline<T>(timeout: Duration, query: impl FnOnce() -> T) -> 
 }
 
 fn query_deadline_ok() -> bool {
-    QUERY_DEADLINE.with(|cell| {
-        cell.get()
-            .is_none_or(|deadline| std::time::Instant::now() < deadline)
-    })
+    QUERY_DEADLINE.with(|cell| cell.get().is_none_or(|deadline| std::time::Instant::now() < deadline))
 }
 
 /// A connection inside a unit of work.
@@ -183,18 +181,12 @@ impl Database {
                 Pools::Postgres(pool)
             }
         };
-        Ok(Self {
-            pools: database,
-            query_timeout: DEFAULT_QUERY_TIMEOUT,
-        })
+        Ok(Self { pools: database, query_timeout: DEFAULT_QUERY_TIMEOUT })
     }
 
     /// Sets how long a query of the list endpoint may run before it is cancelled.
     pub fn with_query_timeout(self, query_timeout: Duration) -> Self {
-        Self {
-            query_timeout,
-            ..self
-        }
+        Self { query_timeout, ..self }
     }
 
     pub fn query_timeout(&self) -> Duration {
@@ -252,9 +244,7 @@ fn run_migrations<C>(conn: &mut C, migrations: EmbeddedMigrations) -> Result<(),
 where
     C: MigrationHarness<C::Backend> + Connection,
 {
-    conn.run_pending_migrations(migrations)
-        .map(|_| ())
-        .map_err(|e| StartupError::Migrate(e.to_string()))
+    conn.run_pending_migrations(migrations).map(|_| ()).map_err(|e| StartupError::Migrate(e.to_string()))
 }
 
 /// The unique constraints a write can break, for the service to report as DuplicateField.
@@ -271,11 +261,7 @@ pub fn unique_violation(error: &diesel::result::Error) -> Option<UniqueField> {
         return None;
     };
     // PostgreSQL names the index; SQLite names the columns ("payments.project_key, payments.key").
-    let described = format!(
-        "{} {}",
-        info.constraint_name().unwrap_or_default(),
-        info.message()
-    );
+    let described = format!("{} {}", info.constraint_name().unwrap_or_default(), info.message());
     if described.contains("interface_id") {
         Some(UniqueField::InterfaceId)
     } else if described.contains("unique_key") || described.contains("payments.key") {
@@ -291,10 +277,7 @@ mod tests {
 
     #[test]
     fn database_urls_select_the_backend() {
-        assert_eq!(
-            DatabaseUrl::parse("payments.db").unwrap(),
-            DatabaseUrl::Sqlite("payments.db".into())
-        );
+        assert_eq!(DatabaseUrl::parse("payments.db").unwrap(), DatabaseUrl::Sqlite("payments.db".into()));
         assert_eq!(
             DatabaseUrl::parse("sqlite:///tmp/x.db").unwrap(),
             DatabaseUrl::Sqlite("/tmp/x.db".into())

@@ -19,11 +19,7 @@ pub fn matches(predicate: &Checked, scope: &Value) -> bool {
             Some(Value::Array(elements)) => elements.iter().any(|element| matches(predicate, element)),
             _ => false,
         },
-        Checked::Value {
-            path,
-            value_type,
-            test,
-        } => test_value(lookup(scope, path), *value_type, test),
+        Checked::Value { path, value_type, test } => test_value(lookup(scope, path), *value_type, test),
     }
 }
 
@@ -44,16 +40,14 @@ fn test_value(value: Option<&Value>, value_type: ValueType, test: &CheckedTest) 
         },
         CheckedTest::Compare(Comparison::Ne, scalar) => value.is_some_and(|v| !equals(v, scalar)),
         CheckedTest::Compare(op, scalar) => {
-            value
-                .and_then(|v| compare(v, scalar, value_type))
-                .is_some_and(|ordering| match op {
-                    Comparison::Eq => ordering == Ordering::Equal,
-                    Comparison::Lt => ordering == Ordering::Less,
-                    Comparison::Le => ordering != Ordering::Greater,
-                    Comparison::Gt => ordering == Ordering::Greater,
-                    Comparison::Ge => ordering != Ordering::Less,
-                    Comparison::Ne => ordering != Ordering::Equal,
-                })
+            value.and_then(|v| compare(v, scalar, value_type)).is_some_and(|ordering| match op {
+                Comparison::Eq => ordering == Ordering::Equal,
+                Comparison::Lt => ordering == Ordering::Less,
+                Comparison::Le => ordering != Ordering::Greater,
+                Comparison::Gt => ordering == Ordering::Greater,
+                Comparison::Ge => ordering != Ordering::Less,
+                Comparison::Ne => ordering != Ordering::Equal,
+            })
         }
         CheckedTest::In { negated, values } => {
             value.is_some_and(|v| values.iter().any(|scalar| equals(v, scalar)) != *negated)
@@ -102,10 +96,7 @@ mod tests {
     use serde_json::json;
 
     fn eval(predicate: &str, document: &Value) -> bool {
-        matches(
-            &check(&parse(predicate).unwrap(), &payment(), &Variables::new()).unwrap(),
-            document,
-        )
+        matches(&check(&parse(predicate).unwrap(), &payment(), &Variables::new()).unwrap(), document)
     }
 
     fn document() -> Value {
@@ -127,10 +118,7 @@ mod tests {
     #[test]
     fn comparisons_and_logic() {
         let d = document();
-        assert!(eval(
-            r#"amountPlanned(centAmount > 500 and currencyCode = "EUR")"#,
-            &d
-        ));
+        assert!(eval(r#"amountPlanned(centAmount > 500 and currencyCode = "EUR")"#, &d));
         assert!(!eval(r#"amountPlanned(centAmount > 1500)"#, &d));
         assert!(eval(r#"key = "order-1" or key = "other""#, &d));
         assert!(eval(r#"not(key = "other")"#, &d));
@@ -146,15 +134,9 @@ mod tests {
     fn one_element_must_match_the_whole_inner_predicate() {
         let d = document();
         assert!(eval(r#"transactions(type = "Charge" and state = "Pending")"#, &d));
-        assert!(!eval(
-            r#"transactions(type = "Charge" and state = "Success")"#,
-            &d
-        ));
+        assert!(!eval(r#"transactions(type = "Charge" and state = "Success")"#, &d));
         assert!(eval(r#"transactions(interactionId = "ch_1")"#, &d));
-        assert!(eval(
-            "interfaceInteractions is empty and transactions is not empty",
-            &d
-        ));
+        assert!(eval("interfaceInteractions is empty and transactions is not empty", &d));
     }
 
     #[test]
@@ -173,14 +155,8 @@ mod tests {
         let d = document();
         assert!(eval("custom(fields(n > 4 and n = 5 and b = true))", &d));
         assert!(!eval(r#"custom(fields(n = "5"))"#, &d));
-        assert!(
-            eval(r#"custom(fields(s != 5))"#, &d),
-            "a string is not the number 5"
-        );
-        assert!(eval(
-            r#"custom(fields(set contains all ("a", "b") and set contains any ("z", "a")))"#,
-            &d
-        ));
+        assert!(eval(r#"custom(fields(s != 5))"#, &d), "a string is not the number 5");
+        assert!(eval(r#"custom(fields(set contains all ("a", "b") and set contains any ("z", "a")))"#, &d));
         assert!(!eval(r#"custom(fields(set contains all ("a", "z")))"#, &d));
         assert!(eval(r#"paymentMethodInfo(name(en = "Card"))"#, &d));
     }

@@ -51,17 +51,11 @@ pub fn sort_key(text: &str, fields: &[Field]) -> Result<SortKey, ApiError> {
     let malformed =
         |problem: String| ApiError::invalid_input(format!("Malformed parameter: sort: {problem}"));
     let mut words = text.split_whitespace();
-    let path_text = words
-        .next()
-        .ok_or_else(|| malformed("A sort expression needs a field.".into()))?;
+    let path_text = words.next().ok_or_else(|| malformed("A sort expression needs a field.".into()))?;
     let descending = match words.next().map(str::to_ascii_lowercase).as_deref() {
         None | Some("asc") => false,
         Some("desc") => true,
-        Some(other) => {
-            return Err(malformed(format!(
-                "Invalid sort direction '{other}' in '{text}'."
-            )))
-        }
+        Some(other) => return Err(malformed(format!("Invalid sort direction '{other}' in '{text}'."))),
     };
     if words.next().is_some() {
         return Err(malformed(format!("Invalid sort expression '{text}'.")));
@@ -96,11 +90,7 @@ pub fn sort_key(text: &str, fields: &[Field]) -> Result<SortKey, ApiError> {
         Some(Kind::Boolean) => ValueType::Bool,
         _ => return Err(malformed(format!("The field '{path_text}' cannot be sorted by."))),
     };
-    Ok(SortKey {
-        path: Path { segments, column },
-        value_type,
-        descending,
-    })
+    Ok(SortKey { path: Path { segments, column }, value_type, descending })
 }
 
 #[cfg(test)]
@@ -119,14 +109,7 @@ mod tests {
             Some(schema::Column::Millis("created_at"))
         );
         assert!(sort_key("paymentMethodInfo.name.en asc", &fields).is_ok());
-        for bad in [
-            "transactions.state",
-            "amountPlanned",
-            "nope asc",
-            "key sideways",
-            "key asc more",
-            "",
-        ] {
+        for bad in ["transactions.state", "amountPlanned", "nope asc", "key sideways", "key asc more", ""] {
             assert!(sort_key(bad, &fields).is_err(), "{bad}");
         }
     }
@@ -142,7 +125,8 @@ mod tests {
             r#"custom(fields(a contains all (1, "x") and b is not empty)) and createdAt < "2024-01-01T00:00:00Z""#,
             r#"paymentMethodInfo(name(en = "a\"b")) and key in :p and version = :p"#,
         ];
-        let alphabet: Vec<char> = "()=!<>,:\"\\ aAzZ09-_.eE+notandoriscontainsanyallemptydefined\u{e9}".chars().collect();
+        let alphabet: Vec<char> =
+            "()=!<>,:\"\\ aAzZ09-_.eE+notandoriscontainsanyallemptydefined\u{e9}".chars().collect();
         let mut variables = schema::Variables::new();
         variables.insert("p".into(), vec!["1".into()]);
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
@@ -163,10 +147,13 @@ mod tests {
             let text: String = text.into_iter().collect();
             if let Ok(Some(checked)) = predicate(&[text.as_str()], &schema::PAYMENT_FIELDS, &variables) {
                 for dialect in [sql::Dialect::Sqlite, sql::Dialect::Postgres] {
-                    let fragment = sql::compile(&checked, dialect);
+                    let fragment = sql::compile(&checked, dialect, "payments");
                     assert_eq!(fragment.sql.matches('?').count(), fragment.params.len(), "{text}");
                 }
-                let _ = eval::matches(&checked, &serde_json::json!({"transactions": [{}], "custom": {"fields": {"a": [1]}}}));
+                let _ = eval::matches(
+                    &checked,
+                    &serde_json::json!({"transactions": [{}], "custom": {"fields": {"a": [1]}}}),
+                );
             }
         }
     }
@@ -177,12 +164,7 @@ mod tests {
         let Err(ApiError::BadRequest(error)) = predicate(&["key = "], &fields, &Variables::new()) else {
             panic!()
         };
-        assert!(
-            error
-                .to_string()
-                .starts_with("Malformed parameter: where: Syntax error"),
-            "{error}"
-        );
+        assert!(error.to_string().starts_with("Malformed parameter: where: Syntax error"), "{error}");
         let Err(ApiError::BadRequest(error)) = predicate(&["nope = 1"], &fields, &Variables::new()) else {
             panic!()
         };

@@ -161,18 +161,11 @@ fn is_ident_char(c: char) -> bool {
 
 impl<'a> Lexer<'a> {
     fn new(text: &'a str) -> Self {
-        Self {
-            chars: text.char_indices().peekable(),
-            line: 1,
-            column: 1,
-        }
+        Self { chars: text.char_indices().peekable(), line: 1, column: 1 }
     }
 
     fn position(&self) -> Position {
-        Position {
-            line: self.line,
-            column: self.column,
-        }
+        Position { line: self.line, column: self.column }
     }
 
     fn bump(&mut self) -> Option<char> {
@@ -191,19 +184,13 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&self, message: impl Into<String>) -> SyntaxError {
-        SyntaxError {
-            message: message.into(),
-            position: self.position(),
-        }
+        SyntaxError { message: message.into(), position: self.position() }
     }
 
     fn tokens(mut self) -> Result<Vec<(Token, Position)>, SyntaxError> {
         let mut tokens = Vec::new();
         loop {
-            while self
-                .peek()
-                .is_some_and(|c| matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{c}'))
-            {
+            while self.peek().is_some_and(|c| matches!(c, ' ' | '\t' | '\r' | '\n' | '\u{c}')) {
                 self.bump();
             }
             let position = self.position();
@@ -274,10 +261,7 @@ impl<'a> Lexer<'a> {
     /// as one: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
     fn number_or_ident(&mut self) -> Result<Token, SyntaxError> {
         let mut text = String::new();
-        while let Some(c) = self
-            .peek()
-            .filter(|c| is_ident_char(*c) || *c == '.' || *c == '+')
-        {
+        while let Some(c) = self.peek().filter(|c| is_ident_char(*c) || *c == '.' || *c == '+') {
             // A '+' belongs to a number only right after an exponent marker.
             if c == '+' && !text.ends_with(['e', 'E']) {
                 break;
@@ -324,10 +308,8 @@ impl<'a> Lexer<'a> {
     fn unicode_escape(&mut self) -> Result<char, SyntaxError> {
         let mut code = 0u32;
         for _ in 0..4 {
-            let digit = self
-                .bump()
-                .and_then(|c| c.to_digit(16))
-                .ok_or_else(|| self.error("Invalid \\u escape"))?;
+            let digit =
+                self.bump().and_then(|c| c.to_digit(16)).ok_or_else(|| self.error("Invalid \\u escape"))?;
             code = code * 16 + digit;
         }
         match char::from_u32(code) {
@@ -371,18 +353,14 @@ pub fn parse(text: &str) -> Result<Expr, SyntaxError> {
         });
     }
     let tokens = Lexer::new(text).tokens()?;
-    let mut parser = Parser {
-        tokens,
-        next: 0,
-        depth: 0,
-    };
+    let mut parser = Parser { tokens, next: 0, depth: 0 };
     let expr = parser.predicate()?;
     match parser.peek() {
         Token::End => Ok(expr),
-        other => Err(parser.error(format!(
-            "Invalid input {}, expected 'and', 'or' or end of input",
-            other.describe()
-        ))),
+        other => {
+            Err(parser
+                .error(format!("Invalid input {}, expected 'and', 'or' or end of input", other.describe())))
+        }
     }
 }
 
@@ -392,16 +370,11 @@ impl Parser {
     }
 
     fn peek_at(&self, offset: usize) -> &Token {
-        self.tokens
-            .get(self.next + offset)
-            .map_or(&Token::End, |(t, _)| t)
+        self.tokens.get(self.next + offset).map_or(&Token::End, |(t, _)| t)
     }
 
     fn position(&self) -> Position {
-        self.tokens
-            .get(self.next)
-            .or(self.tokens.last())
-            .map_or(Position { line: 1, column: 1 }, |(_, p)| *p)
+        self.tokens.get(self.next).or(self.tokens.last()).map_or(Position { line: 1, column: 1 }, |(_, p)| *p)
     }
 
     fn advance(&mut self) -> Token {
@@ -411,10 +384,7 @@ impl Parser {
     }
 
     fn error(&self, message: impl Into<String>) -> SyntaxError {
-        SyntaxError {
-            message: message.into(),
-            position: self.position(),
-        }
+        SyntaxError { message: message.into(), position: self.position() }
     }
 
     fn expect(&mut self, expected: Token, what: &str) -> Result<(), SyntaxError> {
@@ -422,10 +392,7 @@ impl Parser {
             self.advance();
             Ok(())
         } else {
-            Err(self.error(format!(
-                "Invalid input {}, expected {what}",
-                self.peek().describe()
-            )))
+            Err(self.error(format!("Invalid input {}, expected {what}", self.peek().describe())))
         }
     }
 
@@ -487,10 +454,7 @@ impl Parser {
             }
             other => {
                 self.next -= 1;
-                return Err(self.error(format!(
-                    "Invalid input {}, expected a field name",
-                    other.describe()
-                )));
+                return Err(self.error(format!("Invalid input {}, expected a field name", other.describe())));
             }
         };
         let test = match self.peek().clone() {
@@ -501,10 +465,7 @@ impl Parser {
             }
             token if token.keyword("in") => {
                 self.advance();
-                Test::In {
-                    negated: false,
-                    values: self.list()?,
-                }
+                Test::In { negated: false, values: self.list()? }
             }
             token if token.keyword("not") => {
                 self.advance();
@@ -514,10 +475,7 @@ impl Parser {
                     );
                 }
                 self.advance();
-                Test::In {
-                    negated: true,
-                    values: self.list()?,
-                }
+                Test::In { negated: true, values: self.list()? }
             }
             token if token.keyword("contains") => {
                 self.advance();
@@ -526,16 +484,11 @@ impl Parser {
                     t if t.keyword("any") => false,
                     other => {
                         self.next -= 1;
-                        return Err(self.error(format!(
-                            "Invalid input {}, expected 'any' or 'all'",
-                            other.describe()
-                        )));
+                        return Err(self
+                            .error(format!("Invalid input {}, expected 'any' or 'all'", other.describe())));
                     }
                 };
-                Test::Contains {
-                    all,
-                    values: self.list()?,
-                }
+                Test::Contains { all, values: self.list()? }
             }
             token if token.keyword("is") => {
                 self.advance();
@@ -562,11 +515,7 @@ impl Parser {
                 )))
             }
         };
-        Ok(Condition {
-            field,
-            position,
-            test,
-        })
+        Ok(Condition { field, position, test })
     }
 
     fn literal(&mut self) -> Result<Literal, SyntaxError> {
@@ -626,10 +575,7 @@ mod tests {
     #[test]
     fn and_binds_tighter_than_or() {
         let expr = parse("a = 1 or b = 2 and c = 3").unwrap();
-        assert_eq!(
-            shape(&expr),
-            "(a Eq Number(\"1\") OR (b Eq Number(\"2\") AND c Eq Number(\"3\")))"
-        );
+        assert_eq!(shape(&expr), "(a Eq Number(\"1\") OR (b Eq Number(\"2\") AND c Eq Number(\"3\")))");
         let grouped = parse("(a = 1 or b = 2) and c = 3").unwrap();
         assert!(shape(&grouped).starts_with("((a"));
     }
@@ -678,13 +624,7 @@ mod tests {
     #[test]
     fn strings_take_json_escapes() {
         let expr = parse(r#"key = "a\"b\\c\u00e9\n""#).unwrap();
-        let Expr::Condition(Condition {
-            test: Test::Compare(_, literal),
-            ..
-        }) = expr
-        else {
-            panic!()
-        };
+        let Expr::Condition(Condition { test: Test::Compare(_, literal), .. }) = expr else { panic!() };
         assert_eq!(literal.value, LiteralValue::String("a\"b\\cé\n".into()));
     }
 

@@ -41,27 +41,16 @@ pub enum Column {
 }
 
 fn field(name: &'static str, kind: Kind) -> Field {
-    Field {
-        name,
-        kind,
-        column: None,
-    }
+    Field { name, kind, column: None }
 }
 
 fn column(name: &'static str, kind: Kind, column: Column) -> Field {
-    Field {
-        name,
-        kind,
-        column: Some(column),
-    }
+    Field { name, kind, column: Some(column) }
 }
 
 fn money() -> Kind {
     Kind::Object(vec![
-        field(
-            "type",
-            Kind::Enum("MoneyType", &["centPrecision", "highPrecision"]),
-        ),
+        field("type", Kind::Enum("MoneyType", &["centPrecision", "highPrecision"])),
         field("currencyCode", Kind::String),
         field("centAmount", Kind::Number),
         field("fractionDigits", Kind::Number),
@@ -72,19 +61,12 @@ fn money() -> Kind {
 fn reference(id_column: Option<Column>) -> Kind {
     Kind::Object(vec![
         field("typeId", Kind::String),
-        Field {
-            name: "id",
-            kind: Kind::String,
-            column: id_column,
-        },
+        Field { name: "id", kind: Kind::String, column: id_column },
     ])
 }
 
 fn custom_fields() -> Kind {
-    Kind::Object(vec![
-        field("type", reference(None)),
-        field("fields", Kind::Map(Box::new(Kind::Any))),
-    ])
+    Kind::Object(vec![field("type", reference(None)), field("fields", Kind::Map(Box::new(Kind::Any)))])
 }
 
 fn client_logging() -> Kind {
@@ -95,13 +77,8 @@ fn client_logging() -> Kind {
     ])
 }
 
-const TRANSACTION_TYPES: &[&str] = &[
-    "Authorization",
-    "CancelAuthorization",
-    "Charge",
-    "Refund",
-    "Chargeback",
-];
+const TRANSACTION_TYPES: &[&str] =
+    &["Authorization", "CancelAuthorization", "Charge", "Refund", "Chargeback"];
 const TRANSACTION_STATES: &[&str] = &["Initial", "Pending", "Success", "Failure"];
 
 /// The queryable fields of a Payment, built once.
@@ -125,11 +102,7 @@ pub fn payment() -> Vec<Field> {
         field(
             "paymentMethodInfo",
             Kind::Object(vec![
-                column(
-                    "paymentInterface",
-                    Kind::String,
-                    Column::Text("payment_interface"),
-                ),
+                column("paymentInterface", Kind::String, Column::Text("payment_interface")),
                 field("method", Kind::String),
                 field("name", Kind::Map(Box::new(Kind::String))),
                 field("token", Kind::Object(vec![field("value", Kind::String)])),
@@ -161,11 +134,7 @@ pub fn payment() -> Vec<Field> {
         field("interfaceInteractions", Kind::Array(Box::new(custom_fields()))),
         field("custom", custom_fields()),
         column("createdAt", Kind::DateTime, Column::Millis("created_at")),
-        column(
-            "lastModifiedAt",
-            Kind::DateTime,
-            Column::Millis("last_modified_at"),
-        ),
+        column("lastModifiedAt", Kind::DateTime, Column::Millis("last_modified_at")),
         field("createdBy", client_logging()),
         field("lastModifiedBy", client_logging()),
     ]
@@ -254,10 +223,7 @@ struct Checker<'a> {
 }
 
 fn error(message: impl Into<String>, position: Position) -> CheckError {
-    CheckError {
-        message: message.into(),
-        position,
-    }
+    CheckError { message: message.into(), position }
 }
 
 impl Checker<'_> {
@@ -282,10 +248,7 @@ impl Checker<'_> {
             Expr::Not(a) => Checked::Not(Box::new(self.expr(a, fields, prefix, at_root)?)),
             Expr::Condition(condition) => {
                 let field = fields.iter().find(|f| f.name == condition.field).ok_or_else(|| {
-                    error(
-                        format!("The field '{}' does not exist.", condition.field),
-                        condition.position,
-                    )
+                    error(format!("The field '{}' does not exist.", condition.field), condition.position)
                 })?;
                 let mut segments = prefix.to_vec();
                 segments.push(field.name.to_owned());
@@ -323,10 +286,9 @@ impl Checker<'_> {
             (Test::Nested(inner), Kind::Map(value_kind)) => {
                 self.map_entries(inner, value_kind, &path, at_root)
             }
-            (Test::Nested(_), _) => Err(error(
-                format!("The field '{}' has no fields to query.", condition.field),
-                position,
-            )),
+            (Test::Nested(_), _) => {
+                Err(error(format!("The field '{}' has no fields to query.", condition.field), position))
+            }
             (Test::IsDefined { negated }, _) => Ok(Checked::Value {
                 path,
                 value_type: ValueType::Any,
@@ -338,10 +300,7 @@ impl Checker<'_> {
                 test: CheckedTest::IsEmpty { negated: *negated },
             }),
             (Test::IsEmpty { .. }, _) => Err(error(
-                format!(
-                    "The field '{}' is not an array: 'is empty' does not apply.",
-                    condition.field
-                ),
+                format!("The field '{}' is not an array: 'is empty' does not apply.", condition.field),
                 position,
             )),
             (Test::Contains { all, values }, Kind::Array(element)) if is_scalar(element) => {
@@ -377,16 +336,8 @@ impl Checker<'_> {
                         literal.position,
                     ));
                 }
-                let value_type = if *kind == Kind::Any {
-                    any_type(&value)
-                } else {
-                    value_type(kind)
-                };
-                Ok(Checked::Value {
-                    path,
-                    value_type,
-                    test: CheckedTest::Compare(*op, value),
-                })
+                let value_type = if *kind == Kind::Any { any_type(&value) } else { value_type(kind) };
+                Ok(Checked::Value { path, value_type, test: CheckedTest::Compare(*op, value) })
             }
             (Test::In { negated, values }, kind) if is_scalar(kind) => {
                 let values = self.list(values, kind)?;
@@ -394,14 +345,7 @@ impl Checker<'_> {
                     (Kind::Any, Some(first)) => any_type(first),
                     _ => value_type(kind),
                 };
-                Ok(Checked::Value {
-                    path,
-                    value_type,
-                    test: CheckedTest::In {
-                        negated: *negated,
-                        values,
-                    },
-                })
+                Ok(Checked::Value { path, value_type, test: CheckedTest::In { negated: *negated, values } })
             }
             (Test::Compare(..) | Test::In { .. }, _) => Err(error(
                 format!(
@@ -434,15 +378,7 @@ impl Checker<'_> {
             Expr::Condition(condition) => {
                 let mut segments = path.segments.clone();
                 segments.push(condition.field.clone());
-                self.condition(
-                    condition,
-                    value_kind,
-                    Path {
-                        segments,
-                        column: None,
-                    },
-                    at_root,
-                )?
+                self.condition(condition, value_kind, Path { segments, column: None }, at_root)?
             }
         })
     }
@@ -460,15 +396,9 @@ impl Checker<'_> {
     }
 
     fn variable(&self, name: &str, position: Position) -> Result<&Vec<String>, CheckError> {
-        self.variables
-            .get(name)
-            .filter(|values| !values.is_empty())
-            .ok_or_else(|| {
-                error(
-                    format!("Missing value for input parameter ':{name}' (give it as var.{name})."),
-                    position,
-                )
-            })
+        self.variables.get(name).filter(|values| !values.is_empty()).ok_or_else(|| {
+            error(format!("Missing value for input parameter ':{name}' (give it as var.{name})."), position)
+        })
     }
 
     fn scalar(&self, literal: &Literal, kind: &Kind) -> Result<Scalar, CheckError> {
@@ -489,10 +419,7 @@ impl Checker<'_> {
 }
 
 fn is_scalar(kind: &Kind) -> bool {
-    matches!(
-        kind,
-        Kind::String | Kind::Number | Kind::Boolean | Kind::DateTime | Kind::Enum(..) | Kind::Any
-    )
+    matches!(kind, Kind::String | Kind::Number | Kind::Boolean | Kind::DateTime | Kind::Enum(..) | Kind::Any)
 }
 
 fn value_type(kind: &Kind) -> ValueType {
@@ -519,14 +446,11 @@ fn typed(value: &LiteralValue, kind: &Kind, position: Position) -> Result<Scalar
         (Kind::String, LiteralValue::String(s)) => Ok(Scalar::Text(s.clone())),
         (Kind::Number, LiteralValue::Number(n)) => Ok(Scalar::Number(n.clone())),
         (Kind::Boolean, LiteralValue::Bool(b)) => Ok(Scalar::Bool(*b)),
-        (Kind::DateTime, LiteralValue::String(s)) => Timestamp::parse(s)
-            .map(|t| Scalar::Text(t.to_string()))
-            .map_err(|_| {
-                error(
-                    format!("Invalid date-time \"{s}\": expected ISO-8601 with a time zone."),
-                    position,
-                )
-            }),
+        (Kind::DateTime, LiteralValue::String(s)) => {
+            Timestamp::parse(s).map(|t| Scalar::Text(t.to_string())).map_err(|_| {
+                error(format!("Invalid date-time \"{s}\": expected ISO-8601 with a time zone."), position)
+            })
+        }
         (Kind::Enum(name, values), LiteralValue::String(s)) => {
             if values.contains(&s.as_str()) {
                 Ok(Scalar::Text(s.clone()))
@@ -553,22 +477,14 @@ fn from_variable(text: &str, kind: &Kind, position: Position) -> Result<Scalar, 
         Kind::Number => {
             let number = text.trim();
             if number.parse::<f64>().is_err() || super::parser::parse(&format!("x = {number}")).is_err() {
-                return Err(error(
-                    format!("Invalid value \"{text}\" for a number parameter."),
-                    position,
-                ));
+                return Err(error(format!("Invalid value \"{text}\" for a number parameter."), position));
             }
             LiteralValue::Number(number.to_owned())
         }
         Kind::Boolean => match text {
             "true" => LiteralValue::Bool(true),
             "false" => LiteralValue::Bool(false),
-            _ => {
-                return Err(error(
-                    format!("Invalid value \"{text}\" for a boolean parameter."),
-                    position,
-                ))
-            }
+            _ => return Err(error(format!("Invalid value \"{text}\" for a boolean parameter."), position)),
         },
         _ => LiteralValue::String(text.to_owned()),
     };
@@ -591,9 +507,7 @@ mod tests {
         };
         assert_eq!(path.column, Some(Column::Text("interface_id")));
         assert_eq!(value_type, ValueType::Text);
-        let Checked::Value { path, .. } = checked(r#"customer(id = "c")"#).unwrap() else {
-            panic!()
-        };
+        let Checked::Value { path, .. } = checked(r#"customer(id = "c")"#).unwrap() else { panic!() };
         assert_eq!(path.segments, vec!["customer", "id"]);
         assert_eq!(path.column, Some(Column::Text("customer_id")));
         let Checked::Value { path, test, .. } =
@@ -623,10 +537,7 @@ mod tests {
     fn maps_take_any_key() {
         assert!(checked(r#"paymentMethodInfo(name(en = "Card" or de-DE = "Karte"))"#).is_ok());
         assert!(checked(r#"custom(fields(orderId = "o-1" and count > 3 and flag = true))"#).is_ok());
-        assert!(
-            checked(r#"paymentMethodInfo(name(en = 3))"#).is_err(),
-            "localized strings hold strings"
-        );
+        assert!(checked(r#"paymentMethodInfo(name(en = 3))"#).is_err(), "localized strings hold strings");
     }
 
     #[test]
@@ -656,19 +567,10 @@ mod tests {
         variables.insert("min".into(), vec!["500".into()]);
         variables.insert("keys".into(), vec!["a".into(), "b".into()]);
         let expr = parse("amountPlanned(centAmount >= :min) and key in :keys").unwrap();
-        let Checked::And(left, right) = check(&expr, &payment(), &variables).unwrap() else {
-            panic!()
-        };
-        let Checked::Value { test, .. } = *left else {
-            panic!()
-        };
-        assert_eq!(
-            test,
-            CheckedTest::Compare(Comparison::Ge, Scalar::Number("500".into()))
-        );
-        let Checked::Value { test, .. } = *right else {
-            panic!()
-        };
+        let Checked::And(left, right) = check(&expr, &payment(), &variables).unwrap() else { panic!() };
+        let Checked::Value { test, .. } = *left else { panic!() };
+        assert_eq!(test, CheckedTest::Compare(Comparison::Ge, Scalar::Number("500".into())));
+        let Checked::Value { test, .. } = *right else { panic!() };
         assert_eq!(
             test,
             CheckedTest::In {
@@ -677,11 +579,6 @@ mod tests {
             }
         );
         variables.insert("min".into(), vec!["lots".into()]);
-        assert!(check(
-            &parse("amountPlanned(centAmount >= :min)").unwrap(),
-            &payment(),
-            &variables
-        )
-        .is_err());
+        assert!(check(&parse("amountPlanned(centAmount >= :min)").unwrap(), &payment(), &variables).is_err());
     }
 }

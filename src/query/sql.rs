@@ -32,55 +32,35 @@ pub struct SqlFragment {
     pub uses_document: bool,
 }
 
-/// The table the root scope reads from, and the jsonb alias PostgreSQL queries use.
-pub const TABLE: &str = "payments";
+/// The jsonb form of the document that PostgreSQL queries read (a lateral alias).
 pub const PG_DOCUMENT: &str = "d.doc";
 
-pub fn compile(predicate: &Checked, dialect: Dialect) -> SqlFragment {
-    let mut compiler = Compiler {
-        dialect,
-        out: SqlFragment::default(),
-        aliases: 0,
-    };
-    let root = match dialect {
-        Dialect::Sqlite => format!("{TABLE}.document"),
-        Dialect::Postgres => PG_DOCUMENT.to_owned(),
-    };
-    compiler.predicate(
-        predicate,
-        &Scope {
-            json: root,
-            root: true,
-        },
-    );
+/// Compiles a predicate on the documents of `table` (which has `id` and `document` columns).
+pub fn compile(predicate: &Checked, dialect: Dialect, table: &'static str) -> SqlFragment {
+    let mut compiler = Compiler { dialect, table, out: SqlFragment::default(), aliases: 0 };
+    let root = compiler.root();
+    compiler.predicate(predicate, &Scope { json: root, root: true });
     compiler.out
 }
 
 /// An ORDER BY term for a scalar path: values first, missing ones last, in both directions.
-pub fn sort_term(path: &Path, value_type: ValueType, descending: bool, dialect: Dialect) -> SqlFragment {
-    let mut compiler = Compiler {
-        dialect,
-        out: SqlFragment::default(),
-        aliases: 0,
-    };
-    let root = match dialect {
-        Dialect::Sqlite => format!("{TABLE}.document"),
-        Dialect::Postgres => PG_DOCUMENT.to_owned(),
-    };
-    let scope = Scope {
-        json: root,
-        root: true,
-    };
+pub fn sort_term(
+    path: &Path,
+    value_type: ValueType,
+    descending: bool,
+    dialect: Dialect,
+    table: &'static str,
+) -> SqlFragment {
+    let mut compiler = Compiler { dialect, table, out: SqlFragment::default(), aliases: 0 };
+    let root = compiler.root();
+    let scope = Scope { json: root, root: true };
     let direction = if descending { "DESC" } else { "ASC" };
     let expression = match (path.column, dialect) {
-        (Some(column), _) => format!("{TABLE}.{}", column_name(column)),
+        (Some(column), _) => format!("{table}.{}", column_name(column)),
         (None, Dialect::Sqlite) => {
             let json_type = compiler.sqlite_type(&scope, path);
             let extract = compiler.sqlite_extract(&scope, path);
-            format!(
-                "(CASE WHEN {json_type} IN ({}) THEN {extract} END)",
-                sqlite_types(value_type)
-            )
+            format!("(CASE WHEN {json_type} IN ({}) THEN {extract} END)", sqlite_types(value_type))
         }
         (None, Dialect::Postgres) => {
             let json = compiler.pg_json(&scope, path);
@@ -124,11 +104,19 @@ struct Scope {
 
 struct Compiler {
     dialect: Dialect,
+    table: &'static str,
     out: SqlFragment,
     aliases: usize,
 }
 
 impl Compiler {
+    fn root(&self) -> String {
+        match self.dialect {
+            Dialect::Sqlite => format!("{}.document", self.table),
+            Dialect::Postgres => PG_DOCUMENT.to_owned(),
+        }
+    }
+
     fn push(&mut self, sql: &str) {
         self.out.sql.push_str(sql);
     }
@@ -141,11 +129,7 @@ impl Compiler {
     fn predicate(&mut self, predicate: &Checked, scope: &Scope) {
         match predicate {
             Checked::And(a, b) | Checked::Or(a, b) => {
-                let joiner = if matches!(predicate, Checked::And(..)) {
-                    " AND "
-                } else {
-                    " OR "
-                };
+                let joiner = if matches!(predicate, Checked::And(..)) { " AND " } else { " OR " };
                 self.push("(");
                 self.predicate(a, scope);
                 self.push(joiner);
@@ -161,7 +145,9 @@ impl Compiler {
             Checked::Value { path, test, .. } => match (path.column.filter(|_| scope.root), test) {
                 // Column tests stay bare so that indexes serve them; they are two-valued on
                 // their own (see `column_test`).
-                (Some(column), test) if !matches!(test, CheckedTest::IsEmpty { .. } | CheckedTest::Contains { .. }) => {
+                (Some(column), test)
+                    if !matches!(test, CheckedTest::IsEmpty { .. } | CheckedTest::Contains { .. }) =>
+                {
                     self.push("(");
                     self.column_test(column, test);
                     self.push(")");
@@ -181,12 +167,12 @@ impl Compiler {
         self.aliases += 1;
         let alias = format!("e{}", self.aliases);
         self.push("(");
-        if scope.root && path.segments == ["transactions"] {
+        if scope.root && self.table == "payments" && path.segments == ["transactions"] {
             // An index serves lookups by interaction id; the JSON test below stays the truth.
             if let Some(interaction_id) = interaction_id_equality(predicate) {
                 let p = self.param(SqlParam::Text(interaction_id));
                 self.push(&format!(
-                    "{TABLE}.id IN (SELECT payment_id FROM payment_transactions WHERE interaction_id = {p}) AND "
+                    "payments.id IN (SELECT payment_id FROM payment_transactions WHERE interaction_id = {p}) AND "
                 ));
             }
         }
@@ -198,33 +184,21 @@ impl Compiler {
                     "{json_type} = 'array' AND EXISTS (SELECT 1 FROM json_each({}, {source}) AS {alias} WHERE ",
                     scope.json
                 ));
-                self.predicate(
-                    predicate,
-                    &Scope {
-                        json: format!("{alias}.value"),
-                        root: false,
-                    },
-                );
+                self.predicate(predicate, &Scope { json: format!("{alias}.value"), root: false });
             }
             Dialect::Postgres => {
                 let array = self.pg_array(scope, path);
                 self.push(&format!(
                     "EXISTS (SELECT 1 FROM jsonb_array_elements({array}) AS {alias}(value) WHERE "
                 ));
-                self.predicate(
-                    predicate,
-                    &Scope {
-                        json: format!("{alias}.value"),
-                        root: false,
-                    },
-                );
+                self.predicate(predicate, &Scope { json: format!("{alias}.value"), root: false });
             }
         }
         self.push("))");
     }
 
     fn column_test(&mut self, column: Column, test: &CheckedTest) {
-        let name = format!("{TABLE}.{}", column_name(column));
+        let name = format!("{}.{}", self.table, column_name(column));
         let collate = if self.dialect == Dialect::Postgres && matches!(column, Column::Text(_)) {
             " COLLATE \"C\""
         } else {
@@ -242,10 +216,7 @@ impl Compiler {
             CheckedTest::In { negated, values } => {
                 let placeholders: Vec<String> = values.iter().map(|v| self.column_value(column, v)).collect();
                 let not = if *negated { "NOT " } else { "" };
-                self.push(&format!(
-                    "{name} IS NOT NULL AND {name} {not}IN ({})",
-                    placeholders.join(", ")
-                ));
+                self.push(&format!("{name} IS NOT NULL AND {name} {not}IN ({})", placeholders.join(", ")));
             }
             CheckedTest::IsEmpty { .. } | CheckedTest::Contains { .. } => self.push("1 = 0"),
         }
@@ -306,10 +277,7 @@ impl Compiler {
             CheckedTest::Compare(Comparison::Ne, scalar) => {
                 let defined = self.defined(scope, path);
                 let equal = self.typed_compare(scope, path, Comparison::Eq, scalar);
-                self.push(&format!(
-                    "{defined} AND NOT COALESCE(({equal}), {})",
-                    self.falsy()
-                ));
+                self.push(&format!("{defined} AND NOT COALESCE(({equal}), {})", self.falsy()));
             }
             CheckedTest::Compare(op, scalar) => {
                 let sql = self.typed_compare(scope, path, *op, scalar);
@@ -317,11 +285,7 @@ impl Compiler {
             }
             CheckedTest::In { negated, values } => {
                 // Parameters are pushed in the order their SQL appears.
-                let defined = if *negated {
-                    Some(self.defined(scope, path))
-                } else {
-                    None
-                };
+                let defined = if *negated { Some(self.defined(scope, path)) } else { None };
                 let equalities: Vec<String> = values
                     .iter()
                     .map(|v| {
@@ -339,10 +303,7 @@ impl Compiler {
                 }
             }
             CheckedTest::Contains { all, values } => {
-                let tests: Vec<String> = values
-                    .iter()
-                    .map(|v| self.array_contains(scope, path, v))
-                    .collect();
+                let tests: Vec<String> = values.iter().map(|v| self.array_contains(scope, path, v)).collect();
                 let joiner = if *all { " AND " } else { " OR " };
                 self.push(&format!("({})", tests.join(joiner)));
             }
@@ -441,14 +402,8 @@ impl Compiler {
             }
             Dialect::Postgres => {
                 let array = self.pg_array(scope, path);
-                let element = Scope {
-                    json: format!("{alias}.value"),
-                    root: false,
-                };
-                let whole = Path {
-                    segments: vec![],
-                    column: None,
-                };
+                let element = Scope { json: format!("{alias}.value"), root: false };
+                let whole = Path { segments: vec![], column: None };
                 let test = self.typed_compare(&element, &whole, Comparison::Eq, scalar);
                 format!("EXISTS (SELECT 1 FROM jsonb_array_elements({array}) AS {alias}(value) WHERE {test})")
             }
@@ -525,11 +480,11 @@ fn operator(op: Comparison) -> &'static str {
 fn interaction_id_equality(predicate: &Checked) -> Option<String> {
     match predicate {
         Checked::And(a, b) => interaction_id_equality(a).or_else(|| interaction_id_equality(b)),
-        Checked::Value {
-            path,
-            test: CheckedTest::Compare(Comparison::Eq, Scalar::Text(value)),
-            ..
-        } if path.segments == ["interactionId"] => Some(value.clone()),
+        Checked::Value { path, test: CheckedTest::Compare(Comparison::Eq, Scalar::Text(value)), .. }
+            if path.segments == ["interactionId"] =>
+        {
+            Some(value.clone())
+        }
         _ => None,
     }
 }
@@ -544,21 +499,16 @@ mod tests {
         compile(
             &check(&parse(predicate).unwrap(), &payment(), &Variables::new()).unwrap(),
             dialect,
+            "payments",
         )
     }
 
     #[test]
     fn columns_serve_indexed_fields() {
-        let fragment = sql(
-            r#"key = "k" and createdAt > "2024-01-01T00:00:00Z""#,
-            Dialect::Sqlite,
-        );
+        let fragment = sql(r#"key = "k" and createdAt > "2024-01-01T00:00:00Z""#, Dialect::Sqlite);
         assert!(fragment.sql.contains("payments.key = ?"), "{}", fragment.sql);
         assert!(fragment.sql.contains("payments.created_at > ?"));
-        assert_eq!(
-            fragment.params,
-            vec![SqlParam::Text("k".into()), SqlParam::Integer(1_704_067_200_000)]
-        );
+        assert_eq!(fragment.params, vec![SqlParam::Text("k".into()), SqlParam::Integer(1_704_067_200_000)]);
         assert!(!fragment.uses_document);
     }
 
@@ -577,17 +527,9 @@ mod tests {
 
     #[test]
     fn interaction_ids_use_the_transactions_index() {
-        let fragment = sql(
-            r#"transactions(interactionId = "pi_1" and state = "Success")"#,
-            Dialect::Postgres,
-        );
-        assert!(
-            fragment
-                .sql
-                .contains("payment_transactions WHERE interaction_id = ?"),
-            "{}",
-            fragment.sql
-        );
+        let fragment =
+            sql(r#"transactions(interactionId = "pi_1" and state = "Success")"#, Dialect::Postgres);
+        assert!(fragment.sql.contains("payment_transactions WHERE interaction_id = ?"), "{}", fragment.sql);
         assert_eq!(fragment.params[0], SqlParam::Text("pi_1".into()));
     }
 }

@@ -44,10 +44,7 @@ const TOKEN_CACHE_CAPACITY: usize = 10_000;
 
 impl TokenCache {
     pub fn new(ttl: Duration) -> Self {
-        Self {
-            ttl,
-            entries: RwLock::default(),
-        }
+        Self { ttl, entries: RwLock::default() }
     }
 
     pub fn get(&self, token_hash: &str) -> Option<Principal> {
@@ -99,12 +96,7 @@ impl From<&ClientRow> for ApiClient {
             .map(crate::domain::common::Timestamp::from_datetime)
             .map(|t| t.to_string())
             .unwrap_or_default();
-        Self {
-            id: row.id.clone(),
-            name: row.name.clone(),
-            scope: row.scope.clone(),
-            created_at,
-        }
+        Self { id: row.id.clone(), name: row.name.clone(), scope: row.scope.clone(), created_at }
     }
 }
 
@@ -122,10 +114,7 @@ fn invalid_client() -> ApiError {
 }
 
 fn invalid_scope() -> ApiError {
-    ApiError::oauth(
-        OAuthError::InvalidScope,
-        "Malformed parameter: scope: Invalid scope.",
-    )
+    ApiError::oauth(OAuthError::InvalidScope, "Malformed parameter: scope: Invalid scope.")
 }
 
 /// Checks client credentials; unknown clients and wrong secrets are indistinguishable.
@@ -178,11 +167,7 @@ pub fn issue_token(
         store::delete_expired_tokens(conn, now)?;
         Ok(store::insert_token(conn, &row)?)
     })?;
-    Ok(IssuedToken {
-        access_token,
-        expires_in: lifetime.as_secs(),
-        scope: scope_text,
-    })
+    Ok(IssuedToken { access_token, expires_in: lifetime.as_secs(), scope: scope_text })
 }
 
 fn missing_token() -> ApiError {
@@ -208,10 +193,8 @@ pub fn authenticate(db: &Database, token_hash: &str) -> Result<Principal, ApiErr
 /// Parses an `Authorization: Bearer <token>` header value.
 pub fn bearer_token(header: Option<&str>) -> Result<&str, ApiError> {
     let header = header.ok_or_else(missing_token)?;
-    let (scheme, token) = header
-        .trim()
-        .split_once(' ')
-        .ok_or_else(|| ApiError::InvalidToken("invalid_token".into()))?;
+    let (scheme, token) =
+        header.trim().split_once(' ').ok_or_else(|| ApiError::InvalidToken("invalid_token".into()))?;
     let token = token.trim();
     if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
         return Err(ApiError::InvalidToken("invalid_token".into()));
@@ -239,9 +222,7 @@ pub fn introspect(
             .iter()
             .all(|project| requester_scopes.allows(Permission::IntrospectOauthTokens, project));
     if !allowed {
-        return Err(ApiError::InsufficientScope(vec![
-            Permission::IntrospectOauthTokens.as_str().to_owned(),
-        ]));
+        return Err(ApiError::InsufficientScope(vec![Permission::IntrospectOauthTokens.as_str().to_owned()]));
     }
     Ok(serde_json::json!({
         "active": true,
@@ -267,9 +248,7 @@ pub fn create_client(
     }
     let name = name.trim();
     if name.is_empty() || name.len() > 256 {
-        return Err(ApiError::invalid_input(
-            "The name of an API client must have 1 to 256 characters.",
-        ));
+        return Err(ApiError::invalid_input("The name of an API client must have 1 to 256 characters."));
     }
     let secret = credentials::new_client_secret();
     let row = ClientRow {
@@ -281,17 +260,12 @@ pub fn create_client(
         created_at: now().millis(),
     };
     db.write(|conn| -> Result<(), ApiError> { Ok(store::insert(conn, &row)?) })?;
-    Ok(CreatedClient {
-        client: ApiClient::from(&row),
-        secret,
-    })
+    Ok(CreatedClient { client: ApiClient::from(&row), secret })
 }
 
 pub fn get_client(db: &Database, project_key: &str, id: &str) -> Result<ApiClient, ApiError> {
     let row = db.read(|conn| Ok::<_, ApiError>(store::find_in_project(conn, project_key, id)?))?;
-    row.as_ref()
-        .map(ApiClient::from)
-        .ok_or_else(|| ApiError::not_found_by_id(id))
+    row.as_ref().map(ApiClient::from).ok_or_else(|| ApiError::not_found_by_id(id))
 }
 
 pub fn list_clients(
@@ -335,17 +309,8 @@ mod tests {
     fn bearer_headers_are_parsed_strictly() {
         assert_eq!(bearer_token(Some("Bearer abc")).unwrap(), "abc");
         assert_eq!(bearer_token(Some("bearer  abc ")).unwrap(), "abc");
-        for bad in [
-            Some("Basic abc"),
-            Some("Bearer"),
-            Some("Bearer "),
-            Some("abc"),
-            None,
-        ] {
-            assert!(
-                matches!(bearer_token(bad), Err(ApiError::InvalidToken(_))),
-                "{bad:?}"
-            );
+        for bad in [Some("Basic abc"), Some("Bearer"), Some("Bearer "), Some("abc"), None] {
+            assert!(matches!(bearer_token(bad), Err(ApiError::InvalidToken(_))), "{bad:?}");
         }
     }
 }

@@ -8,8 +8,9 @@ use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
 use crate::domain::payment::{Payment, PaymentDraft};
 use crate::error::ApiError;
+use crate::persistence::documents::{self, PageQuery, PAYMENTS};
 use crate::persistence::messages::{self, NewMessage};
-use crate::persistence::payments::{self as store, Locator, PageQuery};
+use crate::persistence::payments::{self as store, Locator};
 use crate::persistence::{unique_violation, Database, UniqueField};
 use crate::query::schema::Checked;
 use crate::query::SortKey;
@@ -29,12 +30,8 @@ pub fn create(
 ) -> Result<String, ApiError> {
     let now = now();
     let mut ids = new_id;
-    let mut ctx = ChangeContext {
-        now,
-        actor: actor.logging(),
-        references: &UncheckedReferences,
-        new_id: &mut ids,
-    };
+    let mut ctx =
+        ChangeContext { now, actor: actor.logging(), references: &UncheckedReferences, new_id: &mut ids };
     let (payment, created) = Payment::create(draft, &mut ctx)?;
     let document = to_document(&payment)?;
     let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
@@ -73,12 +70,8 @@ pub fn update(
         let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
         let now = now();
         let mut ids = new_id;
-        let mut ctx = ChangeContext {
-            now,
-            actor: actor.logging(),
-            references: &UncheckedReferences,
-            new_id: &mut ids,
-        };
+        let mut ctx =
+            ChangeContext { now, actor: actor.logging(), references: &UncheckedReferences, new_id: &mut ids };
         let applied = apply_actions(payment, actions, &mut ctx)?;
         if !applied.changed(version) {
             return Ok(stored.document);
@@ -161,13 +154,14 @@ pub fn list(db: &Database, project_key: &str, query: &PaymentQuery) -> Result<Pa
         let documents = if query.limit == 0 {
             Vec::new()
         } else {
-            store::query(conn, project_key, &page)?
+            documents::query(conn, &PAYMENTS, project_key, &page)?
         };
         let total = match (query.with_total, &query.predicate) {
             (false, _) => None,
             (true, None) => Some(store::count(conn, project_key)?),
-            (true, Some(predicate)) => Some(store::count_matching(
+            (true, Some(predicate)) => Some(documents::count_matching(
                 conn,
+                &PAYMENTS,
                 project_key,
                 Some(predicate),
                 MAX_TOTAL_WITH_PREDICATE,
@@ -181,14 +175,8 @@ pub fn list(db: &Database, project_key: &str, query: &PaymentQuery) -> Result<Pa
 /// Whether any of the project's payments matches (HEAD with a predicate).
 pub fn any_matches(db: &Database, project_key: &str, predicate: Option<&Checked>) -> Result<bool, ApiError> {
     db.read(|conn| {
-        let page = PageQuery {
-            predicate,
-            sort: &[],
-            limit: 1,
-            offset: 0,
-            timeout: db.query_timeout(),
-        };
-        Ok(!store::query(conn, project_key, &page)?.is_empty())
+        let page = PageQuery { predicate, sort: &[], limit: 1, offset: 0, timeout: db.query_timeout() };
+        Ok(!documents::query(conn, &PAYMENTS, project_key, &page)?.is_empty())
     })
 }
 
@@ -205,11 +193,7 @@ fn not_found(locator: &Locator) -> ApiError {
 }
 
 fn conflict(id: &str, expected: i64, current: i64) -> ApiError {
-    ApiError::ConcurrentModification {
-        resource_id: id.to_owned(),
-        expected,
-        current,
-    }
+    ApiError::ConcurrentModification { resource_id: id.to_owned(), expected, current }
 }
 
 fn to_document(payment: &Payment) -> Result<String, ApiError> {

@@ -53,14 +53,8 @@ fn the_spec_is_openapi_3_with_operations() {
     for (path, item) in spec["paths"].as_object().unwrap() {
         for method in METHODS {
             if let Some(operation) = item.get(method) {
-                assert!(
-                    operation["operationId"].is_string(),
-                    "{method} {path} has an operationId"
-                );
-                assert!(
-                    operation["responses"].is_object(),
-                    "{method} {path} has responses"
-                );
+                assert!(operation["operationId"].is_string(), "{method} {path} has an operationId");
+                assert!(operation["responses"].is_object(), "{method} {path} has responses");
             }
         }
     }

@@ -12,33 +12,17 @@ async fn a_token_carries_all_the_clients_scopes_unless_fewer_are_asked_for() {
     assert_eq!(all.status, StatusCode::OK);
     assert_eq!(all.body["token_type"], "Bearer");
     assert_eq!(all.body["expires_in"], 3600);
-    assert_eq!(
-        all.body["scope"],
-        "manage_payments:test-project view_types:test-project"
-    );
+    assert_eq!(all.body["scope"], "manage_payments:test-project view_types:test-project");
     assert!(all.body.get("refresh_token").is_none());
     assert_eq!(all.headers["cache-control"], "no-store");
-    let narrow = app
-        .token_reply(&id, &secret, Some("view_payments:test-project"))
-        .await;
+    let narrow = app.token_reply(&id, &secret, Some("view_payments:test-project")).await;
     assert_eq!(narrow.status, StatusCode::OK, "manage implies view");
-    assert_eq!(
-        narrow.body["scope"], "view_payments:test-project",
-        "the scope is echoed as asked"
-    );
+    assert_eq!(narrow.body["scope"], "view_payments:test-project", "the scope is echoed as asked");
     let token = narrow.body["access_token"].as_str().unwrap();
-    let read = app
-        .request_with_token(Method::GET, "/payments", None, Some(token))
-        .await;
+    let read = app.request_with_token(Method::GET, "/payments", None, Some(token)).await;
     assert_eq!(read.status, StatusCode::OK);
-    let write = app
-        .request_with_token(Method::POST, "/payments", Some(draft()), Some(token))
-        .await;
-    assert_eq!(
-        write.status,
-        StatusCode::FORBIDDEN,
-        "the narrowed token cannot write"
-    );
+    let write = app.request_with_token(Method::POST, "/payments", Some(draft()), Some(token)).await;
+    assert_eq!(write.status, StatusCode::FORBIDDEN, "the narrowed token cannot write");
 }
 
 #[tokio::test]
@@ -46,16 +30,10 @@ async fn a_manage_project_client_may_ask_for_any_scope_of_its_project() {
     let app = spawn_app().await;
     let (id, secret) = app.create_client("manage_project:test-project");
     let reply = app
-        .token_reply(
-            &id,
-            &secret,
-            Some("view_payments:test-project manage_api_clients:test-project"),
-        )
+        .token_reply(&id, &secret, Some("view_payments:test-project manage_api_clients:test-project"))
         .await;
     assert_eq!(reply.status, StatusCode::OK);
-    let other_project = app
-        .token_reply(&id, &secret, Some("view_payments:elsewhere"))
-        .await;
+    let other_project = app.token_reply(&id, &secret, Some("view_payments:elsewhere")).await;
     assert_eq!(other_project.status, StatusCode::BAD_REQUEST);
     assert_eq!(other_project.error_code(), "invalid_scope");
     assert_eq!(other_project.body["error"], "invalid_scope");
@@ -68,46 +46,21 @@ async fn token_endpoint_errors_follow_commercetools_auth_api() {
     let url = format!("{}/oauth/token", app.address);
     let grant = [("grant_type", "client_credentials")];
     let cases = [
-        (
-            app.client.post(&url).basic_auth(&id, Some("wrong")).form(&grant),
-            401,
-            "invalid_client",
-        ),
-        (
-            app.client
-                .post(&url)
-                .basic_auth("nobody", Some(&secret))
-                .form(&grant),
-            401,
-            "invalid_client",
-        ),
+        (app.client.post(&url).basic_auth(&id, Some("wrong")).form(&grant), 401, "invalid_client"),
+        (app.client.post(&url).basic_auth("nobody", Some(&secret)).form(&grant), 401, "invalid_client"),
         (app.client.post(&url).form(&grant), 401, "invalid_client"),
+        (app.client.post(&url).header("authorization", "Basic !!!").form(&grant), 401, "invalid_client"),
+        (app.client.post(&url).basic_auth(&id, Some(&secret)), 400, "invalid_request"),
         (
-            app.client
-                .post(&url)
-                .header("authorization", "Basic !!!")
-                .form(&grant),
-            401,
-            "invalid_client",
-        ),
-        (
-            app.client.post(&url).basic_auth(&id, Some(&secret)),
+            app.client.post(&url).basic_auth(&id, Some(&secret)).form(&[("grant_type", "password")]),
             400,
-            "invalid_request",
+            "unsupported_grant_type",
         ),
         (
             app.client
                 .post(&url)
                 .basic_auth(&id, Some(&secret))
-                .form(&[("grant_type", "password")]),
-            400,
-            "unsupported_grant_type",
-        ),
-        (
-            app.client.post(&url).basic_auth(&id, Some(&secret)).form(&[
-                ("grant_type", "client_credentials"),
-                ("scope", "manage_payments:test-project"),
-            ]),
+                .form(&[("grant_type", "client_credentials"), ("scope", "manage_payments:test-project")]),
             400,
             "invalid_scope",
         ),
@@ -129,16 +82,10 @@ async fn token_endpoint_errors_follow_commercetools_auth_api() {
     }
     let via_query = app
         .raw_unauthenticated(
-            app.client
-                .post(format!("{url}?grant_type=client_credentials"))
-                .basic_auth(&id, Some(&secret)),
+            app.client.post(format!("{url}?grant_type=client_credentials")).basic_auth(&id, Some(&secret)),
         )
         .await;
-    assert_eq!(
-        via_query.status,
-        StatusCode::OK,
-        "parameters may come in the query string"
-    );
+    assert_eq!(via_query.status, StatusCode::OK, "parameters may come in the query string");
 }
 
 #[tokio::test]
@@ -148,12 +95,7 @@ async fn introspection_reports_active_and_inactive_tokens() {
     let token = app.token_for(&id, &secret, None).await;
     let url = format!("{}/oauth/introspect", app.address);
     let active = app
-        .raw_unauthenticated(
-            app.client
-                .post(&url)
-                .basic_auth(&id, Some(&secret))
-                .form(&[("token", &token)]),
-        )
+        .raw_unauthenticated(app.client.post(&url).basic_auth(&id, Some(&secret)).form(&[("token", &token)]))
         .await;
     assert_eq!(active.status, StatusCode::OK);
     assert_eq!(active.body["active"], true);
@@ -161,39 +103,22 @@ async fn introspection_reports_active_and_inactive_tokens() {
     assert_eq!(active.body["client_id"], id.as_str());
     assert!(active.body["exp"].as_i64().unwrap() > chrono::Utc::now().timestamp());
     let unknown = app
-        .raw_unauthenticated(
-            app.client
-                .post(&url)
-                .basic_auth(&id, Some(&secret))
-                .form(&[("token", "nope")]),
-        )
+        .raw_unauthenticated(app.client.post(&url).basic_auth(&id, Some(&secret)).form(&[("token", "nope")]))
         .await;
     assert_eq!(unknown.body, json!({"active": false}));
-    let unauthenticated = app
-        .raw_unauthenticated(app.client.post(&url).form(&[("token", &token)]))
-        .await;
+    let unauthenticated = app.raw_unauthenticated(app.client.post(&url).form(&[("token", &token)])).await;
     assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
     let (other_id, other_secret) = app.create_client("view_payments:test-project");
     let stranger = app
         .raw_unauthenticated(
-            app.client
-                .post(&url)
-                .basic_auth(&other_id, Some(&other_secret))
-                .form(&[("token", &token)]),
+            app.client.post(&url).basic_auth(&other_id, Some(&other_secret)).form(&[("token", &token)]),
         )
         .await;
-    assert_eq!(
-        stranger.status,
-        StatusCode::FORBIDDEN,
-        "another client needs introspect_oauth_tokens"
-    );
+    assert_eq!(stranger.status, StatusCode::FORBIDDEN, "another client needs introspect_oauth_tokens");
     let (admin_id, admin_secret) = app.create_client("manage_project:test-project");
     let admin = app
         .raw_unauthenticated(
-            app.client
-                .post(&url)
-                .basic_auth(&admin_id, Some(&admin_secret))
-                .form(&[("token", &token)]),
+            app.client.post(&url).basic_auth(&admin_id, Some(&admin_secret)).form(&[("token", &token)]),
         )
         .await;
     assert_eq!(admin.body["active"], true);
@@ -212,50 +137,26 @@ async fn api_clients_are_created_listed_read_and_deleted() {
     let id = created.body["id"].as_str().unwrap().to_owned();
     let secret = created.body["secret"].as_str().unwrap().to_owned();
     assert_eq!(created.body["name"], "shop");
-    assert_eq!(
-        created.body["scope"],
-        "view_payments:test-project manage_payments:test-project"
-    );
+    assert_eq!(created.body["scope"], "view_payments:test-project manage_payments:test-project");
     let fetched = app.get(&format!("/api-clients/{id}")).await;
     assert_eq!(fetched.status, StatusCode::OK);
-    assert!(
-        fetched.body.get("secret").is_none(),
-        "the secret is shown only once"
-    );
+    assert!(fetched.body.get("secret").is_none(), "the secret is shown only once");
     let listed = app.get("/api-clients").await;
-    assert!(listed.body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|c| c["id"] == id.as_str()));
+    assert!(listed.body["results"].as_array().unwrap().iter().any(|c| c["id"] == id.as_str()));
     assert!(!listed.body.to_string().contains(&secret));
 
     let token = app.token_for(&id, &secret, None).await;
     assert_eq!(
-        app.request_with_token(Method::GET, "/payments", None, Some(&token))
-            .await
-            .status,
+        app.request_with_token(Method::GET, "/payments", None, Some(&token)).await.status,
         StatusCode::OK
     );
     let deleted = app.delete(&format!("/api-clients/{id}")).await;
     assert_eq!(deleted.status, StatusCode::OK);
-    let revoked = app
-        .request_with_token(Method::GET, "/payments", None, Some(&token))
-        .await;
-    assert_eq!(
-        revoked.status,
-        StatusCode::UNAUTHORIZED,
-        "deleting a client revokes its tokens at once"
-    );
+    let revoked = app.request_with_token(Method::GET, "/payments", None, Some(&token)).await;
+    assert_eq!(revoked.status, StatusCode::UNAUTHORIZED, "deleting a client revokes its tokens at once");
     assert_eq!(revoked.error_code(), "invalid_token");
-    assert_eq!(
-        app.token_reply(&id, &secret, None).await.status,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.get(&format!("/api-clients/{id}")).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.token_reply(&id, &secret, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get(&format!("/api-clients/{id}")).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -280,9 +181,7 @@ async fn changes_record_the_client_that_made_them() {
     let app = spawn_app().await;
     let (id, secret) = app.create_client("manage_payments:test-project");
     let token = app.token_for(&id, &secret, None).await;
-    let created = app
-        .request_with_token(Method::POST, "/payments", Some(draft()), Some(&token))
-        .await;
+    let created = app.request_with_token(Method::POST, "/payments", Some(draft()), Some(&token)).await;
     assert_eq!(created.body["createdBy"], json!({"clientId": id}));
     assert_eq!(created.body["lastModifiedBy"], json!({"clientId": id}));
     let updated = app
@@ -314,32 +213,12 @@ fn endpoints(id: &str, client_id: &str) -> Vec<(Method, String, Option<Value>, A
         (Method::POST, "/payments".into(), Some(draft()), Access::Manage),
         (Method::GET, format!("/payments/{id}"), None, Access::View),
         (Method::HEAD, format!("/payments/{id}"), None, Access::View),
-        (
-            Method::POST,
-            format!("/payments/{id}"),
-            Some(update.clone()),
-            Access::Manage,
-        ),
-        (
-            Method::DELETE,
-            format!("/payments/{id}?version=99"),
-            None,
-            Access::Manage,
-        ),
+        (Method::POST, format!("/payments/{id}"), Some(update.clone()), Access::Manage),
+        (Method::DELETE, format!("/payments/{id}?version=99"), None, Access::Manage),
         (Method::GET, "/payments/key=matrix".into(), None, Access::View),
         (Method::HEAD, "/payments/key=matrix".into(), None, Access::View),
-        (
-            Method::POST,
-            "/payments/key=matrix".into(),
-            Some(update),
-            Access::Manage,
-        ),
-        (
-            Method::DELETE,
-            "/payments/key=matrix?version=99".into(),
-            None,
-            Access::Manage,
-        ),
+        (Method::POST, "/payments/key=matrix".into(), Some(update), Access::Manage),
+        (Method::DELETE, "/payments/key=matrix?version=99".into(), None, Access::Manage),
         (Method::GET, "/api-clients".into(), None, Access::ViewClients),
         (
             Method::POST,
@@ -347,27 +226,15 @@ fn endpoints(id: &str, client_id: &str) -> Vec<(Method, String, Option<Value>, A
             Some(json!({"name": "n", "scope": "view_payments:test-project"})),
             Access::ManageClients,
         ),
-        (
-            Method::GET,
-            format!("/api-clients/{client_id}"),
-            None,
-            Access::ViewClients,
-        ),
-        (
-            Method::DELETE,
-            "/api-clients/not-a-client".into(),
-            None,
-            Access::ManageClients,
-        ),
+        (Method::GET, format!("/api-clients/{client_id}"), None, Access::ViewClients),
+        (Method::DELETE, "/api-clients/not-a-client".into(), None, Access::ManageClients),
     ]
 }
 
 #[tokio::test]
 async fn every_endpoint_checks_token_and_scope() {
     let app = spawn_app().await;
-    let payment = app
-        .create_payment(json!({"key": "matrix", "amountPlanned": money(1)}))
-        .await;
+    let payment = app.create_payment(json!({"key": "matrix", "amountPlanned": money(1)})).await;
     let id = payment["id"].as_str().unwrap();
     let (client_id, _) = app.create_client("view_payments:test-project");
 
@@ -397,10 +264,7 @@ async fn every_endpoint_checks_token_and_scope() {
         let call = |token: Option<String>| {
             let app = &app;
             let (method, path, body) = (method.clone(), path.clone(), body.clone());
-            async move {
-                app.request_with_token(method, &path, body, token.as_deref())
-                    .await
-            }
+            async move { app.request_with_token(method, &path, body, token.as_deref()).await }
         };
         let unauthenticated = [
             ("no token", call(None).await),
@@ -417,22 +281,14 @@ async fn every_endpoint_checks_token_and_scope() {
             }
         }
         let forbidden = call(Some(other_project.clone())).await;
-        assert_eq!(
-            forbidden.status,
-            StatusCode::FORBIDDEN,
-            "{method} {path}: token of another project"
-        );
+        assert_eq!(forbidden.status, StatusCode::FORBIDDEN, "{method} {path}: token of another project");
         if method != Method::HEAD {
             assert_eq!(forbidden.error_code(), "insufficient_scope");
         }
         for (name, token, allowed) in [
             ("view", &view, access == Access::View),
             ("manage", &manage, matches!(access, Access::View | Access::Manage)),
-            (
-                "clients admin",
-                &clients_admin,
-                matches!(access, Access::ViewClients | Access::ManageClients),
-            ),
+            ("clients admin", &clients_admin, matches!(access, Access::ViewClients | Access::ManageClients)),
         ] {
             let reply = call(Some(token.clone())).await;
             if allowed {
@@ -442,11 +298,7 @@ async fn every_endpoint_checks_token_and_scope() {
                     reply.status
                 );
             } else {
-                assert_eq!(
-                    reply.status,
-                    StatusCode::FORBIDDEN,
-                    "{method} {path}: {name} is refused"
-                );
+                assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method} {path}: {name} is refused");
             }
         }
     }
@@ -456,9 +308,7 @@ async fn every_endpoint_checks_token_and_scope() {
 async fn public_endpoints_need_no_token() {
     let app = spawn_app().await;
     for path in ["/", "/health"] {
-        let reply = app
-            .raw_unauthenticated(app.client.get(format!("{}{path}", app.address)))
-            .await;
+        let reply = app.raw_unauthenticated(app.client.get(format!("{}{path}", app.address))).await;
         assert_eq!(reply.status, StatusCode::OK, "{path}");
     }
 }
@@ -471,14 +321,8 @@ fn expire_token(app: &TestApp, token: &str) {
     let sql = format!("UPDATE access_tokens SET expires_at = 0 WHERE token_hash = '{hash}'");
     let sql = sql.as_str();
     if is_postgres() {
-        diesel::PgConnection::establish(&app.database_url)
-            .unwrap()
-            .batch_execute(sql)
-            .unwrap();
+        diesel::PgConnection::establish(&app.database_url).unwrap().batch_execute(sql).unwrap();
     } else {
-        diesel::SqliteConnection::establish(&app.database_url)
-            .unwrap()
-            .batch_execute(sql)
-            .unwrap();
+        diesel::SqliteConnection::establish(&app.database_url).unwrap().batch_execute(sql).unwrap();
     }
 }

@@ -40,23 +40,13 @@ async fn concurrent_updaters_with_retries_lose_no_transaction() {
     }
     let stored = app.get(&format!("/payments/{id}")).await.body;
     let transactions = stored["transactions"].as_array().unwrap();
-    assert_eq!(
-        transactions.len(),
-        clients * per_client,
-        "after {conflicts} conflicts"
-    );
+    assert_eq!(transactions.len(), clients * per_client, "after {conflicts} conflicts");
     assert_eq!(stored["version"], 1 + clients * per_client);
-    let mut interaction_ids: Vec<&str> = transactions
-        .iter()
-        .map(|t| t["interactionId"].as_str().unwrap())
-        .collect();
+    let mut interaction_ids: Vec<&str> =
+        transactions.iter().map(|t| t["interactionId"].as_str().unwrap()).collect();
     interaction_ids.sort_unstable();
     interaction_ids.dedup();
-    assert_eq!(
-        interaction_ids.len(),
-        clients * per_client,
-        "each addition is there exactly once"
-    );
+    assert_eq!(interaction_ids.len(), clients * per_client, "each addition is there exactly once");
 }
 
 #[tokio::test]
@@ -82,13 +72,7 @@ async fn of_two_updates_from_the_same_version_exactly_one_wins() {
         for racer in racers {
             statuses.push(racer.await.unwrap());
         }
-        assert_eq!(
-            statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-            1,
-            "{statuses:?}"
-        );
-        assert!(statuses
-            .iter()
-            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT));
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+        assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT));
     }
 }

@@ -11,11 +11,7 @@ use std::time::Duration;
 use tokio::process::{Child, Command};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn start_server(database_url: &str, port: u16) -> Child {
@@ -102,31 +98,15 @@ async fn acknowledged_writes_survive_a_kill_9() {
         writer.await.unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(
-        acknowledged.len() > 10,
-        "the writers got going before the kill ({})",
-        acknowledged.len()
-    );
+    assert!(acknowledged.len() > 10, "the writers got going before the kill ({})", acknowledged.len());
 
     let _restarted = start_server(&database_url, port).await;
     let client = reqwest::Client::new();
     for (id, version) in &acknowledged {
-        let reply = client
-            .get(format!("{base}/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            reply.status(),
-            StatusCode::OK,
-            "acknowledged payment {id} is present"
-        );
+        let reply = client.get(format!("{base}/{id}")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(reply.status(), StatusCode::OK, "acknowledged payment {id} is present");
         let stored: Value = reply.json().await.unwrap();
-        assert!(
-            stored["version"].as_i64().unwrap() >= *version,
-            "{id} has version {version} or later"
-        );
+        assert!(stored["version"].as_i64().unwrap() >= *version, "{id} has version {version} or later");
         if *version == 2 {
             assert_eq!(stored["transactions"].as_array().unwrap().len(), 1);
         }

@@ -34,15 +34,10 @@ impl Drop for TestApp {
 /// A database of its own for one test: a SQLite file, or a PostgreSQL schema.
 pub fn fresh_database() -> (String, Option<PathBuf>) {
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
-    match std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    {
+    match std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) {
         Some(server) => {
             let mut admin = diesel::PgConnection::establish(&server).expect("TEST_DATABASE_URL is reachable");
-            admin
-                .batch_execute(&format!("CREATE SCHEMA {name}"))
-                .expect("schema created");
+            admin.batch_execute(&format!("CREATE SCHEMA {name}")).expect("schema created");
             let separator = if server.contains('?') { '&' } else { '?' };
             (format!("{server}{separator}options=-csearch_path%3D{name}"), None)
         }
@@ -55,9 +50,7 @@ pub fn fresh_database() -> (String, Option<PathBuf>) {
 
 #[allow(dead_code, reason = "used by backend-specific tests")]
 pub fn is_postgres() -> bool {
-    std::env::var("TEST_DATABASE_URL")
-        .map(|url| !url.is_empty())
-        .unwrap_or(false)
+    std::env::var("TEST_DATABASE_URL").map(|url| !url.is_empty()).unwrap_or(false)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -70,10 +63,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
     let mut settings = ServeArgs {
         bind: [127, 0, 0, 1].into(),
         port: 0,
-        database: DatabaseArgs {
-            url: DatabaseUrl::parse(&database_url).unwrap(),
-            pool_size: 4,
-        },
+        database: DatabaseArgs { url: DatabaseUrl::parse(&database_url).unwrap(), pool_size: 4 },
         workers: Some(1),
         token_lifetime_seconds: 3600,
         token_cache_seconds: 1,
@@ -113,11 +103,7 @@ impl Reply {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        Reply { status, headers, body }
     }
 
     /// The first error's code, asserting the commercetools error envelope.
@@ -132,9 +118,7 @@ impl Reply {
             self.body["message"], self.body["errors"][0]["message"],
             "message repeats the first error"
         );
-        self.body["errors"][0]["code"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no error code in {}", self.body))
+        self.body["errors"][0]["code"].as_str().unwrap_or_else(|| panic!("no error code in {}", self.body))
     }
 }
 
@@ -159,8 +143,7 @@ impl TestApp {
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.request_with_token(method, path, body, Some(&self.token))
-            .await
+        self.request_with_token(method, path, body, Some(&self.token)).await
     }
 
     pub async fn request_with_token(
@@ -196,11 +179,7 @@ impl TestApp {
 
     /// Creates an API client directly in the database (as the CLI does): (id, secret).
     pub fn create_client(&self, scope: &str) -> (String, String) {
-        let project = scope
-            .split_whitespace()
-            .next()
-            .and_then(|s| s.split(':').nth(1))
-            .unwrap();
+        let project = scope.split_whitespace().next().and_then(|s| s.split(':').nth(1)).unwrap();
         let created =
             payments_api::service::auth::create_client(&self.database(), project, "test", scope).unwrap();
         (created.client.id, created.secret.expose().to_owned())
@@ -256,8 +235,7 @@ impl TestApp {
 
     pub async fn try_update(&self, payment: &Value, actions: Value) -> Reply {
         let path = format!("/payments/{}", payment["id"].as_str().unwrap());
-        self.post(&path, json!({"version": payment["version"], "actions": actions}))
-            .await
+        self.post(&path, json!({"version": payment["version"], "actions": actions})).await
     }
 }
 

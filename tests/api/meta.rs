@@ -15,13 +15,8 @@ async fn root_names_the_service_and_health_reports_the_database() {
 #[tokio::test]
 async fn a_valid_correlation_id_is_echoed_and_a_missing_one_generated() {
     let app = spawn_app().await;
-    let echoed = app
-        .raw(
-            app.client
-                .get(app.url("/payments"))
-                .header("X-Correlation-ID", "my-trace_0001"),
-        )
-        .await;
+    let echoed =
+        app.raw(app.client.get(app.url("/payments")).header("X-Correlation-ID", "my-trace_0001")).await;
     assert_eq!(echoed.headers["x-correlation-id"], "my-trace_0001");
     let generated = app.get("/payments").await;
     assert!(generated.headers["x-correlation-id"].to_str().unwrap().len() >= 8);
@@ -31,13 +26,7 @@ async fn a_valid_correlation_id_is_echoed_and_a_missing_one_generated() {
 async fn an_invalid_correlation_id_is_refused() {
     let app = spawn_app().await;
     for bad in ["short", "has spaces in it", "ümlaut-id-123"] {
-        let reply = app
-            .raw(
-                app.client
-                    .get(app.url("/payments"))
-                    .header("X-Correlation-ID", bad),
-            )
-            .await;
+        let reply = app.raw(app.client.get(app.url("/payments")).header("X-Correlation-ID", bad)).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(reply.error_code(), "InvalidInput");
         assert!(reply.headers.contains_key("x-correlation-id"));

@@ -33,27 +33,15 @@ async fn a_full_draft_becomes_version_1_in_commercetools_representation() {
         payment["amountPlanned"],
         json!({"type": "centPrecision", "currencyCode": "USD", "centAmount": 1000, "fractionDigits": 2})
     );
-    assert_eq!(
-        payment["paymentMethodInfo"]["token"],
-        json!({"value": "pm_card_visa"})
-    );
-    assert_eq!(
-        payment["paymentStatus"],
-        json!({"interfaceCode": "open", "interfaceText": "Open"})
-    );
+    assert_eq!(payment["paymentMethodInfo"]["token"], json!({"value": "pm_card_visa"}));
+    assert_eq!(payment["paymentStatus"], json!({"interfaceCode": "open", "interfaceText": "Open"}));
     let transactions = payment["transactions"].as_array().unwrap();
     assert_eq!(transactions[0]["timestamp"], "2015-10-20T08:54:24.000Z");
     assert_eq!(transactions[0]["state"], "Pending");
     assert_eq!(transactions[1]["state"], "Initial", "state defaults to Initial");
-    assert!(
-        transactions[1].get("timestamp").is_none(),
-        "timestamp is not defaulted"
-    );
+    assert!(transactions[1].get("timestamp").is_none(), "timestamp is not defaulted");
     assert!(uuid::Uuid::parse_str(transactions[0]["id"].as_str().unwrap()).is_ok());
-    assert_eq!(
-        payment["interfaceInteractions"][0]["type"],
-        json!({"typeId": "type", "id": "type-1"})
-    );
+    assert_eq!(payment["interfaceInteractions"][0]["type"], json!({"typeId": "type", "id": "type-1"}));
     assert_eq!(
         payment["custom"],
         json!({"type": {"typeId": "type", "id": "type-2"}, "fields": {"orderId": "o-1"}})
@@ -81,9 +69,8 @@ async fn a_minimal_draft_has_an_empty_status_and_empty_arrays() {
 async fn fraction_digits_follow_the_currency() {
     let app = spawn_app().await;
     for (currency, digits) in [("JPY", 0), ("KWD", 3), ("EUR", 2), ("HUF0", 0)] {
-        let payment = app
-            .create_payment(json!({"amountPlanned": {"currencyCode": currency, "centAmount": 5}}))
-            .await;
+        let payment =
+            app.create_payment(json!({"amountPlanned": {"currencyCode": currency, "centAmount": 5}})).await;
         assert_eq!(payment["amountPlanned"]["fractionDigits"], digits, "{currency}");
     }
 }
@@ -105,18 +92,9 @@ async fn invalid_drafts_are_refused_with_the_path_of_the_problem() {
     let app = spawn_app().await;
     let cases = [
         (json!({}), "amountPlanned"),
-        (
-            json!({"amountPlanned": {"currencyCode": "XYZ", "centAmount": 1}}),
-            "amountPlanned",
-        ),
-        (
-            json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": -5}}),
-            "amountPlanned",
-        ),
-        (
-            json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": "ten"}}),
-            "amountPlanned",
-        ),
+        (json!({"amountPlanned": {"currencyCode": "XYZ", "centAmount": 1}}), "amountPlanned"),
+        (json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": -5}}), "amountPlanned"),
+        (json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": "ten"}}), "amountPlanned"),
         (json!({"amountPlanned": money(1), "key": "has space"}), "key"),
         (json!({"amountPlanned": money(1), "key": "x"}), "key"),
         (
@@ -135,20 +113,14 @@ async fn invalid_drafts_are_refused_with_the_path_of_the_problem() {
             json!({"amountPlanned": money(1), "customer": {"typeId": "customer", "id": "a", "key": "b"}}),
             "customer",
         ),
-        (
-            json!({"amountPlanned": money(1), "customer": {"typeId": "customer"}}),
-            "customer",
-        ),
+        (json!({"amountPlanned": money(1), "customer": {"typeId": "customer"}}), "customer"),
     ];
     for (body, path) in cases {
         let reply = app.post("/payments", body.clone()).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(reply.error_code(), "InvalidJsonInput", "{body}");
         let detail = reply.body["errors"][0]["detailedErrorMessage"].as_str().unwrap();
-        assert!(
-            detail.starts_with(path) || detail.contains(path),
-            "{detail} names {path}"
-        );
+        assert!(detail.starts_with(path) || detail.contains(path), "{detail} names {path}");
     }
     let listed = app.get("/payments").await;
     assert_eq!(listed.body["total"], 0, "nothing was stored");
@@ -165,12 +137,7 @@ async fn malformed_json_and_wrong_shapes_are_invalid_json_input() {
         "{\"amountPlanned\": {\"currencyCode\": \"EUR\", \"centAmount\": 1}} trailing",
     ] {
         let reply = app
-            .raw(
-                app.client
-                    .post(app.url("/payments"))
-                    .header("content-type", "application/json")
-                    .body(body),
-            )
+            .raw(app.client.post(app.url("/payments")).header("content-type", "application/json").body(body))
             .await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{body}");
         assert_eq!(reply.error_code(), "InvalidJsonInput", "{body}");
@@ -195,25 +162,17 @@ async fn references_by_unknown_key_are_not_found() {
 #[tokio::test]
 async fn keys_are_unique_per_project() {
     let app = spawn_app().await;
-    app.create_payment(json!({"key": "dup-key", "amountPlanned": money(1)}))
-        .await;
-    let reply = app
-        .post("/payments", json!({"key": "dup-key", "amountPlanned": money(2)}))
-        .await;
+    app.create_payment(json!({"key": "dup-key", "amountPlanned": money(1)})).await;
+    let reply = app.post("/payments", json!({"key": "dup-key", "amountPlanned": money(2)})).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "DuplicateField");
     assert_eq!(reply.body["errors"][0]["field"], "key");
     assert_eq!(reply.body["errors"][0]["duplicateValue"], "dup-key");
 
     let other_project = app.in_project("other-project").await;
-    let elsewhere = other_project
-        .post("/payments", json!({"key": "dup-key", "amountPlanned": money(2)}))
-        .await;
-    assert_eq!(
-        elsewhere.status,
-        StatusCode::CREATED,
-        "keys are scoped to the project"
-    );
+    let elsewhere =
+        other_project.post("/payments", json!({"key": "dup-key", "amountPlanned": money(2)})).await;
+    assert_eq!(elsewhere.status, StatusCode::CREATED, "keys are scoped to the project");
 }
 
 #[tokio::test]
@@ -254,12 +213,7 @@ async fn bodies_over_16_mib_are_refused_with_413() {
         "x".repeat(17 * 1024 * 1024)
     );
     let reply = app
-        .raw(
-            app.client
-                .post(app.url("/payments"))
-                .header("content-type", "application/json")
-                .body(huge),
-        )
+        .raw(app.client.post(app.url("/payments")).header("content-type", "application/json").body(huge))
         .await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(reply.error_code(), "ResourceSizeLimitExceeded");
@@ -268,23 +222,10 @@ async fn bodies_over_16_mib_are_refused_with_413() {
 #[tokio::test]
 async fn strings_with_nul_are_refused_on_both_backends() {
     let app = spawn_app().await;
-    let reply = app
-        .post(
-            "/payments",
-            json!({"amountPlanned": money(1), "anonymousId": "a\u{0}b"}),
-        )
-        .await;
+    let reply = app.post("/payments", json!({"amountPlanned": money(1), "anonymousId": "a\u{0}b"})).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "InvalidJsonInput");
-    let escaped_backslash = app
-        .post(
-            "/payments",
-            json!({"amountPlanned": money(1), "anonymousId": "a\\u0000b"}),
-        )
-        .await;
-    assert_eq!(
-        escaped_backslash.status,
-        StatusCode::CREATED,
-        "a literal backslash-u is fine"
-    );
+    let escaped_backslash =
+        app.post("/payments", json!({"amountPlanned": money(1), "anonymousId": "a\\u0000b"})).await;
+    assert_eq!(escaped_backslash.status, StatusCode::CREATED, "a literal backslash-u is fine");
 }

@@ -34,12 +34,7 @@ async fn fixture(app: &TestApp) {
 /// Keys of the payments matching the predicate ("-" for a payment without key), sorted.
 async fn keys_where(app: &TestApp, query: &str) -> Vec<String> {
     let reply = app
-        .raw(
-            app.client
-                .get(app.url("/payments"))
-                .query(&[("limit", "500")])
-                .query(&query_pairs(query)),
-        )
+        .raw(app.client.get(app.url("/payments")).query(&[("limit", "500")]).query(&query_pairs(query)))
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
     let mut keys: Vec<String> = reply.body["results"]
@@ -68,103 +63,43 @@ async fn every_predicate_construct_filters_in_the_database() {
     let app = spawn_app().await;
     fixture(&app).await;
     let cases: Vec<(&str, Vec<&str>)> = vec![
-        (
-            r#"where=amountPlanned(centAmount > 500) and transactions(state="Pending")"#,
-            vec!["big-eur"],
-        ),
+        (r#"where=amountPlanned(centAmount > 500) and transactions(state="Pending")"#, vec!["big-eur"]),
         (r#"where=key = "small-eur""#, vec!["small-eur"]),
-        (
-            r#"where=key != "small-eur""#,
-            vec!["anonymous", "big-eur", "big-usd", "failed"],
-        ),
-        (
-            r#"where=key <> "small-eur" and key is defined"#,
-            vec!["anonymous", "big-eur", "big-usd", "failed"],
-        ),
-        (
-            r#"where=key in ("small-eur", "failed", "nope")"#,
-            vec!["failed", "small-eur"],
-        ),
-        (
-            r#"where=key not in ("small-eur", "failed")"#,
-            vec!["anonymous", "big-eur", "big-usd"],
-        ),
+        (r#"where=key != "small-eur""#, vec!["anonymous", "big-eur", "big-usd", "failed"]),
+        (r#"where=key <> "small-eur" and key is defined"#, vec!["anonymous", "big-eur", "big-usd", "failed"]),
+        (r#"where=key in ("small-eur", "failed", "nope")"#, vec!["failed", "small-eur"]),
+        (r#"where=key not in ("small-eur", "failed")"#, vec!["anonymous", "big-eur", "big-usd"]),
         (r#"where=key is not defined"#, vec!["-"]),
-        (
-            r#"where=amountPlanned(centAmount >= 1000 and currencyCode = "EUR")"#,
-            vec!["anonymous", "big-eur"],
-        ),
+        (r#"where=amountPlanned(centAmount >= 1000 and currencyCode = "EUR")"#, vec!["anonymous", "big-eur"]),
         (r#"where=amountPlanned(centAmount < 501)"#, vec!["small-eur"]),
-        (
-            r#"where=amountPlanned(centAmount <= 501 and centAmount > 300)"#,
-            vec!["failed"],
-        ),
+        (r#"where=amountPlanned(centAmount <= 501 and centAmount > 300)"#, vec!["failed"]),
         (r#"where=interfaceId = "psp-big""#, vec!["big-eur"]),
         (r#"where=customer(id = "cust-1")"#, vec!["big-eur"]),
-        (
-            r#"where=paymentMethodInfo(paymentInterface = "STRIPE")"#,
-            vec!["small-eur"],
-        ),
-        (
-            r#"where=paymentMethodInfo(name(en = "Credit Card"))"#,
-            vec!["small-eur"],
-        ),
-        (
-            r#"where=paymentMethodInfo(name(de is defined))"#,
-            vec!["anonymous"],
-        ),
+        (r#"where=paymentMethodInfo(paymentInterface = "STRIPE")"#, vec!["small-eur"]),
+        (r#"where=paymentMethodInfo(name(en = "Credit Card"))"#, vec!["small-eur"]),
+        (r#"where=paymentMethodInfo(name(de is defined))"#, vec!["anonymous"]),
         (r#"where=paymentStatus(interfaceCode = "paid")"#, vec!["big-usd"]),
         (r#"where=custom(fields(orderId = "o-1"))"#, vec!["big-usd"]),
-        (
-            r#"where=custom(fields(attempts > 2 and express = true))"#,
-            vec!["big-usd"],
-        ),
-        (
-            r#"where=custom(fields(tags contains any ("rush", "x")))"#,
-            vec!["big-usd"],
-        ),
+        (r#"where=custom(fields(attempts > 2 and express = true))"#, vec!["big-usd"]),
+        (r#"where=custom(fields(tags contains any ("rush", "x")))"#, vec!["big-usd"]),
         (r#"where=custom(fields(tags contains all ("rush", "x")))"#, vec![]),
-        (
-            r#"where=transactions(type = "Charge" and state = "Success")"#,
-            vec!["big-usd"],
-        ),
-        (
-            r#"where=transactions(type = "Authorization" and state = "Pending")"#,
-            vec!["small-eur"],
-        ),
+        (r#"where=transactions(type = "Charge" and state = "Success")"#, vec!["big-usd"]),
+        (r#"where=transactions(type = "Authorization" and state = "Pending")"#, vec!["small-eur"]),
         (
             r#"where=transactions(type = "Authorization") and transactions(state = "Pending")"#,
             vec!["big-eur", "small-eur"],
         ),
         (r#"where=transactions(interactionId = "ch_big")"#, vec!["big-eur"]),
-        (
-            r#"where=transactions(amount(centAmount > 1000))"#,
-            vec!["big-eur", "big-usd"],
-        ),
+        (r#"where=transactions(amount(centAmount > 1000))"#, vec!["big-eur", "big-usd"]),
         (r#"where=transactions is empty"#, vec!["-", "anonymous"]),
         (r#"where=interfaceInteractions is not empty"#, vec!["-"]),
         (r#"where=anonymousId is defined"#, vec!["anonymous"]),
-        (
-            r#"where=not(amountPlanned(currencyCode = "EUR"))"#,
-            vec!["-", "big-usd"],
-        ),
-        (
-            r#"where=key = "failed" or key = "anonymous" and anonymousId = "nope""#,
-            vec!["failed"],
-        ),
-        (
-            r#"where=(key = "failed" or key = "anonymous") and anonymousId = "anon-1""#,
-            vec!["anonymous"],
-        ),
+        (r#"where=not(amountPlanned(currencyCode = "EUR"))"#, vec!["-", "big-usd"]),
+        (r#"where=key = "failed" or key = "anonymous" and anonymousId = "nope""#, vec!["failed"]),
+        (r#"where=(key = "failed" or key = "anonymous") and anonymousId = "anon-1""#, vec!["anonymous"]),
         ("where=key = :k\nvar.k=big-usd", vec!["big-usd"]),
-        (
-            "where=key in :keys\nvar.keys=big-usd\nvar.keys=failed",
-            vec!["big-usd", "failed"],
-        ),
-        (
-            "where=amountPlanned(centAmount > :min)\nvar.min=4000",
-            vec!["big-eur", "big-usd"],
-        ),
+        ("where=key in :keys\nvar.keys=big-usd\nvar.keys=failed", vec!["big-usd", "failed"]),
+        ("where=amountPlanned(centAmount > :min)\nvar.min=4000", vec!["big-eur", "big-usd"]),
         (
             "where=amountPlanned(currencyCode = \"EUR\")\nwhere=amountPlanned(centAmount > 600)",
             vec!["anonymous", "big-eur"],
@@ -189,13 +124,7 @@ async fn keywords_are_case_insensitive_but_field_names_are_not() {
         vec!["failed", "small-eur"]
     );
     assert_eq!(keys_where(&app, r#"where=NOT(key IS DEFINED)"#).await, vec!["-"]);
-    let reply = app
-        .raw(
-            app.client
-                .get(app.url("/payments"))
-                .query(&[("where", r#"Key = "failed""#)]),
-        )
-        .await;
+    let reply = app.raw(app.client.get(app.url("/payments")).query(&[("where", r#"Key = "failed""#)])).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
 
@@ -206,16 +135,8 @@ async fn bad_predicates_are_invalid_input_naming_the_problem() {
     let cases = [
         ("where", r#"limit = 5"#, "The field 'limit' does not exist"),
         ("where", r#"key = "a" and amountPlanned(cents > 1)"#, "column 29"),
-        (
-            "where",
-            r#"amountPlanned(centAmount = "ten")"#,
-            "expected a number",
-        ),
-        (
-            "where",
-            r#"transactions(state = "Done")"#,
-            "Invalid enum value for TransactionState: Done",
-        ),
+        ("where", r#"amountPlanned(centAmount = "ten")"#, "expected a number"),
+        ("where", r#"transactions(state = "Done")"#, "Invalid enum value for TransactionState: Done"),
         ("where", r#"key = "#, "Syntax error"),
         ("where", "", "Unexpected end of input"),
         ("where", r#"key = :k"#, "Missing value for input parameter ':k'"),
@@ -223,26 +144,15 @@ async fn bad_predicates_are_invalid_input_naming_the_problem() {
         ("sort", "transactions.state asc", "cannot be sorted by"),
     ];
     for (name, value, expected) in cases {
-        let reply = app
-            .raw(app.client.get(app.url("/payments")).query(&[(name, value)]))
-            .await;
+        let reply = app.raw(app.client.get(app.url("/payments")).query(&[(name, value)])).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{value}");
         assert_eq!(reply.error_code(), "InvalidInput", "{value}");
         let message = reply.body["message"].as_str().unwrap();
         assert!(message.contains(expected), "{value}: {message}");
-        assert!(
-            message.starts_with(&format!("Malformed parameter: {name}")),
-            "{message}"
-        );
+        assert!(message.starts_with(&format!("Malformed parameter: {name}")), "{message}");
     }
     let long = format!("key = \"{}\"", "x".repeat(20_000));
-    let reply = app
-        .raw(
-            app.client
-                .get(app.url("/payments"))
-                .query(&[("where", long.as_str())]),
-        )
-        .await;
+    let reply = app.raw(app.client.get(app.url("/payments")).query(&[("where", long.as_str())])).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
 
@@ -262,13 +172,7 @@ async fn injection_attempts_are_just_values() {
         );
     }
     assert_eq!(app.get("/payments").await.body["total"], 6);
-    let nul = app
-        .raw(
-            app.client
-                .get(app.url("/payments"))
-                .query(&[("where", r#"key = "a\u0000b""#)]),
-        )
-        .await;
+    let nul = app.raw(app.client.get(app.url("/payments")).query(&[("where", r#"key = "a\u0000b""#)])).await;
     assert_eq!(nul.status, StatusCode::BAD_REQUEST, "no stored string holds NUL");
     assert_eq!(nul.error_code(), "InvalidInput");
 }
@@ -278,24 +182,17 @@ async fn totals_count_matches_and_head_checks_existence() {
     let app = spawn_app().await;
     fixture(&app).await;
     let reply = app
-        .raw(app.client.get(app.url("/payments")).query(&[
-            ("where", r#"amountPlanned(currencyCode = "EUR")"#),
-            ("limit", "1"),
-        ]))
+        .raw(
+            app.client
+                .get(app.url("/payments"))
+                .query(&[("where", r#"amountPlanned(currencyCode = "EUR")"#), ("limit", "1")]),
+        )
         .await;
     assert_eq!(reply.body["count"], 1);
     assert_eq!(reply.body["total"], 4);
     let head = |predicate: &'static str| {
         let app = &app;
-        async move {
-            app.raw(
-                app.client
-                    .head(app.url("/payments"))
-                    .query(&[("where", predicate)]),
-            )
-            .await
-            .status
-        }
+        async move { app.raw(app.client.head(app.url("/payments")).query(&[("where", predicate)])).await.status }
     };
     assert_eq!(head(r#"key = "failed""#).await, StatusCode::OK);
     assert_eq!(head(r#"key = "nope""#).await, StatusCode::NOT_FOUND);
@@ -334,18 +231,11 @@ async fn sorting_by_any_scalar_path() {
         sorted("amountPlanned.centAmount asc").await,
         vec!["small-eur", "failed", "anonymous", "big-eur", "big-usd"]
     );
-    assert_eq!(
-        sorted("key asc").await,
-        vec!["anonymous", "big-eur", "big-usd", "failed", "small-eur"]
-    );
+    assert_eq!(sorted("key asc").await, vec!["anonymous", "big-eur", "big-usd", "failed", "small-eur"]);
     let by_currency = sorted("amountPlanned.currencyCode desc").await;
     assert_eq!(by_currency[0], "big-usd");
     let by_name = sorted("paymentMethodInfo.name.en asc").await;
-    assert_eq!(
-        &by_name[..2],
-        ["small-eur", "anonymous"],
-        "payments without a name come last"
-    );
+    assert_eq!(&by_name[..2], ["small-eur", "anonymous"], "payments without a name come last");
 }
 
 #[tokio::test]
@@ -366,32 +256,24 @@ async fn query_results_are_paged_stably() {
     let mut unique = seen.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(
-        unique.len(),
-        6,
-        "every payment appears once across pages: {seen:?}"
-    );
+    assert_eq!(unique.len(), 6, "every payment appears once across pages: {seen:?}");
 }
 
 #[tokio::test]
 async fn queries_running_too_long_are_cancelled_with_query_timed_out() {
     let app = spawn_app_with(|settings| settings.query_timeout_ms = 1).await;
-    app.create_payment(json!({"key": "seed", "amountPlanned": money(1)}))
-        .await;
+    app.create_payment(json!({"key": "seed", "amountPlanned": money(1)})).await;
     fill_copies(&app, 50_000);
     let reply = app
-        .raw(app.client.get(app.url("/payments")).query(&[(
-            "where",
-            r#"anonymousId = "nobody" or amountPlanned(centAmount > 99999)"#,
-        )]))
+        .raw(
+            app.client
+                .get(app.url("/payments"))
+                .query(&[("where", r#"anonymousId = "nobody" or amountPlanned(centAmount > 99999)"#)]),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
     assert_eq!(reply.error_code(), "QueryTimedOut");
-    assert_eq!(
-        app.get("/payments/key=seed").await.status,
-        StatusCode::OK,
-        "lookups by key are unaffected"
-    );
+    assert_eq!(app.get("/payments/key=seed").await.status, StatusCode::OK, "lookups by key are unaffected");
 }
 
 /// Adds `count` copies of the stored payment, with fresh ids, straight into the database.
@@ -402,15 +284,9 @@ fn fill_copies(app: &TestApp, count: usize) {
     let copy = "'copy-' || n, project_key, version, NULL, NULL, payment_interface, NULL, created_at, last_modified_at, 1, replace(document, id, 'copy-' || n)";
     if is_postgres() {
         let sql = format!("INSERT INTO payments ({columns}) SELECT {copy} FROM generate_series(1, {count}) AS n, (SELECT * FROM payments LIMIT 1) AS p");
-        diesel::PgConnection::establish(&app.database_url)
-            .unwrap()
-            .batch_execute(&sql)
-            .unwrap();
+        diesel::PgConnection::establish(&app.database_url).unwrap().batch_execute(&sql).unwrap();
     } else {
         let sql = format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) INSERT INTO payments ({columns}) SELECT {copy} FROM s, (SELECT * FROM payments LIMIT 1)");
-        diesel::SqliteConnection::establish(&app.database_url)
-            .unwrap()
-            .batch_execute(&sql)
-            .unwrap();
+        diesel::SqliteConnection::establish(&app.database_url).unwrap().batch_execute(&sql).unwrap();
     }
 }

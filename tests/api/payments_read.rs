@@ -5,12 +5,8 @@ use serde_json::json;
 #[tokio::test]
 async fn get_by_id_and_key_return_the_payment() {
     let app = spawn_app().await;
-    let created = app
-        .create_payment(json!({"key": "pay-1", "amountPlanned": money(100)}))
-        .await;
-    let by_id = app
-        .get(&format!("/payments/{}", created["id"].as_str().unwrap()))
-        .await;
+    let created = app.create_payment(json!({"key": "pay-1", "amountPlanned": money(100)})).await;
+    let by_id = app.get(&format!("/payments/{}", created["id"].as_str().unwrap())).await;
     assert_eq!(by_id.status, StatusCode::OK);
     assert_eq!(by_id.body, created);
     let by_key = app.get("/payments/key=pay-1").await;
@@ -37,19 +33,14 @@ async fn head_answers_200_or_404_without_a_body() {
     let app = spawn_app().await;
     let absent = app.head("/payments").await;
     assert_eq!(absent.status, StatusCode::NOT_FOUND);
-    let created = app
-        .create_payment(json!({"key": "pay-1", "amountPlanned": money(100)}))
-        .await;
+    let created = app.create_payment(json!({"key": "pay-1", "amountPlanned": money(100)})).await;
     let id = created["id"].as_str().unwrap();
     for (path, expected) in [
         (format!("/payments/{id}"), StatusCode::OK),
         ("/payments/key=pay-1".into(), StatusCode::OK),
         ("/payments".into(), StatusCode::OK),
         ("/payments/key=other".into(), StatusCode::NOT_FOUND),
-        (
-            "/payments/00000000-0000-0000-0000-000000000000".into(),
-            StatusCode::NOT_FOUND,
-        ),
+        ("/payments/00000000-0000-0000-0000-000000000000".into(), StatusCode::NOT_FOUND),
     ] {
         let reply = app.head(&path).await;
         assert_eq!(reply.status, expected, "{path}");
@@ -60,40 +51,23 @@ async fn head_answers_200_or_404_without_a_body() {
 #[tokio::test]
 async fn payments_of_another_project_are_invisible() {
     let app = spawn_app().await;
-    let created = app
-        .create_payment(json!({"key": "pay-1", "amountPlanned": money(100)}))
-        .await;
+    let created = app.create_payment(json!({"key": "pay-1", "amountPlanned": money(100)})).await;
     let other = app.in_project("someone-else").await;
     let id = created["id"].as_str().unwrap();
-    assert_eq!(
-        other.get(&format!("/payments/{id}")).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        other.get("/payments/key=pay-1").await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        other.head(&format!("/payments/{id}")).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(other.get(&format!("/payments/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.get("/payments/key=pay-1").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.head(&format!("/payments/{id}")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(other.get("/payments").await.body["total"], 0);
-    let update = other
-        .post(&format!("/payments/{id}"), json!({"version": 1, "actions": []}))
-        .await;
+    let update = other.post(&format!("/payments/{id}"), json!({"version": 1, "actions": []})).await;
     assert_eq!(update.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        other.delete(&format!("/payments/{id}?version=1")).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(other.delete(&format!("/payments/{id}?version=1")).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn the_list_pages_with_limit_offset_and_total() {
     let app = spawn_app().await;
     for i in 0..5 {
-        app.create_payment(json!({"key": format!("k-{i}"), "amountPlanned": money(i)}))
-            .await;
+        app.create_payment(json!({"key": format!("k-{i}"), "amountPlanned": money(i)})).await;
     }
     let first = app.get("/payments?limit=2&sort=key+asc").await;
     assert_eq!(first.status, StatusCode::OK);
@@ -135,12 +109,8 @@ async fn sorting_by_time_and_several_keys() {
         tokio::time::sleep(std::time::Duration::from_millis(3)).await;
     }
     let newest_first = app.get("/payments?sort=createdAt+desc&sort=id+asc").await;
-    let listed: Vec<&str> = newest_first.body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap())
-        .collect();
+    let listed: Vec<&str> =
+        newest_first.body["results"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
     let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
     expected.reverse();
     assert_eq!(listed, expected);
@@ -164,16 +134,7 @@ async fn out_of_range_paging_and_bad_sorts_are_invalid_input() {
         let reply = app.get(&format!("/payments?{query}")).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
         assert_eq!(reply.error_code(), "InvalidInput", "{query}");
-        assert!(
-            reply.body["message"]
-                .as_str()
-                .unwrap()
-                .starts_with("Malformed parameter"),
-            "{query}"
-        );
+        assert!(reply.body["message"].as_str().unwrap().starts_with("Malformed parameter"), "{query}");
     }
-    assert_eq!(
-        app.get("/payments?limit=500&offset=10000").await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.get("/payments?limit=500&offset=10000").await.status, StatusCode::OK);
 }

@@ -79,27 +79,18 @@ async fn every_update_action_applies_through_http() {
     assert_eq!(first["timestamp"], "2018-10-12T14:00:00.000Z");
     assert_eq!(first["interactionId"], "pi_1");
     assert_eq!(first["interfaceId"], "ch_1");
-    assert_eq!(
-        first["custom"],
-        json!({"type": {"typeId": "type", "id": "t-tx"}, "fields": {"c": "x"}})
-    );
+    assert_eq!(first["custom"], json!({"type": {"typeId": "type", "id": "t-tx"}, "fields": {"c": "x"}}));
     assert_eq!(updated["transactions"][1]["type"], "Charge");
     assert_eq!(updated["interfaceInteractions"][0]["fields"]["status"], "ok");
     assert_eq!(updated["custom"]["fields"], json!({"a": 1, "b": true}));
     assert_ne!(updated["lastModifiedAt"], updated["createdAt"]);
-    assert_eq!(
-        app.get(&format!("/payments/{}", updated["id"].as_str().unwrap()))
-            .await
-            .body,
-        updated
-    );
+    assert_eq!(app.get(&format!("/payments/{}", updated["id"].as_str().unwrap())).await.body, updated);
 }
 
 #[tokio::test]
 async fn updates_by_key_work_like_updates_by_id() {
     let app = spawn_app().await;
-    app.create_payment(json!({"key": "by-key", "amountPlanned": money(1)}))
-        .await;
+    app.create_payment(json!({"key": "by-key", "amountPlanned": money(1)})).await;
     let reply = app
         .post(
             "/payments/key=by-key",
@@ -132,14 +123,9 @@ async fn omitted_values_remove_fields() {
 #[tokio::test]
 async fn actions_that_change_nothing_do_not_raise_the_version() {
     let app = spawn_app().await;
-    let payment = app
-        .create_payment(json!({"key": "same", "amountPlanned": money(1)}))
-        .await;
+    let payment = app.create_payment(json!({"key": "same", "amountPlanned": money(1)})).await;
     let unchanged = app
-        .update(
-            &payment,
-            json!([{"action": "setKey", "key": "same"}, {"action": "setAnonymousId"}]),
-        )
+        .update(&payment, json!([{"action": "setKey", "key": "same"}, {"action": "setAnonymousId"}]))
         .await;
     assert_eq!(unchanged["version"], 1);
     assert_eq!(unchanged["lastModifiedAt"], payment["lastModifiedAt"]);
@@ -151,33 +137,14 @@ async fn actions_that_change_nothing_do_not_raise_the_version() {
 async fn a_stale_version_is_a_conflict_with_the_current_version() {
     let app = spawn_app().await;
     let payment = app.create_payment(draft()).await;
-    let updated = app
-        .update(
-            &payment,
-            json!([{"action": "setAnonymousId", "anonymousId": "a"}]),
-        )
-        .await;
-    let stale = app
-        .try_update(
-            &payment,
-            json!([{"action": "setAnonymousId", "anonymousId": "b"}]),
-        )
-        .await;
+    let updated = app.update(&payment, json!([{"action": "setAnonymousId", "anonymousId": "a"}])).await;
+    let stale = app.try_update(&payment, json!([{"action": "setAnonymousId", "anonymousId": "b"}])).await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert_eq!(stale.error_code(), "ConcurrentModification");
     assert_eq!(stale.body["errors"][0]["currentVersion"], 2);
     let stale_noop = app.try_update(&payment, json!([])).await;
-    assert_eq!(
-        stale_noop.status,
-        StatusCode::CONFLICT,
-        "the version is checked even when nothing changes"
-    );
-    assert_eq!(
-        app.get(&format!("/payments/{}", payment["id"].as_str().unwrap()))
-            .await
-            .body,
-        updated
-    );
+    assert_eq!(stale_noop.status, StatusCode::CONFLICT, "the version is checked even when nothing changes");
+    assert_eq!(app.get(&format!("/payments/{}", payment["id"].as_str().unwrap())).await.body, updated);
 }
 
 #[tokio::test]
@@ -195,15 +162,9 @@ async fn a_failing_action_leaves_the_payment_untouched() {
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "InvalidOperation");
-    let stored = app
-        .get(&format!("/payments/{}", payment["id"].as_str().unwrap()))
-        .await
-        .body;
+    let stored = app.get(&format!("/payments/{}", payment["id"].as_str().unwrap())).await.body;
     assert_eq!(stored, payment);
-    assert_eq!(
-        app.get("/payments/key=would-be").await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get("/payments/key=would-be").await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -215,22 +176,10 @@ async fn invalid_update_requests_are_refused() {
         (json!({"actions": []}), "InvalidJsonInput"),
         (json!({"version": 1}), "InvalidJsonInput"),
         (json!({"version": "one", "actions": []}), "InvalidJsonInput"),
-        (
-            json!({"version": 1, "actions": [{"action": "fly"}]}),
-            "InvalidJsonInput",
-        ),
-        (
-            json!({"version": 1, "actions": [{"action": "setKey", "key": "a b"}]}),
-            "InvalidJsonInput",
-        ),
-        (
-            json!({"version": 1, "actions": [{"action": "changeAmountPlanned"}]}),
-            "InvalidJsonInput",
-        ),
-        (
-            json!({"version": 1, "actions": [{"action": "setInterfaceId"}]}),
-            "InvalidJsonInput",
-        ),
+        (json!({"version": 1, "actions": [{"action": "fly"}]}), "InvalidJsonInput"),
+        (json!({"version": 1, "actions": [{"action": "setKey", "key": "a b"}]}), "InvalidJsonInput"),
+        (json!({"version": 1, "actions": [{"action": "changeAmountPlanned"}]}), "InvalidJsonInput"),
+        (json!({"version": 1, "actions": [{"action": "setInterfaceId"}]}), "InvalidJsonInput"),
         (
             json!({"version": 1, "actions": [{"action": "changeTransactionState", "transactionId": "x", "state": "Paid"}]}),
             "InvalidJsonInput",
@@ -271,12 +220,7 @@ async fn immutable_fields_cannot_change_once_set() {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{action}");
         assert_eq!(reply.error_code(), "InvalidOperation");
     }
-    let same = app
-        .update(
-            &payment,
-            json!([{"action": "setInterfaceId", "interfaceId": "psp-1"}]),
-        )
-        .await;
+    let same = app.update(&payment, json!([{"action": "setInterfaceId", "interfaceId": "psp-1"}])).await;
     assert_eq!(same["version"], 1);
 }
 
@@ -290,17 +234,10 @@ async fn updates_keep_keys_and_interface_ids_unique() {
             json!({"amountPlanned": money(1), "paymentMethodInfo": {"paymentInterface": "STRIPE"}}),
         )
         .await;
-    let reply = app
-        .try_update(&other, json!([{"action": "setKey", "key": "taken"}]))
-        .await;
+    let reply = app.try_update(&other, json!([{"action": "setKey", "key": "taken"}])).await;
     assert_eq!(reply.error_code(), "DuplicateField");
     assert_eq!(reply.body["errors"][0]["field"], "key");
-    let reply = app
-        .try_update(
-            &other,
-            json!([{"action": "setInterfaceId", "interfaceId": "psp-1"}]),
-        )
-        .await;
+    let reply = app.try_update(&other, json!([{"action": "setInterfaceId", "interfaceId": "psp-1"}])).await;
     assert_eq!(reply.error_code(), "DuplicateField");
     assert_eq!(reply.body["errors"][0]["field"], "interfaceId");
 }
@@ -333,25 +270,18 @@ async fn deprecated_actions_are_applied_with_a_notice() {
 async fn updates_of_missing_payments_are_404() {
     let app = spawn_app().await;
     let reply = app
-        .post(
-            "/payments/00000000-0000-0000-0000-000000000000",
-            json!({"version": 1, "actions": []}),
-        )
+        .post("/payments/00000000-0000-0000-0000-000000000000", json!({"version": 1, "actions": []}))
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.error_code(), "ResourceNotFound");
-    let reply = app
-        .post("/payments/key=missing", json!({"version": 1, "actions": []}))
-        .await;
+    let reply = app.post("/payments/key=missing", json!({"version": 1, "actions": []})).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn delete_checks_the_version_and_returns_the_payment() {
     let app = spawn_app().await;
-    let payment = app
-        .create_payment(json!({"key": "to-delete", "amountPlanned": money(1)}))
-        .await;
+    let payment = app.create_payment(json!({"key": "to-delete", "amountPlanned": money(1)})).await;
     let id = payment["id"].as_str().unwrap();
     let missing_version = app.delete(&format!("/payments/{id}")).await;
     assert_eq!(missing_version.status, StatusCode::BAD_REQUEST);
@@ -359,32 +289,21 @@ async fn delete_checks_the_version_and_returns_the_payment() {
     let stale = app.delete(&format!("/payments/{id}?version=2")).await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert_eq!(stale.body["errors"][0]["currentVersion"], 1);
-    let deleted = app
-        .delete(&format!("/payments/{id}?version=1&dataErasure=True"))
-        .await;
+    let deleted = app.delete(&format!("/payments/{id}?version=1&dataErasure=True")).await;
     assert_eq!(deleted.status, StatusCode::OK);
     assert_eq!(deleted.body, payment);
-    assert_eq!(
-        app.get(&format!("/payments/{id}")).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.delete(&format!("/payments/{id}?version=1")).await.status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get(&format!("/payments/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.delete(&format!("/payments/{id}?version=1")).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn delete_by_key() {
     let app = spawn_app().await;
-    app.create_payment(json!({"key": "gone", "amountPlanned": money(1)}))
-        .await;
+    app.create_payment(json!({"key": "gone", "amountPlanned": money(1)})).await;
     let deleted = app.delete("/payments/key=gone?version=1").await;
     assert_eq!(deleted.status, StatusCode::OK);
     assert_eq!(app.head("/payments/key=gone").await.status, StatusCode::NOT_FOUND);
-    let recreated = app
-        .post("/payments", json!({"key": "gone", "amountPlanned": money(1)}))
-        .await;
+    let recreated = app.post("/payments", json!({"key": "gone", "amountPlanned": money(1)})).await;
     assert_eq!(recreated.status, StatusCode::CREATED, "the key is free again");
 }
 
@@ -434,12 +353,6 @@ async fn every_change_records_its_messages_in_order() {
     assert_eq!(messages[0]["payment"]["id"], id);
     assert_eq!(messages[1]["transactionId"], tx.as_str());
     assert_eq!(messages[1]["state"], "Pending");
-    assert_eq!(
-        messages[3]["token"]["value"], "***",
-        "token values are masked in messages"
-    );
-    assert_eq!(
-        messages[3]["resourceUserProvidedIdentifiers"]["key"],
-        "with-messages"
-    );
+    assert_eq!(messages[3]["token"]["value"], "***", "token values are masked in messages");
+    assert_eq!(messages[3]["resourceUserProvidedIdentifiers"]["key"], "with-messages");
 }

@@ -16,13 +16,7 @@ const PREDICATES: usize = 150;
 const KEYS: &[&str] = &["k-a", "k-b", "k-c", "k-d", "k-e", "k-f"];
 const CURRENCIES: &[&str] = &["EUR", "USD", "JPY"];
 const AMOUNTS: &[i64] = &[0, 1, 99, 500, 501, 1000, 4999, 100_000];
-const TYPES: &[&str] = &[
-    "Authorization",
-    "CancelAuthorization",
-    "Charge",
-    "Refund",
-    "Chargeback",
-];
+const TYPES: &[&str] = &["Authorization", "CancelAuthorization", "Charge", "Refund", "Chargeback"];
 const STATES: &[&str] = &["Initial", "Pending", "Success", "Failure"];
 const WORDS: &[&str] = &["alpha", "Beta", "gamma", "", "ä-umlaut", "Z"];
 const INTERFACES: &[&str] = &["STRIPE", "ADYEN"];
@@ -124,11 +118,7 @@ fn transaction_condition(rng: &mut StdRng, depth: usize) -> String {
             pick(rng, &["and", "or"]),
             transaction_condition(rng, depth + 1)
         ),
-        _ => format!(
-            "state in ({}, {})",
-            string(pick(rng, STATES)),
-            string(pick(rng, STATES))
-        ),
+        _ => format!("state in ({}, {})", string(pick(rng, STATES)), string(pick(rng, STATES))),
     }
 }
 
@@ -144,11 +134,7 @@ fn custom_condition(rng: &mut StdRng) -> String {
             string(pick(rng, WORDS))
         ),
         4 => format!("tags is {}empty", pick(rng, &["", "not "])),
-        _ => format!(
-            "{} is {}defined",
-            pick(rng, &["n", "s", "b", "tags"]),
-            pick(rng, &["", "not "])
-        ),
+        _ => format!("{} is {}defined", pick(rng, &["n", "s", "b", "tags"]), pick(rng, &["", "not "])),
     }
 }
 
@@ -173,20 +159,9 @@ fn condition(rng: &mut StdRng) -> String {
         ),
         5 => format!("transactions({})", transaction_condition(rng, 0)),
         6 => format!("transactions is {}empty", pick(rng, &["", "not "])),
-        7 => format!(
-            "paymentMethodInfo(paymentInterface = {})",
-            string(pick(rng, INTERFACES))
-        ),
-        8 => format!(
-            "paymentMethodInfo(name(en {} {}))",
-            pick(rng, OPS),
-            string(pick(rng, WORDS))
-        ),
-        9 => format!(
-            "customer(id {} \"cust-{}\")",
-            pick(rng, &["=", "!="]),
-            rng.random_range(0..3)
-        ),
+        7 => format!("paymentMethodInfo(paymentInterface = {})", string(pick(rng, INTERFACES))),
+        8 => format!("paymentMethodInfo(name(en {} {}))", pick(rng, OPS), string(pick(rng, WORDS))),
+        9 => format!("customer(id {} \"cust-{}\")", pick(rng, &["=", "!="]), rng.random_range(0..3)),
         10 => format!("anonymousId {} {}", pick(rng, OPS), string(pick(rng, WORDS))),
         11 => format!(
             "paymentStatus(interfaceCode not in ({}, {}))",
@@ -220,53 +195,23 @@ async fn run(seed: u64) {
     for index in 0..PAYMENTS {
         app.create_payment(random_draft(&mut rng, index)).await;
     }
-    let all = app.get("/payments?limit=500").await.body["results"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let all = app.get("/payments?limit=500").await.body["results"].as_array().unwrap().clone();
     assert_eq!(all.len(), PAYMENTS);
     for _ in 0..PREDICATES {
         let text = predicate(&mut rng, 0);
-        let checked = query::predicate(
-            &[text.as_str()],
-            &schema::PAYMENT_FIELDS,
-            &schema::Variables::new(),
-        )
-        .unwrap_or_else(|e| panic!("seed {seed}: generated predicate {text} is invalid: {e}"))
-        .unwrap();
-        let expected: BTreeSet<&str> = all
-            .iter()
-            .filter(|p| eval::matches(&checked, p))
-            .map(|p| p["id"].as_str().unwrap())
-            .collect();
+        let checked = query::predicate(&[text.as_str()], &schema::PAYMENT_FIELDS, &schema::Variables::new())
+            .unwrap_or_else(|e| panic!("seed {seed}: generated predicate {text} is invalid: {e}"))
+            .unwrap();
+        let expected: BTreeSet<&str> =
+            all.iter().filter(|p| eval::matches(&checked, p)).map(|p| p["id"].as_str().unwrap()).collect();
         let reply = app
-            .raw(
-                app.client
-                    .get(app.url("/payments"))
-                    .query(&[("where", text.as_str()), ("limit", "500")]),
-            )
+            .raw(app.client.get(app.url("/payments")).query(&[("where", text.as_str()), ("limit", "500")]))
             .await;
-        assert_eq!(
-            reply.status,
-            reqwest::StatusCode::OK,
-            "seed {seed}: {text}: {}",
-            reply.body
-        );
-        let actual: BTreeSet<&str> = reply.body["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["id"].as_str().unwrap())
-            .collect();
-        assert_eq!(
-            actual, expected,
-            "seed {seed} (replay with QUERY_PROPERTY_SEED={seed}): {text}"
-        );
-        assert_eq!(
-            reply.body["total"],
-            expected.len(),
-            "seed {seed}: total of {text}"
-        );
+        assert_eq!(reply.status, reqwest::StatusCode::OK, "seed {seed}: {text}: {}", reply.body);
+        let actual: BTreeSet<&str> =
+            reply.body["results"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+        assert_eq!(actual, expected, "seed {seed} (replay with QUERY_PROPERTY_SEED={seed}): {text}");
+        assert_eq!(reply.body["total"], expected.len(), "seed {seed}: total of {text}");
     }
 }
 
@@ -280,10 +225,8 @@ async fn the_database_agrees_with_the_evaluator_on_a_random_seed() {
     let seed = match std::env::var("QUERY_PROPERTY_SEED") {
         Ok(seed) => seed.parse().expect("QUERY_PROPERTY_SEED is a number"),
         Err(_) => {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos();
+            let nanos =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
             u64::try_from(nanos % u128::from(u64::MAX)).unwrap()
         }
     };

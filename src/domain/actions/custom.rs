@@ -28,10 +28,7 @@ pub fn set_custom_type(
 ) -> Result<(), DomainError> {
     *slot = type_identifier
         .map(|type_identifier| {
-            let draft = CustomFieldsDraft {
-                type_identifier: type_identifier.clone(),
-                fields,
-            };
+            let draft = CustomFieldsDraft { type_identifier: type_identifier.clone(), fields };
             custom_fields(&draft, resource, ctx)
         })
         .transpose()?;
@@ -65,10 +62,9 @@ pub fn set_custom_field(
         (Some(value), Some(old_value)) if *old_value == value => FieldChange::Unchanged,
         (Some(value), old_value) => {
             let change = match old_value {
-                Some(old_value) => FieldChange::Changed {
-                    value: value.clone(),
-                    old_value: old_value.clone(),
-                },
+                Some(old_value) => {
+                    FieldChange::Changed { value: value.clone(), old_value: old_value.clone() }
+                }
                 None => FieldChange::Added(value.clone()),
             };
             custom.fields.insert(name, value);
@@ -85,13 +81,7 @@ pub fn set_payment_custom_type(
     fields: Option<FieldContainer>,
     ctx: &ChangeContext,
 ) -> Emitted {
-    set_custom_type(
-        &mut payment.custom,
-        type_identifier,
-        fields,
-        CustomizedResource::Payment,
-        ctx,
-    )?;
+    set_custom_type(&mut payment.custom, type_identifier, fields, CustomizedResource::Payment, ctx)?;
     Ok(vec![])
 }
 
@@ -113,13 +103,7 @@ pub fn set_transaction_custom_type(
     ctx: &ChangeContext,
 ) -> Emitted {
     let transaction = payment.transaction_mut(transaction_id)?;
-    set_custom_type(
-        &mut transaction.custom,
-        type_identifier,
-        fields,
-        CustomizedResource::Transaction,
-        ctx,
-    )?;
+    set_custom_type(&mut transaction.custom, type_identifier, fields, CustomizedResource::Transaction, ctx)?;
     Ok(vec![])
 }
 
@@ -131,13 +115,7 @@ pub fn set_transaction_custom_field(
     ctx: &ChangeContext,
 ) -> Emitted {
     let transaction = payment.transaction_mut(transaction_id)?;
-    set_custom_field(
-        &mut transaction.custom,
-        name,
-        value,
-        CustomizedResource::Transaction,
-        ctx,
-    )?;
+    set_custom_field(&mut transaction.custom, name, value, CustomizedResource::Transaction, ctx)?;
     Ok(vec![])
 }
 
@@ -147,10 +125,7 @@ pub fn add_interface_interaction(
     fields: Option<FieldContainer>,
     ctx: &ChangeContext,
 ) -> Emitted {
-    let draft = CustomFieldsDraft {
-        type_identifier: type_identifier.clone(),
-        fields,
-    };
+    let draft = CustomFieldsDraft { type_identifier: type_identifier.clone(), fields };
     let interaction = custom_fields(&draft, CustomizedResource::InterfaceInteraction, ctx)?;
     payment.interface_interactions.push(interaction.clone());
     Ok(vec![PaymentMessage::PaymentInteractionAdded { interaction }])
@@ -184,53 +159,36 @@ mod tests {
 
     #[test]
     fn set_custom_type_by_unknown_key_is_a_missing_reference() {
-        let error = apply_one(
-            payment(),
-            json!({"action": "setCustomType", "type": {"key": "nope"}}),
-        )
-        .unwrap_err();
+        let error =
+            apply_one(payment(), json!({"action": "setCustomType", "type": {"key": "nope"}})).unwrap_err();
         assert!(matches!(error, DomainError::ReferencedResourceNotFound { .. }));
     }
 
     #[test]
     fn set_custom_field_adds_changes_and_removes() {
-        let (added, _) = apply_one(
-            with_custom_type(),
-            json!({"action": "setCustomField", "name": "n", "value": 1}),
-        )
-        .unwrap();
+        let (added, _) =
+            apply_one(with_custom_type(), json!({"action": "setCustomField", "name": "n", "value": 1}))
+                .unwrap();
         assert_eq!(added.custom.as_ref().unwrap().fields["n"], json!(1));
-        let (changed, _) = apply_one(
-            added,
-            json!({"action": "setCustomField", "name": "n", "value": 2}),
-        )
-        .unwrap();
+        let (changed, _) =
+            apply_one(added, json!({"action": "setCustomField", "name": "n", "value": 2})).unwrap();
         assert_eq!(changed.custom.as_ref().unwrap().fields["n"], json!(2));
-        let (removed, _) = apply_one(
-            changed,
-            json!({"action": "setCustomField", "name": "n", "value": null}),
-        )
-        .unwrap();
+        let (removed, _) =
+            apply_one(changed, json!({"action": "setCustomField", "name": "n", "value": null})).unwrap();
         assert!(!removed.custom.as_ref().unwrap().fields.contains_key("n"));
     }
 
     #[test]
     fn removing_a_field_that_is_not_set_fails() {
-        let error = apply_one(
-            with_custom_type(),
-            json!({"action": "setCustomField", "name": "absent"}),
-        )
-        .unwrap_err();
+        let error =
+            apply_one(with_custom_type(), json!({"action": "setCustomField", "name": "absent"})).unwrap_err();
         assert!(matches!(error, DomainError::InvalidOperation(_)));
     }
 
     #[test]
     fn set_custom_field_without_a_type_fails() {
-        let error = apply_one(
-            payment(),
-            json!({"action": "setCustomField", "name": "n", "value": 1}),
-        )
-        .unwrap_err();
+        let error =
+            apply_one(payment(), json!({"action": "setCustomField", "name": "n", "value": 1})).unwrap_err();
         assert!(matches!(error, DomainError::InvalidOperation(_)));
     }
 
@@ -243,30 +201,19 @@ mod tests {
             json!({"action": "setTransactionCustomType", "transactionId": tx, "type": {"id": "t-1"}, "fields": {"a": "b"}}),
         )
         .unwrap();
-        assert_eq!(
-            typed.transactions[0].custom.as_ref().unwrap().fields["a"],
-            json!("b")
-        );
+        assert_eq!(typed.transactions[0].custom.as_ref().unwrap().fields["a"], json!("b"));
         let (set, _) = apply_one(
             typed,
             json!({"action": "setTransactionCustomField", "transactionId": tx, "name": "a", "value": "c"}),
         )
         .unwrap();
-        assert_eq!(
-            set.transactions[0].custom.as_ref().unwrap().fields["a"],
-            json!("c")
-        );
-        let (removed, _) = apply_one(
-            set,
-            json!({"action": "setTransactionCustomField", "transactionId": tx, "name": "a"}),
-        )
-        .unwrap();
+        assert_eq!(set.transactions[0].custom.as_ref().unwrap().fields["a"], json!("c"));
+        let (removed, _) =
+            apply_one(set, json!({"action": "setTransactionCustomField", "transactionId": tx, "name": "a"}))
+                .unwrap();
         assert!(removed.transactions[0].custom.as_ref().unwrap().fields.is_empty());
-        let (untyped, _) = apply_one(
-            removed,
-            json!({"action": "setTransactionCustomType", "transactionId": tx}),
-        )
-        .unwrap();
+        let (untyped, _) =
+            apply_one(removed, json!({"action": "setTransactionCustomType", "transactionId": tx})).unwrap();
         assert_eq!(untyped.transactions[0].custom, None);
     }
 
@@ -276,10 +223,7 @@ mod tests {
             json!({"action": "setTransactionCustomType", "transactionId": "nope", "type": {"id": "t-1"}}),
             json!({"action": "setTransactionCustomField", "transactionId": "nope", "name": "a", "value": 1}),
         ] {
-            assert!(matches!(
-                apply_one(payment(), action),
-                Err(DomainError::InvalidOperation(_))
-            ));
+            assert!(matches!(apply_one(payment(), action), Err(DomainError::InvalidOperation(_))));
         }
     }
 

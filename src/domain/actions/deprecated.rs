@@ -56,13 +56,7 @@ mod tests {
         )
         .unwrap();
         let p = to_json(&cleared.payment);
-        for field in [
-            "externalId",
-            "amountAuthorized",
-            "authorizedUntil",
-            "amountPaid",
-            "amountRefunded",
-        ] {
+        for field in ["externalId", "amountAuthorized", "authorizedUntil", "amountPaid", "amountRefunded"] {
             assert!(p.get(field).is_none(), "{field}");
         }
     }

@@ -23,9 +23,7 @@ pub fn set_customer(
     customer: Option<&ResourceIdentifier>,
     ctx: &ChangeContext,
 ) -> Emitted {
-    payment.customer = customer
-        .map(|c| ctx.references.resolve(ReferenceTypeId::Customer, c))
-        .transpose()?;
+    payment.customer = customer.map(|c| ctx.references.resolve(ReferenceTypeId::Customer, c)).transpose()?;
     Ok(vec![])
 }
 
@@ -95,10 +93,7 @@ mod tests {
             json!({"action": "setCustomer", "customer": {"typeId": "customer", "id": "c-1"}}),
         )
         .unwrap();
-        assert_eq!(
-            to_json(&with.customer),
-            json!({"typeId": "customer", "id": "c-1"})
-        );
+        assert_eq!(to_json(&with.customer), json!({"typeId": "customer", "id": "c-1"}));
         let (without, _) = apply_one(with, json!({"action": "setCustomer"})).unwrap();
         assert_eq!(without.customer, None);
     }
@@ -115,11 +110,8 @@ mod tests {
 
     #[test]
     fn set_anonymous_id_sets_and_removes() {
-        let (with, _) = apply_one(
-            payment(),
-            json!({"action": "setAnonymousId", "anonymousId": "a-1"}),
-        )
-        .unwrap();
+        let (with, _) =
+            apply_one(payment(), json!({"action": "setAnonymousId", "anonymousId": "a-1"})).unwrap();
         assert_eq!(with.anonymous_id.as_deref(), Some("a-1"));
         let (without, _) = apply_one(with, json!({"action": "setAnonymousId"})).unwrap();
         assert_eq!(without.anonymous_id, None);
@@ -127,33 +119,21 @@ mod tests {
 
     #[test]
     fn set_anonymous_id_is_refused_while_a_customer_is_set() {
-        let (with_customer, _) = apply_one(
-            payment(),
-            json!({"action": "setCustomer", "customer": {"id": "c-1"}}),
-        )
-        .unwrap();
-        let error = apply_one(
-            with_customer,
-            json!({"action": "setAnonymousId", "anonymousId": "a-1"}),
-        )
-        .unwrap_err();
+        let (with_customer, _) =
+            apply_one(payment(), json!({"action": "setCustomer", "customer": {"id": "c-1"}})).unwrap();
+        let error =
+            apply_one(with_customer, json!({"action": "setAnonymousId", "anonymousId": "a-1"})).unwrap_err();
         assert!(matches!(error, DomainError::InvalidOperation(_)));
     }
 
     #[test]
     fn set_interface_id_sets_once_and_never_changes() {
-        let (with, messages) = apply_one(
-            payment(),
-            json!({"action": "setInterfaceId", "interfaceId": "psp-1"}),
-        )
-        .unwrap();
+        let (with, messages) =
+            apply_one(payment(), json!({"action": "setInterfaceId", "interfaceId": "psp-1"})).unwrap();
         assert_eq!(with.interface_id.as_deref(), Some("psp-1"));
         assert_eq!(messages, vec!["PaymentInterfaceIdSet"]);
-        let (same, messages) = apply_one(
-            with.clone(),
-            json!({"action": "setInterfaceId", "interfaceId": "psp-1"}),
-        )
-        .unwrap();
+        let (same, messages) =
+            apply_one(with.clone(), json!({"action": "setInterfaceId", "interfaceId": "psp-1"})).unwrap();
         assert_eq!(same, with);
         assert!(messages.is_empty());
         let error = apply_one(with, json!({"action": "setInterfaceId", "interfaceId": "psp-2"})).unwrap_err();

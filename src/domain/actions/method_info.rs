@@ -83,10 +83,7 @@ pub fn set_interface(payment: &mut Payment, interface: String) -> Emitted {
 pub fn set_method(payment: &mut Payment, method: Option<String>) -> Emitted {
     let method = non_empty(method);
     let old_method = std::mem::replace(&mut payment.payment_method_info.method, method.clone());
-    Ok(vec![PaymentMessage::PaymentMethodInfoMethodSet {
-        method,
-        old_method,
-    }])
+    Ok(vec![PaymentMessage::PaymentMethodInfoMethodSet { method, old_method }])
 }
 
 pub fn set_name(payment: &mut Payment, name: Option<LocalizedString>) -> Emitted {
@@ -105,10 +102,8 @@ pub fn set_token(payment: &mut Payment, token: Option<PaymentMethodToken>) -> Em
 
 pub fn set_interface_account(payment: &mut Payment, interface_account: Option<String>) -> Emitted {
     let interface_account = non_empty(interface_account);
-    let old_interface_account = std::mem::replace(
-        &mut payment.payment_method_info.interface_account,
-        interface_account.clone(),
-    );
+    let old_interface_account =
+        std::mem::replace(&mut payment.payment_method_info.interface_account, interface_account.clone());
     Ok(vec![PaymentMessage::PaymentMethodInfoInterfaceAccountSet {
         interface_account,
         old_interface_account,
@@ -123,13 +118,7 @@ pub fn set_custom_type(
 ) -> Emitted {
     let slot = &mut payment.payment_method_info.custom;
     let old_type_id = slot.as_ref().map(|custom| custom.type_ref.id.clone());
-    set_type(
-        slot,
-        type_identifier,
-        fields,
-        CustomizedResource::PaymentMethodInfo,
-        ctx,
-    )?;
+    set_type(slot, type_identifier, fields, CustomizedResource::PaymentMethodInfo, ctx)?;
     Ok(vec![match slot {
         Some(custom_fields) => PaymentMessage::PaymentMethodInfoCustomTypeSet {
             custom_fields: custom_fields.clone(),
@@ -146,13 +135,7 @@ pub fn set_custom_field(
     ctx: &ChangeContext,
 ) -> Emitted {
     let slot = &mut payment.payment_method_info.custom;
-    let change = set_field(
-        slot,
-        name.clone(),
-        value,
-        CustomizedResource::PaymentMethodInfo,
-        ctx,
-    )?;
+    let change = set_field(slot, name.clone(), value, CustomizedResource::PaymentMethodInfo, ctx)?;
     Ok(match change {
         FieldChange::Added(value) => vec![PaymentMessage::PaymentMethodInfoCustomFieldAdded { name, value }],
         FieldChange::Changed { value, old_value } => {
@@ -175,21 +158,12 @@ mod tests {
 
     #[test]
     fn set_method_info_interface_sets_once() {
-        let (set, messages) = apply_one(
-            payment(),
-            json!({"action": "setMethodInfoInterface", "interface": "STRIPE"}),
-        )
-        .unwrap();
-        assert_eq!(
-            set.payment_method_info.payment_interface.as_deref(),
-            Some("STRIPE")
-        );
+        let (set, messages) =
+            apply_one(payment(), json!({"action": "setMethodInfoInterface", "interface": "STRIPE"})).unwrap();
+        assert_eq!(set.payment_method_info.payment_interface.as_deref(), Some("STRIPE"));
         assert_eq!(messages, vec!["PaymentMethodInfoInterfaceSet"]);
-        let error = apply_one(
-            set,
-            json!({"action": "setMethodInfoInterface", "interface": "ADYEN"}),
-        )
-        .unwrap_err();
+        let error =
+            apply_one(set, json!({"action": "setMethodInfoInterface", "interface": "ADYEN"})).unwrap_err();
         assert!(matches!(error, DomainError::InvalidOperation(_)));
     }
 
@@ -227,31 +201,23 @@ mod tests {
             assert_eq!(messages, vec![message]);
             let removal = json!({"action": action["action"]});
             let (removed, _) = apply_one(set, removal).unwrap();
-            assert!(
-                to_json(&removed.payment_method_info).get(field).is_none(),
-                "{action}"
-            );
+            assert!(to_json(&removed.payment_method_info).get(field).is_none(), "{action}");
         }
     }
 
     #[test]
     fn token_messages_mask_the_value() {
-        let outcome = apply(
-            payment(),
-            json!([{"action": "setMethodInfoToken", "token": {"value": "pm_secret"}}]),
-        )
-        .unwrap();
+        let outcome =
+            apply(payment(), json!([{"action": "setMethodInfoToken", "token": {"value": "pm_secret"}}]))
+                .unwrap();
         let message = to_json(&outcome.messages[0].message);
         assert_eq!(message["token"], json!({"value": "***"}));
     }
 
     #[test]
     fn set_method_info_changes_only_given_fields() {
-        let (base, _) = apply_one(
-            payment(),
-            json!({"action": "setMethodInfoMethod", "method": "SEPA"}),
-        )
-        .unwrap();
+        let (base, _) =
+            apply_one(payment(), json!({"action": "setMethodInfoMethod", "method": "SEPA"})).unwrap();
         let (set, messages) = apply_one(
             base,
             json!({"action": "setMethodInfo", "paymentInterface": "STRIPE", "interfaceAccount": "acct_1"}),
@@ -262,13 +228,7 @@ mod tests {
             info,
             json!({"paymentInterface": "STRIPE", "method": "SEPA", "interfaceAccount": "acct_1"})
         );
-        assert_eq!(
-            messages,
-            vec![
-                "PaymentMethodInfoInterfaceSet",
-                "PaymentMethodInfoInterfaceAccountSet"
-            ]
-        );
+        assert_eq!(messages, vec!["PaymentMethodInfoInterfaceSet", "PaymentMethodInfoInterfaceAccountSet"]);
     }
 
     #[test]
@@ -279,29 +239,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(messages, vec!["PaymentMethodInfoCustomTypeSet"]);
-        let (added, messages) = apply_one(
-            typed,
-            json!({"action": "setMethodInfoCustomField", "name": "brand", "value": "visa"}),
-        )
-        .unwrap();
+        let (added, messages) =
+            apply_one(typed, json!({"action": "setMethodInfoCustomField", "name": "brand", "value": "visa"}))
+                .unwrap();
         assert_eq!(messages, vec!["PaymentMethodInfoCustomFieldAdded"]);
-        let (changed, messages) = apply_one(
-            added,
-            json!({"action": "setMethodInfoCustomField", "name": "brand", "value": "amex"}),
-        )
-        .unwrap();
+        let (changed, messages) =
+            apply_one(added, json!({"action": "setMethodInfoCustomField", "name": "brand", "value": "amex"}))
+                .unwrap();
         assert_eq!(messages, vec!["PaymentMethodInfoCustomFieldChanged"]);
-        let (removed, messages) = apply_one(
-            changed,
-            json!({"action": "setMethodInfoCustomField", "name": "brand"}),
-        )
-        .unwrap();
+        let (removed, messages) =
+            apply_one(changed, json!({"action": "setMethodInfoCustomField", "name": "brand"})).unwrap();
         assert_eq!(messages, vec!["PaymentMethodInfoCustomFieldRemoved"]);
-        let error = apply_one(
-            removed.clone(),
-            json!({"action": "setMethodInfoCustomField", "name": "brand"}),
-        )
-        .unwrap_err();
+        let error =
+            apply_one(removed.clone(), json!({"action": "setMethodInfoCustomField", "name": "brand"}))
+                .unwrap_err();
         assert!(matches!(error, DomainError::InvalidOperation(_)));
         let (untyped, messages) = apply_one(removed, json!({"action": "setMethodInfoCustomType"})).unwrap();
         assert_eq!(untyped.payment_method_info.custom, None);

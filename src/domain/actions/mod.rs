@@ -200,10 +200,8 @@ pub fn apply_actions(
         if payment != before {
             payment.version += 1;
             let resource_version = payment.version;
-            messages.extend(emitted.into_iter().map(|message| VersionedMessage {
-                resource_version,
-                message,
-            }));
+            messages
+                .extend(emitted.into_iter().map(|message| VersionedMessage { resource_version, message }));
         }
     }
     if payment.version != original_version {
@@ -223,25 +221,20 @@ fn apply_action(payment: &mut Payment, action: PaymentUpdateAction, ctx: &mut Ch
         A::SetCustomer { customer } => identity::set_customer(payment, customer.as_ref(), ctx),
         A::SetAnonymousId { anonymous_id } => identity::set_anonymous_id(payment, anonymous_id),
         A::SetInterfaceId { interface_id } => identity::set_interface_id(payment, interface_id),
-        A::SetMethodInfo {
-            payment_interface,
-            method,
-            name,
-            token,
-            interface_account,
-            custom,
-        } => method_info::set_method_info(
-            payment,
-            method_info::MethodInfoChanges {
-                payment_interface,
-                method,
-                name,
-                token,
-                interface_account,
-                custom,
-            },
-            ctx,
-        ),
+        A::SetMethodInfo { payment_interface, method, name, token, interface_account, custom } => {
+            method_info::set_method_info(
+                payment,
+                method_info::MethodInfoChanges {
+                    payment_interface,
+                    method,
+                    name,
+                    token,
+                    interface_account,
+                    custom,
+                },
+                ctx,
+            )
+        }
         A::SetMethodInfoInterface { interface } => method_info::set_interface(payment, interface),
         A::SetMethodInfoMethod { method } => method_info::set_method(payment, method),
         A::SetMethodInfoName { name } => method_info::set_name(payment, name),
@@ -249,10 +242,9 @@ fn apply_action(payment: &mut Payment, action: PaymentUpdateAction, ctx: &mut Ch
         A::SetMethodInfoInterfaceAccount { interface_account } => {
             method_info::set_interface_account(payment, interface_account)
         }
-        A::SetMethodInfoCustomType {
-            type_identifier,
-            fields,
-        } => method_info::set_custom_type(payment, type_identifier.as_ref(), fields, ctx),
+        A::SetMethodInfoCustomType { type_identifier, fields } => {
+            method_info::set_custom_type(payment, type_identifier.as_ref(), fields, ctx)
+        }
         A::SetMethodInfoCustomField { name, value } => {
             method_info::set_custom_field(payment, name, value, ctx)
         }
@@ -260,47 +252,37 @@ fn apply_action(payment: &mut Payment, action: PaymentUpdateAction, ctx: &mut Ch
         A::SetStatusInterfaceText { interface_text } => status::set_interface_text(payment, interface_text),
         A::TransitionState { state, force } => status::transition_state(payment, &state, force, ctx),
         A::AddTransaction { transaction } => transactions::add(payment, transaction, ctx),
-        A::ChangeTransactionState {
-            transaction_id,
-            state,
-        } => transactions::change_state(payment, &transaction_id, state),
-        A::ChangeTransactionTimestamp {
-            transaction_id,
-            timestamp,
-        } => transactions::change_timestamp(payment, &transaction_id, timestamp),
-        A::ChangeTransactionInteractionId {
-            transaction_id,
-            interaction_id,
-        } => transactions::change_interaction_id(payment, &transaction_id, interaction_id),
-        A::SetTransactionInterfaceId {
-            transaction_id,
-            interface_id,
-        } => transactions::set_interface_id(payment, &transaction_id, interface_id),
-        A::AddInterfaceInteraction {
-            type_identifier,
-            fields,
-        } => custom::add_interface_interaction(payment, &type_identifier, fields, ctx),
-        A::SetCustomType {
-            type_identifier,
-            fields,
-        } => custom::set_payment_custom_type(payment, type_identifier.as_ref(), fields, ctx),
+        A::ChangeTransactionState { transaction_id, state } => {
+            transactions::change_state(payment, &transaction_id, state)
+        }
+        A::ChangeTransactionTimestamp { transaction_id, timestamp } => {
+            transactions::change_timestamp(payment, &transaction_id, timestamp)
+        }
+        A::ChangeTransactionInteractionId { transaction_id, interaction_id } => {
+            transactions::change_interaction_id(payment, &transaction_id, interaction_id)
+        }
+        A::SetTransactionInterfaceId { transaction_id, interface_id } => {
+            transactions::set_interface_id(payment, &transaction_id, interface_id)
+        }
+        A::AddInterfaceInteraction { type_identifier, fields } => {
+            custom::add_interface_interaction(payment, &type_identifier, fields, ctx)
+        }
+        A::SetCustomType { type_identifier, fields } => {
+            custom::set_payment_custom_type(payment, type_identifier.as_ref(), fields, ctx)
+        }
         A::SetCustomField { name, value } => custom::set_payment_custom_field(payment, name, value, ctx),
-        A::SetTransactionCustomType {
-            transaction_id,
-            type_identifier,
-            fields,
-        } => custom::set_transaction_custom_type(
-            payment,
-            &transaction_id,
-            type_identifier.as_ref(),
-            fields,
-            ctx,
-        ),
-        A::SetTransactionCustomField {
-            transaction_id,
-            name,
-            value,
-        } => custom::set_transaction_custom_field(payment, &transaction_id, name, value, ctx),
+        A::SetTransactionCustomType { transaction_id, type_identifier, fields } => {
+            custom::set_transaction_custom_type(
+                payment,
+                &transaction_id,
+                type_identifier.as_ref(),
+                fields,
+                ctx,
+            )
+        }
+        A::SetTransactionCustomField { transaction_id, name, value } => {
+            custom::set_transaction_custom_field(payment, &transaction_id, name, value, ctx)
+        }
         A::SetExternalId { external_id } => deprecated::set_external_id(payment, external_id),
         A::SetAuthorization { amount, until } => deprecated::set_authorization(payment, amount, until),
         A::SetAmountPaid { amount } => deprecated::set_amount_paid(payment, amount),
@@ -375,10 +357,7 @@ mod tests {
     #[test]
     fn more_than_500_actions_are_refused() {
         let actions: Vec<_> = (0..501).map(|_| json!({"action": "setAnonymousId"})).collect();
-        assert!(matches!(
-            apply(payment(), json!(actions)),
-            Err(DomainError::InvalidInput(_))
-        ));
+        assert!(matches!(apply(payment(), json!(actions)), Err(DomainError::InvalidInput(_))));
     }
 
     #[test]

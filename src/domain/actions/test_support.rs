@@ -27,12 +27,8 @@ fn counter_ids(prefix: &'static str) -> impl FnMut() -> String {
 pub fn create(draft: Value) -> Result<Payment, DomainError> {
     let draft: PaymentDraft = serde_json::from_value(draft).unwrap();
     let mut ids = counter_ids("id");
-    let mut ctx = ChangeContext {
-        now: earlier(),
-        actor: None,
-        references: &UncheckedReferences,
-        new_id: &mut ids,
-    };
+    let mut ctx =
+        ChangeContext { now: earlier(), actor: None, references: &UncheckedReferences, new_id: &mut ids };
     Payment::create(draft, &mut ctx).map(|(payment, _)| payment)
 }
 
@@ -52,12 +48,8 @@ pub fn parse_actions(actions: Value) -> Vec<PaymentUpdateAction> {
 /// Applies the actions at a later time, new ids being `new-1`, `new-2`, ...
 pub fn apply(payment: Payment, actions: Value) -> Result<AppliedChange, DomainError> {
     let mut ids = counter_ids("new");
-    let mut ctx = ChangeContext {
-        now: later(),
-        actor: None,
-        references: &UncheckedReferences,
-        new_id: &mut ids,
-    };
+    let mut ctx =
+        ChangeContext { now: later(), actor: None, references: &UncheckedReferences, new_id: &mut ids };
     apply_actions(payment, parse_actions(actions), &mut ctx)
 }
 

@@ -94,11 +94,9 @@ mod tests {
     fn changing_a_transaction_to_its_current_state_changes_nothing() {
         let p = payment();
         let tx = p.transactions[0].id.clone();
-        let outcome = apply(
-            p,
-            json!([{"action": "changeTransactionState", "transactionId": tx, "state": "Initial"}]),
-        )
-        .unwrap();
+        let outcome =
+            apply(p, json!([{"action": "changeTransactionState", "transactionId": tx, "state": "Initial"}]))
+                .unwrap();
         assert_eq!(outcome.payment.version, 1);
         assert!(outcome.messages.is_empty());
     }
@@ -149,10 +147,7 @@ mod tests {
             json!({"action": "setTransactionInterfaceId", "transactionId": "nope", "interfaceId": "x"}),
         ] {
             assert!(
-                matches!(
-                    apply_one(payment(), action.clone()),
-                    Err(DomainError::InvalidOperation(_))
-                ),
+                matches!(apply_one(payment(), action.clone()), Err(DomainError::InvalidOperation(_))),
                 "{action}"
             );
         }
