@@ -94,6 +94,7 @@ impl ApiError {
                 DomainError::RequiredField { .. } => "RequiredField",
                 DomainError::DuplicateField { .. } => "DuplicateField",
                 DomainError::ReferencedResourceNotFound { .. } => "ReferencedResourceNotFound",
+                DomainError::ReferenceExists { .. } => "ReferenceExists",
             },
             Self::ResourceNotFound(_) => "ResourceNotFound",
             Self::QueryTimedOut => "QueryTimedOut",
@@ -133,6 +134,9 @@ impl ApiError {
                     IdOrKey::Id(id) => error.insert("id".into(), json!(id)),
                     IdOrKey::Key(key) => error.insert("key".into(), json!(key)),
                 };
+            }
+            Self::BadRequest(DomainError::ReferenceExists { referenced_by, .. }) => {
+                error.insert("referencedBy".into(), json!(referenced_by));
             }
             Self::ConcurrentModification { current, .. } => {
                 error.insert("currentVersion".into(), json!(current));

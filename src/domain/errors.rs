@@ -20,6 +20,9 @@ pub enum DomainError {
     RequiredField { field: String },
     #[error("A duplicate value {duplicate_value} exists for field {field}.")]
     DuplicateField { field: String, duplicate_value: Value },
+    /// A resource cannot be deleted while others reference it.
+    #[error("Can not delete a {type_id} while it is referenced by at least one {referenced_by}.")]
+    ReferenceExists { type_id: String, referenced_by: String },
     #[error("The referenced object of type '{type_id}' {} was not found. It either doesn't exist, or it can't be accessed from this endpoint (e.g., if the endpoint filters by store or customer account).", describe(target))]
     ReferencedResourceNotFound { type_id: String, target: IdOrKey },
 }

@@ -3,8 +3,13 @@
 
 pub mod actions;
 pub mod common;
+pub mod customers;
 pub mod context;
 pub mod errors;
 pub mod messages;
 pub mod money;
 pub mod payment;
+pub mod references;
+pub mod states;
+pub mod types;
+pub mod versioning;

@@ -142,6 +142,21 @@ pub struct PaymentDraft {
 }
 
 impl PaymentDraft {
+    /// The resources this draft names, for the service to load before creating the payment.
+    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, &ResourceIdentifier)> {
+        let mut identifiers = Vec::new();
+        identifiers.extend(self.customer.iter().map(|c| (ReferenceTypeId::Customer, c)));
+        identifiers.extend(self.payment_status.iter().flat_map(|s| &s.state).map(|s| (ReferenceTypeId::State, s)));
+        let customs = self
+            .custom
+            .iter()
+            .chain(self.payment_method_info.iter().flat_map(|m| &m.custom))
+            .chain(self.transactions.iter().flatten().flat_map(|t| &t.custom))
+            .chain(self.interface_interactions.iter().flatten());
+        identifiers.extend(customs.map(|c| (ReferenceTypeId::Type, &c.type_identifier)));
+        identifiers
+    }
+
     /// Whether the draft uses a field commercetools has deprecated.
     pub fn uses_deprecated_fields(&self) -> bool {
         self.external_id.is_some()
@@ -256,6 +271,23 @@ impl Payment {
         Ok((payment, message))
     }
 
+    /// Every resource this payment references: its customer, state and custom Types.
+    pub fn referenced(&self) -> Vec<(ReferenceTypeId, String)> {
+        let mut referenced = Vec::new();
+        referenced.extend(self.customer.iter().map(|c| (ReferenceTypeId::Customer, c.id.clone())));
+        referenced.extend(self.payment_status.state.iter().map(|s| (ReferenceTypeId::State, s.id.clone())));
+        let customs = self
+            .custom
+            .iter()
+            .chain(&self.payment_method_info.custom)
+            .chain(self.transactions.iter().flat_map(|t| &t.custom))
+            .chain(&self.interface_interactions);
+        referenced.extend(customs.map(|c| (ReferenceTypeId::Type, c.type_ref.id.clone())));
+        referenced.sort_by(|a, b| a.1.cmp(&b.1));
+        referenced.dedup();
+        referenced
+    }
+
     pub fn transaction(&self, transaction_id: &str) -> Result<&Transaction, DomainError> {
         self.transactions
             .iter()
@@ -337,4 +369,19 @@ pub fn optional_custom_fields(
     ctx: &ChangeContext,
 ) -> Result<Option<CustomFields>, DomainError> {
     draft.map(|draft| custom_fields(draft, resource, ctx)).transpose()
+}
+
+impl crate::domain::versioning::Versioned for Payment {
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+
+    fn touch(&mut self, now: Timestamp, actor: Option<ClientLogging>) {
+        self.last_modified_at = now;
+        self.last_modified_by = actor;
+    }
 }

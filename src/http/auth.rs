@@ -31,7 +31,19 @@ macro_rules! permission_markers {
     };
 }
 
-permission_markers!(ViewPayments, ManagePayments, ViewApiClients, ManageApiClients);
+permission_markers!(
+    ViewPayments,
+    ManagePayments,
+    ViewApiClients,
+    ManageApiClients,
+    ViewTypes,
+    ManageTypes,
+    ViewStates,
+    ManageStates,
+    ViewCustomers,
+    ManageCustomers,
+    ViewMessages,
+);
 
 /// A request whose token grants `N` on the project in the URL.
 pub struct Scoped<N: Needs> {

@@ -4,10 +4,12 @@ mod api_clients;
 mod auth;
 mod correlation;
 mod json;
+mod messages;
 mod meta;
 mod oauth;
 mod payments;
 mod query;
+mod resources;
 
 use crate::error::ApiError;
 use crate::persistence::Database;
@@ -32,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     oauth::configure(cfg);
     payments::configure(cfg);
     api_clients::configure(cfg);
+    resources::configure(cfg);
+    messages::configure(cfg);
 }
 
 /// Answers unknown routes in commercetools' format.

@@ -2,24 +2,18 @@
 
 use super::auth::{ManagePayments, Scoped, ViewPayments};
 use super::json::JsonBody;
-use super::query::{malformed, QueryParams};
+use super::query::{malformed, paged_body, QueryParams};
 use super::{blocking, json_response, AppState};
 use crate::domain::actions::PaymentUpdateAction;
 use crate::domain::payment::PaymentDraft;
 use crate::error::ApiError;
 use crate::persistence::payments::Locator;
 use crate::query::schema::PAYMENT_FIELDS;
-use crate::query::{self, SortKey};
 use crate::service;
-use crate::service::payments::PaymentQuery;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-/// Maximum `limit` and `offset` of a query, as in commercetools.
-const MAX_LIMIT: i64 = 500;
-const MAX_OFFSET: i64 = 10_000;
-const DEFAULT_LIMIT: i64 = 20;
 
 const DEPRECATION_NOTICE: &str =
     "This request uses deprecated Payment fields or update actions (externalId, amountAuthorized, authorizedUntil, amountPaid, amountRefunded, setExternalId, setAuthorization, setAmountPaid, setAmountRefunded).";
@@ -143,7 +137,7 @@ async fn exists_any(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let predicate = predicate(&QueryParams::parse(req.query_string()))?;
+    let predicate = QueryParams::parse(req.query_string()).predicate(&PAYMENT_FIELDS)?;
     let db = state.db.clone();
     let project_key = auth.project_key;
     let found =
@@ -222,36 +216,18 @@ async fn delete_by_key(
     delete(auth, state, key_locator(path), req).await
 }
 
-/// The `where` predicates (with their `var.*` values) of a query string, checked.
-fn predicate(params: &QueryParams) -> Result<Option<query::schema::Checked>, ApiError> {
-    query::predicate(&params.all("where"), &PAYMENT_FIELDS, &params.variables())
-}
-
 async fn query(
     auth: Scoped<ViewPayments>,
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let params = QueryParams::parse(req.query_string());
-    let limit = params.int_in("limit", 0, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
-    let offset = params.int_in("offset", 0, MAX_OFFSET)?.unwrap_or(0);
-    let with_total = params.bool_or("withTotal", true)?;
-    let sort = params
-        .all("sort")
-        .into_iter()
-        .map(|text| query::sort_key(text, &PAYMENT_FIELDS))
-        .collect::<Result<Vec<SortKey>, _>>()?;
-    let request = PaymentQuery { predicate: predicate(&params)?, sort, limit, offset, with_total };
+    let request = QueryParams::parse(req.query_string()).list_query(&PAYMENT_FIELDS)?;
     let db = state.db.clone();
     let project_key = auth.project_key;
-    let result = blocking(move || service::payments::list(&db, &project_key, &request)).await?;
-    let mut body = String::with_capacity(result.documents.iter().map(|d| d.len() + 1).sum::<usize>() + 96);
-    body.push_str(&format!("{{\"limit\":{limit},\"offset\":{offset},\"count\":{}", result.documents.len()));
-    if let Some(total) = result.total {
-        body.push_str(&format!(",\"total\":{total}"));
-    }
-    body.push_str(",\"results\":[");
-    body.push_str(&result.documents.join(","));
-    body.push_str("]}");
-    Ok(json_response(StatusCode::OK, body))
+    let (request, page) = blocking(move || {
+        let page = service::payments::list(&db, &project_key, &request)?;
+        Ok((request, page))
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, paged_body(&request, &page.documents, page.total)))
 }

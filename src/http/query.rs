@@ -2,6 +2,14 @@
 //! `var.*`), `+` as space, and booleans in any case.
 
 use crate::error::ApiError;
+use crate::query::schema::{Checked, Field};
+use crate::query::SortKey;
+use crate::service::ListQuery;
+
+/// Maximum `limit` and `offset` of a query, and the default `limit`, as in commercetools.
+const MAX_LIMIT: i64 = 500;
+const MAX_OFFSET: i64 = 10_000;
+const DEFAULT_LIMIT: i64 = 20;
 
 pub struct QueryParams(Vec<(String, String)>);
 
@@ -52,6 +60,39 @@ impl QueryParams {
         }
         Ok(Some(parsed))
     }
+}
+
+impl QueryParams {
+    /// The checked `where` predicates (with their `var.*` values), ANDed.
+    pub fn predicate(&self, fields: &[Field]) -> Result<Option<Checked>, ApiError> {
+        crate::query::predicate(&self.all("where"), fields, &self.variables())
+    }
+
+    /// Everything a list endpoint reads: predicates, sort keys, paging and `withTotal`.
+    pub fn list_query(&self, fields: &[Field]) -> Result<ListQuery, ApiError> {
+        let limit = self.int_in("limit", 0, MAX_LIMIT)?.unwrap_or(DEFAULT_LIMIT);
+        let offset = self.int_in("offset", 0, MAX_OFFSET)?.unwrap_or(0);
+        let with_total = self.bool_or("withTotal", true)?;
+        let sort = self
+            .all("sort")
+            .into_iter()
+            .map(|text| crate::query::sort_key(text, fields))
+            .collect::<Result<Vec<SortKey>, _>>()?;
+        Ok(ListQuery { predicate: self.predicate(fields)?, sort, limit, offset, with_total })
+    }
+}
+
+/// The body of a paged query response, from documents that are already JSON.
+pub fn paged_body(query: &ListQuery, documents: &[String], total: Option<i64>) -> String {
+    let mut body = String::with_capacity(documents.iter().map(|d| d.len() + 1).sum::<usize>() + 96);
+    body.push_str(&format!("{{\"limit\":{},\"offset\":{},\"count\":{}", query.limit, query.offset, documents.len()));
+    if let Some(total) = total {
+        body.push_str(&format!(",\"total\":{total}"));
+    }
+    body.push_str(",\"results\":[");
+    body.push_str(&documents.join(","));
+    body.push_str("]}");
+    body
 }
 
 pub fn malformed(name: &str, problem: &str) -> ApiError {

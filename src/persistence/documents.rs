@@ -18,6 +18,7 @@ pub struct Collection {
 }
 
 pub const PAYMENTS: Collection = Collection { table: "payments", type_id: None };
+pub const MESSAGES: Collection = Collection { table: "messages", type_id: None };
 
 /// A query of the list endpoint: an optional checked predicate, sort keys and a page.
 pub struct PageQuery<'a> {

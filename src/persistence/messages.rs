@@ -44,3 +44,12 @@ pub fn for_resource(conn: &mut Conn, project_key: &str, resource_id: &str) -> Qu
         .select(messages::document)
         .load(c))
 }
+
+pub fn find(conn: &mut Conn, project_key: &str, id: &str) -> QueryResult<Option<String>> {
+    on_backend!(conn, |c| messages::table
+        .filter(messages::project_key.eq(project_key))
+        .filter(messages::id.eq(id))
+        .select(messages::document)
+        .first(c)
+        .optional())
+}

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod documents;
 pub mod messages;
 pub mod payments;
+pub mod resources;
 mod schema;
 
 use diesel::connection::SimpleConnection;
@@ -252,6 +253,8 @@ where
 pub enum UniqueField {
     Key,
     InterfaceId,
+    /// The resources table's other unique column (a customer's email).
+    UniqueValue,
 }
 
 /// Which unique constraint an error broke, if it is a unique violation on a known constraint.
@@ -264,7 +267,9 @@ pub fn unique_violation(error: &diesel::result::Error) -> Option<UniqueField> {
     let described = format!("{} {}", info.constraint_name().unwrap_or_default(), info.message());
     if described.contains("interface_id") {
         Some(UniqueField::InterfaceId)
-    } else if described.contains("unique_key") || described.contains("payments.key") {
+    } else if described.contains("unique_value") {
+        Some(UniqueField::UniqueValue)
+    } else if described.contains("unique_key") || described.contains("payments.key") || described.contains("resources.key") {
         Some(UniqueField::Key)
     } else {
         None

@@ -157,7 +157,3 @@ fn insert_transactions(conn: &mut Conn, project_key: &str, payment: &Payment) ->
     }
     Ok(())
 }
-
-pub fn count(conn: &mut Conn, project_key: &str) -> QueryResult<i64> {
-    on_backend!(conn, |c| payments::table.filter(payments::project_key.eq(project_key)).count().get_result(c))
-}

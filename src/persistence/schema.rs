@@ -60,10 +60,33 @@ diesel::table! {
         expires_at -> BigInt,
     }
 }
+diesel::table! {
+    resources (id) {
+        id -> Text,
+        project_key -> Text,
+        type_id -> Text,
+        version -> BigInt,
+        key -> Nullable<Text>,
+        unique_value -> Nullable<Text>,
+        created_at -> BigInt,
+        last_modified_at -> BigInt,
+        document -> Text,
+    }
+}
+
+diesel::table! {
+    payment_references (payment_id, target_id) {
+        payment_id -> Text,
+        target_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     payments,
     payment_transactions,
     messages,
     api_clients,
-    access_tokens
+    access_tokens,
+    resources,
+    payment_references
 );

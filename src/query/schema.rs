@@ -81,8 +81,115 @@ const TRANSACTION_TYPES: &[&str] =
     &["Authorization", "CancelAuthorization", "Charge", "Refund", "Chargeback"];
 const TRANSACTION_STATES: &[&str] = &["Initial", "Pending", "Success", "Failure"];
 
-/// The queryable fields of a Payment, built once.
+/// The queryable fields of each resource, built once.
 pub static PAYMENT_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(payment);
+pub static TYPE_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(custom_type);
+pub static STATE_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(state);
+pub static CUSTOMER_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(customer);
+pub static MESSAGE_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(message);
+
+/// The fields every stored resource has, backed by columns.
+fn resource_basics() -> Vec<Field> {
+    vec![
+        column("id", Kind::String, Column::Text("id")),
+        column("version", Kind::Number, Column::Integer("version")),
+        column("createdAt", Kind::DateTime, Column::Millis("created_at")),
+        column("lastModifiedAt", Kind::DateTime, Column::Millis("last_modified_at")),
+        field("createdBy", client_logging()),
+        field("lastModifiedBy", client_logging()),
+    ]
+}
+
+fn localized() -> Kind {
+    Kind::Map(Box::new(Kind::String))
+}
+
+/// Every queryable field of a Type.
+pub fn custom_type() -> Vec<Field> {
+    let mut fields = resource_basics();
+    fields.extend([
+        column("key", Kind::String, Column::Text("key")),
+        field("name", localized()),
+        field("description", localized()),
+        field("resourceTypeIds", Kind::Array(Box::new(Kind::String))),
+        field(
+            "fieldDefinitions",
+            Kind::Array(Box::new(Kind::Object(vec![
+                field("name", Kind::String),
+                field("label", localized()),
+                field("required", Kind::Boolean),
+                field("inputHint", Kind::String),
+                field("type", Kind::Any),
+            ]))),
+        ),
+    ]);
+    fields
+}
+
+const STATE_TYPES: &[&str] = &[
+    "OrderState", "LineItemState", "ProductState", "ReviewState", "PaymentState", "QuoteRequestState",
+    "StagedQuoteState", "QuoteState",
+];
+
+/// Every queryable field of a State.
+pub fn state() -> Vec<Field> {
+    let mut fields = resource_basics();
+    fields.extend([
+        column("key", Kind::String, Column::Text("key")),
+        field("type", Kind::Enum("StateTypeEnum", STATE_TYPES)),
+        field("name", localized()),
+        field("description", localized()),
+        field("initial", Kind::Boolean),
+        field("builtIn", Kind::Boolean),
+        field("roles", Kind::Array(Box::new(Kind::String))),
+        field("transitions", Kind::Array(Box::new(reference(None)))),
+    ]);
+    fields
+}
+
+/// Every queryable field of a Customer.
+pub fn customer() -> Vec<Field> {
+    let mut fields = resource_basics();
+    fields.extend([
+        column("key", Kind::String, Column::Text("key")),
+        field("email", Kind::String),
+        field("firstName", Kind::String),
+        field("lastName", Kind::String),
+        field("externalId", Kind::String),
+        field("isEmailVerified", Kind::Boolean),
+        field("authenticationMode", Kind::Enum("AuthenticationMode", &["Password", "ExternalAuth"])),
+        field("addresses", Kind::Any),
+    ]);
+    fields
+}
+
+/// Every queryable field of a Message: the envelope, and the payload fields of the Payment
+/// messages (of any shape where they differ between message types).
+pub fn message() -> Vec<Field> {
+    let mut fields = vec![
+        column("id", Kind::String, Column::Text("id")),
+        field("version", Kind::Number),
+        column("sequenceNumber", Kind::Number, Column::Integer("sequence_number")),
+        field("resource", Kind::Object(vec![field("typeId", Kind::String), column("id", Kind::String, Column::Text("resource_id"))])),
+        column("resourceVersion", Kind::Number, Column::Integer("resource_version")),
+        field("resourceUserProvidedIdentifiers", Kind::Any),
+        column("type", Kind::String, Column::Text("type")),
+        column("createdAt", Kind::DateTime, Column::Millis("created_at")),
+        field("lastModifiedAt", Kind::DateTime),
+        field("createdBy", client_logging()),
+        field("lastModifiedBy", client_logging()),
+        field("force", Kind::Boolean),
+    ];
+    for name in [
+        "payment", "transaction", "transactionId", "state", "interaction", "interfaceCode", "paymentId", "interfaceId",
+        "oldInterfaceId", "newInterfaceId", "interface", "oldInterface", "method", "oldMethod", "name", "oldName",
+        "token", "oldToken", "interfaceAccount", "oldInterfaceAccount", "customFields", "oldTypeId", "value",
+        "oldValue",
+    ] {
+        fields.push(field(name, Kind::Any));
+    }
+    fields
+}
 
 /// Every queryable field of a Payment.
 pub fn payment() -> Vec<Field> {

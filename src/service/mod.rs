@@ -2,9 +2,16 @@
 //! Functions are blocking; the HTTP layer runs them on actix's blocking pool.
 
 pub mod auth;
+pub mod messages;
 pub mod payments;
+pub mod resources;
 
 use crate::domain::common::{ClientLogging, Timestamp};
+use crate::error::ApiError;
+use crate::persistence::documents::{self, Collection, PageQuery};
+use crate::persistence::Database;
+use crate::query::schema::Checked;
+use crate::query::SortKey;
 
 /// Who is making a request, for `createdBy`/`lastModifiedBy` and Messages.
 #[derive(Debug, Clone, Default)]
@@ -32,4 +39,69 @@ fn now() -> Timestamp {
 
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// What a list endpoint asks for.
+pub struct ListQuery {
+    pub predicate: Option<Checked>,
+    pub sort: Vec<SortKey>,
+    pub limit: i64,
+    pub offset: i64,
+    pub with_total: bool,
+}
+
+/// A page of documents, with the total when it was asked for.
+pub struct Page {
+    pub documents: Vec<String>,
+    pub total: Option<i64>,
+}
+
+/// With a predicate, `total` counts at most this many matches, as in commercetools.
+const MAX_TOTAL_WITH_PREDICATE: i64 = 10_000;
+
+/// One page of a collection's documents matching the query, with the total if asked.
+pub fn list_documents(
+    db: &Database,
+    collection: &Collection,
+    project_key: &str,
+    query: &ListQuery,
+) -> Result<Page, ApiError> {
+    db.read(|conn| {
+        let page = PageQuery {
+            predicate: query.predicate.as_ref(),
+            sort: &query.sort,
+            limit: query.limit,
+            offset: query.offset,
+            timeout: db.query_timeout(),
+        };
+        let found = if query.limit == 0 { Vec::new() } else { documents::query(conn, collection, project_key, &page)? };
+        let total = if query.with_total {
+            // Without a predicate the total is exact.
+            let cap = if query.predicate.is_some() { MAX_TOTAL_WITH_PREDICATE } else { i64::MAX };
+            Some(documents::count_matching(
+                conn,
+                collection,
+                project_key,
+                query.predicate.as_ref(),
+                cap,
+                db.query_timeout(),
+            )?)
+        } else {
+            None
+        };
+        Ok(Page { documents: found, total })
+    })
+}
+
+/// Whether any document of the collection matches (HEAD with a predicate).
+pub fn any_matches(
+    db: &Database,
+    collection: &Collection,
+    project_key: &str,
+    predicate: Option<&Checked>,
+) -> Result<bool, ApiError> {
+    db.read(|conn| {
+        let page = PageQuery { predicate, sort: &[], limit: 1, offset: 0, timeout: db.query_timeout() };
+        Ok(!documents::query(conn, collection, project_key, &page)?.is_empty())
+    })
 }

@@ -1,26 +1,22 @@
 //! Creating, reading, updating, deleting and listing Payments.
 
-use super::{new_id, now, Actor};
+use super::{new_id, now, Actor, ListQuery, Page};
 use crate::domain::actions::{apply_actions, PaymentUpdateAction};
 use crate::domain::common::Timestamp;
-use crate::domain::context::{ChangeContext, UncheckedReferences};
+use crate::domain::common::IdOrKey;
+use crate::domain::context::ChangeContext;
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
 use crate::domain::payment::{Payment, PaymentDraft};
 use crate::error::ApiError;
-use crate::persistence::documents::{self, PageQuery, PAYMENTS};
+use crate::persistence::documents::PAYMENTS;
 use crate::persistence::messages::{self, NewMessage};
 use crate::persistence::payments::{self as store, Locator};
-use crate::persistence::{unique_violation, Database, UniqueField};
+use crate::persistence::{resources, unique_violation, Conn, Database, UniqueField};
+use super::resources::load_references;
 use crate::query::schema::Checked;
-use crate::query::SortKey;
 use serde_json::{json, Value};
 
-/// A page of Payment documents, with the total when it was asked for.
-pub struct PaymentPage {
-    pub documents: Vec<String>,
-    pub total: Option<i64>,
-}
 
 pub fn create(
     db: &Database,
@@ -28,15 +24,17 @@ pub fn create(
     draft: PaymentDraft,
     actor: &Actor,
 ) -> Result<String, ApiError> {
-    let now = now();
-    let mut ids = new_id;
-    let mut ctx =
-        ChangeContext { now, actor: actor.logging(), references: &UncheckedReferences, new_id: &mut ids };
-    let (payment, created) = Payment::create(draft, &mut ctx)?;
-    let document = to_document(&payment)?;
-    let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
     db.write(|conn| {
+        let wanted: Vec<_> = draft.identifiers().into_iter().map(|(t, i)| (t, i.target.clone())).collect();
+        let references = load_references(conn, project_key, &wanted)?;
+        let now = now();
+        let mut ids = new_id;
+        let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
+        let (payment, created) = Payment::create(draft, &mut ctx)?;
+        let document = to_document(&payment)?;
+        let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
         store::insert(conn, project_key, &payment, 1, &document).map_err(|e| duplicate_or(e, &payment))?;
+        record_references(conn, &payment)?;
         messages::insert_all(conn, &[message])?;
         Ok(document)
     })
@@ -70,8 +68,11 @@ pub fn update(
         let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
         let now = now();
         let mut ids = new_id;
-        let mut ctx =
-            ChangeContext { now, actor: actor.logging(), references: &UncheckedReferences, new_id: &mut ids };
+        // The actions' references, and the payment's own (its state and custom Types).
+        let mut wanted: Vec<_> = actions.iter().flat_map(|a| a.identifiers()).map(|(t, i)| (t, i.target.clone())).collect();
+        wanted.extend(payment.referenced().into_iter().map(|(t, id)| (t, IdOrKey::Id(id))));
+        let references = load_references(conn, project_key, &wanted)?;
+        let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
         let applied = apply_actions(payment, actions, &mut ctx)?;
         if !applied.changed(version) {
             return Ok(stored.document);
@@ -101,6 +102,7 @@ pub fn update(
                 None => not_found(locator),
             });
         }
+        record_references(conn, &payment)?;
         messages::insert_all(conn, &rows)?;
         Ok(document)
     })
@@ -123,6 +125,7 @@ pub fn delete(
         if !store::delete(conn, project_key, &stored.id, version)? {
             return Err(not_found(locator));
         }
+        resources::replace_payment_references(conn, &stored.id, &[])?;
         if data_erasure {
             messages::delete_for_resource(conn, project_key, &stored.id)?;
         }
@@ -130,59 +133,24 @@ pub fn delete(
     })
 }
 
-/// What the list endpoint asks for.
-pub struct PaymentQuery {
-    pub predicate: Option<Checked>,
-    pub sort: Vec<SortKey>,
-    pub limit: i64,
-    pub offset: i64,
-    pub with_total: bool,
-}
-
-/// With a predicate, `total` counts at most this many matches, as in commercetools.
-const MAX_TOTAL_WITH_PREDICATE: i64 = 10_000;
-
-pub fn list(db: &Database, project_key: &str, query: &PaymentQuery) -> Result<PaymentPage, ApiError> {
-    db.read(|conn| {
-        let page = PageQuery {
-            predicate: query.predicate.as_ref(),
-            sort: &query.sort,
-            limit: query.limit,
-            offset: query.offset,
-            timeout: db.query_timeout(),
-        };
-        let documents = if query.limit == 0 {
-            Vec::new()
-        } else {
-            documents::query(conn, &PAYMENTS, project_key, &page)?
-        };
-        let total = match (query.with_total, &query.predicate) {
-            (false, _) => None,
-            (true, None) => Some(store::count(conn, project_key)?),
-            (true, Some(predicate)) => Some(documents::count_matching(
-                conn,
-                &PAYMENTS,
-                project_key,
-                Some(predicate),
-                MAX_TOTAL_WITH_PREDICATE,
-                db.query_timeout(),
-            )?),
-        };
-        Ok(PaymentPage { documents, total })
-    })
+pub fn list(db: &Database, project_key: &str, query: &ListQuery) -> Result<Page, ApiError> {
+    super::list_documents(db, &PAYMENTS, project_key, query)
 }
 
 /// Whether any of the project's payments matches (HEAD with a predicate).
 pub fn any_matches(db: &Database, project_key: &str, predicate: Option<&Checked>) -> Result<bool, ApiError> {
-    db.read(|conn| {
-        let page = PageQuery { predicate, sort: &[], limit: 1, offset: 0, timeout: db.query_timeout() };
-        Ok(!documents::query(conn, &PAYMENTS, project_key, &page)?.is_empty())
-    })
+    super::any_matches(db, &PAYMENTS, project_key, predicate)
 }
 
 /// The documents of a Payment's Messages in sequence order.
 pub fn messages_of(db: &Database, project_key: &str, payment_id: &str) -> Result<Vec<String>, ApiError> {
     db.read(|conn| Ok(messages::for_resource(conn, project_key, payment_id)?))
+}
+
+/// Keeps the record of what the payment references (so that a Type or State in use stays).
+fn record_references(conn: &mut Conn, payment: &Payment) -> Result<(), ApiError> {
+    let targets: Vec<String> = payment.referenced().into_iter().map(|(_, id)| id).collect();
+    Ok(resources::replace_payment_references(conn, &payment.id, &targets)?)
 }
 
 fn not_found(locator: &Locator) -> ApiError {
@@ -209,7 +177,7 @@ fn duplicate_or(error: diesel::result::Error, payment: &Payment) -> ApiError {
     match unique_violation(&error) {
         Some(UniqueField::Key) => duplicate("key", payment.key.as_ref().map(|k| k.as_str())).into(),
         Some(UniqueField::InterfaceId) => duplicate("interfaceId", payment.interface_id.as_deref()).into(),
-        None => error.into(),
+        Some(UniqueField::UniqueValue) | None => error.into(),
     }
 }
 

@@ -247,3 +247,58 @@ pub fn money(cents: i64) -> Value {
 pub fn draft() -> Value {
     json!({"amountPlanned": money(1000)})
 }
+
+/// A field definition of the given type name (String, Number, Boolean, ...), not required.
+pub fn field(name: &str, type_name: &str) -> Value {
+    json!({"name": name, "label": {"en": name}, "required": false, "type": {"name": type_name}})
+}
+
+impl TestApp {
+    /// Creates a Type with the given key, resource type ids and field definitions.
+    pub async fn create_type(&self, key: &str, resource_type_ids: &[&str], fields: Vec<Value>) -> Value {
+        let reply = self
+            .post(
+                "/types",
+                json!({"key": key, "name": {"en": key}, "resourceTypeIds": resource_type_ids, "fieldDefinitions": fields}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+
+    /// A Type for every payment resource, with the fields most tests use.
+    pub async fn create_open_type(&self, key: &str) -> Value {
+        let fields = vec![
+            field("orderId", "String"),
+            field("attempts", "Number"),
+            field("express", "Boolean"),
+            field("na", "Number"),
+            field("nb", "Boolean"),
+            field("nc", "String"),
+            field("raw", "String"),
+            field("code", "String"),
+            field("status", "String"),
+            field("last4", "String"),
+            field("brand", "String"),
+            json!({"name": "tags", "label": {"en": "tags"}, "required": false, "type": {"name": "Set", "elementType": {"name": "String"}}}),
+        ];
+        let resources = ["payment", "transaction", "payment-interface-interaction", "payment-method-info"];
+        self.create_type(key, &resources, fields).await
+    }
+
+    pub async fn create_customer(&self, email: &str, key: &str) -> Value {
+        let reply = self.post("/customers", json!({"email": email, "key": key, "password": "secret"})).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body["customer"].clone()
+    }
+
+    pub async fn create_state(&self, key: &str, initial: bool, transitions: Option<Vec<&str>>) -> Value {
+        let mut draft = json!({"key": key, "type": "PaymentState", "initial": initial});
+        if let Some(transitions) = transitions {
+            draft["transitions"] = json!(transitions.iter().map(|k| json!({"typeId": "state", "key": k})).collect::<Vec<_>>());
+        }
+        let reply = self.post("/states", draft).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+}

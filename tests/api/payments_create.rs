@@ -5,6 +5,8 @@ use serde_json::json;
 #[tokio::test]
 async fn a_full_draft_becomes_version_1_in_commercetools_representation() {
     let app = spawn_app().await;
+    let type_1 = app.create_open_type("type-1").await;
+    let type_2 = app.create_open_type("type-2").await;
     let payment = app
         .create_payment(json!({
             "key": "order-123",
@@ -23,8 +25,8 @@ async fn a_full_draft_becomes_version_1_in_commercetools_representation() {
                 {"timestamp": "2015-10-20T10:54:24+02:00", "type": "Charge", "amount": {"currencyCode": "USD", "centAmount": 1000}, "state": "Pending", "interactionId": "ch_1"},
                 {"type": "Authorization", "amount": {"currencyCode": "USD", "centAmount": 500}}
             ],
-            "interfaceInteractions": [{"type": {"typeId": "type", "id": "type-1"}, "fields": {"raw": "x"}}],
-            "custom": {"type": {"id": "type-2"}, "fields": {"orderId": "o-1"}}
+            "interfaceInteractions": [{"type": {"typeId": "type", "key": "type-1"}, "fields": {"raw": "x"}}],
+            "custom": {"type": {"id": type_2["id"]}, "fields": {"orderId": "o-1"}}
         }))
         .await;
     assert_eq!(payment["version"], 1);
@@ -41,11 +43,12 @@ async fn a_full_draft_becomes_version_1_in_commercetools_representation() {
     assert_eq!(transactions[1]["state"], "Initial", "state defaults to Initial");
     assert!(transactions[1].get("timestamp").is_none(), "timestamp is not defaulted");
     assert!(uuid::Uuid::parse_str(transactions[0]["id"].as_str().unwrap()).is_ok());
-    assert_eq!(payment["interfaceInteractions"][0]["type"], json!({"typeId": "type", "id": "type-1"}));
     assert_eq!(
-        payment["custom"],
-        json!({"type": {"typeId": "type", "id": "type-2"}, "fields": {"orderId": "o-1"}})
+        payment["interfaceInteractions"][0]["type"],
+        json!({"typeId": "type", "id": type_1["id"]}),
+        "a key resolves to the id"
     );
+    assert_eq!(payment["custom"], json!({"type": {"typeId": "type", "id": type_2["id"]}, "fields": {"orderId": "o-1"}}));
     let created_at = payment["createdAt"].as_str().unwrap();
     assert_eq!(created_at.len(), 24, "millisecond UTC timestamp: {created_at}");
     assert!(created_at.ends_with('Z'));

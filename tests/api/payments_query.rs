@@ -6,23 +6,25 @@ use serde_json::json;
 
 /// Six payments with distinct traits; their keys name them.
 async fn fixture(app: &TestApp) {
+    app.create_open_type("type-1").await;
+    app.create_customer("cust-1@example.com", "cust-1").await;
     let drafts = [
         json!({"key": "small-eur", "amountPlanned": {"currencyCode": "EUR", "centAmount": 300},
                "paymentMethodInfo": {"paymentInterface": "STRIPE", "name": {"en": "Credit Card"}},
                "transactions": [{"type": "Authorization", "amount": money(300), "state": "Pending", "interactionId": "pi_small"}]}),
         json!({"key": "big-eur", "amountPlanned": {"currencyCode": "EUR", "centAmount": 5000}, "interfaceId": "psp-big",
-               "customer": {"typeId": "customer", "id": "cust-1"},
+               "customer": {"typeId": "customer", "key": "cust-1"},
                "transactions": [
                    {"type": "Authorization", "amount": money(5000), "state": "Success"},
                    {"type": "Charge", "amount": money(5000), "state": "Pending", "interactionId": "ch_big"}]}),
         json!({"key": "big-usd", "amountPlanned": {"currencyCode": "USD", "centAmount": 7000},
                "paymentStatus": {"interfaceCode": "paid"},
-               "custom": {"type": {"id": "type-1"}, "fields": {"orderId": "o-1", "attempts": 3, "express": true, "tags": ["gift", "rush"]}},
+               "custom": {"type": {"key": "type-1"}, "fields": {"orderId": "o-1", "attempts": 3, "express": true, "tags": ["gift", "rush"]}},
                "transactions": [{"type": "Charge", "amount": {"currencyCode": "USD", "centAmount": 7000}, "state": "Success"}]}),
         json!({"key": "anonymous", "anonymousId": "anon-1", "amountPlanned": {"currencyCode": "EUR", "centAmount": 1000},
                "paymentMethodInfo": {"paymentInterface": "ADYEN", "name": {"en": "PayPal", "de": "PayPal"}}}),
         json!({"amountPlanned": {"currencyCode": "JPY", "centAmount": 900},
-               "interfaceInteractions": [{"type": {"id": "type-2"}, "fields": {"code": "200"}}]}),
+               "interfaceInteractions": [{"type": {"key": "type-1"}, "fields": {"code": "200"}}]}),
         json!({"key": "failed", "amountPlanned": {"currencyCode": "EUR", "centAmount": 501},
                "transactions": [{"type": "Charge", "amount": money(501), "state": "Failure"}]}),
     ];
@@ -74,7 +76,7 @@ async fn every_predicate_construct_filters_in_the_database() {
         (r#"where=amountPlanned(centAmount < 501)"#, vec!["small-eur"]),
         (r#"where=amountPlanned(centAmount <= 501 and centAmount > 300)"#, vec!["failed"]),
         (r#"where=interfaceId = "psp-big""#, vec!["big-eur"]),
-        (r#"where=customer(id = "cust-1")"#, vec!["big-eur"]),
+        (r#"where=customer(id is defined)"#, vec!["big-eur"]),
         (r#"where=paymentMethodInfo(paymentInterface = "STRIPE")"#, vec!["small-eur"]),
         (r#"where=paymentMethodInfo(name(en = "Credit Card"))"#, vec!["small-eur"]),
         (r#"where=paymentMethodInfo(name(de is defined))"#, vec!["anonymous"]),
@@ -113,6 +115,15 @@ async fn every_predicate_construct_filters_in_the_database() {
     for (query, expected) in cases {
         assert_eq!(keys_where(&app, query).await, expected, "{query}");
     }
+}
+
+#[tokio::test]
+async fn customers_are_found_by_their_id() {
+    let app = spawn_app().await;
+    fixture(&app).await;
+    let customer = app.get("/customers/key=cust-1").await.body;
+    let predicate = format!("where=customer(id = \"{}\")", customer["id"].as_str().unwrap());
+    assert_eq!(keys_where(&app, &predicate).await, vec!["big-eur"]);
 }
 
 #[tokio::test]

@@ -17,6 +17,10 @@ fn transaction_id(payment: &Value) -> String {
 #[tokio::test]
 async fn every_update_action_applies_through_http() {
     let app = spawn_app().await;
+    let custom_type = app.create_open_type("t-all").await;
+    let type_id = custom_type["id"].as_str().unwrap();
+    app.create_customer("c@example.com", "cust-1").await;
+    let state = app.create_state("state-1", true, None).await;
     let payment = payment_with_transaction(&app).await;
     let tx = transaction_id(&payment);
     let updated = app
@@ -25,7 +29,7 @@ async fn every_update_action_applies_through_http() {
             json!([
                 {"action": "setKey", "key": "order-1"},
                 {"action": "changeAmountPlanned", "amount": money(1500)},
-                {"action": "setCustomer", "customer": {"typeId": "customer", "id": "cust-1"}},
+                {"action": "setCustomer", "customer": {"typeId": "customer", "key": "cust-1"}},
                 {"action": "setCustomer"},
                 {"action": "setAnonymousId", "anonymousId": "anon-1"},
                 {"action": "setInterfaceId", "interfaceId": "psp-1"},
@@ -34,22 +38,22 @@ async fn every_update_action_applies_through_http() {
                 {"action": "setMethodInfoName", "name": {"en": "Card", "de": "Karte"}},
                 {"action": "setMethodInfoToken", "token": {"value": "pm_1"}},
                 {"action": "setMethodInfoInterfaceAccount", "interfaceAccount": "acct_1"},
-                {"action": "setMethodInfoCustomType", "type": {"typeId": "type", "id": "t-mi"}, "fields": {"last4": "4242"}},
+                {"action": "setMethodInfoCustomType", "type": {"typeId": "type", "key": "t-all"}, "fields": {"last4": "4242"}},
                 {"action": "setMethodInfoCustomField", "name": "brand", "value": "visa"},
                 {"action": "setMethodInfo", "method": "SEPA"},
                 {"action": "setStatusInterfaceCode", "interfaceCode": "20000"},
                 {"action": "setStatusInterfaceText", "interfaceText": "Authorized"},
-                {"action": "transitionState", "state": {"typeId": "state", "id": "state-1"}, "force": true},
+                {"action": "transitionState", "state": {"typeId": "state", "key": "state-1"}},
                 {"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(1500), "state": "Pending"}},
                 {"action": "changeTransactionState", "transactionId": tx, "state": "Success"},
                 {"action": "changeTransactionTimestamp", "transactionId": tx, "timestamp": "2018-10-12T14:00:00.000Z"},
                 {"action": "changeTransactionInteractionId", "transactionId": tx, "interactionId": "pi_1"},
                 {"action": "setTransactionInterfaceId", "transactionId": tx, "interfaceId": "ch_1"},
-                {"action": "addInterfaceInteraction", "type": {"typeId": "type", "id": "t-ii"}, "fields": {"status": "ok"}},
-                {"action": "setCustomType", "type": {"typeId": "type", "id": "t-p"}, "fields": {"a": 1}},
-                {"action": "setCustomField", "name": "b", "value": true},
-                {"action": "setTransactionCustomType", "transactionId": tx, "type": {"id": "t-tx"}},
-                {"action": "setTransactionCustomField", "transactionId": tx, "name": "c", "value": "x"}
+                {"action": "addInterfaceInteraction", "type": {"typeId": "type", "id": type_id}, "fields": {"status": "ok"}},
+                {"action": "setCustomType", "type": {"typeId": "type", "key": "t-all"}, "fields": {"na": 1}},
+                {"action": "setCustomField", "name": "nb", "value": true},
+                {"action": "setTransactionCustomType", "transactionId": tx, "type": {"key": "t-all"}},
+                {"action": "setTransactionCustomField", "transactionId": tx, "name": "nc", "value": "x"}
             ]),
         )
         .await;
@@ -67,22 +71,22 @@ async fn every_update_action_applies_through_http() {
             "name": {"de": "Karte", "en": "Card"},
             "token": {"value": "pm_1"},
             "interfaceAccount": "acct_1",
-            "custom": {"type": {"typeId": "type", "id": "t-mi"}, "fields": {"last4": "4242", "brand": "visa"}}
+            "custom": {"type": {"typeId": "type", "id": type_id}, "fields": {"last4": "4242", "brand": "visa"}}
         })
     );
     assert_eq!(
         updated["paymentStatus"],
-        json!({"interfaceCode": "20000", "interfaceText": "Authorized", "state": {"typeId": "state", "id": "state-1"}})
+        json!({"interfaceCode": "20000", "interfaceText": "Authorized", "state": {"typeId": "state", "id": state["id"]}})
     );
     let first = &updated["transactions"][0];
     assert_eq!(first["state"], "Success");
     assert_eq!(first["timestamp"], "2018-10-12T14:00:00.000Z");
     assert_eq!(first["interactionId"], "pi_1");
     assert_eq!(first["interfaceId"], "ch_1");
-    assert_eq!(first["custom"], json!({"type": {"typeId": "type", "id": "t-tx"}, "fields": {"c": "x"}}));
+    assert_eq!(first["custom"], json!({"type": {"typeId": "type", "id": type_id}, "fields": {"nc": "x"}}));
     assert_eq!(updated["transactions"][1]["type"], "Charge");
     assert_eq!(updated["interfaceInteractions"][0]["fields"]["status"], "ok");
-    assert_eq!(updated["custom"]["fields"], json!({"a": 1, "b": true}));
+    assert_eq!(updated["custom"]["fields"], json!({"na": 1, "nb": true}));
     assert_ne!(updated["lastModifiedAt"], updated["createdAt"]);
     assert_eq!(app.get(&format!("/payments/{}", updated["id"].as_str().unwrap())).await.body, updated);
 }

@@ -26,7 +26,7 @@ fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
     *items.choose(rng).unwrap()
 }
 
-fn random_draft(rng: &mut StdRng, index: usize) -> Value {
+fn random_draft(rng: &mut StdRng, index: usize, customers: &[String]) -> Value {
     let currency = pick(rng, CURRENCIES);
     let mut draft = json!({"amountPlanned": {"currencyCode": currency, "centAmount": pick(rng, AMOUNTS)}});
     if rng.random_bool(0.7) {
@@ -36,7 +36,7 @@ fn random_draft(rng: &mut StdRng, index: usize) -> Value {
         draft["anonymousId"] = json!(pick(rng, WORDS));
     }
     if rng.random_bool(0.3) {
-        draft["customer"] = json!({"typeId": "customer", "id": format!("cust-{}", rng.random_range(0..3))});
+        draft["customer"] = json!({"typeId": "customer", "id": customers.choose(rng).unwrap()});
     }
     if rng.random_bool(0.5) {
         let mut info = json!({"paymentInterface": pick(rng, INTERFACES)});
@@ -71,23 +71,19 @@ fn random_draft(rng: &mut StdRng, index: usize) -> Value {
     if rng.random_bool(0.4) {
         let mut fields = json!({});
         if rng.random_bool(0.7) {
-            fields["n"] = json!(pick(rng, AMOUNTS));
+            fields["num"] = json!(pick(rng, AMOUNTS));
         }
         if rng.random_bool(0.7) {
-            fields["s"] = json!(pick(rng, WORDS));
+            fields["str"] = json!(pick(rng, WORDS));
         }
         if rng.random_bool(0.5) {
-            fields["b"] = json!(rng.random_bool(0.5));
+            fields["flag"] = json!(rng.random_bool(0.5));
         }
         if rng.random_bool(0.5) {
             let tags: Vec<&str> = WORDS.iter().copied().filter(|_| rng.random_bool(0.4)).collect();
             fields["tags"] = json!(tags);
         }
-        if rng.random_bool(0.2) {
-            // A field whose type differs from other payments' (custom values are untyped here).
-            fields["n"] = json!(pick(rng, WORDS));
-        }
-        draft["custom"] = json!({"type": {"id": "type-1"}, "fields": fields});
+        draft["custom"] = json!({"type": {"key": "props"}, "fields": fields});
     }
     draft
 }
@@ -124,9 +120,9 @@ fn transaction_condition(rng: &mut StdRng, depth: usize) -> String {
 
 fn custom_condition(rng: &mut StdRng) -> String {
     match rng.random_range(0..6) {
-        0 => format!("n {} {}", pick(rng, OPS), number(rng)),
-        1 => format!("s {} {}", pick(rng, OPS), string(pick(rng, WORDS))),
-        2 => format!("b = {}", pick(rng, &["true", "false"])),
+        0 => format!("num {} {}", pick(rng, OPS), number(rng)),
+        1 => format!("str {} {}", pick(rng, OPS), string(pick(rng, WORDS))),
+        2 => format!("flag = {}", pick(rng, &["true", "false"])),
         3 => format!(
             "tags contains {} ({}, {})",
             pick(rng, &["any", "all"]),
@@ -134,11 +130,11 @@ fn custom_condition(rng: &mut StdRng) -> String {
             string(pick(rng, WORDS))
         ),
         4 => format!("tags is {}empty", pick(rng, &["", "not "])),
-        _ => format!("{} is {}defined", pick(rng, &["n", "s", "b", "tags"]), pick(rng, &["", "not "])),
+        _ => format!("{} is {}defined", pick(rng, &["num", "str", "flag", "tags"]), pick(rng, &["", "not "])),
     }
 }
 
-fn condition(rng: &mut StdRng) -> String {
+fn condition(rng: &mut StdRng, customers: &[String]) -> String {
     match rng.random_range(0..16) {
         0 => format!(
             "key {} {}",
@@ -161,7 +157,7 @@ fn condition(rng: &mut StdRng) -> String {
         6 => format!("transactions is {}empty", pick(rng, &["", "not "])),
         7 => format!("paymentMethodInfo(paymentInterface = {})", string(pick(rng, INTERFACES))),
         8 => format!("paymentMethodInfo(name(en {} {}))", pick(rng, OPS), string(pick(rng, WORDS))),
-        9 => format!("customer(id {} \"cust-{}\")", pick(rng, &["=", "!="]), rng.random_range(0..3)),
+        9 => format!("customer(id {} {})", pick(rng, &["=", "!="]), string(customers.choose(rng).unwrap())),
         10 => format!("anonymousId {} {}", pick(rng, OPS), string(pick(rng, WORDS))),
         11 => format!(
             "paymentStatus(interfaceCode not in ({}, {}))",
@@ -175,30 +171,42 @@ fn condition(rng: &mut StdRng) -> String {
     }
 }
 
-fn predicate(rng: &mut StdRng, depth: usize) -> String {
+fn predicate(rng: &mut StdRng, depth: usize, customers: &[String]) -> String {
     match rng.random_range(0..5) {
         0 | 1 if depth < 3 => format!(
             "{} {} {}",
-            predicate(rng, depth + 1),
+            predicate(rng, depth + 1, customers),
             pick(rng, &["and", "or", "AND", "Or"]),
-            predicate(rng, depth + 1)
+            predicate(rng, depth + 1, customers)
         ),
-        2 if depth < 3 => format!("not({})", predicate(rng, depth + 1)),
-        3 if depth < 3 => format!("({})", predicate(rng, depth + 1)),
-        _ => condition(rng),
+        2 if depth < 3 => format!("not({})", predicate(rng, depth + 1, customers)),
+        3 if depth < 3 => format!("({})", predicate(rng, depth + 1, customers)),
+        _ => condition(rng, customers),
     }
 }
 
 async fn run(seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
     let app = spawn_app().await;
+    let fields = vec![
+        field("num", "Number"),
+        field("str", "String"),
+        field("flag", "Boolean"),
+        json!({"name": "tags", "label": {"en": "tags"}, "required": false, "type": {"name": "Set", "elementType": {"name": "String"}}}),
+    ];
+    app.create_type("props", &["payment"], fields).await;
+    let mut customers = Vec::new();
+    for n in 0..3 {
+        let customer = app.create_customer(&format!("c{n}@example.com"), &format!("cust-{n}")).await;
+        customers.push(customer["id"].as_str().unwrap().to_owned());
+    }
     for index in 0..PAYMENTS {
-        app.create_payment(random_draft(&mut rng, index)).await;
+        app.create_payment(random_draft(&mut rng, index, &customers)).await;
     }
     let all = app.get("/payments?limit=500").await.body["results"].as_array().unwrap().clone();
     assert_eq!(all.len(), PAYMENTS);
     for _ in 0..PREDICATES {
-        let text = predicate(&mut rng, 0);
+        let text = predicate(&mut rng, 0, &customers);
         let checked = query::predicate(&[text.as_str()], &schema::PAYMENT_FIELDS, &schema::Variables::new())
             .unwrap_or_else(|e| panic!("seed {seed}: generated predicate {text} is invalid: {e}"))
             .unwrap();

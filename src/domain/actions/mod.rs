@@ -9,7 +9,8 @@ mod status;
 mod transactions;
 
 use super::common::{FieldContainer, LocalizedString, ResourceIdentifier, ResourceKey, Timestamp};
-use super::context::ChangeContext;
+use super::context::{ChangeContext, ReferenceTypeId};
+use super::versioning::apply_all;
 use super::errors::DomainError;
 use super::messages::PaymentMessage;
 use super::money::Money;
@@ -17,8 +18,7 @@ use super::payment::{Payment, PaymentMethodToken, TransactionDraft, TransactionS
 use serde::Deserialize;
 use serde_json::Value;
 
-/// commercetools refuses requests with more update actions than this.
-pub const MAX_ACTIONS_PER_REQUEST: usize = 500;
+pub use crate::domain::versioning::MAX_ACTIONS_PER_REQUEST;
 
 /// Every update action commercetools accepts on a Payment, deprecated ones included.
 /// In `set*` actions an absent (or null) value removes the current one.
@@ -147,6 +147,26 @@ pub enum PaymentUpdateAction {
 }
 
 impl PaymentUpdateAction {
+    /// The resources this action names, for the service to load before applying it.
+    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, &ResourceIdentifier)> {
+        use PaymentUpdateAction as A;
+        match self {
+            A::SetCustomer { customer: Some(customer) } => vec![(ReferenceTypeId::Customer, customer)],
+            A::TransitionState { state, .. } => vec![(ReferenceTypeId::State, state)],
+            A::AddTransaction { transaction } => {
+                transaction.custom.iter().map(|c| (ReferenceTypeId::Type, &c.type_identifier)).collect()
+            }
+            A::SetMethodInfo { custom: Some(custom), .. } => vec![(ReferenceTypeId::Type, &custom.type_identifier)],
+            A::AddInterfaceInteraction { type_identifier, .. }
+            | A::SetMethodInfoCustomType { type_identifier: Some(type_identifier), .. }
+            | A::SetCustomType { type_identifier: Some(type_identifier), .. }
+            | A::SetTransactionCustomType { type_identifier: Some(type_identifier), .. } => {
+                vec![(ReferenceTypeId::Type, type_identifier)]
+            }
+            _ => vec![],
+        }
+    }
+
     /// Whether commercetools answers this action with an `X-DEPRECATION-NOTICE`.
     pub fn is_deprecated(&self) -> bool {
         matches!(
@@ -179,36 +199,20 @@ impl AppliedChange {
     }
 }
 
-/// Applies the actions in order, all or none. The version rises by one for each action that
-/// changes the Payment; an action that changes nothing raises nothing and emits no Message.
+/// Applies the actions in order, all or none, by the versioning rule of [`apply_all`].
 pub fn apply_actions(
-    mut payment: Payment,
+    payment: Payment,
     actions: Vec<PaymentUpdateAction>,
     ctx: &mut ChangeContext,
 ) -> Result<AppliedChange, DomainError> {
-    if actions.len() > MAX_ACTIONS_PER_REQUEST {
-        return Err(DomainError::InvalidInput(format!(
-            "Too many update actions: {}. A request may have at most {MAX_ACTIONS_PER_REQUEST}.",
-            actions.len()
-        )));
-    }
-    let original_version = payment.version;
-    let mut messages = Vec::new();
-    for action in actions {
-        let before = payment.clone();
-        let emitted = apply_action(&mut payment, action, ctx)?;
-        if payment != before {
-            payment.version += 1;
-            let resource_version = payment.version;
-            messages
-                .extend(emitted.into_iter().map(|message| VersionedMessage { resource_version, message }));
-        }
-    }
-    if payment.version != original_version {
-        payment.last_modified_at = ctx.now;
-        payment.last_modified_by = ctx.actor.clone();
-    }
-    Ok(AppliedChange { payment, messages })
+    let (now, actor) = (ctx.now, ctx.actor.clone());
+    let applied = apply_all(payment, actions, now, actor, |payment, action| apply_action(payment, action, ctx))?;
+    let messages = applied
+        .emitted
+        .into_iter()
+        .map(|(resource_version, message)| VersionedMessage { resource_version, message })
+        .collect();
+    Ok(AppliedChange { payment: applied.resource, messages })
 }
 
 type Emitted = Result<Vec<PaymentMessage>, DomainError>;

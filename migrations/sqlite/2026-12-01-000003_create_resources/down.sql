@@ -1,0 +1,3 @@
+DROP INDEX messages_by_created_at;
+DROP TABLE payment_references;
+DROP TABLE resources;

@@ -1,0 +1,232 @@
+//! States: workflows for payments (and other resources), with the transition rules that
+//! `transitionState` follows.
+
+use super::common::{ClientLogging, LocalizedString, Reference, ResourceIdentifier, ResourceKey, Timestamp};
+use super::context::{ReferenceTypeId, References};
+use super::errors::DomainError;
+use super::versioning::Versioned;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StateType {
+    OrderState,
+    LineItemState,
+    ProductState,
+    ReviewState,
+    PaymentState,
+    QuoteRequestState,
+    StagedQuoteState,
+    QuoteState,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    pub id: String,
+    pub version: i64,
+    pub key: ResourceKey,
+    #[serde(rename = "type")]
+    pub state_type: StateType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<LocalizedString>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<LocalizedString>,
+    pub initial: bool,
+    pub built_in: bool,
+    pub roles: Vec<String>,
+    /// Absent: any transition is allowed; empty: none (a final state).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transitions: Option<Vec<Reference>>,
+    pub created_at: Timestamp,
+    pub last_modified_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<ClientLogging>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified_by: Option<ClientLogging>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateDraft {
+    pub key: ResourceKey,
+    #[serde(rename = "type")]
+    pub state_type: StateType,
+    pub name: Option<LocalizedString>,
+    pub description: Option<LocalizedString>,
+    pub initial: Option<bool>,
+    pub roles: Option<Vec<String>>,
+    pub transitions: Option<Vec<ResourceIdentifier>>,
+}
+
+impl StateDraft {
+    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, &ResourceIdentifier)> {
+        self.transitions.iter().flatten().map(|t| (ReferenceTypeId::State, t)).collect()
+    }
+}
+
+fn resolve_transitions(
+    transitions: Option<&Vec<ResourceIdentifier>>,
+    references: &dyn References,
+) -> Result<Option<Vec<Reference>>, DomainError> {
+    transitions
+        .map(|list| list.iter().map(|t| references.resolve(ReferenceTypeId::State, t)).collect())
+        .transpose()
+}
+
+impl State {
+    pub fn create(
+        id: String,
+        draft: StateDraft,
+        references: &dyn References,
+        now: Timestamp,
+        actor: Option<ClientLogging>,
+    ) -> Result<State, DomainError> {
+        Ok(State {
+            id,
+            version: 1,
+            key: draft.key,
+            state_type: draft.state_type,
+            name: draft.name,
+            description: draft.description,
+            initial: draft.initial.unwrap_or(true),
+            built_in: false,
+            roles: draft.roles.unwrap_or_default(),
+            transitions: resolve_transitions(draft.transitions.as_ref(), references)?,
+            created_at: now,
+            last_modified_at: now,
+            created_by: actor.clone(),
+            last_modified_by: actor,
+        })
+    }
+}
+
+/// The PaymentState workflow: from no state only to an initial one; from a state with
+/// transitions only to one of them.
+pub fn check_payment_transition(current: Option<&State>, target: &State) -> Result<(), DomainError> {
+    if target.state_type != StateType::PaymentState {
+        return Err(DomainError::InvalidOperation(format!(
+            "The state '{}' is not a PaymentState.",
+            target.key.as_str()
+        )));
+    }
+    match current {
+        None if !target.initial => Err(DomainError::InvalidOperation(format!(
+            "The payment has no state yet, so the new state must be initial, and '{}' is not.",
+            target.key.as_str()
+        ))),
+        Some(current) => match &current.transitions {
+            Some(allowed) if !allowed.iter().any(|t| t.id == target.id) => Err(DomainError::InvalidOperation(format!(
+                "A transition from state '{}' to state '{}' is not allowed.",
+                current.key.as_str(),
+                target.key.as_str()
+            ))),
+            _ => Ok(()),
+        },
+        None => Ok(()),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum StateUpdateAction {
+    ChangeKey { key: ResourceKey },
+    SetName { name: Option<LocalizedString> },
+    SetDescription { description: Option<LocalizedString> },
+    ChangeInitial { initial: bool },
+    SetTransitions { transitions: Option<Vec<ResourceIdentifier>> },
+    SetRoles { roles: Vec<String> },
+}
+
+impl StateUpdateAction {
+    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, &ResourceIdentifier)> {
+        match self {
+            Self::SetTransitions { transitions } => {
+                transitions.iter().flatten().map(|t| (ReferenceTypeId::State, t)).collect()
+            }
+            _ => vec![],
+        }
+    }
+}
+
+pub fn apply(state: &mut State, action: StateUpdateAction, references: &dyn References) -> Result<(), DomainError> {
+    use StateUpdateAction as A;
+    match action {
+        A::ChangeKey { key } => state.key = key,
+        A::SetName { name } => state.name = name.filter(|n| !n.is_empty()),
+        A::SetDescription { description } => state.description = description.filter(|d| !d.is_empty()),
+        A::ChangeInitial { initial } => state.initial = initial,
+        A::SetRoles { roles } => state.roles = roles,
+        A::SetTransitions { transitions } => {
+            let transitions = resolve_transitions(transitions.as_ref(), references)?;
+            if transitions == state.transitions {
+                return Err(DomainError::InvalidOperation("The state already has these transitions.".into()));
+            }
+            state.transitions = transitions;
+        }
+    }
+    Ok(())
+}
+
+impl Versioned for State {
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+    fn touch(&mut self, now: Timestamp, actor: Option<ClientLogging>) {
+        self.last_modified_at = now;
+        self.last_modified_by = actor;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::context::UncheckedReferences;
+    use serde_json::json;
+
+    fn state(key: &str, initial: bool, transitions: Option<Vec<&str>>) -> State {
+        let draft: StateDraft = serde_json::from_value(json!({
+            "key": key, "type": "PaymentState", "initial": initial,
+            "transitions": transitions.map(|t| t.iter().map(|id| json!({"typeId": "state", "id": id})).collect::<Vec<_>>())
+        }))
+        .unwrap();
+        State::create(key.into(), draft, &UncheckedReferences, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None)
+            .unwrap()
+    }
+
+    #[test]
+    fn initial_defaults_to_true_and_absent_transitions_allow_anything() {
+        let draft: StateDraft = serde_json::from_value(json!({"key": "open", "type": "PaymentState"})).unwrap();
+        let open = State::create("s".into(), draft, &UncheckedReferences, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None).unwrap();
+        assert!(open.initial);
+        assert_eq!(open.transitions, None);
+        assert!(check_payment_transition(Some(&open), &state("any", false, None)).is_ok());
+    }
+
+    #[test]
+    fn the_payment_workflow_rules() {
+        let open = state("open", true, Some(vec!["paid"]));
+        let paid = state("paid", false, Some(vec![]));
+        let refunded = state("refunded", false, None);
+        assert!(check_payment_transition(None, &open).is_ok());
+        assert!(check_payment_transition(None, &paid).is_err(), "a first state must be initial");
+        assert!(check_payment_transition(Some(&open), &paid).is_ok());
+        assert!(check_payment_transition(Some(&open), &refunded).is_err(), "not among the transitions");
+        assert!(check_payment_transition(Some(&paid), &refunded).is_err(), "a final state");
+        let mut order_state = state("order", true, None);
+        order_state.state_type = StateType::OrderState;
+        assert!(check_payment_transition(None, &order_state).is_err());
+    }
+
+    #[test]
+    fn set_transitions_to_the_same_value_is_refused() {
+        let mut open = state("open", true, Some(vec!["paid"]));
+        let same = serde_json::from_value(json!({"action": "setTransitions", "transitions": [{"typeId": "state", "id": "paid"}]})).unwrap();
+        assert!(apply(&mut open, same, &UncheckedReferences).is_err());
+        let none = serde_json::from_value(json!({"action": "setTransitions"})).unwrap();
+        apply(&mut open, none, &UncheckedReferences).unwrap();
+        assert_eq!(open.transitions, None);
+    }
+}

@@ -1,0 +1,529 @@
+//! Types: the definitions of custom fields, and the check of custom field values against them.
+
+use super::common::{ClientLogging, CustomFields, LocalizedString, ResourceKey, Timestamp};
+use super::context::CustomizedResource;
+use super::errors::DomainError;
+use super::money::Money;
+use super::versioning::Versioned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The resource type ids a Type may extend.
+const RESOURCE_TYPE_IDS: &[&str] = &[
+    "address", "approval-flow", "approval-rule", "asset", "associate-role", "business-unit", "cart-discount",
+    "category", "channel", "customer", "customer-group", "discount-code", "inventory-entry", "line-item",
+    "custom-line-item", "order", "order-edit", "order-delivery", "order-parcel", "order-return-item", "payment",
+    "payment-interface-interaction", "payment-method", "payment-method-info", "product-price", "product-selection",
+    "quote", "review", "shipping", "shipping-method", "shopping-list", "shopping-list-text-line-item", "standalone-price",
+    "store", "transaction",
+];
+
+const REFERENCE_TYPE_IDS: &[&str] = &[
+    "approval-flow", "approval-rule", "associate-role", "business-unit", "cart", "cart-discount", "category",
+    "channel", "customer", "customer-group", "key-value-document", "order", "product", "product-type", "review",
+    "state", "shipping-method", "variant", "zone",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Type {
+    pub id: String,
+    pub version: i64,
+    pub key: ResourceKey,
+    pub name: LocalizedString,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<LocalizedString>,
+    pub resource_type_ids: Vec<String>,
+    pub field_definitions: Vec<FieldDefinition>,
+    pub created_at: Timestamp,
+    pub last_modified_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<ClientLogging>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_modified_by: Option<ClientLogging>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldDefinition {
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    pub name: FieldName,
+    pub label: LocalizedString,
+    pub required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_hint: Option<InputHint>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputHint {
+    SingleLine,
+    MultiLine,
+}
+
+/// A field name: 2..36 characters of `[A-Za-z0-9_-]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FieldName(String);
+
+impl TryFrom<String> for FieldName {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        let valid = (2..=36).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if valid {
+            Ok(Self(name))
+        } else {
+            Err(format!("Invalid field name '{name}': 2 to 36 characters of [A-Za-z0-9_-]."))
+        }
+    }
+}
+
+impl From<FieldName> for String {
+    fn from(name: FieldName) -> String {
+        name.0
+    }
+}
+
+impl FieldName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name")]
+pub enum FieldType {
+    Boolean,
+    String,
+    LocalizedString,
+    Enum { values: Vec<EnumValue> },
+    LocalizedEnum { values: Vec<LocalizedEnumValue> },
+    Number,
+    Money,
+    Date,
+    Time,
+    DateTime,
+    Reference {
+        #[serde(rename = "referenceTypeId")]
+        reference_type_id: String,
+    },
+    Set {
+        #[serde(rename = "elementType")]
+        element_type: Box<FieldType>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnumValue {
+    pub key: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalizedEnumValue {
+    pub key: String,
+    pub label: LocalizedString,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeDraft {
+    pub key: ResourceKey,
+    pub name: LocalizedString,
+    pub description: Option<LocalizedString>,
+    pub resource_type_ids: Vec<String>,
+    pub field_definitions: Option<Vec<FieldDefinitionDraft>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldDefinitionDraft {
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    pub name: FieldName,
+    pub label: LocalizedString,
+    pub required: bool,
+    pub input_hint: Option<InputHint>,
+}
+
+impl FieldDefinitionDraft {
+    fn into_definition(self) -> Result<FieldDefinition, DomainError> {
+        check_field_type(&self.field_type)?;
+        Ok(FieldDefinition {
+            field_type: self.field_type,
+            name: self.name,
+            label: self.label,
+            required: self.required,
+            input_hint: self.input_hint,
+        })
+    }
+}
+
+fn check_field_type(field_type: &FieldType) -> Result<(), DomainError> {
+    match field_type {
+        FieldType::Reference { reference_type_id } if !REFERENCE_TYPE_IDS.contains(&reference_type_id.as_str()) => {
+            Err(DomainError::InvalidField {
+                field: "referenceTypeId".into(),
+                invalid_value: json!(reference_type_id),
+                allowed_values: Some(REFERENCE_TYPE_IDS.iter().map(|id| json!(id)).collect()),
+            })
+        }
+        FieldType::Set { element_type } if matches!(**element_type, FieldType::Set { .. }) => {
+            Err(DomainError::InvalidOperation("A Set cannot hold Sets.".into()))
+        }
+        FieldType::Set { element_type } => check_field_type(element_type),
+        _ => Ok(()),
+    }
+}
+
+impl Type {
+    pub fn create(id: String, draft: TypeDraft, now: Timestamp, actor: Option<ClientLogging>) -> Result<Type, DomainError> {
+        if draft.resource_type_ids.is_empty() {
+            return Err(DomainError::RequiredField { field: "resourceTypeIds".into() });
+        }
+        for resource_type_id in &draft.resource_type_ids {
+            if !RESOURCE_TYPE_IDS.contains(&resource_type_id.as_str()) {
+                return Err(DomainError::InvalidField {
+                    field: "resourceTypeIds".into(),
+                    invalid_value: json!(resource_type_id),
+                    allowed_values: Some(RESOURCE_TYPE_IDS.iter().map(|id| json!(id)).collect()),
+                });
+            }
+        }
+        let mut field_definitions = Vec::new();
+        for draft in draft.field_definitions.unwrap_or_default() {
+            add_definition(&mut field_definitions, draft)?;
+        }
+        Ok(Type {
+            id,
+            version: 1,
+            key: draft.key,
+            name: draft.name,
+            description: draft.description,
+            resource_type_ids: draft.resource_type_ids,
+            field_definitions,
+            created_at: now,
+            last_modified_at: now,
+            created_by: actor.clone(),
+            last_modified_by: actor,
+        })
+    }
+
+    fn definition_mut(&mut self, name: &str) -> Result<&mut FieldDefinition, DomainError> {
+        self.field_definitions
+            .iter_mut()
+            .find(|d| d.name.as_str() == name)
+            .ok_or_else(|| DomainError::InvalidOperation(format!("The field definition '{name}' does not exist.")))
+    }
+
+    /// Checks custom field values against this Type for the given resource.
+    pub fn check(&self, resource: CustomizedResource, custom: &CustomFields) -> Result<(), DomainError> {
+        if !self.resource_type_ids.iter().any(|id| id == resource.resource_type_id()) {
+            return Err(DomainError::InvalidOperation(format!(
+                "The type with key '{}' does not have '{}' as resource type id.",
+                self.key.as_str(),
+                resource.resource_type_id()
+            )));
+        }
+        for (name, value) in &custom.fields {
+            let definition = self.field_definitions.iter().find(|d| d.name.as_str() == name).ok_or_else(|| {
+                DomainError::InvalidOperation(format!(
+                    "The field '{name}' is not defined in the type with key '{}'.",
+                    self.key.as_str()
+                ))
+            })?;
+            check_value(name, &definition.field_type, value)?;
+        }
+        if let Some(missing) =
+            self.field_definitions.iter().find(|d| d.required && !custom.fields.contains_key(d.name.as_str()))
+        {
+            return Err(DomainError::RequiredField { field: missing.name.as_str().to_owned() });
+        }
+        Ok(())
+    }
+}
+
+fn add_definition(definitions: &mut Vec<FieldDefinition>, draft: FieldDefinitionDraft) -> Result<(), DomainError> {
+    if definitions.iter().any(|d| d.name == draft.name) {
+        return Err(DomainError::DuplicateField {
+            field: "fieldDefinitions.name".into(),
+            duplicate_value: json!(draft.name.as_str()),
+        });
+    }
+    definitions.push(draft.into_definition()?);
+    Ok(())
+}
+
+fn invalid(name: &str, value: &Value, allowed: Option<Vec<Value>>) -> DomainError {
+    DomainError::InvalidField { field: name.to_owned(), invalid_value: value.clone(), allowed_values: allowed }
+}
+
+/// Whether `value` is a valid value of `field_type` (the field is called `name`).
+fn check_value(name: &str, field_type: &FieldType, value: &Value) -> Result<(), DomainError> {
+    let ok = match field_type {
+        FieldType::Boolean => value.is_boolean(),
+        FieldType::String => value.is_string(),
+        FieldType::Number => value.is_number(),
+        FieldType::LocalizedString => value.as_object().is_some_and(|o| o.values().all(Value::is_string)),
+        FieldType::Enum { values } => {
+            let allowed: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
+            return enum_key(name, value, &allowed);
+        }
+        FieldType::LocalizedEnum { values } => {
+            let allowed: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
+            return enum_key(name, value, &allowed);
+        }
+        FieldType::Money => serde_json::from_value::<Money>(value.clone()).is_ok(),
+        FieldType::Date => value.as_str().is_some_and(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
+        FieldType::Time => value.as_str().is_some_and(|s| chrono::NaiveTime::parse_from_str(s, "%H:%M:%S%.f").is_ok()),
+        FieldType::DateTime => value.as_str().is_some_and(|s| Timestamp::parse(s).is_ok()),
+        FieldType::Reference { reference_type_id } => {
+            value.get("typeId").and_then(Value::as_str) == Some(reference_type_id.as_str())
+                && value.get("id").is_some_and(Value::is_string)
+        }
+        FieldType::Set { element_type } => {
+            let Some(items) = value.as_array() else { return Err(invalid(name, value, None)) };
+            for item in items {
+                check_value(name, element_type, item)?;
+            }
+            let unique = items.iter().enumerate().all(|(i, item)| !items.iter().skip(i + 1).any(|other| other == item));
+            if !unique {
+                return Err(invalid(name, value, Some(vec![])));
+            }
+            true
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(name, value, None))
+    }
+}
+
+fn enum_key(name: &str, value: &Value, allowed: &[&str]) -> Result<(), DomainError> {
+    match value.as_str() {
+        Some(key) if allowed.contains(&key) => Ok(()),
+        _ => Err(invalid(name, value, Some(allowed.iter().map(|k| json!(k)).collect()))),
+    }
+}
+
+/// Type update actions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum TypeUpdateAction {
+    ChangeKey { key: ResourceKey },
+    ChangeName { name: LocalizedString },
+    SetDescription { description: Option<LocalizedString> },
+    AddFieldDefinition { field_definition: FieldDefinitionDraft },
+    RemoveFieldDefinition { field_name: String },
+    ChangeLabel { field_name: String, label: LocalizedString },
+    AddEnumValue { field_name: String, value: EnumValue },
+    AddLocalizedEnumValue { field_name: String, value: LocalizedEnumValue },
+    ChangeFieldDefinitionOrder { field_names: Vec<String> },
+    ChangeInputHint { field_name: String, input_hint: InputHint },
+}
+
+pub fn apply(resource: &mut Type, action: TypeUpdateAction) -> Result<(), DomainError> {
+    use TypeUpdateAction as A;
+    match action {
+        A::ChangeKey { key } => resource.key = key,
+        A::ChangeName { name } => resource.name = name,
+        A::SetDescription { description } => resource.description = description.filter(|d| !d.is_empty()),
+        A::AddFieldDefinition { field_definition } => add_definition(&mut resource.field_definitions, field_definition)?,
+        A::RemoveFieldDefinition { field_name } => {
+            resource.definition_mut(&field_name)?;
+            resource.field_definitions.retain(|d| d.name.as_str() != field_name);
+        }
+        A::ChangeLabel { field_name, label } => resource.definition_mut(&field_name)?.label = label,
+        A::AddEnumValue { field_name, value } => {
+            let definition = resource.definition_mut(&field_name)?;
+            let values = match &mut definition.field_type {
+                FieldType::Enum { values } => values,
+                FieldType::Set { element_type } => match element_type.as_mut() {
+                    FieldType::Enum { values } => values,
+                    _ => return Err(not_enum(&field_name)),
+                },
+                _ => return Err(not_enum(&field_name)),
+            };
+            if values.iter().any(|v| v.key == value.key) {
+                return Err(duplicate_enum_key(&value.key));
+            }
+            values.push(value);
+        }
+        A::AddLocalizedEnumValue { field_name, value } => {
+            let definition = resource.definition_mut(&field_name)?;
+            let values = match &mut definition.field_type {
+                FieldType::LocalizedEnum { values } => values,
+                FieldType::Set { element_type } => match element_type.as_mut() {
+                    FieldType::LocalizedEnum { values } => values,
+                    _ => return Err(not_enum(&field_name)),
+                },
+                _ => return Err(not_enum(&field_name)),
+            };
+            if values.iter().any(|v| v.key == value.key) {
+                return Err(duplicate_enum_key(&value.key));
+            }
+            values.push(value);
+        }
+        A::ChangeFieldDefinitionOrder { field_names } => {
+            let mut current: Vec<&str> = resource.field_definitions.iter().map(|d| d.name.as_str()).collect();
+            let mut wanted: Vec<&str> = field_names.iter().map(String::as_str).collect();
+            current.sort_unstable();
+            wanted.sort_unstable();
+            if current != wanted {
+                return Err(DomainError::InvalidOperation(
+                    "fieldNames must name every field definition of the type exactly once.".into(),
+                ));
+            }
+            resource.field_definitions.sort_by_key(|d| field_names.iter().position(|n| n == d.name.as_str()));
+        }
+        A::ChangeInputHint { field_name, input_hint } => {
+            resource.definition_mut(&field_name)?.input_hint = Some(input_hint);
+        }
+    }
+    Ok(())
+}
+
+fn not_enum(field_name: &str) -> DomainError {
+    DomainError::InvalidOperation(format!("The field definition '{field_name}' is not of that enum type."))
+}
+
+fn duplicate_enum_key(key: &str) -> DomainError {
+    DomainError::DuplicateField { field: "values.key".into(), duplicate_value: json!(key) }
+}
+
+impl Versioned for Type {
+    fn version(&self) -> i64 {
+        self.version
+    }
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+    fn touch(&mut self, now: Timestamp, actor: Option<ClientLogging>) {
+        self.last_modified_at = now;
+        self.last_modified_by = actor;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::common::Reference;
+
+    fn a_type() -> Type {
+        let draft: TypeDraft = serde_json::from_value(json!({
+            "key": "payment-extras",
+            "name": {"en": "Extras"},
+            "resourceTypeIds": ["payment", "transaction"],
+            "fieldDefinitions": [
+                {"name": "orderId", "label": {"en": "Order"}, "required": true, "type": {"name": "String"}},
+                {"name": "count", "label": {"en": "Count"}, "required": false, "type": {"name": "Number"}},
+                {"name": "flag", "label": {"en": "Flag"}, "required": false, "type": {"name": "Boolean"}},
+                {"name": "color", "label": {"en": "Color"}, "required": false, "type": {"name": "Enum", "values": [{"key": "red", "label": "Red"}]}},
+                {"name": "tags", "label": {"en": "Tags"}, "required": false, "type": {"name": "Set", "elementType": {"name": "String"}}},
+                {"name": "due", "label": {"en": "Due"}, "required": false, "type": {"name": "Date"}},
+                {"name": "at", "label": {"en": "At"}, "required": false, "type": {"name": "DateTime"}},
+                {"name": "clock", "label": {"en": "Clock"}, "required": false, "type": {"name": "Time"}},
+                {"name": "price", "label": {"en": "Price"}, "required": false, "type": {"name": "Money"}},
+                {"name": "label", "label": {"en": "Label"}, "required": false, "type": {"name": "LocalizedString"}},
+                {"name": "size", "label": {"en": "Size"}, "required": false, "type": {"name": "LocalizedEnum", "values": [{"key": "s", "label": {"en": "S"}}]}},
+                {"name": "buyer", "label": {"en": "Buyer"}, "required": false, "type": {"name": "Reference", "referenceTypeId": "customer"}}
+            ]
+        }))
+        .unwrap();
+        Type::create("t-1".into(), draft, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None).unwrap()
+    }
+
+    fn custom(fields: Value) -> CustomFields {
+        CustomFields {
+            type_ref: Reference { type_id: "type".into(), id: "t-1".into() },
+            fields: fields.as_object().unwrap().clone(),
+        }
+    }
+
+    #[test]
+    fn every_field_type_accepts_its_values() {
+        let fields = json!({
+            "orderId": "o-1", "count": 2.5, "flag": true, "color": "red", "tags": ["a", "b"], "due": "2024-02-29",
+            "at": "2024-01-01T10:00:00.000Z", "clock": "14:00:00.000", "price": {"currencyCode": "EUR", "centAmount": 5},
+            "label": {"en": "x"}, "size": "s", "buyer": {"typeId": "customer", "id": "c-1"}
+        });
+        assert_eq!(a_type().check(CustomizedResource::Payment, &custom(fields)), Ok(()));
+    }
+
+    #[test]
+    fn wrong_values_are_invalid_fields() {
+        for (name, value) in [
+            ("count", json!("two")), ("flag", json!("yes")), ("color", json!("blue")), ("tags", json!(["a", "a"])),
+            ("tags", json!("a")), ("due", json!("2024-02-30")), ("at", json!("noon")), ("clock", json!("25:00:00")),
+            ("price", json!({"currencyCode": "XYZ", "centAmount": 1})), ("label", json!({"en": 1})),
+            ("size", json!("xl")), ("buyer", json!({"typeId": "order", "id": "o"})), ("orderId", json!(1)),
+        ] {
+            let mut fields = json!({"orderId": "o-1"});
+            fields[name] = value.clone();
+            let error = a_type().check(CustomizedResource::Payment, &custom(fields)).unwrap_err();
+            assert!(matches!(error, DomainError::InvalidField { .. }), "{name} = {value}: {error:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_and_missing_fields_and_wrong_resources_are_refused() {
+        let t = a_type();
+        assert!(matches!(
+            t.check(CustomizedResource::Payment, &custom(json!({"orderId": "o", "nope": 1}))),
+            Err(DomainError::InvalidOperation(_))
+        ));
+        assert_eq!(
+            t.check(CustomizedResource::Payment, &custom(json!({"count": 1}))),
+            Err(DomainError::RequiredField { field: "orderId".into() })
+        );
+        assert!(matches!(
+            t.check(CustomizedResource::InterfaceInteraction, &custom(json!({"orderId": "o"}))),
+            Err(DomainError::InvalidOperation(_))
+        ));
+    }
+
+    #[test]
+    fn update_actions_change_definitions() {
+        let mut t = a_type();
+        let actions: Vec<TypeUpdateAction> = serde_json::from_value(json!([
+            {"action": "changeName", "name": {"en": "New"}},
+            {"action": "setDescription", "description": {"en": "D"}},
+            {"action": "addFieldDefinition", "fieldDefinition": {"name": "extra", "label": {"en": "E"}, "required": false, "type": {"name": "String"}}},
+            {"action": "changeLabel", "fieldName": "extra", "label": {"en": "Extra"}},
+            {"action": "addEnumValue", "fieldName": "color", "value": {"key": "blue", "label": "Blue"}},
+            {"action": "removeFieldDefinition", "fieldName": "count"},
+            {"action": "changeKey", "key": "renamed"}
+        ]))
+        .unwrap();
+        for action in actions {
+            apply(&mut t, action).unwrap();
+        }
+        assert_eq!(t.key.as_str(), "renamed");
+        assert!(t.field_definitions.iter().any(|d| d.name.as_str() == "extra" && d.label["en"] == "Extra"));
+        assert!(!t.field_definitions.iter().any(|d| d.name.as_str() == "count"));
+        let mut names: Vec<String> = t.field_definitions.iter().map(|d| d.name.as_str().to_owned()).collect();
+        names.reverse();
+        apply(&mut t, TypeUpdateAction::ChangeFieldDefinitionOrder { field_names: names.clone() }).unwrap();
+        assert_eq!(t.field_definitions[0].name.as_str(), names[0]);
+        assert!(apply(&mut t, TypeUpdateAction::ChangeFieldDefinitionOrder { field_names: vec!["extra".into()] }).is_err());
+        assert!(apply(&mut t, TypeUpdateAction::RemoveFieldDefinition { field_name: "nope".into() }).is_err());
+        let duplicate = serde_json::from_value(json!({"action": "addEnumValue", "fieldName": "color", "value": {"key": "red", "label": "R"}})).unwrap();
+        assert!(matches!(apply(&mut t, duplicate), Err(DomainError::DuplicateField { .. })));
+    }
+
+    #[test]
+    fn drafts_are_checked() {
+        let draft = |value: Value| serde_json::from_value::<TypeDraft>(value);
+        assert!(draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["payment"], "fieldDefinitions": [{"name": "x", "label": {}, "required": false, "type": {"name": "String"}}]})).is_err(), "field names need 2 characters");
+        assert!(draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["payment"], "fieldDefinitions": [{"name": "xx", "label": {}, "required": false, "type": {"name": "Blob"}}]})).is_err());
+        let now = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+        let unknown_resource = draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["spaceship"]})).unwrap();
+        assert!(matches!(Type::create("t".into(), unknown_resource, now, None), Err(DomainError::InvalidField { .. })));
+        let twice = draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["payment"], "fieldDefinitions": [
+            {"name": "xx", "label": {}, "required": false, "type": {"name": "String"}},
+            {"name": "xx", "label": {}, "required": false, "type": {"name": "Number"}}]})).unwrap();
+        assert!(matches!(Type::create("t".into(), twice, now, None), Err(DomainError::DuplicateField { .. })));
+    }
+}

@@ -1,0 +1,37 @@
+//! `/{projectKey}/messages`: the record of every change, queried like any other resource.
+
+use super::auth::{Scoped, ViewMessages};
+use super::query::{paged_body, QueryParams};
+use super::{blocking, json_response, AppState};
+use crate::error::ApiError;
+use crate::query::schema::MESSAGE_FIELDS;
+use crate::service;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/{projectKey}/messages").route(web::get().to(query)))
+        .service(web::resource("/{projectKey}/messages/{id}").route(web::get().to(get)));
+}
+
+async fn get(
+    auth: Scoped<ViewMessages>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner().1;
+    let db = state.db.clone();
+    let document = blocking(move || service::messages::get(&db, &auth.project_key, &id)).await?;
+    Ok(json_response(StatusCode::OK, document))
+}
+
+async fn query(auth: Scoped<ViewMessages>, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let request = QueryParams::parse(req.query_string()).list_query(&MESSAGE_FIELDS)?;
+    let db = state.db.clone();
+    let (request, page) = blocking(move || {
+        let page = service::messages::list(&db, &auth.project_key, &request)?;
+        Ok((request, page))
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, paged_body(&request, &page.documents, page.total)))
+}

@@ -1,0 +1,230 @@
+//! `/{projectKey}/types`, `/states` and `/customers`: the same handlers for each kind of
+//! resource, with the scopes of that kind.
+
+use super::auth::{
+    ManageCustomers, ManageStates, ManageTypes, Needs, Scoped, ViewCustomers, ViewStates, ViewTypes,
+};
+use super::json::JsonBody;
+use super::query::{malformed, paged_body, QueryParams};
+use super::{blocking, json_response, AppState};
+use crate::error::ApiError;
+use crate::persistence::payments::Locator;
+use crate::service::resources::{self, Customers, ResourceKind, States, Types};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+/// A resource kind served over HTTP, with the scopes that read and change it.
+pub trait HttpResource: ResourceKind {
+    type View: Needs + 'static;
+    type Manage: Needs + 'static;
+
+    /// The body of a 201 answer to a create.
+    fn created_body(document: String) -> Result<String, ApiError> {
+        Ok(document)
+    }
+}
+
+impl HttpResource for Types {
+    type View = ViewTypes;
+    type Manage = ManageTypes;
+}
+
+impl HttpResource for States {
+    type View = ViewStates;
+    type Manage = ManageStates;
+}
+
+impl HttpResource for Customers {
+    type View = ViewCustomers;
+    type Manage = ManageCustomers;
+
+    /// commercetools answers `{"customer": {...}}` (a CustomerSignInResult).
+    fn created_body(document: String) -> Result<String, ApiError> {
+        resources::customer_sign_up_result(&document)
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/{projectKey}/types")
+            .route(web::get().to(query::<Types>))
+            .route(web::head().to(exists_any::<Types>))
+            .route(web::post().to(create::<Types>)),
+    )
+    .service(
+        web::resource("/{projectKey}/types/key={key}")
+            .route(web::get().to(get::<Types, ByKey>))
+            .route(web::head().to(exists::<Types, ByKey>))
+            .route(web::post().to(update::<Types, ByKey>))
+            .route(web::delete().to(delete::<Types, ByKey>)),
+    )
+    .service(
+        web::resource("/{projectKey}/types/{id}")
+            .route(web::get().to(get::<Types, ById>))
+            .route(web::head().to(exists::<Types, ById>))
+            .route(web::post().to(update::<Types, ById>))
+            .route(web::delete().to(delete::<Types, ById>)),
+    )
+    .service(
+        web::resource("/{projectKey}/states")
+            .route(web::get().to(query::<States>))
+            .route(web::head().to(exists_any::<States>))
+            .route(web::post().to(create::<States>)),
+    )
+    .service(
+        web::resource("/{projectKey}/states/key={key}")
+            .route(web::get().to(get::<States, ByKey>))
+            .route(web::head().to(exists::<States, ByKey>))
+            .route(web::post().to(update::<States, ByKey>))
+            .route(web::delete().to(delete::<States, ByKey>)),
+    )
+    .service(
+        web::resource("/{projectKey}/states/{id}")
+            .route(web::get().to(get::<States, ById>))
+            .route(web::head().to(exists::<States, ById>))
+            .route(web::post().to(update::<States, ById>))
+            .route(web::delete().to(delete::<States, ById>)),
+    )
+    .service(
+        web::resource("/{projectKey}/customers")
+            .route(web::get().to(query::<Customers>))
+            .route(web::head().to(exists_any::<Customers>))
+            .route(web::post().to(create::<Customers>)),
+    )
+    .service(
+        web::resource("/{projectKey}/customers/key={key}")
+            .route(web::get().to(get::<Customers, ByKey>))
+            .route(web::head().to(exists::<Customers, ByKey>))
+            .route(web::post().to(update::<Customers, ByKey>))
+            .route(web::delete().to(delete::<Customers, ByKey>)),
+    )
+    .service(
+        web::resource("/{projectKey}/customers/{id}")
+            .route(web::get().to(get::<Customers, ById>))
+            .route(web::head().to(exists::<Customers, ById>))
+            .route(web::post().to(update::<Customers, ById>))
+            .route(web::delete().to(delete::<Customers, ById>)),
+    );
+}
+
+/// How the URL's last segment addresses the resource.
+pub trait Addressing {
+    fn locator(segment: String) -> Locator;
+}
+
+pub struct ById;
+pub struct ByKey;
+
+impl Addressing for ById {
+    fn locator(segment: String) -> Locator {
+        Locator::Id(segment)
+    }
+}
+
+impl Addressing for ByKey {
+    fn locator(segment: String) -> Locator {
+        Locator::Key(segment)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(bound = "")]
+struct Update<R: ResourceKind> {
+    version: i64,
+    actions: Vec<R::Action>,
+}
+
+async fn create<R: HttpResource>(
+    auth: Scoped<R::Manage>,
+    state: web::Data<AppState>,
+    JsonBody(draft): JsonBody<R::Draft>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth.actor();
+    let db = state.db.clone();
+    let document = blocking(move || resources::create::<R>(&db, &auth.project_key, draft, &actor)).await?;
+    Ok(json_response(StatusCode::CREATED, R::created_body(document)?))
+}
+
+async fn get<R: HttpResource, A: Addressing>(
+    auth: Scoped<R::View>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let locator = A::locator(path.into_inner().1);
+    let db = state.db.clone();
+    let document = blocking(move || resources::get::<R>(&db, &auth.project_key, &locator)).await?;
+    Ok(json_response(StatusCode::OK, document))
+}
+
+async fn exists<R: HttpResource, A: Addressing>(
+    auth: Scoped<R::View>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let locator = A::locator(path.into_inner().1);
+    let db = state.db.clone();
+    let found = blocking(move || resources::exists::<R>(&db, &auth.project_key, &locator)).await?;
+    Ok(HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND }))
+}
+
+async fn update<R: HttpResource, A: Addressing>(
+    auth: Scoped<R::Manage>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    JsonBody(request): JsonBody<Update<R>>,
+) -> Result<HttpResponse, ApiError> {
+    let locator = A::locator(path.into_inner().1);
+    let actor = auth.actor();
+    let db = state.db.clone();
+    let document = blocking(move || {
+        resources::update::<R>(&db, &auth.project_key, &locator, request.version, request.actions, &actor)
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, document))
+}
+
+async fn delete<R: HttpResource, A: Addressing>(
+    auth: Scoped<R::Manage>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let locator = A::locator(path.into_inner().1);
+    let params = QueryParams::parse(req.query_string());
+    let version = params
+        .int_in("version", 1, i64::MAX)?
+        .ok_or_else(|| malformed("version", "Missing required parameter 'version'."))?;
+    let db = state.db.clone();
+    let document = blocking(move || resources::delete::<R>(&db, &auth.project_key, &locator, version)).await?;
+    Ok(json_response(StatusCode::OK, document))
+}
+
+async fn query<R: HttpResource>(
+    auth: Scoped<R::View>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let request = QueryParams::parse(req.query_string()).list_query(R::fields())?;
+    let db = state.db.clone();
+    let (request, page) = blocking(move || {
+        let page = crate::service::list_documents(&db, &R::collection(), &auth.project_key, &request)?;
+        Ok((request, page))
+    })
+    .await?;
+    Ok(json_response(StatusCode::OK, paged_body(&request, &page.documents, page.total)))
+}
+
+async fn exists_any<R: HttpResource>(
+    auth: Scoped<R::View>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let predicate = QueryParams::parse(req.query_string()).predicate(R::fields())?;
+    let db = state.db.clone();
+    let found = blocking(move || {
+        crate::service::any_matches(&db, &R::collection(), &auth.project_key, predicate.as_ref())
+    })
+    .await?;
+    Ok(HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND }))
+}

@@ -1,0 +1,108 @@
+//! The resources table (Types, States, Customers) and the references payments hold to them.
+
+use super::payments::Locator;
+use super::schema::{payment_references, resources};
+use super::{on_backend, Conn};
+use diesel::prelude::*;
+use diesel::result::QueryResult;
+
+/// A resource as stored: its document and the columns lookups and uniqueness need.
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = resources, treat_none_as_null = true)]
+pub struct ResourceRow {
+    pub id: String,
+    pub project_key: String,
+    pub type_id: String,
+    pub version: i64,
+    pub key: Option<String>,
+    pub unique_value: Option<String>,
+    pub created_at: i64,
+    pub last_modified_at: i64,
+    pub document: String,
+}
+
+pub fn find(conn: &mut Conn, project_key: &str, type_id: &str, locator: &Locator) -> QueryResult<Option<ResourceRow>> {
+    on_backend!(conn, |c| {
+        let query = resources::table.filter(resources::project_key.eq(project_key)).filter(resources::type_id.eq(type_id));
+        match locator {
+            Locator::Id(id) => query.filter(resources::id.eq(id)).first(c).optional(),
+            Locator::Key(key) => query.filter(resources::key.eq(key)).first(c).optional(),
+        }
+    })
+}
+
+/// The documents of the resources of one type with any of these ids or keys.
+pub fn find_many(
+    conn: &mut Conn,
+    project_key: &str,
+    type_id: &str,
+    ids: &[String],
+    keys: &[String],
+) -> QueryResult<Vec<String>> {
+    if ids.is_empty() && keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_backend!(conn, |c| resources::table
+        .filter(resources::project_key.eq(project_key))
+        .filter(resources::type_id.eq(type_id))
+        .filter(resources::id.eq_any(ids).or(resources::key.eq_any(keys)))
+        .select(resources::document)
+        .load(c))
+}
+
+pub fn insert(conn: &mut Conn, row: &ResourceRow) -> QueryResult<()> {
+    on_backend!(conn, |c| diesel::insert_into(resources::table).values(row).execute(c))?;
+    Ok(())
+}
+
+/// Writes the row if the stored version is still `expected_version`; returns whether it did.
+pub fn update(conn: &mut Conn, row: &ResourceRow, expected_version: i64) -> QueryResult<bool> {
+    let target = resources::table
+        .filter(resources::id.eq(&row.id))
+        .filter(resources::project_key.eq(&row.project_key))
+        .filter(resources::version.eq(expected_version));
+    let written = on_backend!(conn, |c| diesel::update(target).set(row).execute(c))?;
+    Ok(written == 1)
+}
+
+pub fn delete(conn: &mut Conn, project_key: &str, id: &str, expected_version: i64) -> QueryResult<bool> {
+    let target = resources::table
+        .filter(resources::id.eq(id))
+        .filter(resources::project_key.eq(project_key))
+        .filter(resources::version.eq(expected_version));
+    let deleted = on_backend!(conn, |c| diesel::delete(target).execute(c))?;
+    Ok(deleted == 1)
+}
+
+pub fn count(conn: &mut Conn, project_key: &str, type_id: &str) -> QueryResult<i64> {
+    on_backend!(conn, |c| resources::table
+        .filter(resources::project_key.eq(project_key))
+        .filter(resources::type_id.eq(type_id))
+        .count()
+        .get_result(c))
+}
+
+/// Whether any payment references the resource.
+pub fn is_referenced(conn: &mut Conn, target_id: &str) -> QueryResult<bool> {
+    let found: Option<String> = on_backend!(conn, |c| payment_references::table
+        .filter(payment_references::target_id.eq(target_id))
+        .select(payment_references::payment_id)
+        .first(c)
+        .optional())?;
+    Ok(found.is_some())
+}
+
+/// Records which resources a payment references now.
+pub fn replace_payment_references(conn: &mut Conn, payment_id: &str, targets: &[String]) -> QueryResult<()> {
+    let existing = payment_references::table.filter(payment_references::payment_id.eq(payment_id));
+    on_backend!(conn, |c| diesel::delete(existing).execute(c))?;
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = targets
+        .iter()
+        .map(|target| (payment_references::payment_id.eq(payment_id), payment_references::target_id.eq(target)))
+        .collect();
+    on_backend!(conn, |c| diesel::insert_into(payment_references::table).values(&rows).execute(c))?;
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! Types, States and Customers: one generic life cycle (create, get, update with versions,
+//! delete, list) over the resources table; each kind says how its documents are made and
+//! changed.
+
+use super::{new_id, now, Actor};
+use crate::domain::common::{ClientLogging, IdOrKey, Timestamp};
+use crate::domain::context::{ReferenceTypeId, References};
+use crate::domain::customers::{self, Customer, CustomerDraft, CustomerUpdateAction};
+use crate::domain::errors::DomainError;
+use crate::domain::references::{Known, LoadedReferences};
+use crate::domain::states::{self, State, StateDraft, StateUpdateAction};
+use crate::domain::types::{self, Type, TypeDraft, TypeUpdateAction};
+use crate::domain::versioning::{apply_all, Versioned};
+use crate::error::ApiError;
+use crate::persistence::documents::Collection;
+use crate::persistence::payments::Locator;
+use crate::persistence::resources::{self as store, ResourceRow};
+use crate::persistence::{unique_violation, Conn, Database, UniqueField};
+use crate::query::schema::Field;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
+
+/// The columns of a stored resource besides its document.
+pub struct Row {
+    pub id: String,
+    pub key: Option<String>,
+    pub unique_value: Option<String>,
+    pub created_at: Timestamp,
+    pub last_modified_at: Timestamp,
+}
+
+/// A kind of resource kept in the resources table.
+pub trait ResourceKind: 'static {
+    /// The reference type id, also the `type_id` column.
+    const TYPE_ID: ReferenceTypeId;
+    /// Whether payments may reference it, so that deleting it is refused while they do.
+    const REFERENCED_BY_PAYMENTS: bool;
+    type Resource: Versioned + Serialize + DeserializeOwned + Send;
+    type Draft: DeserializeOwned + Send + 'static;
+    type Action: DeserializeOwned + Send + 'static;
+
+    fn fields() -> &'static [Field];
+    fn create(
+        id: String,
+        draft: Self::Draft,
+        references: &dyn References,
+        now: Timestamp,
+        actor: Option<ClientLogging>,
+    ) -> Result<Self::Resource, DomainError>;
+    fn apply(resource: &mut Self::Resource, action: Self::Action, references: &dyn References) -> Result<(), DomainError>;
+    fn row(resource: &Self::Resource) -> Row;
+    /// The resources a draft or action names, for loading before it is applied.
+    fn draft_identifiers(_draft: &Self::Draft) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        vec![]
+    }
+    fn action_identifiers(_action: &Self::Action) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        vec![]
+    }
+    /// The field a broken `unique_value` constraint is reported on.
+    fn unique_value_field() -> &'static str {
+        "uniqueValue"
+    }
+
+    fn collection() -> Collection {
+        Collection { table: "resources", type_id: Some(Self::TYPE_ID.as_str()) }
+    }
+}
+
+pub struct Types;
+pub struct States;
+pub struct Customers;
+
+impl ResourceKind for Types {
+    const TYPE_ID: ReferenceTypeId = ReferenceTypeId::Type;
+    const REFERENCED_BY_PAYMENTS: bool = true;
+    type Resource = Type;
+    type Draft = TypeDraft;
+    type Action = TypeUpdateAction;
+
+    fn fields() -> &'static [Field] {
+        &crate::query::schema::TYPE_FIELDS
+    }
+    fn create(id: String, draft: TypeDraft, _: &dyn References, now: Timestamp, actor: Option<ClientLogging>) -> Result<Type, DomainError> {
+        Type::create(id, draft, now, actor)
+    }
+    fn apply(resource: &mut Type, action: TypeUpdateAction, _: &dyn References) -> Result<(), DomainError> {
+        types::apply(resource, action)
+    }
+    fn row(t: &Type) -> Row {
+        Row {
+            id: t.id.clone(),
+            key: Some(t.key.as_str().to_owned()),
+            unique_value: None,
+            created_at: t.created_at,
+            last_modified_at: t.last_modified_at,
+        }
+    }
+}
+
+fn owned(identifiers: Vec<(ReferenceTypeId, &crate::domain::common::ResourceIdentifier)>) -> Vec<(ReferenceTypeId, IdOrKey)> {
+    identifiers.into_iter().map(|(type_id, identifier)| (type_id, identifier.target.clone())).collect()
+}
+
+impl ResourceKind for States {
+    const TYPE_ID: ReferenceTypeId = ReferenceTypeId::State;
+    const REFERENCED_BY_PAYMENTS: bool = true;
+    type Resource = State;
+    type Draft = StateDraft;
+    type Action = StateUpdateAction;
+
+    fn fields() -> &'static [Field] {
+        &crate::query::schema::STATE_FIELDS
+    }
+    fn create(id: String, draft: StateDraft, references: &dyn References, now: Timestamp, actor: Option<ClientLogging>) -> Result<State, DomainError> {
+        State::create(id, draft, references, now, actor)
+    }
+    fn apply(resource: &mut State, action: StateUpdateAction, references: &dyn References) -> Result<(), DomainError> {
+        states::apply(resource, action, references)
+    }
+    fn row(s: &State) -> Row {
+        Row {
+            id: s.id.clone(),
+            key: Some(s.key.as_str().to_owned()),
+            unique_value: None,
+            created_at: s.created_at,
+            last_modified_at: s.last_modified_at,
+        }
+    }
+    fn draft_identifiers(draft: &StateDraft) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        owned(draft.identifiers())
+    }
+    fn action_identifiers(action: &StateUpdateAction) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        owned(action.identifiers())
+    }
+}
+
+impl ResourceKind for Customers {
+    const TYPE_ID: ReferenceTypeId = ReferenceTypeId::Customer;
+    const REFERENCED_BY_PAYMENTS: bool = false;
+    type Resource = Customer;
+    type Draft = CustomerDraft;
+    type Action = CustomerUpdateAction;
+
+    fn fields() -> &'static [Field] {
+        &crate::query::schema::CUSTOMER_FIELDS
+    }
+    fn create(id: String, draft: CustomerDraft, _: &dyn References, now: Timestamp, actor: Option<ClientLogging>) -> Result<Customer, DomainError> {
+        Customer::create(id, draft, now, actor)
+    }
+    fn apply(resource: &mut Customer, action: CustomerUpdateAction, _: &dyn References) -> Result<(), DomainError> {
+        customers::apply(resource, action)
+    }
+    fn row(c: &Customer) -> Row {
+        Row {
+            id: c.id.clone(),
+            key: c.key.as_ref().map(|k| k.as_str().to_owned()),
+            unique_value: Some(c.email.normalized()),
+            created_at: c.created_at,
+            last_modified_at: c.last_modified_at,
+        }
+    }
+    fn unique_value_field() -> &'static str {
+        "email"
+    }
+}
+
+/// Loads what the identifiers name, for [`References`] to resolve without I/O.
+pub fn load_references(
+    conn: &mut Conn,
+    project_key: &str,
+    wanted: &[(ReferenceTypeId, IdOrKey)],
+) -> Result<LoadedReferences, ApiError> {
+    let mut loaded = LoadedReferences::default();
+    for type_id in [ReferenceTypeId::Customer, ReferenceTypeId::State, ReferenceTypeId::Type] {
+        let (mut ids, mut keys) = (Vec::new(), Vec::new());
+        for (_, target) in wanted.iter().filter(|(t, _)| *t == type_id) {
+            match target {
+                IdOrKey::Id(id) => ids.push(id.clone()),
+                IdOrKey::Key(key) => keys.push(key.clone()),
+            }
+        }
+        let documents = store::find_many(conn, project_key, type_id.as_str(), &ids, &keys)?;
+        for document in documents {
+            match type_id {
+                ReferenceTypeId::Customer => {
+                    let customer: Customer = parse(&document)?;
+                    loaded.customers.push(Known { id: customer.id, key: customer.key.map(String::from) });
+                }
+                ReferenceTypeId::State => loaded.states.push(parse(&document)?),
+                ReferenceTypeId::Type => loaded.types.push(parse(&document)?),
+            }
+        }
+    }
+    Ok(loaded)
+}
+
+fn parse<T: DeserializeOwned>(document: &str) -> Result<T, ApiError> {
+    serde_json::from_str(document).map_err(ApiError::internal)
+}
+
+fn not_found(locator: &Locator) -> ApiError {
+    match locator {
+        Locator::Id(id) => ApiError::not_found_by_id(id),
+        Locator::Key(key) => ApiError::not_found_by_key(key),
+    }
+}
+
+fn to_row<K: ResourceKind>(project_key: &str, resource: &K::Resource) -> Result<ResourceRow, ApiError> {
+    let row = K::row(resource);
+    Ok(ResourceRow {
+        id: row.id,
+        project_key: project_key.to_owned(),
+        type_id: K::TYPE_ID.as_str().to_owned(),
+        version: resource.version(),
+        key: row.key,
+        unique_value: row.unique_value,
+        created_at: row.created_at.millis(),
+        last_modified_at: row.last_modified_at.millis(),
+        document: serde_json::to_string(resource).map_err(ApiError::internal)?,
+    })
+}
+
+/// Reports a broken unique constraint as DuplicateField.
+fn duplicate_or<K: ResourceKind>(error: diesel::result::Error, row: &ResourceRow, resource: &K::Resource) -> ApiError {
+    let field = match unique_violation(&error) {
+        Some(UniqueField::Key) => "key",
+        Some(UniqueField::UniqueValue) => K::unique_value_field(),
+        _ => return error.into(),
+    };
+    let value = serde_json::to_value(resource).ok().and_then(|v| v.get(field).cloned());
+    let value = value.or_else(|| row.key.clone().map(serde_json::Value::from)).unwrap_or_default();
+    DomainError::DuplicateField { field: field.into(), duplicate_value: value }.into()
+}
+
+pub fn create<K: ResourceKind>(db: &Database, project_key: &str, draft: K::Draft, actor: &Actor) -> Result<String, ApiError> {
+    db.write(|conn| {
+        let references = load_references(conn, project_key, &K::draft_identifiers(&draft))?;
+        let resource = K::create(new_id(), draft, &references, now(), actor.logging())?;
+        let row = to_row::<K>(project_key, &resource)?;
+        store::insert(conn, &row).map_err(|e| duplicate_or::<K>(e, &row, &resource))?;
+        Ok(row.document)
+    })
+}
+
+pub fn get<K: ResourceKind>(db: &Database, project_key: &str, locator: &Locator) -> Result<String, ApiError> {
+    db.read(|conn| {
+        let row = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?;
+        row.map(|r| r.document).ok_or_else(|| not_found(locator))
+    })
+}
+
+pub fn exists<K: ResourceKind>(db: &Database, project_key: &str, locator: &Locator) -> Result<bool, ApiError> {
+    db.read(|conn| Ok(store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?.is_some()))
+}
+
+pub fn update<K: ResourceKind>(
+    db: &Database,
+    project_key: &str,
+    locator: &Locator,
+    version: i64,
+    actions: Vec<K::Action>,
+    actor: &Actor,
+) -> Result<String, ApiError> {
+    db.write(|conn| {
+        let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?.ok_or_else(|| not_found(locator))?;
+        if stored.version != version {
+            return Err(ApiError::ConcurrentModification { resource_id: stored.id, expected: version, current: stored.version });
+        }
+        let wanted: Vec<_> = actions.iter().flat_map(K::action_identifiers).collect();
+        let references = load_references(conn, project_key, &wanted)?;
+        let resource: K::Resource = parse(&stored.document)?;
+        let applied = apply_all(resource, actions, now(), actor.logging(), |resource, action| {
+            K::apply(resource, action, &references).map(|()| Vec::<()>::new())
+        })?;
+        if applied.resource.version() == version {
+            return Ok(stored.document);
+        }
+        let row = to_row::<K>(project_key, &applied.resource)?;
+        let written = store::update(conn, &row, version).map_err(|e| duplicate_or::<K>(e, &row, &applied.resource))?;
+        if !written {
+            let current = store::find(conn, project_key, K::TYPE_ID.as_str(), &Locator::Id(stored.id.clone()))?;
+            let current = current.ok_or_else(|| not_found(locator))?;
+            return Err(ApiError::ConcurrentModification { resource_id: stored.id, expected: version, current: current.version });
+        }
+        Ok(row.document)
+    })
+}
+
+pub fn delete<K: ResourceKind>(db: &Database, project_key: &str, locator: &Locator, version: i64) -> Result<String, ApiError> {
+    db.write(|conn| {
+        let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?.ok_or_else(|| not_found(locator))?;
+        if stored.version != version {
+            return Err(ApiError::ConcurrentModification { resource_id: stored.id, expected: version, current: stored.version });
+        }
+        if K::REFERENCED_BY_PAYMENTS && store::is_referenced(conn, &stored.id)? {
+            return Err(DomainError::ReferenceExists {
+                type_id: K::TYPE_ID.as_str().into(),
+                referenced_by: "payment".into(),
+            }
+            .into());
+        }
+        store::delete(conn, project_key, &stored.id, version)?;
+        Ok(stored.document)
+    })
+}
+
+/// The body commercetools answers a customer creation with.
+pub fn customer_sign_up_result(document: &str) -> Result<String, ApiError> {
+    let customer: serde_json::Value = parse(document)?;
+    Ok(json!({"customer": customer}).to_string())
+}
