@@ -87,7 +87,12 @@ pub struct CustomerDraft {
 }
 
 impl Customer {
-    pub fn create(id: String, draft: CustomerDraft, now: Timestamp, actor: Option<ClientLogging>) -> Result<Customer, DomainError> {
+    pub fn create(
+        id: String,
+        draft: CustomerDraft,
+        now: Timestamp,
+        actor: Option<ClientLogging>,
+    ) -> Result<Customer, DomainError> {
         let authentication_mode = draft.authentication_mode.unwrap_or(if draft.password.is_some() {
             AuthenticationMode::Password
         } else {
@@ -158,8 +163,11 @@ mod tests {
     #[test]
     fn emails_are_validated_and_compared_without_case() {
         assert!(serde_json::from_value::<CustomerDraft>(json!({"email": "not-an-email"})).is_err());
-        let draft: CustomerDraft = serde_json::from_value(json!({"email": "Jane@Example.com", "password": "x"})).unwrap();
-        let customer = Customer::create("c".into(), draft, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None).unwrap();
+        let draft: CustomerDraft =
+            serde_json::from_value(json!({"email": "Jane@Example.com", "password": "x"})).unwrap();
+        let customer =
+            Customer::create("c".into(), draft, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None)
+                .unwrap();
         assert_eq!(customer.email.normalized(), "jane@example.com");
         assert_eq!(customer.authentication_mode, AuthenticationMode::Password);
         let value = serde_json::to_value(&customer).unwrap();
@@ -171,7 +179,9 @@ mod tests {
     #[test]
     fn update_actions_set_and_remove() {
         let draft: CustomerDraft = serde_json::from_value(json!({"email": "a@b.co"})).unwrap();
-        let mut customer = Customer::create("c".into(), draft, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None).unwrap();
+        let mut customer =
+            Customer::create("c".into(), draft, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None)
+                .unwrap();
         let actions: Vec<CustomerUpdateAction> = serde_json::from_value(json!([
             {"action": "changeEmail", "email": "new@b.co"},
             {"action": "setFirstName", "firstName": "Jane"},

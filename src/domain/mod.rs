@@ -3,8 +3,8 @@
 
 pub mod actions;
 pub mod common;
-pub mod customers;
 pub mod context;
+pub mod customers;
 pub mod errors;
 pub mod messages;
 pub mod money;

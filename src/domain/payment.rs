@@ -146,7 +146,8 @@ impl PaymentDraft {
     pub fn identifiers(&self) -> Vec<(ReferenceTypeId, &ResourceIdentifier)> {
         let mut identifiers = Vec::new();
         identifiers.extend(self.customer.iter().map(|c| (ReferenceTypeId::Customer, c)));
-        identifiers.extend(self.payment_status.iter().flat_map(|s| &s.state).map(|s| (ReferenceTypeId::State, s)));
+        identifiers
+            .extend(self.payment_status.iter().flat_map(|s| &s.state).map(|s| (ReferenceTypeId::State, s)));
         let customs = self
             .custom
             .iter()

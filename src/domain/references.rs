@@ -36,12 +36,19 @@ fn not_found(type_id: ReferenceTypeId, target: IdOrKey) -> DomainError {
 
 impl LoadedReferences {
     fn state(&self, id: &str) -> Result<&State, DomainError> {
-        self.states.iter().find(|s| s.id == id).ok_or_else(|| not_found(ReferenceTypeId::State, IdOrKey::Id(id.into())))
+        self.states
+            .iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| not_found(ReferenceTypeId::State, IdOrKey::Id(id.into())))
     }
 }
 
 impl References for LoadedReferences {
-    fn resolve(&self, type_id: ReferenceTypeId, identifier: &ResourceIdentifier) -> Result<Reference, DomainError> {
+    fn resolve(
+        &self,
+        type_id: ReferenceTypeId,
+        identifier: &ResourceIdentifier,
+    ) -> Result<Reference, DomainError> {
         check_type_id(type_id, identifier)?;
         let target = &identifier.target;
         let id = match type_id {
@@ -61,7 +68,11 @@ impl References for LoadedReferences {
             .ok_or_else(|| not_found(type_id, target.clone()))
     }
 
-    fn check_custom_fields(&self, resource: CustomizedResource, custom: &CustomFields) -> Result<(), DomainError> {
+    fn check_custom_fields(
+        &self,
+        resource: CustomizedResource,
+        custom: &CustomFields,
+    ) -> Result<(), DomainError> {
         let custom_type = self
             .types
             .iter()
@@ -70,7 +81,11 @@ impl References for LoadedReferences {
         custom_type.check(resource, custom)
     }
 
-    fn check_state_transition(&self, current: Option<&Reference>, target: &Reference) -> Result<(), DomainError> {
+    fn check_state_transition(
+        &self,
+        current: Option<&Reference>,
+        target: &Reference,
+    ) -> Result<(), DomainError> {
         // A current state that no longer exists restricts nothing.
         let current = current.and_then(|c| self.state(&c.id).ok());
         check_payment_transition(current, self.state(&target.id)?)

@@ -115,11 +115,13 @@ pub fn check_payment_transition(current: Option<&State>, target: &State) -> Resu
             target.key.as_str()
         ))),
         Some(current) => match &current.transitions {
-            Some(allowed) if !allowed.iter().any(|t| t.id == target.id) => Err(DomainError::InvalidOperation(format!(
-                "A transition from state '{}' to state '{}' is not allowed.",
-                current.key.as_str(),
-                target.key.as_str()
-            ))),
+            Some(allowed) if !allowed.iter().any(|t| t.id == target.id) => {
+                Err(DomainError::InvalidOperation(format!(
+                    "A transition from state '{}' to state '{}' is not allowed.",
+                    current.key.as_str(),
+                    target.key.as_str()
+                )))
+            }
             _ => Ok(()),
         },
         None => Ok(()),
@@ -148,7 +150,11 @@ impl StateUpdateAction {
     }
 }
 
-pub fn apply(state: &mut State, action: StateUpdateAction, references: &dyn References) -> Result<(), DomainError> {
+pub fn apply(
+    state: &mut State,
+    action: StateUpdateAction,
+    references: &dyn References,
+) -> Result<(), DomainError> {
     use StateUpdateAction as A;
     match action {
         A::ChangeKey { key } => state.key = key,
@@ -192,14 +198,28 @@ mod tests {
             "transitions": transitions.map(|t| t.iter().map(|id| json!({"typeId": "state", "id": id})).collect::<Vec<_>>())
         }))
         .unwrap();
-        State::create(key.into(), draft, &UncheckedReferences, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None)
-            .unwrap()
+        State::create(
+            key.into(),
+            draft,
+            &UncheckedReferences,
+            Timestamp::parse("2024-01-01T00:00:00Z").unwrap(),
+            None,
+        )
+        .unwrap()
     }
 
     #[test]
     fn initial_defaults_to_true_and_absent_transitions_allow_anything() {
-        let draft: StateDraft = serde_json::from_value(json!({"key": "open", "type": "PaymentState"})).unwrap();
-        let open = State::create("s".into(), draft, &UncheckedReferences, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None).unwrap();
+        let draft: StateDraft =
+            serde_json::from_value(json!({"key": "open", "type": "PaymentState"})).unwrap();
+        let open = State::create(
+            "s".into(),
+            draft,
+            &UncheckedReferences,
+            Timestamp::parse("2024-01-01T00:00:00Z").unwrap(),
+            None,
+        )
+        .unwrap();
         assert!(open.initial);
         assert_eq!(open.transitions, None);
         assert!(check_payment_transition(Some(&open), &state("any", false, None)).is_ok());
@@ -223,7 +243,10 @@ mod tests {
     #[test]
     fn set_transitions_to_the_same_value_is_refused() {
         let mut open = state("open", true, Some(vec!["paid"]));
-        let same = serde_json::from_value(json!({"action": "setTransitions", "transitions": [{"typeId": "state", "id": "paid"}]})).unwrap();
+        let same = serde_json::from_value(
+            json!({"action": "setTransitions", "transitions": [{"typeId": "state", "id": "paid"}]}),
+        )
+        .unwrap();
         assert!(apply(&mut open, same, &UncheckedReferences).is_err());
         let none = serde_json::from_value(json!({"action": "setTransitions"})).unwrap();
         apply(&mut open, none, &UncheckedReferences).unwrap();

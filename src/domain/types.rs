@@ -10,18 +10,63 @@ use serde_json::{json, Value};
 
 /// The resource type ids a Type may extend.
 const RESOURCE_TYPE_IDS: &[&str] = &[
-    "address", "approval-flow", "approval-rule", "asset", "associate-role", "business-unit", "cart-discount",
-    "category", "channel", "customer", "customer-group", "discount-code", "inventory-entry", "line-item",
-    "custom-line-item", "order", "order-edit", "order-delivery", "order-parcel", "order-return-item", "payment",
-    "payment-interface-interaction", "payment-method", "payment-method-info", "product-price", "product-selection",
-    "quote", "review", "shipping", "shipping-method", "shopping-list", "shopping-list-text-line-item", "standalone-price",
-    "store", "transaction",
+    "address",
+    "approval-flow",
+    "approval-rule",
+    "asset",
+    "associate-role",
+    "business-unit",
+    "cart-discount",
+    "category",
+    "channel",
+    "customer",
+    "customer-group",
+    "discount-code",
+    "inventory-entry",
+    "line-item",
+    "custom-line-item",
+    "order",
+    "order-edit",
+    "order-delivery",
+    "order-parcel",
+    "order-return-item",
+    "payment",
+    "payment-interface-interaction",
+    "payment-method",
+    "payment-method-info",
+    "product-price",
+    "product-selection",
+    "quote",
+    "review",
+    "shipping",
+    "shipping-method",
+    "shopping-list",
+    "shopping-list-text-line-item",
+    "standalone-price",
+    "store",
+    "transaction",
 ];
 
 const REFERENCE_TYPE_IDS: &[&str] = &[
-    "approval-flow", "approval-rule", "associate-role", "business-unit", "cart", "cart-discount", "category",
-    "channel", "customer", "customer-group", "key-value-document", "order", "product", "product-type", "review",
-    "state", "shipping-method", "variant", "zone",
+    "approval-flow",
+    "approval-rule",
+    "associate-role",
+    "business-unit",
+    "cart",
+    "cart-discount",
+    "category",
+    "channel",
+    "customer",
+    "customer-group",
+    "key-value-document",
+    "order",
+    "product",
+    "product-type",
+    "review",
+    "state",
+    "shipping-method",
+    "variant",
+    "zone",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,8 +142,12 @@ pub enum FieldType {
     Boolean,
     String,
     LocalizedString,
-    Enum { values: Vec<EnumValue> },
-    LocalizedEnum { values: Vec<LocalizedEnumValue> },
+    Enum {
+        values: Vec<EnumValue>,
+    },
+    LocalizedEnum {
+        values: Vec<LocalizedEnumValue>,
+    },
     Number,
     Money,
     Date,
@@ -162,7 +211,9 @@ impl FieldDefinitionDraft {
 
 fn check_field_type(field_type: &FieldType) -> Result<(), DomainError> {
     match field_type {
-        FieldType::Reference { reference_type_id } if !REFERENCE_TYPE_IDS.contains(&reference_type_id.as_str()) => {
+        FieldType::Reference { reference_type_id }
+            if !REFERENCE_TYPE_IDS.contains(&reference_type_id.as_str()) =>
+        {
             Err(DomainError::InvalidField {
                 field: "referenceTypeId".into(),
                 invalid_value: json!(reference_type_id),
@@ -178,7 +229,12 @@ fn check_field_type(field_type: &FieldType) -> Result<(), DomainError> {
 }
 
 impl Type {
-    pub fn create(id: String, draft: TypeDraft, now: Timestamp, actor: Option<ClientLogging>) -> Result<Type, DomainError> {
+    pub fn create(
+        id: String,
+        draft: TypeDraft,
+        now: Timestamp,
+        actor: Option<ClientLogging>,
+    ) -> Result<Type, DomainError> {
         if draft.resource_type_ids.is_empty() {
             return Err(DomainError::RequiredField { field: "resourceTypeIds".into() });
         }
@@ -211,10 +267,9 @@ impl Type {
     }
 
     fn definition_mut(&mut self, name: &str) -> Result<&mut FieldDefinition, DomainError> {
-        self.field_definitions
-            .iter_mut()
-            .find(|d| d.name.as_str() == name)
-            .ok_or_else(|| DomainError::InvalidOperation(format!("The field definition '{name}' does not exist.")))
+        self.field_definitions.iter_mut().find(|d| d.name.as_str() == name).ok_or_else(|| {
+            DomainError::InvalidOperation(format!("The field definition '{name}' does not exist."))
+        })
     }
 
     /// Checks custom field values against this Type for the given resource.
@@ -227,12 +282,13 @@ impl Type {
             )));
         }
         for (name, value) in &custom.fields {
-            let definition = self.field_definitions.iter().find(|d| d.name.as_str() == name).ok_or_else(|| {
-                DomainError::InvalidOperation(format!(
-                    "The field '{name}' is not defined in the type with key '{}'.",
-                    self.key.as_str()
-                ))
-            })?;
+            let definition =
+                self.field_definitions.iter().find(|d| d.name.as_str() == name).ok_or_else(|| {
+                    DomainError::InvalidOperation(format!(
+                        "The field '{name}' is not defined in the type with key '{}'.",
+                        self.key.as_str()
+                    ))
+                })?;
             check_value(name, &definition.field_type, value)?;
         }
         if let Some(missing) =
@@ -244,7 +300,10 @@ impl Type {
     }
 }
 
-fn add_definition(definitions: &mut Vec<FieldDefinition>, draft: FieldDefinitionDraft) -> Result<(), DomainError> {
+fn add_definition(
+    definitions: &mut Vec<FieldDefinition>,
+    draft: FieldDefinitionDraft,
+) -> Result<(), DomainError> {
     if definitions.iter().any(|d| d.name == draft.name) {
         return Err(DomainError::DuplicateField {
             field: "fieldDefinitions.name".into(),
@@ -256,7 +315,11 @@ fn add_definition(definitions: &mut Vec<FieldDefinition>, draft: FieldDefinition
 }
 
 fn invalid(name: &str, value: &Value, allowed: Option<Vec<Value>>) -> DomainError {
-    DomainError::InvalidField { field: name.to_owned(), invalid_value: value.clone(), allowed_values: allowed }
+    DomainError::InvalidField {
+        field: name.to_owned(),
+        invalid_value: value.clone(),
+        allowed_values: allowed,
+    }
 }
 
 /// Whether `value` is a valid value of `field_type` (the field is called `name`).
@@ -275,8 +338,12 @@ fn check_value(name: &str, field_type: &FieldType, value: &Value) -> Result<(), 
             return enum_key(name, value, &allowed);
         }
         FieldType::Money => serde_json::from_value::<Money>(value.clone()).is_ok(),
-        FieldType::Date => value.as_str().is_some_and(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
-        FieldType::Time => value.as_str().is_some_and(|s| chrono::NaiveTime::parse_from_str(s, "%H:%M:%S%.f").is_ok()),
+        FieldType::Date => {
+            value.as_str().is_some_and(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
+        }
+        FieldType::Time => {
+            value.as_str().is_some_and(|s| chrono::NaiveTime::parse_from_str(s, "%H:%M:%S%.f").is_ok())
+        }
         FieldType::DateTime => value.as_str().is_some_and(|s| Timestamp::parse(s).is_ok()),
         FieldType::Reference { reference_type_id } => {
             value.get("typeId").and_then(Value::as_str) == Some(reference_type_id.as_str())
@@ -287,7 +354,10 @@ fn check_value(name: &str, field_type: &FieldType, value: &Value) -> Result<(), 
             for item in items {
                 check_value(name, element_type, item)?;
             }
-            let unique = items.iter().enumerate().all(|(i, item)| !items.iter().skip(i + 1).any(|other| other == item));
+            let unique = items
+                .iter()
+                .enumerate()
+                .all(|(i, item)| !items.iter().skip(i + 1).any(|other| other == item));
             if !unique {
                 return Err(invalid(name, value, Some(vec![])));
             }
@@ -330,7 +400,9 @@ pub fn apply(resource: &mut Type, action: TypeUpdateAction) -> Result<(), Domain
         A::ChangeKey { key } => resource.key = key,
         A::ChangeName { name } => resource.name = name,
         A::SetDescription { description } => resource.description = description.filter(|d| !d.is_empty()),
-        A::AddFieldDefinition { field_definition } => add_definition(&mut resource.field_definitions, field_definition)?,
+        A::AddFieldDefinition { field_definition } => {
+            add_definition(&mut resource.field_definitions, field_definition)?
+        }
         A::RemoveFieldDefinition { field_name } => {
             resource.definition_mut(&field_name)?;
             resource.field_definitions.retain(|d| d.name.as_str() != field_name);
@@ -455,10 +527,19 @@ mod tests {
     #[test]
     fn wrong_values_are_invalid_fields() {
         for (name, value) in [
-            ("count", json!("two")), ("flag", json!("yes")), ("color", json!("blue")), ("tags", json!(["a", "a"])),
-            ("tags", json!("a")), ("due", json!("2024-02-30")), ("at", json!("noon")), ("clock", json!("25:00:00")),
-            ("price", json!({"currencyCode": "XYZ", "centAmount": 1})), ("label", json!({"en": 1})),
-            ("size", json!("xl")), ("buyer", json!({"typeId": "order", "id": "o"})), ("orderId", json!(1)),
+            ("count", json!("two")),
+            ("flag", json!("yes")),
+            ("color", json!("blue")),
+            ("tags", json!(["a", "a"])),
+            ("tags", json!("a")),
+            ("due", json!("2024-02-30")),
+            ("at", json!("noon")),
+            ("clock", json!("25:00:00")),
+            ("price", json!({"currencyCode": "XYZ", "centAmount": 1})),
+            ("label", json!({"en": 1})),
+            ("size", json!("xl")),
+            ("buyer", json!({"typeId": "order", "id": "o"})),
+            ("orderId", json!(1)),
         ] {
             let mut fields = json!({"orderId": "o-1"});
             fields[name] = value.clone();
@@ -507,9 +588,16 @@ mod tests {
         names.reverse();
         apply(&mut t, TypeUpdateAction::ChangeFieldDefinitionOrder { field_names: names.clone() }).unwrap();
         assert_eq!(t.field_definitions[0].name.as_str(), names[0]);
-        assert!(apply(&mut t, TypeUpdateAction::ChangeFieldDefinitionOrder { field_names: vec!["extra".into()] }).is_err());
+        assert!(apply(
+            &mut t,
+            TypeUpdateAction::ChangeFieldDefinitionOrder { field_names: vec!["extra".into()] }
+        )
+        .is_err());
         assert!(apply(&mut t, TypeUpdateAction::RemoveFieldDefinition { field_name: "nope".into() }).is_err());
-        let duplicate = serde_json::from_value(json!({"action": "addEnumValue", "fieldName": "color", "value": {"key": "red", "label": "R"}})).unwrap();
+        let duplicate = serde_json::from_value(
+            json!({"action": "addEnumValue", "fieldName": "color", "value": {"key": "red", "label": "R"}}),
+        )
+        .unwrap();
         assert!(matches!(apply(&mut t, duplicate), Err(DomainError::DuplicateField { .. })));
     }
 
@@ -519,11 +607,21 @@ mod tests {
         assert!(draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["payment"], "fieldDefinitions": [{"name": "x", "label": {}, "required": false, "type": {"name": "String"}}]})).is_err(), "field names need 2 characters");
         assert!(draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["payment"], "fieldDefinitions": [{"name": "xx", "label": {}, "required": false, "type": {"name": "Blob"}}]})).is_err());
         let now = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
-        let unknown_resource = draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["spaceship"]})).unwrap();
-        assert!(matches!(Type::create("t".into(), unknown_resource, now, None), Err(DomainError::InvalidField { .. })));
-        let twice = draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["payment"], "fieldDefinitions": [
+        let unknown_resource =
+            draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["spaceship"]})).unwrap();
+        assert!(matches!(
+            Type::create("t".into(), unknown_resource, now, None),
+            Err(DomainError::InvalidField { .. })
+        ));
+        let twice = draft(
+            json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["payment"], "fieldDefinitions": [
             {"name": "xx", "label": {}, "required": false, "type": {"name": "String"}},
-            {"name": "xx", "label": {}, "required": false, "type": {"name": "Number"}}]})).unwrap();
-        assert!(matches!(Type::create("t".into(), twice, now, None), Err(DomainError::DuplicateField { .. })));
+            {"name": "xx", "label": {}, "required": false, "type": {"name": "Number"}}]}),
+        )
+        .unwrap();
+        assert!(matches!(
+            Type::create("t".into(), twice, now, None),
+            Err(DomainError::DuplicateField { .. })
+        ));
     }
 }

@@ -25,7 +25,11 @@ async fn get(
     Ok(json_response(StatusCode::OK, document))
 }
 
-async fn query(auth: Scoped<ViewMessages>, state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+async fn query(
+    auth: Scoped<ViewMessages>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let request = QueryParams::parse(req.query_string()).list_query(&MESSAGE_FIELDS)?;
     let db = state.db.clone();
     let (request, page) = blocking(move || {

@@ -10,10 +10,10 @@ use crate::error::ApiError;
 use crate::persistence::payments::Locator;
 use crate::query::schema::PAYMENT_FIELDS;
 use crate::service;
+use crate::service::expansion::{expand_document, expand_documents};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-
 
 const DEPRECATION_NOTICE: &str =
     "This request uses deprecated Payment fields or update actions (externalId, amountAuthorized, authorizedUntil, amountPaid, amountRefunded, setExternalId, setAuthorization, setAmountPaid, setAmountRefunded).";
@@ -66,15 +66,26 @@ fn with_deprecation(mut response: HttpResponse, deprecated: bool) -> HttpRespons
     response
 }
 
+/// The `expand` parameters of a request.
+fn expansions(req: &HttpRequest) -> Vec<String> {
+    QueryParams::parse(req.query_string()).all("expand").into_iter().map(str::to_owned).collect()
+}
+
 async fn create(
     auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
+    req: HttpRequest,
     JsonBody(draft): JsonBody<PaymentDraft>,
 ) -> Result<HttpResponse, ApiError> {
     let deprecated = draft.uses_deprecated_fields();
     let actor = auth.actor();
     let db = state.db.clone();
-    let document = blocking(move || service::payments::create(&db, &auth.project_key, draft, &actor)).await?;
+    let expand = expansions(&req);
+    let document = blocking(move || {
+        let document = service::payments::create(&db, &auth.project_key, draft, &actor)?;
+        expand_document(&db, &auth.project_key, document, &expand)
+    })
+    .await?;
     Ok(with_deprecation(json_response(StatusCode::CREATED, document), deprecated))
 }
 
@@ -82,9 +93,15 @@ async fn get(
     project_key: String,
     state: web::Data<AppState>,
     locator: Locator,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
-    let document = blocking(move || service::payments::get(&db, &project_key, &locator)).await?;
+    let expand = expansions(&req);
+    let document = blocking(move || {
+        let document = service::payments::get(&db, &project_key, &locator)?;
+        expand_document(&db, &project_key, document, &expand)
+    })
+    .await?;
     Ok(json_response(StatusCode::OK, document))
 }
 
@@ -92,16 +109,18 @@ async fn get_by_id(
     auth: Scoped<ViewPayments>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    get(auth.project_key, state, id_locator(path)).await
+    get(auth.project_key, state, id_locator(path), req).await
 }
 
 async fn get_by_key(
     auth: Scoped<ViewPayments>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    get(auth.project_key, state, key_locator(path)).await
+    get(auth.project_key, state, key_locator(path), req).await
 }
 
 /// HEAD answers 200 or 404 with no body.
@@ -149,13 +168,23 @@ async fn update(
     auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
     locator: Locator,
+    req: HttpRequest,
     request: UpdateRequest,
 ) -> Result<HttpResponse, ApiError> {
     let deprecated = request.actions.iter().any(PaymentUpdateAction::is_deprecated);
     let actor = auth.actor();
     let db = state.db.clone();
+    let expand = expansions(&req);
     let document = blocking(move || {
-        service::payments::update(&db, &auth.project_key, &locator, request.version, request.actions, &actor)
+        let document = service::payments::update(
+            &db,
+            &auth.project_key,
+            &locator,
+            request.version,
+            request.actions,
+            &actor,
+        )?;
+        expand_document(&db, &auth.project_key, document, &expand)
     })
     .await?;
     Ok(with_deprecation(json_response(StatusCode::OK, document), deprecated))
@@ -165,18 +194,20 @@ async fn update_by_id(
     auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
     JsonBody(request): JsonBody<UpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    update(auth, state, id_locator(path), request).await
+    update(auth, state, id_locator(path), req, request).await
 }
 
 async fn update_by_key(
     auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
     JsonBody(request): JsonBody<UpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    update(auth, state, key_locator(path), request).await
+    update(auth, state, key_locator(path), req, request).await
 }
 
 async fn delete(
@@ -192,9 +223,12 @@ async fn delete(
     let data_erasure = params.bool_or("dataErasure", false)?;
     let db = state.db.clone();
     let project_key = auth.project_key;
-    let document =
-        blocking(move || service::payments::delete(&db, &project_key, &locator, version, data_erasure))
-            .await?;
+    let expand = params.all("expand").into_iter().map(str::to_owned).collect::<Vec<_>>();
+    let document = blocking(move || {
+        let document = service::payments::delete(&db, &project_key, &locator, version, data_erasure)?;
+        expand_document(&db, &project_key, document, &expand)
+    })
+    .await?;
     Ok(json_response(StatusCode::OK, document))
 }
 
@@ -224,8 +258,10 @@ async fn query(
     let request = QueryParams::parse(req.query_string()).list_query(&PAYMENT_FIELDS)?;
     let db = state.db.clone();
     let project_key = auth.project_key;
+    let expand = expansions(&req);
     let (request, page) = blocking(move || {
-        let page = service::payments::list(&db, &project_key, &request)?;
+        let mut page = service::payments::list(&db, &project_key, &request)?;
+        page.documents = expand_documents(&db, &project_key, page.documents, &expand)?;
         Ok((request, page))
     })
     .await?;

@@ -85,7 +85,12 @@ impl QueryParams {
 /// The body of a paged query response, from documents that are already JSON.
 pub fn paged_body(query: &ListQuery, documents: &[String], total: Option<i64>) -> String {
     let mut body = String::with_capacity(documents.iter().map(|d| d.len() + 1).sum::<usize>() + 96);
-    body.push_str(&format!("{{\"limit\":{},\"offset\":{},\"count\":{}", query.limit, query.offset, documents.len()));
+    body.push_str(&format!(
+        "{{\"limit\":{},\"offset\":{},\"count\":{}",
+        query.limit,
+        query.offset,
+        documents.len()
+    ));
     if let Some(total) = total {
         body.push_str(&format!(",\"total\":{total}"));
     }

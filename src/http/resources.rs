@@ -196,7 +196,8 @@ async fn delete<R: HttpResource, A: Addressing>(
         .int_in("version", 1, i64::MAX)?
         .ok_or_else(|| malformed("version", "Missing required parameter 'version'."))?;
     let db = state.db.clone();
-    let document = blocking(move || resources::delete::<R>(&db, &auth.project_key, &locator, version)).await?;
+    let document =
+        blocking(move || resources::delete::<R>(&db, &auth.project_key, &locator, version)).await?;
     Ok(json_response(StatusCode::OK, document))
 }
 

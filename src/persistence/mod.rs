@@ -269,7 +269,10 @@ pub fn unique_violation(error: &diesel::result::Error) -> Option<UniqueField> {
         Some(UniqueField::InterfaceId)
     } else if described.contains("unique_value") {
         Some(UniqueField::UniqueValue)
-    } else if described.contains("unique_key") || described.contains("payments.key") || described.contains("resources.key") {
+    } else if described.contains("unique_key")
+        || described.contains("payments.key")
+        || described.contains("resources.key")
+    {
         Some(UniqueField::Key)
     } else {
         None

@@ -21,9 +21,16 @@ pub struct ResourceRow {
     pub document: String,
 }
 
-pub fn find(conn: &mut Conn, project_key: &str, type_id: &str, locator: &Locator) -> QueryResult<Option<ResourceRow>> {
+pub fn find(
+    conn: &mut Conn,
+    project_key: &str,
+    type_id: &str,
+    locator: &Locator,
+) -> QueryResult<Option<ResourceRow>> {
     on_backend!(conn, |c| {
-        let query = resources::table.filter(resources::project_key.eq(project_key)).filter(resources::type_id.eq(type_id));
+        let query = resources::table
+            .filter(resources::project_key.eq(project_key))
+            .filter(resources::type_id.eq(type_id));
         match locator {
             Locator::Id(id) => query.filter(resources::id.eq(id)).first(c).optional(),
             Locator::Key(key) => query.filter(resources::key.eq(key)).first(c).optional(),
@@ -101,7 +108,9 @@ pub fn replace_payment_references(conn: &mut Conn, payment_id: &str, targets: &[
     }
     let rows: Vec<_> = targets
         .iter()
-        .map(|target| (payment_references::payment_id.eq(payment_id), payment_references::target_id.eq(target)))
+        .map(|target| {
+            (payment_references::payment_id.eq(payment_id), payment_references::target_id.eq(target))
+        })
         .collect();
     on_backend!(conn, |c| diesel::insert_into(payment_references::table).values(&rows).execute(c))?;
     Ok(())

@@ -127,8 +127,14 @@ pub fn custom_type() -> Vec<Field> {
 }
 
 const STATE_TYPES: &[&str] = &[
-    "OrderState", "LineItemState", "ProductState", "ReviewState", "PaymentState", "QuoteRequestState",
-    "StagedQuoteState", "QuoteState",
+    "OrderState",
+    "LineItemState",
+    "ProductState",
+    "ReviewState",
+    "PaymentState",
+    "QuoteRequestState",
+    "StagedQuoteState",
+    "QuoteState",
 ];
 
 /// Every queryable field of a State.
@@ -170,7 +176,13 @@ pub fn message() -> Vec<Field> {
         column("id", Kind::String, Column::Text("id")),
         field("version", Kind::Number),
         column("sequenceNumber", Kind::Number, Column::Integer("sequence_number")),
-        field("resource", Kind::Object(vec![field("typeId", Kind::String), column("id", Kind::String, Column::Text("resource_id"))])),
+        field(
+            "resource",
+            Kind::Object(vec![
+                field("typeId", Kind::String),
+                column("id", Kind::String, Column::Text("resource_id")),
+            ]),
+        ),
         column("resourceVersion", Kind::Number, Column::Integer("resource_version")),
         field("resourceUserProvidedIdentifiers", Kind::Any),
         column("type", Kind::String, Column::Text("type")),
@@ -181,9 +193,29 @@ pub fn message() -> Vec<Field> {
         field("force", Kind::Boolean),
     ];
     for name in [
-        "payment", "transaction", "transactionId", "state", "interaction", "interfaceCode", "paymentId", "interfaceId",
-        "oldInterfaceId", "newInterfaceId", "interface", "oldInterface", "method", "oldMethod", "name", "oldName",
-        "token", "oldToken", "interfaceAccount", "oldInterfaceAccount", "customFields", "oldTypeId", "value",
+        "payment",
+        "transaction",
+        "transactionId",
+        "state",
+        "interaction",
+        "interfaceCode",
+        "paymentId",
+        "interfaceId",
+        "oldInterfaceId",
+        "newInterfaceId",
+        "interface",
+        "oldInterface",
+        "method",
+        "oldMethod",
+        "name",
+        "oldName",
+        "token",
+        "oldToken",
+        "interfaceAccount",
+        "oldInterfaceAccount",
+        "customFields",
+        "oldTypeId",
+        "value",
         "oldValue",
     ] {
         fields.push(field(name, Kind::Any));

@@ -2,6 +2,7 @@
 //! Functions are blocking; the HTTP layer runs them on actix's blocking pool.
 
 pub mod auth;
+pub mod expansion;
 pub mod messages;
 pub mod payments;
 pub mod resources;
@@ -74,7 +75,11 @@ pub fn list_documents(
             offset: query.offset,
             timeout: db.query_timeout(),
         };
-        let found = if query.limit == 0 { Vec::new() } else { documents::query(conn, collection, project_key, &page)? };
+        let found = if query.limit == 0 {
+            Vec::new()
+        } else {
+            documents::query(conn, collection, project_key, &page)?
+        };
         let total = if query.with_total {
             // Without a predicate the total is exact.
             let cap = if query.predicate.is_some() { MAX_TOTAL_WITH_PREDICATE } else { i64::MAX };

@@ -1,9 +1,10 @@
 //! Creating, reading, updating, deleting and listing Payments.
 
+use super::resources::load_references;
 use super::{new_id, now, Actor, ListQuery, Page};
 use crate::domain::actions::{apply_actions, PaymentUpdateAction};
-use crate::domain::common::Timestamp;
 use crate::domain::common::IdOrKey;
+use crate::domain::common::Timestamp;
 use crate::domain::context::ChangeContext;
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
@@ -13,10 +14,8 @@ use crate::persistence::documents::PAYMENTS;
 use crate::persistence::messages::{self, NewMessage};
 use crate::persistence::payments::{self as store, Locator};
 use crate::persistence::{resources, unique_violation, Conn, Database, UniqueField};
-use super::resources::load_references;
 use crate::query::schema::Checked;
 use serde_json::{json, Value};
-
 
 pub fn create(
     db: &Database,
@@ -29,7 +28,8 @@ pub fn create(
         let references = load_references(conn, project_key, &wanted)?;
         let now = now();
         let mut ids = new_id;
-        let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
+        let mut ctx =
+            ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
         let (payment, created) = Payment::create(draft, &mut ctx)?;
         let document = to_document(&payment)?;
         let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
@@ -69,10 +69,12 @@ pub fn update(
         let now = now();
         let mut ids = new_id;
         // The actions' references, and the payment's own (its state and custom Types).
-        let mut wanted: Vec<_> = actions.iter().flat_map(|a| a.identifiers()).map(|(t, i)| (t, i.target.clone())).collect();
+        let mut wanted: Vec<_> =
+            actions.iter().flat_map(|a| a.identifiers()).map(|(t, i)| (t, i.target.clone())).collect();
         wanted.extend(payment.referenced().into_iter().map(|(t, id)| (t, IdOrKey::Id(id))));
         let references = load_references(conn, project_key, &wanted)?;
-        let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
+        let mut ctx =
+            ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
         let applied = apply_actions(payment, actions, &mut ctx)?;
         if !applied.changed(version) {
             return Ok(stored.document);

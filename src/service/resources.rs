@@ -48,7 +48,11 @@ pub trait ResourceKind: 'static {
         now: Timestamp,
         actor: Option<ClientLogging>,
     ) -> Result<Self::Resource, DomainError>;
-    fn apply(resource: &mut Self::Resource, action: Self::Action, references: &dyn References) -> Result<(), DomainError>;
+    fn apply(
+        resource: &mut Self::Resource,
+        action: Self::Action,
+        references: &dyn References,
+    ) -> Result<(), DomainError>;
     fn row(resource: &Self::Resource) -> Row;
     /// The resources a draft or action names, for loading before it is applied.
     fn draft_identifiers(_draft: &Self::Draft) -> Vec<(ReferenceTypeId, IdOrKey)> {
@@ -81,7 +85,13 @@ impl ResourceKind for Types {
     fn fields() -> &'static [Field] {
         &crate::query::schema::TYPE_FIELDS
     }
-    fn create(id: String, draft: TypeDraft, _: &dyn References, now: Timestamp, actor: Option<ClientLogging>) -> Result<Type, DomainError> {
+    fn create(
+        id: String,
+        draft: TypeDraft,
+        _: &dyn References,
+        now: Timestamp,
+        actor: Option<ClientLogging>,
+    ) -> Result<Type, DomainError> {
         Type::create(id, draft, now, actor)
     }
     fn apply(resource: &mut Type, action: TypeUpdateAction, _: &dyn References) -> Result<(), DomainError> {
@@ -98,7 +108,9 @@ impl ResourceKind for Types {
     }
 }
 
-fn owned(identifiers: Vec<(ReferenceTypeId, &crate::domain::common::ResourceIdentifier)>) -> Vec<(ReferenceTypeId, IdOrKey)> {
+fn owned(
+    identifiers: Vec<(ReferenceTypeId, &crate::domain::common::ResourceIdentifier)>,
+) -> Vec<(ReferenceTypeId, IdOrKey)> {
     identifiers.into_iter().map(|(type_id, identifier)| (type_id, identifier.target.clone())).collect()
 }
 
@@ -112,10 +124,20 @@ impl ResourceKind for States {
     fn fields() -> &'static [Field] {
         &crate::query::schema::STATE_FIELDS
     }
-    fn create(id: String, draft: StateDraft, references: &dyn References, now: Timestamp, actor: Option<ClientLogging>) -> Result<State, DomainError> {
+    fn create(
+        id: String,
+        draft: StateDraft,
+        references: &dyn References,
+        now: Timestamp,
+        actor: Option<ClientLogging>,
+    ) -> Result<State, DomainError> {
         State::create(id, draft, references, now, actor)
     }
-    fn apply(resource: &mut State, action: StateUpdateAction, references: &dyn References) -> Result<(), DomainError> {
+    fn apply(
+        resource: &mut State,
+        action: StateUpdateAction,
+        references: &dyn References,
+    ) -> Result<(), DomainError> {
         states::apply(resource, action, references)
     }
     fn row(s: &State) -> Row {
@@ -145,10 +167,20 @@ impl ResourceKind for Customers {
     fn fields() -> &'static [Field] {
         &crate::query::schema::CUSTOMER_FIELDS
     }
-    fn create(id: String, draft: CustomerDraft, _: &dyn References, now: Timestamp, actor: Option<ClientLogging>) -> Result<Customer, DomainError> {
+    fn create(
+        id: String,
+        draft: CustomerDraft,
+        _: &dyn References,
+        now: Timestamp,
+        actor: Option<ClientLogging>,
+    ) -> Result<Customer, DomainError> {
         Customer::create(id, draft, now, actor)
     }
-    fn apply(resource: &mut Customer, action: CustomerUpdateAction, _: &dyn References) -> Result<(), DomainError> {
+    fn apply(
+        resource: &mut Customer,
+        action: CustomerUpdateAction,
+        _: &dyn References,
+    ) -> Result<(), DomainError> {
         customers::apply(resource, action)
     }
     fn row(c: &Customer) -> Row {
@@ -222,7 +254,11 @@ fn to_row<K: ResourceKind>(project_key: &str, resource: &K::Resource) -> Result<
 }
 
 /// Reports a broken unique constraint as DuplicateField.
-fn duplicate_or<K: ResourceKind>(error: diesel::result::Error, row: &ResourceRow, resource: &K::Resource) -> ApiError {
+fn duplicate_or<K: ResourceKind>(
+    error: diesel::result::Error,
+    row: &ResourceRow,
+    resource: &K::Resource,
+) -> ApiError {
     let field = match unique_violation(&error) {
         Some(UniqueField::Key) => "key",
         Some(UniqueField::UniqueValue) => K::unique_value_field(),
@@ -233,7 +269,12 @@ fn duplicate_or<K: ResourceKind>(error: diesel::result::Error, row: &ResourceRow
     DomainError::DuplicateField { field: field.into(), duplicate_value: value }.into()
 }
 
-pub fn create<K: ResourceKind>(db: &Database, project_key: &str, draft: K::Draft, actor: &Actor) -> Result<String, ApiError> {
+pub fn create<K: ResourceKind>(
+    db: &Database,
+    project_key: &str,
+    draft: K::Draft,
+    actor: &Actor,
+) -> Result<String, ApiError> {
     db.write(|conn| {
         let references = load_references(conn, project_key, &K::draft_identifiers(&draft))?;
         let resource = K::create(new_id(), draft, &references, now(), actor.logging())?;
@@ -250,7 +291,11 @@ pub fn get<K: ResourceKind>(db: &Database, project_key: &str, locator: &Locator)
     })
 }
 
-pub fn exists<K: ResourceKind>(db: &Database, project_key: &str, locator: &Locator) -> Result<bool, ApiError> {
+pub fn exists<K: ResourceKind>(
+    db: &Database,
+    project_key: &str,
+    locator: &Locator,
+) -> Result<bool, ApiError> {
     db.read(|conn| Ok(store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?.is_some()))
 }
 
@@ -263,9 +308,14 @@ pub fn update<K: ResourceKind>(
     actor: &Actor,
 ) -> Result<String, ApiError> {
     db.write(|conn| {
-        let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?.ok_or_else(|| not_found(locator))?;
+        let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?
+            .ok_or_else(|| not_found(locator))?;
         if stored.version != version {
-            return Err(ApiError::ConcurrentModification { resource_id: stored.id, expected: version, current: stored.version });
+            return Err(ApiError::ConcurrentModification {
+                resource_id: stored.id,
+                expected: version,
+                current: stored.version,
+            });
         }
         let wanted: Vec<_> = actions.iter().flat_map(K::action_identifiers).collect();
         let references = load_references(conn, project_key, &wanted)?;
@@ -277,21 +327,37 @@ pub fn update<K: ResourceKind>(
             return Ok(stored.document);
         }
         let row = to_row::<K>(project_key, &applied.resource)?;
-        let written = store::update(conn, &row, version).map_err(|e| duplicate_or::<K>(e, &row, &applied.resource))?;
+        let written =
+            store::update(conn, &row, version).map_err(|e| duplicate_or::<K>(e, &row, &applied.resource))?;
         if !written {
-            let current = store::find(conn, project_key, K::TYPE_ID.as_str(), &Locator::Id(stored.id.clone()))?;
+            let current =
+                store::find(conn, project_key, K::TYPE_ID.as_str(), &Locator::Id(stored.id.clone()))?;
             let current = current.ok_or_else(|| not_found(locator))?;
-            return Err(ApiError::ConcurrentModification { resource_id: stored.id, expected: version, current: current.version });
+            return Err(ApiError::ConcurrentModification {
+                resource_id: stored.id,
+                expected: version,
+                current: current.version,
+            });
         }
         Ok(row.document)
     })
 }
 
-pub fn delete<K: ResourceKind>(db: &Database, project_key: &str, locator: &Locator, version: i64) -> Result<String, ApiError> {
+pub fn delete<K: ResourceKind>(
+    db: &Database,
+    project_key: &str,
+    locator: &Locator,
+    version: i64,
+) -> Result<String, ApiError> {
     db.write(|conn| {
-        let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?.ok_or_else(|| not_found(locator))?;
+        let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?
+            .ok_or_else(|| not_found(locator))?;
         if stored.version != version {
-            return Err(ApiError::ConcurrentModification { resource_id: stored.id, expected: version, current: stored.version });
+            return Err(ApiError::ConcurrentModification {
+                resource_id: stored.id,
+                expected: version,
+                current: stored.version,
+            });
         }
         if K::REFERENCED_BY_PAYMENTS && store::is_referenced(conn, &stored.id)? {
             return Err(DomainError::ReferenceExists {

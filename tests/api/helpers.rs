@@ -295,7 +295,8 @@ impl TestApp {
     pub async fn create_state(&self, key: &str, initial: bool, transitions: Option<Vec<&str>>) -> Value {
         let mut draft = json!({"key": key, "type": "PaymentState", "initial": initial});
         if let Some(transitions) = transitions {
-            draft["transitions"] = json!(transitions.iter().map(|k| json!({"typeId": "state", "key": k})).collect::<Vec<_>>());
+            draft["transitions"] =
+                json!(transitions.iter().map(|k| json!({"typeId": "state", "key": k})).collect::<Vec<_>>());
         }
         let reply = self.post("/states", draft).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);

@@ -19,3 +19,4 @@ mod payments_query;
 mod payments_read;
 mod payments_update;
 mod query_properties;
+mod resources;

@@ -48,7 +48,10 @@ async fn a_full_draft_becomes_version_1_in_commercetools_representation() {
         json!({"typeId": "type", "id": type_1["id"]}),
         "a key resolves to the id"
     );
-    assert_eq!(payment["custom"], json!({"type": {"typeId": "type", "id": type_2["id"]}, "fields": {"orderId": "o-1"}}));
+    assert_eq!(
+        payment["custom"],
+        json!({"type": {"typeId": "type", "id": type_2["id"]}, "fields": {"orderId": "o-1"}})
+    );
     let created_at = payment["createdAt"].as_str().unwrap();
     assert_eq!(created_at.len(), 24, "millisecond UTC timestamp: {created_at}");
     assert!(created_at.ends_with('Z'));

@@ -10,11 +10,11 @@ mod transactions;
 
 use super::common::{FieldContainer, LocalizedString, ResourceIdentifier, ResourceKey, Timestamp};
 use super::context::{ChangeContext, ReferenceTypeId};
-use super::versioning::apply_all;
 use super::errors::DomainError;
 use super::messages::PaymentMessage;
 use super::money::Money;
 use super::payment::{Payment, PaymentMethodToken, TransactionDraft, TransactionState};
+use super::versioning::apply_all;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -156,7 +156,9 @@ impl PaymentUpdateAction {
             A::AddTransaction { transaction } => {
                 transaction.custom.iter().map(|c| (ReferenceTypeId::Type, &c.type_identifier)).collect()
             }
-            A::SetMethodInfo { custom: Some(custom), .. } => vec![(ReferenceTypeId::Type, &custom.type_identifier)],
+            A::SetMethodInfo { custom: Some(custom), .. } => {
+                vec![(ReferenceTypeId::Type, &custom.type_identifier)]
+            }
             A::AddInterfaceInteraction { type_identifier, .. }
             | A::SetMethodInfoCustomType { type_identifier: Some(type_identifier), .. }
             | A::SetCustomType { type_identifier: Some(type_identifier), .. }
@@ -206,7 +208,8 @@ pub fn apply_actions(
     ctx: &mut ChangeContext,
 ) -> Result<AppliedChange, DomainError> {
     let (now, actor) = (ctx.now, ctx.actor.clone());
-    let applied = apply_all(payment, actions, now, actor, |payment, action| apply_action(payment, action, ctx))?;
+    let applied =
+        apply_all(payment, actions, now, actor, |payment, action| apply_action(payment, action, ctx))?;
     let messages = applied
         .emitted
         .into_iter()

@@ -1,0 +1,458 @@
+//! Types, States, Customers, reference validation, expansion and Messages through HTTP.
+
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+fn every_field_type() -> Vec<Value> {
+    vec![
+        json!({"name": "orderId", "label": {"en": "Order"}, "required": true, "type": {"name": "String"}, "inputHint": "SingleLine"}),
+        field("flag", "Boolean"),
+        field("count", "Number"),
+        field("label", "LocalizedString"),
+        json!({"name": "color", "label": {"en": "c"}, "required": false, "type": {"name": "Enum", "values": [{"key": "red", "label": "Red"}]}}),
+        json!({"name": "size", "label": {"en": "s"}, "required": false, "type": {"name": "LocalizedEnum", "values": [{"key": "s", "label": {"en": "S"}}]}}),
+        field("price", "Money"),
+        field("due", "Date"),
+        field("clock", "Time"),
+        field("at", "DateTime"),
+        json!({"name": "buyer", "label": {"en": "b"}, "required": false, "type": {"name": "Reference", "referenceTypeId": "customer"}}),
+        json!({"name": "tags", "label": {"en": "t"}, "required": false, "type": {"name": "Set", "elementType": {"name": "String"}}}),
+    ]
+}
+
+#[tokio::test]
+async fn types_are_created_read_queried_updated_and_deleted() {
+    let app = spawn_app().await;
+    let created = app.create_type("order-info", &["payment", "transaction"], every_field_type()).await;
+    assert_eq!(created["version"], 1);
+    assert_eq!(created["fieldDefinitions"].as_array().unwrap().len(), 12);
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(app.get(&format!("/types/{id}")).await.body, created);
+    assert_eq!(app.get("/types/key=order-info").await.body, created);
+    assert_eq!(app.head("/types/key=order-info").await.status, StatusCode::OK);
+    assert_eq!(app.head("/types/key=nope").await.status, StatusCode::NOT_FOUND);
+    let found = app
+        .raw(
+            app.client
+                .get(app.url("/types"))
+                .query(&[("where", r#"resourceTypeIds contains any ("transaction")"#)]),
+        )
+        .await;
+    assert_eq!(found.body["total"], 1);
+    let none = app.raw(app.client.get(app.url("/types")).query(&[("where", r#"key = "other""#)])).await;
+    assert_eq!(none.body["count"], 0);
+
+    let updated = app
+        .post(
+            &format!("/types/{id}"),
+            json!({"version": 1, "actions": [
+                {"action": "changeName", "name": {"en": "Order information"}},
+                {"action": "setDescription", "description": {"en": "What the shop knows"}},
+                {"action": "addFieldDefinition", "fieldDefinition": field("note", "String")},
+                {"action": "changeLabel", "fieldName": "note", "label": {"en": "Note"}},
+                {"action": "addEnumValue", "fieldName": "color", "value": {"key": "blue", "label": "Blue"}},
+                {"action": "removeFieldDefinition", "fieldName": "clock"},
+                {"action": "changeFieldDefinitionOrder", "fieldNames": ["note", "orderId", "flag", "count", "label", "color", "size", "price", "due", "at", "buyer", "tags"]}
+            ]}),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["version"], 8);
+    assert_eq!(updated.body["fieldDefinitions"][0]["name"], "note");
+    assert_eq!(updated.body["fieldDefinitions"][0]["label"], json!({"en": "Note"}));
+    let stale = app.post(&format!("/types/{id}"), json!({"version": 1, "actions": []})).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let duplicate = app
+        .post("/types", json!({"key": "order-info", "name": {"en": "x"}, "resourceTypeIds": ["payment"]}))
+        .await;
+    assert_eq!(duplicate.error_code(), "DuplicateField");
+    assert_eq!(duplicate.body["errors"][0]["field"], "key");
+    let deleted = app.delete(&format!("/types/{id}?version=8")).await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    assert_eq!(app.get(&format!("/types/{id}")).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_type_in_use_cannot_be_deleted() {
+    let app = spawn_app().await;
+    let custom_type = app.create_open_type("in-use").await;
+    let payment = app
+        .create_payment(
+            json!({"amountPlanned": money(1), "custom": {"type": {"key": "in-use"}, "fields": {}}}),
+        )
+        .await;
+    let refused = app.delete(&format!("/types/{}?version=1", custom_type["id"].as_str().unwrap())).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.error_code(), "ReferenceExists");
+    app.update(&payment, json!([{"action": "setCustomType"}])).await;
+    let deleted = app.delete(&format!("/types/{}?version=1", custom_type["id"].as_str().unwrap())).await;
+    assert_eq!(deleted.status, StatusCode::OK, "no payment uses it any more");
+}
+
+#[tokio::test]
+async fn custom_fields_are_validated_against_their_type_everywhere() {
+    let app = spawn_app().await;
+    app.create_type(
+        "strict",
+        &["payment", "transaction", "payment-interface-interaction", "payment-method-info"],
+        every_field_type(),
+    )
+    .await;
+    app.create_type("payment-only", &["payment"], vec![field("note", "String")]).await;
+    let valid = json!({"orderId": "o-1", "flag": true, "count": 2, "label": {"en": "x"}, "color": "red", "size": "s",
+        "price": {"currencyCode": "EUR", "centAmount": 5}, "due": "2024-02-29", "clock": "10:00:00.000",
+        "at": "2024-01-01T00:00:00.000Z", "buyer": {"typeId": "customer", "id": "c"}, "tags": ["a"]});
+    let ok = app
+        .post(
+            "/payments",
+            json!({"amountPlanned": money(1), "custom": {"type": {"key": "strict"}, "fields": valid}}),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+
+    let draft_cases = [
+        (json!({"type": {"key": "strict"}, "fields": {"orderId": "o", "count": "two"}}), "InvalidField"),
+        (json!({"type": {"key": "strict"}, "fields": {"orderId": "o", "color": "green"}}), "InvalidField"),
+        (json!({"type": {"key": "strict"}, "fields": {"count": 1}}), "RequiredField"),
+        (json!({"type": {"key": "strict"}, "fields": {"orderId": "o", "unknown": 1}}), "InvalidOperation"),
+        (json!({"type": {"key": "missing-type"}, "fields": {}}), "ReferencedResourceNotFound"),
+        (
+            json!({"type": {"id": "00000000-0000-0000-0000-000000000000"}, "fields": {}}),
+            "ReferencedResourceNotFound",
+        ),
+    ];
+    for (custom, code) in &draft_cases {
+        let reply = app.post("/payments", json!({"amountPlanned": money(1), "custom": custom})).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{custom}");
+        assert_eq!(reply.error_code(), *code, "{custom}");
+    }
+    let wrong_resource = app
+        .post("/payments", json!({"amountPlanned": money(1), "transactions": [{"type": "Charge", "amount": money(1), "custom": {"type": {"key": "payment-only"}}}]}))
+        .await;
+    assert_eq!(wrong_resource.error_code(), "InvalidOperation", "a payment-only Type on a transaction");
+    let invalid_field = app.post("/payments", json!({"amountPlanned": money(1), "custom": {"type": {"key": "strict"}, "fields": {"orderId": "o", "count": "x"}}})).await;
+    assert_eq!(invalid_field.body["errors"][0]["field"], "count");
+    assert_eq!(invalid_field.body["errors"][0]["invalidValue"], "x");
+
+    let payment = app
+        .create_payment(
+            json!({"amountPlanned": money(1), "transactions": [{"type": "Charge", "amount": money(1)}]}),
+        )
+        .await;
+    let tx = payment["transactions"][0]["id"].as_str().unwrap();
+    let action_cases = [
+        json!({"action": "setCustomType", "type": {"key": "strict"}, "fields": {"count": 1}}),
+        json!({"action": "setTransactionCustomType", "transactionId": tx, "type": {"key": "strict"}, "fields": {"orderId": 5}}),
+        json!({"action": "setMethodInfoCustomType", "type": {"key": "strict"}, "fields": {"orderId": "o", "flag": "yes"}}),
+        json!({"action": "addInterfaceInteraction", "type": {"key": "strict"}, "fields": {"orderId": "o", "due": "tomorrow"}}),
+        json!({"action": "addInterfaceInteraction", "type": {"key": "payment-only"}, "fields": {}}),
+        json!({"action": "setCustomType", "type": {"key": "missing-type"}}),
+    ];
+    for action in &action_cases {
+        let reply = app.try_update(&payment, json!([action])).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{action}");
+    }
+    let typed = app
+        .update(
+            &payment,
+            json!([
+                {"action": "setCustomType", "type": {"key": "strict"}, "fields": {"orderId": "o"}},
+                {"action": "setTransactionCustomType", "transactionId": tx, "type": {"key": "strict"}, "fields": {"orderId": "o"}},
+                {"action": "setMethodInfoCustomType", "type": {"key": "strict"}, "fields": {"orderId": "o"}}
+            ]),
+        )
+        .await;
+    for action in [
+        json!({"action": "setCustomField", "name": "count", "value": "many"}),
+        json!({"action": "setCustomField", "name": "orderId"}),
+        json!({"action": "setCustomField", "name": "nope", "value": 1}),
+        json!({"action": "setTransactionCustomField", "transactionId": tx, "name": "flag", "value": 1}),
+        json!({"action": "setMethodInfoCustomField", "name": "tags", "value": ["a", "a"]}),
+    ] {
+        let reply = app.try_update(&typed, json!([action])).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{action}");
+    }
+    let fine = app
+        .update(
+            &typed,
+            json!([
+                {"action": "setCustomField", "name": "count", "value": 3},
+                {"action": "setTransactionCustomField", "transactionId": tx, "name": "flag", "value": false},
+                {"action": "setMethodInfoCustomField", "name": "tags", "value": ["a", "b"]}
+            ]),
+        )
+        .await;
+    assert_eq!(fine["custom"]["fields"]["count"], 3);
+}
+
+#[tokio::test]
+async fn payment_states_follow_their_workflow() {
+    let app = spawn_app().await;
+    let paid = app.create_state("paid", false, Some(vec![])).await;
+    let open = app.create_state("open", true, Some(vec!["paid"])).await;
+    app.create_state("disputed", false, None).await;
+    assert_eq!(open["initial"], true);
+    assert_eq!(open["builtIn"], false);
+    assert_eq!(open["transitions"], json!([{"typeId": "state", "id": paid["id"]}]));
+    let default_initial = app.post("/states", json!({"key": "fresh", "type": "PaymentState"})).await;
+    assert_eq!(default_initial.body["initial"], true, "initial defaults to true");
+    assert!(default_initial.body.get("transitions").is_none());
+    let order_state = app.post("/states", json!({"key": "order-open", "type": "OrderState"})).await.body;
+
+    let payment = app.create_payment(draft()).await;
+    let transition = |key: &str, force: bool| json!([{"action": "transitionState", "state": {"typeId": "state", "key": key}, "force": force}]);
+    let not_initial = app.try_update(&payment, transition("paid", false)).await;
+    assert_eq!(not_initial.error_code(), "InvalidOperation", "a first state must be initial");
+    let wrong_type = app
+        .try_update(&payment, json!([{"action": "transitionState", "state": {"id": order_state["id"]}}]))
+        .await;
+    assert_eq!(wrong_type.error_code(), "InvalidOperation");
+    let missing = app.try_update(&payment, transition("nowhere", false)).await;
+    assert_eq!(missing.error_code(), "ReferencedResourceNotFound");
+    let opened = app.update(&payment, transition("open", false)).await;
+    let skipping = app.try_update(&opened, transition("disputed", false)).await;
+    assert_eq!(skipping.error_code(), "InvalidOperation", "not among open's transitions");
+    let paid_payment = app.update(&opened, transition("paid", false)).await;
+    let final_state = app.try_update(&paid_payment, transition("open", false)).await;
+    assert_eq!(final_state.error_code(), "InvalidOperation", "paid is final");
+    let forced = app.update(&paid_payment, transition("disputed", true)).await;
+    assert_eq!(forced["paymentStatus"]["state"]["id"], app.get("/states/key=disputed").await.body["id"]);
+
+    let state_in_use = app
+        .delete(&format!("/states/{}?version=1", forced["paymentStatus"]["state"]["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(state_in_use.error_code(), "ReferenceExists");
+    let updated = app
+        .post(
+            "/states/key=open",
+            json!({"version": 1, "actions": [
+                {"action": "setName", "name": {"en": "Open"}},
+                {"action": "changeInitial", "initial": false},
+                {"action": "setTransitions", "transitions": [{"typeId": "state", "key": "paid"}, {"typeId": "state", "key": "disputed"}]},
+                {"action": "changeKey", "key": "opened"}
+            ]}),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["version"], 5);
+    assert_eq!(updated.body["key"], "opened");
+    let same = app
+        .post("/states/key=opened", json!({"version": 5, "actions": [{"action": "setTransitions", "transitions": updated.body["transitions"]}]}))
+        .await;
+    assert_eq!(same.error_code(), "InvalidOperation", "setting the same transitions");
+}
+
+#[tokio::test]
+async fn customers_are_unique_by_email_and_found_by_it() {
+    let app = spawn_app().await;
+    let reply = app
+        .post(
+            "/customers",
+            json!({"email": "Jane@Example.com", "firstName": "Jane", "password": "pw", "key": "jane"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let customer = &reply.body["customer"];
+    assert_eq!(customer["addresses"], json!([]));
+    assert_eq!(customer["isEmailVerified"], false);
+    assert_eq!(customer["authenticationMode"], "Password");
+    assert!(customer.get("password").is_none());
+    let duplicate = app.post("/customers", json!({"email": "jane@example.com"})).await;
+    assert_eq!(duplicate.error_code(), "DuplicateField");
+    assert_eq!(duplicate.body["errors"][0]["field"], "email");
+    let invalid = app.post("/customers", json!({"email": "not an email"})).await;
+    assert_eq!(invalid.error_code(), "InvalidJsonInput");
+    let found = app
+        .raw(app.client.get(app.url("/customers")).query(&[("where", r#"email = "Jane@Example.com""#)]))
+        .await;
+    assert_eq!(found.body["results"][0]["id"], customer["id"]);
+    let updated = app
+        .post(
+            "/customers/key=jane",
+            json!({"version": 1, "actions": [
+                {"action": "changeEmail", "email": "jane.doe@example.com"},
+                {"action": "setLastName", "lastName": "Doe"},
+                {"action": "setExternalId", "externalId": "crm-1"},
+                {"action": "setFirstName"},
+                {"action": "setKey", "key": "jane-doe"}
+            ]}),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["version"], 6);
+    assert!(updated.body.get("firstName").is_none());
+    let payment = app
+        .create_payment(
+            json!({"amountPlanned": money(1), "customer": {"typeId": "customer", "key": "jane-doe"}}),
+        )
+        .await;
+    assert_eq!(payment["customer"], json!({"typeId": "customer", "id": customer["id"]}));
+    let deleted = app.delete("/customers/key=jane-doe?version=6").await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    let gone = app
+        .post(
+            "/payments",
+            json!({"amountPlanned": money(1), "customer": {"typeId": "customer", "id": customer["id"]}}),
+        )
+        .await;
+    assert_eq!(gone.error_code(), "ReferencedResourceNotFound");
+    assert_eq!(gone.body["errors"][0]["id"], customer["id"]);
+}
+
+#[tokio::test]
+async fn references_resolve_and_expand_on_every_payment_endpoint() {
+    let app = spawn_app().await;
+    let custom_type = app.create_open_type("expand-me").await;
+    let customer = app.create_customer("e@example.com", "expand-customer").await;
+    let state = app.create_state("expand-state", true, None).await;
+    let draft = json!({
+        "key": "expanded",
+        "amountPlanned": money(1),
+        "customer": {"typeId": "customer", "key": "expand-customer"},
+        "paymentStatus": {"state": {"typeId": "state", "key": "expand-state"}},
+        "paymentMethodInfo": {"custom": {"type": {"key": "expand-me"}}},
+        "custom": {"type": {"key": "expand-me"}},
+        "transactions": [{"type": "Charge", "amount": money(1), "custom": {"type": {"key": "expand-me"}}}],
+        "interfaceInteractions": [{"type": {"key": "expand-me"}, "fields": {"code": "ok"}}]
+    });
+    let all = "expand=customer&expand=paymentStatus.state&expand=custom.type&expand=paymentMethodInfo.custom.type&expand=transactions[*].custom.type&expand=interfaceInteractions[*].type&expand=no.such.path";
+    let check = |payment: &Value| {
+        assert_eq!(payment["customer"]["obj"]["email"], "e@example.com", "{payment}");
+        assert_eq!(payment["paymentStatus"]["state"]["obj"]["key"], "expand-state");
+        for reference in [
+            &payment["custom"]["type"],
+            &payment["paymentMethodInfo"]["custom"]["type"],
+            &payment["transactions"][0]["custom"]["type"],
+            &payment["interfaceInteractions"][0]["type"],
+        ] {
+            assert_eq!(reference["obj"]["key"], "expand-me", "{payment}");
+            assert_eq!(reference["id"], custom_type["id"]);
+        }
+    };
+    let created = app.request(Method::POST, &format!("/payments?{all}"), Some(draft)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    check(&created.body);
+    let id = created.body["id"].as_str().unwrap();
+    check(&app.get(&format!("/payments/{id}?{all}")).await.body);
+    check(&app.get(&format!("/payments/key=expanded?{all}")).await.body);
+    check(&app.get(&format!("/payments?{all}")).await.body["results"][0]);
+    let updated = app
+        .post(
+            &format!("/payments/{id}?{all}"),
+            json!({"version": 1, "actions": [{"action": "setAnonymousId"}]}),
+        )
+        .await;
+    check(&updated.body);
+    let plain = app.get(&format!("/payments/{id}")).await.body;
+    assert!(plain["customer"].get("obj").is_none(), "no expansion unless asked");
+    assert_eq!(plain["customer"]["id"], customer["id"]);
+    assert_eq!(plain["paymentStatus"]["state"]["id"], state["id"]);
+    let deleted = app.delete(&format!("/payments/{id}?version=1&{all}")).await;
+    check(&deleted.body);
+}
+
+#[tokio::test]
+async fn messages_are_queried_and_rebuild_the_payment() {
+    let app = spawn_app().await;
+    app.create_state("open", true, None).await;
+    let payment = app
+        .create_payment(json!({"amountPlanned": money(1000), "transactions": [{"type": "Authorization", "amount": money(1000)}]}))
+        .await;
+    let tx = payment["transactions"][0]["id"].as_str().unwrap().to_owned();
+    let updated = app
+        .update(
+            &payment,
+            json!([
+                {"action": "changeTransactionState", "transactionId": tx, "state": "Pending"},
+                {"action": "changeTransactionState", "transactionId": tx, "state": "Success"},
+                {"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(600), "state": "Pending"}},
+                {"action": "setStatusInterfaceCode", "interfaceCode": "captured"},
+                {"action": "transitionState", "state": {"key": "open"}}
+            ]),
+        )
+        .await;
+    let charge = updated["transactions"][1]["id"].as_str().unwrap().to_owned();
+    let updated = app
+        .update(
+            &updated,
+            json!([{"action": "changeTransactionState", "transactionId": charge, "state": "Success"}]),
+        )
+        .await;
+    let id = updated["id"].as_str().unwrap();
+
+    let query = |predicate: String| {
+        let app = &app;
+        async move {
+            let reply = app
+                .raw(app.client.get(app.url("/messages")).query(&[
+                    ("where", predicate.as_str()),
+                    ("sort", "sequenceNumber asc"),
+                    ("limit", "500"),
+                ]))
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            reply.body
+        }
+    };
+    let page = query(format!("resource(typeId = \"payment\" and id = \"{id}\")")).await;
+    let messages = page["results"].as_array().unwrap().clone();
+    let sequence: Vec<i64> = messages.iter().map(|m| m["sequenceNumber"].as_i64().unwrap()).collect();
+    assert_eq!(sequence, (1..=7).collect::<Vec<_>>(), "gap-free per resource");
+    assert!(messages.windows(2).all(|w| w[0]["resourceVersion"].as_i64() < w[1]["resourceVersion"].as_i64()));
+    let one = app.get(&format!("/messages/{}", messages[2]["id"].as_str().unwrap())).await;
+    assert_eq!(one.body, messages[2]);
+    let state_changes =
+        query(format!("resource(id = \"{id}\") and type = \"PaymentTransactionStateChanged\"")).await;
+    assert_eq!(state_changes["total"], 3);
+    let later = query(format!("resource(id = \"{id}\") and sequenceNumber > 5")).await;
+    assert_eq!(later["count"], 2, "a consumer resumes after the last sequence number it saw");
+
+    // Rebuild the transactions and status from the messages alone.
+    let mut transactions: Vec<Value> = Vec::new();
+    let mut status = json!({});
+    for message in &messages {
+        match message["type"].as_str().unwrap() {
+            "PaymentCreated" => {
+                transactions = message["payment"]["transactions"].as_array().unwrap().clone();
+                status = message["payment"]["paymentStatus"].clone();
+            }
+            "PaymentTransactionAdded" => transactions.push(message["transaction"].clone()),
+            "PaymentTransactionStateChanged" => {
+                let target = transactions.iter_mut().find(|t| t["id"] == message["transactionId"]).unwrap();
+                target["state"] = message["state"].clone();
+            }
+            "PaymentStatusInterfaceCodeSet" => status["interfaceCode"] = message["interfaceCode"].clone(),
+            "PaymentStatusStateTransition" => status["state"] = message["state"].clone(),
+            other => panic!("unexpected message {other}"),
+        }
+    }
+    assert_eq!(json!(transactions), updated["transactions"]);
+    assert_eq!(status, updated["paymentStatus"]);
+}
+
+#[tokio::test]
+async fn resource_endpoints_check_their_scopes() {
+    let app = spawn_app().await;
+    let (id, secret) = app.create_client("view_types:test-project manage_customers:test-project");
+    let token = app.token_for(&id, &secret, None).await;
+    let call = |method: Method, path: &'static str, body: Option<Value>| {
+        let app = &app;
+        let token = token.clone();
+        async move { app.request_with_token(method, path, body, Some(&token)).await.status }
+    };
+    assert_eq!(call(Method::GET, "/types", None).await, StatusCode::OK);
+    assert_eq!(
+        call(Method::POST, "/types", Some(json!({"key": "kk", "name": {}, "resourceTypeIds": ["payment"]})))
+            .await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(call(Method::GET, "/states", None).await, StatusCode::FORBIDDEN);
+    assert_eq!(call(Method::POST, "/customers", Some(json!({"email": "x@y.zz"}))).await, StatusCode::CREATED);
+    assert_eq!(call(Method::GET, "/customers", None).await, StatusCode::OK, "manage implies view");
+    assert_eq!(call(Method::GET, "/messages", None).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.request_with_token(Method::GET, "/messages", None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
