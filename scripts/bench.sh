@@ -63,14 +63,14 @@ wrk.body = f:read("*a")
 f:close()
 LUA
 
-row() { echo "| $1 | $2 | $3 |" >>"$results"; }
+row() { echo "| $1 | $2 | $3 |" | tee -a "$results"; }
 rps() { awk '/Requests\/sec/ {printf "%.0f", $2}'; }
 rss_mb() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$server_pid/status"; }
 
 start_server() { # binary, database url
   local port
   port=$(free_port)
-  DATABASE_URL="$2" PORT="$port" RUST_LOG=warn taskset -c 0 "$1" serve >"$work/server.out" 2>"$work/server.log" &
+  DATABASE_URL="$2" PORT="$port" RUST_LOG=warn QUERY_TIMEOUT_MS="${QUERY_TIMEOUT_MS:-60000}" taskset -c 0 "$1" serve >"$work/server.out" 2>"$work/server.log" &
   server_pid=$!
   base="http://127.0.0.1:$port"
   for _ in $(seq 100); do curl -sf "$base/health" >/dev/null && return; sleep 0.1; done
@@ -173,7 +173,8 @@ latency() { # label, query string: median of 50 requests, client side
     curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$base/bench/payments?$2"
   done | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)] * 1000}')
   local count
-  count=$(curl -s -H "Authorization: Bearer $token" "$base/bench/payments?$2" | python3 -c 'import json,sys; b=json.load(sys.stdin); print(b.get("total", b["count"]))')
+  count=$(curl -s -H "Authorization: Bearer $token" "$base/bench/payments?$2" \
+    | python3 -c 'import json,sys; b=json.load(sys.stdin); print(b.get("total", b.get("count", b.get("errors", [{}])[0].get("code"))))')
   row "$1" "$times ms median" "$count matching"
 }
 
