@@ -2,7 +2,6 @@
 
 use super::common::{ClientLogging, ResourceKey, Timestamp};
 use super::errors::DomainError;
-use super::versioning::Versioned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -140,19 +139,6 @@ pub fn apply(customer: &mut Customer, action: CustomerUpdateAction) -> Result<()
         CustomerUpdateAction::SetExternalId { external_id } => customer.external_id = non_empty(external_id),
     }
     Ok(())
-}
-
-impl Versioned for Customer {
-    fn version(&self) -> i64 {
-        self.version
-    }
-    fn set_version(&mut self, version: i64) {
-        self.version = version;
-    }
-    fn touch(&mut self, now: Timestamp, actor: Option<ClientLogging>) {
-        self.last_modified_at = now;
-        self.last_modified_by = actor;
-    }
 }
 
 #[cfg(test)]

@@ -371,18 +371,3 @@ pub fn optional_custom_fields(
 ) -> Result<Option<CustomFields>, DomainError> {
     draft.map(|draft| custom_fields(draft, resource, ctx)).transpose()
 }
-
-impl crate::domain::versioning::Versioned for Payment {
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn set_version(&mut self, version: i64) {
-        self.version = version;
-    }
-
-    fn touch(&mut self, now: Timestamp, actor: Option<ClientLogging>) {
-        self.last_modified_at = now;
-        self.last_modified_by = actor;
-    }
-}

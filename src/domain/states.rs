@@ -4,7 +4,6 @@
 use super::common::{ClientLogging, LocalizedString, Reference, ResourceIdentifier, ResourceKey, Timestamp};
 use super::context::{ReferenceTypeId, References};
 use super::errors::DomainError;
-use super::versioning::Versioned;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,19 +170,6 @@ pub fn apply(
         }
     }
     Ok(())
-}
-
-impl Versioned for State {
-    fn version(&self) -> i64 {
-        self.version
-    }
-    fn set_version(&mut self, version: i64) {
-        self.version = version;
-    }
-    fn touch(&mut self, now: Timestamp, actor: Option<ClientLogging>) {
-        self.last_modified_at = now;
-        self.last_modified_by = actor;
-    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@ use super::common::{ClientLogging, CustomFields, LocalizedString, ResourceKey, T
 use super::context::CustomizedResource;
 use super::errors::DomainError;
 use super::money::Money;
-use super::versioning::Versioned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -463,19 +462,6 @@ fn not_enum(field_name: &str) -> DomainError {
 
 fn duplicate_enum_key(key: &str) -> DomainError {
     DomainError::DuplicateField { field: "values.key".into(), duplicate_value: json!(key) }
-}
-
-impl Versioned for Type {
-    fn version(&self) -> i64 {
-        self.version
-    }
-    fn set_version(&mut self, version: i64) {
-        self.version = version;
-    }
-    fn touch(&mut self, now: Timestamp, actor: Option<ClientLogging>) {
-        self.last_modified_at = now;
-        self.last_modified_by = actor;
-    }
 }
 
 #[cfg(test)]

@@ -53,3 +53,37 @@ pub fn apply_all<R: Versioned, A, M>(
     }
     Ok(Applied { resource, emitted })
 }
+
+/// Implements [`Versioned`] for resources with `version`, `last_modified_at` and
+/// `last_modified_by` fields.
+macro_rules! versioned_resource {
+    ($($resource:ty),* $(,)?) => {
+        $(
+            impl $crate::domain::versioning::Versioned for $resource {
+                fn version(&self) -> i64 {
+                    self.version
+                }
+
+                fn set_version(&mut self, version: i64) {
+                    self.version = version;
+                }
+
+                fn touch(
+                    &mut self,
+                    now: $crate::domain::common::Timestamp,
+                    actor: Option<$crate::domain::common::ClientLogging>,
+                ) {
+                    self.last_modified_at = now;
+                    self.last_modified_by = actor;
+                }
+            }
+        )*
+    };
+}
+
+versioned_resource!(
+    super::payment::Payment,
+    super::types::Type,
+    super::states::State,
+    super::customers::Customer
+);

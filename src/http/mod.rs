@@ -12,6 +12,7 @@ mod query;
 mod resources;
 
 use crate::error::ApiError;
+use crate::persistence::payments::Locator;
 use crate::persistence::Database;
 use crate::service::auth::TokenCache;
 use actix_web::http::StatusCode;
@@ -36,6 +37,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     api_clients::configure(cfg);
     resources::configure(cfg);
     messages::configure(cfg);
+}
+
+/// How the URL's last segment addresses a resource: `{id}` or `key={key}`.
+pub trait Addressing {
+    fn locator(segment: String) -> Locator;
+}
+
+pub struct ById;
+pub struct ByKey;
+
+impl Addressing for ById {
+    fn locator(segment: String) -> Locator {
+        Locator::Id(segment)
+    }
+}
+
+impl Addressing for ByKey {
+    fn locator(segment: String) -> Locator {
+        Locator::Key(segment)
+    }
 }
 
 /// Answers unknown routes in commercetools' format.

@@ -63,6 +63,12 @@ impl QueryParams {
 }
 
 impl QueryParams {
+    /// The `version` a DELETE must name.
+    pub fn version(&self) -> Result<i64, ApiError> {
+        self.int_in("version", 1, i64::MAX)?
+            .ok_or_else(|| malformed("version", "Missing required parameter 'version'."))
+    }
+
     /// The checked `where` predicates (with their `var.*` values), ANDed.
     pub fn predicate(&self, fields: &[Field]) -> Result<Option<Checked>, ApiError> {
         crate::query::predicate(&self.all("where"), fields, &self.variables())
