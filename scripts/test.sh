@@ -9,12 +9,14 @@ work=$(mktemp -d /tmp/payments-test.XXXXXX)
 chmod 755 "$work"
 pg_bin=""
 pg_data="$work/pg"
+stripe_pid=""
 
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
 cleanup() {
+  [ -n "$stripe_pid" ] && kill "$stripe_pid" 2>/dev/null || true
   if [ -n "$pg_bin" ] && [ -f "$pg_data/postmaster.pid" ]; then
     as_postgres "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true
   fi
@@ -51,6 +53,39 @@ start_postgres() {
   echo "== PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 
+# localstripe (PyPI) in a venv of its own, on a free loopback port, without an on-disk store.
+start_localstripe() {
+  local venv=target/stripe-fake-venv port
+  if ! "$venv/bin/python" -c "import localstripe" >/dev/null 2>&1; then
+    echo "== installing localstripe into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --no-cache-dir -r tests/stripe-fake/requirements.txt
+  fi
+  port=$(free_port)
+  "$venv/bin/python" tests/stripe-fake/launcher.py "$port" >"$work/localstripe.log" 2>&1 &
+  stripe_pid=$!
+  # Ready when an unauthenticated request is refused with 401.
+  if ! python3 - "$port" <<'PY'
+import sys, time, urllib.request, urllib.error
+for _ in range(200):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/v1/customers", timeout=1)
+    except urllib.error.HTTPError as error:
+        if error.code == 401:
+            sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.1)
+sys.exit(1)
+PY
+  then
+    echo "localstripe did not start:"; cat "$work/localstripe.log"; exit 1
+  fi
+  export STRIPE_TEST_API_BASE="http://127.0.0.1:$port"
+  echo "== localstripe on $STRIPE_TEST_API_BASE"
+}
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -59,6 +94,7 @@ cargo clippy --all-targets --quiet -- -D warnings
 
 ensure_postgres
 start_postgres
+start_localstripe
 
 echo "== unit tests, and integration tests on SQLite"
 TEST_DATABASE_URL="" cargo test --quiet --lib --bins --tests

@@ -58,6 +58,8 @@ pub struct ServeArgs {
     /// How long a query of a list endpoint may run before it is cancelled with QueryTimedOut.
     #[arg(long, global = true, env = "QUERY_TIMEOUT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub query_timeout_ms: u64,
+    #[command(flatten)]
+    pub psp: PspArgs,
     /// HTTP worker threads (default: one per core).
     #[arg(long, global = true, env = "WORKERS")]
     pub workers: Option<usize>,
@@ -71,4 +73,27 @@ pub struct DatabaseArgs {
     /// Database connections in the pool.
     #[arg(long, global = true, env = "DATABASE_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub pool_size: u32,
+}
+
+/// The payment service provider (Stripe). Without a secret key the adapter is off.
+#[derive(Debug, Clone, Args)]
+pub struct PspArgs {
+    /// Stripe's API base URL (a local fake in tests); `/v1/...` is appended.
+    #[arg(long, global = true, env = "STRIPE_API_BASE", default_value = "https://api.stripe.com")]
+    pub stripe_api_base: String,
+    /// Stripe's secret key. Never logged.
+    #[arg(long, global = true, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+    /// The `paymentMethodInfo.paymentInterface` of payments that Stripe executes.
+    #[arg(long, global = true, env = "PSP_PAYMENT_INTERFACE", default_value = "STRIPE")]
+    pub payment_interface: String,
+    /// How long a create or update waits for the provider before answering.
+    #[arg(long, global = true, env = "PSP_WAIT_MS", default_value_t = 3_000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub wait_ms: u64,
+    /// The timeout of one call to the provider.
+    #[arg(long, global = true, env = "PSP_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
+    pub timeout_ms: u64,
+    /// How often the background worker looks for due operations.
+    #[arg(long, global = true, env = "PSP_WORKER_INTERVAL_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub worker_interval_ms: u64,
 }

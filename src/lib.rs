@@ -6,6 +6,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod persistence;
+pub mod psp;
 pub mod query;
 pub mod service;
 pub mod startup;

@@ -1,14 +1,41 @@
 //! Builds the application: opens the database, mounts the routes, binds the listener.
 
+use crate::auth::credentials::Secret;
 use crate::config::ServeArgs;
 use crate::http::{self, AppState, MAX_BODY_BYTES};
 use crate::persistence::Database;
+use crate::psp::stripe::Stripe;
 use crate::service;
 use crate::service::auth::{CreatedClient, TokenCache};
+use crate::service::psp::Executor;
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// The provider executor when a Stripe secret key is configured.
+fn psp_executor(
+    settings: &ServeArgs,
+    db: &Database,
+) -> Result<Option<Arc<Executor>>, Box<dyn std::error::Error>> {
+    let Some(secret_key) = settings.psp.stripe_secret_key.clone().filter(|k| !k.is_empty()) else {
+        log::info!("Stripe adapter is off: no STRIPE_SECRET_KEY is configured");
+        return Ok(None);
+    };
+    let stripe = Stripe::new(
+        &settings.psp.stripe_api_base,
+        Secret::new(secret_key),
+        &settings.psp.payment_interface,
+        Duration::from_millis(settings.psp.timeout_ms),
+    )?;
+    log::info!(
+        "Stripe adapter is on for payments with paymentInterface {} ({})",
+        settings.psp.payment_interface,
+        settings.psp.stripe_api_base
+    );
+    Ok(Some(Arc::new(Executor::new(db.clone(), Arc::new(stripe)))))
+}
 
 pub struct Application {
     port: u16,
@@ -24,7 +51,10 @@ impl Application {
         let listener = TcpListener::bind((settings.bind, settings.port))?;
         let port = listener.local_addr()?.port();
         let bootstrap = service::auth::bootstrap_if_empty(&db)?;
+        let psp = psp_executor(settings, &db)?;
         let state = web::Data::new(AppState {
+            psp: psp.clone(),
+            psp_wait: Duration::from_millis(settings.psp.wait_ms),
             db,
             tokens: TokenCache::new(Duration::from_secs(settings.token_cache_seconds)),
             token_lifetime: Duration::from_secs(settings.token_lifetime_seconds),
@@ -41,7 +71,12 @@ impl Application {
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
-        Ok(Self { port, server: server.run(), bootstrap })
+        let server = server.run();
+        if let Some(executor) = psp {
+            let interval = Duration::from_millis(settings.psp.worker_interval_ms);
+            tokio::spawn(executor.run_worker(interval));
+        }
+        Ok(Self { port, server, bootstrap })
     }
 
     /// The client created on the first start of an empty database, with its secret.

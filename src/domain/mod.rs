@@ -9,6 +9,7 @@ pub mod errors;
 pub mod messages;
 pub mod money;
 pub mod payment;
+pub mod psp_rules;
 pub mod references;
 pub mod states;
 pub mod types;

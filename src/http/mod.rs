@@ -25,6 +25,10 @@ pub use json::MAX_BODY_BYTES;
 /// What every handler shares.
 pub struct AppState {
     pub db: Database,
+    /// The provider executor, when a provider is configured.
+    pub psp: Option<std::sync::Arc<crate::service::psp::Executor>>,
+    /// How long a create or update waits for the provider before answering.
+    pub psp_wait: Duration,
     pub tokens: TokenCache,
     pub token_lifetime: Duration,
 }

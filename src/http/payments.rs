@@ -7,6 +7,7 @@ use super::{blocking, json_response, Addressing, AppState, ById, ByKey};
 use crate::domain::actions::PaymentUpdateAction;
 use crate::domain::payment::PaymentDraft;
 use crate::error::ApiError;
+use crate::persistence::payments::Locator;
 use crate::query::schema::PAYMENT_FIELDS;
 use crate::service;
 use crate::service::expansion::{expand_document, expand_documents};
@@ -72,12 +73,34 @@ async fn create(
     let actor = auth.actor();
     let db = state.db.clone();
     let expand = expansions(&QueryParams::parse(req.query_string()));
-    let document = blocking(move || {
-        let document = service::payments::create(&db, &auth.project_key, draft, &actor)?;
-        expand_document(&db, &auth.project_key, document, &expand)
-    })
-    .await?;
+    let interface = state.psp.as_ref().map(|psp| psp.interface_name().to_owned());
+    let project_key = auth.project_key.clone();
+    let written =
+        blocking(move || service::payments::create(&db, &project_key, draft, &actor, interface.as_deref()))
+            .await?;
+    let document = settle(&state, &auth.project_key, written, expand).await?;
     Ok(with_deprecation(json_response(StatusCode::CREATED, document), deprecated))
+}
+
+/// After a committed change: lets the provider work on what became due (waiting a bounded
+/// time, so that a quick answer is already in the response), then answers the payment as it
+/// is now, expanded as asked.
+async fn settle(
+    state: &web::Data<AppState>,
+    project_key: &str,
+    written: service::payments::Written,
+    expand: Vec<String>,
+) -> Result<String, ApiError> {
+    let mut document = written.document;
+    if let (Some(psp), false) = (&state.psp, written.due_operations.is_empty()) {
+        psp.execute_within(written.due_operations, state.psp_wait).await;
+        let payment: serde_json::Value = serde_json::from_str(&document).map_err(ApiError::internal)?;
+        let id = payment.get("id").and_then(|id| id.as_str()).unwrap_or_default().to_owned();
+        let (db, project) = (state.db.clone(), project_key.to_owned());
+        document = blocking(move || service::payments::get(&db, &project, &Locator::Id(id))).await?;
+    }
+    let (db, project) = (state.db.clone(), project_key.to_owned());
+    blocking(move || expand_document(&db, &project, document, &expand)).await
 }
 
 async fn get<A: Addressing>(
@@ -134,18 +157,14 @@ async fn update<A: Addressing>(
     let actor = auth.actor();
     let db = state.db.clone();
     let expand = expansions(&QueryParams::parse(req.query_string()));
-    let document = blocking(move || {
-        let document = service::payments::update(
-            &db,
-            &auth.project_key,
-            &locator,
-            request.version,
-            request.actions,
-            &actor,
-        )?;
-        expand_document(&db, &auth.project_key, document, &expand)
+    let interface = state.psp.as_ref().map(|psp| psp.interface_name().to_owned());
+    let project_key = auth.project_key.clone();
+    let written = blocking(move || {
+        let (version, actions) = (request.version, request.actions);
+        service::payments::update(&db, &project_key, &locator, version, actions, &actor, interface.as_deref())
     })
     .await?;
+    let document = settle(&state, &auth.project_key, written, expand).await?;
     Ok(with_deprecation(json_response(StatusCode::OK, document), deprecated))
 }
 

@@ -6,6 +6,7 @@ pub mod clients;
 pub mod documents;
 pub mod messages;
 pub mod payments;
+pub mod psp;
 pub mod resources;
 mod schema;
 

@@ -81,6 +81,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    psp_operations (transaction_id) {
+        transaction_id -> Text,
+        payment_id -> Text,
+        project_key -> Text,
+        idempotency_key -> Text,
+        done -> Bool,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+        lease_until -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    psp_objects (provider_account, object_id) {
+        provider_account -> Text,
+        object_id -> Text,
+        project_key -> Text,
+        payment_id -> Text,
+        transaction_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     payments,
     payment_transactions,
@@ -88,5 +112,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
     access_tokens,
     resources,
-    payment_references
+    payment_references,
+    psp_operations,
+    psp_objects
 );

@@ -199,11 +199,6 @@ impl Compiler {
 
     fn column_test(&mut self, column: Column, test: &CheckedTest) {
         let name = format!("{}.{}", self.table, column_name(column));
-        let collate = if self.dialect == Dialect::Postgres && matches!(column, Column::Text(_)) {
-            " COLLATE \"C\""
-        } else {
-            ""
-        };
         match test {
             CheckedTest::IsDefined { negated } => {
                 self.push(&format!("{name} IS {}NULL", if *negated { "" } else { "NOT " }))
@@ -211,6 +206,15 @@ impl Compiler {
             // `IS NOT NULL` keeps the test two-valued (a missing key is not "different").
             CheckedTest::Compare(op, scalar) => {
                 let value = self.column_value(column, scalar);
+                // Byte order for ranges, as in the evaluator. Equality needs no collation, and
+                // without one the column's index serves it.
+                let ordering = !matches!(op, Comparison::Eq | Comparison::Ne);
+                let collate =
+                    if self.dialect == Dialect::Postgres && ordering && matches!(column, Column::Text(_)) {
+                        " COLLATE \"C\""
+                    } else {
+                        ""
+                    };
                 self.push(&format!("{name} IS NOT NULL AND {name}{collate} {} {value}", operator(*op)));
             }
             CheckedTest::In { negated, values } => {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod expansion;
 pub mod messages;
 pub mod payments;
+pub mod psp;
 pub mod resources;
 
 use crate::domain::common::{ClientLogging, Timestamp};

@@ -17,12 +17,21 @@ use crate::persistence::{resources, unique_violation, Conn, Database, UniqueFiel
 use crate::query::schema::Checked;
 use serde_json::{json, Value};
 
+/// A stored change, and the provider operations it made due.
+pub struct Written {
+    pub document: String,
+    pub due_operations: Vec<String>,
+}
+
+/// Creates a payment. With `psp_interface`, a payment of that interface is checked against the
+/// amount rules and its Initial transactions become provider operations in the same transaction.
 pub fn create(
     db: &Database,
     project_key: &str,
     draft: PaymentDraft,
     actor: &Actor,
-) -> Result<String, ApiError> {
+    psp_interface: Option<&str>,
+) -> Result<Written, ApiError> {
     db.write(|conn| {
         let wanted: Vec<_> = draft.identifiers().into_iter().map(|(t, i)| (t, i.target.clone())).collect();
         let references = load_references(conn, project_key, &wanted)?;
@@ -33,10 +42,11 @@ pub fn create(
         let (payment, created) = Payment::create(draft, &mut ctx)?;
         let document = to_document(&payment)?;
         let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
+        let due_operations = enqueue(conn, project_key, &payment, psp_interface)?;
         store::insert(conn, project_key, &payment, 1, &document).map_err(|e| duplicate_or(e, &payment))?;
         record_references(conn, &payment)?;
         messages::insert_all(conn, &[message])?;
-        Ok(document)
+        Ok(Written { document, due_operations })
     })
 }
 
@@ -59,7 +69,8 @@ pub fn update(
     version: i64,
     actions: Vec<PaymentUpdateAction>,
     actor: &Actor,
-) -> Result<String, ApiError> {
+    psp_interface: Option<&str>,
+) -> Result<Written, ApiError> {
     db.write(|conn| {
         let stored = store::find(conn, project_key, locator)?.ok_or_else(|| not_found(locator))?;
         if stored.version != version {
@@ -77,7 +88,7 @@ pub fn update(
             ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
         let applied = apply_actions(payment, actions, &mut ctx)?;
         if !applied.changed(version) {
-            return Ok(stored.document);
+            return Ok(Written { document: stored.document, due_operations: vec![] });
         }
         let payment = applied.payment;
         let mut sequence = stored.last_message_sequence_number;
@@ -95,6 +106,7 @@ pub fn update(
             )?);
         }
         let document = to_document(&payment)?;
+        let due_operations = enqueue(conn, project_key, &payment, psp_interface)?;
         let written = store::update(conn, project_key, &payment, version, sequence, &document)
             .map_err(|e| duplicate_or(e, &payment))?;
         if !written {
@@ -106,7 +118,7 @@ pub fn update(
         }
         record_references(conn, &payment)?;
         messages::insert_all(conn, &rows)?;
-        Ok(document)
+        Ok(Written { document, due_operations })
     })
 }
 
@@ -147,6 +159,25 @@ pub fn any_matches(db: &Database, project_key: &str, predicate: Option<&Checked>
 /// The documents of a Payment's Messages in sequence order.
 pub fn messages_of(db: &Database, project_key: &str, payment_id: &str) -> Result<Vec<String>, ApiError> {
     db.read(|conn| Ok(messages::for_resource(conn, project_key, payment_id)?))
+}
+
+/// For a payment the provider executes: the amount rules, and an operation for each Initial
+/// transaction (written with the change, so none is lost). Returns the due transaction ids.
+fn enqueue(
+    conn: &mut Conn,
+    project_key: &str,
+    payment: &Payment,
+    psp_interface: Option<&str>,
+) -> Result<Vec<String>, ApiError> {
+    let Some(_) = psp_interface.filter(|name| super::psp::is_routed(payment, name)) else {
+        return Ok(vec![]);
+    };
+    crate::domain::psp_rules::check(payment)?;
+    let operations = super::psp::operations_for(project_key, payment);
+    for operation in &operations {
+        crate::persistence::psp::insert_if_absent(conn, operation)?;
+    }
+    Ok(operations.into_iter().map(|o| o.transaction_id).collect())
 }
 
 /// Keeps the record of what the payment references (so that a Type or State in use stays).

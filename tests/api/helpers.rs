@@ -4,7 +4,7 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
-use payments_api::config::{DatabaseArgs, ServeArgs};
+use payments_api::config::{DatabaseArgs, PspArgs, ServeArgs};
 use payments_api::persistence::{Database, DatabaseUrl};
 use payments_api::startup::Application;
 use reqwest::{Method, Response, StatusCode};
@@ -68,6 +68,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
         token_lifetime_seconds: 3600,
         token_cache_seconds: 1,
         query_timeout_ms: 5_000,
+        psp: PspArgs {
+            stripe_api_base: "http://127.0.0.1:9".into(),
+            stripe_secret_key: None,
+            payment_interface: "STRIPE".into(),
+            wait_ms: 3_000,
+            timeout_ms: 5_000,
+            worker_interval_ms: 200,
+        },
     };
     adjust(&mut settings);
     let app = Application::build(&settings).expect("the application starts");
@@ -302,4 +310,25 @@ impl TestApp {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.body
     }
+}
+
+/// The local fake Stripe (localstripe) that the test script starts.
+pub fn stripe_api_base() -> String {
+    std::env::var("STRIPE_TEST_API_BASE").ok().filter(|base| !base.is_empty()).expect(
+        "STRIPE_TEST_API_BASE is not set: run the tests with ./scripts/test.sh, which starts localstripe",
+    )
+}
+
+/// Starts the application with the Stripe adapter pointed at `api_base`.
+pub async fn spawn_stripe_app_at(api_base: String, wait_ms: u64) -> TestApp {
+    spawn_app_with(|settings| {
+        settings.psp.stripe_api_base = api_base;
+        settings.psp.stripe_secret_key = Some("sk_test_fake".into());
+        settings.psp.wait_ms = wait_ms;
+    })
+    .await
+}
+
+pub async fn spawn_stripe_app() -> TestApp {
+    spawn_stripe_app_at(stripe_api_base(), 5_000).await
 }

@@ -20,3 +20,4 @@ mod payments_read;
 mod payments_update;
 mod query_properties;
 mod resources;
+mod stripe;

@@ -1,0 +1,2 @@
+DROP TABLE psp_objects;
+DROP TABLE psp_operations;

@@ -1,0 +1,134 @@
+//! Amount rules for payments a PSP executes, checked before anything is sent: never capture
+//! more than was authorized, never refund more than was captured, no capture after a cancel.
+
+use super::errors::DomainError;
+use super::payment::{Payment, TransactionState, TransactionType};
+
+fn total(payment: &Payment, kind: TransactionType, counts: impl Fn(TransactionState) -> bool) -> i64 {
+    payment
+        .transactions
+        .iter()
+        .filter(|t| t.kind == kind && counts(t.state))
+        .map(|t| t.amount.cent_amount())
+        .fold(0_i64, i64::saturating_add)
+}
+
+fn not_failed(state: TransactionState) -> bool {
+    state != TransactionState::Failure
+}
+
+fn refuse(message: &str) -> Result<(), DomainError> {
+    Err(DomainError::InvalidOperation(message.into()))
+}
+
+pub fn check(payment: &Payment) -> Result<(), DomainError> {
+    let has = |kind| payment.transactions.iter().any(|t| t.kind == kind && not_failed(t.state));
+    let initial =
+        |kind| payment.transactions.iter().any(|t| t.kind == kind && t.state == TransactionState::Initial);
+    let authorized = total(payment, TransactionType::Authorization, not_failed);
+    let captured = total(payment, TransactionType::Charge, not_failed);
+    let captured_successfully = total(payment, TransactionType::Charge, |s| s == TransactionState::Success);
+    let refunded = total(payment, TransactionType::Refund, not_failed);
+    let cancelled = has(TransactionType::CancelAuthorization);
+    if has(TransactionType::Authorization) && captured > authorized {
+        return refuse("The captured amount would exceed the authorized amount.");
+    }
+    if cancelled && initial(TransactionType::Charge) {
+        return refuse("The authorization was cancelled; nothing can be captured any more.");
+    }
+    if initial(TransactionType::CancelAuthorization)
+        && (!has(TransactionType::Authorization) || has(TransactionType::Charge))
+    {
+        return refuse("Only an authorization that nothing was captured from can be cancelled.");
+    }
+    if initial(TransactionType::Refund) && refunded > captured_successfully {
+        return refuse("The refunded amount would exceed the captured amount.");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::actions::test_support::create;
+    use serde_json::json;
+
+    fn payment(transactions: serde_json::Value) -> Payment {
+        create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 1000}, "transactions": transactions})).unwrap()
+    }
+
+    fn tx(kind: &str, cents: i64, state: &str) -> serde_json::Value {
+        json!({"type": kind, "amount": {"currencyCode": "EUR", "centAmount": cents}, "state": state})
+    }
+
+    #[test]
+    fn captures_stay_within_the_authorization() {
+        assert!(check(&payment(json!([
+            tx("Authorization", 1000, "Success"),
+            tx("Charge", 600, "Success"),
+            tx("Charge", 400, "Initial")
+        ])))
+        .is_ok());
+        assert!(check(&payment(json!([
+            tx("Authorization", 1000, "Success"),
+            tx("Charge", 600, "Success"),
+            tx("Charge", 500, "Initial")
+        ])))
+        .is_err());
+        assert!(
+            check(&payment(json!([
+                tx("Authorization", 1000, "Success"),
+                tx("Charge", 1500, "Failure"),
+                tx("Charge", 1000, "Initial")
+            ])))
+            .is_ok(),
+            "failed charges do not count"
+        );
+        assert!(
+            check(&payment(json!([tx("Charge", 5000, "Initial")]))).is_ok(),
+            "a direct charge needs no authorization"
+        );
+    }
+
+    #[test]
+    fn refunds_stay_within_what_was_captured() {
+        assert!(check(&payment(json!([
+            tx("Charge", 1000, "Success"),
+            tx("Refund", 400, "Success"),
+            tx("Refund", 600, "Initial")
+        ])))
+        .is_ok());
+        assert!(check(&payment(json!([
+            tx("Charge", 1000, "Success"),
+            tx("Refund", 400, "Success"),
+            tx("Refund", 601, "Initial")
+        ])))
+        .is_err());
+        assert!(
+            check(&payment(json!([tx("Charge", 1000, "Pending"), tx("Refund", 100, "Initial")]))).is_err(),
+            "nothing captured yet"
+        );
+    }
+
+    #[test]
+    fn cancels_and_captures_exclude_each_other() {
+        assert!(check(&payment(json!([
+            tx("Authorization", 1000, "Success"),
+            tx("CancelAuthorization", 1000, "Initial")
+        ])))
+        .is_ok());
+        assert!(check(&payment(json!([
+            tx("Authorization", 1000, "Success"),
+            tx("CancelAuthorization", 1000, "Success"),
+            tx("Charge", 100, "Initial")
+        ])))
+        .is_err());
+        assert!(check(&payment(json!([
+            tx("Authorization", 1000, "Success"),
+            tx("Charge", 100, "Success"),
+            tx("CancelAuthorization", 900, "Initial")
+        ])))
+        .is_err());
+        assert!(check(&payment(json!([tx("CancelAuthorization", 1000, "Initial")]))).is_err());
+    }
+}

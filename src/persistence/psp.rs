@@ -1,0 +1,121 @@
+//! The provider outbox (`psp_operations`) and the map from provider objects to our payments.
+
+use super::schema::{psp_objects, psp_operations};
+use super::{on_backend, Conn};
+use diesel::prelude::*;
+use diesel::result::QueryResult;
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = psp_operations)]
+pub struct OperationRow {
+    pub transaction_id: String,
+    pub payment_id: String,
+    pub project_key: String,
+    pub idempotency_key: String,
+    pub done: bool,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub lease_until: i64,
+    pub created_at: i64,
+}
+
+/// Adds the operation unless its transaction already has one.
+pub fn insert_if_absent(conn: &mut Conn, row: &OperationRow) -> QueryResult<()> {
+    let existing: Option<String> = on_backend!(conn, |c| psp_operations::table
+        .find(&row.transaction_id)
+        .select(psp_operations::transaction_id)
+        .first(c)
+        .optional())?;
+    if existing.is_none() {
+        on_backend!(conn, |c| diesel::insert_into(psp_operations::table).values(row).execute(c))?;
+    }
+    Ok(())
+}
+
+/// Operations that are due and not leased, oldest first.
+pub fn due(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
+    on_backend!(conn, |c| psp_operations::table
+        .filter(psp_operations::done.eq(false))
+        .filter(psp_operations::next_attempt_at.le(now))
+        .filter(psp_operations::lease_until.lt(now))
+        .order(psp_operations::created_at.asc())
+        .select(psp_operations::transaction_id)
+        .limit(limit)
+        .load(c))
+}
+
+/// Takes the lease of an operation (compare-and-set, so only one process gets it).
+pub fn lease(
+    conn: &mut Conn,
+    transaction_id: &str,
+    now: i64,
+    until: i64,
+) -> QueryResult<Option<OperationRow>> {
+    let target = psp_operations::table
+        .find(transaction_id)
+        .filter(psp_operations::done.eq(false))
+        .filter(psp_operations::lease_until.lt(now));
+    let taken = on_backend!(conn, |c| diesel::update(target)
+        .set((
+            psp_operations::lease_until.eq(until),
+            psp_operations::attempts.eq(psp_operations::attempts + 1)
+        ))
+        .execute(c))?;
+    if taken == 0 {
+        return Ok(None);
+    }
+    on_backend!(conn, |c| psp_operations::table.find(transaction_id).first(c).optional())
+}
+
+pub fn finish(conn: &mut Conn, transaction_id: &str) -> QueryResult<()> {
+    let target = psp_operations::table.find(transaction_id);
+    on_backend!(conn, |c| diesel::update(target)
+        .set((psp_operations::done.eq(true), psp_operations::lease_until.eq(0_i64)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Releases the lease and schedules another attempt.
+pub fn retry_at(conn: &mut Conn, transaction_id: &str, at: i64) -> QueryResult<()> {
+    let target = psp_operations::table.find(transaction_id);
+    on_backend!(conn, |c| diesel::update(target)
+        .set((psp_operations::lease_until.eq(0_i64), psp_operations::next_attempt_at.eq(at)))
+        .execute(c))?;
+    Ok(())
+}
+
+pub fn is_done(conn: &mut Conn, transaction_id: &str) -> QueryResult<bool> {
+    let done: Option<bool> = on_backend!(conn, |c| psp_operations::table
+        .find(transaction_id)
+        .select(psp_operations::done)
+        .first(c)
+        .optional())?;
+    Ok(done.unwrap_or(true))
+}
+
+/// Records which payment and transaction a provider object belongs to.
+pub fn map_object(
+    conn: &mut Conn,
+    account: &str,
+    object_id: &str,
+    project_key: &str,
+    payment_id: &str,
+    transaction_id: &str,
+) -> QueryResult<()> {
+    let existing: Option<String> = on_backend!(conn, |c| psp_objects::table
+        .find((account, object_id))
+        .select(psp_objects::payment_id)
+        .first(c)
+        .optional())?;
+    if existing.is_none() {
+        let row = (
+            psp_objects::provider_account.eq(account),
+            psp_objects::object_id.eq(object_id),
+            psp_objects::project_key.eq(project_key),
+            psp_objects::payment_id.eq(payment_id),
+            psp_objects::transaction_id.eq(transaction_id),
+        );
+        on_backend!(conn, |c| diesel::insert_into(psp_objects::table).values(row).execute(c))?;
+    }
+    Ok(())
+}

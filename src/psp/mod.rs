@@ -1,0 +1,71 @@
+//! Payment service providers. The provider trait speaks our domain (amounts, ids,
+//! idempotency keys) and answers one of four outcomes; `stripe` keeps Stripe's vocabulary to
+//! itself. `plan` decides what a transaction asks of the provider, `writeback` turns an
+//! outcome into ordinary update actions.
+
+pub mod plan;
+pub mod stripe;
+pub mod writeback;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// What we ask a provider to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operation {
+    /// Reserve (or, with `capture`, also collect) an amount with a payment method.
+    Authorize { amount: i64, currency: String, payment_method: Option<String>, capture: bool },
+    /// Collect (part of) an authorized amount.
+    Capture { intent_id: String, amount: i64 },
+    /// Return (part of) a collected amount.
+    Refund { intent_id: String, amount: i64 },
+    /// Release an authorization.
+    Cancel { intent_id: String },
+    /// Look up where an earlier operation stands (to settle an unknown outcome).
+    Retrieve { intent_id: String },
+}
+
+/// One call to a provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub operation: Operation,
+    /// The connected account the call is made for, if any.
+    pub account: Option<String>,
+    /// Derived from our transaction id; the same on every retry of the operation.
+    pub idempotency_key: String,
+    /// Our ids, carried by the provider's objects.
+    pub metadata: Vec<(String, String)>,
+}
+
+/// What the provider said about the object it created or changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The provider's object id (e.g. a PaymentIntent or Refund id).
+    pub object_id: Option<String>,
+    /// The provider's status of that object.
+    pub status: String,
+    /// A decline or error code.
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// For customer action (3-D Secure): what the client needs to continue.
+    pub client_secret: Option<String>,
+    pub next_action: Option<String>,
+}
+
+/// The four ways a call can end. A timeout or server error is Unknown, never a decline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded(Report),
+    Pending(Report),
+    Failed(Report),
+    Unknown(String),
+}
+
+pub type OutcomeFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
+
+/// A payment service provider.
+pub trait Provider: Send + Sync {
+    /// The `paymentMethodInfo.paymentInterface` value of the payments it executes.
+    fn interface_name(&self) -> &str;
+    fn execute(&self, request: Request) -> OutcomeFuture<'_>;
+}

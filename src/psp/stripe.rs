@@ -1,0 +1,246 @@
+//! Stripe over its REST API (form-encoded, secret key, per-call timeout). Stripe's wire types
+//! and statuses stay in this module and are mapped exhaustively onto our outcomes.
+
+use super::{Operation, Outcome, OutcomeFuture, Provider, Report, Request};
+use crate::auth::credentials::Secret;
+use serde::Deserialize;
+use std::time::Duration;
+
+pub struct Stripe {
+    client: reqwest::Client,
+    api_base: String,
+    secret_key: Secret,
+    interface_name: String,
+}
+
+impl Stripe {
+    pub fn new(
+        api_base: &str,
+        secret_key: Secret,
+        interface_name: &str,
+        timeout: Duration,
+    ) -> Result<Self, String> {
+        let client = reqwest::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())?;
+        Ok(Self {
+            client,
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            secret_key,
+            interface_name: interface_name.to_owned(),
+        })
+    }
+
+    async fn call(&self, request: Request) -> Outcome {
+        let (method, path, mut form) = match &request.operation {
+            Operation::Authorize { amount, currency, payment_method, capture } => {
+                let mut form = vec![
+                    ("amount".to_owned(), amount.to_string()),
+                    ("currency".to_owned(), currency.to_lowercase()),
+                    ("capture_method".to_owned(), if *capture { "automatic" } else { "manual" }.to_owned()),
+                    ("payment_method_types[]".to_owned(), "card".to_owned()),
+                ];
+                if let Some(payment_method) = payment_method {
+                    form.push(("payment_method".to_owned(), payment_method.clone()));
+                    form.push(("confirm".to_owned(), "true".to_owned()));
+                }
+                (reqwest::Method::POST, "/v1/payment_intents".to_owned(), form)
+            }
+            Operation::Capture { intent_id, amount } => (
+                reqwest::Method::POST,
+                format!("/v1/payment_intents/{intent_id}/capture"),
+                vec![("amount_to_capture".to_owned(), amount.to_string())],
+            ),
+            Operation::Refund { intent_id, amount } => (
+                reqwest::Method::POST,
+                "/v1/refunds".to_owned(),
+                vec![
+                    ("payment_intent".to_owned(), intent_id.clone()),
+                    ("amount".to_owned(), amount.to_string()),
+                ],
+            ),
+            Operation::Cancel { intent_id } => {
+                (reqwest::Method::POST, format!("/v1/payment_intents/{intent_id}/cancel"), vec![])
+            }
+            Operation::Retrieve { intent_id } => {
+                (reqwest::Method::GET, format!("/v1/payment_intents/{intent_id}"), vec![])
+            }
+        };
+        let creates = matches!(request.operation, Operation::Authorize { .. } | Operation::Refund { .. });
+        if creates {
+            form.extend(request.metadata.iter().map(|(k, v)| (format!("metadata[{k}]"), v.clone())));
+        }
+        let mut http = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.api_base))
+            .bearer_auth(self.secret_key.expose());
+        if method == reqwest::Method::POST {
+            http = http.header("Idempotency-Key", &request.idempotency_key).form(&form);
+        }
+        if let Some(account) = &request.account {
+            http = http.header("Stripe-Account", account);
+        }
+        let response = match http.send().await {
+            Ok(response) => response,
+            // Timeouts, resets and refused connections: nobody knows what Stripe did.
+            Err(error) => return Outcome::Unknown(format!("no answer from Stripe: {error}")),
+        };
+        let status = response.status();
+        let body = match response.text().await {
+            Ok(body) => body,
+            Err(error) => return Outcome::Unknown(format!("unreadable answer from Stripe: {error}")),
+        };
+        if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 409 {
+            return Outcome::Unknown(format!("Stripe answered {status}"));
+        }
+        if !status.is_success() {
+            let error = serde_json::from_str::<ErrorBody>(&body).map(|b| b.error).unwrap_or_default();
+            let report = Report {
+                object_id: error.payment_intent.and_then(|pi| pi.id),
+                status: format!("http_{}", status.as_u16()),
+                code: error.decline_code.or(error.code),
+                message: error.message,
+                ..Report::default()
+            };
+            return Outcome::Failed(report);
+        }
+        match request.operation {
+            Operation::Refund { .. } => match serde_json::from_str::<StripeRefund>(&body) {
+                Ok(refund) => refund.outcome(),
+                Err(error) => Outcome::Unknown(format!("unexpected refund from Stripe: {error}")),
+            },
+            _ => match serde_json::from_str::<PaymentIntent>(&body) {
+                Ok(intent) => intent.outcome(&request.operation),
+                Err(error) => Outcome::Unknown(format!("unexpected PaymentIntent from Stripe: {error}")),
+            },
+        }
+    }
+}
+
+impl Provider for Stripe {
+    fn interface_name(&self) -> &str {
+        &self.interface_name
+    }
+
+    fn execute(&self, request: Request) -> OutcomeFuture<'_> {
+        Box::pin(self.call(request))
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ErrorBody {
+    #[serde(default)]
+    error: StripeError,
+}
+
+#[derive(Deserialize, Default)]
+struct StripeError {
+    code: Option<String>,
+    decline_code: Option<String>,
+    message: Option<String>,
+    payment_intent: Option<IntentRef>,
+}
+
+#[derive(Deserialize, Default)]
+struct IntentRef {
+    id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum IntentStatus {
+    RequiresPaymentMethod,
+    RequiresConfirmation,
+    RequiresAction,
+    Processing,
+    RequiresCapture,
+    Canceled,
+    Succeeded,
+}
+
+#[derive(Deserialize)]
+struct PaymentIntent {
+    id: String,
+    status: IntentStatus,
+    client_secret: Option<String>,
+    next_action: Option<serde_json::Value>,
+    last_payment_error: Option<LastError>,
+}
+
+#[derive(Deserialize)]
+struct LastError {
+    code: Option<String>,
+    decline_code: Option<String>,
+    message: Option<String>,
+}
+
+impl PaymentIntent {
+    fn outcome(self, operation: &Operation) -> Outcome {
+        let status_text = match self.status {
+            IntentStatus::RequiresPaymentMethod => "requires_payment_method",
+            IntentStatus::RequiresConfirmation => "requires_confirmation",
+            IntentStatus::RequiresAction => "requires_action",
+            IntentStatus::Processing => "processing",
+            IntentStatus::RequiresCapture => "requires_capture",
+            IntentStatus::Canceled => "canceled",
+            IntentStatus::Succeeded => "succeeded",
+        };
+        let (code, message) = match &self.last_payment_error {
+            Some(error) => (error.decline_code.clone().or(error.code.clone()), error.message.clone()),
+            None => (None, None),
+        };
+        let report = Report {
+            object_id: Some(self.id),
+            status: status_text.to_owned(),
+            code,
+            message,
+            client_secret: None,
+            next_action: None,
+        };
+        match (operation, self.status) {
+            (Operation::Cancel { .. }, IntentStatus::Canceled) => Outcome::Succeeded(report),
+            (Operation::Cancel { .. }, _) => Outcome::Failed(report),
+            (_, IntentStatus::RequiresCapture | IntentStatus::Succeeded) => Outcome::Succeeded(report),
+            (_, IntentStatus::RequiresAction) => Outcome::Pending(Report {
+                client_secret: self.client_secret,
+                next_action: self.next_action.map(|a| a.to_string()),
+                ..report
+            }),
+            (_, IntentStatus::Processing | IntentStatus::RequiresConfirmation) => Outcome::Pending(report),
+            (_, IntentStatus::RequiresPaymentMethod | IntentStatus::Canceled) => Outcome::Failed(report),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RefundStatus {
+    Pending,
+    RequiresAction,
+    Succeeded,
+    Failed,
+    Canceled,
+}
+
+#[derive(Deserialize)]
+struct StripeRefund {
+    id: String,
+    status: RefundStatus,
+    failure_reason: Option<String>,
+}
+
+impl StripeRefund {
+    fn outcome(self) -> Outcome {
+        let (status, kind): (&str, fn(Report) -> Outcome) = match self.status {
+            RefundStatus::Succeeded => ("succeeded", Outcome::Succeeded),
+            RefundStatus::Pending => ("pending", Outcome::Pending),
+            RefundStatus::RequiresAction => ("requires_action", Outcome::Pending),
+            RefundStatus::Failed => ("failed", Outcome::Failed),
+            RefundStatus::Canceled => ("canceled", Outcome::Failed),
+        };
+        kind(Report {
+            object_id: Some(self.id),
+            status: status.into(),
+            code: self.failure_reason,
+            ..Report::default()
+        })
+    }
+}

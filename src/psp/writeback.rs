@@ -1,0 +1,69 @@
+//! A provider's outcome as the update actions a client would send, so that versions and
+//! Messages stay true.
+
+use super::{Outcome, Report};
+use crate::domain::actions::PaymentUpdateAction;
+use crate::domain::common::{FieldContainer, IdOrKey, ResourceIdentifier};
+use crate::domain::payment::{Transaction, TransactionState};
+use serde_json::Value;
+
+/// The key of the Type the service provisions for the interface interactions it records.
+pub const INTERACTION_TYPE_KEY: &str = "payments-api-psp-interaction";
+/// Its fields (all Strings).
+pub const INTERACTION_FIELDS: &[&str] =
+    &["operation", "transactionId", "objectId", "status", "code", "message", "clientSecret", "nextAction"];
+
+/// The actions that record `outcome` of `operation` on `transaction`.
+pub fn actions(transaction: &Transaction, operation: &str, outcome: &Outcome) -> Vec<PaymentUpdateAction> {
+    let (state, report) = match outcome {
+        Outcome::Succeeded(report) => (TransactionState::Success, Some(report)),
+        Outcome::Pending(report) => (TransactionState::Pending, Some(report)),
+        Outcome::Failed(report) => (TransactionState::Failure, Some(report)),
+        // Not a decline: the transaction waits, Pending, until a retry or a lookup settles it.
+        Outcome::Unknown(_) => (TransactionState::Pending, None),
+    };
+    let transaction_id = transaction.id.clone();
+    let mut actions =
+        vec![PaymentUpdateAction::ChangeTransactionState { transaction_id: transaction_id.clone(), state }];
+    let Some(report) = report else { return actions };
+    if let Some(object_id) = &report.object_id {
+        actions.push(PaymentUpdateAction::ChangeTransactionInteractionId {
+            transaction_id: transaction_id.clone(),
+            interaction_id: object_id.clone(),
+        });
+    }
+    actions.push(PaymentUpdateAction::SetStatusInterfaceCode {
+        interface_code: Some(report.code.clone().unwrap_or_else(|| report.status.clone())),
+    });
+    actions.push(PaymentUpdateAction::SetStatusInterfaceText {
+        interface_text: Some(report.message.clone().unwrap_or_else(|| report.status.clone())),
+    });
+    actions.push(PaymentUpdateAction::AddInterfaceInteraction {
+        type_identifier: ResourceIdentifier {
+            type_id: Some("type".into()),
+            target: IdOrKey::Key(INTERACTION_TYPE_KEY.into()),
+        },
+        fields: Some(summary(&transaction_id, operation, report)),
+    });
+    actions
+}
+
+/// An allow-listed summary of the exchange: never card data or secret keys.
+fn summary(transaction_id: &str, operation: &str, report: &Report) -> FieldContainer {
+    let mut fields = FieldContainer::new();
+    let mut put = |name: &str, value: Option<&String>| {
+        if let Some(value) = value {
+            fields.insert(name.into(), Value::String(value.clone()));
+        }
+    };
+    put("operation", Some(&operation.to_owned()));
+    put("transactionId", Some(&transaction_id.to_owned()));
+    put("objectId", report.object_id.as_ref());
+    put("status", Some(&report.status));
+    put("code", report.code.as_ref());
+    put("message", report.message.as_ref());
+    // The client secret is meant for the customer's browser, to complete 3-D Secure.
+    put("clientSecret", report.client_secret.as_ref());
+    put("nextAction", report.next_action.as_ref());
+    fields
+}

@@ -1,0 +1,303 @@
+//! Executes the provider outbox: each operation is leased by one process, sent with its fixed
+//! idempotency key, and its outcome written back as ordinary update actions (retried on 409).
+//! No database transaction or lock is held across a provider call. Unknown outcomes are retried
+//! with capped exponential backoff and jitter, with the same idempotency key, so a retry can
+//! only ever see the first attempt's result.
+
+use super::resources::{self as resource_service, Types};
+use super::{now, Actor};
+use crate::domain::payment::{Payment, TransactionState};
+use crate::domain::types::TypeDraft;
+use crate::error::ApiError;
+use crate::persistence::payments::Locator;
+use crate::persistence::psp as store;
+use crate::persistence::Database;
+use crate::psp::writeback::{self, INTERACTION_FIELDS, INTERACTION_TYPE_KEY};
+use crate::psp::{plan, Operation, Outcome, Provider, Report, Request};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a process owns an operation it took; after that another may take it over.
+const LEASE: Duration = Duration::from_secs(60);
+/// The longest wait between retries of an unknown outcome.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How many write-back attempts a run of 409s may cost.
+const WRITE_BACK_ATTEMPTS: usize = 20;
+/// The client id recorded as the author of write-backs.
+const WRITER: &str = "payments-api-psp";
+
+/// Whether a payment is executed by the provider (by `paymentMethodInfo.paymentInterface`).
+pub fn is_routed(payment: &Payment, interface_name: &str) -> bool {
+    payment.payment_method_info.payment_interface.as_deref() == Some(interface_name)
+}
+
+/// The operations a change makes due: one per transaction that is Initial (Chargebacks are
+/// reported by the provider, never sent).
+pub fn operations_for(project_key: &str, payment: &Payment) -> Vec<store::OperationRow> {
+    let now = now().millis();
+    payment
+        .transactions
+        .iter()
+        .filter(|t| t.state == TransactionState::Initial)
+        .filter(|t| t.kind != crate::domain::payment::TransactionType::Chargeback)
+        .map(|t| store::OperationRow {
+            transaction_id: t.id.clone(),
+            payment_id: payment.id.clone(),
+            project_key: project_key.to_owned(),
+            // Derived from our transaction id: every retry of the operation sends the same key.
+            idempotency_key: format!("ct-transaction-{}", t.id),
+            done: false,
+            attempts: 0,
+            next_attempt_at: now,
+            lease_until: 0,
+            created_at: now,
+        })
+        .collect()
+}
+
+pub struct Executor {
+    db: Database,
+    provider: Arc<dyn Provider>,
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
+}
+
+fn backoff(attempts: i64) -> Duration {
+    let exponent = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
+    let base = Duration::from_secs(1).saturating_mul(2_u32.saturating_pow(exponent)).min(MAX_BACKOFF);
+    // Up to a quarter more, so that processes retrying together spread out.
+    let jitter = base.mul_f64(rand::random::<f64>() * 0.25);
+    base + jitter
+}
+
+fn operation_name(operation: &Operation) -> &'static str {
+    match operation {
+        Operation::Authorize { capture: false, .. } => "authorize",
+        Operation::Authorize { capture: true, .. } => "charge",
+        Operation::Capture { .. } => "capture",
+        Operation::Refund { .. } => "refund",
+        Operation::Cancel { .. } => "cancel",
+        Operation::Retrieve { .. } => "retrieve",
+    }
+}
+
+impl Executor {
+    pub fn new(db: Database, provider: Arc<dyn Provider>) -> Self {
+        Self { db, provider }
+    }
+
+    pub fn interface_name(&self) -> &str {
+        self.provider.interface_name()
+    }
+
+    /// Executes the operations and waits for them at most `wait`; what is unfinished then is
+    /// finished in the background (by this call's tasks, or by the worker after a crash).
+    pub async fn execute_within(self: &Arc<Self>, transaction_ids: Vec<String>, wait: Duration) {
+        let tasks: Vec<_> = transaction_ids
+            .into_iter()
+            .map(|id| {
+                let executor = Arc::clone(self);
+                tokio::spawn(async move { executor.execute(&id).await })
+            })
+            .collect();
+        let all = async {
+            for task in tasks {
+                let _ = task.await;
+            }
+        };
+        let _ = tokio::time::timeout(wait, all).await;
+    }
+
+    /// Runs forever: takes due operations (new ones a crashed process left, and retries).
+    pub async fn run_worker(self: Arc<Self>, interval: Duration) {
+        loop {
+            tokio::time::sleep(interval).await;
+            let db = self.db.clone();
+            let due = blocking(move || db.read(|conn| Ok(store::due(conn, now().millis(), 50)?))).await;
+            match due {
+                Ok(ids) if !ids.is_empty() => self.execute_within(ids, LEASE).await,
+                Ok(_) => {}
+                Err(error) => log::warn!("psp worker cannot read the outbox: {error}"),
+            }
+        }
+    }
+
+    /// Executes one operation if this process gets its lease.
+    pub async fn execute(&self, transaction_id: &str) {
+        if let Err(error) = self.try_execute(transaction_id).await {
+            log::warn!("psp operation for transaction {transaction_id} will be retried: {error}");
+        }
+    }
+
+    async fn try_execute(&self, transaction_id: &str) -> Result<(), ApiError> {
+        let db = self.db.clone();
+        let id = transaction_id.to_owned();
+        let leased = blocking(move || {
+            let now = now().millis();
+            let until = now.saturating_add(i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX));
+            db.write(|conn| Ok::<_, ApiError>(store::lease(conn, &id, now, until)?))
+        })
+        .await?;
+        let Some(operation) = leased else { return Ok(()) };
+        let result = self.run(&operation).await;
+        let db = self.db.clone();
+        let id = transaction_id.to_owned();
+        match result {
+            Ok(true) => blocking(move || db.write(|conn| Ok::<_, ApiError>(store::finish(conn, &id)?))).await,
+            Ok(false) | Err(_) => {
+                let at = now()
+                    .millis()
+                    .saturating_add(i64::try_from(backoff(operation.attempts).as_millis()).unwrap_or(0));
+                blocking(move || db.write(|conn| Ok::<_, ApiError>(store::retry_at(conn, &id, at)?))).await?;
+                result.map(|_| ())
+            }
+        }
+    }
+
+    /// Sends the operation and writes its outcome back; true when it is settled.
+    async fn run(&self, operation: &store::OperationRow) -> Result<bool, ApiError> {
+        let payment = self.payment(&operation.project_key, &operation.payment_id).await?;
+        let Ok(transaction) = payment.transaction(&operation.transaction_id) else { return Ok(true) };
+        if !matches!(transaction.state, TransactionState::Initial | TransactionState::Pending) {
+            return Ok(true);
+        }
+        let (name, outcome) = match plan::operation(&payment, transaction) {
+            Ok(planned) => {
+                let name = operation_name(&planned);
+                let request = Request {
+                    operation: planned,
+                    account: payment.payment_method_info.interface_account.clone(),
+                    idempotency_key: operation.idempotency_key.clone(),
+                    metadata: vec![
+                        ("ct_project_key".into(), operation.project_key.clone()),
+                        ("ct_payment_id".into(), payment.id.clone()),
+                        ("ct_transaction_id".into(), transaction.id.clone()),
+                    ],
+                };
+                (name, self.provider.execute(request).await)
+            }
+            Err(reason) => (
+                "refused",
+                Outcome::Failed(Report {
+                    status: "refused".into(),
+                    message: Some(reason),
+                    ..Report::default()
+                }),
+            ),
+        };
+        let settled = !matches!(outcome, Outcome::Unknown(_));
+        if let Outcome::Unknown(reason) = &outcome {
+            log::warn!("psp outcome unknown for transaction {}: {reason}", transaction.id);
+        }
+        let actions = writeback::actions(transaction, name, &outcome);
+        self.ensure_interaction_type(&operation.project_key).await?;
+        self.write_back(&operation.project_key, &payment.id, actions).await?;
+        if let Outcome::Succeeded(report) | Outcome::Pending(report) | Outcome::Failed(report) = &outcome {
+            if let Some(object_id) = &report.object_id {
+                let account = payment
+                    .payment_method_info
+                    .interface_account
+                    .clone()
+                    .unwrap_or_else(|| "platform".into());
+                let (db, object_id, project, payment_id, transaction_id) = (
+                    self.db.clone(),
+                    object_id.clone(),
+                    operation.project_key.clone(),
+                    payment.id.clone(),
+                    transaction.id.clone(),
+                );
+                blocking(move || {
+                    db.write(|conn| {
+                        Ok::<_, ApiError>(store::map_object(
+                            conn,
+                            &account,
+                            &object_id,
+                            &project,
+                            &payment_id,
+                            &transaction_id,
+                        )?)
+                    })
+                })
+                .await?;
+            }
+        }
+        Ok(settled)
+    }
+
+    async fn payment(&self, project_key: &str, payment_id: &str) -> Result<Payment, ApiError> {
+        let (db, project, id) = (self.db.clone(), project_key.to_owned(), payment_id.to_owned());
+        let document = blocking(move || super::payments::get(&db, &project, &Locator::Id(id))).await?;
+        serde_json::from_str(&document).map_err(ApiError::internal)
+    }
+
+    /// Applies the actions to the current version, retrying when another writer got there first.
+    async fn write_back(
+        &self,
+        project_key: &str,
+        payment_id: &str,
+        actions: Vec<crate::domain::actions::PaymentUpdateAction>,
+    ) -> Result<(), ApiError> {
+        for _ in 0..WRITE_BACK_ATTEMPTS {
+            let current = self.payment(project_key, payment_id).await?;
+            let (db, project, id, batch) =
+                (self.db.clone(), project_key.to_owned(), payment_id.to_owned(), actions.clone());
+            let actor = Actor { client_id: Some(WRITER.into()), external_user_id: None };
+            let written = blocking(move || {
+                super::payments::update(&db, &project, &Locator::Id(id), current.version, batch, &actor, None)
+            })
+            .await;
+            match written {
+                Ok(_) => return Ok(()),
+                Err(ApiError::ConcurrentModification { .. }) => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        Err(ApiError::internal("the write-back lost every race for the payment's version"))
+    }
+
+    /// The Type of the interface interactions this service records, created on first use.
+    async fn ensure_interaction_type(&self, project_key: &str) -> Result<(), ApiError> {
+        let (db, project) = (self.db.clone(), project_key.to_owned());
+        blocking(move || {
+            let locator = Locator::Key(INTERACTION_TYPE_KEY.into());
+            if resource_service::exists::<Types>(&db, &project, &locator)? {
+                return Ok(());
+            }
+            let fields: Vec<_> = INTERACTION_FIELDS
+                .iter()
+                .map(|name| json!({"name": name, "label": {"en": name}, "required": false, "type": {"name": "String"}}))
+                .collect();
+            let draft: TypeDraft = serde_json::from_value(json!({
+                "key": INTERACTION_TYPE_KEY,
+                "name": {"en": "Payment service provider interaction"},
+                "resourceTypeIds": ["payment-interface-interaction"],
+                "fieldDefinitions": fields,
+            }))
+            .map_err(ApiError::internal)?;
+            let actor = Actor { client_id: Some(WRITER.into()), external_user_id: None };
+            match resource_service::create::<Types>(&db, &project, draft, &actor) {
+                // Another process may have created it meanwhile.
+                Ok(_) | Err(ApiError::BadRequest(crate::domain::errors::DomainError::DuplicateField { .. })) => Ok(()),
+                Err(error) => Err(error),
+            }
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        assert!(backoff(0) >= Duration::from_secs(1) && backoff(0) <= Duration::from_millis(1250));
+        assert!(backoff(3) >= Duration::from_secs(8));
+        assert!(backoff(40) <= MAX_BACKOFF.mul_f64(1.25));
+    }
+}

@@ -1,0 +1,209 @@
+//! The Stripe adapter against localstripe (started by the test script): authorize, capture,
+//! charge, refund, cancel, declines, 3-D Secure, and the amount rules checked before sending.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn eur(cents: i64) -> Value {
+    json!({"currencyCode": "EUR", "centAmount": cents})
+}
+
+fn stripe_payment(token: &str, transactions: Value) -> Value {
+    json!({
+        "amountPlanned": eur(5000),
+        "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "CREDIT_CARD", "token": {"value": token}},
+        "transactions": transactions
+    })
+}
+
+fn transaction<'a>(payment: &'a Value, kind: &str, index: usize) -> &'a Value {
+    payment["transactions"].as_array().unwrap().iter().filter(|t| t["type"] == kind).nth(index).unwrap()
+}
+
+async fn add(app: &TestApp, payment: &Value, kind: &str, cents: i64) -> Reply {
+    app.try_update(
+        payment,
+        json!([{"action": "addTransaction", "transaction": {"type": kind, "amount": eur(cents)}}]),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn authorize_capture_and_refund_step_by_step() {
+    let app = spawn_stripe_app().await;
+    let authorized = app
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": eur(5000)}]),
+        ))
+        .await;
+    let authorization = transaction(&authorized, "Authorization", 0);
+    assert_eq!(authorization["state"], "Success", "{authorized}");
+    let intent = authorization["interactionId"].as_str().unwrap();
+    assert!(intent.starts_with("pi_"), "{intent}");
+    assert_eq!(authorized["paymentStatus"]["interfaceCode"], "requires_capture");
+    let interaction = &authorized["interfaceInteractions"][0];
+    assert_eq!(interaction["fields"]["operation"], "authorize");
+    assert_eq!(interaction["fields"]["objectId"], intent);
+    let provisioned = app.get("/types/key=payments-api-psp-interaction").await;
+    assert_eq!(provisioned.status, StatusCode::OK, "the service provisions its interaction Type");
+    assert_eq!(interaction["type"]["id"], provisioned.body["id"]);
+
+    let captured = add(&app, &authorized, "Charge", 5000).await;
+    assert_eq!(captured.status, StatusCode::OK, "{}", captured.body);
+    let charge = transaction(&captured.body, "Charge", 0);
+    assert_eq!(charge["state"], "Success", "{}", captured.body);
+    assert_eq!(charge["interactionId"], intent, "the capture is of the authorized PaymentIntent");
+
+    let over = add(&app, &captured.body, "Refund", 5001).await;
+    assert_eq!(over.status, StatusCode::BAD_REQUEST, "over-refunds are refused before Stripe is called");
+    assert_eq!(over.error_code(), "InvalidOperation");
+
+    let refunded = add(&app, &captured.body, "Refund", 2000).await;
+    let refund = transaction(&refunded.body, "Refund", 0);
+    assert_eq!(refund["state"], "Success", "{}", refunded.body);
+    assert!(refund["interactionId"].as_str().unwrap().starts_with("re_"));
+    let again = add(&app, &refunded.body, "Refund", 3000).await;
+    assert_eq!(transaction(&again.body, "Refund", 1)["state"], "Success", "a second partial refund");
+    let beyond = add(&app, &again.body, "Refund", 1).await;
+    assert_eq!(beyond.error_code(), "InvalidOperation", "everything captured is refunded");
+}
+
+#[tokio::test]
+async fn partial_capture_and_the_capture_limit() {
+    let app = spawn_stripe_app().await;
+    let authorized = app
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": eur(3000)}]),
+        ))
+        .await;
+    let too_much = add(&app, &authorized, "Charge", 3001).await;
+    assert_eq!(too_much.error_code(), "InvalidOperation", "never more than authorized");
+    let partial = add(&app, &authorized, "Charge", 1200).await;
+    assert_eq!(transaction(&partial.body, "Charge", 0)["state"], "Success", "{}", partial.body);
+}
+
+#[tokio::test]
+async fn a_charge_without_authorization_captures_at_once() {
+    let app = spawn_stripe_app().await;
+    let charged = app
+        .create_payment(stripe_payment("pm_card_visa", json!([{"type": "Charge", "amount": eur(1999)}])))
+        .await;
+    let charge = transaction(&charged, "Charge", 0);
+    assert_eq!(charge["state"], "Success", "{charged}");
+    assert_eq!(charged["paymentStatus"]["interfaceCode"], "succeeded");
+}
+
+#[tokio::test]
+async fn cancelling_an_authorization_and_no_capture_afterwards() {
+    let app = spawn_stripe_app().await;
+    let authorized = app
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": eur(2500)}]),
+        ))
+        .await;
+    let cancelled = add(&app, &authorized, "CancelAuthorization", 2500).await;
+    let cancel = transaction(&cancelled.body, "CancelAuthorization", 0);
+    assert_eq!(cancel["state"], "Success", "{}", cancelled.body);
+    assert_eq!(cancelled.body["paymentStatus"]["interfaceCode"], "canceled");
+    let capture = add(&app, &cancelled.body, "Charge", 100).await;
+    assert_eq!(capture.error_code(), "InvalidOperation", "no capture after a cancel");
+}
+
+#[tokio::test]
+async fn a_declined_card_fails_the_transaction_with_the_decline_code() {
+    let app = spawn_stripe_app().await;
+    let declined = app
+        .create_payment(stripe_payment(
+            "pm_card_chargeCustomerFail",
+            json!([{"type": "Authorization", "amount": eur(700)}]),
+        ))
+        .await;
+    assert_eq!(transaction(&declined, "Authorization", 0)["state"], "Failure", "{declined}");
+    assert_eq!(declined["paymentStatus"]["interfaceCode"], "card_declined");
+}
+
+#[tokio::test]
+async fn three_d_secure_leaves_the_transaction_pending_with_what_the_client_needs() {
+    let app = spawn_stripe_app().await;
+    // A card that requires authentication, as a PaymentMethod created at the fake directly.
+    let method: Value = reqwest::Client::new()
+        .post(format!("{}/v1/payment_methods", stripe_api_base()))
+        .bearer_auth("sk_test_fake")
+        .form(&[
+            ("type", "card"),
+            ("card[number]", "4000002500003155"),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2034"),
+            ("card[cvc]", "123"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = method["id"].as_str().unwrap();
+    let pending = app
+        .create_payment(stripe_payment(token, json!([{"type": "Authorization", "amount": eur(4200)}])))
+        .await;
+    assert_eq!(transaction(&pending, "Authorization", 0)["state"], "Pending", "{pending}");
+    assert_eq!(pending["paymentStatus"]["interfaceCode"], "requires_action");
+    let fields = &pending["interfaceInteractions"][0]["fields"];
+    assert!(fields["clientSecret"].as_str().is_some_and(|s| s.contains("_secret_")), "{fields}");
+    assert!(fields["nextAction"].is_string());
+}
+
+#[tokio::test]
+async fn an_unreachable_stripe_leaves_transactions_pending_never_failed() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let app = spawn_stripe_app_at(base, 3_000).await;
+    let payment = app
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": eur(100)}]),
+        ))
+        .await;
+    assert_eq!(
+        transaction(&payment, "Authorization", 0)["state"],
+        "Pending",
+        "unknown is not a decline: {payment}"
+    );
+}
+
+#[tokio::test]
+async fn work_not_finished_in_time_is_finished_in_the_background() {
+    let app = spawn_stripe_app_at(stripe_api_base(), 0).await;
+    let created = app
+        .create_payment(stripe_payment("pm_card_visa", json!([{"type": "Charge", "amount": eur(300)}])))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    for _ in 0..100 {
+        let current = app.get(&format!("/payments/{id}")).await.body;
+        if transaction(&current, "Charge", 0)["state"] == "Success" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the charge was not executed in the background");
+}
+
+#[tokio::test]
+async fn payments_of_other_interfaces_are_left_alone() {
+    let app = spawn_stripe_app().await;
+    let other = app
+        .create_payment(json!({
+            "amountPlanned": eur(100),
+            "paymentMethodInfo": {"paymentInterface": "ADYEN", "token": {"value": "pm_card_visa"}},
+            "transactions": [{"type": "Authorization", "amount": eur(100)}]
+        }))
+        .await;
+    assert_eq!(transaction(&other, "Authorization", 0)["state"], "Initial");
+    assert_eq!(other["interfaceInteractions"], json!([]));
+}
