@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh                     # throughput and memory, both backends
 #   scripts/bench.sh sqlite              # or: postgres
-#   scripts/bench.sh predicates          # query latency over ROWS payments, both backends
+#   scripts/bench.sh predicates [sqlite|postgres]   # query latency over ROWS payments
 #
 # Needs wrk and PostgreSQL (installed with apt-get when missing). DURATION (seconds per run,
 # default 10) and ROWS (payments stored for the memory check, default 1000000) can be set.
@@ -204,7 +204,13 @@ echo "| measurement | figure | note |" >"$results"
 echo "|---|---|---|" >>"$results"
 
 if [ "$backends" = predicates ]; then
-  predicate_latencies SQLite sqlite "$work/predicates.db"
+  only=${2:-all}
+  if [ "$only" = all ] || [ "$only" = sqlite ]; then
+    predicate_latencies SQLite sqlite "$work/predicates.db"
+  fi
+  if [ "$only" = sqlite ]; then
+    exit 0
+  fi
   pg_port=$(free_port)
   mkdir -p "$pg_data"
   [ "$(id -u)" = 0 ] && chown postgres "$pg_data" "$work"

@@ -84,6 +84,12 @@ pub struct PspArgs {
     /// Stripe's secret key. Never logged.
     #[arg(long, global = true, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
     pub stripe_secret_key: Option<String>,
+    /// The signing secret of Stripe's webhook endpoint. Never logged.
+    #[arg(long, global = true, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
+    /// The previous signing secret, accepted too while a secret is rotated.
+    #[arg(long, global = true, env = "STRIPE_WEBHOOK_SECRET_PREVIOUS", hide_env_values = true)]
+    pub stripe_webhook_secret_previous: Option<String>,
     /// The `paymentMethodInfo.paymentInterface` of payments that Stripe executes.
     #[arg(long, global = true, env = "PSP_PAYMENT_INTERFACE", default_value = "STRIPE")]
     pub payment_interface: String,

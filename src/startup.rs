@@ -55,6 +55,15 @@ impl Application {
         let state = web::Data::new(AppState {
             psp: psp.clone(),
             psp_wait: Duration::from_millis(settings.psp.wait_ms),
+            webhook_secrets: [
+                &settings.psp.stripe_webhook_secret,
+                &settings.psp.stripe_webhook_secret_previous,
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|secret| !secret.is_empty())
+            .map(|secret| Secret::new(secret.clone()))
+            .collect(),
             db,
             tokens: TokenCache::new(Duration::from_secs(settings.token_cache_seconds)),
             token_lifetime: Duration::from_secs(settings.token_lifetime_seconds),

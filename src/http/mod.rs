@@ -10,6 +10,7 @@ mod oauth;
 mod payments;
 mod query;
 mod resources;
+mod webhooks;
 
 use crate::error::ApiError;
 use crate::persistence::payments::Locator;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub psp: Option<std::sync::Arc<crate::service::psp::Executor>>,
     /// How long a create or update waits for the provider before answering.
     pub psp_wait: Duration,
+    /// The secrets webhook signatures are checked with (two while one is rotated).
+    pub webhook_secrets: Vec<crate::auth::credentials::Secret>,
     pub tokens: TokenCache,
     pub token_lifetime: Duration,
 }
@@ -41,6 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     api_clients::configure(cfg);
     resources::configure(cfg);
     messages::configure(cfg);
+    webhooks::configure(cfg);
 }
 
 /// How the URL's last segment addresses a resource: `{id}` or `key={key}`.

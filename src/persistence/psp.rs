@@ -1,6 +1,6 @@
 //! The provider outbox (`psp_operations`) and the map from provider objects to our payments.
 
-use super::schema::{psp_objects, psp_operations};
+use super::schema::{psp_events, psp_objects, psp_operations};
 use super::{on_backend, Conn};
 use diesel::prelude::*;
 use diesel::result::QueryResult;
@@ -118,4 +118,70 @@ pub fn map_object(
         on_backend!(conn, |c| diesel::insert_into(psp_objects::table).values(row).execute(c))?;
     }
     Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = psp_events)]
+pub struct EventRow {
+    pub event_id: String,
+    pub project_key: String,
+    pub event_type: String,
+    pub payload: String,
+    pub received_at: i64,
+    pub processed: bool,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+}
+
+/// Stores the event unless it was received before; returns whether it is new.
+pub fn store_event(conn: &mut Conn, row: &EventRow) -> QueryResult<bool> {
+    let existing: Option<String> = on_backend!(conn, |c| psp_events::table
+        .find(&row.event_id)
+        .select(psp_events::event_id)
+        .first(c)
+        .optional())?;
+    if existing.is_some() {
+        return Ok(false);
+    }
+    on_backend!(conn, |c| diesel::insert_into(psp_events::table).values(row).execute(c))?;
+    Ok(true)
+}
+
+/// Unprocessed events that are due, oldest first.
+pub fn due_events(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<EventRow>> {
+    on_backend!(conn, |c| psp_events::table
+        .filter(psp_events::processed.eq(false))
+        .filter(psp_events::next_attempt_at.le(now))
+        .order(psp_events::received_at.asc())
+        .limit(limit)
+        .load(c))
+}
+
+pub fn event(conn: &mut Conn, event_id: &str) -> QueryResult<Option<EventRow>> {
+    on_backend!(conn, |c| psp_events::table.find(event_id).first(c).optional())
+}
+
+pub fn mark_event(conn: &mut Conn, event_id: &str, processed: bool, next_attempt_at: i64) -> QueryResult<()> {
+    let target = psp_events::table.find(event_id);
+    on_backend!(conn, |c| diesel::update(target)
+        .set((
+            psp_events::processed.eq(processed),
+            psp_events::next_attempt_at.eq(next_attempt_at),
+            psp_events::attempts.eq(psp_events::attempts + 1),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// The (project, payment, transaction) of a provider object.
+pub fn find_object(
+    conn: &mut Conn,
+    account: &str,
+    object_id: &str,
+) -> QueryResult<Option<(String, String, String)>> {
+    on_backend!(conn, |c| psp_objects::table
+        .find((account, object_id))
+        .select((psp_objects::project_key, psp_objects::payment_id, psp_objects::transaction_id))
+        .first(c)
+        .optional())
 }

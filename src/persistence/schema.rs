@@ -105,6 +105,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    psp_events (event_id) {
+        event_id -> Text,
+        project_key -> Text,
+        event_type -> Text,
+        payload -> Text,
+        received_at -> BigInt,
+        processed -> Bool,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     payments,
     payment_transactions,
@@ -114,5 +127,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     resources,
     payment_references,
     psp_operations,
-    psp_objects
+    psp_objects,
+    psp_events
 );

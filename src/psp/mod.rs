@@ -4,7 +4,10 @@
 //! outcome into ordinary update actions.
 
 pub mod plan;
+pub mod signature;
 pub mod stripe;
+pub mod stripe_events;
+pub mod transitions;
 pub mod writeback;
 
 use std::future::Future;
@@ -68,4 +71,39 @@ pub trait Provider: Send + Sync {
     /// The `paymentMethodInfo.paymentInterface` value of the payments it executes.
     fn interface_name(&self) -> &str;
     fn execute(&self, request: Request) -> OutcomeFuture<'_>;
+}
+
+/// What a provider event means for a payment's transactions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// The intent completed: its authorization or charge succeeded.
+    IntentSucceeded {
+        intent_id: String,
+    },
+    /// The intent's amount is authorized and can be captured.
+    IntentCapturable {
+        intent_id: String,
+    },
+    IntentFailed {
+        intent_id: String,
+        code: Option<String>,
+        message: Option<String>,
+    },
+    IntentCanceled {
+        intent_id: String,
+    },
+    RefundSettled {
+        refund_id: String,
+        succeeded: bool,
+    },
+    /// A customer disputed a charge: a Chargeback transaction, Pending until the dispute closes.
+    DisputeOpened {
+        dispute_id: String,
+        amount: i64,
+        currency: String,
+    },
+    DisputeClosed {
+        dispute_id: String,
+        lost: bool,
+    },
 }

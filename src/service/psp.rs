@@ -13,7 +13,7 @@ use crate::persistence::payments::Locator;
 use crate::persistence::psp as store;
 use crate::persistence::Database;
 use crate::psp::writeback::{self, INTERACTION_FIELDS, INTERACTION_TYPE_KEY};
-use crate::psp::{plan, Operation, Outcome, Provider, Report, Request};
+use crate::psp::{plan, stripe_events, transitions, Operation, Outcome, Provider, Report, Request};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -113,7 +113,8 @@ impl Executor {
         let _ = tokio::time::timeout(wait, all).await;
     }
 
-    /// Runs forever: takes due operations (new ones a crashed process left, and retries).
+    /// Runs forever: takes due operations (new ones a crashed process left, and retries) and
+    /// events not applied yet (parked ones, and ones a crash interrupted).
     pub async fn run_worker(self: Arc<Self>, interval: Duration) {
         loop {
             tokio::time::sleep(interval).await;
@@ -124,7 +125,86 @@ impl Executor {
                 Ok(_) => {}
                 Err(error) => log::warn!("psp worker cannot read the outbox: {error}"),
             }
+            let db = self.db.clone();
+            let events =
+                blocking(move || db.read(|conn| Ok(store::due_events(conn, now().millis(), 50)?))).await;
+            match events {
+                Ok(events) => {
+                    for event in events {
+                        self.apply_event(&event.event_id).await;
+                    }
+                }
+                Err(error) => log::warn!("psp worker cannot read the inbox: {error}"),
+            }
         }
+    }
+
+    /// Applies a stored webhook event to its payment. An event whose payment is not known yet
+    /// is parked and retried with backoff, never dropped.
+    pub async fn apply_event(&self, event_id: &str) {
+        let outcome = self.try_apply_event(event_id).await;
+        let processed = match &outcome {
+            Ok(processed) => *processed,
+            Err(error) => {
+                log::warn!("webhook event {event_id} will be retried: {error}");
+                false
+            }
+        };
+        let (db, id) = (self.db.clone(), event_id.to_owned());
+        let result = blocking(move || {
+            db.write(|conn| {
+                let attempts = store::event(conn, &id)?.map_or(0, |e| e.attempts);
+                let next =
+                    now().millis().saturating_add(i64::try_from(backoff(attempts).as_millis()).unwrap_or(0));
+                Ok::<_, ApiError>(store::mark_event(conn, &id, processed, next)?)
+            })
+        })
+        .await;
+        if let Err(error) = result {
+            log::warn!("webhook event {event_id} could not be marked: {error}");
+        }
+    }
+
+    /// True when the event is applied (or has nothing to apply); false to retry it later.
+    async fn try_apply_event(&self, event_id: &str) -> Result<bool, ApiError> {
+        let (db, id) = (self.db.clone(), event_id.to_owned());
+        let Some(row) = blocking(move || db.read(|conn| Ok::<_, ApiError>(store::event(conn, &id)?))).await?
+        else {
+            return Ok(true);
+        };
+        if row.processed {
+            return Ok(true);
+        }
+        let event = match stripe_events::read(row.payload.as_bytes()) {
+            Ok(event) => event,
+            Err(reason) => {
+                log::warn!("webhook event {event_id} cannot be read and is skipped: {reason}");
+                return Ok(true);
+            }
+        };
+        if event.effects.is_empty() {
+            return Ok(true);
+        }
+        let (db, account, object_id) = (self.db.clone(), event.account.clone(), event.object_id.clone());
+        let mapped = blocking(move || {
+            db.read(|conn| Ok::<_, ApiError>(store::find_object(conn, &account, &object_id)?))
+        })
+        .await?;
+        let (project_key, payment_id) = match (mapped, &event.payment_id) {
+            (Some((project, payment, _)), _) => (project, payment),
+            (None, Some(payment)) => (row.project_key.clone(), payment.clone()),
+            (None, None) => return Ok(false),
+        };
+        let payment = match self.payment(&project_key, &payment_id).await {
+            Ok(payment) => payment,
+            Err(ApiError::ResourceNotFound(_)) => return Ok(false),
+            Err(error) => return Err(error),
+        };
+        let actions = transitions::actions(&payment, &event.effects);
+        if !actions.is_empty() {
+            self.write_back(&project_key, &payment_id, actions).await?;
+        }
+        Ok(true)
     }
 
     /// Executes one operation if this process gets its lease.

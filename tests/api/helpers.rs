@@ -71,6 +71,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
         psp: PspArgs {
             stripe_api_base: "http://127.0.0.1:9".into(),
             stripe_secret_key: None,
+            stripe_webhook_secret: Some(WEBHOOK_SECRET.into()),
+            stripe_webhook_secret_previous: Some(PREVIOUS_WEBHOOK_SECRET.into()),
             payment_interface: "STRIPE".into(),
             wait_ms: 3_000,
             timeout_ms: 5_000,
@@ -331,4 +333,23 @@ pub async fn spawn_stripe_app_at(api_base: String, wait_ms: u64) -> TestApp {
 
 pub async fn spawn_stripe_app() -> TestApp {
     spawn_stripe_app_at(stripe_api_base(), 5_000).await
+}
+
+pub const WEBHOOK_SECRET: &str = "whsec_test_current";
+pub const PREVIOUS_WEBHOOK_SECRET: &str = "whsec_test_previous";
+
+impl TestApp {
+    /// Posts a webhook event signed with `secret` at `timestamp` (seconds).
+    pub async fn send_event_signed(&self, event: &Value, secret: &str, timestamp: i64) -> Reply {
+        let body = event.to_string();
+        let secret = payments_api::auth::credentials::Secret::new(secret.into());
+        let header = payments_api::psp::signature::sign(&secret, timestamp, body.as_bytes());
+        let request =
+            self.client.post(self.url("/stripe/webhooks")).header("Stripe-Signature", header).body(body);
+        self.raw_unauthenticated(request).await
+    }
+
+    pub async fn send_event(&self, event: &Value) -> Reply {
+        self.send_event_signed(event, WEBHOOK_SECRET, chrono::Utc::now().timestamp()).await
+    }
 }

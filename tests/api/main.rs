@@ -21,3 +21,4 @@ mod payments_update;
 mod query_properties;
 mod resources;
 mod stripe;
+mod webhooks;

@@ -1,0 +1,153 @@
+//! Stripe's webhook events, read into what they mean for our transactions. Stripe's event
+//! types and object shapes stay here.
+
+use super::Effect;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A provider event in our terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderEvent {
+    pub id: String,
+    /// The connected account the event is about ("platform" for the platform's own).
+    pub account: String,
+    /// The provider object whose payment the event concerns.
+    pub object_id: String,
+    /// Our payment id, when the object carries it in its metadata.
+    pub payment_id: Option<String>,
+    pub effects: Vec<Effect>,
+}
+
+#[derive(Deserialize)]
+struct Event {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    account: Option<String>,
+    data: EventData,
+}
+
+#[derive(Deserialize)]
+struct EventData {
+    object: Value,
+}
+
+fn text(value: &Value, field: &str) -> Option<String> {
+    value.get(field).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// The event's id and type, for storing it before it is understood.
+pub fn identify(body: &[u8]) -> Option<(String, String)> {
+    let event: Event = serde_json::from_slice(body).ok()?;
+    Some((event.id, event.kind))
+}
+
+/// Reads an event. Event types that change no transaction have no effects.
+pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
+    let event: Event = serde_json::from_slice(body).map_err(|e| format!("not a Stripe event: {e}"))?;
+    let object = &event.data.object;
+    let object_id = text(object, "id").unwrap_or_default();
+    let intent_of = |o: &Value| text(o, "payment_intent").unwrap_or_default();
+    let error = object.get("last_payment_error");
+    let (subject, effects) = match event.kind.as_str() {
+        "payment_intent.succeeded" => {
+            (object_id.clone(), vec![Effect::IntentSucceeded { intent_id: object_id.clone() }])
+        }
+        "payment_intent.amount_capturable_updated" => {
+            (object_id.clone(), vec![Effect::IntentCapturable { intent_id: object_id.clone() }])
+        }
+        "payment_intent.payment_failed" => (
+            object_id.clone(),
+            vec![Effect::IntentFailed {
+                intent_id: object_id.clone(),
+                code: error.and_then(|e| text(e, "decline_code").or_else(|| text(e, "code"))),
+                message: error.and_then(|e| text(e, "message")),
+            }],
+        ),
+        "payment_intent.canceled" => {
+            (object_id.clone(), vec![Effect::IntentCanceled { intent_id: object_id.clone() }])
+        }
+        "charge.refunded" => {
+            let refunds =
+                object.pointer("/refunds/data").and_then(Value::as_array).cloned().unwrap_or_default();
+            let effects = refunds
+                .iter()
+                .filter_map(|r| {
+                    Some(Effect::RefundSettled {
+                        refund_id: text(r, "id")?,
+                        succeeded: text(r, "status")? == "succeeded",
+                    })
+                })
+                .collect();
+            (intent_of(object), effects)
+        }
+        "refund.updated" | "refund.created" => match text(object, "status").as_deref() {
+            Some("succeeded") => (
+                intent_of(object),
+                vec![Effect::RefundSettled { refund_id: object_id.clone(), succeeded: true }],
+            ),
+            Some("failed" | "canceled") => (
+                intent_of(object),
+                vec![Effect::RefundSettled { refund_id: object_id.clone(), succeeded: false }],
+            ),
+            _ => (intent_of(object), vec![]),
+        },
+        "charge.dispute.created" => (
+            intent_of(object),
+            vec![Effect::DisputeOpened {
+                dispute_id: object_id.clone(),
+                amount: object.get("amount").and_then(Value::as_i64).unwrap_or_default(),
+                currency: text(object, "currency").unwrap_or_default().to_uppercase(),
+            }],
+        ),
+        "charge.dispute.closed" => (
+            intent_of(object),
+            vec![Effect::DisputeClosed {
+                dispute_id: object_id.clone(),
+                lost: text(object, "status").as_deref() == Some("lost"),
+            }],
+        ),
+        _ => (object_id.clone(), vec![]),
+    };
+    Ok(ProviderEvent {
+        id: event.id,
+        account: event.account.unwrap_or_else(|| "platform".into()),
+        object_id: subject,
+        payment_id: object.pointer("/metadata/ct_payment_id").and_then(Value::as_str).map(str::to_owned),
+        effects,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn events_become_effects() {
+        let failed = json!({"id": "evt_1", "type": "payment_intent.payment_failed", "data": {"object": {
+            "id": "pi_1", "metadata": {"ct_payment_id": "p-1"}, "last_payment_error": {"code": "card_declined", "decline_code": "insufficient_funds", "message": "No"}}}});
+        let event = read(failed.to_string().as_bytes()).unwrap();
+        assert_eq!(event.payment_id.as_deref(), Some("p-1"));
+        assert_eq!(event.account, "platform");
+        assert_eq!(
+            event.effects,
+            vec![Effect::IntentFailed {
+                intent_id: "pi_1".into(),
+                code: Some("insufficient_funds".into()),
+                message: Some("No".into())
+            }]
+        );
+        let dispute = json!({"id": "evt_2", "type": "charge.dispute.created", "account": "acct_1", "data": {"object": {
+            "id": "dp_1", "amount": 500, "currency": "eur", "payment_intent": "pi_1", "status": "needs_response"}}});
+        let event = read(dispute.to_string().as_bytes()).unwrap();
+        assert_eq!(event.object_id, "pi_1");
+        assert_eq!(event.account, "acct_1");
+        assert_eq!(
+            event.effects,
+            vec![Effect::DisputeOpened { dispute_id: "dp_1".into(), amount: 500, currency: "EUR".into() }]
+        );
+        let other = json!({"id": "evt_3", "type": "customer.created", "data": {"object": {"id": "cus_1"}}});
+        assert!(read(other.to_string().as_bytes()).unwrap().effects.is_empty());
+    }
+}

@@ -1,0 +1,121 @@
+//! What provider events may change: an explicit table of transaction-state corrections, so
+//! that events arriving late or out of order never move a transaction backwards.
+
+use super::Effect;
+use crate::domain::actions::PaymentUpdateAction;
+use crate::domain::money::{CurrencyCode, Money};
+use crate::domain::payment::{Payment, TransactionDraft, TransactionState, TransactionType};
+
+/// Whether an event may move a transaction from `from` to `to`. A failure later confirmed as a
+/// success is a real correction; nothing leaves Success, and nothing goes back to Initial.
+pub fn allowed(from: TransactionState, to: TransactionState) -> bool {
+    use TransactionState::{Failure, Initial, Pending, Success};
+    matches!(
+        (from, to),
+        (Initial, Pending | Success | Failure) | (Pending, Success | Failure) | (Failure, Success)
+    )
+}
+
+/// The actions that apply the effects to the payment; empty when there is nothing to change.
+pub fn actions(payment: &Payment, effects: &[Effect]) -> Vec<PaymentUpdateAction> {
+    let mut actions = Vec::new();
+    let mut move_to = |kinds: &[TransactionType], object_id: &str, to: TransactionState| {
+        for transaction in payment.transactions.iter().filter(|t| {
+            kinds.contains(&t.kind) && t.interaction_id.as_deref() == Some(object_id) && allowed(t.state, to)
+        }) {
+            actions.push(PaymentUpdateAction::ChangeTransactionState {
+                transaction_id: transaction.id.clone(),
+                state: to,
+            });
+        }
+    };
+    use TransactionState::{Failure, Success};
+    use TransactionType::{Authorization, CancelAuthorization, Charge, Chargeback, Refund};
+    let mut additions = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::IntentSucceeded { intent_id } => move_to(&[Authorization, Charge], intent_id, Success),
+            Effect::IntentCapturable { intent_id } => move_to(&[Authorization], intent_id, Success),
+            Effect::IntentFailed { intent_id, .. } => move_to(&[Authorization, Charge], intent_id, Failure),
+            Effect::IntentCanceled { intent_id } => {
+                move_to(&[CancelAuthorization], intent_id, Success);
+                move_to(&[Authorization], intent_id, Failure);
+            }
+            Effect::RefundSettled { refund_id, succeeded } => {
+                move_to(&[Refund], refund_id, if *succeeded { Success } else { Failure })
+            }
+            Effect::DisputeOpened { dispute_id, amount, currency } => {
+                let known = payment
+                    .transactions
+                    .iter()
+                    .any(|t| t.interaction_id.as_deref() == Some(dispute_id.as_str()));
+                let money = CurrencyCode::parse(currency).ok().and_then(|c| Money::cent(c, *amount).ok());
+                if let (false, Some(amount)) = (known, money) {
+                    additions.push(PaymentUpdateAction::AddTransaction {
+                        transaction: TransactionDraft {
+                            timestamp: None,
+                            kind: Chargeback,
+                            amount,
+                            interaction_id: Some(dispute_id.clone()),
+                            interface_id: None,
+                            state: Some(TransactionState::Pending),
+                            custom: None,
+                        },
+                    });
+                }
+            }
+            // A lost dispute returned the money to the customer; a won one did not.
+            Effect::DisputeClosed { dispute_id, lost } => {
+                move_to(&[Chargeback], dispute_id, if *lost { Success } else { Failure })
+            }
+        }
+    }
+    actions.extend(additions);
+    actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::actions::test_support::create;
+    use serde_json::json;
+
+    fn payment(state: &str) -> Payment {
+        create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 100}, "transactions": [
+            {"type": "Authorization", "amount": {"currencyCode": "EUR", "centAmount": 100}, "state": state, "interactionId": "pi_1"}
+        ]}))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_transition_table() {
+        use TransactionState::*;
+        assert!(allowed(Initial, Success) && allowed(Pending, Failure) && allowed(Failure, Success));
+        assert!(
+            !allowed(Success, Failure)
+                && !allowed(Success, Pending)
+                && !allowed(Pending, Initial)
+                && !allowed(Failure, Pending)
+        );
+    }
+
+    #[test]
+    fn late_failures_never_undo_a_success_but_a_success_corrects_a_failure() {
+        let failed = Effect::IntentFailed { intent_id: "pi_1".into(), code: None, message: None };
+        assert!(actions(&payment("Success"), std::slice::from_ref(&failed)).is_empty());
+        assert_eq!(actions(&payment("Pending"), &[failed]).len(), 1);
+        assert_eq!(
+            actions(&payment("Failure"), &[Effect::IntentSucceeded { intent_id: "pi_1".into() }]).len(),
+            1
+        );
+        assert!(actions(&payment("Pending"), &[Effect::IntentSucceeded { intent_id: "pi_other".into() }])
+            .is_empty());
+    }
+
+    #[test]
+    fn disputes_add_one_chargeback() {
+        let opened = Effect::DisputeOpened { dispute_id: "dp_1".into(), amount: 100, currency: "EUR".into() };
+        let added = actions(&payment("Success"), &[opened]);
+        assert!(matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { .. }]));
+    }
+}

@@ -1,0 +1,200 @@
+//! Stripe webhooks: signatures on the raw body, the inbox, and the transition table.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn event(id: &str, kind: &str, object: Value) -> Value {
+    json!({"id": id, "object": "event", "type": kind, "created": chrono::Utc::now().timestamp(), "data": {"object": object}})
+}
+
+fn eur(cents: i64) -> Value {
+    json!({"currencyCode": "EUR", "centAmount": cents})
+}
+
+/// A Stripe payment recorded by the client (nothing left for the adapter to execute).
+async fn recorded_payment(app: &TestApp, transactions: Value) -> Value {
+    app.create_payment(json!({
+        "amountPlanned": eur(1000),
+        "paymentMethodInfo": {"paymentInterface": "STRIPE"},
+        "transactions": transactions
+    }))
+    .await
+}
+
+/// Waits until `check` holds for the payment (events are applied in the background).
+async fn eventually(app: &TestApp, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..100 {
+        let payment = app.get(&format!("/payments/{id}")).await.body;
+        if check(&payment) {
+            return payment;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the payment never reached the expected state: {}",
+        app.get(&format!("/payments/{id}")).await.body
+    );
+}
+
+fn intent(id: &str, payment_id: &str) -> Value {
+    json!({"id": id, "object": "payment_intent", "metadata": {"ct_payment_id": payment_id}})
+}
+
+#[tokio::test]
+async fn bad_signatures_are_refused_and_nothing_is_stored() {
+    let app = spawn_stripe_app().await;
+    let payment = recorded_payment(&app, json!([{"type": "Authorization", "amount": eur(1000), "state": "Pending", "interactionId": "pi_sig"}])).await;
+    let id = payment["id"].as_str().unwrap();
+    let succeeded = event("evt_sig", "payment_intent.succeeded", intent("pi_sig", id));
+    let now = chrono::Utc::now().timestamp();
+    for (secret, timestamp) in
+        [("whsec_wrong", now), (WEBHOOK_SECRET, now - 301), (WEBHOOK_SECRET, now + 400)]
+    {
+        let reply = app.send_event_signed(&succeeded, secret, timestamp).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{secret} at {timestamp}");
+        assert_eq!(reply.error_code(), "InvalidInput");
+    }
+    for header in [None, Some("garbage"), Some("t=1,v1=zz")] {
+        let mut request = app.client.post(app.url("/stripe/webhooks")).body(succeeded.to_string());
+        if let Some(header) = header {
+            request = request.header("Stripe-Signature", header);
+        }
+        assert_eq!(app.raw_unauthenticated(request).await.status, StatusCode::BAD_REQUEST, "{header:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(app.get(&format!("/payments/{id}")).await.body["transactions"][0]["state"], "Pending");
+    let accepted = app.send_event(&succeeded).await;
+    assert_eq!(
+        accepted.status,
+        StatusCode::OK,
+        "the same event, correctly signed, is taken: {}",
+        accepted.body
+    );
+    eventually(&app, id, |p| p["transactions"][0]["state"] == "Success").await;
+}
+
+#[tokio::test]
+async fn the_previous_secret_works_during_a_rotation() {
+    let app = spawn_stripe_app().await;
+    let payment = recorded_payment(
+        &app,
+        json!([{"type": "Charge", "amount": eur(1000), "state": "Pending", "interactionId": "pi_rot"}]),
+    )
+    .await;
+    let id = payment["id"].as_str().unwrap();
+    let reply = app
+        .send_event_signed(
+            &event("evt_rot", "payment_intent.succeeded", intent("pi_rot", id)),
+            PREVIOUS_WEBHOOK_SECRET,
+            chrono::Utc::now().timestamp(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    eventually(&app, id, |p| p["transactions"][0]["state"] == "Success").await;
+}
+
+#[tokio::test]
+async fn intent_events_settle_transactions_and_never_move_them_backwards() {
+    let app = spawn_stripe_app().await;
+    let payment = recorded_payment(
+        &app,
+        json!([
+            {"type": "Authorization", "amount": eur(1000), "state": "Pending", "interactionId": "pi_a"},
+            {"type": "Charge", "amount": eur(500), "state": "Failure", "interactionId": "pi_b"}
+        ]),
+    )
+    .await;
+    let id = payment["id"].as_str().unwrap();
+    app.send_event(&event("evt_a1", "payment_intent.amount_capturable_updated", intent("pi_a", id))).await;
+    eventually(&app, id, |p| p["transactions"][0]["state"] == "Success").await;
+    app.send_event(&event("evt_a2", "payment_intent.payment_failed", intent("pi_a", id))).await;
+    // A failure confirmed later as a success by Stripe is a real correction.
+    app.send_event(&event("evt_b1", "payment_intent.succeeded", intent("pi_b", id))).await;
+    let settled = eventually(&app, id, |p| p["transactions"][1]["state"] == "Success").await;
+    assert_eq!(settled["transactions"][0]["state"], "Success", "a late failure does not undo a success");
+}
+
+#[tokio::test]
+async fn cancels_refunds_and_disputes() {
+    let app = spawn_stripe_app().await;
+    let payment = recorded_payment(
+        &app,
+        json!([
+            {"type": "CancelAuthorization", "amount": eur(1000), "state": "Pending", "interactionId": "pi_c"},
+            {"type": "Refund", "amount": eur(300), "state": "Pending", "interactionId": "re_1"},
+            {"type": "Refund", "amount": eur(200), "state": "Pending", "interactionId": "re_2"}
+        ]),
+    )
+    .await;
+    let id = payment["id"].as_str().unwrap();
+    app.send_event(&event("evt_c", "payment_intent.canceled", intent("pi_c", id))).await;
+    let charge = json!({"id": "ch_1", "object": "charge", "payment_intent": "pi_d", "metadata": {"ct_payment_id": id},
+        "refunds": {"data": [{"id": "re_1", "status": "succeeded"}, {"id": "re_2", "status": "failed"}]}});
+    app.send_event(&event("evt_r", "charge.refunded", charge)).await;
+    let settled = eventually(&app, id, |p| p["transactions"][2]["state"] != "Pending").await;
+    assert_eq!(settled["transactions"][0]["state"], "Success");
+    assert_eq!(settled["transactions"][1]["state"], "Success");
+    assert_eq!(settled["transactions"][2]["state"], "Failure");
+
+    let dispute = |status: &str| {
+        json!({"id": "dp_1", "object": "dispute", "amount": 1000, "currency": "eur", "payment_intent": "pi_c",
+        "status": status, "metadata": {"ct_payment_id": id}})
+    };
+    let created = event("evt_d1", "charge.dispute.created", dispute("needs_response"));
+    app.send_event(&created).await;
+    app.send_event(&created).await;
+    let disputed = eventually(&app, id, |p| {
+        p["transactions"].as_array().unwrap().iter().any(|t| t["type"] == "Chargeback")
+    })
+    .await;
+    app.send_event(&event("evt_d1", "charge.dispute.created", dispute("needs_response"))).await;
+    let chargebacks: Vec<&Value> =
+        disputed["transactions"].as_array().unwrap().iter().filter(|t| t["type"] == "Chargeback").collect();
+    assert_eq!(chargebacks.len(), 1, "a repeated event is applied once");
+    assert_eq!(chargebacks[0]["state"], "Pending");
+    assert_eq!(chargebacks[0]["amount"]["centAmount"], 1000);
+    app.send_event(&event("evt_d2", "charge.dispute.closed", dispute("lost"))).await;
+    eventually(&app, id, |p| {
+        p["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["type"] == "Chargeback" && t["state"] == "Success")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn events_for_unknown_objects_are_kept_not_dropped() {
+    let app = spawn_stripe_app().await;
+    let reply = app
+        .send_event(&event(
+            "evt_unknown",
+            "payment_intent.succeeded",
+            json!({"id": "pi_nobody", "metadata": {}}),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "acknowledged once stored");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let db = app.database();
+    let stored = db
+        .read(|conn| {
+            Ok::<_, payments_api::error::ApiError>(payments_api::persistence::psp::event(
+                conn,
+                "evt_unknown",
+            )?)
+        })
+        .unwrap()
+        .expect("the event is in the inbox");
+    assert!(!stored.processed, "parked for a later retry");
+    assert!(stored.attempts >= 1);
+}
+
+#[tokio::test]
+async fn webhooks_need_no_token_but_a_configured_stripe() {
+    let app = spawn_app().await;
+    let reply = app.send_event(&event("evt_off", "payment_intent.succeeded", json!({"id": "pi_1"}))).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "the adapter is off without a Stripe key");
+}
