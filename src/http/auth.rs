@@ -14,6 +14,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 
 /// A permission a route needs, as a type.
 pub trait Needs {
@@ -47,7 +48,7 @@ permission_markers!(
 
 /// A request whose token grants `N` on the project in the URL.
 pub struct Scoped<N: Needs> {
-    pub principal: Principal,
+    pub principal: Arc<Principal>,
     pub project_key: String,
     pub external_user_id: Option<String>,
     needs: PhantomData<N>,
@@ -89,13 +90,9 @@ impl<N: Needs + 'static> FromRequest for Scoped<N> {
 async fn authenticate(
     state: &web::Data<AppState>,
     header: Option<Result<String, actix_web::http::header::ToStrError>>,
-) -> Result<Principal, ApiError> {
+) -> Result<Arc<Principal>, ApiError> {
     if cfg!(feature = "insecure-no-auth") {
-        return Ok(Principal {
-            client_id: "no-auth".into(),
-            scopes: Default::default(),
-            expires_at: i64::MAX,
-        });
+        return Ok(Arc::new(Principal { client_id: "no-auth".into(), scopes: Default::default(), expires_at: i64::MAX }));
     }
     let header = match header {
         None => None,
@@ -108,7 +105,7 @@ async fn authenticate(
     }
     let db = state.db.clone();
     let hash = token_hash.clone();
-    let principal = blocking(move || service::auth::authenticate(&db, &hash)).await?;
-    state.tokens.put(token_hash, principal.clone());
+    let principal = Arc::new(blocking(move || service::auth::authenticate(&db, &hash)).await?);
+    state.tokens.put(token_hash, Arc::clone(&principal));
     Ok(principal)
 }

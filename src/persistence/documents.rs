@@ -83,7 +83,7 @@ fn from_where(
     out
 }
 
-/// The documents of one page, in the requested order; ties are broken by id so pages are stable.
+/// The documents of one page, in the requested order.
 pub fn query(
     conn: &mut Conn,
     collection: &Collection,
@@ -98,6 +98,11 @@ pub fn query(
         let term = sql::sort_term(&key.path, key.value_type, key.descending, dialect, table);
         order.push(term.sql);
         order_params.extend(term.params);
+    }
+    // Without a sort, creation order (which the created_at index serves, also under a range
+    // predicate on it); ties, and explicit sorts, are broken by id so that pages are stable.
+    if page.sort.is_empty() {
+        order.push(format!("{table}.created_at ASC"));
     }
     order.push(format!("{table}.id ASC"));
     let sorts_by_document = page.sort.iter().any(|key| key.path.column.is_none());

@@ -8,7 +8,7 @@ use crate::persistence::clients::{self as store, ClientRow, TokenRow};
 use crate::persistence::Database;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// The client a valid token was issued to, and what the token may do.
@@ -36,7 +36,7 @@ impl Principal {
 /// notice within the cache's time to live.
 pub struct TokenCache {
     ttl: Duration,
-    entries: RwLock<HashMap<String, (Principal, Instant)>>,
+    entries: RwLock<HashMap<String, (Arc<Principal>, Instant)>>,
 }
 
 /// Bounds the cache's memory; when full it starts over.
@@ -47,14 +47,14 @@ impl TokenCache {
         Self { ttl, entries: RwLock::default() }
     }
 
-    pub fn get(&self, token_hash: &str) -> Option<Principal> {
+    pub fn get(&self, token_hash: &str) -> Option<Arc<Principal>> {
         let entries = self.entries.read().ok()?;
         let (principal, checked_at) = entries.get(token_hash)?;
         let fresh = checked_at.elapsed() < self.ttl && principal.expires_at > now().millis();
-        fresh.then(|| principal.clone())
+        fresh.then(|| Arc::clone(principal))
     }
 
-    pub fn put(&self, token_hash: String, principal: Principal) {
+    pub fn put(&self, token_hash: String, principal: Arc<Principal>) {
         if self.ttl.is_zero() {
             return;
         }
