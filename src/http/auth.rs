@@ -92,7 +92,11 @@ async fn authenticate(
     header: Option<Result<String, actix_web::http::header::ToStrError>>,
 ) -> Result<Arc<Principal>, ApiError> {
     if cfg!(feature = "insecure-no-auth") {
-        return Ok(Arc::new(Principal { client_id: "no-auth".into(), scopes: Default::default(), expires_at: i64::MAX }));
+        return Ok(Arc::new(Principal {
+            client_id: "no-auth".into(),
+            scopes: Default::default(),
+            expires_at: i64::MAX,
+        }));
     }
     let header = match header {
         None => None,
