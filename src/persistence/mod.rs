@@ -4,6 +4,7 @@
 
 pub mod clients;
 pub mod documents;
+mod group_commit;
 pub mod messages;
 pub mod payments;
 pub mod psp;
@@ -11,7 +12,7 @@ pub mod resources;
 mod schema;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::time::Duration;
@@ -72,11 +73,11 @@ pub struct Database {
     query_timeout: Duration,
 }
 
-/// SQLite has a single writer, so writes go through a pool of one connection: waiting there is
-/// fairer and cheaper than SQLite's busy loop.
+/// SQLite has a single writer, so writes go through one connection, in groups that share a
+/// commit (see [`group_commit`]); readers have a pool of their own.
 #[derive(Clone)]
 enum Pools {
-    Sqlite { readers: SqlitePool, writer: SqlitePool },
+    Sqlite { readers: SqlitePool, writer: std::sync::Arc<group_commit::GroupCommit> },
     Postgres(PgPool),
 }
 
@@ -160,7 +161,9 @@ impl Database {
                     .connection_customizer(Box::new(SqliteSetup))
                     .build(manager())
                     .map_err(connect)?;
-                run_migrations(&mut *writer.get().map_err(connect)?, SQLITE_MIGRATIONS)?;
+                let mut writer = writer.get().map_err(connect)?;
+                run_migrations(&mut *writer, SQLITE_MIGRATIONS)?;
+                let writer = std::sync::Arc::new(group_commit::GroupCommit::new(writer));
                 let readers = Pool::builder()
                     .max_size(pool_size)
                     .test_on_check_out(false)
@@ -196,17 +199,14 @@ impl Database {
     }
 
     /// Runs `work` in one write transaction: committed if it returns Ok, rolled back otherwise.
-    /// On SQLite the transaction takes the write lock at once (BEGIN IMMEDIATE), so that a
-    /// read-then-write never fails halfway on a lock.
+    /// On SQLite the work runs in a savepoint of a group transaction that holds the write lock
+    /// from its start (BEGIN IMMEDIATE), so a read-then-write never fails halfway on a lock.
     pub fn write<T, E>(&self, work: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
     where
         E: From<diesel::result::Error> + From<diesel::r2d2::PoolError>,
     {
         match &self.pools {
-            Pools::Sqlite { writer, .. } => {
-                let mut conn: PooledConnection<_> = writer.get()?;
-                conn.immediate_transaction(|c| work(&mut Conn::Sqlite(c)))
-            }
+            Pools::Sqlite { writer, .. } => writer.write(|c| work(&mut Conn::Sqlite(c))),
             Pools::Postgres(pool) => {
                 let mut conn = pool.get()?;
                 conn.transaction(|c| work(&mut Conn::Postgres(c)))
