@@ -97,9 +97,7 @@ impl GroupCommit {
             };
         }
         // A failed write left nothing to commit.
-        if result.is_err() {
-            return result;
-        }
+        let value = result?;
         // Another queued writer commits the group; wait until it has.
         while writer.finished_up_to < group {
             writer = self.committed.wait(writer).unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -110,6 +108,6 @@ impl GroupCommit {
         if writer.failed.len() > 1_000 {
             writer.failed.clear();
         }
-        result
+        Ok(value)
     }
 }
