@@ -141,10 +141,12 @@ fn replace_transactions(conn: &mut Conn, project_key: &str, payment: &Payment) -
     insert_transactions(conn, project_key, payment)
 }
 
+/// Rows for the transactions that have an interaction id (the lookups this table serves).
 fn insert_transactions(conn: &mut Conn, project_key: &str, payment: &Payment) -> QueryResult<()> {
     let rows: Vec<TransactionRow> = payment
         .transactions
         .iter()
+        .filter(|t| t.interaction_id.is_some())
         .map(|t| TransactionRow {
             payment_id: &payment.id,
             transaction_id: &t.id,

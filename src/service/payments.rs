@@ -44,7 +44,10 @@ pub fn create(
         let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
         let due_operations = enqueue(conn, project_key, &payment, psp_interface)?;
         store::insert(conn, project_key, &payment, 1, &document).map_err(|e| duplicate_or(e, &payment))?;
-        record_references(conn, &payment)?;
+        let targets = referenced_ids(&payment);
+        if !targets.is_empty() {
+            resources::replace_payment_references(conn, &payment.id, &targets)?;
+        }
         messages::insert_all(conn, &[message])?;
         Ok(Written { document, due_operations })
     })
@@ -116,7 +119,7 @@ pub fn update(
                 None => not_found(locator),
             });
         }
-        record_references(conn, &payment)?;
+        resources::replace_payment_references(conn, &payment.id, &referenced_ids(&payment))?;
         messages::insert_all(conn, &rows)?;
         Ok(Written { document, due_operations })
     })
@@ -180,10 +183,9 @@ fn enqueue(
     Ok(operations.into_iter().map(|o| o.transaction_id).collect())
 }
 
-/// Keeps the record of what the payment references (so that a Type or State in use stays).
-fn record_references(conn: &mut Conn, payment: &Payment) -> Result<(), ApiError> {
-    let targets: Vec<String> = payment.referenced().into_iter().map(|(_, id)| id).collect();
-    Ok(resources::replace_payment_references(conn, &payment.id, &targets)?)
+/// What the payment references (kept so that a Type or State in use is not deleted).
+fn referenced_ids(payment: &Payment) -> Vec<String> {
+    payment.referenced().into_iter().map(|(_, id)| id).collect()
 }
 
 fn not_found(locator: &Locator) -> ApiError {

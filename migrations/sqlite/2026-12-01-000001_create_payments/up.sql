@@ -21,7 +21,7 @@ CREATE INDEX payments_by_customer ON payments (project_key, customer_id) WHERE c
 CREATE INDEX payments_by_created_at ON payments (project_key, created_at);
 CREATE INDEX payments_by_last_modified_at ON payments (project_key, last_modified_at);
 
--- One row per transaction, for lookups by the PSP's interaction id.
+-- One row per transaction that has an interaction id, for lookups by it.
 CREATE TABLE payment_transactions (
     payment_id TEXT NOT NULL,
     transaction_id TEXT NOT NULL,
