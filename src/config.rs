@@ -99,6 +99,10 @@ pub struct PspArgs {
     /// The timeout of one call to the provider.
     #[arg(long, global = true, env = "PSP_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=120_000))]
     pub timeout_ms: u64,
+    /// How long a process owns a provider operation it took before another may take it over
+    /// (longer than a provider call and its write-back take).
+    #[arg(long, global = true, env = "PSP_LEASE_MS", default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(100..=3_600_000))]
+    pub lease_ms: u64,
     /// How often the background worker looks for due operations.
     #[arg(long, global = true, env = "PSP_WORKER_INTERVAL_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub worker_interval_ms: u64,

@@ -34,7 +34,8 @@ fn psp_executor(
         settings.psp.payment_interface,
         settings.psp.stripe_api_base
     );
-    Ok(Some(Arc::new(Executor::new(db.clone(), Arc::new(stripe)))))
+    let lease = Duration::from_millis(settings.psp.lease_ms);
+    Ok(Some(Arc::new(Executor::new(db.clone(), Arc::new(stripe), lease))))
 }
 
 pub struct Application {

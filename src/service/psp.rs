@@ -18,8 +18,6 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long a process owns an operation it took; after that another may take it over.
-const LEASE: Duration = Duration::from_secs(60);
 /// The longest wait between retries of an unknown outcome.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// How many write-back attempts a run of 409s may cost.
@@ -59,6 +57,8 @@ pub fn operations_for(project_key: &str, payment: &Payment) -> Vec<store::Operat
 pub struct Executor {
     db: Database,
     provider: Arc<dyn Provider>,
+    /// How long a process owns an operation it took; after that another may take it over.
+    lease: Duration,
 }
 
 async fn blocking<T: Send + 'static>(
@@ -87,8 +87,8 @@ fn operation_name(operation: &Operation) -> &'static str {
 }
 
 impl Executor {
-    pub fn new(db: Database, provider: Arc<dyn Provider>) -> Self {
-        Self { db, provider }
+    pub fn new(db: Database, provider: Arc<dyn Provider>, lease: Duration) -> Self {
+        Self { db, provider, lease }
     }
 
     pub fn interface_name(&self) -> &str {
@@ -121,7 +121,7 @@ impl Executor {
             let db = self.db.clone();
             let due = blocking(move || db.read(|conn| Ok(store::due(conn, now().millis(), 50)?))).await;
             match due {
-                Ok(ids) if !ids.is_empty() => self.execute_within(ids, LEASE).await,
+                Ok(ids) if !ids.is_empty() => self.execute_within(ids, self.lease).await,
                 Ok(_) => {}
                 Err(error) => log::warn!("psp worker cannot read the outbox: {error}"),
             }
@@ -217,9 +217,10 @@ impl Executor {
     async fn try_execute(&self, transaction_id: &str) -> Result<(), ApiError> {
         let db = self.db.clone();
         let id = transaction_id.to_owned();
+        let lease = self.lease;
         let leased = blocking(move || {
             let now = now().millis();
-            let until = now.saturating_add(i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX));
+            let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
             db.write(|conn| Ok::<_, ApiError>(store::lease(conn, &id, now, until)?))
         })
         .await?;

@@ -5,37 +5,8 @@ use crate::helpers::*;
 use payments_api::persistence::{Database, DatabaseUrl};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::process::{Child, Command};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start_server(database_url: &str, port: u16) -> Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_payments-api"))
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("PORT", port.to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the server binary starts");
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if let Ok(reply) = client.get(format!("http://127.0.0.1:{port}/health")).send().await {
-            if reply.status() == StatusCode::OK {
-                return child;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become healthy");
-}
 
 #[tokio::test]
 async fn acknowledged_writes_survive_a_kill_9() {
@@ -49,7 +20,7 @@ async fn acknowledged_writes_survive_a_kill_9() {
     )
     .unwrap();
     let port = free_port();
-    let mut server = start_server(&database_url, port).await;
+    let mut server = start_server_process(&database_url, port, &[]).await;
     let token: Value = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/oauth/token"))
         .basic_auth(&client.client.id, Some(client.secret.expose()))
@@ -100,7 +71,7 @@ async fn acknowledged_writes_survive_a_kill_9() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(acknowledged.len() > 10, "the writers got going before the kill ({})", acknowledged.len());
 
-    let _restarted = start_server(&database_url, port).await;
+    let _restarted = start_server_process(&database_url, port, &[]).await;
     let client = reqwest::Client::new();
     for (id, version) in &acknowledged {
         let reply = client.get(format!("{base}/{id}")).bearer_auth(&token).send().await.unwrap();

@@ -77,6 +77,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
             wait_ms: 3_000,
             timeout_ms: 5_000,
             worker_interval_ms: 200,
+            lease_ms: 60_000,
         },
     };
     adjust(&mut settings);
@@ -352,4 +353,63 @@ impl TestApp {
     pub async fn send_event(&self, event: &Value) -> Reply {
         self.send_event_signed(event, WEBHOOK_SECRET, chrono::Utc::now().timestamp()).await
     }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Runs the server binary on `port` with the database and extra environment; returns once it is
+/// healthy. The process is killed when the handle is dropped.
+pub async fn start_server_process(
+    database_url: &str,
+    port: u16,
+    env: &[(&str, &str)],
+) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_payments-api"));
+    command
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let child = command.spawn().expect("the server binary starts");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(reply) = client.get(format!("http://127.0.0.1:{port}/health")).send().await {
+            if reply.status() == StatusCode::OK {
+                return child;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the server did not become healthy");
+}
+
+/// A token of a new `manage_project` client of `project`, from a server at `base`.
+pub async fn token_from(database_url: &str, base: &str, project: &str) -> String {
+    let db = Database::open(&DatabaseUrl::parse(database_url).unwrap(), 1).unwrap();
+    let client = payments_api::service::auth::create_client(
+        &db,
+        project,
+        "test",
+        &format!("manage_project:{project}"),
+    )
+    .unwrap();
+    let reply: Value = reqwest::Client::new()
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&client.client.id, Some(client.secret.expose()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["access_token"].as_str().unwrap().to_owned()
 }

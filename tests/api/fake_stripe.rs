@@ -1,0 +1,133 @@
+//! A small Stripe stand-in of our own, for what localstripe cannot show: the headers the
+//! adapter sends, the same Idempotency-Key on every retry, and faults (500, 429, slow answers,
+//! dropped connections). It answers PaymentIntent creation idempotently by key, as Stripe does.
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+/// What the fake does with the next request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fault {
+    ServerError,
+    TooManyRequests,
+    /// Answers after this long (longer than the adapter's timeout).
+    Slow(Duration),
+    /// Closes the connection without an answer.
+    Drop,
+}
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub body: String,
+}
+
+#[derive(Default)]
+struct State {
+    faults: Vec<Fault>,
+    received: Vec<Received>,
+    /// PaymentIntents created, by idempotency key.
+    intents: HashMap<String, Value>,
+}
+
+#[derive(Clone)]
+pub struct FakeStripe {
+    pub base: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl FakeStripe {
+    pub async fn start(faults: Vec<Fault>) -> FakeStripe {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State { faults, ..State::default() }));
+        let shared = state.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else { return };
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let _ = serve(socket, state).await;
+                });
+            }
+        });
+        FakeStripe { base, state }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.lock().unwrap().received.clone()
+    }
+
+    /// How many distinct PaymentIntents were created.
+    pub fn intents_created(&self) -> usize {
+        self.state.lock().unwrap().intents.len()
+    }
+}
+
+async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let mut reader = BufReader::new(socket);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).await?;
+    let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_owned();
+    let mut headers = HashMap::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).await?;
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
+        }
+    }
+    let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).await?;
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let key = headers.get("idempotency-key").cloned().unwrap_or_default();
+    let (fault, answer) = {
+        let mut state = state.lock().unwrap();
+        state.received.push(Received { path: path.clone(), headers: headers.clone(), body: body.clone() });
+        let fault = if state.faults.is_empty() { None } else { Some(state.faults.remove(0)) };
+        let next = state.intents.len() + 1;
+        // Like Stripe: the same key gets the first answer again.
+        let intent = state
+            .intents
+            .entry(key)
+            .or_insert_with(|| {
+                let manual = body.contains("capture_method=manual");
+                json!({"id": format!("pi_fake_{next}"), "object": "payment_intent",
+                       "status": if manual { "requires_capture" } else { "succeeded" }})
+            })
+            .clone();
+        (fault, intent)
+    };
+    let mut socket = reader.into_inner();
+    let (status, text) = match fault {
+        Some(Fault::Drop) => return Ok(()),
+        Some(Fault::ServerError) => {
+            ("500 Internal Server Error", json!({"error": {"message": "boom"}}).to_string())
+        }
+        Some(Fault::TooManyRequests) => {
+            ("429 Too Many Requests", json!({"error": {"message": "slow down"}}).to_string())
+        }
+        Some(Fault::Slow(delay)) => {
+            tokio::time::sleep(delay).await;
+            ("200 OK", answer.to_string())
+        }
+        None => ("200 OK", answer.to_string()),
+    };
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        text.len()
+    );
+    socket.write_all(response.as_bytes()).await?;
+    socket.shutdown().await
+}

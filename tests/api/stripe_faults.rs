@@ -1,0 +1,189 @@
+//! The adapter against our own fault-injecting Stripe stand-in: the headers it sends, one
+//! Idempotency-Key per transaction on every retry, and exactly one Stripe-side operation through
+//! 500s, 429s, timeouts, dropped connections, a crash between the call and the write-back, and
+//! two server processes sharing one database.
+
+use crate::fake_stripe::{FakeStripe, Fault};
+use crate::helpers::*;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::time::Duration;
+
+fn draft(kind: &str, account: Option<&str>) -> Value {
+    let mut info = json!({"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}});
+    if let Some(account) = account {
+        info["interfaceAccount"] = json!(account);
+    }
+    json!({
+        "amountPlanned": {"currencyCode": "EUR", "centAmount": 1200},
+        "paymentMethodInfo": info,
+        "transactions": [{"type": kind, "amount": {"currencyCode": "EUR", "centAmount": 1200}}]
+    })
+}
+
+async fn app_against(fake: &FakeStripe, wait_ms: u64) -> TestApp {
+    let base = fake.base.clone();
+    spawn_app_with(move |settings| {
+        settings.psp.stripe_api_base = base;
+        settings.psp.stripe_secret_key = Some("sk_test_fake".into());
+        settings.psp.timeout_ms = 500;
+        settings.psp.wait_ms = wait_ms;
+        settings.psp.worker_interval_ms = 100;
+    })
+    .await
+}
+
+async fn state_of(base: &str, token: &str, project: &str, id: &str) -> String {
+    let payment: Value = reqwest::Client::new()
+        .get(format!("{base}/{project}/payments/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    payment["transactions"][0]["state"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn eventually_success(base: &str, token: &str, project: &str, id: &str) {
+    for _ in 0..150 {
+        if state_of(base, token, project, id).await == "Success" {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("transaction of payment {id} never succeeded (now {})", state_of(base, token, project, id).await);
+}
+
+#[tokio::test]
+async fn the_adapter_sends_the_account_the_key_and_our_ids() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = app_against(&fake, 3_000).await;
+    let payment = app.create_payment(draft("Authorization", Some("acct_connected_1"))).await;
+    assert_eq!(payment["transactions"][0]["state"], "Success", "{payment}");
+    let received = fake.received();
+    assert_eq!(received.len(), 1);
+    let request = &received[0];
+    let transaction_id = payment["transactions"][0]["id"].as_str().unwrap();
+    assert_eq!(request.path, "/v1/payment_intents");
+    assert_eq!(request.headers["stripe-account"], "acct_connected_1");
+    assert_eq!(request.headers["idempotency-key"], format!("ct-transaction-{transaction_id}"));
+    assert_eq!(request.headers["authorization"], "Bearer sk_test_fake");
+    let body: Vec<(String, String)> = form_urlencoded::parse(request.body.as_bytes()).into_owned().collect();
+    let field = |name: &str| body.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    assert_eq!(field("amount"), Some("1200"));
+    assert_eq!(field("currency"), Some("eur"));
+    assert_eq!(field("capture_method"), Some("manual"));
+    assert_eq!(field("payment_method"), Some("pm_card_visa"));
+    assert_eq!(field("metadata[ct_payment_id]"), payment["id"].as_str());
+    assert_eq!(field("metadata[ct_transaction_id]"), Some(transaction_id));
+    assert_eq!(field("metadata[ct_project_key]"), Some("test-project"));
+}
+
+#[tokio::test]
+async fn faults_are_retried_with_the_same_key_and_charge_once() {
+    for fault in
+        [Fault::ServerError, Fault::TooManyRequests, Fault::Slow(Duration::from_millis(1_500)), Fault::Drop]
+    {
+        let fake = FakeStripe::start(vec![fault]).await;
+        let app = app_against(&fake, 1_000).await;
+        let payment = app.create_payment(draft("Charge", None)).await;
+        assert_eq!(
+            payment["transactions"][0]["state"], "Pending",
+            "{fault:?} is unknown, never a decline: {payment}"
+        );
+        let id = payment["id"].as_str().unwrap();
+        eventually_success(&app.address, &app.token, &app.project, id).await;
+        let keys: HashSet<String> =
+            fake.received().iter().map(|r| r.headers["idempotency-key"].clone()).collect();
+        assert!(fake.received().len() >= 2, "{fault:?}: retried");
+        assert_eq!(keys.len(), 1, "{fault:?}: every retry sends the same key");
+        assert_eq!(fake.intents_created(), 1, "{fault:?}: one Stripe-side operation");
+    }
+}
+
+#[tokio::test]
+async fn a_crash_between_the_call_and_the_write_back_is_finished_after_restart() {
+    let fake = FakeStripe::start(vec![Fault::Slow(Duration::from_secs(2))]).await;
+    let (database_url, _file) = fresh_database();
+    let port = free_port();
+    let env = [
+        ("STRIPE_API_BASE", fake.base.as_str()),
+        ("STRIPE_SECRET_KEY", "sk_test_fake"),
+        ("PSP_WAIT_MS", "0"),
+        ("PSP_LEASE_MS", "1000"),
+        ("PSP_TIMEOUT_MS", "5000"),
+        ("PSP_WORKER_INTERVAL_MS", "100"),
+    ];
+    let mut server = start_server_process(&database_url, port, &env).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let token = token_from(&database_url, &base, "crash-psp").await;
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/crash-psp/payments"))
+        .bearer_auth(&token)
+        .json(&draft("Charge", None))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    // The call is in flight at Stripe (answered after 2 s): the server dies before any answer.
+    for _ in 0..50 {
+        if !fake.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill().await.unwrap();
+    let _restarted = start_server_process(&database_url, port, &env).await;
+    eventually_success(&base, &token, "crash-psp", &id).await;
+    let keys: HashSet<String> =
+        fake.received().iter().map(|r| r.headers["idempotency-key"].clone()).collect();
+    assert!(fake.received().len() >= 2, "the restarted server called again");
+    assert_eq!(keys.len(), 1, "with the same key");
+    assert_eq!(fake.intents_created(), 1, "so Stripe did it once");
+}
+
+#[tokio::test]
+async fn two_processes_on_one_database_execute_each_transaction_once() {
+    let fake = FakeStripe::start(vec![]).await;
+    let (database_url, _file) = fresh_database();
+    let env = [
+        ("STRIPE_API_BASE", fake.base.as_str()),
+        ("STRIPE_SECRET_KEY", "sk_test_fake"),
+        ("PSP_WAIT_MS", "0"),
+        ("PSP_WORKER_INTERVAL_MS", "20"),
+    ];
+    let (port_a, port_b) = (free_port(), free_port());
+    let _a = start_server_process(&database_url, port_a, &env).await;
+    let _b = start_server_process(&database_url, port_b, &env).await;
+    let base_a = format!("http://127.0.0.1:{port_a}");
+    let base_b = format!("http://127.0.0.1:{port_b}");
+    let token = token_from(&database_url, &base_a, "shared").await;
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for n in 0..20 {
+        let base = if n % 2 == 0 { &base_a } else { &base_b };
+        let created: Value = client
+            .post(format!("{base}/shared/payments"))
+            .bearer_auth(&token)
+            .json(&draft("Charge", None))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        eventually_success(&base_a, &token, "shared", id).await;
+    }
+    let received = fake.received();
+    let keys: HashSet<String> = received.iter().map(|r| r.headers["idempotency-key"].clone()).collect();
+    assert_eq!(keys.len(), 20);
+    assert_eq!(received.len(), 20, "each transaction was sent exactly once, by one of the two processes");
+}
