@@ -53,7 +53,7 @@ cp target/release/payments-api "$work/payments-api"
 
 # A PaymentDraft whose stored document is about 1.5 KB.
 cat >"$work/draft.json" <<'JSON'
-{"amountPlanned":{"currencyCode":"EUR","centAmount":12999},"anonymousId":"anon-0f6c1d2e-4b7a-4c89-9e31-5d2f7a8b9c01","paymentMethodInfo":{"paymentInterface":"STRIPE","method":"CREDIT_CARD","name":{"en":"Credit Card","de":"Kreditkarte","fr":"Carte de crédit"},"interfaceAccount":"acct_1NbKq2Lk3Jd8Fh4x"},"paymentStatus":{"interfaceCode":"requires_capture","interfaceText":"The payment intent was authorized and waits for capture."},"transactions":[{"type":"Authorization","amount":{"currencyCode":"EUR","centAmount":12999},"state":"Success","interactionId":"pi_3NbKq2Lk3Jd8Fh4x0a1b2c3d","timestamp":"2026-11-30T10:00:00.000Z"},{"type":"Charge","amount":{"currencyCode":"EUR","centAmount":12999},"state":"Pending","interactionId":"ch_3NbKq2Lk3Jd8Fh4x0a1b2c3e","timestamp":"2026-11-30T10:05:00.000Z"}],"interfaceInteractions":[{"type":{"typeId":"type","id":"5c1a7c52-8d0e-4a4f-9b1e-2f3a4b5c6d7e"},"fields":{"request":"POST /v1/payment_intents amount=12999 currency=eur capture_method=manual","response":"200 requires_capture","createdAt":"2026-11-30T10:00:00.000Z"}}],"custom":{"type":{"typeId":"type","id":"9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b"},"fields":{"orderNumber":"ORD-2026-000123456","channel":"web-shop-eu","note":"Customer asked for delivery to the pick-up station near the main station, gate 4."}}}
+{"amountPlanned":{"currencyCode":"EUR","centAmount":12999},"anonymousId":"anon-0f6c1d2e-4b7a-4c89-9e31-5d2f7a8b9c01","paymentMethodInfo":{"paymentInterface":"STRIPE","method":"CREDIT_CARD","name":{"en":"Credit Card","de":"Kreditkarte","fr":"Carte de crédit"},"interfaceAccount":"acct_1NbKq2Lk3Jd8Fh4x"},"paymentStatus":{"interfaceCode":"requires_capture","interfaceText":"The payment intent was authorized and waits for capture."},"transactions":[{"type":"Authorization","amount":{"currencyCode":"EUR","centAmount":12999},"state":"Success","interactionId":"pi_3NbKq2Lk3Jd8Fh4x0a1b2c3d","timestamp":"2026-11-30T10:00:00.000Z"},{"type":"Charge","amount":{"currencyCode":"EUR","centAmount":12999},"state":"Pending","interactionId":"ch_3NbKq2Lk3Jd8Fh4x0a1b2c3e","timestamp":"2026-11-30T10:05:00.000Z"}],"interfaceInteractions":[{"type":{"typeId":"type","key":"bench-interaction"},"fields":{"request":"POST /v1/payment_intents amount=12999 currency=eur capture_method=manual","response":"200 requires_capture","createdAt":"2026-11-30T10:00:00.000Z"}}],"custom":{"type":{"typeId":"type","key":"bench-order"},"fields":{"orderNumber":"ORD-2026-000123456","channel":"web-shop-eu","note":"Customer asked for delivery to the pick-up station near the main station, gate 4."}}}
 JSON
 cat >"$work/post.lua" <<LUA
 wrk.method = "POST"
@@ -88,6 +88,23 @@ token_for() { # database url, project
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
+# The Types the draft's custom fields and interface interaction use (all String fields).
+create_types() { # authorization header
+  local type AUTH_HEADER="$1"
+  for type in "bench-order payment orderNumber channel note" "bench-interaction payment-interface-interaction request response createdAt"; do
+    set -- $type
+    python3 - "$base" "$AUTH_HEADER" "$@" <<'PY'
+import json, sys, urllib.request
+base, auth, key, resource, *fields = sys.argv[1:]
+draft = {"key": key, "name": {"en": key}, "resourceTypeIds": [resource],
+         "fieldDefinitions": [{"name": f, "label": {"en": f}, "required": False, "type": {"name": "String"}} for f in fields]}
+request = urllib.request.Request(f"{base}/bench/types", data=json.dumps(draft).encode(), method="POST",
+                                 headers={"Authorization": auth.split(": ", 1)[1], "Content-Type": "application/json"})
+urllib.request.urlopen(request)
+PY
+  done
+}
+
 load() { # connections, url, extra wrk args...
   local connections=$1 url=$2
   shift 2
@@ -99,6 +116,7 @@ bench_service() { # backend label, database url
   start_server "$work/payments-api" "$url"
   token=$(token_for "$url" bench)
   local auth="Authorization: Bearer $token"
+  create_types "$auth"
   row "$label: create, 8 clients" "$(load 8 "$base/bench/payments" -H "$auth" -s "$work/post.lua" | rps)/s" ""
   id=$(curl -s -H "$auth" -H 'Content-Type: application/json' "$base/bench/payments" -d @"$work/draft.json" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')

@@ -24,8 +24,9 @@ pub enum Operation {
     Refund { intent_id: String, amount: i64 },
     /// Release an authorization.
     Cancel { intent_id: String },
-    /// Look up where an earlier operation stands (to settle an unknown outcome).
-    Retrieve { intent_id: String },
+    /// Look up where a provider object (a PaymentIntent or Refund) stands now, to settle a
+    /// transaction left Pending.
+    Retrieve { object_id: String },
 }
 
 /// One call to a provider.

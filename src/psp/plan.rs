@@ -11,8 +11,13 @@ fn successful(payment: &Payment, kind: TransactionType) -> Option<&Transaction> 
         .find(|t| t.kind == kind && t.state == TransactionState::Success && t.interaction_id.is_some())
 }
 
-/// The operation that executes the transaction, or why there is none.
+/// The operation that executes the transaction, or why there is none. A transaction already
+/// Pending at the provider (3-D Secure, processing, a refund in progress) is looked up instead,
+/// so that a lost webhook cannot leave it Pending for ever.
 pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operation, String> {
+    if let (TransactionState::Pending, Some(object_id)) = (transaction.state, &transaction.interaction_id) {
+        return Ok(Operation::Retrieve { object_id: object_id.clone() });
+    }
     let amount = transaction.amount.cent_amount();
     let intent_of = |t: &Transaction| t.interaction_id.clone().unwrap_or_default();
     match transaction.kind {

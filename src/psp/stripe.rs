@@ -60,8 +60,11 @@ impl Stripe {
             Operation::Cancel { intent_id } => {
                 (reqwest::Method::POST, format!("/v1/payment_intents/{intent_id}/cancel"), vec![])
             }
-            Operation::Retrieve { intent_id } => {
-                (reqwest::Method::GET, format!("/v1/payment_intents/{intent_id}"), vec![])
+            Operation::Retrieve { object_id } if object_id.starts_with("re_") => {
+                (reqwest::Method::GET, format!("/v1/refunds/{object_id}"), vec![])
+            }
+            Operation::Retrieve { object_id } => {
+                (reqwest::Method::GET, format!("/v1/payment_intents/{object_id}"), vec![])
             }
         };
         let creates = matches!(request.operation, Operation::Authorize { .. } | Operation::Refund { .. });
@@ -102,8 +105,13 @@ impl Stripe {
             };
             return Outcome::Failed(report);
         }
+        let is_refund = match &request.operation {
+            Operation::Refund { .. } => true,
+            Operation::Retrieve { object_id } => object_id.starts_with("re_"),
+            _ => false,
+        };
         match request.operation {
-            Operation::Refund { .. } => match serde_json::from_str::<StripeRefund>(&body) {
+            _ if is_refund => match serde_json::from_str::<StripeRefund>(&body) {
                 Ok(refund) => refund.outcome(),
                 Err(error) => Outcome::Unknown(format!("unexpected refund from Stripe: {error}")),
             },

@@ -271,10 +271,16 @@ impl Executor {
                 }),
             ),
         };
-        let settled = !matches!(outcome, Outcome::Unknown(_));
         if let Outcome::Unknown(reason) = &outcome {
             log::warn!("psp outcome unknown for transaction {}: {reason}", transaction.id);
         }
+        // A lookup that finds the object still pending changes nothing; it is looked up again
+        // later (with backoff), which settles transactions whose webhook was lost.
+        if name == "retrieve" && matches!(outcome, Outcome::Pending(_) | Outcome::Unknown(_)) {
+            return Ok(false);
+        }
+        // Unknown outcomes are retried; Pending ones are looked up again later.
+        let settled = matches!(outcome, Outcome::Succeeded(_) | Outcome::Failed(_));
         let actions = writeback::actions(transaction, name, &outcome);
         self.ensure_interaction_type(&operation.project_key).await?;
         self.write_back(&operation.project_key, &payment.id, actions).await?;

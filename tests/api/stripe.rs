@@ -154,8 +154,30 @@ async fn three_d_secure_leaves_the_transaction_pending_with_what_the_client_need
     assert_eq!(transaction(&pending, "Authorization", 0)["state"], "Pending", "{pending}");
     assert_eq!(pending["paymentStatus"]["interfaceCode"], "requires_action");
     let fields = &pending["interfaceInteractions"][0]["fields"];
-    assert!(fields["clientSecret"].as_str().is_some_and(|s| s.contains("_secret_")), "{fields}");
+    let client_secret = fields["clientSecret"].as_str().unwrap();
+    assert!(client_secret.contains("_secret_"), "{fields}");
     assert!(fields["nextAction"].is_string());
+
+    // The customer completes 3-D Secure; no webhook arrives, and the periodic lookup of the
+    // Pending transaction settles it from Stripe's current state.
+    let intent = transaction(&pending, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
+    let authenticated = reqwest::Client::new()
+        .post(format!("{}/v1/payment_intents/{intent}/_authenticate", stripe_api_base()))
+        .form(&[("client_secret", client_secret), ("success", "true"), ("key", "pk_test_fake")])
+        .send()
+        .await
+        .unwrap();
+    assert!(authenticated.status().is_success(), "{}", authenticated.text().await.unwrap());
+    let id = pending["id"].as_str().unwrap();
+    for _ in 0..150 {
+        let current = app.get(&format!("/payments/{id}")).await.body;
+        if transaction(&current, "Authorization", 0)["state"] == "Success" {
+            assert_eq!(current["paymentStatus"]["interfaceCode"], "requires_capture");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the authenticated payment was never settled");
 }
 
 #[tokio::test]
