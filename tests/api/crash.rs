@@ -2,7 +2,6 @@
 //! database every write it acknowledged is there.
 
 use crate::helpers::*;
-use payments_api::persistence::{Database, DatabaseUrl};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -11,27 +10,9 @@ use std::time::Duration;
 #[tokio::test]
 async fn acknowledged_writes_survive_a_kill_9() {
     let (database_url, sqlite_file) = fresh_database();
-    let db = Database::open(&DatabaseUrl::parse(&database_url).unwrap(), 1).unwrap();
-    let client = payments_api::service::auth::create_client(
-        &db,
-        "crash-project",
-        "crash",
-        "manage_payments:crash-project",
-    )
-    .unwrap();
     let port = free_port();
     let mut server = start_server_process(&database_url, port, &[]).await;
-    let token: Value = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/oauth/token"))
-        .basic_auth(&client.client.id, Some(client.secret.expose()))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_owned();
+    let token = token_from(&database_url, &format!("http://127.0.0.1:{port}"), "crash-project").await;
     let base = format!("http://127.0.0.1:{port}/crash-project/payments");
     // (id, version) of every acknowledged create or update.
     let acknowledged: Arc<Mutex<Vec<(String, i64)>>> = Arc::default();

@@ -413,3 +413,8 @@ pub async fn token_from(database_url: &str, base: &str, project: &str) -> String
         .unwrap();
     reply["access_token"].as_str().unwrap().to_owned()
 }
+
+/// POSTs JSON with a bearer token to an absolute URL and reads the JSON answer.
+pub async fn post_json(url: &str, token: &str, body: &Value) -> Value {
+    reqwest::Client::new().post(url).bearer_auth(token).json(body).send().await.unwrap().json().await.unwrap()
+}

@@ -119,16 +119,7 @@ async fn a_crash_between_the_call_and_the_write_back_is_finished_after_restart()
     let mut server = start_server_process(&database_url, port, &env).await;
     let base = format!("http://127.0.0.1:{port}");
     let token = token_from(&database_url, &base, "crash-psp").await;
-    let created: Value = reqwest::Client::new()
-        .post(format!("{base}/crash-psp/payments"))
-        .bearer_auth(&token)
-        .json(&draft("Charge", None))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = post_json(&format!("{base}/crash-psp/payments"), &token, &draft("Charge", None)).await;
     let id = created["id"].as_str().unwrap().to_owned();
     // The call is in flight at Stripe (answered after 2 s): the server dies before any answer.
     for _ in 0..50 {
@@ -163,20 +154,10 @@ async fn two_processes_on_one_database_execute_each_transaction_once() {
     let base_a = format!("http://127.0.0.1:{port_a}");
     let base_b = format!("http://127.0.0.1:{port_b}");
     let token = token_from(&database_url, &base_a, "shared").await;
-    let client = reqwest::Client::new();
     let mut ids = Vec::new();
     for n in 0..20 {
         let base = if n % 2 == 0 { &base_a } else { &base_b };
-        let created: Value = client
-            .post(format!("{base}/shared/payments"))
-            .bearer_auth(&token)
-            .json(&draft("Charge", None))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let created = post_json(&format!("{base}/shared/payments"), &token, &draft("Charge", None)).await;
         ids.push(created["id"].as_str().unwrap().to_owned());
     }
     for id in &ids {
