@@ -99,6 +99,9 @@ async fn settle(
         let (db, project) = (state.db.clone(), project_key.to_owned());
         document = blocking(move || service::payments::get(&db, &project, &Locator::Id(id))).await?;
     }
+    if expand.is_empty() {
+        return Ok(document);
+    }
     let (db, project) = (state.db.clone(), project_key.to_owned());
     blocking(move || expand_document(&db, &project, document, &expand)).await
 }
