@@ -124,7 +124,8 @@ async fn cancels_refunds_and_disputes() {
         json!([
             {"type": "CancelAuthorization", "amount": eur(1000), "state": "Pending", "interactionId": "pi_c"},
             {"type": "Refund", "amount": eur(300), "state": "Pending", "interactionId": "re_1"},
-            {"type": "Refund", "amount": eur(200), "state": "Pending", "interactionId": "re_2"}
+            {"type": "Refund", "amount": eur(200), "state": "Pending", "interactionId": "re_2"},
+            {"type": "Refund", "amount": eur(100), "state": "Pending", "interactionId": "re_3"}
         ]),
     )
     .await;
@@ -133,7 +134,13 @@ async fn cancels_refunds_and_disputes() {
     let charge = json!({"id": "ch_1", "object": "charge", "payment_intent": "pi_d", "metadata": {"ct_payment_id": id},
         "refunds": {"data": [{"id": "re_1", "status": "succeeded"}, {"id": "re_2", "status": "failed"}]}});
     app.send_event(&event("evt_r", "charge.refunded", charge)).await;
-    let settled = eventually(&app, id, |p| p["transactions"][2]["state"] != "Pending").await;
+    let refund = json!({"id": "re_3", "object": "refund", "status": "succeeded", "payment_intent": "pi_d", "metadata": {"ct_payment_id": id}});
+    app.send_event(&event("evt_r3", "refund.updated", refund)).await;
+    let settled = eventually(&app, id, |p| {
+        p["transactions"][2]["state"] != "Pending" && p["transactions"][3]["state"] != "Pending"
+    })
+    .await;
+    assert_eq!(settled["transactions"][3]["state"], "Success", "refund.updated");
     assert_eq!(settled["transactions"][0]["state"], "Success");
     assert_eq!(settled["transactions"][1]["state"], "Success");
     assert_eq!(settled["transactions"][2]["state"], "Failure");
@@ -197,4 +204,60 @@ async fn webhooks_need_no_token_but_a_configured_stripe() {
     let app = spawn_app().await;
     let reply = app.send_event(&event("evt_off", "payment_intent.succeeded", json!({"id": "pi_1"}))).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "the adapter is off without a Stripe key");
+}
+
+#[tokio::test]
+async fn localstripe_delivers_signed_events_to_the_running_service() {
+    let app = spawn_stripe_app().await;
+    // Register this app as a webhook endpoint of the fake, with our signing secret.
+    let endpoint = format!("wh_{}", uuid::Uuid::new_v4().simple());
+    let registered = reqwest::Client::new()
+        .post(format!("{}/_config/webhooks/{endpoint}", stripe_api_base()))
+        .form(&[
+            ("url", app.url("/stripe/webhooks").as_str()),
+            ("secret", WEBHOOK_SECRET),
+            ("events[]", "payment_intent.succeeded"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(registered.status().is_success());
+    let charged = app
+        .create_payment(json!({
+            "amountPlanned": eur(900),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
+            "transactions": [{"type": "Charge", "amount": eur(900)}]
+        }))
+        .await;
+    let intent = charged["transactions"][0]["interactionId"].as_str().unwrap().to_owned();
+    // localstripe sends its events about a second after they happen.
+    for _ in 0..100 {
+        if has_processed_event(&app, &intent) {
+            let applied = app.get(&format!("/payments/{}", charged["id"].as_str().unwrap())).await.body;
+            assert_eq!(applied["transactions"][0]["state"], "Success", "the event confirms what is recorded");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("localstripe did not deliver payment_intent.succeeded for {intent}");
+}
+
+/// Whether an event about `object_id` was received and applied.
+fn has_processed_event(app: &TestApp, object_id: &str) -> bool {
+    use diesel::prelude::*;
+    let sql = "SELECT payload FROM psp_events WHERE processed = TRUE";
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        payload: String,
+    }
+    let rows: Vec<Row> = if is_postgres() {
+        diesel::sql_query(sql).load(&mut diesel::PgConnection::establish(&app.database_url).unwrap()).unwrap()
+    } else {
+        let sqlite_sql = "SELECT payload FROM psp_events WHERE processed = 1";
+        diesel::sql_query(sqlite_sql)
+            .load(&mut diesel::SqliteConnection::establish(&app.database_url).unwrap())
+            .unwrap()
+    };
+    rows.iter().any(|row| row.payload.contains(object_id))
 }
