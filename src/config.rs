@@ -1,5 +1,6 @@
 //! Typed settings from the command line and the environment. Bad values stop the start.
 
+use crate::auth::credentials::Secret;
 use crate::persistence::DatabaseUrl;
 use clap::{Args, Parser, Subcommand};
 use std::net::IpAddr;
@@ -82,14 +83,14 @@ pub struct PspArgs {
     #[arg(long, global = true, env = "STRIPE_API_BASE", default_value = "https://api.stripe.com")]
     pub stripe_api_base: String,
     /// Stripe's secret key. Never logged.
-    #[arg(long, global = true, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
-    pub stripe_secret_key: Option<String>,
+    #[arg(long, global = true, env = "STRIPE_SECRET_KEY", hide_env_values = true, value_parser = secret)]
+    pub stripe_secret_key: Option<Secret>,
     /// The signing secret of Stripe's webhook endpoint. Never logged.
-    #[arg(long, global = true, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
-    pub stripe_webhook_secret: Option<String>,
+    #[arg(long, global = true, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true, value_parser = secret)]
+    pub stripe_webhook_secret: Option<Secret>,
     /// The previous signing secret, accepted too while a secret is rotated.
-    #[arg(long, global = true, env = "STRIPE_WEBHOOK_SECRET_PREVIOUS", hide_env_values = true)]
-    pub stripe_webhook_secret_previous: Option<String>,
+    #[arg(long, global = true, env = "STRIPE_WEBHOOK_SECRET_PREVIOUS", hide_env_values = true, value_parser = secret)]
+    pub stripe_webhook_secret_previous: Option<Secret>,
     /// The `paymentMethodInfo.paymentInterface` of payments that Stripe executes.
     #[arg(long, global = true, env = "PSP_PAYMENT_INTERFACE", default_value = "STRIPE")]
     pub payment_interface: String,
@@ -106,4 +107,12 @@ pub struct PspArgs {
     /// How often the background worker looks for due operations.
     #[arg(long, global = true, env = "PSP_WORKER_INTERVAL_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub worker_interval_ms: u64,
+}
+
+/// Secrets are kept in a type that never prints them; an empty value counts as not given.
+fn secret(value: &str) -> Result<Secret, String> {
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    Ok(Secret::new(value.to_owned()))
 }

@@ -1,6 +1,5 @@
 //! Builds the application: opens the database, mounts the routes, binds the listener.
 
-use crate::auth::credentials::Secret;
 use crate::config::ServeArgs;
 use crate::http::{self, AppState, MAX_BODY_BYTES};
 use crate::persistence::Database;
@@ -19,13 +18,13 @@ fn psp_executor(
     settings: &ServeArgs,
     db: &Database,
 ) -> Result<Option<Arc<Executor>>, Box<dyn std::error::Error>> {
-    let Some(secret_key) = settings.psp.stripe_secret_key.clone().filter(|k| !k.is_empty()) else {
+    let Some(secret_key) = settings.psp.stripe_secret_key.clone() else {
         log::info!("Stripe adapter is off: no STRIPE_SECRET_KEY is configured");
         return Ok(None);
     };
     let stripe = Stripe::new(
         &settings.psp.stripe_api_base,
-        Secret::new(secret_key),
+        secret_key,
         &settings.psp.payment_interface,
         Duration::from_millis(settings.psp.timeout_ms),
     )?;
@@ -62,8 +61,7 @@ impl Application {
             ]
             .into_iter()
             .flatten()
-            .filter(|secret| !secret.is_empty())
-            .map(|secret| Secret::new(secret.clone()))
+            .cloned()
             .collect(),
             db,
             tokens: TokenCache::new(Duration::from_secs(settings.token_cache_seconds)),

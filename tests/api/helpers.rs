@@ -4,6 +4,7 @@
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use payments_api::auth::credentials::Secret;
 use payments_api::config::{DatabaseArgs, PspArgs, ServeArgs};
 use payments_api::persistence::{Database, DatabaseUrl};
 use payments_api::startup::Application;
@@ -71,8 +72,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
         psp: PspArgs {
             stripe_api_base: "http://127.0.0.1:9".into(),
             stripe_secret_key: None,
-            stripe_webhook_secret: Some(WEBHOOK_SECRET.into()),
-            stripe_webhook_secret_previous: Some(PREVIOUS_WEBHOOK_SECRET.into()),
+            stripe_webhook_secret: Some(Secret::new(WEBHOOK_SECRET.into())),
+            stripe_webhook_secret_previous: Some(Secret::new(PREVIOUS_WEBHOOK_SECRET.into())),
             payment_interface: "STRIPE".into(),
             wait_ms: 3_000,
             timeout_ms: 5_000,
@@ -326,7 +327,7 @@ pub fn stripe_api_base() -> String {
 pub async fn spawn_stripe_app_at(api_base: String, wait_ms: u64) -> TestApp {
     spawn_app_with(|settings| {
         settings.psp.stripe_api_base = api_base;
-        settings.psp.stripe_secret_key = Some("sk_test_fake".into());
+        settings.psp.stripe_secret_key = Some(Secret::new("sk_test_fake".into()));
         settings.psp.wait_ms = wait_ms;
     })
     .await

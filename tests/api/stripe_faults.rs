@@ -25,7 +25,8 @@ async fn app_against(fake: &FakeStripe, wait_ms: u64) -> TestApp {
     let base = fake.base.clone();
     spawn_app_with(move |settings| {
         settings.psp.stripe_api_base = base;
-        settings.psp.stripe_secret_key = Some("sk_test_fake".into());
+        settings.psp.stripe_secret_key =
+            Some(payments_api::auth::credentials::Secret::new("sk_test_fake".into()));
         settings.psp.timeout_ms = 500;
         settings.psp.wait_ms = wait_ms;
         settings.psp.worker_interval_ms = 100;
