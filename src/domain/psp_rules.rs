@@ -22,6 +22,11 @@ fn refuse(message: &str) -> Result<(), DomainError> {
 }
 
 pub fn check(payment: &Payment) -> Result<(), DomainError> {
+    // The provider reads captures and refunds in the payment's currency.
+    let currency = payment.amount_planned.currency();
+    if payment.transactions.iter().any(|t| t.amount.currency() != currency) {
+        return refuse("Every transaction must be in the currency of amountPlanned.");
+    }
     let has = |kind| payment.transactions.iter().any(|t| t.kind == kind && not_failed(t.state));
     let initial =
         |kind| payment.transactions.iter().any(|t| t.kind == kind && t.state == TransactionState::Initial);
@@ -108,6 +113,12 @@ mod tests {
             check(&payment(json!([tx("Charge", 1000, "Pending"), tx("Refund", 100, "Initial")]))).is_err(),
             "nothing captured yet"
         );
+    }
+
+    #[test]
+    fn transactions_share_the_payments_currency() {
+        let usd = json!({"type": "Charge", "amount": {"currencyCode": "USD", "centAmount": 100}, "state": "Initial"});
+        assert!(check(&payment(json!([usd]))).is_err());
     }
 
     #[test]

@@ -67,30 +67,35 @@ pub fn lease(
     on_backend!(conn, |c| psp_operations::table.find(transaction_id).first(c).optional())
 }
 
-pub fn finish(conn: &mut Conn, transaction_id: &str) -> QueryResult<()> {
-    let target = psp_operations::table.find(transaction_id);
+/// Marks the operation done, if this process still holds its lease (`lease_until`).
+pub fn finish(conn: &mut Conn, transaction_id: &str, lease_until: i64) -> QueryResult<()> {
+    let target =
+        psp_operations::table.find(transaction_id).filter(psp_operations::lease_until.eq(lease_until));
     on_backend!(conn, |c| diesel::update(target)
         .set((psp_operations::done.eq(true), psp_operations::lease_until.eq(0_i64)))
         .execute(c))?;
     Ok(())
 }
 
-/// Releases the lease and schedules another attempt.
-pub fn retry_at(conn: &mut Conn, transaction_id: &str, at: i64) -> QueryResult<()> {
-    let target = psp_operations::table.find(transaction_id);
+/// Releases the lease (if this process still holds it) and schedules another attempt.
+pub fn retry_at(conn: &mut Conn, transaction_id: &str, at: i64, lease_until: i64) -> QueryResult<()> {
+    let target =
+        psp_operations::table.find(transaction_id).filter(psp_operations::lease_until.eq(lease_until));
     on_backend!(conn, |c| diesel::update(target)
         .set((psp_operations::lease_until.eq(0_i64), psp_operations::next_attempt_at.eq(at)))
         .execute(c))?;
     Ok(())
 }
 
-pub fn is_done(conn: &mut Conn, transaction_id: &str) -> QueryResult<bool> {
-    let done: Option<bool> = on_backend!(conn, |c| psp_operations::table
-        .find(transaction_id)
-        .select(psp_operations::done)
+/// Whether the payment has provider operations not done yet.
+pub fn has_open_operations(conn: &mut Conn, payment_id: &str) -> QueryResult<bool> {
+    let open: Option<String> = on_backend!(conn, |c| psp_operations::table
+        .filter(psp_operations::payment_id.eq(payment_id))
+        .filter(psp_operations::done.eq(false))
+        .select(psp_operations::transaction_id)
         .first(c)
         .optional())?;
-    Ok(done.unwrap_or(true))
+    Ok(open.is_some())
 }
 
 /// Records which payment and transaction a provider object belongs to.

@@ -43,7 +43,7 @@ pub fn verify(header: Option<&str>, body: &[u8], secrets: &[Secret], now: i64) -
     if signatures.is_empty() {
         return Err(SignatureError::Malformed);
     }
-    if (now - seconds).abs() > TOLERANCE_SECONDS {
+    if now.abs_diff(seconds) > TOLERANCE_SECONDS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     for secret in secrets {
@@ -95,6 +95,8 @@ mod tests {
             verify(Some(&header), body, &secrets, 1_000 + TOLERANCE_SECONDS + 1),
             Err(SignatureError::Stale)
         );
+        let extreme = format!("t={},v1=00", i64::MIN);
+        assert_eq!(verify(Some(&extreme), body, &secrets, 1_000), Err(SignatureError::Stale));
         for bad in [None, Some(""), Some("t=abc,v1=00"), Some("v1=00"), Some("t=1000")] {
             assert_eq!(verify(bad, body, &secrets, 1_000), Err(SignatureError::Malformed), "{bad:?}");
         }

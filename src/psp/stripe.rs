@@ -94,6 +94,10 @@ impl Stripe {
         if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 409 {
             return Outcome::Unknown(format!("Stripe answered {status}"));
         }
+        // A failed lookup says nothing about the object: never record it as a decline.
+        if !status.is_success() && matches!(request.operation, Operation::Retrieve { .. }) {
+            return Outcome::Unknown(format!("Stripe answered {status} to a lookup"));
+        }
         if !status.is_success() {
             let error = serde_json::from_str::<ErrorBody>(&body).map(|b| b.error).unwrap_or_default();
             let report = Report {

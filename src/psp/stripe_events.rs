@@ -13,8 +13,9 @@ pub struct ProviderEvent {
     pub account: String,
     /// The provider object whose payment the event concerns.
     pub object_id: String,
-    /// Our payment id, when the object carries it in its metadata.
+    /// Our payment and transaction ids, when the object carries them in its metadata.
     pub payment_id: Option<String>,
+    pub transaction_id: Option<String>,
     pub effects: Vec<Effect>,
 }
 
@@ -114,6 +115,10 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
         account: event.account.unwrap_or_else(|| "platform".into()),
         object_id: subject,
         payment_id: object.pointer("/metadata/ct_payment_id").and_then(Value::as_str).map(str::to_owned),
+        transaction_id: object
+            .pointer("/metadata/ct_transaction_id")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         effects,
     })
 }

@@ -17,11 +17,17 @@ pub fn allowed(from: TransactionState, to: TransactionState) -> bool {
 }
 
 /// The actions that apply the effects to the payment; empty when there is nothing to change.
-pub fn actions(payment: &Payment, effects: &[Effect]) -> Vec<PaymentUpdateAction> {
+/// `owner` is the transaction whose operation created the provider object: only it may be
+/// corrected from Failure (another transaction on the same PaymentIntent, such as a second
+/// capture Stripe refused, really failed).
+pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Vec<PaymentUpdateAction> {
     let mut actions = Vec::new();
     let mut move_to = |kinds: &[TransactionType], object_id: &str, to: TransactionState| {
         for transaction in payment.transactions.iter().filter(|t| {
-            kinds.contains(&t.kind) && t.interaction_id.as_deref() == Some(object_id) && allowed(t.state, to)
+            kinds.contains(&t.kind)
+                && t.interaction_id.as_deref() == Some(object_id)
+                && allowed(t.state, to)
+                && (t.state != TransactionState::Failure || owner == Some(t.id.as_str()))
         }) {
             actions.push(PaymentUpdateAction::ChangeTransactionState {
                 transaction_id: transaction.id.clone(),
@@ -102,20 +108,24 @@ mod tests {
     #[test]
     fn late_failures_never_undo_a_success_but_a_success_corrects_a_failure() {
         let failed = Effect::IntentFailed { intent_id: "pi_1".into(), code: None, message: None };
-        assert!(actions(&payment("Success"), std::slice::from_ref(&failed)).is_empty());
-        assert_eq!(actions(&payment("Pending"), &[failed]).len(), 1);
-        assert_eq!(
-            actions(&payment("Failure"), &[Effect::IntentSucceeded { intent_id: "pi_1".into() }]).len(),
-            1
+        assert!(actions(&payment("Success"), std::slice::from_ref(&failed), None).is_empty());
+        assert_eq!(actions(&payment("Pending"), &[failed], None).len(), 1);
+        let failed_payment = payment("Failure");
+        let owner = failed_payment.transactions[0].id.clone();
+        let succeeded = [Effect::IntentSucceeded { intent_id: "pi_1".into() }];
+        assert_eq!(actions(&failed_payment, &succeeded, Some(&owner)).len(), 1, "the owner is corrected");
+        assert!(
+            actions(&failed_payment, &succeeded, None).is_empty(),
+            "another transaction on the intent is not"
         );
-        assert!(actions(&payment("Pending"), &[Effect::IntentSucceeded { intent_id: "pi_other".into() }])
-            .is_empty());
+        let other = [Effect::IntentSucceeded { intent_id: "pi_other".into() }];
+        assert!(actions(&payment("Pending"), &other, None).is_empty());
     }
 
     #[test]
     fn disputes_add_one_chargeback() {
         let opened = Effect::DisputeOpened { dispute_id: "dp_1".into(), amount: 100, currency: "EUR".into() };
-        let added = actions(&payment("Success"), &[opened]);
+        let added = actions(&payment("Success"), &[opened], None);
         assert!(matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { .. }]));
     }
 }

@@ -67,3 +67,19 @@ fn summary(transaction_id: &str, operation: &str, report: &Report) -> FieldConta
     put("nextAction", report.next_action.as_ref());
     fields
 }
+
+/// The essential part of a write-back: the transaction's state and provider id, without the
+/// status and the interaction record (used when those cannot be written).
+pub fn essential(actions: &[PaymentUpdateAction]) -> Vec<PaymentUpdateAction> {
+    actions
+        .iter()
+        .filter(|a| {
+            matches!(
+                a,
+                PaymentUpdateAction::ChangeTransactionState { .. }
+                    | PaymentUpdateAction::ChangeTransactionInteractionId { .. }
+            )
+        })
+        .cloned()
+        .collect()
+}

@@ -139,6 +139,13 @@ pub fn delete(
         if stored.version != version {
             return Err(conflict(&stored.id, version, stored.version));
         }
+        // Money may be moving: the result of a provider call must have a payment to land on.
+        if crate::persistence::psp::has_open_operations(conn, &stored.id)? {
+            return Err(DomainError::InvalidOperation(
+                "The payment has provider operations in progress; delete it once they are finished.".into(),
+            )
+            .into());
+        }
         if !store::delete(conn, project_key, &stored.id, version)? {
             return Err(not_found(locator));
         }

@@ -75,6 +75,29 @@ fn backoff(attempts: i64) -> Duration {
     base + jitter
 }
 
+/// Stripe keeps idempotency keys for 24 hours; an operation this old is not sent again.
+const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(23 * 3600);
+/// How often an event whose payment cannot be found is tried before it is set aside.
+const MAX_EVENT_ATTEMPTS: i64 = 50;
+
+fn too_old_to_resend(operation: &store::OperationRow) -> bool {
+    let window = i64::try_from(IDEMPOTENCY_WINDOW.as_millis()).unwrap_or(i64::MAX);
+    now().millis().saturating_sub(operation.created_at) > window
+}
+
+/// For an event whose payment is not known (yet): retry, until it has been tried too often.
+fn give_up(event: &store::EventRow) -> bool {
+    let give_up = event.attempts >= MAX_EVENT_ATTEMPTS;
+    if give_up {
+        log::warn!(
+            "webhook event {} matches no payment after {} attempts; set aside",
+            event.event_id,
+            event.attempts
+        );
+    }
+    give_up
+}
+
 fn operation_name(operation: &Operation) -> &'static str {
     match operation {
         Operation::Authorize { capture: false, .. } => "authorize",
@@ -190,20 +213,22 @@ impl Executor {
             db.read(|conn| Ok::<_, ApiError>(store::find_object(conn, &account, &object_id)?))
         })
         .await?;
-        let (project_key, payment_id) = match (mapped, &event.payment_id) {
-            (Some((project, payment, _)), _) => (project, payment),
-            (None, Some(payment)) => (row.project_key.clone(), payment.clone()),
-            (None, None) => return Ok(false),
+        let (project_key, payment_id, owner) = match (mapped, &event.payment_id) {
+            (Some((project, payment, transaction)), _) => (project, payment, Some(transaction)),
+            (None, Some(payment)) => (row.project_key.clone(), payment.clone(), event.transaction_id.clone()),
+            (None, None) => return Ok(give_up(&row)),
         };
-        let payment = match self.payment(&project_key, &payment_id).await {
-            Ok(payment) => payment,
-            Err(ApiError::ResourceNotFound(_)) => return Ok(false),
+        match self.payment(&project_key, &payment_id).await {
+            Ok(_) => {}
+            Err(ApiError::ResourceNotFound(_)) => return Ok(give_up(&row)),
             Err(error) => return Err(error),
-        };
-        let actions = transitions::actions(&payment, &event.effects);
-        if !actions.is_empty() {
-            self.write_back(&project_key, &payment_id, actions).await?;
         }
+        // Worked out again on every attempt, so a retry never repeats what another writer did.
+        let effects = event.effects;
+        self.write_back(&project_key, &payment_id, |payment| {
+            transitions::actions(payment, &effects, owner.as_deref())
+        })
+        .await?;
         Ok(true)
     }
 
@@ -229,12 +254,20 @@ impl Executor {
         let db = self.db.clone();
         let id = transaction_id.to_owned();
         match result {
-            Ok(true) => blocking(move || db.write(|conn| Ok::<_, ApiError>(store::finish(conn, &id)?))).await,
+            Ok(true) => {
+                let lease_until = operation.lease_until;
+                blocking(move || db.write(|conn| Ok::<_, ApiError>(store::finish(conn, &id, lease_until)?)))
+                    .await
+            }
             Ok(false) | Err(_) => {
                 let at = now()
                     .millis()
                     .saturating_add(i64::try_from(backoff(operation.attempts).as_millis()).unwrap_or(0));
-                blocking(move || db.write(|conn| Ok::<_, ApiError>(store::retry_at(conn, &id, at)?))).await?;
+                let lease_until = operation.lease_until;
+                blocking(move || {
+                    db.write(|conn| Ok::<_, ApiError>(store::retry_at(conn, &id, at, lease_until)?))
+                })
+                .await?;
                 result.map(|_| ())
             }
         }
@@ -242,12 +275,32 @@ impl Executor {
 
     /// Sends the operation and writes its outcome back; true when it is settled.
     async fn run(&self, operation: &store::OperationRow) -> Result<bool, ApiError> {
-        let payment = self.payment(&operation.project_key, &operation.payment_id).await?;
+        let payment = match self.payment(&operation.project_key, &operation.payment_id).await {
+            Ok(payment) => payment,
+            Err(ApiError::ResourceNotFound(_)) => {
+                log::error!(
+                    "payment {} of provider operation {} is gone",
+                    operation.payment_id,
+                    operation.transaction_id
+                );
+                return Ok(true);
+            }
+            Err(error) => return Err(error),
+        };
         let Ok(transaction) = payment.transaction(&operation.transaction_id) else { return Ok(true) };
         if !matches!(transaction.state, TransactionState::Initial | TransactionState::Pending) {
             return Ok(true);
         }
         let (name, outcome) = match plan::operation(&payment, transaction) {
+            // Stripe keeps idempotency keys for 24 hours: after that a retry could create the
+            // object a second time, so it is left for a person to reconcile instead.
+            Ok(Operation::Authorize { .. } | Operation::Refund { .. }) if too_old_to_resend(operation) => {
+                log::error!(
+                    "provider operation for transaction {} is older than its idempotency key lives; reconcile it by hand",
+                    transaction.id
+                );
+                return Ok(true);
+            }
             Ok(planned) => {
                 let name = operation_name(&planned);
                 let request = Request {
@@ -281,9 +334,15 @@ impl Executor {
         }
         // Unknown outcomes are retried; Pending ones are looked up again later.
         let settled = matches!(outcome, Outcome::Succeeded(_) | Outcome::Failed(_));
-        let actions = writeback::actions(transaction, name, &outcome);
         self.ensure_interaction_type(&operation.project_key).await?;
-        self.write_back(&operation.project_key, &payment.id, actions).await?;
+        let transaction_id = transaction.id.clone();
+        self.write_back(&operation.project_key, &payment.id, |current| {
+            match current.transaction(&transaction_id) {
+                Ok(transaction) => writeback::actions(transaction, name, &outcome),
+                Err(_) => vec![],
+            }
+        })
+        .await?;
         if let Outcome::Succeeded(report) | Outcome::Pending(report) | Outcome::Failed(report) = &outcome {
             if let Some(object_id) = &report.object_id {
                 let account = payment
@@ -322,25 +381,48 @@ impl Executor {
         serde_json::from_str(&document).map_err(ApiError::internal)
     }
 
-    /// Applies the actions to the current version, retrying when another writer got there first.
+    /// Applies the actions worked out from the current payment, retrying when another writer
+    /// got there first. If the payment refuses them (say, the interaction Type was changed by
+    /// hand), the transaction's state and provider id are still written.
     async fn write_back(
         &self,
         project_key: &str,
         payment_id: &str,
-        actions: Vec<crate::domain::actions::PaymentUpdateAction>,
+        actions_for: impl Fn(&Payment) -> Vec<crate::domain::actions::PaymentUpdateAction>,
     ) -> Result<(), ApiError> {
+        let mut essential_only = false;
         for _ in 0..WRITE_BACK_ATTEMPTS {
             let current = self.payment(project_key, payment_id).await?;
-            let (db, project, id, batch) =
-                (self.db.clone(), project_key.to_owned(), payment_id.to_owned(), actions.clone());
+            let mut actions = actions_for(&current);
+            if essential_only {
+                actions = writeback::essential(&actions);
+            }
+            if actions.is_empty() {
+                return Ok(());
+            }
+            let (db, project, id) = (self.db.clone(), project_key.to_owned(), payment_id.to_owned());
             let actor = Actor { client_id: Some(WRITER.into()), external_user_id: None };
             let written = blocking(move || {
-                super::payments::update(&db, &project, &Locator::Id(id), current.version, batch, &actor, None)
+                super::payments::update(
+                    &db,
+                    &project,
+                    &Locator::Id(id),
+                    current.version,
+                    actions,
+                    &actor,
+                    None,
+                )
             })
             .await;
             match written {
                 Ok(_) => return Ok(()),
                 Err(ApiError::ConcurrentModification { .. }) => continue,
+                Err(ApiError::BadRequest(error)) if !essential_only => {
+                    log::error!(
+                        "write-back to payment {payment_id} refused ({error}); writing the state alone"
+                    );
+                    essential_only = true;
+                }
                 Err(error) => return Err(error),
             }
         }

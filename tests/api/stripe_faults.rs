@@ -169,3 +169,18 @@ async fn two_processes_on_one_database_execute_each_transaction_once() {
     assert_eq!(keys.len(), 20);
     assert_eq!(received.len(), 20, "each transaction was sent exactly once, by one of the two processes");
 }
+
+#[tokio::test]
+async fn a_payment_with_money_in_flight_cannot_be_deleted() {
+    let fake = FakeStripe::start(vec![Fault::Slow(Duration::from_millis(1_500))]).await;
+    let app = app_against(&fake, 0).await;
+    let payment = app.create_payment(draft("Charge", None)).await;
+    let id = payment["id"].as_str().unwrap();
+    let refused = app.delete(&format!("/payments/{id}?version={}", payment["version"])).await;
+    assert_eq!(refused.status, reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(refused.error_code(), "InvalidOperation");
+    eventually_success(&app.address, &app.token, &app.project, id).await;
+    let settled = app.get(&format!("/payments/{id}")).await.body;
+    let deleted = app.delete(&format!("/payments/{id}?version={}", settled["version"])).await;
+    assert_eq!(deleted.status, reqwest::StatusCode::OK, "once the result is recorded");
+}

@@ -110,8 +110,12 @@ async fn intent_events_settle_transactions_and_never_move_them_backwards() {
     app.send_event(&event("evt_a1", "payment_intent.amount_capturable_updated", intent("pi_a", id))).await;
     eventually(&app, id, |p| p["transactions"][0]["state"] == "Success").await;
     app.send_event(&event("evt_a2", "payment_intent.payment_failed", intent("pi_a", id))).await;
-    // A failure confirmed later as a success by Stripe is a real correction.
-    app.send_event(&event("evt_b1", "payment_intent.succeeded", intent("pi_b", id))).await;
+    // A failure confirmed later as a success by Stripe is a real correction, of the transaction
+    // the PaymentIntent belongs to (our ids travel in its metadata).
+    let charge_id = payment["transactions"][1]["id"].as_str().unwrap();
+    let mut owned = intent("pi_b", id);
+    owned["metadata"]["ct_transaction_id"] = json!(charge_id);
+    app.send_event(&event("evt_b1", "payment_intent.succeeded", owned)).await;
     let settled = eventually(&app, id, |p| p["transactions"][1]["state"] == "Success").await;
     assert_eq!(settled["transactions"][0]["state"], "Success", "a late failure does not undo a success");
 }
