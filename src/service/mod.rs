@@ -36,6 +36,20 @@ impl Actor {
     }
 }
 
+/// 404 for the resource a URL addresses by id or key.
+fn not_found(locator: &crate::persistence::payments::Locator) -> ApiError {
+    use crate::persistence::payments::Locator;
+    match locator {
+        Locator::Id(id) => ApiError::not_found_by_id(id),
+        Locator::Key(key) => ApiError::not_found_by_key(key),
+    }
+}
+
+/// 409 for a write that named a version other than the stored one.
+fn conflict(id: &str, expected: i64, current: i64) -> ApiError {
+    ApiError::ConcurrentModification { resource_id: id.to_owned(), expected, current }
+}
+
 fn now() -> Timestamp {
     Timestamp::from_datetime(chrono::Utc::now())
 }

@@ -1,7 +1,7 @@
 //! Creating, reading, updating, deleting and listing Payments.
 
 use super::resources::load_references;
-use super::{new_id, now, Actor, ListQuery, Page};
+use super::{conflict, new_id, not_found, now, Actor, ListQuery, Page};
 use crate::domain::actions::{apply_actions, PaymentUpdateAction};
 use crate::domain::common::IdOrKey;
 use crate::domain::common::Timestamp;
@@ -193,17 +193,6 @@ fn enqueue(
 /// What the payment references (kept so that a Type or State in use is not deleted).
 fn referenced_ids(payment: &Payment) -> Vec<String> {
     payment.referenced().into_iter().map(|(_, id)| id).collect()
-}
-
-fn not_found(locator: &Locator) -> ApiError {
-    match locator {
-        Locator::Id(id) => ApiError::not_found_by_id(id),
-        Locator::Key(key) => ApiError::not_found_by_key(key),
-    }
-}
-
-fn conflict(id: &str, expected: i64, current: i64) -> ApiError {
-    ApiError::ConcurrentModification { resource_id: id.to_owned(), expected, current }
 }
 
 fn to_document(payment: &Payment) -> Result<String, ApiError> {

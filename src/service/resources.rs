@@ -2,7 +2,7 @@
 //! delete, list) over the resources table; each kind says how its documents are made and
 //! changed.
 
-use super::{new_id, now, Actor};
+use super::{conflict, new_id, not_found, now, Actor};
 use crate::domain::common::{ClientLogging, IdOrKey, Timestamp};
 use crate::domain::context::{ReferenceTypeId, References};
 use crate::domain::customers::{self, Customer, CustomerDraft, CustomerUpdateAction};
@@ -231,13 +231,6 @@ fn parse<T: DeserializeOwned>(document: &str) -> Result<T, ApiError> {
     serde_json::from_str(document).map_err(ApiError::internal)
 }
 
-fn not_found(locator: &Locator) -> ApiError {
-    match locator {
-        Locator::Id(id) => ApiError::not_found_by_id(id),
-        Locator::Key(key) => ApiError::not_found_by_key(key),
-    }
-}
-
 fn to_row<K: ResourceKind>(project_key: &str, resource: &K::Resource) -> Result<ResourceRow, ApiError> {
     let row = K::row(resource);
     Ok(ResourceRow {
@@ -311,11 +304,7 @@ pub fn update<K: ResourceKind>(
         let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?
             .ok_or_else(|| not_found(locator))?;
         if stored.version != version {
-            return Err(ApiError::ConcurrentModification {
-                resource_id: stored.id,
-                expected: version,
-                current: stored.version,
-            });
+            return Err(conflict(&stored.id, version, stored.version));
         }
         let wanted: Vec<_> = actions.iter().flat_map(K::action_identifiers).collect();
         let references = load_references(conn, project_key, &wanted)?;
@@ -333,11 +322,7 @@ pub fn update<K: ResourceKind>(
             let current =
                 store::find(conn, project_key, K::TYPE_ID.as_str(), &Locator::Id(stored.id.clone()))?;
             let current = current.ok_or_else(|| not_found(locator))?;
-            return Err(ApiError::ConcurrentModification {
-                resource_id: stored.id,
-                expected: version,
-                current: current.version,
-            });
+            return Err(conflict(&stored.id, version, current.version));
         }
         Ok(row.document)
     })
@@ -353,11 +338,7 @@ pub fn delete<K: ResourceKind>(
         let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?
             .ok_or_else(|| not_found(locator))?;
         if stored.version != version {
-            return Err(ApiError::ConcurrentModification {
-                resource_id: stored.id,
-                expected: version,
-                current: stored.version,
-            });
+            return Err(conflict(&stored.id, version, stored.version));
         }
         if K::REFERENCED_BY_PAYMENTS && store::is_referenced(conn, &stored.id)? {
             return Err(DomainError::ReferenceExists {
