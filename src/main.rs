@@ -7,6 +7,7 @@ use serde_json::json;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
+    limit_malloc_arenas();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
@@ -56,4 +57,15 @@ fn create_client(
         json!({"clientId": created.client.id, "clientSecret": created.secret.expose(), "scope": created.client.scope})
     );
     Ok(())
+}
+
+/// glibc gives busy threads arenas of their own (up to eight per core), and each keeps the
+/// high-water mark of the large list pages it served: resident memory passed 100 MB with
+/// 500-row pages. Two arenas keep it near 50 MB at a throughput cost within noise.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter; called before the server starts threads.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
 }

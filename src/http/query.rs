@@ -101,7 +101,12 @@ pub fn paged_body(query: &ListQuery, documents: &[String], total: Option<i64>) -
         body.push_str(&format!(",\"total\":{total}"));
     }
     body.push_str(",\"results\":[");
-    body.push_str(&documents.join(","));
+    for (i, document) in documents.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(document);
+    }
     body.push_str("]}");
     body
 }

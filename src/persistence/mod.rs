@@ -6,6 +6,7 @@ pub mod clients;
 pub mod documents;
 mod group_commit;
 pub mod messages;
+mod payment_statement;
 pub mod payments;
 pub mod psp;
 pub mod resources;
@@ -24,6 +25,9 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 const POOL_WAIT: Duration = Duration::from_secs(10);
 /// How long SQLite waits for a lock held by another process before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
+/// The page cache of each SQLite connection, in KiB. SQLite's default (2 MiB) times the pool
+/// would be most of the memory budget; the operating system caches the file anyway.
+const SQLITE_CACHE_KIB: u32 = 512;
 
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,7 +139,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
         // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged write
         // survive a power loss.
         conn.batch_execute(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON;"
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
         ))
         .map_err(diesel::r2d2::Error::QueryError)?;
         conn.register_noarg_sql_function::<diesel::sql_types::Bool, bool, _>(
@@ -211,6 +215,23 @@ impl Database {
                 let mut conn = pool.get()?;
                 conn.transaction(|c| work(&mut Conn::Postgres(c)))
             }
+        }
+    }
+
+    /// Runs a write that is a single statement on PostgreSQL, where it runs without an explicit
+    /// transaction (one statement is atomic, and BEGIN and COMMIT would cost two round trips);
+    /// on SQLite `sqlite` runs like [`Database::write`].
+    pub(crate) fn write_one_statement<T, E>(
+        &self,
+        sqlite: impl FnOnce(&mut SqliteConnection) -> Result<T, E>,
+        postgres: impl FnOnce(&mut PgConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<diesel::r2d2::PoolError>,
+    {
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => writer.write(sqlite),
+            Pools::Postgres(pool) => postgres(&mut *pool.get()?),
         }
     }
 

@@ -1,8 +1,11 @@
 //! The payments table: one row per Payment with its JSON document, and one row per transaction
 //! for lookups by interaction id.
 
-use super::schema::{payment_transactions, payments};
-use super::{on_backend, Conn};
+use super::messages::NewMessage;
+use super::payment_statement::{Insert, PaymentStatement, Replace};
+use super::psp::OperationRow;
+use super::schema::{messages, payment_references, payment_transactions, payments, psp_operations};
+use super::{on_backend, Conn, Database};
 use crate::domain::payment::Payment;
 use diesel::prelude::*;
 use diesel::result::QueryResult;
@@ -23,27 +26,29 @@ pub struct StoredPayment {
     pub document: String,
 }
 
+/// The payment's row: its document and the columns lookups, uniqueness and sorting need.
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = payments, treat_none_as_null = true)]
-struct PaymentRow<'a> {
-    id: &'a str,
-    project_key: &'a str,
-    version: i64,
-    key: Option<&'a str>,
-    interface_id: Option<&'a str>,
-    payment_interface: Option<&'a str>,
-    customer_id: Option<&'a str>,
-    created_at: i64,
-    last_modified_at: i64,
-    last_message_sequence_number: i64,
-    document: &'a str,
+pub(super) struct PaymentRow<'a> {
+    pub id: &'a str,
+    pub project_key: &'a str,
+    pub version: i64,
+    pub key: Option<&'a str>,
+    pub interface_id: Option<&'a str>,
+    pub payment_interface: Option<&'a str>,
+    pub customer_id: Option<&'a str>,
+    pub created_at: i64,
+    pub last_modified_at: i64,
+    pub last_message_sequence_number: i64,
+    pub document: &'a str,
 }
 
 impl<'a> PaymentRow<'a> {
-    fn new(project_key: &'a str, payment: &'a Payment, last_sequence: i64, document: &'a str) -> Self {
+    fn of(change: &PaymentChange<'a>) -> Self {
+        let payment = change.payment;
         Self {
             id: &payment.id,
-            project_key,
+            project_key: change.project_key,
             version: payment.version,
             key: payment.key.as_ref().map(|k| k.as_str()),
             interface_id: payment.interface_id.as_deref(),
@@ -51,8 +56,8 @@ impl<'a> PaymentRow<'a> {
             customer_id: payment.customer.as_ref().map(|c| c.id.as_str()),
             created_at: payment.created_at.millis(),
             last_modified_at: payment.last_modified_at.millis(),
-            last_message_sequence_number: last_sequence,
-            document,
+            last_message_sequence_number: change.last_sequence,
+            document: change.document,
         }
     }
 }
@@ -89,38 +94,118 @@ pub fn exists(conn: &mut Conn, project_key: &str, locator: &Locator) -> QueryRes
     })
 }
 
-pub fn insert(
-    conn: &mut Conn,
-    project_key: &str,
-    payment: &Payment,
-    last_sequence: i64,
-    document: &str,
-) -> QueryResult<()> {
-    let row = PaymentRow::new(project_key, payment, last_sequence, document);
-    on_backend!(conn, |c| diesel::insert_into(payments::table).values(&row).execute(c))?;
-    replace_transactions(conn, project_key, payment)
+/// Everything one change of a Payment writes, atomically.
+pub struct PaymentChange<'a> {
+    pub project_key: &'a str,
+    pub payment: &'a Payment,
+    pub document: &'a str,
+    /// The sequence number of the payment's last Message, after this change.
+    pub last_sequence: i64,
+    /// None stores a new payment; Some(v) replaces the payment if it is still at version v.
+    pub replaces: Option<i64>,
+    /// The ids of the resources the payment references.
+    pub references: &'a [String],
+    pub messages: &'a [NewMessage],
+    /// Provider operations the change made due (kept if the transaction already has one).
+    pub operations: &'a [OperationRow],
 }
 
-/// Writes the new state only if the stored version is still `expected_version`
-/// (compare-and-set); returns whether it was written.
-pub fn update(
-    conn: &mut Conn,
-    project_key: &str,
-    payment: &Payment,
-    expected_version: i64,
-    last_sequence: i64,
-    document: &str,
-) -> QueryResult<bool> {
-    let row = PaymentRow::new(project_key, payment, last_sequence, document);
-    let target = payments::table
-        .filter(payments::id.eq(&payment.id))
-        .filter(payments::project_key.eq(project_key))
-        .filter(payments::version.eq(expected_version));
-    let written = on_backend!(conn, |c| diesel::update(target).set(&row).execute(c))?;
-    if written == 1 {
-        replace_transactions(conn, project_key, payment)?;
+/// Stores the change; false when the payment is no longer at the version it replaces.
+pub fn write(db: &Database, change: &PaymentChange) -> Result<bool, WriteError> {
+    db.write_one_statement(
+        |c| write_sqlite(c, change).map_err(WriteError::from),
+        |c| {
+            let transactions = lookup_rows(change.payment).collect();
+            let (row, references) = (PaymentRow::of(change), change.references);
+            let written = match change.replaces {
+                None => PaymentStatement::<Insert>::new(
+                    row,
+                    0,
+                    transactions,
+                    references,
+                    change.messages,
+                    change.operations,
+                )
+                .run(c),
+                Some(version) => PaymentStatement::<Replace>::new(
+                    row,
+                    version,
+                    transactions,
+                    references,
+                    change.messages,
+                    change.operations,
+                )
+                .run(c),
+            };
+            Ok(written?)
+        },
+    )
+}
+
+/// Why a change was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// SQLite runs in-process, so the change is several plain statements in the writer's savepoint.
+fn write_sqlite(c: &mut SqliteConnection, change: &PaymentChange) -> QueryResult<bool> {
+    let row = PaymentRow::of(change);
+    let written = match change.replaces {
+        None => diesel::insert_into(payments::table).values(&row).execute(c)?,
+        Some(version) => {
+            let target = payments::table
+                .filter(payments::id.eq(&change.payment.id))
+                .filter(payments::project_key.eq(change.project_key))
+                .filter(payments::version.eq(version));
+            diesel::update(target).set(&row).execute(c)?
+        }
+    };
+    if written != 1 {
+        return Ok(false);
     }
-    Ok(written == 1)
+    let payment_id = change.payment.id.as_str();
+    diesel::delete(payment_transactions::table.filter(payment_transactions::payment_id.eq(payment_id)))
+        .execute(c)?;
+    let transactions: Vec<_> = lookup_rows(change.payment)
+        .map(|(transaction_id, interaction_id)| TransactionRow {
+            payment_id,
+            transaction_id,
+            project_key: change.project_key,
+            interaction_id: Some(interaction_id),
+        })
+        .collect();
+    if !transactions.is_empty() {
+        diesel::insert_into(payment_transactions::table).values(&transactions).execute(c)?;
+    }
+    diesel::delete(payment_references::table.filter(payment_references::payment_id.eq(payment_id)))
+        .execute(c)?;
+    let references: Vec<_> = change
+        .references
+        .iter()
+        .map(|target| {
+            (payment_references::payment_id.eq(payment_id), payment_references::target_id.eq(target))
+        })
+        .collect();
+    if !references.is_empty() {
+        diesel::insert_into(payment_references::table).values(&references).execute(c)?;
+    }
+    if !change.messages.is_empty() {
+        diesel::insert_into(messages::table).values(change.messages).execute(c)?;
+    }
+    for operation in change.operations {
+        diesel::insert_into(psp_operations::table).values(operation).on_conflict_do_nothing().execute(c)?;
+    }
+    Ok(true)
+}
+
+/// (transaction id, interaction id) of the transactions the lookup table keeps: those with an
+/// interaction id.
+fn lookup_rows(payment: &Payment) -> impl Iterator<Item = (&str, &str)> {
+    payment.transactions.iter().filter_map(|t| Some((t.id.as_str(), t.interaction_id.as_deref()?)))
 }
 
 /// Deletes the Payment if its version is still `expected_version`; returns whether it did.
@@ -133,29 +218,4 @@ pub fn delete(conn: &mut Conn, project_key: &str, id: &str, expected_version: i6
     let of_payment = payment_transactions::table.filter(payment_transactions::payment_id.eq(id));
     on_backend!(conn, |c| diesel::delete(of_payment).execute(c))?;
     Ok(deleted == 1)
-}
-
-fn replace_transactions(conn: &mut Conn, project_key: &str, payment: &Payment) -> QueryResult<()> {
-    let of_payment = payment_transactions::table.filter(payment_transactions::payment_id.eq(&payment.id));
-    on_backend!(conn, |c| diesel::delete(of_payment).execute(c))?;
-    insert_transactions(conn, project_key, payment)
-}
-
-/// Rows for the transactions that have an interaction id (the lookups this table serves).
-fn insert_transactions(conn: &mut Conn, project_key: &str, payment: &Payment) -> QueryResult<()> {
-    let rows: Vec<TransactionRow> = payment
-        .transactions
-        .iter()
-        .filter(|t| t.interaction_id.is_some())
-        .map(|t| TransactionRow {
-            payment_id: &payment.id,
-            transaction_id: &t.id,
-            project_key,
-            interaction_id: t.interaction_id.as_deref(),
-        })
-        .collect();
-    if !rows.is_empty() {
-        on_backend!(conn, |c| diesel::insert_into(payment_transactions::table).values(&rows).execute(c))?;
-    }
-    Ok(())
 }

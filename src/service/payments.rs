@@ -12,8 +12,8 @@ use crate::domain::payment::{Payment, PaymentDraft};
 use crate::error::ApiError;
 use crate::persistence::documents::PAYMENTS;
 use crate::persistence::messages::{self, NewMessage};
-use crate::persistence::payments::{self as store, Locator};
-use crate::persistence::{resources, unique_violation, Conn, Database, UniqueField};
+use crate::persistence::payments::{self as store, Locator, PaymentChange, WriteError};
+use crate::persistence::{resources, unique_violation, Database, UniqueField};
 use crate::query::schema::Checked;
 use serde_json::{json, Value};
 
@@ -32,27 +32,16 @@ pub fn create(
     actor: &Actor,
     psp_interface: Option<&str>,
 ) -> Result<Written, ApiError> {
-    db.write(|conn| {
-        let wanted: Vec<_> = draft.identifiers().into_iter().map(|(t, i)| (t, i.target.clone())).collect();
-        let references = load_references(conn, project_key, &wanted)?;
-        let now = now();
-        let mut ids = new_id;
-        let mut ctx =
-            ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
-        let (payment, created) = Payment::create(draft, &mut ctx)?;
-        let document = to_document(&payment)?;
-        let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
-        let due_operations = enqueue(conn, project_key, &payment, psp_interface)?;
-        store::insert(conn, project_key, &payment, 1, &document).map_err(|e| duplicate_or(e, &payment))?;
-        let targets = referenced_ids(&payment);
-        if !targets.is_empty() {
-            resources::replace_payment_references(conn, &payment.id, &targets)?;
-        }
-        messages::insert_all(conn, &[message])?;
-        Ok(Written { document, due_operations })
-    })
+    let wanted: Vec<_> = draft.identifiers().into_iter().map(|(t, i)| (t, i.target.clone())).collect();
+    let references = db.read(|conn| load_references(conn, project_key, &wanted))?;
+    let now = now();
+    let mut ids = new_id;
+    let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
+    let (payment, created) = Payment::create(draft, &mut ctx)?;
+    let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
+    store(db, project_key, &payment, None, 1, &[message], psp_interface)?
+        .ok_or_else(|| ApiError::internal("a new payment was not stored"))
 }
-
 pub fn get(db: &Database, project_key: &str, locator: &Locator) -> Result<String, ApiError> {
     db.read(|conn| {
         let stored = store::find(conn, project_key, locator)?;
@@ -65,6 +54,8 @@ pub fn exists(db: &Database, project_key: &str, locator: &Locator) -> Result<boo
 }
 
 /// Applies the actions if `version` is current; a request that changes nothing stores nothing.
+/// The payment is read, changed in memory and written back by compare-and-set on its version,
+/// so no transaction is held open while the actions run.
 pub fn update(
     db: &Database,
     project_key: &str,
@@ -74,55 +65,57 @@ pub fn update(
     actor: &Actor,
     psp_interface: Option<&str>,
 ) -> Result<Written, ApiError> {
-    db.write(|conn| {
+    let (stored, payment, references) = db.read(|conn| {
         let stored = store::find(conn, project_key, locator)?.ok_or_else(|| not_found(locator))?;
         if stored.version != version {
             return Err(conflict(&stored.id, version, stored.version));
         }
         let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
-        let now = now();
-        let mut ids = new_id;
         // The actions' references, and the payment's own (its state and custom Types).
         let mut wanted: Vec<_> =
             actions.iter().flat_map(|a| a.identifiers()).map(|(t, i)| (t, i.target.clone())).collect();
         wanted.extend(payment.referenced().into_iter().map(|(t, id)| (t, IdOrKey::Id(id))));
         let references = load_references(conn, project_key, &wanted)?;
-        let mut ctx =
-            ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
-        let applied = apply_actions(payment, actions, &mut ctx)?;
-        if !applied.changed(version) {
-            return Ok(Written { document: stored.document, due_operations: vec![] });
-        }
-        let payment = applied.payment;
-        let mut sequence = stored.last_message_sequence_number;
-        let mut rows = Vec::with_capacity(applied.messages.len());
-        for versioned in &applied.messages {
-            sequence += 1;
-            rows.push(envelope(
-                project_key,
-                &payment,
-                sequence,
-                versioned.resource_version,
-                &versioned.message,
-                now,
-                actor,
-            )?);
-        }
-        let document = to_document(&payment)?;
-        let due_operations = enqueue(conn, project_key, &payment, psp_interface)?;
-        let written = store::update(conn, project_key, &payment, version, sequence, &document)
-            .map_err(|e| duplicate_or(e, &payment))?;
-        if !written {
-            let current = store::find(conn, project_key, &Locator::Id(stored.id.clone()))?;
-            return Err(match current {
-                Some(current) => conflict(&stored.id, version, current.version),
-                None => not_found(locator),
-            });
-        }
-        resources::replace_payment_references(conn, &payment.id, &referenced_ids(&payment))?;
-        messages::insert_all(conn, &rows)?;
-        Ok(Written { document, due_operations })
-    })
+        Ok((stored, payment, references))
+    })?;
+    let now = now();
+    let mut ids = new_id;
+    let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
+    let applied = apply_actions(payment, actions, &mut ctx)?;
+    if !applied.changed(version) {
+        return Ok(Written { document: stored.document, due_operations: vec![] });
+    }
+    let payment = applied.payment;
+    let mut sequence = stored.last_message_sequence_number;
+    let mut messages = Vec::with_capacity(applied.messages.len());
+    for versioned in &applied.messages {
+        sequence += 1;
+        messages.push(envelope(
+            project_key,
+            &payment,
+            sequence,
+            versioned.resource_version,
+            &versioned.message,
+            now,
+            actor,
+        )?);
+    }
+    match store(db, project_key, &payment, Some(version), sequence, &messages, psp_interface)? {
+        Some(written) => Ok(written),
+        // Another writer got there first.
+        None => Err(current_conflict(db, project_key, &stored.id, version, locator)),
+    }
+}
+
+/// The conflict a lost compare-and-set reports, with the version that won.
+fn current_conflict(db: &Database, project_key: &str, id: &str, version: i64, locator: &Locator) -> ApiError {
+    let current =
+        db.read(|conn| Ok::<_, ApiError>(store::find(conn, project_key, &Locator::Id(id.to_owned()))?));
+    match current {
+        Ok(Some(current)) => conflict(id, version, current.version),
+        Ok(None) => not_found(locator),
+        Err(error) => error,
+    }
 }
 
 /// Deletes the Payment if `version` is current and returns it as it was. With `data_erasure`
@@ -171,23 +164,47 @@ pub fn messages_of(db: &Database, project_key: &str, payment_id: &str) -> Result
     db.read(|conn| Ok(messages::for_resource(conn, project_key, payment_id)?))
 }
 
-/// For a payment the provider executes: the amount rules, and an operation for each Initial
-/// transaction (written with the change, so none is lost). Returns the due transaction ids.
-fn enqueue(
-    conn: &mut Conn,
+/// Writes the payment (new when `replaces` is None, else by compare-and-set on that version)
+/// with its Messages. For a payment the provider executes (`psp_interface`), the amount rules
+/// are checked and each Initial transaction becomes a provider operation in the same write, so
+/// none is lost. None when the compare-and-set lost.
+fn store(
+    db: &Database,
     project_key: &str,
     payment: &Payment,
+    replaces: Option<i64>,
+    last_sequence: i64,
+    messages: &[NewMessage],
     psp_interface: Option<&str>,
-) -> Result<Vec<String>, ApiError> {
-    let Some(_) = psp_interface.filter(|name| super::psp::is_routed(payment, name)) else {
-        return Ok(vec![]);
+) -> Result<Option<Written>, ApiError> {
+    let operations = match psp_interface.filter(|name| super::psp::is_routed(payment, name)) {
+        Some(_) => {
+            crate::domain::psp_rules::check(payment)?;
+            super::psp::operations_for(project_key, payment)
+        }
+        None => vec![],
     };
-    crate::domain::psp_rules::check(payment)?;
-    let operations = super::psp::operations_for(project_key, payment);
-    for operation in &operations {
-        crate::persistence::psp::insert_if_absent(conn, operation)?;
+    let document = to_document(payment)?;
+    let references = referenced_ids(payment);
+    let change = PaymentChange {
+        project_key,
+        payment,
+        document: &document,
+        last_sequence,
+        replaces,
+        references: &references,
+        messages,
+        operations: &operations,
+    };
+    match store::write(db, &change) {
+        Ok(true) => {
+            let due_operations = operations.into_iter().map(|o| o.transaction_id).collect();
+            Ok(Some(Written { document, due_operations }))
+        }
+        Ok(false) => Ok(None),
+        Err(WriteError::Pool(error)) => Err(error.into()),
+        Err(WriteError::Query(error)) => Err(duplicate_or(error, payment)),
     }
-    Ok(operations.into_iter().map(|o| o.transaction_id).collect())
 }
 
 /// What the payment references (kept so that a Type or State in use is not deleted).

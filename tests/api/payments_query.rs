@@ -127,6 +127,27 @@ async fn customers_are_found_by_their_id() {
 }
 
 #[tokio::test]
+async fn interaction_id_lookups_follow_every_change() {
+    let app = spawn_app().await;
+    let payment = app
+        .create_payment(json!({"key": "moving", "amountPlanned": money(100), "transactions": [
+            {"type": "Authorization", "amount": money(100), "interactionId": "pi_old"},
+            {"type": "Charge", "amount": money(100)}]}))
+        .await;
+    let (first, second) = (&payment["transactions"][0]["id"], &payment["transactions"][1]["id"]);
+    app.update(
+        &payment,
+        json!([{"action": "changeTransactionInteractionId", "transactionId": first, "interactionId": "pi_new"},
+               {"action": "changeTransactionInteractionId", "transactionId": second, "interactionId": "ch_new"}]),
+    )
+    .await;
+    let found = |id: &str| format!(r#"where=transactions(interactionId = "{id}")"#);
+    assert_eq!(keys_where(&app, &found("pi_old")).await, Vec::<&str>::new());
+    assert_eq!(keys_where(&app, &found("pi_new")).await, vec!["moving"]);
+    assert_eq!(keys_where(&app, &found("ch_new")).await, vec!["moving"]);
+}
+
+#[tokio::test]
 async fn keywords_are_case_insensitive_but_field_names_are_not() {
     let app = spawn_app().await;
     fixture(&app).await;
