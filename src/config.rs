@@ -91,6 +91,11 @@ pub struct PspArgs {
     /// The previous signing secret, accepted too while a secret is rotated.
     #[arg(long, global = true, env = "STRIPE_WEBHOOK_SECRET_PREVIOUS", hide_env_values = true, value_parser = secret)]
     pub stripe_webhook_secret_previous: Option<Secret>,
+    /// Ask Stripe for multicapture on manual-capture PaymentIntents, so that an authorization can
+    /// be captured in several parts (Stripe offers it on IC+ pricing, for some card networks).
+    /// Without it a partial capture releases the rest of the authorization.
+    #[arg(long, global = true, env = "STRIPE_MULTICAPTURE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub stripe_multicapture: bool,
     /// The `paymentMethodInfo.paymentInterface` of payments that Stripe executes.
     #[arg(long, global = true, env = "PSP_PAYMENT_INTERFACE", default_value = "STRIPE")]
     pub payment_interface: String,

@@ -27,6 +27,7 @@ fn psp_executor(
         secret_key,
         &settings.psp.payment_interface,
         Duration::from_millis(settings.psp.timeout_ms),
+        settings.psp.stripe_multicapture,
     )?;
     log::info!(
         "Stripe adapter is on for payments with paymentInterface {} ({})",

@@ -18,8 +18,9 @@ use std::pin::Pin;
 pub enum Operation {
     /// Reserve (or, with `capture`, also collect) an amount with a payment method.
     Authorize { amount: i64, currency: String, payment_method: Option<String>, capture: bool },
-    /// Collect (part of) an authorized amount.
-    Capture { intent_id: String, amount: i64 },
+    /// Collect (part of) an authorized amount. Unless `final_capture`, more captures of the
+    /// same authorization are to come, so the provider should keep the rest reserved.
+    Capture { intent_id: String, amount: i64, final_capture: bool },
     /// Return (part of) a collected amount.
     Refund { intent_id: String, amount: i64 },
     /// Release an authorization.

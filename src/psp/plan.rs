@@ -11,6 +11,18 @@ fn successful(payment: &Payment, kind: TransactionType) -> Option<&Transaction> 
         .find(|t| t.kind == kind && t.state == TransactionState::Success && t.interaction_id.is_some())
 }
 
+/// What the payment's charges will have captured once `transaction` is: every charge up to and
+/// including it that has not failed.
+fn captured_after(payment: &Payment, transaction: &Transaction) -> i64 {
+    let mut total = transaction.amount.cent_amount();
+    for charge in payment.transactions.iter().take_while(|t| t.id != transaction.id) {
+        if charge.kind == TransactionType::Charge && charge.state != TransactionState::Failure {
+            total = total.saturating_add(charge.amount.cent_amount());
+        }
+    }
+    total
+}
+
 /// The operation that executes the transaction, or why there is none. A transaction already
 /// Pending at the provider (3-D Secure, processing, a refund in progress) is looked up instead,
 /// so that a lost webhook cannot leave it Pending for ever.
@@ -28,7 +40,11 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
             capture: false,
         }),
         TransactionType::Charge => match successful(payment, TransactionType::Authorization) {
-            Some(authorization) => Ok(Operation::Capture { intent_id: intent_of(authorization), amount }),
+            Some(authorization) => Ok(Operation::Capture {
+                intent_id: intent_of(authorization),
+                amount,
+                final_capture: captured_after(payment, transaction) >= authorization.amount.cent_amount(),
+            }),
             None if payment.transactions.iter().any(|t| t.kind == TransactionType::Authorization) => {
                 Err("There is no successful authorization to capture.".into())
             }
@@ -48,5 +64,72 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
         TransactionType::Chargeback => {
             Err("Chargebacks are reported by the provider, not sent to it.".into())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::actions::test_support::create;
+    use serde_json::json;
+
+    fn tx(kind: &str, cents: i64, state: &str, interaction_id: Option<&str>) -> serde_json::Value {
+        let mut tx =
+            json!({"type": kind, "amount": {"currencyCode": "EUR", "centAmount": cents}, "state": state});
+        if let Some(id) = interaction_id {
+            tx["interactionId"] = json!(id);
+        }
+        tx
+    }
+
+    /// The operations of the payment's Initial transactions, in order.
+    fn operations(transactions: serde_json::Value) -> Vec<Result<Operation, String>> {
+        let payment = create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 1000},
+                                    "paymentMethodInfo": {"token": {"value": "pm_1"}},
+                                    "transactions": transactions}))
+        .unwrap();
+        payment
+            .transactions
+            .iter()
+            .filter(|t| t.state == TransactionState::Initial)
+            .map(|t| operation(&payment, t))
+            .collect()
+    }
+
+    fn capture(amount: i64, final_capture: bool) -> Result<Operation, String> {
+        Ok(Operation::Capture { intent_id: "pi_1".into(), amount, final_capture })
+    }
+
+    #[test]
+    fn a_capture_is_final_once_the_authorized_amount_is_reached() {
+        assert_eq!(
+            operations(json!([
+                tx("Authorization", 1000, "Success", Some("pi_1")),
+                tx("Charge", 300, "Success", Some("pi_1")),
+                tx("Charge", 200, "Failure", None),
+                tx("Charge", 400, "Initial", None),
+                tx("Charge", 300, "Initial", None)
+            ])),
+            vec![capture(400, false), capture(300, true)],
+            "failed charges do not count"
+        );
+        assert_eq!(
+            operations(json!([
+                tx("Authorization", 1000, "Success", Some("pi_1")),
+                tx("Charge", 1000, "Initial", None)
+            ])),
+            vec![capture(1000, true)]
+        );
+    }
+
+    #[test]
+    fn without_a_successful_authorization_there_is_nothing_to_capture() {
+        let refused = operations(json!([
+            tx("Authorization", 1000, "Failure", None),
+            tx("Charge", 100, "Initial", None)
+        ]));
+        assert!(matches!(refused.as_slice(), [Err(_)]), "{refused:?}");
+        let direct = operations(json!([tx("Charge", 100, "Initial", None)]));
+        assert!(matches!(direct.as_slice(), [Ok(Operation::Authorize { capture: true, .. })]), "{direct:?}");
     }
 }

@@ -11,6 +11,8 @@ pub struct Stripe {
     api_base: String,
     secret_key: Secret,
     interface_name: String,
+    /// Whether manual-capture PaymentIntents ask for multicapture.
+    multicapture: bool,
 }
 
 impl Stripe {
@@ -19,6 +21,7 @@ impl Stripe {
         secret_key: Secret,
         interface_name: &str,
         timeout: Duration,
+        multicapture: bool,
     ) -> Result<Self, String> {
         let client = reqwest::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())?;
         Ok(Self {
@@ -26,6 +29,7 @@ impl Stripe {
             api_base: api_base.trim_end_matches('/').to_owned(),
             secret_key,
             interface_name: interface_name.to_owned(),
+            multicapture,
         })
     }
 
@@ -38,17 +42,29 @@ impl Stripe {
                     ("capture_method".to_owned(), if *capture { "automatic" } else { "manual" }.to_owned()),
                     ("payment_method_types[]".to_owned(), "card".to_owned()),
                 ];
+                if self.multicapture && !capture {
+                    let option = "payment_method_options[card][request_multicapture]";
+                    form.push((option.to_owned(), "if_available".to_owned()));
+                }
                 if let Some(payment_method) = payment_method {
                     form.push(("payment_method".to_owned(), payment_method.clone()));
                     form.push(("confirm".to_owned(), "true".to_owned()));
                 }
                 (reqwest::Method::POST, "/v1/payment_intents".to_owned(), form)
             }
-            Operation::Capture { intent_id, amount } => (
-                reqwest::Method::POST,
-                format!("/v1/payment_intents/{intent_id}/capture"),
-                vec![("amount_to_capture".to_owned(), amount.to_string())],
-            ),
+            Operation::Capture { intent_id, amount, final_capture } => {
+                let mut form = vec![("amount_to_capture".to_owned(), amount.to_string())];
+                // Stripe refuses a non-final capture where multicapture is unavailable; there
+                // a partial capture is final and releases the rest, as without multicapture.
+                if !final_capture && self.multicapture {
+                    match self.multicapture_available(intent_id, request.account.as_deref()).await {
+                        Ok(true) => form.push(("final_capture".to_owned(), "false".to_owned())),
+                        Ok(false) => {}
+                        Err(unknown) => return unknown,
+                    }
+                }
+                (reqwest::Method::POST, format!("/v1/payment_intents/{intent_id}/capture"), form)
+            }
             Operation::Refund { intent_id, amount } => (
                 reqwest::Method::POST,
                 "/v1/refunds".to_owned(),
@@ -125,6 +141,60 @@ impl Stripe {
             },
         }
     }
+}
+
+impl Stripe {
+    /// Whether the PaymentIntent's card payment can be captured more than once
+    /// (`latest_charge.payment_method_details.card.multicapture.status`).
+    async fn multicapture_available(&self, intent_id: &str, account: Option<&str>) -> Result<bool, Outcome> {
+        let mut http = self
+            .client
+            .get(format!("{}/v1/payment_intents/{intent_id}", self.api_base))
+            .query(&[("expand[]", "latest_charge")])
+            .bearer_auth(self.secret_key.expose());
+        if let Some(account) = account {
+            http = http.header("Stripe-Account", account);
+        }
+        let unknown = |error: String| Outcome::Unknown(format!("cannot look up multicapture: {error}"));
+        let response = http.send().await.map_err(|e| unknown(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(unknown(format!("Stripe answered {}", response.status())));
+        }
+        let intent: IntentCharge = response.json().await.map_err(|e| unknown(e.to_string()))?;
+        let status = intent
+            .latest_charge
+            .and_then(|charge| charge.payment_method_details)
+            .and_then(|details| details.card)
+            .and_then(|card| card.multicapture)
+            .map(|multicapture| multicapture.status);
+        Ok(status.as_deref() == Some("available"))
+    }
+}
+
+/// The part of a PaymentIntent (with `latest_charge` expanded) that tells about multicapture.
+#[derive(Deserialize)]
+struct IntentCharge {
+    latest_charge: Option<ExpandedCharge>,
+}
+
+#[derive(Deserialize)]
+struct ExpandedCharge {
+    payment_method_details: Option<ChargeMethodDetails>,
+}
+
+#[derive(Deserialize)]
+struct ChargeMethodDetails {
+    card: Option<CardDetails>,
+}
+
+#[derive(Deserialize)]
+struct CardDetails {
+    multicapture: Option<Multicapture>,
+}
+
+#[derive(Deserialize)]
+struct Multicapture {
+    status: String,
 }
 
 impl Provider for Stripe {

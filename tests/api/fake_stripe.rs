@@ -34,6 +34,8 @@ struct State {
     received: Vec<Received>,
     /// PaymentIntents created, by idempotency key.
     intents: HashMap<String, Value>,
+    /// The multicapture status of the cards' charges ("available" or "unavailable").
+    multicapture: &'static str,
 }
 
 #[derive(Clone)]
@@ -46,7 +48,7 @@ impl FakeStripe {
     pub async fn start(faults: Vec<Fault>) -> FakeStripe {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = Arc::new(Mutex::new(State { faults, ..State::default() }));
+        let state = Arc::new(Mutex::new(State { faults, multicapture: "unavailable", ..State::default() }));
         let shared = state.clone();
         tokio::spawn(async move {
             loop {
@@ -62,6 +64,11 @@ impl FakeStripe {
 
     pub fn received(&self) -> Vec<Received> {
         self.state.lock().unwrap().received.clone()
+    }
+
+    /// Whether the cards' charges can be captured more than once.
+    pub fn set_multicapture(&self, status: &'static str) {
+        self.state.lock().unwrap().multicapture = status;
     }
 
     /// How many distinct PaymentIntents were created.
@@ -97,14 +104,18 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
         state.received.push(Received { path: path.clone(), headers: headers.clone(), body: body.clone() });
         let fault = if state.faults.is_empty() { None } else { Some(state.faults.remove(0)) };
         let next = state.intents.len() + 1;
-        // Like Stripe: the same key gets the first answer again.
+        let multicapture = state.multicapture;
+        // Like Stripe: the same key gets the first answer again. A manual-capture intent, and
+        // one captured with more captures to come, waits for capture.
         let intent = state
             .intents
             .entry(key)
             .or_insert_with(|| {
-                let manual = body.contains("capture_method=manual");
+                let waits = body.contains("capture_method=manual") || body.contains("final_capture=false");
                 json!({"id": format!("pi_fake_{next}"), "object": "payment_intent",
-                       "status": if manual { "requires_capture" } else { "succeeded" }})
+                       "status": if waits { "requires_capture" } else { "succeeded" },
+                       "latest_charge": {"id": format!("ch_fake_{next}"),
+                           "payment_method_details": {"card": {"multicapture": {"status": multicapture}}}}})
             })
             .clone();
         (fault, intent)

@@ -15,6 +15,7 @@ mod concurrency;
 mod crash;
 mod fake_stripe;
 mod meta;
+mod multicapture;
 mod payments_create;
 mod payments_query;
 mod payments_read;

@@ -1,0 +1,118 @@
+//! Several captures of one authorization (Stripe multicapture), against our own Stripe stand-in:
+//! localstripe does not model multicapture. A capture that leaves part of the authorization to
+//! capture later is sent with `final_capture=false` only where the card's charge allows it.
+
+use crate::fake_stripe::FakeStripe;
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+async fn app_against(fake: &FakeStripe, multicapture: bool) -> TestApp {
+    let base = fake.base.clone();
+    spawn_app_with(move |settings| {
+        settings.psp.stripe_api_base = base;
+        settings.psp.stripe_secret_key =
+            Some(payments_api::auth::credentials::Secret::new("sk_test_fake".into()));
+        settings.psp.stripe_multicapture = multicapture;
+        settings.psp.timeout_ms = 2_000;
+    })
+    .await
+}
+
+fn eur(cents: i64) -> Value {
+    json!({"currencyCode": "EUR", "centAmount": cents})
+}
+
+async fn authorized(app: &TestApp) -> Value {
+    let payment = app
+        .create_payment(json!({
+            "amountPlanned": eur(1000),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
+            "transactions": [{"type": "Authorization", "amount": eur(1000)}]
+        }))
+        .await;
+    assert_eq!(payment["transactions"][0]["state"], "Success", "{payment}");
+    payment
+}
+
+async fn capture(app: &TestApp, payment: &Value, cents: i64) -> Value {
+    let updated = app
+        .update(
+            payment,
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": eur(cents)}}]),
+        )
+        .await;
+    let last = updated["transactions"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["state"], "Success", "{updated}");
+    updated
+}
+
+/// The body of the last request to `path_start`, decoded.
+fn last_body(fake: &FakeStripe, path_start: &str) -> Vec<(String, String)> {
+    let received = fake.received();
+    let request = received.iter().rev().find(|r| r.path.starts_with(path_start)).expect("a request");
+    form_urlencoded::parse(request.body.as_bytes()).into_owned().collect()
+}
+
+fn has(form: &[(String, String)], name: &str, value: &str) -> bool {
+    form.iter().any(|(n, v)| n == name && v == value)
+}
+
+#[tokio::test]
+async fn an_authorization_is_captured_in_parts_and_the_last_part_is_final() {
+    let fake = FakeStripe::start(vec![]).await;
+    fake.set_multicapture("available");
+    let app = app_against(&fake, true).await;
+    let payment = authorized(&app).await;
+    let authorize = last_body(&fake, "/v1/payment_intents");
+    assert!(
+        has(&authorize, "payment_method_options[card][request_multicapture]", "if_available"),
+        "{authorize:?}"
+    );
+    assert!(has(&authorize, "capture_method", "manual"));
+
+    let payment = capture(&app, &payment, 600).await;
+    let lookups = fake.received().iter().filter(|r| r.path.contains("expand")).count();
+    assert_eq!(lookups, 1, "the card's multicapture status is looked up before a partial capture");
+    let first = last_body(&fake, "/v1/payment_intents/pi_fake_1/capture");
+    assert!(has(&first, "amount_to_capture", "600") && has(&first, "final_capture", "false"), "{first:?}");
+
+    let payment = capture(&app, &payment, 400).await;
+    let last = last_body(&fake, "/v1/payment_intents/pi_fake_1/capture");
+    assert!(has(&last, "amount_to_capture", "400"), "{last:?}");
+    assert!(
+        !last.iter().any(|(name, _)| name == "final_capture"),
+        "the capture reaching the authorized amount is final"
+    );
+
+    let over = app
+        .try_update(
+            &payment,
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": eur(1)}}]),
+        )
+        .await;
+    assert_eq!(over.error_code(), "InvalidOperation", "never more than authorized");
+}
+
+#[tokio::test]
+async fn where_the_card_allows_no_multicapture_a_partial_capture_is_final() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = app_against(&fake, true).await;
+    let payment = authorized(&app).await;
+    capture(&app, &payment, 600).await;
+    let sent = last_body(&fake, "/v1/payment_intents/pi_fake_1/capture");
+    assert!(!sent.iter().any(|(name, _)| name == "final_capture"), "{sent:?}");
+}
+
+#[tokio::test]
+async fn without_multicapture_configured_nothing_of_it_is_asked() {
+    let fake = FakeStripe::start(vec![]).await;
+    fake.set_multicapture("available");
+    let app = app_against(&fake, false).await;
+    let payment = authorized(&app).await;
+    let authorize = last_body(&fake, "/v1/payment_intents");
+    assert!(!authorize.iter().any(|(name, _)| name.contains("multicapture")), "{authorize:?}");
+    capture(&app, &payment, 600).await;
+    assert!(!fake.received().iter().any(|r| r.path.contains("expand")), "no lookup");
+    let sent = last_body(&fake, "/v1/payment_intents/pi_fake_1/capture");
+    assert!(!sent.iter().any(|(name, _)| name == "final_capture"), "{sent:?}");
+}
