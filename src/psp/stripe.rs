@@ -281,6 +281,14 @@ impl PaymentIntent {
             (Operation::Cancel { .. }, IntentStatus::Canceled) => Outcome::Succeeded(report),
             (Operation::Cancel { .. }, _) => Outcome::Failed(report),
             (_, IntentStatus::RequiresCapture | IntentStatus::Succeeded) => Outcome::Succeeded(report),
+            // Created without a payment method, or not yet paid: the customer confirms it in the
+            // browser (Stripe.js) with the client secret. Only a failed attempt is a decline.
+            (
+                Operation::Authorize { payment_method: None, .. } | Operation::Retrieve { .. },
+                IntentStatus::RequiresPaymentMethod,
+            ) if self.last_payment_error.is_none() => {
+                Outcome::Pending(Report { client_secret: self.client_secret, ..report })
+            }
             (_, IntentStatus::RequiresAction) => Outcome::Pending(Report {
                 client_secret: self.client_secret,
                 next_action: self.next_action.map(|a| a.to_string()),

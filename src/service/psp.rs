@@ -80,9 +80,16 @@ const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(23 * 3600);
 /// How often an event whose payment cannot be found is tried before it is set aside.
 const MAX_EVENT_ATTEMPTS: i64 = 50;
 
+/// How long a Pending transaction is looked up at the provider.
+const LOOKUP_HORIZON: Duration = Duration::from_secs(7 * 24 * 3600);
+
+fn age(operation: &store::OperationRow) -> Duration {
+    let millis = now().millis().saturating_sub(operation.created_at);
+    Duration::from_millis(u64::try_from(millis).unwrap_or(0))
+}
+
 fn too_old_to_resend(operation: &store::OperationRow) -> bool {
-    let window = i64::try_from(IDEMPOTENCY_WINDOW.as_millis()).unwrap_or(i64::MAX);
-    now().millis().saturating_sub(operation.created_at) > window
+    age(operation) > IDEMPOTENCY_WINDOW
 }
 
 /// For an event whose payment is not known (yet): retry, until it has been tried too often.
@@ -330,6 +337,12 @@ impl Executor {
         // A lookup that finds the object still pending changes nothing; it is looked up again
         // later (with backoff), which settles transactions whose webhook was lost.
         if name == "retrieve" && matches!(outcome, Outcome::Pending(_) | Outcome::Unknown(_)) {
+            // A PaymentIntent the customer never paid waits for ever; after a week only its
+            // webhooks can still settle it, so that abandoned checkouts are not polled for ever.
+            if age(operation) > LOOKUP_HORIZON {
+                log::info!("transaction {} still pending after a week; left to webhooks", transaction.id);
+                return Ok(true);
+            }
             return Ok(false);
         }
         // Unknown outcomes are retried; Pending ones are looked up again later.
@@ -462,6 +475,25 @@ impl Executor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn old_operations_are_not_resent_and_stop_being_looked_up() {
+        let created = |hours_ago: i64| store::OperationRow {
+            transaction_id: "t".into(),
+            payment_id: "p".into(),
+            project_key: "k".into(),
+            idempotency_key: "ct-transaction-t".into(),
+            done: false,
+            attempts: 0,
+            next_attempt_at: 0,
+            lease_until: 0,
+            created_at: now().millis() - hours_ago * 3_600_000,
+        };
+        assert!(!too_old_to_resend(&created(22)));
+        assert!(too_old_to_resend(&created(24)), "Stripe forgets idempotency keys after 24 hours");
+        assert!(age(&created(24 * 7 - 1)) < LOOKUP_HORIZON);
+        assert!(age(&created(24 * 7 + 1)) > LOOKUP_HORIZON);
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

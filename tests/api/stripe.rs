@@ -1,5 +1,6 @@
 //! The Stripe adapter against localstripe (started by the test script): authorize, capture,
-//! charge, refund, cancel, declines, 3-D Secure, and the amount rules checked before sending.
+//! charge, refund, cancel, declines, 3-D Secure, confirmation by the customer's browser, and the
+//! amount rules checked before sending.
 
 use crate::helpers::*;
 use reqwest::StatusCode;
@@ -178,6 +179,46 @@ async fn three_d_secure_leaves_the_transaction_pending_with_what_the_client_need
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the authenticated payment was never settled");
+}
+
+#[tokio::test]
+async fn without_a_payment_method_the_intent_waits_for_the_customer_to_confirm() {
+    let app = spawn_stripe_app().await;
+    let draft = json!({
+        "amountPlanned": eur(2500),
+        "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "CREDIT_CARD"},
+        "transactions": [{"type": "Authorization", "amount": eur(2500)}]
+    });
+    let waiting = app.create_payment(draft).await;
+    assert_eq!(transaction(&waiting, "Authorization", 0)["state"], "Pending", "{waiting}");
+    assert_eq!(waiting["paymentStatus"]["interfaceCode"], "requires_payment_method");
+    let client_secret = waiting["interfaceInteractions"][0]["fields"]["clientSecret"].as_str().unwrap();
+    assert!(client_secret.contains("_secret_"), "the browser needs the client secret");
+
+    // The shop's page confirms the PaymentIntent with the customer's card, as Stripe.js does
+    // (localstripe takes the card and the confirmation as two calls).
+    let intent = transaction(&waiting, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
+    let stripe = |path: &str, form: &[(&str, &str)]| {
+        reqwest::Client::new()
+            .post(format!("{}/v1/payment_intents/{intent}{path}", stripe_api_base()))
+            .bearer_auth("sk_test_fake")
+            .form(form)
+            .send()
+    };
+    let with_card = stripe("", &[("payment_method", "pm_card_visa")]).await.unwrap();
+    assert!(with_card.status().is_success(), "{}", with_card.text().await.unwrap());
+    let confirmed = stripe("/confirm", &[]).await.unwrap();
+    assert!(confirmed.status().is_success(), "{}", confirmed.text().await.unwrap());
+    let id = waiting["id"].as_str().unwrap();
+    for _ in 0..150 {
+        let current = app.get(&format!("/payments/{id}")).await.body;
+        if transaction(&current, "Authorization", 0)["state"] == "Success" {
+            assert_eq!(current["paymentStatus"]["interfaceCode"], "requires_capture");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the confirmed payment was never settled");
 }
 
 #[tokio::test]
