@@ -1,6 +1,6 @@
 //! The provider outbox (`psp_operations`) and the map from provider objects to our payments.
 
-use super::schema::{psp_events, psp_objects, psp_operations};
+use super::schema::{psp_customers, psp_events, psp_objects, psp_operations};
 use super::{on_backend, Conn};
 use diesel::prelude::*;
 use diesel::result::QueryResult;
@@ -189,4 +189,39 @@ pub fn find_object(
         .select((psp_objects::project_key, psp_objects::payment_id, psp_objects::transaction_id))
         .first(c)
         .optional())
+}
+
+/// The provider customer of one of our customers, if one was created.
+pub fn find_customer(
+    conn: &mut Conn,
+    account: &str,
+    project_key: &str,
+    customer_id: &str,
+) -> QueryResult<Option<String>> {
+    on_backend!(conn, |c| psp_customers::table
+        .find((account, project_key, customer_id))
+        .select(psp_customers::provider_customer_id)
+        .first(c)
+        .optional())
+}
+
+/// Records the provider customer unless one is recorded already; returns the recorded one.
+pub fn map_customer(
+    conn: &mut Conn,
+    account: &str,
+    project_key: &str,
+    customer_id: &str,
+    provider_customer_id: &str,
+) -> QueryResult<String> {
+    if let Some(existing) = find_customer(conn, account, project_key, customer_id)? {
+        return Ok(existing);
+    }
+    let row = (
+        psp_customers::provider_account.eq(account),
+        psp_customers::project_key.eq(project_key),
+        psp_customers::customer_id.eq(customer_id),
+        psp_customers::provider_customer_id.eq(provider_customer_id),
+    );
+    on_backend!(conn, |c| diesel::insert_into(psp_customers::table).values(row).execute(c))?;
+    Ok(provider_customer_id.to_owned())
 }

@@ -106,6 +106,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    psp_customers (provider_account, project_key, customer_id) {
+        provider_account -> Text,
+        project_key -> Text,
+        customer_id -> Text,
+        provider_customer_id -> Text,
+    }
+}
+
+diesel::table! {
     psp_events (event_id) {
         event_id -> Text,
         project_key -> Text,
@@ -128,5 +137,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     payment_references,
     psp_operations,
     psp_objects,
+    psp_customers,
     psp_events
 );

@@ -16,8 +16,17 @@ use std::pin::Pin;
 /// What we ask a provider to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {
-    /// Reserve (or, with `capture`, also collect) an amount with a payment method.
-    Authorize { amount: i64, currency: String, payment_method: Option<String>, capture: bool },
+    /// Reserve (or, with `capture`, also collect) an amount with a payment method, for the
+    /// provider's customer if the payment has a customer.
+    Authorize {
+        amount: i64,
+        currency: String,
+        payment_method: Option<String>,
+        capture: bool,
+        customer: Option<String>,
+    },
+    /// Create the provider's counterpart of one of our customers.
+    CreateCustomer { email: String, name: Option<String> },
     /// Collect (part of) an authorized amount. Unless `final_capture`, more captures of the
     /// same authorization are to come, so the provider should keep the rest reserved.
     Capture { intent_id: String, amount: i64, final_capture: bool },

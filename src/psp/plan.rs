@@ -23,7 +23,8 @@ fn captured_after(payment: &Payment, transaction: &Transaction) -> i64 {
     total
 }
 
-/// The operation that executes the transaction, or why there is none. A transaction already
+/// The operation that executes the transaction, or why there is none. (The provider customer of
+/// an Authorize is filled in by the executor, which looks it up.) A transaction already
 /// Pending at the provider (3-D Secure, processing, a refund in progress) is looked up instead,
 /// so that a lost webhook cannot leave it Pending for ever.
 pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operation, String> {
@@ -38,6 +39,7 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
             currency: transaction.amount.currency().to_string(),
             payment_method: payment.payment_method_info.token.as_ref().map(|t| t.value.clone()),
             capture: false,
+            customer: None,
         }),
         TransactionType::Charge => match successful(payment, TransactionType::Authorization) {
             Some(authorization) => Ok(Operation::Capture {
@@ -53,6 +55,7 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
                 currency: transaction.amount.currency().to_string(),
                 payment_method: payment.payment_method_info.token.as_ref().map(|t| t.value.clone()),
                 capture: true,
+                customer: None,
             }),
         },
         TransactionType::Refund => successful(payment, TransactionType::Charge)

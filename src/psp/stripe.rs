@@ -35,7 +35,7 @@ impl Stripe {
 
     async fn call(&self, request: Request) -> Outcome {
         let (method, path, mut form) = match &request.operation {
-            Operation::Authorize { amount, currency, payment_method, capture } => {
+            Operation::Authorize { amount, currency, payment_method, capture, customer } => {
                 let mut form = vec![
                     ("amount".to_owned(), amount.to_string()),
                     ("currency".to_owned(), currency.to_lowercase()),
@@ -45,6 +45,9 @@ impl Stripe {
                 if self.multicapture && !capture {
                     let option = "payment_method_options[card][request_multicapture]";
                     form.push((option.to_owned(), "if_available".to_owned()));
+                }
+                if let Some(customer) = customer {
+                    form.push(("customer".to_owned(), customer.clone()));
                 }
                 if let Some(payment_method) = payment_method {
                     form.push(("payment_method".to_owned(), payment_method.clone()));
@@ -73,6 +76,13 @@ impl Stripe {
                     ("amount".to_owned(), amount.to_string()),
                 ],
             ),
+            Operation::CreateCustomer { email, name } => {
+                let mut form = vec![("email".to_owned(), email.clone())];
+                if let Some(name) = name {
+                    form.push(("name".to_owned(), name.clone()));
+                }
+                (reqwest::Method::POST, "/v1/customers".to_owned(), form)
+            }
             Operation::Cancel { intent_id } => {
                 (reqwest::Method::POST, format!("/v1/payment_intents/{intent_id}/cancel"), vec![])
             }
@@ -83,7 +93,10 @@ impl Stripe {
                 (reqwest::Method::GET, format!("/v1/payment_intents/{object_id}"), vec![])
             }
         };
-        let creates = matches!(request.operation, Operation::Authorize { .. } | Operation::Refund { .. });
+        let creates = matches!(
+            request.operation,
+            Operation::Authorize { .. } | Operation::Refund { .. } | Operation::CreateCustomer { .. }
+        );
         if creates {
             form.extend(request.metadata.iter().map(|(k, v)| (format!("metadata[{k}]"), v.clone())));
         }
@@ -131,6 +144,14 @@ impl Stripe {
             _ => false,
         };
         match request.operation {
+            Operation::CreateCustomer { .. } => match serde_json::from_str::<StripeCustomer>(&body) {
+                Ok(customer) => Outcome::Succeeded(Report {
+                    object_id: Some(customer.id),
+                    status: "created".into(),
+                    ..Report::default()
+                }),
+                Err(error) => Outcome::Unknown(format!("unexpected customer from Stripe: {error}")),
+            },
             _ if is_refund => match serde_json::from_str::<StripeRefund>(&body) {
                 Ok(refund) => refund.outcome(),
                 Err(error) => Outcome::Unknown(format!("unexpected refund from Stripe: {error}")),
@@ -298,6 +319,11 @@ impl PaymentIntent {
             (_, IntentStatus::RequiresPaymentMethod | IntentStatus::Canceled) => Outcome::Failed(report),
         }
     }
+}
+
+#[derive(Deserialize)]
+struct StripeCustomer {
+    id: String,
 }
 
 #[derive(Deserialize)]

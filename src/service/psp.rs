@@ -6,6 +6,7 @@
 
 use super::resources::{self as resource_service, Types};
 use super::{now, Actor};
+use crate::domain::customers::Customer;
 use crate::domain::payment::{Payment, TransactionState};
 use crate::domain::types::TypeDraft;
 use crate::error::ApiError;
@@ -24,6 +25,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const WRITE_BACK_ATTEMPTS: usize = 20;
 /// The client id recorded as the author of write-backs.
 const WRITER: &str = "payments-api-psp";
+
+/// The provider account a payment's calls are made for (`paymentMethodInfo.interfaceAccount`).
+fn provider_account(payment: &Payment) -> String {
+    payment.payment_method_info.interface_account.clone().unwrap_or_else(|| "platform".into())
+}
 
 /// Whether a payment is executed by the provider (by `paymentMethodInfo.paymentInterface`).
 pub fn is_routed(payment: &Payment, interface_name: &str) -> bool {
@@ -113,6 +119,7 @@ fn operation_name(operation: &Operation) -> &'static str {
         Operation::Refund { .. } => "refund",
         Operation::Cancel { .. } => "cancel",
         Operation::Retrieve { .. } => "retrieve",
+        Operation::CreateCustomer { .. } => "create-customer",
     }
 }
 
@@ -310,6 +317,24 @@ impl Executor {
             }
             Ok(planned) => {
                 let name = operation_name(&planned);
+                let planned = match planned {
+                    Operation::Authorize { amount, currency, payment_method, capture, customer: None } => {
+                        match self.provider_customer(&operation.project_key, &payment).await {
+                            Ok(customer) => {
+                                Operation::Authorize { amount, currency, payment_method, capture, customer }
+                            }
+                            Err(reason) => {
+                                // Nothing was sent for the payment yet: simply try again later.
+                                log::warn!(
+                                    "provider customer for transaction {} unknown: {reason}",
+                                    transaction.id
+                                );
+                                return Ok(false);
+                            }
+                        }
+                    }
+                    other => other,
+                };
                 let request = Request {
                     operation: planned,
                     account: payment.payment_method_info.interface_account.clone(),
@@ -358,11 +383,7 @@ impl Executor {
         .await?;
         if let Outcome::Succeeded(report) | Outcome::Pending(report) | Outcome::Failed(report) = &outcome {
             if let Some(object_id) = &report.object_id {
-                let account = payment
-                    .payment_method_info
-                    .interface_account
-                    .clone()
-                    .unwrap_or_else(|| "platform".into());
+                let account = provider_account(&payment);
                 let (db, object_id, project, payment_id, transaction_id) = (
                     self.db.clone(),
                     object_id.clone(),
@@ -386,6 +407,75 @@ impl Executor {
             }
         }
         Ok(settled)
+    }
+
+    /// The provider customer of the payment's customer, created at the provider on first use.
+    /// None for a payment without customer, or when the provider refused to create one (the
+    /// payment goes ahead without); Err when the provider's answer is unknown.
+    async fn provider_customer(
+        &self,
+        project_key: &str,
+        payment: &Payment,
+    ) -> Result<Option<String>, String> {
+        let Some(customer) = &payment.customer else { return Ok(None) };
+        let (db, account, project, customer_id) =
+            (self.db.clone(), provider_account(payment), project_key.to_owned(), customer.id.clone());
+        let (known, ours) = blocking(move || {
+            db.read(|conn| {
+                let known = store::find_customer(conn, &account, &project, &customer_id)?;
+                let ours = crate::persistence::resources::find_many(
+                    conn,
+                    &project,
+                    "customer",
+                    &[customer_id],
+                    &[],
+                )?;
+                Ok::<_, ApiError>((known, ours.into_iter().next()))
+            })
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+        if known.is_some() {
+            return Ok(known);
+        }
+        let Some(ours) = ours.and_then(|document| serde_json::from_str::<Customer>(&document).ok()) else {
+            return Ok(None);
+        };
+        let name =
+            [ours.first_name.as_deref(), ours.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+        let request = Request {
+            operation: Operation::CreateCustomer {
+                email: ours.email.as_str().to_owned(),
+                name: (!name.is_empty()).then(|| name.join(" ")),
+            },
+            account: payment.payment_method_info.interface_account.clone(),
+            // Every process and retry creating this customer sends the same key.
+            idempotency_key: format!("ct-customer-{project_key}-{}", ours.id),
+            metadata: vec![
+                ("ct_project_key".into(), project_key.to_owned()),
+                ("ct_customer_id".into(), ours.id.clone()),
+            ],
+        };
+        match self.provider.execute(request).await {
+            Outcome::Succeeded(Report { object_id: Some(created), .. }) => {
+                let (db, account, project) =
+                    (self.db.clone(), provider_account(payment), project_key.to_owned());
+                let recorded = blocking(move || {
+                    db.write(|conn| {
+                        Ok::<_, ApiError>(store::map_customer(conn, &account, &project, &ours.id, &created)?)
+                    })
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+                Ok(Some(recorded))
+            }
+            Outcome::Failed(report) => {
+                log::warn!("the provider refused a customer for payment {}: {:?}", payment.id, report.code);
+                Ok(None)
+            }
+            Outcome::Succeeded(_) | Outcome::Pending(_) => Err("no customer id from the provider".into()),
+            Outcome::Unknown(reason) => Err(reason),
+        }
     }
 
     async fn payment(&self, project_key: &str, payment_id: &str) -> Result<Payment, ApiError> {

@@ -222,6 +222,43 @@ async fn without_a_payment_method_the_intent_waits_for_the_customer_to_confirm()
 }
 
 #[tokio::test]
+async fn a_customers_payments_share_one_stripe_customer() {
+    let app = spawn_stripe_app().await;
+    let customer = app.create_customer("ada@example.com", "ada").await;
+    let intent_of = |payment: &Value| {
+        transaction(payment, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned()
+    };
+    let mut intents = Vec::new();
+    for cents in [1200, 3400] {
+        let mut draft =
+            stripe_payment("pm_card_visa", json!([{"type": "Authorization", "amount": eur(cents)}]));
+        draft["customer"] = json!({"typeId": "customer", "key": "ada"});
+        let payment = app.create_payment(draft).await;
+        assert_eq!(transaction(&payment, "Authorization", 0)["state"], "Success", "{payment}");
+        intents.push(intent_of(&payment));
+    }
+    let stripe_get = |path: String| async move {
+        reqwest::Client::new()
+            .get(format!("{}{path}", stripe_api_base()))
+            .bearer_auth("sk_test_fake")
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let first = stripe_get(format!("/v1/payment_intents/{}", intents[0])).await;
+    let second = stripe_get(format!("/v1/payment_intents/{}", intents[1])).await;
+    let stripe_customer =
+        first["customer"].as_str().expect("the intent belongs to a Stripe customer").to_owned();
+    assert_eq!(second["customer"], stripe_customer, "one Stripe customer per customer");
+    let created = stripe_get(format!("/v1/customers/{stripe_customer}")).await;
+    assert_eq!(created["email"], "ada@example.com");
+    assert_eq!(created["metadata"]["ct_customer_id"], customer["id"]);
+}
+
+#[tokio::test]
 async fn an_unreachable_stripe_leaves_transactions_pending_never_failed() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", closed.local_addr().unwrap());
