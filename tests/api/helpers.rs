@@ -324,14 +324,19 @@ pub fn stripe_api_base() -> String {
     )
 }
 
-/// Starts the application with the Stripe adapter pointed at `api_base`.
-pub async fn spawn_stripe_app_at(api_base: String, wait_ms: u64) -> TestApp {
+/// Starts the application with the Stripe adapter pointed at `api_base`, and then `adjust`ed.
+pub async fn spawn_stripe_app_with(api_base: String, adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
     spawn_app_with(|settings| {
         settings.psp.stripe_api_base = api_base;
         settings.psp.stripe_secret_key = Some(Secret::new("sk_test_fake".into()));
-        settings.psp.wait_ms = wait_ms;
+        adjust(settings);
     })
     .await
+}
+
+/// Starts the application with the Stripe adapter pointed at `api_base`.
+pub async fn spawn_stripe_app_at(api_base: String, wait_ms: u64) -> TestApp {
+    spawn_stripe_app_with(api_base, |settings| settings.psp.wait_ms = wait_ms).await
 }
 
 pub async fn spawn_stripe_app() -> TestApp {

@@ -7,15 +7,7 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 
 async fn app_against(fake: &FakeStripe, multicapture: bool) -> TestApp {
-    let base = fake.base.clone();
-    spawn_app_with(move |settings| {
-        settings.psp.stripe_api_base = base;
-        settings.psp.stripe_secret_key =
-            Some(payments_api::auth::credentials::Secret::new("sk_test_fake".into()));
-        settings.psp.stripe_multicapture = multicapture;
-        settings.psp.timeout_ms = 2_000;
-    })
-    .await
+    spawn_stripe_app_with(fake.base.clone(), |settings| settings.psp.stripe_multicapture = multicapture).await
 }
 
 fn eur(cents: i64) -> Value {

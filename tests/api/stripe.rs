@@ -23,6 +23,19 @@ fn transaction<'a>(payment: &'a Value, kind: &str, index: usize) -> &'a Value {
     payment["transactions"].as_array().unwrap().iter().filter(|t| t["type"] == kind).nth(index).unwrap()
 }
 
+/// The payment once its Authorization has succeeded (by webhook or by the worker's lookup).
+async fn authorization_settled(app: &TestApp, payment: &Value) -> Value {
+    let id = payment["id"].as_str().unwrap();
+    for _ in 0..150 {
+        let current = app.get(&format!("/payments/{id}")).await.body;
+        if transaction(&current, "Authorization", 0)["state"] == "Success" {
+            return current;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the authorization of payment {id} never succeeded");
+}
+
 async fn add(app: &TestApp, payment: &Value, kind: &str, cents: i64) -> Reply {
     app.try_update(
         payment,
@@ -169,16 +182,8 @@ async fn three_d_secure_leaves_the_transaction_pending_with_what_the_client_need
         .await
         .unwrap();
     assert!(authenticated.status().is_success(), "{}", authenticated.text().await.unwrap());
-    let id = pending["id"].as_str().unwrap();
-    for _ in 0..150 {
-        let current = app.get(&format!("/payments/{id}")).await.body;
-        if transaction(&current, "Authorization", 0)["state"] == "Success" {
-            assert_eq!(current["paymentStatus"]["interfaceCode"], "requires_capture");
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the authenticated payment was never settled");
+    let settled = authorization_settled(&app, &pending).await;
+    assert_eq!(settled["paymentStatus"]["interfaceCode"], "requires_capture");
 }
 
 #[tokio::test]
@@ -209,16 +214,8 @@ async fn without_a_payment_method_the_intent_waits_for_the_customer_to_confirm()
     assert!(with_card.status().is_success(), "{}", with_card.text().await.unwrap());
     let confirmed = stripe("/confirm", &[]).await.unwrap();
     assert!(confirmed.status().is_success(), "{}", confirmed.text().await.unwrap());
-    let id = waiting["id"].as_str().unwrap();
-    for _ in 0..150 {
-        let current = app.get(&format!("/payments/{id}")).await.body;
-        if transaction(&current, "Authorization", 0)["state"] == "Success" {
-            assert_eq!(current["paymentStatus"]["interfaceCode"], "requires_capture");
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the confirmed payment was never settled");
+    let settled = authorization_settled(&app, &waiting).await;
+    assert_eq!(settled["paymentStatus"]["interfaceCode"], "requires_capture");
 }
 
 #[tokio::test]

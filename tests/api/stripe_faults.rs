@@ -22,11 +22,7 @@ fn draft(kind: &str, account: Option<&str>) -> Value {
 }
 
 async fn app_against(fake: &FakeStripe, wait_ms: u64) -> TestApp {
-    let base = fake.base.clone();
-    spawn_app_with(move |settings| {
-        settings.psp.stripe_api_base = base;
-        settings.psp.stripe_secret_key =
-            Some(payments_api::auth::credentials::Secret::new("sk_test_fake".into()));
+    spawn_stripe_app_with(fake.base.clone(), |settings| {
         settings.psp.timeout_ms = 500;
         settings.psp.wait_ms = wait_ms;
         settings.psp.worker_interval_ms = 100;
