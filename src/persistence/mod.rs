@@ -280,6 +280,13 @@ pub enum UniqueField {
     UniqueValue,
 }
 
+/// Whether the error is a broken foreign key: a write referenced a resource that a concurrent
+/// deletion removed, or a deletion removed a resource still referenced.
+pub fn foreign_key_violation(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    matches!(error, Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _))
+}
+
 /// Which unique constraint an error broke, if it is a unique violation on a known constraint.
 pub fn unique_violation(error: &diesel::result::Error) -> Option<UniqueField> {
     use diesel::result::{DatabaseErrorKind, Error};

@@ -90,6 +90,15 @@ pub fn count(conn: &mut Conn, project_key: &str, type_id: &str) -> QueryResult<i
 }
 
 /// Whether any payment references the resource.
+/// Which of `ids` no resource has (any more).
+pub fn missing(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<String>> {
+    let existing: Vec<String> = on_backend!(conn, |c| resources::table
+        .filter(resources::id.eq_any(ids))
+        .select(resources::id)
+        .load(c))?;
+    Ok(ids.iter().filter(|id| !existing.contains(id)).cloned().collect())
+}
+
 pub fn is_referenced(conn: &mut Conn, target_id: &str) -> QueryResult<bool> {
     let found: Option<String> = on_backend!(conn, |c| payment_references::table
         .filter(payment_references::target_id.eq(target_id))

@@ -5,7 +5,7 @@ use super::{conflict, new_id, not_found, now, Actor, ListQuery, Page};
 use crate::domain::actions::{apply_actions, PaymentUpdateAction};
 use crate::domain::common::IdOrKey;
 use crate::domain::common::Timestamp;
-use crate::domain::context::ChangeContext;
+use crate::domain::context::{ChangeContext, ReferenceTypeId};
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
 use crate::domain::payment::{Payment, PaymentDraft};
@@ -203,13 +203,40 @@ fn store(
         }
         Ok(false) => Ok(None),
         Err(WriteError::Pool(error)) => Err(error.into()),
+        Err(WriteError::Query(error)) if crate::persistence::foreign_key_violation(&error) => {
+            Err(deleted_reference(db, payment))
+        }
         Err(WriteError::Query(error)) => Err(duplicate_or(error, payment)),
     }
 }
 
-/// What the payment references (kept so that a Type or State in use is not deleted).
+/// The reference that a deletion racing the write removed (the database refused the write).
+fn deleted_reference(db: &Database, payment: &Payment) -> ApiError {
+    let referenced = kept_references(payment);
+    let ids: Vec<String> = referenced.iter().map(|(_, id)| id.clone()).collect();
+    let missing = match db.read(|conn| Ok::<_, ApiError>(resources::missing(conn, &ids)?)) {
+        Ok(missing) => missing,
+        Err(error) => return error,
+    };
+    match referenced.into_iter().find(|(_, id)| missing.contains(id)) {
+        Some((type_id, id)) => DomainError::ReferencedResourceNotFound {
+            type_id: type_id.as_str().into(),
+            target: IdOrKey::Id(id),
+        }
+        .into(),
+        None => ApiError::internal("a foreign key refused a payment whose references all exist"),
+    }
+}
+
+/// The ids of what the payment references that may not be deleted while it does.
 fn referenced_ids(payment: &Payment) -> Vec<String> {
-    payment.referenced().into_iter().map(|(_, id)| id).collect()
+    kept_references(payment).into_iter().map(|(_, id)| id).collect()
+}
+
+/// The references that keep their target from deletion: Types and States. (A Customer may be
+/// deleted while payments refer to it, as in commercetools.)
+fn kept_references(payment: &Payment) -> Vec<(ReferenceTypeId, String)> {
+    payment.referenced().into_iter().filter(|(type_id, _)| *type_id != ReferenceTypeId::Customer).collect()
 }
 
 fn to_document(payment: &Payment) -> Result<String, ApiError> {

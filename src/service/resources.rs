@@ -347,7 +347,17 @@ pub fn delete<K: ResourceKind>(
             }
             .into());
         }
-        store::delete(conn, project_key, &stored.id, version)?;
+        // A payment written since the check above makes the database refuse the deletion.
+        store::delete(conn, project_key, &stored.id, version).map_err(|error| {
+            if crate::persistence::foreign_key_violation(&error) {
+                ApiError::from(DomainError::ReferenceExists {
+                    type_id: K::TYPE_ID.as_str().into(),
+                    referenced_by: "payment".into(),
+                })
+            } else {
+                error.into()
+            }
+        })?;
         Ok(stored.document)
     })
 }

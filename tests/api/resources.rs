@@ -456,3 +456,45 @@ async fn resource_endpoints_check_their_scopes() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// What a write racing a deletion would meet: the database itself refuses to remove a Type
+/// that a payment references.
+#[tokio::test]
+async fn the_database_refuses_to_remove_a_referenced_type() {
+    #[derive(Debug)]
+    enum Failure {
+        Query(diesel::result::Error),
+        Pool,
+    }
+    impl From<diesel::result::Error> for Failure {
+        fn from(error: diesel::result::Error) -> Self {
+            Failure::Query(error)
+        }
+    }
+    impl From<diesel::r2d2::PoolError> for Failure {
+        fn from(_: diesel::r2d2::PoolError) -> Self {
+            Failure::Pool
+        }
+    }
+    use diesel::connection::SimpleConnection;
+    use payments_api::persistence::Conn;
+
+    let app = spawn_app().await;
+    let custom_type = app.create_open_type("kept").await;
+    app.create_payment(json!({"amountPlanned": money(1), "custom": {"type": {"key": "kept"}, "fields": {}}}))
+        .await;
+    let sql = format!("DELETE FROM resources WHERE id = '{}'", custom_type["id"].as_str().unwrap());
+    let removed = app.database().write(|conn| -> Result<(), Failure> {
+        match conn {
+            Conn::Sqlite(c) => c.batch_execute(&sql)?,
+            Conn::Postgres(c) => c.batch_execute(&sql)?,
+        }
+        Ok(())
+    });
+    match removed {
+        Err(Failure::Query(error)) => {
+            assert!(payments_api::persistence::foreign_key_violation(&error), "{error:?}")
+        }
+        other => panic!("the referenced Type was removed: {other:?}"),
+    }
+}

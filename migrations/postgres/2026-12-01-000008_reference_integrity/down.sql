@@ -1,0 +1,1 @@
+ALTER TABLE payment_references DROP CONSTRAINT payment_references_target;
