@@ -17,6 +17,8 @@ pub struct OperationRow {
     pub next_attempt_at: i64,
     pub lease_until: i64,
     pub created_at: i64,
+    /// Parameters decided before the first call (JSON), sent again by every retry.
+    pub pinned: Option<String>,
 }
 
 /// Adds the operation unless its transaction already has one.
@@ -30,6 +32,18 @@ pub fn insert_if_absent(conn: &mut Conn, row: &OperationRow) -> QueryResult<()> 
         on_backend!(conn, |c| diesel::insert_into(psp_operations::table).values(row).execute(c))?;
     }
     Ok(())
+}
+
+/// Pins the parameters of the operation's calls while this process holds its lease
+/// (`lease_until`) and nothing is pinned yet; returns whether it did.
+pub fn pin(conn: &mut Conn, transaction_id: &str, pinned: &str, lease_until: i64) -> QueryResult<bool> {
+    let target = psp_operations::table
+        .find(transaction_id)
+        .filter(psp_operations::lease_until.eq(lease_until))
+        .filter(psp_operations::pinned.is_null());
+    let updated =
+        on_backend!(conn, |c| diesel::update(target).set(psp_operations::pinned.eq(pinned)).execute(c))?;
+    Ok(updated == 1)
 }
 
 /// Operations that are due and not leased, oldest first.
@@ -205,7 +219,8 @@ pub fn find_customer(
         .optional())
 }
 
-/// Records the provider customer unless one is recorded already; returns the recorded one.
+/// Records the provider customer unless one is recorded already (by a process that got there
+/// first); returns the recorded one.
 pub fn map_customer(
     conn: &mut Conn,
     account: &str,
@@ -213,15 +228,16 @@ pub fn map_customer(
     customer_id: &str,
     provider_customer_id: &str,
 ) -> QueryResult<String> {
-    if let Some(existing) = find_customer(conn, account, project_key, customer_id)? {
-        return Ok(existing);
-    }
     let row = (
         psp_customers::provider_account.eq(account),
         psp_customers::project_key.eq(project_key),
         psp_customers::customer_id.eq(customer_id),
         psp_customers::provider_customer_id.eq(provider_customer_id),
     );
-    on_backend!(conn, |c| diesel::insert_into(psp_customers::table).values(row).execute(c))?;
-    Ok(provider_customer_id.to_owned())
+    on_backend!(conn, |c| diesel::insert_into(psp_customers::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    let recorded = find_customer(conn, account, project_key, customer_id)?;
+    Ok(recorded.unwrap_or_else(|| provider_customer_id.to_owned()))
 }

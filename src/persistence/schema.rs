@@ -92,6 +92,7 @@ diesel::table! {
         next_attempt_at -> BigInt,
         lease_until -> BigInt,
         created_at -> BigInt,
+        pinned -> Nullable<Text>,
     }
 }
 

@@ -35,8 +35,9 @@ pub enum Operation {
     /// Release an authorization.
     Cancel { intent_id: String },
     /// Look up where a provider object (a PaymentIntent or Refund) stands now, to settle a
-    /// transaction left Pending.
-    Retrieve { object_id: String },
+    /// transaction left Pending. With `customer_confirms` (the payment has no payment method:
+    /// the customer pays in the browser) a declined attempt is not final.
+    Retrieve { object_id: String, customer_confirms: bool },
 }
 
 /// One call to a provider.

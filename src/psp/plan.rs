@@ -11,16 +11,21 @@ fn successful(payment: &Payment, kind: TransactionType) -> Option<&Transaction> 
         .find(|t| t.kind == kind && t.state == TransactionState::Success && t.interaction_id.is_some())
 }
 
-/// What the payment's charges will have captured once `transaction` is: every charge up to and
-/// including it that has not failed.
-fn captured_after(payment: &Payment, transaction: &Transaction) -> i64 {
-    let mut total = transaction.amount.cent_amount();
-    for charge in payment.transactions.iter().take_while(|t| t.id != transaction.id) {
-        if charge.kind == TransactionType::Charge && charge.state != TransactionState::Failure {
-            total = total.saturating_add(charge.amount.cent_amount());
+/// Whether capturing `transaction` finishes the authorization: the charges that succeeded and
+/// this one reach the authorized amount, and no other charge is under way (captures run in
+/// parallel, and a final one releases what is left).
+fn is_final_capture(payment: &Payment, transaction: &Transaction, authorized: i64) -> bool {
+    let mut captured = transaction.amount.cent_amount();
+    for charge in
+        payment.transactions.iter().filter(|t| t.kind == TransactionType::Charge && t.id != transaction.id)
+    {
+        match charge.state {
+            TransactionState::Initial | TransactionState::Pending => return false,
+            TransactionState::Success => captured = captured.saturating_add(charge.amount.cent_amount()),
+            TransactionState::Failure => {}
         }
     }
-    total
+    captured >= authorized
 }
 
 /// The operation that executes the transaction, or why there is none. (The provider customer of
@@ -29,7 +34,8 @@ fn captured_after(payment: &Payment, transaction: &Transaction) -> i64 {
 /// so that a lost webhook cannot leave it Pending for ever.
 pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operation, String> {
     if let (TransactionState::Pending, Some(object_id)) = (transaction.state, &transaction.interaction_id) {
-        return Ok(Operation::Retrieve { object_id: object_id.clone() });
+        let customer_confirms = payment.payment_method_info.token.is_none();
+        return Ok(Operation::Retrieve { object_id: object_id.clone(), customer_confirms });
     }
     let amount = transaction.amount.cent_amount();
     let intent_of = |t: &Transaction| t.interaction_id.clone().unwrap_or_default();
@@ -45,7 +51,7 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
             Some(authorization) => Ok(Operation::Capture {
                 intent_id: intent_of(authorization),
                 amount,
-                final_capture: captured_after(payment, transaction) >= authorization.amount.cent_amount(),
+                final_capture: is_final_capture(payment, transaction, authorization.amount.cent_amount()),
             }),
             None if payment.transactions.iter().any(|t| t.kind == TransactionType::Authorization) => {
                 Err("There is no successful authorization to capture.".into())
@@ -113,7 +119,17 @@ mod tests {
                 tx("Charge", 400, "Initial", None),
                 tx("Charge", 300, "Initial", None)
             ])),
-            vec![capture(400, false), capture(300, true)],
+            vec![capture(400, false), capture(300, false)],
+            "neither is final while the other is under way"
+        );
+        assert_eq!(
+            operations(json!([
+                tx("Authorization", 1000, "Success", Some("pi_1")),
+                tx("Charge", 300, "Success", Some("pi_1")),
+                tx("Charge", 200, "Failure", None),
+                tx("Charge", 700, "Initial", None)
+            ])),
+            vec![capture(700, true)],
             "failed charges do not count"
         );
         assert_eq!(

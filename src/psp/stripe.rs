@@ -86,10 +86,10 @@ impl Stripe {
             Operation::Cancel { intent_id } => {
                 (reqwest::Method::POST, format!("/v1/payment_intents/{intent_id}/cancel"), vec![])
             }
-            Operation::Retrieve { object_id } if object_id.starts_with("re_") => {
+            Operation::Retrieve { object_id, .. } if object_id.starts_with("re_") => {
                 (reqwest::Method::GET, format!("/v1/refunds/{object_id}"), vec![])
             }
-            Operation::Retrieve { object_id } => {
+            Operation::Retrieve { object_id, .. } => {
                 (reqwest::Method::GET, format!("/v1/payment_intents/{object_id}"), vec![])
             }
         };
@@ -129,6 +129,10 @@ impl Stripe {
         }
         if !status.is_success() {
             let error = serde_json::from_str::<ErrorBody>(&body).map(|b| b.error).unwrap_or_default();
+            // The key was used with other parameters: says nothing about what the first call did.
+            if error.kind.as_deref() == Some("idempotency_error") {
+                return Outcome::Unknown(format!("Stripe refused the idempotency key: {:?}", error.message));
+            }
             let report = Report {
                 object_id: error.payment_intent.and_then(|pi| pi.id),
                 status: format!("http_{}", status.as_u16()),
@@ -140,7 +144,7 @@ impl Stripe {
         }
         let is_refund = match &request.operation {
             Operation::Refund { .. } => true,
-            Operation::Retrieve { object_id } => object_id.starts_with("re_"),
+            Operation::Retrieve { object_id, .. } => object_id.starts_with("re_"),
             _ => false,
         };
         match request.operation {
@@ -236,6 +240,8 @@ struct ErrorBody {
 
 #[derive(Deserialize, Default)]
 struct StripeError {
+    #[serde(rename = "type")]
+    kind: Option<String>,
     code: Option<String>,
     decline_code: Option<String>,
     message: Option<String>,
@@ -308,6 +314,10 @@ impl PaymentIntent {
                 Operation::Authorize { payment_method: None, .. } | Operation::Retrieve { .. },
                 IntentStatus::RequiresPaymentMethod,
             ) if self.last_payment_error.is_none() => {
+                Outcome::Pending(Report { client_secret: self.client_secret, ..report })
+            }
+            // A card declined in the browser: the customer may still pay with another one.
+            (Operation::Retrieve { customer_confirms: true, .. }, IntentStatus::RequiresPaymentMethod) => {
                 Outcome::Pending(Report { client_secret: self.client_secret, ..report })
             }
             (_, IntentStatus::RequiresAction) => Outcome::Pending(Report {

@@ -56,8 +56,18 @@ pub fn operations_for(project_key: &str, payment: &Payment) -> Vec<store::Operat
             next_attempt_at: now,
             lease_until: 0,
             created_at: now,
+            pinned: None,
         })
         .collect()
+}
+
+/// Parameters decided once, before an operation's first call, and sent by every retry: Stripe
+/// refuses an idempotency key that comes back with other parameters, and the payment (its
+/// customer, its other charges) may change between attempts.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Pinned {
+    customer: Option<String>,
+    final_capture: Option<bool>,
 }
 
 pub struct Executor {
@@ -317,23 +327,8 @@ impl Executor {
             }
             Ok(planned) => {
                 let name = operation_name(&planned);
-                let planned = match planned {
-                    Operation::Authorize { amount, currency, payment_method, capture, customer: None } => {
-                        match self.provider_customer(&operation.project_key, &payment).await {
-                            Ok(customer) => {
-                                Operation::Authorize { amount, currency, payment_method, capture, customer }
-                            }
-                            Err(reason) => {
-                                // Nothing was sent for the payment yet: simply try again later.
-                                log::warn!(
-                                    "provider customer for transaction {} unknown: {reason}",
-                                    transaction.id
-                                );
-                                return Ok(false);
-                            }
-                        }
-                    }
-                    other => other,
+                let Some(planned) = self.pinned(operation, &payment, planned).await? else {
+                    return Ok(false);
                 };
                 let request = Request {
                     operation: planned,
@@ -409,6 +404,67 @@ impl Executor {
         Ok(settled)
     }
 
+    /// The operation with its pinned parameters, pinning them first if this is its first call.
+    /// None when the call cannot be made now (the customer is unknown, or the lease was lost).
+    async fn pinned(
+        &self,
+        operation: &store::OperationRow,
+        payment: &Payment,
+        planned: Operation,
+    ) -> Result<Option<Operation>, ApiError> {
+        if !matches!(planned, Operation::Authorize { .. } | Operation::Capture { .. }) {
+            return Ok(Some(planned));
+        }
+        let pinned = match operation.pinned.as_deref().map(serde_json::from_str::<Pinned>) {
+            Some(Ok(pinned)) => pinned,
+            _ => {
+                let customer = match &planned {
+                    Operation::Authorize { .. } => {
+                        match self.provider_customer(&operation.project_key, payment).await {
+                            Ok(customer) => customer,
+                            Err(reason) => {
+                                // Nothing was sent for the payment yet: simply try again later.
+                                log::warn!(
+                                    "provider customer for transaction {} unknown: {reason}",
+                                    operation.transaction_id
+                                );
+                                return Ok(None);
+                            }
+                        }
+                    }
+                    _ => None,
+                };
+                let final_capture = match &planned {
+                    Operation::Capture { final_capture, .. } => Some(*final_capture),
+                    _ => None,
+                };
+                let pinned = Pinned { customer, final_capture };
+                let text = serde_json::to_string(&pinned).map_err(ApiError::internal)?;
+                let (db, id, lease_until) =
+                    (self.db.clone(), operation.transaction_id.clone(), operation.lease_until);
+                let done = blocking(move || {
+                    db.write(|conn| Ok::<_, ApiError>(store::pin(conn, &id, &text, lease_until)?))
+                })
+                .await?;
+                if !done {
+                    return Ok(None);
+                }
+                pinned
+            }
+        };
+        Ok(Some(match planned {
+            Operation::Authorize { amount, currency, payment_method, capture, .. } => {
+                Operation::Authorize { amount, currency, payment_method, capture, customer: pinned.customer }
+            }
+            Operation::Capture { intent_id, amount, final_capture } => Operation::Capture {
+                intent_id,
+                amount,
+                final_capture: pinned.final_capture.unwrap_or(final_capture),
+            },
+            other => other,
+        }))
+    }
+
     /// The provider customer of the payment's customer, created at the provider on first use.
     /// None for a payment without customer, or when the provider refused to create one (the
     /// payment goes ahead without); Err when the provider's answer is unknown.
@@ -450,7 +506,7 @@ impl Executor {
             },
             account: payment.payment_method_info.interface_account.clone(),
             // Every process and retry creating this customer sends the same key.
-            idempotency_key: format!("ct-customer-{project_key}-{}", ours.id),
+            idempotency_key: format!("ct-customer-{}-{project_key}-{}", provider_account(payment), ours.id),
             metadata: vec![
                 ("ct_project_key".into(), project_key.to_owned()),
                 ("ct_customer_id".into(), ours.id.clone()),
@@ -578,6 +634,7 @@ mod tests {
             next_attempt_at: 0,
             lease_until: 0,
             created_at: now().millis() - hours_ago * 3_600_000,
+            pinned: None,
         };
         assert!(!too_old_to_resend(&created(22)));
         assert!(too_old_to_resend(&created(24)), "Stripe forgets idempotency keys after 24 hours");

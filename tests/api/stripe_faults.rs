@@ -79,6 +79,29 @@ async fn the_adapter_sends_the_account_the_key_and_our_ids() {
 }
 
 #[tokio::test]
+async fn a_retry_sends_what_the_first_attempt_sent_even_if_the_payment_changed() {
+    // Two failed attempts: the third comes well after the change below.
+    let fake = FakeStripe::start(vec![Fault::ServerError, Fault::ServerError]).await;
+    let app = app_against(&fake, 1_000).await;
+    app.create_customer("late@example.com", "late").await;
+    let payment = app.create_payment(draft("Authorization", None)).await;
+    assert_eq!(payment["transactions"][0]["state"], "Pending", "{payment}");
+    // The customer is set after the first (unknown) attempt; Stripe would refuse the key if a
+    // retry came with a customer now.
+    let payment = app
+        .update(
+            &payment,
+            json!([{"action": "setCustomer", "customer": {"typeId": "customer", "key": "late"}}]),
+        )
+        .await;
+    eventually_success(&app.address, &app.token, &app.project, payment["id"].as_str().unwrap()).await;
+    let attempts: Vec<_> = fake.received().into_iter().filter(|r| r.path == "/v1/payment_intents").collect();
+    assert!(attempts.len() >= 2, "retried");
+    assert!(attempts.iter().all(|a| a.body == attempts[0].body), "every attempt sends the same parameters");
+    assert!(!attempts[0].body.contains("customer="), "{}", attempts[0].body);
+}
+
+#[tokio::test]
 async fn faults_are_retried_with_the_same_key_and_charge_once() {
     for fault in
         [Fault::ServerError, Fault::TooManyRequests, Fault::Slow(Duration::from_millis(1_500)), Fault::Drop]

@@ -1,0 +1,1 @@
+ALTER TABLE psp_operations DROP COLUMN pinned;
