@@ -264,11 +264,28 @@ if [ "$backends" = all ] || [ "$backends" = postgres ]; then
   psql_run -c "INSERT INTO reads SELECT i, '$doc' FROM generate_series(1, 10000) i;"
   echo "INSERT INTO docs VALUES (gen_random_uuid()::text, '$doc');" >"$work/insert.sql"
   printf '\\set id random(1, 10000)\nSELECT doc FROM reads WHERE id = :id;\n' >"$work/read.sql"
-  pgbench_tps() { as_postgres taskset -c 1 "$pg_bin/pgbench" -n -h 127.0.0.1 -p "$pg_port" -U postgres -c 8 -j 1 -T "$duration" -f "$1" postgres | awk '/^tps/ {printf "%.0f", $3}'; }
+  pgbench_tps() { # script[, pgbench options]
+    local script=$1
+    shift
+    as_postgres taskset -c 1 "$pg_bin/pgbench" -n "$@" -h 127.0.0.1 -p "$pg_port" -U postgres -c 8 -j 1 -T "$duration" -f "$script" postgres | awk '/^tps/ {printf "%.0f", $3}'
+  }
   row "pgbench: durable single-row insert of the same document, 8 clients" "$(pgbench_tps "$work/insert.sql")/s" "baseline"
   row "pgbench: primary-key read of the same document, 8 clients" "$(pgbench_tps "$work/read.sql")/s" "baseline"
   url="postgres://postgres@127.0.0.1:$pg_port/postgres"
   id=$(bench_service "PostgreSQL" "$url" | tail -n 1)
+  # The ceiling: what a create writes (payment row, two transaction lookup rows, two Type
+  # references, the PaymentCreated Message) as one statement, replayed by pgbench alone.
+  types=$(psql_run -At -c "SELECT string_agg(id, ',') FROM (SELECT id FROM resources WHERE type_id = 'type' LIMIT 2) t")
+  cat >"$work/create.sql" <<SQL
+\set ts random(1, 1000000000)
+SELECT document FROM resources WHERE project_key = 'bench' AND type_id = 'type' AND key = ANY('{bench-order,bench-interaction}'::text[]);
+WITH p AS (INSERT INTO payments (id, project_key, version, payment_interface, created_at, last_modified_at, last_message_sequence_number, document) VALUES (gen_random_uuid()::text, 'bench', 1, 'STRIPE', :ts, :ts, 1, '$doc') RETURNING id),
+t AS (INSERT INTO payment_transactions SELECT p.id, x.t, 'bench', x.i FROM p, unnest('{a,b}'::text[], '{pi_1,ch_1}'::text[]) AS x(t, i)),
+r AS (INSERT INTO payment_references SELECT p.id, x FROM p, unnest('{$types}'::text[]) AS x),
+m AS (INSERT INTO messages SELECT gen_random_uuid()::text, 'bench', 'payment', p.id, 1, 1, 'PaymentCreated', :ts, '$doc' FROM p)
+SELECT count(*) FROM p;
+SQL
+  row "pgbench: a create's reads and writes, prepared, replayed without the server, 8 clients" "$(pgbench_tps "$work/create.sql" -M prepared)/s" "ceiling"
   memory_check "PostgreSQL" postgres "$url" "$id"
 fi
 

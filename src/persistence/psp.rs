@@ -176,6 +176,19 @@ pub fn due_events(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<Even
         .load(c))
 }
 
+/// Takes the event until `until` (compare-and-set on its due time, so that one process at a
+/// time applies it; one that dies leaves it due again at `until`). False when it is processed,
+/// not due, or taken.
+pub fn claim_event(conn: &mut Conn, event_id: &str, now: i64, until: i64) -> QueryResult<bool> {
+    let target = psp_events::table
+        .find(event_id)
+        .filter(psp_events::processed.eq(false))
+        .filter(psp_events::next_attempt_at.le(now));
+    let taken =
+        on_backend!(conn, |c| diesel::update(target).set(psp_events::next_attempt_at.eq(until)).execute(c))?;
+    Ok(taken == 1)
+}
+
 pub fn event(conn: &mut Conn, event_id: &str) -> QueryResult<Option<EventRow>> {
     on_backend!(conn, |c| psp_events::table.find(event_id).first(c).optional())
 }

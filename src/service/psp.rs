@@ -186,9 +186,25 @@ impl Executor {
         }
     }
 
-    /// Applies a stored webhook event to its payment. An event whose payment is not known yet
-    /// is parked and retried with backoff, never dropped.
+    /// Applies a stored webhook event to its payment, if this process gets to claim it. An
+    /// event whose payment is not known yet is parked and retried with backoff, never dropped.
     pub async fn apply_event(&self, event_id: &str) {
+        let (db, id, lease) = (self.db.clone(), event_id.to_owned(), self.lease);
+        let claimed = blocking(move || {
+            let now = now().millis();
+            let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+            db.write(|conn| Ok::<_, ApiError>(store::claim_event(conn, &id, now, until)?))
+        })
+        .await;
+        match claimed {
+            Ok(true) => {}
+            // Applied already, or another process is applying it.
+            Ok(false) => return,
+            Err(error) => {
+                log::warn!("webhook event {event_id} could not be claimed: {error}");
+                return;
+            }
+        }
         let outcome = self.try_apply_event(event_id).await;
         let processed = match &outcome {
             Ok(processed) => *processed,

@@ -204,6 +204,34 @@ async fn events_for_unknown_objects_are_kept_not_dropped() {
 }
 
 #[tokio::test]
+async fn one_process_at_a_time_applies_an_event() {
+    use payments_api::persistence::psp::{claim_event, store_event, EventRow};
+    let app = spawn_app().await;
+    let db = app.database();
+    let now = 1_000_000;
+    let event = EventRow {
+        event_id: "evt_claimed".into(),
+        project_key: app.project.clone(),
+        event_type: "payment_intent.succeeded".into(),
+        payload: "{}".into(),
+        received_at: now,
+        processed: false,
+        attempts: 0,
+        next_attempt_at: now,
+    };
+    let claim = |at: i64| {
+        db.write(|conn| {
+            Ok::<_, payments_api::error::ApiError>(claim_event(conn, "evt_claimed", at, at + 60_000)?)
+        })
+        .unwrap()
+    };
+    db.write(|conn| Ok::<_, payments_api::error::ApiError>(store_event(conn, &event)?)).unwrap();
+    assert!(claim(now), "the first process takes it");
+    assert!(!claim(now + 1), "a second process does not while the first holds it");
+    assert!(claim(now + 60_000), "a process that died leaves it to another once its claim runs out");
+}
+
+#[tokio::test]
 async fn webhooks_need_no_token_but_a_configured_stripe() {
     let app = spawn_app().await;
     let reply = app.send_event(&event("evt_off", "payment_intent.succeeded", json!({"id": "pi_1"}))).await;
