@@ -96,6 +96,14 @@ pub struct PspArgs {
     /// Without it a partial capture releases the rest of the authorization.
     #[arg(long, global = true, env = "STRIPE_MULTICAPTURE", default_value_t = false, action = clap::ArgAction::Set)]
     pub stripe_multicapture: bool,
+    /// Where Stripe Checkout sends the customer after paying (payments whose
+    /// `paymentMethodInfo.method` is `stripe-checkout`); `{PAYMENT_ID}` is replaced by the
+    /// payment's id.
+    #[arg(long, global = true, env = "STRIPE_CHECKOUT_SUCCESS_URL")]
+    pub stripe_checkout_success_url: Option<String>,
+    /// Where Stripe Checkout sends a customer who gives up; `{PAYMENT_ID}` as above.
+    #[arg(long, global = true, env = "STRIPE_CHECKOUT_CANCEL_URL")]
+    pub stripe_checkout_cancel_url: Option<String>,
     /// The `paymentMethodInfo.paymentInterface` of payments that Stripe executes.
     #[arg(long, global = true, env = "PSP_PAYMENT_INTERFACE", default_value = "STRIPE")]
     pub payment_interface: String,

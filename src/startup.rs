@@ -3,7 +3,7 @@
 use crate::config::ServeArgs;
 use crate::http::{self, AppState, MAX_BODY_BYTES};
 use crate::persistence::Database;
-use crate::psp::stripe::Stripe;
+use crate::psp::stripe::{Stripe, StripeOptions};
 use crate::service;
 use crate::service::auth::{CreatedClient, TokenCache};
 use crate::service::psp::Executor;
@@ -27,7 +27,11 @@ fn psp_executor(
         secret_key,
         &settings.psp.payment_interface,
         Duration::from_millis(settings.psp.timeout_ms),
-        settings.psp.stripe_multicapture,
+        StripeOptions {
+            multicapture: settings.psp.stripe_multicapture,
+            checkout_success_url: settings.psp.stripe_checkout_success_url.clone(),
+            checkout_cancel_url: settings.psp.stripe_checkout_cancel_url.clone(),
+        },
     )?;
     log::info!(
         "Stripe adapter is on for payments with paymentInterface {} ({})",

@@ -46,6 +46,13 @@ pub fn pin(conn: &mut Conn, transaction_id: &str, pinned: &str, lease_until: i64
     Ok(updated == 1)
 }
 
+/// Makes an unfinished operation due at `now` (a webhook says its object changed).
+pub fn due_now(conn: &mut Conn, transaction_id: &str, now: i64) -> QueryResult<()> {
+    let target = psp_operations::table.find(transaction_id).filter(psp_operations::done.eq(false));
+    on_backend!(conn, |c| diesel::update(target).set(psp_operations::next_attempt_at.eq(now)).execute(c))?;
+    Ok(())
+}
+
 /// Operations that are due and not leased, oldest first.
 pub fn due(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
     on_backend!(conn, |c| psp_operations::table

@@ -25,6 +25,10 @@ pub enum Operation {
         capture: bool,
         customer: Option<String>,
     },
+    /// Have the customer pay on the provider's hosted page (a Stripe Checkout Session): with
+    /// `capture` the amount is collected, without it only reserved. The session is settled by
+    /// looking it up; once complete its PaymentIntent stands for the transaction.
+    Checkout { amount: i64, currency: String, capture: bool, customer: Option<String>, payment_id: String },
     /// Create the provider's counterpart of one of our customers.
     CreateCustomer { email: String, name: Option<String> },
     /// Collect (part of) an authorized amount. Unless `final_capture`, more captures of the
@@ -91,6 +95,10 @@ pub enum Effect {
     /// The intent completed: its authorization or charge succeeded.
     IntentSucceeded {
         intent_id: String,
+    },
+    /// A hosted checkout was completed or expired: its transaction is to be looked up now.
+    CheckoutChanged {
+        session_id: String,
     },
     /// The intent's amount is authorized and can be captured.
     IntentCapturable {

@@ -3,6 +3,9 @@
 use super::Operation;
 use crate::domain::payment::{Payment, Transaction, TransactionState, TransactionType};
 
+/// The `paymentMethodInfo.method` of payments paid on the provider's hosted checkout page.
+pub const CHECKOUT_METHOD: &str = "stripe-checkout";
+
 /// The provider object of the payment's successful transaction of `kind`, if any.
 fn successful(payment: &Payment, kind: TransactionType) -> Option<&Transaction> {
     payment
@@ -39,7 +42,16 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
     }
     let amount = transaction.amount.cent_amount();
     let intent_of = |t: &Transaction| t.interaction_id.clone().unwrap_or_default();
+    let hosted = payment.payment_method_info.method.as_deref() == Some(CHECKOUT_METHOD);
+    let checkout = |capture: bool| Operation::Checkout {
+        amount,
+        currency: transaction.amount.currency().to_string(),
+        capture,
+        customer: None,
+        payment_id: payment.id.clone(),
+    };
     match transaction.kind {
+        TransactionType::Authorization if hosted => Ok(checkout(false)),
         TransactionType::Authorization => Ok(Operation::Authorize {
             amount,
             currency: transaction.amount.currency().to_string(),
@@ -56,6 +68,7 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
             None if payment.transactions.iter().any(|t| t.kind == TransactionType::Authorization) => {
                 Err("There is no successful authorization to capture.".into())
             }
+            None if hosted => Ok(checkout(true)),
             None => Ok(Operation::Authorize {
                 amount,
                 currency: transaction.amount.currency().to_string(),
@@ -139,6 +152,24 @@ mod tests {
             ])),
             vec![capture(1000, true)]
         );
+    }
+
+    #[test]
+    fn a_hosted_payment_is_paid_through_a_checkout_session() {
+        let payment = create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 1000},
+            "paymentMethodInfo": {"method": CHECKOUT_METHOD},
+            "transactions": [tx("Authorization", 1000, "Initial", None), tx("Charge", 1000, "Initial", None)]}))
+        .unwrap();
+        let authorize = operation(&payment, &payment.transactions[0]).unwrap();
+        assert!(
+            matches!(authorize, Operation::Checkout { capture: false, amount: 1000, .. }),
+            "{authorize:?}"
+        );
+        let direct = create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 1000},
+            "paymentMethodInfo": {"method": CHECKOUT_METHOD}, "transactions": [tx("Charge", 1000, "Initial", None)]}))
+        .unwrap();
+        let charge = operation(&direct, &direct.transactions[0]).unwrap();
+        assert!(matches!(charge, Operation::Checkout { capture: true, .. }), "{charge:?}");
     }
 
     #[test]

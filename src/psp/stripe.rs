@@ -11,8 +11,18 @@ pub struct Stripe {
     api_base: String,
     secret_key: Secret,
     interface_name: String,
+    options: StripeOptions,
+}
+
+/// What a deployment chooses about the Stripe features it uses.
+#[derive(Debug, Clone, Default)]
+pub struct StripeOptions {
     /// Whether manual-capture PaymentIntents ask for multicapture.
-    multicapture: bool,
+    pub multicapture: bool,
+    /// Where Stripe Checkout sends the customer after paying, and after giving up;
+    /// `{PAYMENT_ID}` is replaced by our payment id.
+    pub checkout_success_url: Option<String>,
+    pub checkout_cancel_url: Option<String>,
 }
 
 impl Stripe {
@@ -21,7 +31,7 @@ impl Stripe {
         secret_key: Secret,
         interface_name: &str,
         timeout: Duration,
-        multicapture: bool,
+        options: StripeOptions,
     ) -> Result<Self, String> {
         let client = reqwest::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())?;
         Ok(Self {
@@ -29,11 +39,20 @@ impl Stripe {
             api_base: api_base.trim_end_matches('/').to_owned(),
             secret_key,
             interface_name: interface_name.to_owned(),
-            multicapture,
+            options,
         })
     }
 
     async fn call(&self, request: Request) -> Outcome {
+        if let Operation::Retrieve { object_id, .. } = &request.operation {
+            if object_id.starts_with("cs_") {
+                let path = format!("/v1/checkout/sessions/{object_id}");
+                return match self.get_json::<CheckoutSession>(&path, &[], request.account.as_deref()).await {
+                    Ok(session) => self.session_outcome(session, request.account.as_deref()).await,
+                    Err(unknown) => unknown,
+                };
+            }
+        }
         let (method, path, mut form) = match &request.operation {
             Operation::Authorize { amount, currency, payment_method, capture, customer } => {
                 let mut form = vec![
@@ -42,7 +61,7 @@ impl Stripe {
                     ("capture_method".to_owned(), if *capture { "automatic" } else { "manual" }.to_owned()),
                     ("payment_method_types[]".to_owned(), "card".to_owned()),
                 ];
-                if self.multicapture && !capture {
+                if self.options.multicapture && !capture {
                     let option = "payment_method_options[card][request_multicapture]";
                     form.push((option.to_owned(), "if_available".to_owned()));
                 }
@@ -59,7 +78,7 @@ impl Stripe {
                 let mut form = vec![("amount_to_capture".to_owned(), amount.to_string())];
                 // Stripe refuses a non-final capture where multicapture is unavailable; there
                 // a partial capture is final and releases the rest, as without multicapture.
-                if !final_capture && self.multicapture {
+                if !final_capture && self.options.multicapture {
                     match self.multicapture_available(intent_id, request.account.as_deref()).await {
                         Ok(true) => form.push(("final_capture".to_owned(), "false".to_owned())),
                         Ok(false) => {}
@@ -76,6 +95,39 @@ impl Stripe {
                     ("amount".to_owned(), amount.to_string()),
                 ],
             ),
+            Operation::Checkout { amount, currency, capture, customer, payment_id } => {
+                let (Some(success), Some(cancel)) =
+                    (&self.options.checkout_success_url, &self.options.checkout_cancel_url)
+                else {
+                    return Outcome::Failed(Report {
+                        status: "refused".into(),
+                        message: Some(
+                            "Stripe Checkout needs STRIPE_CHECKOUT_SUCCESS_URL and STRIPE_CHECKOUT_CANCEL_URL".into(),
+                        ),
+                        ..Report::default()
+                    });
+                };
+                let mut form = vec![
+                    ("mode".to_owned(), "payment".to_owned()),
+                    ("line_items[0][quantity]".to_owned(), "1".to_owned()),
+                    ("line_items[0][price_data][currency]".to_owned(), currency.to_lowercase()),
+                    ("line_items[0][price_data][unit_amount]".to_owned(), amount.to_string()),
+                    (
+                        "line_items[0][price_data][product_data][name]".to_owned(),
+                        format!("Payment {payment_id}"),
+                    ),
+                    (
+                        "payment_intent_data[capture_method]".to_owned(),
+                        if *capture { "automatic" } else { "manual" }.to_owned(),
+                    ),
+                    ("success_url".to_owned(), success.replace("{PAYMENT_ID}", payment_id)),
+                    ("cancel_url".to_owned(), cancel.replace("{PAYMENT_ID}", payment_id)),
+                ];
+                if let Some(customer) = customer {
+                    form.push(("customer".to_owned(), customer.clone()));
+                }
+                (reqwest::Method::POST, "/v1/checkout/sessions".to_owned(), form)
+            }
             Operation::CreateCustomer { email, name } => {
                 let mut form = vec![("email".to_owned(), email.clone())];
                 if let Some(name) = name {
@@ -95,7 +147,10 @@ impl Stripe {
         };
         let creates = matches!(
             request.operation,
-            Operation::Authorize { .. } | Operation::Refund { .. } | Operation::CreateCustomer { .. }
+            Operation::Authorize { .. }
+                | Operation::Refund { .. }
+                | Operation::CreateCustomer { .. }
+                | Operation::Checkout { .. }
         );
         if creates {
             form.extend(request.metadata.iter().map(|(k, v)| (format!("metadata[{k}]"), v.clone())));
@@ -148,6 +203,10 @@ impl Stripe {
             _ => false,
         };
         match request.operation {
+            Operation::Checkout { .. } => match serde_json::from_str::<CheckoutSession>(&body) {
+                Ok(session) => self.session_outcome(session, request.account.as_deref()).await,
+                Err(error) => Outcome::Unknown(format!("unexpected Checkout Session from Stripe: {error}")),
+            },
             Operation::CreateCustomer { .. } => match serde_json::from_str::<StripeCustomer>(&body) {
                 Ok(customer) => Outcome::Succeeded(Report {
                     object_id: Some(customer.id),
@@ -172,20 +231,8 @@ impl Stripe {
     /// Whether the PaymentIntent's card payment can be captured more than once
     /// (`latest_charge.payment_method_details.card.multicapture.status`).
     async fn multicapture_available(&self, intent_id: &str, account: Option<&str>) -> Result<bool, Outcome> {
-        let mut http = self
-            .client
-            .get(format!("{}/v1/payment_intents/{intent_id}", self.api_base))
-            .query(&[("expand[]", "latest_charge")])
-            .bearer_auth(self.secret_key.expose());
-        if let Some(account) = account {
-            http = http.header("Stripe-Account", account);
-        }
-        let unknown = |error: String| Outcome::Unknown(format!("cannot look up multicapture: {error}"));
-        let response = http.send().await.map_err(|e| unknown(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(unknown(format!("Stripe answered {}", response.status())));
-        }
-        let intent: IntentCharge = response.json().await.map_err(|e| unknown(e.to_string()))?;
+        let path = format!("/v1/payment_intents/{intent_id}");
+        let intent: IntentCharge = self.get_json(&path, &[("expand[]", "latest_charge")], account).await?;
         let status = intent
             .latest_charge
             .and_then(|charge| charge.payment_method_details)
@@ -194,6 +241,69 @@ impl Stripe {
             .map(|multicapture| multicapture.status);
         Ok(status.as_deref() == Some("available"))
     }
+
+    /// Where a Checkout Session stands: open (the customer has its URL), expired (a failure),
+    /// or complete, when its PaymentIntent tells the outcome and becomes the transaction's
+    /// provider object.
+    async fn session_outcome(&self, session: CheckoutSession, account: Option<&str>) -> Outcome {
+        match (session.status.as_str(), session.payment_intent) {
+            ("complete", Some(intent_id)) => {
+                let path = format!("/v1/payment_intents/{intent_id}");
+                match self.get_json::<PaymentIntent>(&path, &[], account).await {
+                    Ok(intent) => intent
+                        .outcome(&Operation::Retrieve { object_id: intent_id, customer_confirms: false }),
+                    Err(unknown) => unknown,
+                }
+            }
+            ("expired", _) => Outcome::Failed(Report {
+                object_id: Some(session.id),
+                status: "expired".into(),
+                message: Some("The customer did not pay before the Checkout Session expired.".into()),
+                ..Report::default()
+            }),
+            (status, _) => Outcome::Pending(Report {
+                object_id: Some(session.id),
+                status: status.to_owned(),
+                next_action: session.url.map(|url| {
+                    serde_json::json!({"type": "redirect_to_url", "redirect_to_url": {"url": url}})
+                        .to_string()
+                }),
+                ..Report::default()
+            }),
+        }
+    }
+
+    /// A GET of a Stripe object; any failure is unknown (a lookup never declines).
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        account: Option<&str>,
+    ) -> Result<T, Outcome> {
+        let mut http = self
+            .client
+            .get(format!("{}{path}", self.api_base))
+            .query(query)
+            .bearer_auth(self.secret_key.expose());
+        if let Some(account) = account {
+            http = http.header("Stripe-Account", account);
+        }
+        let unknown = |error: String| Outcome::Unknown(format!("cannot look up {path}: {error}"));
+        let response = http.send().await.map_err(|e| unknown(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(unknown(format!("Stripe answered {}", response.status())));
+        }
+        response.json().await.map_err(|e| unknown(e.to_string()))
+    }
+}
+
+/// A Checkout Session, as far as we read it.
+#[derive(Deserialize)]
+struct CheckoutSession {
+    id: String,
+    status: String,
+    url: Option<String>,
+    payment_intent: Option<String>,
 }
 
 /// The part of a PaymentIntent (with `latest_charge` expanded) that tells about multicapture.

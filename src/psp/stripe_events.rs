@@ -68,6 +68,9 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
         "payment_intent.canceled" => {
             (object_id.clone(), vec![Effect::IntentCanceled { intent_id: object_id.clone() }])
         }
+        "checkout.session.completed" | "checkout.session.expired" => {
+            (object_id.clone(), vec![Effect::CheckoutChanged { session_id: object_id.clone() }])
+        }
         "charge.refunded" => {
             let refunds =
                 object.pointer("/refunds/data").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -127,6 +130,16 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_finished_checkout_asks_for_a_lookup() {
+        let completed = json!({"id": "evt_2", "type": "checkout.session.completed", "data": {"object": {
+            "id": "cs_1", "payment_intent": "pi_9", "metadata": {"ct_payment_id": "p-1", "ct_transaction_id": "t-1"}}}});
+        let event = read(completed.to_string().as_bytes()).unwrap();
+        assert_eq!(event.object_id, "cs_1");
+        assert_eq!(event.transaction_id.as_deref(), Some("t-1"));
+        assert_eq!(event.effects, vec![Effect::CheckoutChanged { session_id: "cs_1".into() }]);
+    }
 
     #[test]
     fn events_become_effects() {

@@ -42,6 +42,8 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
         match effect {
             Effect::IntentSucceeded { intent_id } => move_to(&[Authorization, Charge], intent_id, Success),
             Effect::IntentCapturable { intent_id } => move_to(&[Authorization], intent_id, Success),
+            // Settled by the lookup the event triggers, which also records the PaymentIntent.
+            Effect::CheckoutChanged { .. } => {}
             Effect::IntentFailed { intent_id, .. } => move_to(&[Authorization, Charge], intent_id, Failure),
             Effect::IntentCanceled { intent_id } => {
                 move_to(&[CancelAuthorization], intent_id, Success);

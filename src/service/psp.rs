@@ -14,7 +14,7 @@ use crate::persistence::payments::Locator;
 use crate::persistence::psp as store;
 use crate::persistence::Database;
 use crate::psp::writeback::{self, INTERACTION_FIELDS, INTERACTION_TYPE_KEY};
-use crate::psp::{plan, stripe_events, transitions, Operation, Outcome, Provider, Report, Request};
+use crate::psp::{plan, stripe_events, transitions, Effect, Operation, Outcome, Provider, Report, Request};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -130,6 +130,7 @@ fn operation_name(operation: &Operation) -> &'static str {
         Operation::Cancel { .. } => "cancel",
         Operation::Retrieve { .. } => "retrieve",
         Operation::CreateCustomer { .. } => "create-customer",
+        Operation::Checkout { .. } => "checkout",
     }
 }
 
@@ -263,6 +264,19 @@ impl Executor {
             Err(ApiError::ResourceNotFound(_)) => return Ok(give_up(&row)),
             Err(error) => return Err(error),
         }
+        // A hosted checkout ended: its transaction's lookup (which also records the
+        // PaymentIntent) is due now rather than at its next backoff.
+        if event.effects.iter().any(|e| matches!(e, Effect::CheckoutChanged { .. })) {
+            if let Some(transaction_id) = owner {
+                let (db, id) = (self.db.clone(), transaction_id.clone());
+                blocking(move || {
+                    db.write(|conn| Ok::<_, ApiError>(store::due_now(conn, &id, now().millis())?))
+                })
+                .await?;
+                self.execute(&transaction_id).await;
+            }
+            return Ok(true);
+        }
         // Worked out again on every attempt, so a retry never repeats what another writer did.
         let effects = event.effects;
         self.write_back(&project_key, &payment_id, |payment| {
@@ -334,7 +348,9 @@ impl Executor {
         let (name, outcome) = match plan::operation(&payment, transaction) {
             // Stripe keeps idempotency keys for 24 hours: after that a retry could create the
             // object a second time, so it is left for a person to reconcile instead.
-            Ok(Operation::Authorize { .. } | Operation::Refund { .. }) if too_old_to_resend(operation) => {
+            Ok(Operation::Authorize { .. } | Operation::Refund { .. } | Operation::Checkout { .. })
+                if too_old_to_resend(operation) =>
+            {
                 log::error!(
                     "provider operation for transaction {} is older than its idempotency key lives; reconcile it by hand",
                     transaction.id
@@ -428,14 +444,17 @@ impl Executor {
         payment: &Payment,
         planned: Operation,
     ) -> Result<Option<Operation>, ApiError> {
-        if !matches!(planned, Operation::Authorize { .. } | Operation::Capture { .. }) {
+        if !matches!(
+            planned,
+            Operation::Authorize { .. } | Operation::Checkout { .. } | Operation::Capture { .. }
+        ) {
             return Ok(Some(planned));
         }
         let pinned = match operation.pinned.as_deref().map(serde_json::from_str::<Pinned>) {
             Some(Ok(pinned)) => pinned,
             _ => {
                 let customer = match &planned {
-                    Operation::Authorize { .. } => {
+                    Operation::Authorize { .. } | Operation::Checkout { .. } => {
                         match self.provider_customer(&operation.project_key, payment).await {
                             Ok(customer) => customer,
                             Err(reason) => {
@@ -471,6 +490,9 @@ impl Executor {
         Ok(Some(match planned {
             Operation::Authorize { amount, currency, payment_method, capture, .. } => {
                 Operation::Authorize { amount, currency, payment_method, capture, customer: pinned.customer }
+            }
+            Operation::Checkout { amount, currency, capture, payment_id, .. } => {
+                Operation::Checkout { amount, currency, capture, customer: pinned.customer, payment_id }
             }
             Operation::Capture { intent_id, amount, final_capture } => Operation::Capture {
                 intent_id,

@@ -1,6 +1,7 @@
 //! A small Stripe stand-in of our own, for what localstripe cannot show: the headers the
-//! adapter sends, the same Idempotency-Key on every retry, and faults (500, 429, slow answers,
-//! dropped connections). It answers PaymentIntent creation idempotently by key, as Stripe does.
+//! adapter sends, the same Idempotency-Key on every retry, faults (500, 429, slow answers,
+//! dropped connections), multicapture and Checkout Sessions. It answers creations
+//! idempotently by key, as Stripe does.
 
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -36,7 +37,12 @@ struct State {
     intents: HashMap<String, Value>,
     /// The multicapture status of the cards' charges ("available" or "unavailable").
     multicapture: &'static str,
+    /// The status of every Checkout Session ("open", "complete" or "expired").
+    checkout: &'static str,
 }
+
+/// The PaymentIntent a completed Checkout Session made.
+pub const CHECKOUT_INTENT: &str = "pi_from_checkout";
 
 #[derive(Clone)]
 pub struct FakeStripe {
@@ -48,7 +54,12 @@ impl FakeStripe {
     pub async fn start(faults: Vec<Fault>) -> FakeStripe {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = Arc::new(Mutex::new(State { faults, multicapture: "unavailable", ..State::default() }));
+        let state = Arc::new(Mutex::new(State {
+            faults,
+            multicapture: "unavailable",
+            checkout: "open",
+            ..State::default()
+        }));
         let shared = state.clone();
         tokio::spawn(async move {
             loop {
@@ -69,6 +80,11 @@ impl FakeStripe {
     /// Whether the cards' charges can be captured more than once.
     pub fn set_multicapture(&self, status: &'static str) {
         self.state.lock().unwrap().multicapture = status;
+    }
+
+    /// Where every Checkout Session stands.
+    pub fn set_checkout(&self, status: &'static str) {
+        self.state.lock().unwrap().checkout = status;
     }
 
     /// How many distinct PaymentIntents were created.
@@ -99,28 +115,64 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
     reader.read_exact(&mut body).await?;
     let body = String::from_utf8_lossy(&body).into_owned();
     let key = headers.get("idempotency-key").cloned().unwrap_or_default();
-    let (fault, answer) = {
+    let (fault, answer_body) = {
         let mut state = state.lock().unwrap();
         state.received.push(Received { path: path.clone(), headers: headers.clone(), body: body.clone() });
         let fault = if state.faults.is_empty() { None } else { Some(state.faults.remove(0)) };
         let next = state.intents.len() + 1;
         let multicapture = state.multicapture;
-        // Like Stripe: the same key gets the first answer again. A manual-capture intent, and
-        // one captured with more captures to come, waits for capture.
-        let intent = state
-            .intents
-            .entry(key)
-            .or_insert_with(|| {
-                let waits = body.contains("capture_method=manual") || body.contains("final_capture=false");
-                json!({"id": format!("pi_fake_{next}"), "object": "payment_intent",
+        let checkout = state.checkout;
+        let session = |id: String| {
+            json!({"id": id, "object": "checkout.session", "status": checkout,
+            "url": format!("https://checkout.stripe.test/c/pay/{id}"),
+            "payment_intent": (checkout == "complete").then_some(CHECKOUT_INTENT)})
+        };
+        let checkout_answer = if path == "/v1/checkout/sessions" {
+            Some(
+                state
+                    .intents
+                    .entry(key.clone())
+                    .or_insert_with(|| session(format!("cs_fake_{next}")))
+                    .clone(),
+            )
+        } else if let Some(id) = path.strip_prefix("/v1/checkout/sessions/") {
+            Some(session(id.to_owned()))
+        } else if path.starts_with(&format!("/v1/payment_intents/{CHECKOUT_INTENT}"))
+            && !path.ends_with("/capture")
+        {
+            Some(json!({"id": CHECKOUT_INTENT, "object": "payment_intent", "status": "requires_capture"}))
+        } else {
+            None
+        };
+        if let Some(checkout_answer) = checkout_answer {
+            (fault, checkout_answer)
+        } else {
+            // Like Stripe: the same key gets the first answer again. A manual-capture intent, and
+            // one captured with more captures to come, waits for capture.
+            let intent = state
+                .intents
+                .entry(key)
+                .or_insert_with(|| {
+                    let waits =
+                        body.contains("capture_method=manual") || body.contains("final_capture=false");
+                    json!({"id": format!("pi_fake_{next}"), "object": "payment_intent",
                        "status": if waits { "requires_capture" } else { "succeeded" },
                        "latest_charge": {"id": format!("ch_fake_{next}"),
                            "payment_method_details": {"card": {"multicapture": {"status": multicapture}}}}})
-            })
-            .clone();
-        (fault, intent)
+                })
+                .clone();
+            (fault, intent)
+        }
     };
-    let mut socket = reader.into_inner();
+    answer(reader.into_inner(), fault, answer_body).await
+}
+
+/// Answers with `answer`, or with the fault.
+async fn answer(
+    mut socket: tokio::net::TcpStream,
+    fault: Option<Fault>,
+    answer: Value,
+) -> std::io::Result<()> {
     let (status, text) = match fault {
         Some(Fault::Drop) => return Ok(()),
         Some(Fault::ServerError) => {

@@ -75,6 +75,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
             stripe_webhook_secret: Some(Secret::new(WEBHOOK_SECRET.into())),
             stripe_webhook_secret_previous: Some(Secret::new(PREVIOUS_WEBHOOK_SECRET.into())),
             stripe_multicapture: false,
+            stripe_checkout_success_url: None,
+            stripe_checkout_cancel_url: None,
             payment_interface: "STRIPE".into(),
             wait_ms: 3_000,
             timeout_ms: 5_000,

@@ -11,6 +11,7 @@ mod helpers;
 
 mod api_spec;
 mod auth;
+mod checkout;
 mod concurrency;
 mod crash;
 mod fake_stripe;

@@ -1,0 +1,109 @@
+//! Payments on Stripe's hosted page (Checkout Sessions), against our own Stripe stand-in:
+//! localstripe has no Checkout. The session's URL reaches the shop; once the customer has paid,
+//! the webhook makes the lookup due, which records the session's PaymentIntent, so that the
+//! authorization is captured like any other.
+
+use crate::fake_stripe::{FakeStripe, CHECKOUT_INTENT};
+use crate::helpers::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn eur(cents: i64) -> Value {
+    json!({"currencyCode": "EUR", "centAmount": cents})
+}
+
+fn hosted(kind: &str) -> Value {
+    json!({
+        "amountPlanned": eur(2500),
+        "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "stripe-checkout"},
+        "transactions": [{"type": kind, "amount": eur(2500)}]
+    })
+}
+
+async fn app_with_urls(fake: &FakeStripe) -> TestApp {
+    spawn_stripe_app_with(fake.base.clone(), |settings| {
+        settings.psp.stripe_checkout_success_url = Some("https://shop.test/paid/{PAYMENT_ID}".into());
+        settings.psp.stripe_checkout_cancel_url = Some("https://shop.test/cart/{PAYMENT_ID}".into());
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_checkout_session_is_paid_on_stripes_page_and_then_captured() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = app_with_urls(&fake).await;
+    let payment = app.create_payment(hosted("Authorization")).await;
+    let id = payment["id"].as_str().unwrap().to_owned();
+    let authorization = &payment["transactions"][0];
+    assert_eq!(authorization["state"], "Pending", "{payment}");
+    let session = authorization["interactionId"].as_str().unwrap().to_owned();
+    assert!(session.starts_with("cs_"), "{session}");
+    let next_action: Value =
+        serde_json::from_str(payment["interfaceInteractions"][0]["fields"]["nextAction"].as_str().unwrap())
+            .unwrap();
+    assert_eq!(next_action["type"], "redirect_to_url");
+    assert!(next_action["redirect_to_url"]["url"].as_str().unwrap().contains(&session));
+
+    let created = fake.received().into_iter().find(|r| r.path == "/v1/checkout/sessions").unwrap();
+    let form: Vec<(String, String)> = form_urlencoded::parse(created.body.as_bytes()).into_owned().collect();
+    let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    assert_eq!(field("mode").as_deref(), Some("payment"));
+    assert_eq!(field("payment_intent_data[capture_method]").as_deref(), Some("manual"));
+    assert_eq!(field("line_items[0][price_data][unit_amount]").as_deref(), Some("2500"));
+    assert_eq!(field("line_items[0][price_data][currency]").as_deref(), Some("eur"));
+    assert_eq!(field("success_url"), Some(format!("https://shop.test/paid/{id}")));
+    assert_eq!(field("cancel_url"), Some(format!("https://shop.test/cart/{id}")));
+    assert_eq!(field("metadata[ct_payment_id]"), Some(id.clone()));
+
+    // The customer pays; Stripe says so by webhook.
+    fake.set_checkout("complete");
+    let event = json!({"id": "evt_checkout_done", "type": "checkout.session.completed", "data": {"object": {
+        "id": session, "object": "checkout.session", "status": "complete", "payment_intent": CHECKOUT_INTENT,
+        "metadata": {"ct_payment_id": id, "ct_transaction_id": authorization["id"]}}}});
+    assert_eq!(app.send_event(&event).await.status, reqwest::StatusCode::OK);
+    let mut paid = Value::Null;
+    for _ in 0..100 {
+        paid = app.get(&format!("/payments/{id}")).await.body;
+        if paid["transactions"][0]["state"] == "Success" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(paid["transactions"][0]["state"], "Success", "{paid}");
+    assert_eq!(
+        paid["transactions"][0]["interactionId"], CHECKOUT_INTENT,
+        "the PaymentIntent stands for it now"
+    );
+    assert_eq!(paid["paymentStatus"]["interfaceCode"], "requires_capture");
+
+    let captured = app
+        .update(
+            &paid,
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": eur(2500)}}]),
+        )
+        .await;
+    assert_eq!(captured["transactions"][1]["state"], "Success", "{captured}");
+    assert!(fake
+        .received()
+        .iter()
+        .any(|r| r.path == format!("/v1/payment_intents/{CHECKOUT_INTENT}/capture")));
+}
+
+#[tokio::test]
+async fn an_expired_session_fails_and_one_without_urls_is_refused() {
+    let fake = FakeStripe::start(vec![]).await;
+    fake.set_checkout("expired");
+    let app = app_with_urls(&fake).await;
+    let expired = app.create_payment(hosted("Charge")).await;
+    assert_eq!(expired["transactions"][0]["state"], "Failure", "{expired}");
+    let sent = fake.received().into_iter().find(|r| r.path == "/v1/checkout/sessions").unwrap();
+    assert!(sent.body.contains("capture_method%5D=automatic"), "a Charge collects at once: {}", sent.body);
+
+    let unconfigured = spawn_stripe_app_with(fake.base.clone(), |_| {}).await;
+    let refused = unconfigured.create_payment(hosted("Authorization")).await;
+    assert_eq!(refused["transactions"][0]["state"], "Failure", "{refused}");
+    assert!(refused["paymentStatus"]["interfaceText"]
+        .as_str()
+        .unwrap()
+        .contains("STRIPE_CHECKOUT_SUCCESS_URL"));
+}
