@@ -10,6 +10,7 @@ mod oauth;
 mod payments;
 mod query;
 mod resources;
+mod wallet;
 mod webhooks;
 
 use crate::error::ApiError;
@@ -45,6 +46,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     resources::configure(cfg);
     messages::configure(cfg);
     webhooks::configure(cfg);
+    wallet::configure(cfg);
 }
 
 /// How the URL's last segment addresses a resource: `{id}` or `key={key}`.

@@ -82,11 +82,54 @@ pub enum Outcome {
 
 pub type OutcomeFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
+/// A payment method a customer saved with the provider (an allow-listed summary: no card
+/// number, only what a shop shows to let the customer choose).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedMethod {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub card: Option<CardSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardSummary {
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
+}
+
+/// A call about a provider customer's saved payment methods.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalletCall {
+    List { customer: String },
+    Attach { customer: String, payment_method: String },
+    Detach { payment_method: String },
+}
+
+/// Why a wallet call did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WalletError {
+    /// The provider refused it (an unknown or foreign payment method, a declined card).
+    Refused(String),
+    /// No answer, or a server error: nothing is known.
+    Unavailable(String),
+}
+
+pub type WalletFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<SavedMethod>, WalletError>> + Send + 'a>>;
+
 /// A payment service provider.
 pub trait Provider: Send + Sync {
     /// The `paymentMethodInfo.paymentInterface` value of the payments it executes.
     fn interface_name(&self) -> &str;
     fn execute(&self, request: Request) -> OutcomeFuture<'_>;
+    /// Lists, saves or removes a customer's payment methods, for `account` (a connected
+    /// account) or the platform; answers the methods concerned.
+    fn wallet(&self, account: Option<String>, call: WalletCall) -> WalletFuture<'_>;
 }
 
 /// What a provider event means for a payment's transactions.

@@ -1,7 +1,10 @@
 //! Stripe over its REST API (form-encoded, secret key, per-call timeout). Stripe's wire types
 //! and statuses stay in this module and are mapped exhaustively onto our outcomes.
 
-use super::{Operation, Outcome, OutcomeFuture, Provider, Report, Request};
+use super::{
+    CardSummary, Operation, Outcome, OutcomeFuture, Provider, Report, Request, SavedMethod, WalletCall,
+    WalletError, WalletFuture,
+};
 use crate::auth::credentials::Secret;
 use serde::Deserialize;
 use std::time::Duration;
@@ -339,6 +342,103 @@ impl Provider for Stripe {
 
     fn execute(&self, request: Request) -> OutcomeFuture<'_> {
         Box::pin(self.call(request))
+    }
+
+    fn wallet(&self, account: Option<String>, call: WalletCall) -> WalletFuture<'_> {
+        Box::pin(async move { self.wallet_call(account.as_deref(), call).await })
+    }
+}
+
+impl Stripe {
+    async fn wallet_call(
+        &self,
+        account: Option<&str>,
+        call: WalletCall,
+    ) -> Result<Vec<SavedMethod>, WalletError> {
+        let (http, idempotency_key) = match &call {
+            WalletCall::List { customer } => (
+                self.client
+                    .get(format!("{}/v1/payment_methods", self.api_base))
+                    .query(&[("customer", customer.as_str()), ("type", "card")]),
+                None,
+            ),
+            WalletCall::Attach { customer, payment_method } => (
+                self.client
+                    .post(format!("{}/v1/payment_methods/{payment_method}/attach", self.api_base))
+                    .form(&[("customer", customer.as_str())]),
+                Some(format!("ct-attach-{customer}-{payment_method}")),
+            ),
+            WalletCall::Detach { payment_method } => (
+                self.client.post(format!("{}/v1/payment_methods/{payment_method}/detach", self.api_base)),
+                Some(format!("ct-detach-{payment_method}")),
+            ),
+        };
+        let mut http = http.bearer_auth(self.secret_key.expose());
+        if let Some(key) = idempotency_key {
+            http = http.header("Idempotency-Key", key);
+        }
+        if let Some(account) = account {
+            http = http.header("Stripe-Account", account);
+        }
+        let response =
+            http.send().await.map_err(|e| WalletError::Unavailable(format!("no answer from Stripe: {e}")))?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| WalletError::Unavailable(e.to_string()))?;
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Err(WalletError::Unavailable(format!("Stripe answered {status}")));
+        }
+        if !status.is_success() {
+            let error = serde_json::from_str::<ErrorBody>(&body).map(|b| b.error).unwrap_or_default();
+            return Err(WalletError::Refused(
+                error.message.unwrap_or_else(|| format!("Stripe answered {status}")),
+            ));
+        }
+        let unexpected =
+            |e: serde_json::Error| WalletError::Unavailable(format!("unexpected answer from Stripe: {e}"));
+        let methods = match call {
+            WalletCall::List { .. } => serde_json::from_str::<MethodList>(&body).map_err(unexpected)?.data,
+            WalletCall::Attach { .. } | WalletCall::Detach { .. } => {
+                vec![serde_json::from_str::<StripeMethod>(&body).map_err(unexpected)?]
+            }
+        };
+        Ok(methods.into_iter().map(StripeMethod::summary).collect())
+    }
+}
+
+#[derive(Deserialize)]
+struct MethodList {
+    data: Vec<StripeMethod>,
+}
+
+/// A PaymentMethod, read for its allow-listed summary only.
+#[derive(Deserialize)]
+struct StripeMethod {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    card: Option<StripeCard>,
+}
+
+#[derive(Deserialize)]
+struct StripeCard {
+    brand: Option<String>,
+    last4: Option<String>,
+    exp_month: Option<i64>,
+    exp_year: Option<i64>,
+}
+
+impl StripeMethod {
+    fn summary(self) -> SavedMethod {
+        SavedMethod {
+            id: self.id,
+            kind: self.kind,
+            card: self.card.map(|card| CardSummary {
+                brand: card.brand.unwrap_or_default(),
+                last4: card.last4.unwrap_or_default(),
+                exp_month: card.exp_month.unwrap_or_default(),
+                exp_year: card.exp_year.unwrap_or_default(),
+            }),
+        }
     }
 }
 

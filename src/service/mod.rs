@@ -7,6 +7,7 @@ pub mod messages;
 pub mod payments;
 pub mod psp;
 pub mod resources;
+pub mod wallet;
 pub mod webhooks;
 
 use crate::domain::common::{ClientLogging, Timestamp};

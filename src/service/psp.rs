@@ -71,13 +71,13 @@ struct Pinned {
 }
 
 pub struct Executor {
-    db: Database,
-    provider: Arc<dyn Provider>,
+    pub(super) db: Database,
+    pub(super) provider: Arc<dyn Provider>,
     /// How long a process owns an operation it took; after that another may take it over.
     lease: Duration,
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
@@ -512,11 +512,25 @@ impl Executor {
         payment: &Payment,
     ) -> Result<Option<String>, String> {
         let Some(customer) = &payment.customer else { return Ok(None) };
-        let (db, account, project, customer_id) =
-            (self.db.clone(), provider_account(payment), project_key.to_owned(), customer.id.clone());
+        let interface_account = payment.payment_method_info.interface_account.as_deref();
+        self.provider_customer_of(project_key, &customer.id, interface_account).await
+    }
+
+    /// The provider customer of one of our customers (for a connected account, or the
+    /// platform), created at the provider on first use; None when our customer does not
+    /// exist or the provider refused to create one.
+    pub(super) async fn provider_customer_of(
+        &self,
+        project_key: &str,
+        customer_id: &str,
+        interface_account: Option<&str>,
+    ) -> Result<Option<String>, String> {
+        let account = interface_account.unwrap_or("platform").to_owned();
+        let (db, project, customer_id) = (self.db.clone(), project_key.to_owned(), customer_id.to_owned());
+        let lookup_account = account.clone();
         let (known, ours) = blocking(move || {
             db.read(|conn| {
-                let known = store::find_customer(conn, &account, &project, &customer_id)?;
+                let known = store::find_customer(conn, &lookup_account, &project, &customer_id)?;
                 let ours = crate::persistence::resources::find_many(
                     conn,
                     &project,
@@ -542,9 +556,9 @@ impl Executor {
                 email: ours.email.as_str().to_owned(),
                 name: (!name.is_empty()).then(|| name.join(" ")),
             },
-            account: payment.payment_method_info.interface_account.clone(),
+            account: interface_account.map(str::to_owned),
             // Every process and retry creating this customer sends the same key.
-            idempotency_key: format!("ct-customer-{}-{project_key}-{}", provider_account(payment), ours.id),
+            idempotency_key: format!("ct-customer-{account}-{project_key}-{}", ours.id),
             metadata: vec![
                 ("ct_project_key".into(), project_key.to_owned()),
                 ("ct_customer_id".into(), ours.id.clone()),
@@ -552,8 +566,7 @@ impl Executor {
         };
         match self.provider.execute(request).await {
             Outcome::Succeeded(Report { object_id: Some(created), .. }) => {
-                let (db, account, project) =
-                    (self.db.clone(), provider_account(payment), project_key.to_owned());
+                let (db, project) = (self.db.clone(), project_key.to_owned());
                 let recorded = blocking(move || {
                     db.write(|conn| {
                         Ok::<_, ApiError>(store::map_customer(conn, &account, &project, &ours.id, &created)?)
@@ -564,7 +577,7 @@ impl Executor {
                 Ok(Some(recorded))
             }
             Outcome::Failed(report) => {
-                log::warn!("the provider refused a customer for payment {}: {:?}", payment.id, report.code);
+                log::warn!("the provider refused a customer for customer {}: {:?}", ours.id, report.code);
                 Ok(None)
             }
             Outcome::Succeeded(_) | Outcome::Pending(_) => Err("no customer id from the provider".into()),

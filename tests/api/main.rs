@@ -23,6 +23,7 @@ mod payments_read;
 mod payments_update;
 mod query_properties;
 mod resources;
+mod saved_methods;
 mod stripe;
 mod stripe_faults;
 mod webhooks;

@@ -1,0 +1,89 @@
+//! `/{projectKey}/customers/{id}/payment-methods`: a customer's payment methods saved with
+//! Stripe, listed, saved and removed through the customer's Stripe customer. `interfaceAccount`
+//! (a query parameter) names a connected account.
+
+use super::auth::{ManageCustomers, Scoped, ViewCustomers};
+use super::json::JsonBody;
+use super::query::QueryParams;
+use super::{json_response, AppState};
+use crate::domain::errors::DomainError;
+use crate::error::ApiError;
+use crate::service::psp::Executor;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/{projectKey}/customers/{id}/payment-methods")
+            .route(web::get().to(list))
+            .route(web::post().to(save)),
+    )
+    .service(
+        web::resource("/{projectKey}/customers/{id}/payment-methods/{paymentMethodId}")
+            .route(web::delete().to(remove)),
+    );
+}
+
+/// What saving takes: a payment method the customer's browser created with Stripe.js.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct SaveDraft {
+    payment_method: String,
+}
+
+fn executor(state: &AppState) -> Result<Arc<Executor>, ApiError> {
+    state.psp.clone().ok_or_else(|| {
+        DomainError::InvalidOperation(
+            "Saved payment methods need the Stripe adapter (STRIPE_SECRET_KEY).".into(),
+        )
+        .into()
+    })
+}
+
+fn account(req: &HttpRequest) -> Option<String> {
+    QueryParams::parse(req.query_string()).get("interfaceAccount").map(str::to_owned)
+}
+
+async fn list(
+    auth: Scoped<ViewCustomers>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let customer_id = path.into_inner().1;
+    let methods =
+        executor(&state)?.saved_methods(&auth.project_key, &customer_id, account(&req).as_deref()).await?;
+    let body = json!({"count": methods.len(), "results": methods});
+    Ok(json_response(StatusCode::OK, body.to_string()))
+}
+
+async fn save(
+    auth: Scoped<ManageCustomers>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    draft: JsonBody<SaveDraft>,
+) -> Result<HttpResponse, ApiError> {
+    let customer_id = path.into_inner().1;
+    let JsonBody(SaveDraft { payment_method }) = draft;
+    let saved = executor(&state)?
+        .save_method(&auth.project_key, &customer_id, payment_method, account(&req).as_deref())
+        .await?;
+    Ok(json_response(StatusCode::CREATED, json!(saved).to_string()))
+}
+
+async fn remove(
+    auth: Scoped<ManageCustomers>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (_, customer_id, payment_method) = path.into_inner();
+    let removed = executor(&state)?
+        .remove_method(&auth.project_key, &customer_id, &payment_method, account(&req).as_deref())
+        .await?;
+    Ok(json_response(StatusCode::OK, json!(removed).to_string()))
+}

@@ -1,0 +1,101 @@
+//! A customer's payment methods saved with the provider: listed, saved and removed through the
+//! customer's provider customer (the one their payments share).
+
+use super::psp::{blocking, Executor};
+use crate::domain::errors::DomainError;
+use crate::error::ApiError;
+use crate::persistence::{psp as store, resources};
+use crate::psp::{SavedMethod, WalletCall, WalletError};
+
+impl Executor {
+    /// The customer's saved payment methods (none before the customer has a provider customer).
+    pub async fn saved_methods(
+        &self,
+        project_key: &str,
+        customer_id: &str,
+        account: Option<&str>,
+    ) -> Result<Vec<SavedMethod>, ApiError> {
+        match self.known_provider_customer(project_key, customer_id, account).await? {
+            Some(customer) => self.wallet(account, WalletCall::List { customer }).await,
+            None => Ok(vec![]),
+        }
+    }
+
+    /// Saves a payment method (e.g. `pm_…` from Stripe.js) for the customer, creating their
+    /// provider customer on first use.
+    pub async fn save_method(
+        &self,
+        project_key: &str,
+        customer_id: &str,
+        payment_method: String,
+        account: Option<&str>,
+    ) -> Result<SavedMethod, ApiError> {
+        self.known_provider_customer(project_key, customer_id, account).await?;
+        let customer = self
+            .provider_customer_of(project_key, customer_id, account)
+            .await
+            .map_err(ApiError::OverCapacity)?
+            .ok_or_else(|| refused("The provider refused to create a customer for this customer."))?;
+        let saved = self.wallet(account, WalletCall::Attach { customer, payment_method }).await?;
+        saved.into_iter().next().ok_or_else(|| ApiError::internal("the provider saved no payment method"))
+    }
+
+    /// Removes one of the customer's saved payment methods; another customer's is not found.
+    pub async fn remove_method(
+        &self,
+        project_key: &str,
+        customer_id: &str,
+        payment_method: &str,
+        account: Option<&str>,
+    ) -> Result<SavedMethod, ApiError> {
+        let not_found =
+            || ApiError::ResourceNotFound(format!("The payment method '{payment_method}' was not found."));
+        let customer =
+            self.known_provider_customer(project_key, customer_id, account).await?.ok_or_else(not_found)?;
+        let saved = self.wallet(account, WalletCall::List { customer }).await?;
+        if !saved.iter().any(|method| method.id == payment_method) {
+            return Err(not_found());
+        }
+        let removed =
+            self.wallet(account, WalletCall::Detach { payment_method: payment_method.to_owned() }).await?;
+        removed.into_iter().next().ok_or_else(|| ApiError::internal("the provider removed no payment method"))
+    }
+
+    /// The provider customer recorded for our customer, if any; 404 if our customer does not exist.
+    async fn known_provider_customer(
+        &self,
+        project_key: &str,
+        customer_id: &str,
+        account: Option<&str>,
+    ) -> Result<Option<String>, ApiError> {
+        let (db, project, id) = (self.db.clone(), project_key.to_owned(), customer_id.to_owned());
+        let account = account.unwrap_or("platform").to_owned();
+        let (exists, known) = blocking(move || {
+            db.read(|conn| {
+                let exists =
+                    !resources::find_many(conn, &project, "customer", std::slice::from_ref(&id), &[])?
+                        .is_empty();
+                Ok::<_, ApiError>((exists, store::find_customer(conn, &account, &project, &id)?))
+            })
+        })
+        .await?;
+        if !exists {
+            return Err(ApiError::ResourceNotFound(format!(
+                "The Customer with ID '{customer_id}' was not found."
+            )));
+        }
+        Ok(known)
+    }
+
+    async fn wallet(&self, account: Option<&str>, call: WalletCall) -> Result<Vec<SavedMethod>, ApiError> {
+        match self.provider.wallet(account.map(str::to_owned), call).await {
+            Ok(methods) => Ok(methods),
+            Err(WalletError::Refused(message)) => Err(refused(&message)),
+            Err(WalletError::Unavailable(reason)) => Err(ApiError::OverCapacity(reason)),
+        }
+    }
+}
+
+fn refused(message: &str) -> ApiError {
+    DomainError::InvalidOperation(message.to_owned()).into()
+}
