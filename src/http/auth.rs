@@ -33,6 +33,7 @@ macro_rules! permission_markers {
 }
 
 permission_markers!(
+    ManageProject,
     ViewPayments,
     ManagePayments,
     ViewApiClients,

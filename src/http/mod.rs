@@ -2,6 +2,7 @@
 
 mod api_clients;
 mod auth;
+mod connect;
 mod correlation;
 mod json;
 mod messages;
@@ -47,6 +48,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     messages::configure(cfg);
     webhooks::configure(cfg);
     wallet::configure(cfg);
+    connect::configure(cfg);
 }
 
 /// How the URL's last segment addresses a resource: `{id}` or `key={key}`.
@@ -82,6 +84,19 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 /// A response whose body is a JSON document that is already serialized.
+/// The Stripe adapter, or InvalidOperation saying that `feature` needs it.
+fn stripe_adapter(
+    state: &AppState,
+    feature: &str,
+) -> Result<std::sync::Arc<crate::service::psp::Executor>, ApiError> {
+    state.psp.clone().ok_or_else(|| {
+        crate::domain::errors::DomainError::InvalidOperation(format!(
+            "{feature} need the Stripe adapter (STRIPE_SECRET_KEY)."
+        ))
+        .into()
+    })
+}
+
 pub fn json_response(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status).content_type("application/json; charset=utf-8").body(body)
 }

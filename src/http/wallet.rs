@@ -5,15 +5,12 @@
 use super::auth::{ManageCustomers, Scoped, ViewCustomers};
 use super::json::JsonBody;
 use super::query::QueryParams;
-use super::{json_response, AppState};
-use crate::domain::errors::DomainError;
+use super::{json_response, stripe_adapter, AppState};
 use crate::error::ApiError;
-use crate::service::psp::Executor;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
-use std::sync::Arc;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -34,15 +31,6 @@ struct SaveDraft {
     payment_method: String,
 }
 
-fn executor(state: &AppState) -> Result<Arc<Executor>, ApiError> {
-    state.psp.clone().ok_or_else(|| {
-        DomainError::InvalidOperation(
-            "Saved payment methods need the Stripe adapter (STRIPE_SECRET_KEY).".into(),
-        )
-        .into()
-    })
-}
-
 fn account(req: &HttpRequest) -> Option<String> {
     QueryParams::parse(req.query_string()).get("interfaceAccount").map(str::to_owned)
 }
@@ -54,8 +42,9 @@ async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let customer_id = path.into_inner().1;
-    let methods =
-        executor(&state)?.saved_methods(&auth.project_key, &customer_id, account(&req).as_deref()).await?;
+    let methods = stripe_adapter(&state, "Saved payment methods")?
+        .saved_methods(&auth.project_key, &customer_id, account(&req).as_deref())
+        .await?;
     let body = json!({"count": methods.len(), "results": methods});
     Ok(json_response(StatusCode::OK, body.to_string()))
 }
@@ -69,7 +58,7 @@ async fn save(
 ) -> Result<HttpResponse, ApiError> {
     let customer_id = path.into_inner().1;
     let JsonBody(SaveDraft { payment_method }) = draft;
-    let saved = executor(&state)?
+    let saved = stripe_adapter(&state, "Saved payment methods")?
         .save_method(&auth.project_key, &customer_id, payment_method, account(&req).as_deref())
         .await?;
     Ok(json_response(StatusCode::CREATED, json!(saved).to_string()))
@@ -82,7 +71,7 @@ async fn remove(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (_, customer_id, payment_method) = path.into_inner();
-    let removed = executor(&state)?
+    let removed = stripe_adapter(&state, "Saved payment methods")?
         .remove_method(&auth.project_key, &customer_id, &payment_method, account(&req).as_deref())
         .await?;
     Ok(json_response(StatusCode::OK, json!(removed).to_string()))

@@ -1,6 +1,6 @@
 //! The provider outbox (`psp_operations`) and the map from provider objects to our payments.
 
-use super::schema::{psp_customers, psp_events, psp_objects, psp_operations};
+use super::schema::{psp_accounts, psp_customers, psp_events, psp_objects, psp_operations};
 use super::{on_backend, Conn};
 use diesel::prelude::*;
 use diesel::result::QueryResult;
@@ -260,4 +260,34 @@ pub fn map_customer(
         .execute(c))?;
     let recorded = find_customer(conn, account, project_key, customer_id)?;
     Ok(recorded.unwrap_or_else(|| provider_customer_id.to_owned()))
+}
+
+/// Records that the project created the connected account.
+pub fn add_account(conn: &mut Conn, project_key: &str, account_id: &str, now: i64) -> QueryResult<()> {
+    let row = (
+        psp_accounts::account_id.eq(account_id),
+        psp_accounts::project_key.eq(project_key),
+        psp_accounts::created_at.eq(now),
+    );
+    on_backend!(conn, |c| diesel::insert_into(psp_accounts::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+/// Whether the project created the connected account.
+pub fn owns_account(conn: &mut Conn, project_key: &str, account_id: &str) -> QueryResult<bool> {
+    let found: Option<String> = on_backend!(conn, |c| psp_accounts::table
+        .find(account_id)
+        .filter(psp_accounts::project_key.eq(project_key))
+        .select(psp_accounts::account_id)
+        .first(c)
+        .optional())?;
+    Ok(found.is_some())
+}
+
+pub fn remove_account(conn: &mut Conn, account_id: &str) -> QueryResult<()> {
+    on_backend!(conn, |c| diesel::delete(psp_accounts::table.find(account_id)).execute(c))?;
+    Ok(())
 }

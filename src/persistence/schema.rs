@@ -116,6 +116,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    psp_accounts (account_id) {
+        account_id -> Text,
+        project_key -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     psp_events (event_id) {
         event_id -> Text,
         project_key -> Text,
@@ -139,5 +147,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     psp_operations,
     psp_objects,
     psp_customers,
+    psp_accounts,
     psp_events
 );

@@ -111,16 +111,69 @@ pub enum WalletCall {
     Detach { payment_method: String },
 }
 
-/// Why a wallet call did not happen.
+/// Why a direct call (not an outbox operation) to the provider did not happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WalletError {
+pub enum CallError {
     /// The provider refused it (an unknown or foreign payment method, a declined card).
     Refused(String),
     /// No answer, or a server error: nothing is known.
     Unavailable(String),
 }
 
-pub type WalletFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<SavedMethod>, WalletError>> + Send + 'a>>;
+pub type WalletFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<SavedMethod>, CallError>> + Send + 'a>>;
+
+/// A connected account of the platform (marketplace sellers), as far as a platform shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectedAccount {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    pub charges_enabled: bool,
+    pub payouts_enabled: bool,
+    pub details_submitted: bool,
+}
+
+/// A call about the platform's connected accounts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountCall {
+    Create {
+        kind: String,
+        email: Option<String>,
+        country: Option<String>,
+        idempotency_key: String,
+    },
+    Retrieve {
+        account: String,
+    },
+    Delete {
+        account: String,
+    },
+    /// A link that takes the account's owner through onboarding.
+    OnboardingLink {
+        account: String,
+        refresh_url: String,
+        return_url: String,
+    },
+    /// A link to the account's dashboard (Express accounts).
+    LoginLink {
+        account: String,
+    },
+}
+
+/// What an account call answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountAnswer {
+    Account(ConnectedAccount),
+    Deleted { account: String },
+    Link { url: String, expires_at: Option<i64> },
+}
+
+pub type AccountFuture<'a> = Pin<Box<dyn Future<Output = Result<AccountAnswer, CallError>> + Send + 'a>>;
 
 /// A payment service provider.
 pub trait Provider: Send + Sync {
@@ -130,6 +183,8 @@ pub trait Provider: Send + Sync {
     /// Lists, saves or removes a customer's payment methods, for `account` (a connected
     /// account) or the platform; answers the methods concerned.
     fn wallet(&self, account: Option<String>, call: WalletCall) -> WalletFuture<'_>;
+    /// Creates, reads, deletes or links the platform's connected accounts.
+    fn accounts(&self, call: AccountCall) -> AccountFuture<'_>;
 }
 
 /// What a provider event means for a payment's transactions.

@@ -2,8 +2,8 @@
 //! and statuses stay in this module and are mapped exhaustively onto our outcomes.
 
 use super::{
-    CardSummary, Operation, Outcome, OutcomeFuture, Provider, Report, Request, SavedMethod, WalletCall,
-    WalletError, WalletFuture,
+    AccountAnswer, AccountCall, AccountFuture, CallError, CardSummary, ConnectedAccount, Operation, Outcome,
+    OutcomeFuture, Provider, Report, Request, SavedMethod, WalletCall, WalletFuture,
 };
 use crate::auth::credentials::Secret;
 use serde::Deserialize;
@@ -347,14 +347,100 @@ impl Provider for Stripe {
     fn wallet(&self, account: Option<String>, call: WalletCall) -> WalletFuture<'_> {
         Box::pin(async move { self.wallet_call(account.as_deref(), call).await })
     }
+
+    fn accounts(&self, call: AccountCall) -> AccountFuture<'_> {
+        Box::pin(self.account_call(call))
+    }
 }
 
 impl Stripe {
+    /// Sends a direct call (not an outbox operation) and answers the body of a success.
+    async fn direct(
+        &self,
+        http: reqwest::RequestBuilder,
+        idempotency_key: Option<String>,
+        account: Option<&str>,
+    ) -> Result<String, CallError> {
+        let mut http = http.bearer_auth(self.secret_key.expose());
+        if let Some(key) = idempotency_key {
+            http = http.header("Idempotency-Key", key);
+        }
+        if let Some(account) = account {
+            http = http.header("Stripe-Account", account);
+        }
+        let response =
+            http.send().await.map_err(|e| CallError::Unavailable(format!("no answer from Stripe: {e}")))?;
+        let status = response.status();
+        let body = response.text().await.map_err(|e| CallError::Unavailable(e.to_string()))?;
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Err(CallError::Unavailable(format!("Stripe answered {status}")));
+        }
+        if !status.is_success() {
+            let error = serde_json::from_str::<ErrorBody>(&body).map(|b| b.error).unwrap_or_default();
+            return Err(CallError::Refused(
+                error.message.unwrap_or_else(|| format!("Stripe answered {status}")),
+            ));
+        }
+        Ok(body)
+    }
+
+    async fn account_call(&self, call: AccountCall) -> Result<AccountAnswer, CallError> {
+        let base = &self.api_base;
+        let (http, idempotency_key) = match &call {
+            AccountCall::Create { kind, email, country, idempotency_key } => {
+                let mut form = vec![("type", kind.clone())];
+                form.extend(email.clone().map(|email| ("email", email)));
+                form.extend(country.clone().map(|country| ("country", country)));
+                (self.client.post(format!("{base}/v1/accounts")).form(&form), Some(idempotency_key.clone()))
+            }
+            AccountCall::Retrieve { account } => {
+                (self.client.get(format!("{base}/v1/accounts/{account}")), None)
+            }
+            AccountCall::Delete { account } => {
+                (self.client.delete(format!("{base}/v1/accounts/{account}")), None)
+            }
+            AccountCall::OnboardingLink { account, refresh_url, return_url } => (
+                self.client.post(format!("{base}/v1/account_links")).form(&[
+                    ("account", account.as_str()),
+                    ("refresh_url", refresh_url.as_str()),
+                    ("return_url", return_url.as_str()),
+                    ("type", "account_onboarding"),
+                ]),
+                None,
+            ),
+            AccountCall::LoginLink { account } => {
+                (self.client.post(format!("{base}/v1/accounts/{account}/login_links")), None)
+            }
+        };
+        let body = self.direct(http, idempotency_key, None).await?;
+        let unexpected =
+            |e: serde_json::Error| CallError::Unavailable(format!("unexpected answer from Stripe: {e}"));
+        match call {
+            AccountCall::Create { .. } | AccountCall::Retrieve { .. } => {
+                let account: StripeAccount = serde_json::from_str(&body).map_err(unexpected)?;
+                Ok(AccountAnswer::Account(ConnectedAccount {
+                    id: account.id,
+                    kind: account.kind.unwrap_or_default(),
+                    email: account.email,
+                    country: account.country,
+                    charges_enabled: account.charges_enabled.unwrap_or_default(),
+                    payouts_enabled: account.payouts_enabled.unwrap_or_default(),
+                    details_submitted: account.details_submitted.unwrap_or_default(),
+                }))
+            }
+            AccountCall::Delete { account } => Ok(AccountAnswer::Deleted { account }),
+            AccountCall::OnboardingLink { .. } | AccountCall::LoginLink { .. } => {
+                let link: StripeLink = serde_json::from_str(&body).map_err(unexpected)?;
+                Ok(AccountAnswer::Link { url: link.url, expires_at: link.expires_at })
+            }
+        }
+    }
+
     async fn wallet_call(
         &self,
         account: Option<&str>,
         call: WalletCall,
-    ) -> Result<Vec<SavedMethod>, WalletError> {
+    ) -> Result<Vec<SavedMethod>, CallError> {
         let (http, idempotency_key) = match &call {
             WalletCall::List { customer } => (
                 self.client
@@ -373,28 +459,9 @@ impl Stripe {
                 Some(format!("ct-detach-{payment_method}")),
             ),
         };
-        let mut http = http.bearer_auth(self.secret_key.expose());
-        if let Some(key) = idempotency_key {
-            http = http.header("Idempotency-Key", key);
-        }
-        if let Some(account) = account {
-            http = http.header("Stripe-Account", account);
-        }
-        let response =
-            http.send().await.map_err(|e| WalletError::Unavailable(format!("no answer from Stripe: {e}")))?;
-        let status = response.status();
-        let body = response.text().await.map_err(|e| WalletError::Unavailable(e.to_string()))?;
-        if status.is_server_error() || status.as_u16() == 429 {
-            return Err(WalletError::Unavailable(format!("Stripe answered {status}")));
-        }
-        if !status.is_success() {
-            let error = serde_json::from_str::<ErrorBody>(&body).map(|b| b.error).unwrap_or_default();
-            return Err(WalletError::Refused(
-                error.message.unwrap_or_else(|| format!("Stripe answered {status}")),
-            ));
-        }
+        let body = self.direct(http, idempotency_key, account).await?;
         let unexpected =
-            |e: serde_json::Error| WalletError::Unavailable(format!("unexpected answer from Stripe: {e}"));
+            |e: serde_json::Error| CallError::Unavailable(format!("unexpected answer from Stripe: {e}"));
         let methods = match call {
             WalletCall::List { .. } => serde_json::from_str::<MethodList>(&body).map_err(unexpected)?.data,
             WalletCall::Attach { .. } | WalletCall::Detach { .. } => {
@@ -403,6 +470,24 @@ impl Stripe {
         };
         Ok(methods.into_iter().map(StripeMethod::summary).collect())
     }
+}
+
+#[derive(Deserialize)]
+struct StripeAccount {
+    id: String,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    email: Option<String>,
+    country: Option<String>,
+    charges_enabled: Option<bool>,
+    payouts_enabled: Option<bool>,
+    details_submitted: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct StripeLink {
+    url: String,
+    expires_at: Option<i64>,
 }
 
 #[derive(Deserialize)]

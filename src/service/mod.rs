@@ -2,6 +2,7 @@
 //! Functions are blocking; the HTTP layer runs them on actix's blocking pool.
 
 pub mod auth;
+pub mod connect;
 pub mod expansion;
 pub mod messages;
 pub mod payments;

@@ -7,6 +7,7 @@
 use super::resources::{self as resource_service, Types};
 use super::{now, Actor};
 use crate::domain::customers::Customer;
+use crate::domain::errors::DomainError;
 use crate::domain::payment::{Payment, TransactionState};
 use crate::domain::types::TypeDraft;
 use crate::error::ApiError;
@@ -25,6 +26,15 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const WRITE_BACK_ATTEMPTS: usize = 20;
 /// The client id recorded as the author of write-backs.
 const WRITER: &str = "payments-api-psp";
+
+/// A direct provider call that did not happen: refused (400 InvalidOperation with the
+/// provider's message) or unanswered (503).
+pub(super) fn call_error(error: crate::psp::CallError) -> ApiError {
+    match error {
+        crate::psp::CallError::Refused(message) => DomainError::InvalidOperation(message).into(),
+        crate::psp::CallError::Unavailable(reason) => ApiError::OverCapacity(reason),
+    }
+}
 
 /// The provider account a payment's calls are made for (`paymentMethodInfo.interfaceAccount`).
 fn provider_account(payment: &Payment) -> String {

@@ -1,11 +1,11 @@
 //! A customer's payment methods saved with the provider: listed, saved and removed through the
 //! customer's provider customer (the one their payments share).
 
-use super::psp::{blocking, Executor};
+use super::psp::{blocking, call_error, Executor};
 use crate::domain::errors::DomainError;
 use crate::error::ApiError;
 use crate::persistence::{psp as store, resources};
-use crate::psp::{SavedMethod, WalletCall, WalletError};
+use crate::psp::{SavedMethod, WalletCall};
 
 impl Executor {
     /// The customer's saved payment methods (none before the customer has a provider customer).
@@ -88,11 +88,7 @@ impl Executor {
     }
 
     async fn wallet(&self, account: Option<&str>, call: WalletCall) -> Result<Vec<SavedMethod>, ApiError> {
-        match self.provider.wallet(account.map(str::to_owned), call).await {
-            Ok(methods) => Ok(methods),
-            Err(WalletError::Refused(message)) => Err(refused(&message)),
-            Err(WalletError::Unavailable(reason)) => Err(ApiError::OverCapacity(reason)),
-        }
+        self.provider.wallet(account.map(str::to_owned), call).await.map_err(call_error)
     }
 }
 

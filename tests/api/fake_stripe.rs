@@ -24,6 +24,7 @@ pub enum Fault {
 /// One request the fake received.
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub method: String,
     pub path: String,
     pub headers: HashMap<String, String>,
     pub body: String,
@@ -97,6 +98,7 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
     let mut reader = BufReader::new(socket);
     let mut request_line = String::new();
     reader.read_line(&mut request_line).await?;
+    let method = request_line.split_whitespace().next().unwrap_or_default().to_owned();
     let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_owned();
     let mut headers = HashMap::new();
     loop {
@@ -117,7 +119,12 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
     let key = headers.get("idempotency-key").cloned().unwrap_or_default();
     let (fault, answer_body) = {
         let mut state = state.lock().unwrap();
-        state.received.push(Received { path: path.clone(), headers: headers.clone(), body: body.clone() });
+        state.received.push(Received {
+            method: method.clone(),
+            path: path.clone(),
+            headers: headers.clone(),
+            body: body.clone(),
+        });
         let fault = if state.faults.is_empty() { None } else { Some(state.faults.remove(0)) };
         let next = state.intents.len() + 1;
         let multicapture = state.multicapture;
@@ -137,6 +144,25 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
             )
         } else if let Some(id) = path.strip_prefix("/v1/checkout/sessions/") {
             Some(session(id.to_owned()))
+        } else if path == "/v1/accounts" {
+            let created = json!({"id": format!("acct_fake_{next}"), "object": "account",
+                "type": form_value(&body, "type"), "email": form_value(&body, "email"), "country": "DE",
+                "charges_enabled": false, "payouts_enabled": false, "details_submitted": false});
+            Some(state.intents.entry(key.clone()).or_insert(created).clone())
+        } else if path == "/v1/account_links" {
+            Some(json!({"object": "account_link", "url": format!("https://connect.stripe.test/setup/{}",
+                form_value(&body, "account")), "expires_at": 1_900_000_000}))
+        } else if let Some(rest) = path.strip_prefix("/v1/accounts/") {
+            match rest.split_once('/') {
+                Some((account, "login_links")) => Some(
+                    json!({"object": "login_link", "url": format!("https://connect.stripe.test/express/{account}")}),
+                ),
+                _ if method == "DELETE" => Some(json!({"id": rest, "object": "account", "deleted": true})),
+                _ => {
+                    Some(json!({"id": rest, "object": "account", "type": "express", "charges_enabled": true,
+                    "payouts_enabled": true, "details_submitted": true}))
+                }
+            }
         } else if path.starts_with(&format!("/v1/payment_intents/{CHECKOUT_INTENT}"))
             && !path.ends_with("/capture")
         {
@@ -193,4 +219,12 @@ async fn answer(
     );
     socket.write_all(response.as_bytes()).await?;
     socket.shutdown().await
+}
+
+/// A value of a form-encoded body.
+fn form_value(body: &str, name: &str) -> String {
+    form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }

@@ -13,6 +13,7 @@ mod api_spec;
 mod auth;
 mod checkout;
 mod concurrency;
+mod connected_accounts;
 mod crash;
 mod fake_stripe;
 mod meta;

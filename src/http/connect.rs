@@ -1,0 +1,104 @@
+//! `/{projectKey}/stripe/connected-accounts`: the platform's connected accounts (marketplace
+//! sellers whose payments name them in `paymentMethodInfo.interfaceAccount`): created, read,
+//! deleted, and links for their owners' onboarding and dashboard. Platform administration,
+//! so it takes `manage_project`.
+
+use super::auth::{ManageProject, Scoped};
+use super::json::JsonBody;
+use super::{json_response, stripe_adapter, AppState};
+use crate::error::ApiError;
+use crate::service::connect::AccountDraft;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/{projectKey}/stripe/connected-accounts").route(web::post().to(create)))
+        .service(
+            web::resource("/{projectKey}/stripe/connected-accounts/{accountId}")
+                .route(web::get().to(get))
+                .route(web::delete().to(delete)),
+        )
+        .service(
+            web::resource("/{projectKey}/stripe/connected-accounts/{accountId}/onboarding-links")
+                .route(web::post().to(onboarding_link)),
+        )
+        .service(
+            web::resource("/{projectKey}/stripe/connected-accounts/{accountId}/login-links")
+                .route(web::post().to(login_link)),
+        );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CreateDraft {
+    #[serde(rename = "type")]
+    kind: String,
+    email: Option<String>,
+    country: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct OnboardingDraft {
+    refresh_url: String,
+    return_url: String,
+}
+
+async fn create(
+    auth: Scoped<ManageProject>,
+    state: web::Data<AppState>,
+    draft: JsonBody<CreateDraft>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(CreateDraft { kind, email, country }) = draft;
+    let account = stripe_adapter(&state, "Connected accounts")?
+        .create_account(&auth.project_key, AccountDraft { kind, email, country })
+        .await?;
+    Ok(json_response(StatusCode::CREATED, json!(account).to_string()))
+}
+
+async fn get(
+    auth: Scoped<ManageProject>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let account = stripe_adapter(&state, "Connected accounts")?
+        .account(&auth.project_key, &path.into_inner().1)
+        .await?;
+    Ok(json_response(StatusCode::OK, json!(account).to_string()))
+}
+
+async fn delete(
+    auth: Scoped<ManageProject>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let account_id = path.into_inner().1;
+    stripe_adapter(&state, "Connected accounts")?.delete_account(&auth.project_key, &account_id).await?;
+    Ok(json_response(StatusCode::OK, json!({"id": account_id, "deleted": true}).to_string()))
+}
+
+async fn onboarding_link(
+    auth: Scoped<ManageProject>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    draft: JsonBody<OnboardingDraft>,
+) -> Result<HttpResponse, ApiError> {
+    let JsonBody(OnboardingDraft { refresh_url, return_url }) = draft;
+    let link = stripe_adapter(&state, "Connected accounts")?
+        .onboarding_link(&auth.project_key, &path.into_inner().1, refresh_url, return_url)
+        .await?;
+    Ok(json_response(StatusCode::CREATED, json!({"url": link.url, "expiresAt": link.expires_at}).to_string()))
+}
+
+async fn login_link(
+    auth: Scoped<ManageProject>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let link = stripe_adapter(&state, "Connected accounts")?
+        .login_link(&auth.project_key, &path.into_inner().1)
+        .await?;
+    Ok(json_response(StatusCode::CREATED, json!({"url": link.url}).to_string()))
+}
