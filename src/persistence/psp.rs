@@ -276,6 +276,15 @@ pub fn add_account(conn: &mut Conn, project_key: &str, account_id: &str, now: i6
     Ok(())
 }
 
+/// The project that created the connected account, if one did.
+pub fn account_owner(conn: &mut Conn, account_id: &str) -> QueryResult<Option<String>> {
+    on_backend!(conn, |c| psp_accounts::table
+        .find(account_id)
+        .select(psp_accounts::project_key)
+        .first(c)
+        .optional())
+}
+
 /// Whether the project created the connected account.
 pub fn owns_account(conn: &mut Conn, project_key: &str, account_id: &str) -> QueryResult<bool> {
     let found: Option<String> = on_backend!(conn, |c| psp_accounts::table

@@ -146,6 +146,9 @@ pub enum AccountCall {
         email: Option<String>,
         country: Option<String>,
         idempotency_key: String,
+        /// Ours, in the account's metadata, so that an account whose creation timed out can
+        /// be told apart at Stripe.
+        project_key: String,
     },
     Retrieve {
         account: String,

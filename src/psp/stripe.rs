@@ -49,7 +49,7 @@ impl Stripe {
     async fn call(&self, request: Request) -> Outcome {
         if let Operation::Retrieve { object_id, .. } = &request.operation {
             if object_id.starts_with("cs_") {
-                let path = format!("/v1/checkout/sessions/{object_id}");
+                let path = format!("/v1/checkout/sessions/{}", segment(object_id));
                 return match self.get_json::<CheckoutSession>(&path, &[], request.account.as_deref()).await {
                     Ok(session) => self.session_outcome(session, request.account.as_deref()).await,
                     Err(unknown) => unknown,
@@ -88,7 +88,7 @@ impl Stripe {
                         Err(unknown) => return unknown,
                     }
                 }
-                (reqwest::Method::POST, format!("/v1/payment_intents/{intent_id}/capture"), form)
+                (reqwest::Method::POST, format!("/v1/payment_intents/{}/capture", segment(intent_id)), form)
             }
             Operation::Refund { intent_id, amount } => (
                 reqwest::Method::POST,
@@ -123,6 +123,8 @@ impl Stripe {
                         "payment_intent_data[capture_method]".to_owned(),
                         if *capture { "automatic" } else { "manual" }.to_owned(),
                     ),
+                    // Cards settle at once; delayed methods could outlast the lookups.
+                    ("payment_method_types[]".to_owned(), "card".to_owned()),
                     ("success_url".to_owned(), success.replace("{PAYMENT_ID}", payment_id)),
                     ("cancel_url".to_owned(), cancel.replace("{PAYMENT_ID}", payment_id)),
                 ];
@@ -139,13 +141,13 @@ impl Stripe {
                 (reqwest::Method::POST, "/v1/customers".to_owned(), form)
             }
             Operation::Cancel { intent_id } => {
-                (reqwest::Method::POST, format!("/v1/payment_intents/{intent_id}/cancel"), vec![])
+                (reqwest::Method::POST, format!("/v1/payment_intents/{}/cancel", segment(intent_id)), vec![])
             }
             Operation::Retrieve { object_id, .. } if object_id.starts_with("re_") => {
-                (reqwest::Method::GET, format!("/v1/refunds/{object_id}"), vec![])
+                (reqwest::Method::GET, format!("/v1/refunds/{}", segment(object_id)), vec![])
             }
             Operation::Retrieve { object_id, .. } => {
-                (reqwest::Method::GET, format!("/v1/payment_intents/{object_id}"), vec![])
+                (reqwest::Method::GET, format!("/v1/payment_intents/{}", segment(object_id)), vec![])
             }
         };
         let creates = matches!(
@@ -234,7 +236,7 @@ impl Stripe {
     /// Whether the PaymentIntent's card payment can be captured more than once
     /// (`latest_charge.payment_method_details.card.multicapture.status`).
     async fn multicapture_available(&self, intent_id: &str, account: Option<&str>) -> Result<bool, Outcome> {
-        let path = format!("/v1/payment_intents/{intent_id}");
+        let path = format!("/v1/payment_intents/{}", segment(intent_id));
         let intent: IntentCharge = self.get_json(&path, &[("expand[]", "latest_charge")], account).await?;
         let status = intent
             .latest_charge
@@ -251,7 +253,7 @@ impl Stripe {
     async fn session_outcome(&self, session: CheckoutSession, account: Option<&str>) -> Outcome {
         match (session.status.as_str(), session.payment_intent) {
             ("complete", Some(intent_id)) => {
-                let path = format!("/v1/payment_intents/{intent_id}");
+                let path = format!("/v1/payment_intents/{}", segment(&intent_id));
                 match self.get_json::<PaymentIntent>(&path, &[], account).await {
                     Ok(intent) => intent
                         .outcome(&Operation::Retrieve { object_id: intent_id, customer_confirms: false }),
@@ -298,6 +300,18 @@ impl Stripe {
         }
         response.json().await.map_err(|e| unknown(e.to_string()))
     }
+}
+
+/// An id as one URL path segment. Ids can come from clients (an `interactionId`, a payment
+/// method to save), so nothing in them may reach another Stripe endpoint: every byte but
+/// letters, digits, `_` and `-` is percent-encoded.
+fn segment(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' => char::from(b).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// A Checkout Session, as far as we read it.
@@ -387,17 +401,18 @@ impl Stripe {
     async fn account_call(&self, call: AccountCall) -> Result<AccountAnswer, CallError> {
         let base = &self.api_base;
         let (http, idempotency_key) = match &call {
-            AccountCall::Create { kind, email, country, idempotency_key } => {
-                let mut form = vec![("type", kind.clone())];
+            AccountCall::Create { kind, email, country, idempotency_key, project_key } => {
+                let mut form =
+                    vec![("type", kind.clone()), ("metadata[ct_project_key]", project_key.clone())];
                 form.extend(email.clone().map(|email| ("email", email)));
                 form.extend(country.clone().map(|country| ("country", country)));
                 (self.client.post(format!("{base}/v1/accounts")).form(&form), Some(idempotency_key.clone()))
             }
             AccountCall::Retrieve { account } => {
-                (self.client.get(format!("{base}/v1/accounts/{account}")), None)
+                (self.client.get(format!("{base}/v1/accounts/{}", segment(account))), None)
             }
             AccountCall::Delete { account } => {
-                (self.client.delete(format!("{base}/v1/accounts/{account}")), None)
+                (self.client.delete(format!("{base}/v1/accounts/{}", segment(account))), None)
             }
             AccountCall::OnboardingLink { account, refresh_url, return_url } => (
                 self.client.post(format!("{base}/v1/account_links")).form(&[
@@ -409,7 +424,7 @@ impl Stripe {
                 None,
             ),
             AccountCall::LoginLink { account } => {
-                (self.client.post(format!("{base}/v1/accounts/{account}/login_links")), None)
+                (self.client.post(format!("{base}/v1/accounts/{}/login_links", segment(account))), None)
             }
         };
         let body = self.direct(http, idempotency_key, None).await?;
@@ -443,19 +458,25 @@ impl Stripe {
     ) -> Result<Vec<SavedMethod>, CallError> {
         let (http, idempotency_key) = match &call {
             WalletCall::List { customer } => (
-                self.client
-                    .get(format!("{}/v1/payment_methods", self.api_base))
-                    .query(&[("customer", customer.as_str()), ("type", "card")]),
+                self.client.get(format!("{}/v1/payment_methods", self.api_base)).query(&[
+                    ("customer", customer.as_str()),
+                    ("type", "card"),
+                    ("limit", "100"),
+                ]),
                 None,
             ),
             WalletCall::Attach { customer, payment_method } => (
                 self.client
-                    .post(format!("{}/v1/payment_methods/{payment_method}/attach", self.api_base))
+                    .post(format!("{}/v1/payment_methods/{}/attach", self.api_base, segment(payment_method)))
                     .form(&[("customer", customer.as_str())]),
                 Some(format!("ct-attach-{customer}-{payment_method}")),
             ),
             WalletCall::Detach { payment_method } => (
-                self.client.post(format!("{}/v1/payment_methods/{payment_method}/detach", self.api_base)),
+                self.client.post(format!(
+                    "{}/v1/payment_methods/{}/detach",
+                    self.api_base,
+                    segment(payment_method)
+                )),
                 Some(format!("ct-detach-{payment_method}")),
             ),
         };
@@ -663,5 +684,16 @@ impl StripeRefund {
             code: self.failure_reason,
             ..Report::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::segment;
+
+    #[test]
+    fn ids_stay_one_path_segment() {
+        assert_eq!(segment("pi_3NbK-x_1"), "pi_3NbK-x_1");
+        assert_eq!(segment("../customers/cus_1?x=#"), "%2E%2E%2Fcustomers%2Fcus_1%3Fx%3D%23");
     }
 }

@@ -8,8 +8,9 @@ use crate::error::ApiError;
 use crate::persistence::psp as store;
 use crate::psp::{AccountAnswer, AccountCall, ConnectedAccount};
 
-/// The kinds of connected account the provider offers.
-const ACCOUNT_KINDS: [&str; 3] = ["express", "standard", "custom"];
+/// The kinds of connected account that need no more than this API offers (Custom accounts
+/// need capabilities and the owner's details up front).
+const ACCOUNT_KINDS: [&str; 2] = ["express", "standard"];
 
 /// What creating an account takes.
 pub struct AccountDraft {
@@ -42,6 +43,7 @@ impl Executor {
             email: draft.email,
             country: draft.country,
             idempotency_key: format!("ct-account-{}", new_id()),
+            project_key: project_key.to_owned(),
         };
         let AccountAnswer::Account(account) = self.account_call(call).await? else {
             return Err(ApiError::internal("the provider answered an account creation with something else"));

@@ -76,8 +76,17 @@ pub fn operations_for(project_key: &str, payment: &Payment) -> Vec<store::Operat
 /// customer, its other charges) may change between attempts.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Pinned {
+    /// The connected account the calls go to (`Stripe-Account`): keys live per account.
+    account: Option<String>,
     customer: Option<String>,
+    payment_method: Option<String>,
     final_capture: Option<bool>,
+}
+
+/// The provider account an operation's calls went to, as pinned before its first call.
+fn pinned_account(operation: &store::OperationRow) -> Option<String> {
+    let pinned: Pinned = serde_json::from_str(operation.pinned.as_deref()?).ok()?;
+    Some(pinned.account.unwrap_or_else(|| "platform".into()))
 }
 
 pub struct Executor {
@@ -369,20 +378,26 @@ impl Executor {
             }
             Ok(planned) => {
                 let name = operation_name(&planned);
-                let Some(planned) = self.pinned(operation, &payment, planned).await? else {
+                let Some((planned, account)) = self.pinned(operation, &payment, planned).await? else {
                     return Ok(false);
                 };
-                let request = Request {
-                    operation: planned,
-                    account: payment.payment_method_info.interface_account.clone(),
-                    idempotency_key: operation.idempotency_key.clone(),
-                    metadata: vec![
-                        ("ct_project_key".into(), operation.project_key.clone()),
-                        ("ct_payment_id".into(), payment.id.clone()),
-                        ("ct_transaction_id".into(), transaction.id.clone()),
-                    ],
-                };
-                (name, self.provider.execute(request).await)
+                if let Some(refused) =
+                    self.foreign_account(&operation.project_key, account.as_deref()).await?
+                {
+                    ("refused", refused)
+                } else {
+                    let request = Request {
+                        operation: planned,
+                        account,
+                        idempotency_key: operation.idempotency_key.clone(),
+                        metadata: vec![
+                            ("ct_project_key".into(), operation.project_key.clone()),
+                            ("ct_payment_id".into(), payment.id.clone()),
+                            ("ct_transaction_id".into(), transaction.id.clone()),
+                        ],
+                    };
+                    (name, self.provider.execute(request).await)
+                }
             }
             Err(reason) => (
                 "refused",
@@ -420,7 +435,7 @@ impl Executor {
         .await?;
         if let Outcome::Succeeded(report) | Outcome::Pending(report) | Outcome::Failed(report) = &outcome {
             if let Some(object_id) = &report.object_id {
-                let account = provider_account(&payment);
+                let account = pinned_account(operation).unwrap_or_else(|| provider_account(&payment));
                 let (db, object_id, project, payment_id, transaction_id) = (
                     self.db.clone(),
                     object_id.clone(),
@@ -446,20 +461,15 @@ impl Executor {
         Ok(settled)
     }
 
-    /// The operation with its pinned parameters, pinning them first if this is its first call.
-    /// None when the call cannot be made now (the customer is unknown, or the lease was lost).
+    /// The operation with its pinned parameters and the account its calls go to, pinning them
+    /// first if this is its first call. None when the call cannot be made now (the customer is
+    /// unknown, or the lease was lost).
     async fn pinned(
         &self,
         operation: &store::OperationRow,
         payment: &Payment,
         planned: Operation,
-    ) -> Result<Option<Operation>, ApiError> {
-        if !matches!(
-            planned,
-            Operation::Authorize { .. } | Operation::Checkout { .. } | Operation::Capture { .. }
-        ) {
-            return Ok(Some(planned));
-        }
+    ) -> Result<Option<(Operation, Option<String>)>, ApiError> {
         let pinned = match operation.pinned.as_deref().map(serde_json::from_str::<Pinned>) {
             Some(Ok(pinned)) => pinned,
             _ => {
@@ -479,11 +489,18 @@ impl Executor {
                     }
                     _ => None,
                 };
-                let final_capture = match &planned {
-                    Operation::Capture { final_capture, .. } => Some(*final_capture),
-                    _ => None,
+                let pinned = Pinned {
+                    account: payment.payment_method_info.interface_account.clone(),
+                    customer,
+                    payment_method: match &planned {
+                        Operation::Authorize { payment_method, .. } => payment_method.clone(),
+                        _ => None,
+                    },
+                    final_capture: match &planned {
+                        Operation::Capture { final_capture, .. } => Some(*final_capture),
+                        _ => None,
+                    },
                 };
-                let pinned = Pinned { customer, final_capture };
                 let text = serde_json::to_string(&pinned).map_err(ApiError::internal)?;
                 let (db, id, lease_until) =
                     (self.db.clone(), operation.transaction_id.clone(), operation.lease_until);
@@ -497,10 +514,14 @@ impl Executor {
                 pinned
             }
         };
-        Ok(Some(match planned {
-            Operation::Authorize { amount, currency, payment_method, capture, .. } => {
-                Operation::Authorize { amount, currency, payment_method, capture, customer: pinned.customer }
-            }
+        let operation = match planned {
+            Operation::Authorize { amount, currency, capture, .. } => Operation::Authorize {
+                amount,
+                currency,
+                payment_method: pinned.payment_method,
+                capture,
+                customer: pinned.customer,
+            },
             Operation::Checkout { amount, currency, capture, payment_id, .. } => {
                 Operation::Checkout { amount, currency, capture, customer: pinned.customer, payment_id }
             }
@@ -510,6 +531,27 @@ impl Executor {
                 final_capture: pinned.final_capture.unwrap_or(final_capture),
             },
             other => other,
+        };
+        Ok(Some((operation, pinned.account)))
+    }
+
+    /// A refusal when the account is a connected account that another project created: a
+    /// project's payments go to its own accounts (or ones created outside this service).
+    async fn foreign_account(
+        &self,
+        project_key: &str,
+        account: Option<&str>,
+    ) -> Result<Option<Outcome>, ApiError> {
+        let Some(account) = account else { return Ok(None) };
+        let (db, id) = (self.db.clone(), account.to_owned());
+        let owner =
+            blocking(move || db.read(|conn| Ok::<_, ApiError>(store::account_owner(conn, &id)?))).await?;
+        Ok(owner.filter(|owner| owner != project_key).map(|_| {
+            Outcome::Failed(Report {
+                status: "refused".into(),
+                message: Some(format!("The connected account {account} belongs to another project.")),
+                ..Report::default()
+            })
         }))
     }
 

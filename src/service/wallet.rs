@@ -70,12 +70,13 @@ impl Executor {
     ) -> Result<Option<String>, ApiError> {
         let (db, project, id) = (self.db.clone(), project_key.to_owned(), customer_id.to_owned());
         let account = account.unwrap_or("platform").to_owned();
-        let (exists, known) = blocking(move || {
+        let (exists, known, owner) = blocking(move || {
             db.read(|conn| {
                 let exists =
                     !resources::find_many(conn, &project, "customer", std::slice::from_ref(&id), &[])?
                         .is_empty();
-                Ok::<_, ApiError>((exists, store::find_customer(conn, &account, &project, &id)?))
+                let owner = store::account_owner(conn, &account)?;
+                Ok::<_, ApiError>((exists, store::find_customer(conn, &account, &project, &id)?, owner))
             })
         })
         .await?;
@@ -83,6 +84,10 @@ impl Executor {
             return Err(ApiError::ResourceNotFound(format!(
                 "The Customer with ID '{customer_id}' was not found."
             )));
+        }
+        // A connected account another project created is not this project's to use.
+        if owner.is_some_and(|owner| owner != project_key) {
+            return Err(refused("The connected account belongs to another project."));
         }
         Ok(known)
     }

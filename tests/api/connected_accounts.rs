@@ -90,3 +90,32 @@ async fn accounts_take_manage_project_a_known_type_and_the_adapter() {
     let without = off.post("/stripe/connected-accounts", json!({"type": "express"})).await;
     assert_eq!(without.error_code(), "InvalidOperation");
 }
+
+#[tokio::test]
+async fn another_projects_account_takes_no_payments_or_cards_of_ours() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = spawn_stripe_app_with(fake.base.clone(), |_| {}).await;
+    let created = app.post("/stripe/connected-accounts", json!({"type": "express"})).await;
+    let account = created.body["id"].as_str().unwrap().to_owned();
+
+    let other = app.in_project("other-project").await;
+    let payment = other
+        .create_payment(json!({
+            "amountPlanned": {"currencyCode": "EUR", "centAmount": 900},
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}, "interfaceAccount": account},
+            "transactions": [{"type": "Authorization", "amount": {"currencyCode": "EUR", "centAmount": 900}}]
+        }))
+        .await;
+    assert_eq!(payment["transactions"][0]["state"], "Failure", "{payment}");
+    assert!(payment["paymentStatus"]["interfaceText"].as_str().unwrap().contains("another project"));
+    assert!(fake.received().iter().all(|r| r.path != "/v1/payment_intents"), "nothing sent to Stripe");
+
+    let customer = other.create_customer("elsewhere@example.com", "elsewhere").await;
+    let cards = other
+        .get(&format!(
+            "/customers/{}/payment-methods?interfaceAccount={account}",
+            customer["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(cards.error_code(), "InvalidOperation", "{}", cards.body);
+}
