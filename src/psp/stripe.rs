@@ -456,31 +456,24 @@ impl Stripe {
         account: Option<&str>,
         call: WalletCall,
     ) -> Result<Vec<SavedMethod>, CallError> {
-        let (http, idempotency_key) = match &call {
-            WalletCall::List { customer } => (
-                self.client.get(format!("{}/v1/payment_methods", self.api_base)).query(&[
-                    ("customer", customer.as_str()),
-                    ("type", "card"),
-                    ("limit", "100"),
-                ]),
-                None,
-            ),
-            WalletCall::Attach { customer, payment_method } => (
-                self.client
-                    .post(format!("{}/v1/payment_methods/{}/attach", self.api_base, segment(payment_method)))
-                    .form(&[("customer", customer.as_str())]),
-                Some(format!("ct-attach-{customer}-{payment_method}")),
-            ),
-            WalletCall::Detach { payment_method } => (
-                self.client.post(format!(
-                    "{}/v1/payment_methods/{}/detach",
-                    self.api_base,
-                    segment(payment_method)
-                )),
-                Some(format!("ct-detach-{payment_method}")),
-            ),
+        // No idempotency keys: attaching or detaching again does no harm, and a key would
+        // replay an earlier attach after a detach.
+        let http = match &call {
+            WalletCall::List { customer } => self
+                .client
+                .get(format!("{}/v1/payment_methods", self.api_base))
+                .query(&[("customer", customer.as_str()), ("type", "card"), ("limit", "100")]),
+            WalletCall::Attach { customer, payment_method } => self
+                .client
+                .post(format!("{}/v1/payment_methods/{}/attach", self.api_base, segment(payment_method)))
+                .form(&[("customer", customer.as_str())]),
+            WalletCall::Detach { payment_method } => self.client.post(format!(
+                "{}/v1/payment_methods/{}/detach",
+                self.api_base,
+                segment(payment_method)
+            )),
         };
-        let body = self.direct(http, idempotency_key, account).await?;
+        let body = self.direct(http, None, account).await?;
         let unexpected =
             |e: serde_json::Error| CallError::Unavailable(format!("unexpected answer from Stripe: {e}"));
         let methods = match call {

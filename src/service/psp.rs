@@ -366,10 +366,9 @@ impl Executor {
         }
         let (name, outcome) = match plan::operation(&payment, transaction) {
             // Stripe keeps idempotency keys for 24 hours: after that a retry could create the
-            // object a second time, so it is left for a person to reconcile instead.
-            Ok(Operation::Authorize { .. } | Operation::Refund { .. } | Operation::Checkout { .. })
-                if too_old_to_resend(operation) =>
-            {
+            // object a second time, or be refused because the first attempt did succeed (a
+            // second capture), so it is left for a person to reconcile instead. Lookups go on.
+            Ok(planned) if !matches!(planned, Operation::Retrieve { .. }) && too_old_to_resend(operation) => {
                 log::error!(
                     "provider operation for transaction {} is older than its idempotency key lives; reconcile it by hand",
                     transaction.id
