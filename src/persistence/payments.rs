@@ -28,7 +28,7 @@ pub struct StoredPayment {
 
 /// The payment's row: its document and the columns lookups, uniqueness and sorting need.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = payments, treat_none_as_null = true)]
+#[diesel(table_name = payments, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub(super) struct PaymentRow<'a> {
     pub id: &'a str,
     pub project_key: &'a str,
@@ -63,7 +63,7 @@ impl<'a> PaymentRow<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = payment_transactions)]
+#[diesel(table_name = payment_transactions, treat_none_as_default_value = false)]
 struct TransactionRow<'a> {
     payment_id: &'a str,
     transaction_id: &'a str,
@@ -178,8 +178,10 @@ fn write_sqlite(c: &mut SqliteConnection, change: &PaymentChange) -> QueryResult
             interaction_id: Some(interaction_id),
         })
         .collect();
-    if !transactions.is_empty() {
-        diesel::insert_into(payment_transactions::table).values(&transactions).execute(c)?;
+    // One row per statement: the statement is then the same each time and SQLite prepares it
+    // once per connection (a multi-row insert is prepared anew for every write).
+    for transaction in &transactions {
+        diesel::insert_into(payment_transactions::table).values(transaction).execute(c)?;
     }
     diesel::delete(payment_references::table.filter(payment_references::payment_id.eq(payment_id)))
         .execute(c)?;
@@ -190,11 +192,11 @@ fn write_sqlite(c: &mut SqliteConnection, change: &PaymentChange) -> QueryResult
             (payment_references::payment_id.eq(payment_id), payment_references::target_id.eq(target))
         })
         .collect();
-    if !references.is_empty() {
-        diesel::insert_into(payment_references::table).values(&references).execute(c)?;
+    for reference in &references {
+        diesel::insert_into(payment_references::table).values(reference).execute(c)?;
     }
-    if !change.messages.is_empty() {
-        diesel::insert_into(messages::table).values(change.messages).execute(c)?;
+    for message in change.messages {
+        diesel::insert_into(messages::table).values(message).execute(c)?;
     }
     for operation in change.operations {
         diesel::insert_into(psp_operations::table).values(operation).on_conflict_do_nothing().execute(c)?;
