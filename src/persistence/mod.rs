@@ -21,6 +21,8 @@ use std::time::Duration;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// The PostgreSQL advisory lock that serializes migrations ("payments" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7061_796d_656e_7473;
 /// How long a request waits for a pooled connection before it is answered with 503.
 const POOL_WAIT: Duration = Duration::from_secs(10);
 /// How long SQLite waits for a lock held by another process before giving up.
@@ -167,7 +169,12 @@ impl Database {
                     .build(manager())
                     .map_err(connect)?;
                 let mut writer = writer.get().map_err(connect)?;
-                run_migrations(&mut *writer, SQLITE_MIGRATIONS)?;
+                // Processes starting together on a new file take turns: the write lock is
+                // taken before the applied migrations are read.
+                let migrated = writer.immediate_transaction(|c| {
+                    Ok::<_, diesel::result::Error>(run_migrations(c, SQLITE_MIGRATIONS))
+                });
+                migrated.map_err(|e| StartupError::Migrate(e.to_string()))??;
                 let writer = std::sync::Arc::new(group_commit::GroupCommit::new(writer));
                 let readers = Pool::builder()
                     .max_size(pool_size)
@@ -187,7 +194,15 @@ impl Database {
                     .connection_timeout(POOL_WAIT)
                     .build(ConnectionManager::<PgConnection>::new(url))
                     .map_err(connect)?;
-                run_migrations(&mut *pool.get().map_err(connect)?, POSTGRES_MIGRATIONS)?;
+                let mut conn = pool.get().map_err(connect)?;
+                // Processes starting together on a new database take turns (a session lock,
+                // held while the applied migrations are read and the rest applied).
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                    .map_err(|e| StartupError::Migrate(e.to_string()))?;
+                let migrated = run_migrations(&mut *conn, POSTGRES_MIGRATIONS);
+                conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                    .map_err(|e| StartupError::Migrate(e.to_string()))?;
+                migrated?;
                 Pools::Postgres(pool)
             }
         };

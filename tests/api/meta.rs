@@ -40,3 +40,25 @@ async fn unknown_routes_answer_404_in_commercetools_format() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.error_code(), "ResourceNotFound");
 }
+
+/// Processes that start together on a new database (several servers, or a server and the
+/// CLI) take turns migrating it instead of failing on each other's tables.
+#[tokio::test]
+async fn processes_starting_together_on_a_new_database_all_start() {
+    for _ in 0..3 {
+        let (database_url, _file) = fresh_database();
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                tokio::process::Command::new(env!("CARGO_BIN_EXE_payments-api"))
+                    .args(["clients", "create", "--project", "together", "--scope", "view_payments:together"])
+                    .env("DATABASE_URL", &database_url)
+                    .env("RUST_LOG", "error")
+                    .output()
+            })
+            .collect();
+        for run in runs {
+            let output = run.await.expect("the binary runs");
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        }
+    }
+}
