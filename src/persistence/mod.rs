@@ -140,9 +140,11 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup 
     fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
         // WAL lets readers run beside the writer; synchronous=FULL makes an acknowledged write
         // survive a power loss. Each write of a group runs in a savepoint, whose journal is kept
-        // in memory (temp_store) rather than in a temporary file: +25% creates.
+        // in memory (temp_store) rather than in a temporary file: +25% creates. The WAL is
+        // checkpointed every 10,000 pages (40 MB) rather than 1,000, so that a page written by
+        // many commits is copied back once: +6% creates.
         conn.batch_execute(&format!(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = MEMORY;"
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{SQLITE_CACHE_KIB}; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;"
         ))
         .map_err(diesel::r2d2::Error::QueryError)?;
         conn.register_noarg_sql_function::<diesel::sql_types::Bool, bool, _>(
