@@ -47,6 +47,14 @@ impl Stripe {
     }
 
     async fn call(&self, request: Request) -> Outcome {
+        // A malformed account (the client's interfaceAccount) would fail every attempt alike.
+        if let Some(account) = request.account.as_deref().filter(|a| !is_account_id(a)) {
+            return Outcome::Failed(Report {
+                status: "refused".into(),
+                message: Some(format!("'{account}' is not a Stripe account id (acct_…).")),
+                ..Report::default()
+            });
+        }
         if let Operation::Retrieve { object_id, .. } = &request.operation {
             if object_id.starts_with("cs_") {
                 let path = format!("/v1/checkout/sessions/{}", segment(object_id));
@@ -302,6 +310,12 @@ impl Stripe {
     }
 }
 
+/// Whether `id` can be a Stripe account id (and so a `Stripe-Account` header).
+fn is_account_id(id: &str) -> bool {
+    id.strip_prefix("acct_")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+}
+
 /// An id as one URL path segment. Ids can come from clients (an `interactionId`, a payment
 /// method to save), so nothing in them may reach another Stripe endpoint: every byte but
 /// letters, digits, `_` and `-` is percent-encoded.
@@ -375,6 +389,9 @@ impl Stripe {
         idempotency_key: Option<String>,
         account: Option<&str>,
     ) -> Result<String, CallError> {
+        if let Some(account) = account.filter(|a| !is_account_id(a)) {
+            return Err(CallError::Refused(format!("'{account}' is not a Stripe account id (acct_…).")));
+        }
         let mut http = http.bearer_auth(self.secret_key.expose());
         if let Some(key) = idempotency_key {
             http = http.header("Idempotency-Key", key);
@@ -683,6 +700,14 @@ impl StripeRefund {
 #[cfg(test)]
 mod tests {
     use super::segment;
+
+    #[test]
+    fn account_ids_are_checked_before_they_become_headers() {
+        assert!(super::is_account_id("acct_1NbKq2Lk3Jd8Fh4x"));
+        assert!(!super::is_account_id("acct_"));
+        assert!(!super::is_account_id("acct_1\nX-Evil: 1"));
+        assert!(!super::is_account_id("cus_1"));
+    }
 
     #[test]
     fn ids_stay_one_path_segment() {
