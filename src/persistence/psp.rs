@@ -239,6 +239,18 @@ pub fn find_customer(
         .optional())
 }
 
+/// Forgets the provider customer of one of our customers (it is gone at the provider).
+pub fn forget_customer(
+    conn: &mut Conn,
+    account: &str,
+    project_key: &str,
+    customer_id: &str,
+) -> QueryResult<()> {
+    on_backend!(conn, |c| diesel::delete(psp_customers::table.find((account, project_key, customer_id)))
+        .execute(c))?;
+    Ok(())
+}
+
 /// Records the provider customer unless one is recorded already (by a process that got there
 /// first); returns the recorded one.
 pub fn map_customer(

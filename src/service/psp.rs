@@ -410,6 +410,7 @@ impl Executor {
         if let Outcome::Unknown(reason) = &outcome {
             log::warn!("psp outcome unknown for transaction {}: {reason}", transaction.id);
         }
+        self.forget_missing_customer(operation, &payment, &outcome).await?;
         // A lookup that finds the object still pending changes nothing; it is looked up again
         // later (with backoff), which settles transactions whose webhook was lost.
         if name == "retrieve" && matches!(outcome, Outcome::Pending(_) | Outcome::Unknown(_)) {
@@ -532,6 +533,30 @@ impl Executor {
             other => other,
         };
         Ok(Some((operation, pinned.account)))
+    }
+
+    /// A provider customer deleted at the provider fails the payment that names it; it is
+    /// forgotten so that the customer's next payment creates a new one.
+    async fn forget_missing_customer(
+        &self,
+        operation: &store::OperationRow,
+        payment: &Payment,
+        outcome: &Outcome,
+    ) -> Result<(), ApiError> {
+        let Outcome::Failed(report) = outcome else { return Ok(()) };
+        let missing = report.code.as_deref() == Some("resource_missing")
+            && report.message.as_deref().is_some_and(|m| m.contains("No such customer"));
+        let Some(customer) = payment.customer.as_ref().filter(|_| missing) else { return Ok(()) };
+        let account = pinned_account(operation).unwrap_or_else(|| provider_account(payment));
+        log::warn!(
+            "the Stripe customer of customer {} is gone at Stripe; a new one will be created",
+            customer.id
+        );
+        let (db, project, id) = (self.db.clone(), operation.project_key.clone(), customer.id.clone());
+        blocking(move || {
+            db.write(|conn| Ok::<_, ApiError>(store::forget_customer(conn, &account, &project, &id)?))
+        })
+        .await
     }
 
     /// A refusal when the account is a connected account that another project created: a

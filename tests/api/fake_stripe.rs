@@ -40,6 +40,8 @@ struct State {
     multicapture: &'static str,
     /// The status of every Checkout Session ("open", "complete" or "expired").
     checkout: &'static str,
+    /// A customer deleted at Stripe: PaymentIntents for it are refused.
+    deleted_customer: Option<String>,
 }
 
 /// The PaymentIntent a completed Checkout Session made.
@@ -83,6 +85,11 @@ impl FakeStripe {
         self.state.lock().unwrap().multicapture = status;
     }
 
+    /// Deletes a customer "at Stripe": PaymentIntents for it are refused from now on.
+    pub fn delete_customer(&self, customer: &str) {
+        self.state.lock().unwrap().deleted_customer = Some(customer.to_owned());
+    }
+
     /// Where every Checkout Session stands.
     pub fn set_checkout(&self, status: &'static str) {
         self.state.lock().unwrap().checkout = status;
@@ -117,6 +124,25 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
     reader.read_exact(&mut body).await?;
     let body = String::from_utf8_lossy(&body).into_owned();
     let key = headers.get("idempotency-key").cloned().unwrap_or_default();
+    let refused = {
+        let mut state = state.lock().unwrap();
+        match state.deleted_customer.clone() {
+            Some(customer) if path == "/v1/payment_intents" && form_value(&body, "customer") == customer => {
+                state.received.push(Received {
+                    method: method.clone(),
+                    path: path.clone(),
+                    headers: headers.clone(),
+                    body: body.clone(),
+                });
+                Some(json!({"error": {"type": "invalid_request_error", "code": "resource_missing",
+                    "param": "customer", "message": format!("No such customer: '{customer}'")}}))
+            }
+            _ => None,
+        }
+    };
+    if let Some(error) = refused {
+        return refuse(reader.into_inner(), error).await;
+    }
     let (fault, answer_body) = {
         let mut state = state.lock().unwrap();
         state.received.push(Received {
@@ -191,6 +217,17 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
         }
     };
     answer(reader.into_inner(), fault, answer_body).await
+}
+
+/// Answers 400 with Stripe's error body.
+async fn refuse(mut socket: tokio::net::TcpStream, error: Value) -> std::io::Result<()> {
+    let text = error.to_string();
+    let response = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        text.len()
+    );
+    socket.write_all(response.as_bytes()).await?;
+    socket.shutdown().await
 }
 
 /// Answers with `answer`, or with the fault.

@@ -203,3 +203,35 @@ async fn a_payment_with_money_in_flight_cannot_be_deleted() {
     let deleted = app.delete(&format!("/payments/{id}?version={}", settled["version"])).await;
     assert_eq!(deleted.status, reqwest::StatusCode::OK, "once the result is recorded");
 }
+
+#[tokio::test]
+async fn a_stripe_customer_deleted_at_stripe_is_forgotten() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = app_against(&fake, 3_000).await;
+    let customer = app.create_customer("gone@example.com", "gone").await;
+    let mut paid = draft("Authorization", None);
+    paid["customer"] = json!({"typeId": "customer", "key": "gone"});
+    let first = app.create_payment(paid.clone()).await;
+    assert_eq!(first["transactions"][0]["state"], "Success", "{first}");
+    let customer_id = customer["id"].as_str().unwrap().to_owned();
+    let known = |app: &TestApp| {
+        let id = customer_id.clone();
+        app.database()
+            .read(|conn| {
+                Ok::<_, payments_api::error::ApiError>(payments_api::persistence::psp::find_customer(
+                    conn,
+                    "platform",
+                    &app.project,
+                    &id,
+                )?)
+            })
+            .unwrap()
+    };
+    let stripe_customer = known(&app).expect("the Stripe customer is recorded");
+
+    fake.delete_customer(&stripe_customer);
+    let second = app.create_payment(paid).await;
+    assert_eq!(second["transactions"][0]["state"], "Failure", "{second}");
+    assert_eq!(second["paymentStatus"]["interfaceCode"], "resource_missing");
+    assert_eq!(known(&app), None, "the next payment creates a new Stripe customer");
+}
