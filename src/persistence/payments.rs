@@ -210,7 +210,8 @@ fn lookup_rows(payment: &Payment) -> impl Iterator<Item = (&str, &str)> {
     payment.transactions.iter().filter_map(|t| Some((t.id.as_str(), t.interaction_id.as_deref()?)))
 }
 
-/// Deletes the Payment if its version is still `expected_version`; returns whether it did.
+/// Deletes the Payment, with its lookup and reference rows, if its version is still
+/// `expected_version`; returns whether it did.
 pub fn delete(conn: &mut Conn, project_key: &str, id: &str, expected_version: i64) -> QueryResult<bool> {
     let target = payments::table
         .filter(payments::id.eq(id))
@@ -219,5 +220,7 @@ pub fn delete(conn: &mut Conn, project_key: &str, id: &str, expected_version: i6
     let deleted = on_backend!(conn, |c| diesel::delete(target).execute(c))?;
     let of_payment = payment_transactions::table.filter(payment_transactions::payment_id.eq(id));
     on_backend!(conn, |c| diesel::delete(of_payment).execute(c))?;
+    let references = payment_references::table.filter(payment_references::payment_id.eq(id));
+    on_backend!(conn, |c| diesel::delete(references).execute(c))?;
     Ok(deleted == 1)
 }

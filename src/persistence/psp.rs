@@ -297,17 +297,6 @@ pub fn account_owner(conn: &mut Conn, account_id: &str) -> QueryResult<Option<St
         .optional())
 }
 
-/// Whether the project created the connected account.
-pub fn owns_account(conn: &mut Conn, project_key: &str, account_id: &str) -> QueryResult<bool> {
-    let found: Option<String> = on_backend!(conn, |c| psp_accounts::table
-        .find(account_id)
-        .filter(psp_accounts::project_key.eq(project_key))
-        .select(psp_accounts::account_id)
-        .first(c)
-        .optional())?;
-    Ok(found.is_some())
-}
-
 pub fn remove_account(conn: &mut Conn, account_id: &str) -> QueryResult<()> {
     on_backend!(conn, |c| diesel::delete(psp_accounts::table.find(account_id)).execute(c))?;
     Ok(())

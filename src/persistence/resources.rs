@@ -107,20 +107,3 @@ pub fn is_referenced(conn: &mut Conn, target_id: &str) -> QueryResult<bool> {
         .optional())?;
     Ok(found.is_some())
 }
-
-/// Records which resources a payment references now.
-pub fn replace_payment_references(conn: &mut Conn, payment_id: &str, targets: &[String]) -> QueryResult<()> {
-    let existing = payment_references::table.filter(payment_references::payment_id.eq(payment_id));
-    on_backend!(conn, |c| diesel::delete(existing).execute(c))?;
-    if targets.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<_> = targets
-        .iter()
-        .map(|target| {
-            (payment_references::payment_id.eq(payment_id), payment_references::target_id.eq(target))
-        })
-        .collect();
-    on_backend!(conn, |c| diesel::insert_into(payment_references::table).values(&rows).execute(c))?;
-    Ok(())
-}

@@ -13,6 +13,12 @@ pub mod writeback;
 use std::future::Future;
 use std::pin::Pin;
 
+/// How the maps of provider objects and customers name the account calls go to: the connected
+/// account, or the platform's own.
+pub fn account_key(account: Option<&str>) -> String {
+    account.unwrap_or("platform").to_owned()
+}
+
 /// What we ask a provider to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Operation {

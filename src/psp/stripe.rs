@@ -293,20 +293,12 @@ impl Stripe {
         query: &[(&str, &str)],
         account: Option<&str>,
     ) -> Result<T, Outcome> {
-        let mut http = self
-            .client
-            .get(format!("{}{path}", self.api_base))
-            .query(query)
-            .bearer_auth(self.secret_key.expose());
-        if let Some(account) = account {
-            http = http.header("Stripe-Account", account);
-        }
         let unknown = |error: String| Outcome::Unknown(format!("cannot look up {path}: {error}"));
-        let response = http.send().await.map_err(|e| unknown(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(unknown(format!("Stripe answered {}", response.status())));
-        }
-        response.json().await.map_err(|e| unknown(e.to_string()))
+        let http = self.client.get(format!("{}{path}", self.api_base)).query(query);
+        let body = self.direct(http, None, account).await.map_err(|error| match error {
+            CallError::Refused(reason) | CallError::Unavailable(reason) => unknown(reason),
+        })?;
+        serde_json::from_str(&body).map_err(|e| unknown(e.to_string()))
     }
 }
 

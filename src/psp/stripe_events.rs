@@ -115,7 +115,7 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
     };
     Ok(ProviderEvent {
         id: event.id,
-        account: event.account.unwrap_or_else(|| "platform".into()),
+        account: super::account_key(event.account.as_deref()),
         object_id: subject,
         payment_id: object.pointer("/metadata/ct_payment_id").and_then(Value::as_str).map(str::to_owned),
         transaction_id: object

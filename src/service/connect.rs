@@ -100,11 +100,10 @@ impl Executor {
 
     /// 404 unless the project created the account.
     async fn own_account(&self, project_key: &str, account_id: &str) -> Result<(), ApiError> {
-        let (db, project, id) = (self.db.clone(), project_key.to_owned(), account_id.to_owned());
-        let owned =
-            blocking(move || db.read(|conn| Ok::<_, ApiError>(store::owns_account(conn, &project, &id)?)))
-                .await?;
-        if owned {
+        let (db, id) = (self.db.clone(), account_id.to_owned());
+        let owner =
+            blocking(move || db.read(|conn| Ok::<_, ApiError>(store::account_owner(conn, &id)?))).await?;
+        if owner.as_deref() == Some(project_key) {
             Ok(())
         } else {
             Err(ApiError::ResourceNotFound(format!("The connected account '{account_id}' was not found.")))

@@ -142,7 +142,6 @@ pub fn delete(
         if !store::delete(conn, project_key, &stored.id, version)? {
             return Err(not_found(locator));
         }
-        resources::replace_payment_references(conn, &stored.id, &[])?;
         if data_erasure {
             messages::delete_for_resource(conn, project_key, &stored.id)?;
         }

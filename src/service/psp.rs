@@ -15,7 +15,9 @@ use crate::persistence::payments::Locator;
 use crate::persistence::psp as store;
 use crate::persistence::Database;
 use crate::psp::writeback::{self, INTERACTION_FIELDS, INTERACTION_TYPE_KEY};
-use crate::psp::{plan, stripe_events, transitions, Effect, Operation, Outcome, Provider, Report, Request};
+use crate::psp::{
+    account_key, plan, stripe_events, transitions, Effect, Operation, Outcome, Provider, Report, Request,
+};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,11 +36,6 @@ pub(super) fn call_error(error: crate::psp::CallError) -> ApiError {
         crate::psp::CallError::Refused(message) => DomainError::InvalidOperation(message).into(),
         crate::psp::CallError::Unavailable(reason) => ApiError::OverCapacity(reason),
     }
-}
-
-/// The provider account a payment's calls are made for (`paymentMethodInfo.interfaceAccount`).
-fn provider_account(payment: &Payment) -> String {
-    payment.payment_method_info.interface_account.clone().unwrap_or_else(|| "platform".into())
 }
 
 /// Whether a payment is executed by the provider (by `paymentMethodInfo.paymentInterface`).
@@ -81,12 +78,6 @@ struct Pinned {
     customer: Option<String>,
     payment_method: Option<String>,
     final_capture: Option<bool>,
-}
-
-/// The provider account an operation's calls went to, as pinned before its first call.
-fn pinned_account(operation: &store::OperationRow) -> Option<String> {
-    let pinned: Pinned = serde_json::from_str(operation.pinned.as_deref()?).ok()?;
-    Some(pinned.account.unwrap_or_else(|| "platform".into()))
 }
 
 pub struct Executor {
@@ -364,6 +355,9 @@ impl Executor {
         if !matches!(transaction.state, TransactionState::Initial | TransactionState::Pending) {
             return Ok(true);
         }
+        // The account the calls go to: as pinned with the operation once it is (before its
+        // first call), the payment's own until then.
+        let mut account = payment.payment_method_info.interface_account.clone();
         let (name, outcome) = match plan::operation(&payment, transaction) {
             // Stripe keeps idempotency keys for 24 hours: after that a retry could create the
             // object a second time, or be refused because the first attempt did succeed (a
@@ -377,9 +371,10 @@ impl Executor {
             }
             Ok(planned) => {
                 let name = operation_name(&planned);
-                let Some((planned, account)) = self.pinned(operation, &payment, planned).await? else {
+                let Some((planned, pinned_account)) = self.pinned(operation, &payment, planned).await? else {
                     return Ok(false);
                 };
+                account = pinned_account;
                 if let Some(refused) =
                     self.foreign_account(&operation.project_key, account.as_deref()).await?
                 {
@@ -387,7 +382,7 @@ impl Executor {
                 } else {
                     let request = Request {
                         operation: planned,
-                        account,
+                        account: account.clone(),
                         idempotency_key: operation.idempotency_key.clone(),
                         metadata: vec![
                             ("ct_project_key".into(), operation.project_key.clone()),
@@ -410,7 +405,8 @@ impl Executor {
         if let Outcome::Unknown(reason) = &outcome {
             log::warn!("psp outcome unknown for transaction {}: {reason}", transaction.id);
         }
-        self.forget_missing_customer(operation, &payment, &outcome).await?;
+        let account = account_key(account.as_deref());
+        self.forget_missing_customer(operation, &payment, &account, &outcome).await?;
         // A lookup that finds the object still pending changes nothing; it is looked up again
         // later (with backoff), which settles transactions whose webhook was lost.
         if name == "retrieve" && matches!(outcome, Outcome::Pending(_) | Outcome::Unknown(_)) {
@@ -435,9 +431,9 @@ impl Executor {
         .await?;
         if let Outcome::Succeeded(report) | Outcome::Pending(report) | Outcome::Failed(report) = &outcome {
             if let Some(object_id) = &report.object_id {
-                let account = pinned_account(operation).unwrap_or_else(|| provider_account(&payment));
-                let (db, object_id, project, payment_id, transaction_id) = (
+                let (db, account, object_id, project, payment_id, transaction_id) = (
                     self.db.clone(),
+                    account.clone(),
                     object_id.clone(),
                     operation.project_key.clone(),
                     payment.id.clone(),
@@ -541,18 +537,19 @@ impl Executor {
         &self,
         operation: &store::OperationRow,
         payment: &Payment,
+        account: &str,
         outcome: &Outcome,
     ) -> Result<(), ApiError> {
         let Outcome::Failed(report) = outcome else { return Ok(()) };
         let missing = report.code.as_deref() == Some("resource_missing")
             && report.message.as_deref().is_some_and(|m| m.contains("No such customer"));
         let Some(customer) = payment.customer.as_ref().filter(|_| missing) else { return Ok(()) };
-        let account = pinned_account(operation).unwrap_or_else(|| provider_account(payment));
         log::warn!(
             "the Stripe customer of customer {} is gone at Stripe; a new one will be created",
             customer.id
         );
-        let (db, project, id) = (self.db.clone(), operation.project_key.clone(), customer.id.clone());
+        let (db, account, project, id) =
+            (self.db.clone(), account.to_owned(), operation.project_key.clone(), customer.id.clone());
         blocking(move || {
             db.write(|conn| Ok::<_, ApiError>(store::forget_customer(conn, &account, &project, &id)?))
         })
@@ -601,7 +598,7 @@ impl Executor {
         customer_id: &str,
         interface_account: Option<&str>,
     ) -> Result<Option<String>, String> {
-        let account = interface_account.unwrap_or("platform").to_owned();
+        let account = account_key(interface_account);
         let (db, project, customer_id) = (self.db.clone(), project_key.to_owned(), customer_id.to_owned());
         let lookup_account = account.clone();
         let (known, ours) = blocking(move || {

@@ -30,12 +30,14 @@ impl Executor {
         payment_method: String,
         account: Option<&str>,
     ) -> Result<SavedMethod, ApiError> {
-        self.known_provider_customer(project_key, customer_id, account).await?;
-        let customer = self
-            .provider_customer_of(project_key, customer_id, account)
-            .await
-            .map_err(ApiError::OverCapacity)?
-            .ok_or_else(|| refused("The provider refused to create a customer for this customer."))?;
+        let customer = match self.known_provider_customer(project_key, customer_id, account).await? {
+            Some(known) => known,
+            None => self
+                .provider_customer_of(project_key, customer_id, account)
+                .await
+                .map_err(ApiError::OverCapacity)?
+                .ok_or_else(|| refused("The provider refused to create a customer for this customer."))?,
+        };
         let saved = self.wallet(account, WalletCall::Attach { customer, payment_method }).await?;
         saved.into_iter().next().ok_or_else(|| ApiError::internal("the provider saved no payment method"))
     }
@@ -69,7 +71,7 @@ impl Executor {
         account: Option<&str>,
     ) -> Result<Option<String>, ApiError> {
         let (db, project, id) = (self.db.clone(), project_key.to_owned(), customer_id.to_owned());
-        let account = account.unwrap_or("platform").to_owned();
+        let account = crate::psp::account_key(account);
         let (exists, known, owner) = blocking(move || {
             db.read(|conn| {
                 let exists =

@@ -8,15 +8,11 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn eur(cents: i64) -> Value {
-    json!({"currencyCode": "EUR", "centAmount": cents})
-}
-
 fn hosted(kind: &str) -> Value {
     json!({
-        "amountPlanned": eur(2500),
+        "amountPlanned": money(2500),
         "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "stripe-checkout"},
-        "transactions": [{"type": kind, "amount": eur(2500)}]
+        "transactions": [{"type": kind, "amount": money(2500)}]
     })
 }
 
@@ -79,7 +75,7 @@ async fn a_checkout_session_is_paid_on_stripes_page_and_then_captured() {
     let captured = app
         .update(
             &paid,
-            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": eur(2500)}}]),
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(2500)}}]),
         )
         .await;
     assert_eq!(captured["transactions"][1]["state"], "Success", "{captured}");

@@ -10,16 +10,12 @@ async fn app_against(fake: &FakeStripe, multicapture: bool) -> TestApp {
     spawn_stripe_app_with(fake.base.clone(), |settings| settings.psp.stripe_multicapture = multicapture).await
 }
 
-fn eur(cents: i64) -> Value {
-    json!({"currencyCode": "EUR", "centAmount": cents})
-}
-
 async fn authorized(app: &TestApp) -> Value {
     let payment = app
         .create_payment(json!({
-            "amountPlanned": eur(1000),
+            "amountPlanned": money(1000),
             "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
-            "transactions": [{"type": "Authorization", "amount": eur(1000)}]
+            "transactions": [{"type": "Authorization", "amount": money(1000)}]
         }))
         .await;
     assert_eq!(payment["transactions"][0]["state"], "Success", "{payment}");
@@ -30,7 +26,7 @@ async fn capture(app: &TestApp, payment: &Value, cents: i64) -> Value {
     let updated = app
         .update(
             payment,
-            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": eur(cents)}}]),
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(cents)}}]),
         )
         .await;
     let last = updated["transactions"].as_array().unwrap().last().unwrap().clone();
@@ -79,7 +75,7 @@ async fn an_authorization_is_captured_in_parts_and_the_last_part_is_final() {
     let over = app
         .try_update(
             &payment,
-            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": eur(1)}}]),
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(1)}}]),
         )
         .await;
     assert_eq!(over.error_code(), "InvalidOperation", "never more than authorized");

@@ -3,11 +3,7 @@
 
 use crate::helpers::*;
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
-
-fn eur(cents: i64) -> Value {
-    json!({"currencyCode": "EUR", "centAmount": cents})
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn a_customer_saves_a_card_pays_with_it_and_removes_it() {
@@ -31,10 +27,10 @@ async fn a_customer_saves_a_card_pays_with_it_and_removes_it() {
 
     let payment = app
         .create_payment(json!({
-            "amountPlanned": eur(1500),
+            "amountPlanned": money(1500),
             "customer": {"typeId": "customer", "id": id},
             "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": method}},
-            "transactions": [{"type": "Authorization", "amount": eur(1500)}]
+            "transactions": [{"type": "Authorization", "amount": money(1500)}]
         }))
         .await;
     assert_eq!(

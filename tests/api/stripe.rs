@@ -7,13 +7,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-fn eur(cents: i64) -> Value {
-    json!({"currencyCode": "EUR", "centAmount": cents})
-}
-
 fn stripe_payment(token: &str, transactions: Value) -> Value {
     json!({
-        "amountPlanned": eur(5000),
+        "amountPlanned": money(5000),
         "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "CREDIT_CARD", "token": {"value": token}},
         "transactions": transactions
     })
@@ -39,7 +35,7 @@ async fn authorization_settled(app: &TestApp, payment: &Value) -> Value {
 async fn add(app: &TestApp, payment: &Value, kind: &str, cents: i64) -> Reply {
     app.try_update(
         payment,
-        json!([{"action": "addTransaction", "transaction": {"type": kind, "amount": eur(cents)}}]),
+        json!([{"action": "addTransaction", "transaction": {"type": kind, "amount": money(cents)}}]),
     )
     .await
 }
@@ -50,7 +46,7 @@ async fn authorize_capture_and_refund_step_by_step() {
     let authorized = app
         .create_payment(stripe_payment(
             "pm_card_visa",
-            json!([{"type": "Authorization", "amount": eur(5000)}]),
+            json!([{"type": "Authorization", "amount": money(5000)}]),
         ))
         .await;
     let authorization = transaction(&authorized, "Authorization", 0);
@@ -91,7 +87,7 @@ async fn partial_capture_and_the_capture_limit() {
     let authorized = app
         .create_payment(stripe_payment(
             "pm_card_visa",
-            json!([{"type": "Authorization", "amount": eur(3000)}]),
+            json!([{"type": "Authorization", "amount": money(3000)}]),
         ))
         .await;
     let too_much = add(&app, &authorized, "Charge", 3001).await;
@@ -104,7 +100,7 @@ async fn partial_capture_and_the_capture_limit() {
 async fn a_charge_without_authorization_captures_at_once() {
     let app = spawn_stripe_app().await;
     let charged = app
-        .create_payment(stripe_payment("pm_card_visa", json!([{"type": "Charge", "amount": eur(1999)}])))
+        .create_payment(stripe_payment("pm_card_visa", json!([{"type": "Charge", "amount": money(1999)}])))
         .await;
     let charge = transaction(&charged, "Charge", 0);
     assert_eq!(charge["state"], "Success", "{charged}");
@@ -117,7 +113,7 @@ async fn cancelling_an_authorization_and_no_capture_afterwards() {
     let authorized = app
         .create_payment(stripe_payment(
             "pm_card_visa",
-            json!([{"type": "Authorization", "amount": eur(2500)}]),
+            json!([{"type": "Authorization", "amount": money(2500)}]),
         ))
         .await;
     let cancelled = add(&app, &authorized, "CancelAuthorization", 2500).await;
@@ -134,7 +130,7 @@ async fn a_declined_card_fails_the_transaction_with_the_decline_code() {
     let declined = app
         .create_payment(stripe_payment(
             "pm_card_chargeCustomerFail",
-            json!([{"type": "Authorization", "amount": eur(700)}]),
+            json!([{"type": "Authorization", "amount": money(700)}]),
         ))
         .await;
     assert_eq!(transaction(&declined, "Authorization", 0)["state"], "Failure", "{declined}");
@@ -163,7 +159,7 @@ async fn three_d_secure_leaves_the_transaction_pending_with_what_the_client_need
         .unwrap();
     let token = method["id"].as_str().unwrap();
     let pending = app
-        .create_payment(stripe_payment(token, json!([{"type": "Authorization", "amount": eur(4200)}])))
+        .create_payment(stripe_payment(token, json!([{"type": "Authorization", "amount": money(4200)}])))
         .await;
     assert_eq!(transaction(&pending, "Authorization", 0)["state"], "Pending", "{pending}");
     assert_eq!(pending["paymentStatus"]["interfaceCode"], "requires_action");
@@ -190,9 +186,9 @@ async fn three_d_secure_leaves_the_transaction_pending_with_what_the_client_need
 async fn without_a_payment_method_the_intent_waits_for_the_customer_to_confirm() {
     let app = spawn_stripe_app().await;
     let draft = json!({
-        "amountPlanned": eur(2500),
+        "amountPlanned": money(2500),
         "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "CREDIT_CARD"},
-        "transactions": [{"type": "Authorization", "amount": eur(2500)}]
+        "transactions": [{"type": "Authorization", "amount": money(2500)}]
     });
     let waiting = app.create_payment(draft).await;
     assert_eq!(transaction(&waiting, "Authorization", 0)["state"], "Pending", "{waiting}");
@@ -228,7 +224,7 @@ async fn a_customers_payments_share_one_stripe_customer() {
     let mut intents = Vec::new();
     for cents in [1200, 3400] {
         let mut draft =
-            stripe_payment("pm_card_visa", json!([{"type": "Authorization", "amount": eur(cents)}]));
+            stripe_payment("pm_card_visa", json!([{"type": "Authorization", "amount": money(cents)}]));
         draft["customer"] = json!({"typeId": "customer", "key": "ada"});
         let payment = app.create_payment(draft).await;
         assert_eq!(transaction(&payment, "Authorization", 0)["state"], "Success", "{payment}");
@@ -264,7 +260,7 @@ async fn an_unreachable_stripe_leaves_transactions_pending_never_failed() {
     let payment = app
         .create_payment(stripe_payment(
             "pm_card_visa",
-            json!([{"type": "Authorization", "amount": eur(100)}]),
+            json!([{"type": "Authorization", "amount": money(100)}]),
         ))
         .await;
     assert_eq!(
@@ -278,7 +274,7 @@ async fn an_unreachable_stripe_leaves_transactions_pending_never_failed() {
 async fn work_not_finished_in_time_is_finished_in_the_background() {
     let app = spawn_stripe_app_at(stripe_api_base(), 0).await;
     let created = app
-        .create_payment(stripe_payment("pm_card_visa", json!([{"type": "Charge", "amount": eur(300)}])))
+        .create_payment(stripe_payment("pm_card_visa", json!([{"type": "Charge", "amount": money(300)}])))
         .await;
     let id = created["id"].as_str().unwrap();
     for _ in 0..100 {
@@ -296,9 +292,9 @@ async fn payments_of_other_interfaces_are_left_alone() {
     let app = spawn_stripe_app().await;
     let other = app
         .create_payment(json!({
-            "amountPlanned": eur(100),
+            "amountPlanned": money(100),
             "paymentMethodInfo": {"paymentInterface": "ADYEN", "token": {"value": "pm_card_visa"}},
-            "transactions": [{"type": "Authorization", "amount": eur(100)}]
+            "transactions": [{"type": "Authorization", "amount": money(100)}]
         }))
         .await;
     assert_eq!(transaction(&other, "Authorization", 0)["state"], "Initial");

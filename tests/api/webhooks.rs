@@ -9,14 +9,10 @@ fn event(id: &str, kind: &str, object: Value) -> Value {
     json!({"id": id, "object": "event", "type": kind, "created": chrono::Utc::now().timestamp(), "data": {"object": object}})
 }
 
-fn eur(cents: i64) -> Value {
-    json!({"currencyCode": "EUR", "centAmount": cents})
-}
-
 /// A Stripe payment recorded by the client (nothing left for the adapter to execute).
 async fn recorded_payment(app: &TestApp, transactions: Value) -> Value {
     app.create_payment(json!({
-        "amountPlanned": eur(1000),
+        "amountPlanned": money(1000),
         "paymentMethodInfo": {"paymentInterface": "STRIPE"},
         "transactions": transactions
     }))
@@ -45,7 +41,7 @@ fn intent(id: &str, payment_id: &str) -> Value {
 #[tokio::test]
 async fn bad_signatures_are_refused_and_nothing_is_stored() {
     let app = spawn_stripe_app().await;
-    let payment = recorded_payment(&app, json!([{"type": "Authorization", "amount": eur(1000), "state": "Pending", "interactionId": "pi_sig"}])).await;
+    let payment = recorded_payment(&app, json!([{"type": "Authorization", "amount": money(1000), "state": "Pending", "interactionId": "pi_sig"}])).await;
     let id = payment["id"].as_str().unwrap();
     let succeeded = event("evt_sig", "payment_intent.succeeded", intent("pi_sig", id));
     let now = chrono::Utc::now().timestamp();
@@ -80,7 +76,7 @@ async fn the_previous_secret_works_during_a_rotation() {
     let app = spawn_stripe_app().await;
     let payment = recorded_payment(
         &app,
-        json!([{"type": "Charge", "amount": eur(1000), "state": "Pending", "interactionId": "pi_rot"}]),
+        json!([{"type": "Charge", "amount": money(1000), "state": "Pending", "interactionId": "pi_rot"}]),
     )
     .await;
     let id = payment["id"].as_str().unwrap();
@@ -101,8 +97,8 @@ async fn intent_events_settle_transactions_and_never_move_them_backwards() {
     let payment = recorded_payment(
         &app,
         json!([
-            {"type": "Authorization", "amount": eur(1000), "state": "Pending", "interactionId": "pi_a"},
-            {"type": "Charge", "amount": eur(500), "state": "Failure", "interactionId": "pi_b"}
+            {"type": "Authorization", "amount": money(1000), "state": "Pending", "interactionId": "pi_a"},
+            {"type": "Charge", "amount": money(500), "state": "Failure", "interactionId": "pi_b"}
         ]),
     )
     .await;
@@ -126,10 +122,10 @@ async fn cancels_refunds_and_disputes() {
     let payment = recorded_payment(
         &app,
         json!([
-            {"type": "CancelAuthorization", "amount": eur(1000), "state": "Pending", "interactionId": "pi_c"},
-            {"type": "Refund", "amount": eur(300), "state": "Pending", "interactionId": "re_1"},
-            {"type": "Refund", "amount": eur(200), "state": "Pending", "interactionId": "re_2"},
-            {"type": "Refund", "amount": eur(100), "state": "Pending", "interactionId": "re_3"}
+            {"type": "CancelAuthorization", "amount": money(1000), "state": "Pending", "interactionId": "pi_c"},
+            {"type": "Refund", "amount": money(300), "state": "Pending", "interactionId": "re_1"},
+            {"type": "Refund", "amount": money(200), "state": "Pending", "interactionId": "re_2"},
+            {"type": "Refund", "amount": money(100), "state": "Pending", "interactionId": "re_3"}
         ]),
     )
     .await;
@@ -256,9 +252,9 @@ async fn localstripe_delivers_signed_events_to_the_running_service() {
     assert!(registered.status().is_success());
     let charged = app
         .create_payment(json!({
-            "amountPlanned": eur(900),
+            "amountPlanned": money(900),
             "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
-            "transactions": [{"type": "Charge", "amount": eur(900)}]
+            "transactions": [{"type": "Charge", "amount": money(900)}]
         }))
         .await;
     let intent = charged["transactions"][0]["interactionId"].as_str().unwrap().to_owned();
