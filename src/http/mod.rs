@@ -83,7 +83,6 @@ pub async fn blocking<T: Send + 'static>(
     web::block(work).await?
 }
 
-/// A response whose body is a JSON document that is already serialized.
 /// The Stripe adapter, or InvalidOperation saying that `feature` needs it.
 fn stripe_adapter(
     state: &AppState,
@@ -97,6 +96,7 @@ fn stripe_adapter(
     })
 }
 
+/// A response whose body is a JSON document that is already serialized.
 pub fn json_response(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status).content_type("application/json; charset=utf-8").body(body)
 }
