@@ -6,6 +6,7 @@ pub mod clients;
 pub mod documents;
 mod group_commit;
 pub mod messages;
+mod payment_batch;
 mod payment_statement;
 pub mod payments;
 pub mod psp;
@@ -16,6 +17,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::sync::Arc;
 use std::time::Duration;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -80,11 +82,12 @@ pub struct Database {
 }
 
 /// SQLite has a single writer, so writes go through one connection, in groups that share a
-/// commit (see [`group_commit`]); readers have a pool of their own.
+/// commit (see [`group_commit`]); readers have a pool of their own. On PostgreSQL, payment
+/// changes that arrive together are written in batches (see [`payment_batch`]).
 #[derive(Clone)]
 enum Pools {
-    Sqlite { readers: SqlitePool, writer: std::sync::Arc<group_commit::GroupCommit> },
-    Postgres(PgPool),
+    Sqlite { readers: SqlitePool, writer: Arc<group_commit::GroupCommit> },
+    Postgres { pool: PgPool, payment_batches: Arc<payment_batch::PaymentBatches> },
 }
 
 /// The default time a query of the list endpoint may run before it is cancelled.
@@ -177,7 +180,7 @@ impl Database {
                     Ok::<_, diesel::result::Error>(run_migrations(c, SQLITE_MIGRATIONS))
                 });
                 migrated.map_err(|e| StartupError::Migrate(e.to_string()))??;
-                let writer = std::sync::Arc::new(group_commit::GroupCommit::new(writer));
+                let writer = Arc::new(group_commit::GroupCommit::new(writer));
                 let readers = Pool::builder()
                     .max_size(pool_size)
                     .test_on_check_out(false)
@@ -205,7 +208,7 @@ impl Database {
                 conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
                     .map_err(|e| StartupError::Migrate(e.to_string()))?;
                 migrated?;
-                Pools::Postgres(pool)
+                Pools::Postgres { pool, payment_batches: Arc::new(payment_batch::PaymentBatches::new()) }
             }
         };
         Ok(Self { pools: database, query_timeout: DEFAULT_QUERY_TIMEOUT })
@@ -229,27 +232,25 @@ impl Database {
     {
         match &self.pools {
             Pools::Sqlite { writer, .. } => writer.write(|c| work(&mut Conn::Sqlite(c))),
-            Pools::Postgres(pool) => {
+            Pools::Postgres { pool, .. } => {
                 let mut conn = pool.get()?;
                 conn.transaction(|c| work(&mut Conn::Postgres(c)))
             }
         }
     }
 
-    /// Runs a write that is a single statement on PostgreSQL, where it runs without an explicit
-    /// transaction (one statement is atomic, and BEGIN and COMMIT would cost two round trips);
-    /// on SQLite `sqlite` runs like [`Database::write`].
-    pub(crate) fn write_one_statement<T, E>(
+    /// Writes a payment change; whether it was written (false: the payment is no longer at the
+    /// version the change replaces). On SQLite `sqlite` runs like [`Database::write`]; on
+    /// PostgreSQL the change is written in a batch by one statement, without an explicit
+    /// transaction (one statement is atomic, and BEGIN and COMMIT would cost two round trips).
+    fn write_payment(
         &self,
-        sqlite: impl FnOnce(&mut SqliteConnection) -> Result<T, E>,
-        postgres: impl FnOnce(&mut PgConnection) -> Result<T, E>,
-    ) -> Result<T, E>
-    where
-        E: From<diesel::result::Error> + From<diesel::r2d2::PoolError>,
-    {
+        sqlite: impl FnOnce(&mut SqliteConnection) -> Result<bool, payments::WriteError>,
+        postgres: impl FnOnce() -> payment_statement::PaymentWrite,
+    ) -> Result<bool, payments::WriteError> {
         match &self.pools {
             Pools::Sqlite { writer, .. } => writer.write(sqlite),
-            Pools::Postgres(pool) => postgres(&mut *pool.get()?),
+            Pools::Postgres { pool, payment_batches } => payment_batches.write(pool, postgres()),
         }
     }
 
@@ -260,7 +261,7 @@ impl Database {
     {
         match &self.pools {
             Pools::Sqlite { readers, .. } => work(&mut Conn::Sqlite(&mut *readers.get()?)),
-            Pools::Postgres(pool) => work(&mut Conn::Postgres(&mut *pool.get()?)),
+            Pools::Postgres { pool, .. } => work(&mut Conn::Postgres(&mut *pool.get()?)),
         }
     }
 

@@ -1,58 +1,87 @@
-//! On PostgreSQL a Payment change is written by one statement: the payment row (inserted, or
-//! replaced by compare-and-set on its version), its lookup rows, its Messages and the provider
-//! operations it made due. One statement is atomic without BEGIN and COMMIT, so a create or
-//! update costs one round trip instead of ten; the statement text is fixed (rows travel as
-//! arrays) so each connection prepares it once.
+//! On PostgreSQL, Payment changes are written by one statement: the payment rows (inserted, or
+//! replaced by compare-and-set on their versions), their lookup rows, their Messages and the
+//! provider operations they made due. One statement is atomic without BEGIN and COMMIT, and it
+//! writes every change of a batch (see [`super::payment_batch`]) in one round trip; the
+//! statement text is fixed (rows travel as arrays), so each connection prepares it once.
 
 use super::messages::NewMessage;
-use super::payments::PaymentRow;
-use super::psp::OperationRow;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 use std::marker::PhantomData;
 
-/// Writes a new payment. (Every statement starts with `a`, the parameters by name: each is bound
-/// once, in order, see `walk_ast`.)
+/// One payment's change, owned so that another thread can write it in its batch.
+#[derive(Debug, Clone)]
+pub(super) struct PaymentWrite {
+    pub id: String,
+    pub project_key: String,
+    pub version: i64,
+    pub key: Option<String>,
+    pub interface_id: Option<String>,
+    pub payment_interface: Option<String>,
+    pub customer_id: Option<String>,
+    pub created_at: i64,
+    pub last_modified_at: i64,
+    pub last_message_sequence_number: i64,
+    pub document: String,
+    /// None inserts the payment; Some(v) replaces it if it is still at version v.
+    pub replaces: Option<i64>,
+    /// (transaction id, interaction id) of the rows the lookup table keeps.
+    pub transactions: Vec<(String, String)>,
+    /// The ids of the resources the payment references.
+    pub references: Vec<String>,
+    pub messages: Vec<NewMessage>,
+    /// (transaction id, idempotency key, created at) of the provider operations made due.
+    pub operations: Vec<(String, String, i64)>,
+}
+
+/// The parameters by name: a row of arrays, one element per payment (`a`) or per child row.
+const PARAMETERS: &str = "WITH a AS (SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+     AS a(id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, \
+     last_modified_at, last_message_sequence_number, document, expected_version)), \
+     t AS (SELECT * FROM unnest($13, $14, $15) AS t(payment_id, transaction_id, interaction_id)), \
+     r AS (SELECT * FROM unnest($16, $17) AS r(payment_id, target_id)), \
+     m AS (SELECT * FROM unnest($18, $19, $20, $21, $22, $23, $24) \
+        AS m(id, resource_id, sequence_number, resource_version, type, created_at, document)), \
+     o AS (SELECT * FROM unnest($25, $26, $27, $28) AS o(transaction_id, payment_id, idempotency_key, created_at))";
+
+/// Writes new payments.
 const INSERT_HEAD: &str = ", p AS (INSERT INTO payments (id, project_key, version, key, interface_id, \
      payment_interface, customer_id, created_at, last_modified_at, last_message_sequence_number, document) \
      SELECT id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, \
-     last_modified_at, last_message_sequence_number, document FROM a RETURNING id)";
+     last_modified_at, last_message_sequence_number, document FROM a RETURNING id, project_key)";
 
-/// Replaces the payment if it is still at the expected version; otherwise `p` is empty and so
-/// is everything below it.
+/// Replaces each payment that is still at its expected version; the others are not in `p`,
+/// and nothing below is written for them. A new payment has no rows to remove, so only a
+/// replacement deletes the lookup and reference rows the payment no longer has. (PostgreSQL
+/// runs the sub-statements against one snapshot, so they touch disjoint rows.)
 const UPDATE_HEAD: &str = ", p AS (UPDATE payments SET version = a.version, key = a.key, \
      interface_id = a.interface_id, payment_interface = a.payment_interface, customer_id = a.customer_id, \
      last_modified_at = a.last_modified_at, last_message_sequence_number = a.last_message_sequence_number, \
      document = a.document FROM a WHERE payments.id = a.id AND payments.project_key = a.project_key \
-     AND payments.version = a.expected_version RETURNING payments.id)";
+     AND payments.version = a.expected_version RETURNING payments.id, payments.project_key), \
+     stale_transactions AS (DELETE FROM payment_transactions s USING p WHERE s.payment_id = p.id \
+        AND NOT EXISTS (SELECT 1 FROM t WHERE t.payment_id = s.payment_id AND t.transaction_id = s.transaction_id)), \
+     stale_references AS (DELETE FROM payment_references s USING p WHERE s.payment_id = p.id \
+        AND NOT EXISTS (SELECT 1 FROM r WHERE r.payment_id = s.payment_id AND r.target_id = s.target_id))";
 
-/// Everything that depends on `p`. The sub-statements touch disjoint rows (PostgreSQL runs them
-/// against one snapshot, so a row must not be deleted and inserted by the same statement).
+/// Everything written for the payments in `p`.
 const TAIL: &str = ", \
-     stale_transactions AS (DELETE FROM payment_transactions USING p, a WHERE payment_id = p.id \
-        AND transaction_id <> ALL(a.transaction_ids)), \
      transactions AS (INSERT INTO payment_transactions (payment_id, transaction_id, project_key, interaction_id) \
-        SELECT p.id, t.transaction_id, a.project_key, t.interaction_id \
-        FROM p, a, unnest(a.transaction_ids, a.interaction_ids) AS t(transaction_id, interaction_id) \
+        SELECT p.id, t.transaction_id, p.project_key, t.interaction_id FROM p JOIN t ON t.payment_id = p.id \
         ON CONFLICT (payment_id, transaction_id) DO UPDATE SET interaction_id = EXCLUDED.interaction_id), \
-     stale_references AS (DELETE FROM payment_references USING p, a WHERE payment_id = p.id \
-        AND target_id <> ALL(a.reference_ids)), \
      new_references AS (INSERT INTO payment_references (payment_id, target_id) \
-        SELECT p.id, r.target_id FROM p, a, unnest(a.reference_ids) AS r(target_id) ON CONFLICT DO NOTHING), \
+        SELECT p.id, r.target_id FROM p JOIN r ON r.payment_id = p.id ON CONFLICT DO NOTHING), \
      new_messages AS (INSERT INTO messages (id, project_key, resource_type_id, resource_id, sequence_number, \
         resource_version, type, created_at, document) \
-        SELECT m.id, a.project_key, 'payment', p.id, m.sequence_number, m.resource_version, m.type, m.created_at, \
-        m.document FROM p, a, unnest(a.message_ids, a.message_sequence_numbers, a.message_resource_versions, \
-        a.message_types, a.message_created_at, a.message_documents) \
-        AS m(id, sequence_number, resource_version, type, created_at, document)), \
+        SELECT m.id, p.project_key, 'payment', p.id, m.sequence_number, m.resource_version, m.type, m.created_at, \
+        m.document FROM p JOIN m ON m.resource_id = p.id), \
      new_operations AS (INSERT INTO psp_operations (transaction_id, payment_id, project_key, idempotency_key, \
         done, attempts, next_attempt_at, lease_until, created_at) \
-        SELECT o.transaction_id, p.id, a.project_key, o.idempotency_key, FALSE, 0, o.created_at, 0, o.created_at \
-        FROM p, a, unnest(a.operation_transaction_ids, a.operation_idempotency_keys, a.operation_created_at) \
-        AS o(transaction_id, idempotency_key, created_at) ON CONFLICT (transaction_id) DO NOTHING) \
-     SELECT count(*) FROM p";
+        SELECT o.transaction_id, p.id, p.project_key, o.idempotency_key, FALSE, 0, o.created_at, 0, o.created_at \
+        FROM p JOIN o ON o.payment_id = p.id ON CONFLICT (transaction_id) DO NOTHING) \
+     SELECT id FROM p";
 
 /// Whether the statement inserts or replaces; each mode is its own prepared statement.
 pub(super) trait Mode: 'static {
@@ -67,58 +96,88 @@ impl Mode for Replace {
     const HEAD: &'static str = UPDATE_HEAD;
 }
 
+/// The statement for a batch of changes of one mode, with no payment twice (an UPDATE changes
+/// a row at most once per statement, so a second change of it would be reported as written).
 pub(super) struct PaymentStatement<'a, M> {
-    row: PaymentRow<'a>,
-    expected_version: i64,
+    ids: Vec<&'a str>,
+    project_keys: Vec<&'a str>,
+    versions: Vec<i64>,
+    keys: Vec<Option<&'a str>>,
+    interface_ids: Vec<Option<&'a str>>,
+    payment_interfaces: Vec<Option<&'a str>>,
+    customer_ids: Vec<Option<&'a str>>,
+    created_at: Vec<i64>,
+    last_modified_at: Vec<i64>,
+    last_message_sequence_numbers: Vec<i64>,
+    documents: Vec<&'a str>,
+    expected_versions: Vec<i64>,
+    transaction_payment_ids: Vec<&'a str>,
     transaction_ids: Vec<&'a str>,
     interaction_ids: Vec<&'a str>,
-    references: &'a [String],
+    reference_payment_ids: Vec<&'a str>,
+    reference_target_ids: Vec<&'a str>,
     message_ids: Vec<&'a str>,
+    message_resource_ids: Vec<&'a str>,
     message_sequence_numbers: Vec<i64>,
     message_resource_versions: Vec<i64>,
     message_types: Vec<&'a str>,
     message_created_at: Vec<i64>,
     message_documents: Vec<&'a str>,
     operation_transaction_ids: Vec<&'a str>,
+    operation_payment_ids: Vec<&'a str>,
     operation_idempotency_keys: Vec<&'a str>,
     operation_created_at: Vec<i64>,
     mode: PhantomData<M>,
 }
 
 impl<'a, M: Mode> PaymentStatement<'a, M> {
-    /// `transactions` are (transaction id, interaction id) of the rows the lookup table keeps.
-    pub(super) fn new(
-        row: PaymentRow<'a>,
-        expected_version: i64,
-        transactions: Vec<(&'a str, &'a str)>,
-        references: &'a [String],
-        messages: &'a [NewMessage],
-        operations: &'a [OperationRow],
-    ) -> Self {
-        let (transaction_ids, interaction_ids) = transactions.into_iter().unzip();
+    pub(super) fn new(batch: &[&'a PaymentWrite]) -> Self {
+        let writes = batch.iter().copied();
+        let each = |f: fn(&'a PaymentWrite) -> &'a str| writes.clone().map(f).collect();
+        let each_optional =
+            |f: fn(&'a PaymentWrite) -> &'a Option<String>| writes.clone().map(|w| f(w).as_deref()).collect();
+        let each_number = |f: fn(&'a PaymentWrite) -> i64| writes.clone().map(f).collect();
+        let transactions = || writes.clone().flat_map(|w| w.transactions.iter().map(move |t| (w, t)));
+        let references = || writes.clone().flat_map(|w| w.references.iter().map(move |r| (w, r)));
+        let messages = || writes.clone().flat_map(|w| w.messages.iter());
+        let operations = || writes.clone().flat_map(|w| w.operations.iter().map(move |o| (w, o)));
         Self {
-            row,
-            expected_version,
-            transaction_ids,
-            interaction_ids,
-            references,
-            message_ids: messages.iter().map(|m| m.id.as_str()).collect(),
-            message_sequence_numbers: messages.iter().map(|m| m.sequence_number).collect(),
-            message_resource_versions: messages.iter().map(|m| m.resource_version).collect(),
-            message_types: messages.iter().map(|m| m.message_type.as_str()).collect(),
-            message_created_at: messages.iter().map(|m| m.created_at).collect(),
-            message_documents: messages.iter().map(|m| m.document.as_str()).collect(),
-            operation_transaction_ids: operations.iter().map(|o| o.transaction_id.as_str()).collect(),
-            operation_idempotency_keys: operations.iter().map(|o| o.idempotency_key.as_str()).collect(),
-            operation_created_at: operations.iter().map(|o| o.created_at).collect(),
+            ids: each(|w| &w.id),
+            project_keys: each(|w| &w.project_key),
+            versions: each_number(|w| w.version),
+            keys: each_optional(|w| &w.key),
+            interface_ids: each_optional(|w| &w.interface_id),
+            payment_interfaces: each_optional(|w| &w.payment_interface),
+            customer_ids: each_optional(|w| &w.customer_id),
+            created_at: each_number(|w| w.created_at),
+            last_modified_at: each_number(|w| w.last_modified_at),
+            last_message_sequence_numbers: each_number(|w| w.last_message_sequence_number),
+            documents: each(|w| &w.document),
+            expected_versions: each_number(|w| w.replaces.unwrap_or(0)),
+            transaction_payment_ids: transactions().map(|(w, _)| w.id.as_str()).collect(),
+            transaction_ids: transactions().map(|(_, t)| t.0.as_str()).collect(),
+            interaction_ids: transactions().map(|(_, t)| t.1.as_str()).collect(),
+            reference_payment_ids: references().map(|(w, _)| w.id.as_str()).collect(),
+            reference_target_ids: references().map(|(_, r)| r.as_str()).collect(),
+            message_ids: messages().map(|m| m.id.as_str()).collect(),
+            message_resource_ids: messages().map(|m| m.resource_id.as_str()).collect(),
+            message_sequence_numbers: messages().map(|m| m.sequence_number).collect(),
+            message_resource_versions: messages().map(|m| m.resource_version).collect(),
+            message_types: messages().map(|m| m.message_type.as_str()).collect(),
+            message_created_at: messages().map(|m| m.created_at).collect(),
+            message_documents: messages().map(|m| m.document.as_str()).collect(),
+            operation_transaction_ids: operations().map(|(_, o)| o.0.as_str()).collect(),
+            operation_payment_ids: operations().map(|(w, _)| w.id.as_str()).collect(),
+            operation_idempotency_keys: operations().map(|(_, o)| o.1.as_str()).collect(),
+            operation_created_at: operations().map(|(_, o)| o.2).collect(),
             mode: PhantomData,
         }
     }
 
-    /// Runs the statement; whether the payment was written (false: not at the expected version).
-    pub(super) fn run(self, conn: &mut PgConnection) -> QueryResult<bool> {
-        let written: i64 = self.get_result(conn)?;
-        Ok(written == 1)
+    /// Runs the statement; the ids of the payments written (a replacement whose payment is no
+    /// longer at the expected version is not).
+    pub(super) fn run(self, conn: &mut PgConnection) -> QueryResult<Vec<String>> {
+        self.load(conn)
     }
 }
 
@@ -128,55 +187,57 @@ impl<M: Mode> QueryId for PaymentStatement<'_, M> {
 }
 
 impl<M: Mode> Query for PaymentStatement<'_, M> {
-    type SqlType = BigInt;
+    type SqlType = Text;
 }
 
 impl<M: Mode> RunQueryDsl<PgConnection> for PaymentStatement<'_, M> {}
 
 impl<M: Mode> QueryFragment<Pg> for PaymentStatement<'_, M> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let row = &self.row;
-        out.push_sql("WITH a AS (SELECT ");
-        bind::<Text, _>(&mut out, row.id, "id")?;
-        bind::<Text, _>(&mut out, row.project_key, "project_key")?;
-        bind::<BigInt, _>(&mut out, &row.version, "version")?;
-        bind::<Nullable<Text>, _>(&mut out, &row.key, "key")?;
-        bind::<Nullable<Text>, _>(&mut out, &row.interface_id, "interface_id")?;
-        bind::<Nullable<Text>, _>(&mut out, &row.payment_interface, "payment_interface")?;
-        bind::<Nullable<Text>, _>(&mut out, &row.customer_id, "customer_id")?;
-        bind::<BigInt, _>(&mut out, &row.created_at, "created_at")?;
-        bind::<BigInt, _>(&mut out, &row.last_modified_at, "last_modified_at")?;
-        bind::<BigInt, _>(&mut out, &row.last_message_sequence_number, "last_message_sequence_number")?;
-        bind::<Text, _>(&mut out, row.document, "document")?;
-        bind::<BigInt, _>(&mut out, &self.expected_version, "expected_version")?;
-        bind::<Array<Text>, _>(&mut out, &self.transaction_ids, "transaction_ids")?;
-        bind::<Array<Text>, _>(&mut out, &self.interaction_ids, "interaction_ids")?;
-        bind::<Array<Text>, _>(&mut out, self.references, "reference_ids")?;
-        bind::<Array<Text>, _>(&mut out, &self.message_ids, "message_ids")?;
-        bind::<Array<BigInt>, _>(&mut out, &self.message_sequence_numbers, "message_sequence_numbers")?;
-        bind::<Array<BigInt>, _>(&mut out, &self.message_resource_versions, "message_resource_versions")?;
-        bind::<Array<Text>, _>(&mut out, &self.message_types, "message_types")?;
-        bind::<Array<BigInt>, _>(&mut out, &self.message_created_at, "message_created_at")?;
-        bind::<Array<Text>, _>(&mut out, &self.message_documents, "message_documents")?;
-        bind::<Array<Text>, _>(&mut out, &self.operation_transaction_ids, "operation_transaction_ids")?;
-        bind::<Array<Text>, _>(&mut out, &self.operation_idempotency_keys, "operation_idempotency_keys")?;
-        out.push_bind_param::<Array<BigInt>, _>(&self.operation_created_at)?;
-        out.push_sql(" AS operation_created_at)");
+        // The parameters are bound in the order of their numbers in PARAMETERS.
+        let mut sql = PARAMETERS.split('$');
+        out.push_sql(sql.next().unwrap_or_default());
+        let mut rest = |out: &mut AstPass<'_, 'b, Pg>| {
+            let piece = sql.next().unwrap_or_default();
+            out.push_sql(piece.trim_start_matches(|c: char| c.is_ascii_digit()));
+        };
+        macro_rules! bind {
+            ($($sql_type:ty: $values:expr),* $(,)?) => {
+                $( out.push_bind_param::<Array<$sql_type>, _>($values)?; rest(&mut out); )*
+            };
+        }
+        bind!(
+            Text: &self.ids,
+            Text: &self.project_keys,
+            BigInt: &self.versions,
+            Nullable<Text>: &self.keys,
+            Nullable<Text>: &self.interface_ids,
+            Nullable<Text>: &self.payment_interfaces,
+            Nullable<Text>: &self.customer_ids,
+            BigInt: &self.created_at,
+            BigInt: &self.last_modified_at,
+            BigInt: &self.last_message_sequence_numbers,
+            Text: &self.documents,
+            BigInt: &self.expected_versions,
+            Text: &self.transaction_payment_ids,
+            Text: &self.transaction_ids,
+            Text: &self.interaction_ids,
+            Text: &self.reference_payment_ids,
+            Text: &self.reference_target_ids,
+            Text: &self.message_ids,
+            Text: &self.message_resource_ids,
+            BigInt: &self.message_sequence_numbers,
+            BigInt: &self.message_resource_versions,
+            Text: &self.message_types,
+            BigInt: &self.message_created_at,
+            Text: &self.message_documents,
+            Text: &self.operation_transaction_ids,
+            Text: &self.operation_payment_ids,
+            Text: &self.operation_idempotency_keys,
+            BigInt: &self.operation_created_at,
+        );
         out.push_sql(M::HEAD);
         out.push_sql(TAIL);
         Ok(())
     }
-}
-
-/// Binds one parameter as a named column of `a`.
-fn bind<'b, T, U>(out: &mut AstPass<'_, 'b, Pg>, value: &'b U, name: &str) -> QueryResult<()>
-where
-    Pg: diesel::sql_types::HasSqlType<T>,
-    U: diesel::serialize::ToSql<T, Pg> + ?Sized,
-{
-    out.push_bind_param::<T, U>(value)?;
-    out.push_sql(" AS ");
-    out.push_sql(name);
-    out.push_sql(", ");
-    Ok(())
 }

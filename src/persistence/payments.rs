@@ -2,7 +2,7 @@
 //! for lookups by interaction id.
 
 use super::messages::NewMessage;
-use super::payment_statement::{Insert, PaymentStatement, Replace};
+use super::payment_statement::PaymentWrite;
 use super::psp::OperationRow;
 use super::schema::{messages, payment_references, payment_transactions, payments, psp_operations};
 use super::{on_backend, Conn, Database};
@@ -112,43 +112,46 @@ pub struct PaymentChange<'a> {
 
 /// Stores the change; false when the payment is no longer at the version it replaces.
 pub fn write(db: &Database, change: &PaymentChange) -> Result<bool, WriteError> {
-    db.write_one_statement(
-        |c| write_sqlite(c, change).map_err(WriteError::from),
-        |c| {
-            let transactions = lookup_rows(change.payment).collect();
-            let (row, references) = (PaymentRow::of(change), change.references);
-            let written = match change.replaces {
-                None => PaymentStatement::<Insert>::new(
-                    row,
-                    0,
-                    transactions,
-                    references,
-                    change.messages,
-                    change.operations,
-                )
-                .run(c),
-                Some(version) => PaymentStatement::<Replace>::new(
-                    row,
-                    version,
-                    transactions,
-                    references,
-                    change.messages,
-                    change.operations,
-                )
-                .run(c),
-            };
-            Ok(written?)
-        },
-    )
+    db.write_payment(|c| Ok(write_sqlite(c, change)?), || PaymentWrite::of(change))
 }
 
 /// Why a change was not stored.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error(transparent)]
-    Pool(#[from] diesel::r2d2::PoolError),
+    /// No connection for the batch the change was in.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+}
+
+impl PaymentWrite {
+    fn of(change: &PaymentChange) -> Self {
+        let row = PaymentRow::of(change);
+        let owned = |value: Option<&str>| value.map(str::to_owned);
+        Self {
+            id: row.id.to_owned(),
+            project_key: row.project_key.to_owned(),
+            version: row.version,
+            key: owned(row.key),
+            interface_id: owned(row.interface_id),
+            payment_interface: owned(row.payment_interface),
+            customer_id: owned(row.customer_id),
+            created_at: row.created_at,
+            last_modified_at: row.last_modified_at,
+            last_message_sequence_number: row.last_message_sequence_number,
+            document: row.document.to_owned(),
+            replaces: change.replaces,
+            transactions: lookup_rows(change.payment).map(|(t, i)| (t.to_owned(), i.to_owned())).collect(),
+            references: change.references.to_vec(),
+            messages: change.messages.to_vec(),
+            operations: change
+                .operations
+                .iter()
+                .map(|o| (o.transaction_id.clone(), o.idempotency_key.clone(), o.created_at))
+                .collect(),
+        }
+    }
 }
 
 /// SQLite runs in-process, so the change is several plain statements in the writer's savepoint.

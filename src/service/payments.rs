@@ -201,7 +201,7 @@ fn store(
             Ok(Some(Written { document, due_operations }))
         }
         Ok(false) => Ok(None),
-        Err(WriteError::Pool(error)) => Err(error.into()),
+        Err(WriteError::Unavailable(cause)) => Err(ApiError::OverCapacity(cause)),
         Err(WriteError::Query(error)) if crate::persistence::foreign_key_violation(&error) => {
             Err(deleted_reference(db, payment))
         }
