@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// (0 disables the cache). Bounds how late another process notices a revoked client.
     #[arg(long, global = true, env = "TOKEN_CACHE_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=60))]
     pub token_cache_seconds: u64,
+    /// How long a Type or State that was read is trusted without reading it again, in seconds
+    /// (0 disables the cache). Bounds how late a change made by another process is seen.
+    #[arg(long, global = true, env = "RESOURCE_CACHE_SECONDS", default_value_t = 1, value_parser = clap::value_parser!(u64).range(0..=60))]
+    pub resource_cache_seconds: u64,
     /// How long a query of a list endpoint may run before it is cancelled with QueryTimedOut.
     #[arg(long, global = true, env = "QUERY_TIMEOUT_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub query_timeout_ms: u64,

@@ -52,7 +52,8 @@ impl Application {
     /// Opens the database (running migrations) and binds the port; `port` 0 picks a free one.
     pub fn build(settings: &ServeArgs) -> Result<Self, Box<dyn std::error::Error>> {
         let db = Database::open(&settings.database.url, settings.database.pool_size)?
-            .with_query_timeout(Duration::from_millis(settings.query_timeout_ms));
+            .with_query_timeout(Duration::from_millis(settings.query_timeout_ms))
+            .with_resource_cache(Duration::from_secs(settings.resource_cache_seconds));
         let listener = TcpListener::bind((settings.bind, settings.port))?;
         let port = listener.local_addr()?.port();
         let bootstrap = service::auth::bootstrap_if_empty(&db)?;

@@ -10,6 +10,7 @@ mod payment_batch;
 mod payment_statement;
 pub mod payments;
 pub mod psp;
+pub mod resource_cache;
 pub mod resources;
 mod schema;
 
@@ -79,6 +80,7 @@ type PgPool = Pool<ConnectionManager<PgConnection>>;
 pub struct Database {
     pools: Pools,
     query_timeout: Duration,
+    resource_cache: Arc<resource_cache::ResourceCache>,
 }
 
 /// SQLite has a single writer, so writes go through one connection, in groups that share a
@@ -211,7 +213,11 @@ impl Database {
                 Pools::Postgres { pool, payment_batches: Arc::new(payment_batch::PaymentBatches::new()) }
             }
         };
-        Ok(Self { pools: database, query_timeout: DEFAULT_QUERY_TIMEOUT })
+        Ok(Self {
+            pools: database,
+            query_timeout: DEFAULT_QUERY_TIMEOUT,
+            resource_cache: Arc::new(resource_cache::ResourceCache::new(resource_cache::DEFAULT_TTL)),
+        })
     }
 
     /// Sets how long a query of the list endpoint may run before it is cancelled.
@@ -221,6 +227,16 @@ impl Database {
 
     pub fn query_timeout(&self) -> Duration {
         self.query_timeout
+    }
+
+    /// Sets how long a Type or State read is trusted without reading it again (zero: always
+    /// read), see [`resource_cache`].
+    pub fn with_resource_cache(self, ttl: Duration) -> Self {
+        Self { resource_cache: Arc::new(resource_cache::ResourceCache::new(ttl)), ..self }
+    }
+
+    pub fn resource_cache(&self) -> &resource_cache::ResourceCache {
+        &self.resource_cache
     }
 
     /// Runs `work` in one write transaction: committed if it returns Ok, rolled back otherwise.

@@ -1,6 +1,7 @@
 //! The resources table (Types, States, Customers) and the references payments hold to them.
 
 use super::payments::Locator;
+use super::resource_cache::{CachedResource, ResourceCache};
 use super::schema::{payment_references, resources};
 use super::{on_backend, Conn};
 use diesel::prelude::*;
@@ -46,6 +47,35 @@ pub fn find_many(
     ids: &[String],
     keys: &[String],
 ) -> QueryResult<Vec<String>> {
+    Ok(find_rows(conn, project_key, type_id, ids, keys)?.into_iter().map(|r| r.document).collect())
+}
+
+/// Like [`find_many`], answered from the cache when it holds every one of them fresh, for
+/// the kinds a foreign key keeps from deletion while payments reference them (Types, States).
+pub fn find_many_cached(
+    conn: &mut Conn,
+    cache: &ResourceCache,
+    project_key: &str,
+    type_id: &str,
+    ids: &[String],
+    keys: &[String],
+) -> QueryResult<Vec<String>> {
+    if let Some(documents) = cache.get_all(project_key, type_id, ids, keys) {
+        return Ok(documents);
+    }
+    let rows = find_rows(conn, project_key, type_id, ids, keys)?;
+    let documents = rows.iter().map(|r| r.document.clone()).collect();
+    cache.put(project_key, type_id, rows);
+    Ok(documents)
+}
+
+fn find_rows(
+    conn: &mut Conn,
+    project_key: &str,
+    type_id: &str,
+    ids: &[String],
+    keys: &[String],
+) -> QueryResult<Vec<CachedResource>> {
     if ids.is_empty() && keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -53,7 +83,7 @@ pub fn find_many(
         .filter(resources::project_key.eq(project_key))
         .filter(resources::type_id.eq(type_id))
         .filter(resources::id.eq_any(ids).or(resources::key.eq_any(keys)))
-        .select(resources::document)
+        .select((resources::id, resources::key, resources::document))
         .load(c))
 }
 
@@ -89,7 +119,6 @@ pub fn count(conn: &mut Conn, project_key: &str, type_id: &str) -> QueryResult<i
         .get_result(c))
 }
 
-/// Whether any payment references the resource.
 /// Which of `ids` no resource has (any more).
 pub fn missing(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<String>> {
     let existing: Vec<String> = on_backend!(conn, |c| resources::table
@@ -99,6 +128,7 @@ pub fn missing(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<String>> {
     Ok(ids.iter().filter(|id| !existing.contains(id)).cloned().collect())
 }
 
+/// Whether any payment references the resource.
 pub fn is_referenced(conn: &mut Conn, target_id: &str) -> QueryResult<bool> {
     let found: Option<String> = on_backend!(conn, |c| payment_references::table
         .filter(payment_references::target_id.eq(target_id))

@@ -33,7 +33,7 @@ pub fn create(
     psp_interface: Option<&str>,
 ) -> Result<Written, ApiError> {
     let wanted: Vec<_> = draft.identifiers().into_iter().map(|(t, i)| (t, i.target.clone())).collect();
-    let references = db.read(|conn| load_references(conn, project_key, &wanted))?;
+    let references = db.read(|conn| load_references(conn, db, project_key, &wanted))?;
     let now = now();
     let mut ids = new_id;
     let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
@@ -75,7 +75,7 @@ pub fn update(
         let mut wanted: Vec<_> =
             actions.iter().flat_map(|a| a.identifiers()).map(|(t, i)| (t, i.target.clone())).collect();
         wanted.extend(payment.referenced().into_iter().map(|(t, id)| (t, IdOrKey::Id(id))));
-        let references = load_references(conn, project_key, &wanted)?;
+        let references = load_references(conn, db, project_key, &wanted)?;
         Ok((stored, payment, references))
     })?;
     let now = now();

@@ -197,9 +197,12 @@ impl ResourceKind for Customers {
     }
 }
 
-/// Loads what the identifiers name, for [`References`] to resolve without I/O.
+/// Loads what the identifiers name, for [`References`] to resolve without I/O. Types and
+/// States may come from the database's cache (see `persistence::resource_cache`); Customers,
+/// whose deletion no foreign key holds back, are always read.
 pub fn load_references(
     conn: &mut Conn,
+    db: &Database,
     project_key: &str,
     wanted: &[(ReferenceTypeId, IdOrKey)],
 ) -> Result<LoadedReferences, ApiError> {
@@ -212,7 +215,17 @@ pub fn load_references(
                 IdOrKey::Key(key) => keys.push(key.clone()),
             }
         }
-        let documents = store::find_many(conn, project_key, type_id.as_str(), &ids, &keys)?;
+        let documents = match type_id {
+            ReferenceTypeId::Customer => store::find_many(conn, project_key, type_id.as_str(), &ids, &keys)?,
+            _ => store::find_many_cached(
+                conn,
+                db.resource_cache(),
+                project_key,
+                type_id.as_str(),
+                &ids,
+                &keys,
+            )?,
+        };
         for document in documents {
             match type_id {
                 ReferenceTypeId::Customer => {
@@ -269,7 +282,7 @@ pub fn create<K: ResourceKind>(
     actor: &Actor,
 ) -> Result<String, ApiError> {
     db.write(|conn| {
-        let references = load_references(conn, project_key, &K::draft_identifiers(&draft))?;
+        let references = load_references(conn, db, project_key, &K::draft_identifiers(&draft))?;
         let resource = K::create(new_id(), draft, &references, now(), actor.logging())?;
         let row = to_row::<K>(project_key, &resource)?;
         store::insert(conn, &row).map_err(|e| duplicate_or::<K>(e, &row, &resource))?;
@@ -300,20 +313,20 @@ pub fn update<K: ResourceKind>(
     actions: Vec<K::Action>,
     actor: &Actor,
 ) -> Result<String, ApiError> {
-    db.write(|conn| {
+    let (id, document) = db.write(|conn| {
         let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?
             .ok_or_else(|| not_found(locator))?;
         if stored.version != version {
             return Err(conflict(&stored.id, version, stored.version));
         }
         let wanted: Vec<_> = actions.iter().flat_map(K::action_identifiers).collect();
-        let references = load_references(conn, project_key, &wanted)?;
+        let references = load_references(conn, db, project_key, &wanted)?;
         let resource: K::Resource = parse(&stored.document)?;
         let applied = apply_all(resource, actions, now(), actor.logging(), |resource, action| {
             K::apply(resource, action, &references).map(|()| Vec::<()>::new())
         })?;
         if applied.resource.version() == version {
-            return Ok(stored.document);
+            return Ok((stored.id, stored.document));
         }
         let row = to_row::<K>(project_key, &applied.resource)?;
         let written =
@@ -324,8 +337,10 @@ pub fn update<K: ResourceKind>(
             let current = current.ok_or_else(|| not_found(locator))?;
             return Err(conflict(&stored.id, version, current.version));
         }
-        Ok(row.document)
-    })
+        Ok((stored.id, row.document))
+    })?;
+    db.resource_cache().evict(project_key, K::TYPE_ID.as_str(), &id);
+    Ok(document)
 }
 
 pub fn delete<K: ResourceKind>(
@@ -334,7 +349,7 @@ pub fn delete<K: ResourceKind>(
     locator: &Locator,
     version: i64,
 ) -> Result<String, ApiError> {
-    db.write(|conn| {
+    let (id, document) = db.write(|conn| {
         let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?
             .ok_or_else(|| not_found(locator))?;
         if stored.version != version {
@@ -358,8 +373,10 @@ pub fn delete<K: ResourceKind>(
                 error.into()
             }
         })?;
-        Ok(stored.document)
-    })
+        Ok((stored.id, stored.document))
+    })?;
+    db.resource_cache().evict(project_key, K::TYPE_ID.as_str(), &id);
+    Ok(document)
 }
 
 /// The body commercetools answers a customer creation with.

@@ -68,6 +68,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
         workers: Some(1),
         token_lifetime_seconds: 3600,
         token_cache_seconds: 1,
+        resource_cache_seconds: 1,
         query_timeout_ms: 5_000,
         psp: PspArgs {
             stripe_api_base: "http://127.0.0.1:9".into(),

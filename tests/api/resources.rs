@@ -498,3 +498,42 @@ async fn the_database_refuses_to_remove_a_referenced_type() {
         other => panic!("the referenced Type was removed: {other:?}"),
     }
 }
+
+/// Types are cached for a moment between payment writes; a change made through the service is
+/// used by the very next write.
+#[tokio::test]
+async fn a_changed_or_deleted_type_is_used_at_once() {
+    let app = spawn_app().await;
+    let created = app.create_type("evolving", &["payment"], vec![field("note", "String")]).await;
+    let with = |name: &str| json!({"amountPlanned": money(1), "custom": {"type": {"key": "evolving"}, "fields": {name: "x"}}});
+    assert_eq!(app.post("/payments", with("note")).await.status, StatusCode::CREATED);
+
+    let changed = app
+        .post(
+            &format!("/types/{}", created["id"].as_str().unwrap()),
+            json!({"version": created["version"], "actions": [
+                {"action": "removeFieldDefinition", "fieldName": "note"},
+                {"action": "addFieldDefinition", "fieldDefinition": field("remark", "String")}
+            ]}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let refused = app.post("/payments", with("note")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(app.post("/payments", with("remark")).await.status, StatusCode::CREATED);
+
+    let other = app.create_type("short-lived", &["payment"], vec![field("note", "String")]).await;
+    let short_lived =
+        json!({"amountPlanned": money(1), "custom": {"type": {"key": "short-lived"}, "fields": {}}});
+    let payment = app.create_payment(short_lived.clone()).await;
+    let deleted_payment = app
+        .delete(&format!("/payments/{}?version={}", payment["id"].as_str().unwrap(), payment["version"]))
+        .await;
+    assert_eq!(deleted_payment.status, StatusCode::OK);
+    let deleted =
+        app.delete(&format!("/types/{}?version={}", other["id"].as_str().unwrap(), other["version"])).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let reply = app.post("/payments", short_lived).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.error_code(), "ReferencedResourceNotFound");
+}
