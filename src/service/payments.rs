@@ -3,8 +3,8 @@
 use super::resources::load_references;
 use super::{conflict, new_id, not_found, now, Actor, ListQuery, Page};
 use crate::domain::actions::{apply_actions, PaymentUpdateAction};
-use crate::domain::common::IdOrKey;
 use crate::domain::common::Timestamp;
+use crate::domain::common::{ClientLogging, IdOrKey};
 use crate::domain::context::{ChangeContext, ReferenceTypeId};
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
@@ -15,7 +15,7 @@ use crate::persistence::messages::{self, NewMessage};
 use crate::persistence::payments::{self as store, Locator, PaymentChange, WriteError};
 use crate::persistence::{resources, unique_violation, Database, UniqueField};
 use crate::query::schema::Checked;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// A stored change, and the provider operations it made due.
 pub struct Written {
@@ -256,6 +256,39 @@ fn duplicate_or(error: diesel::result::Error, payment: &Payment) -> ApiError {
 }
 
 /// Wraps a Message payload in commercetools' Message representation.
+/// A stored Message: the envelope commercetools puts around every Message, and its payload.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope<'a> {
+    id: &'a str,
+    version: i64,
+    sequence_number: i64,
+    resource: EnvelopeResource<'a>,
+    resource_version: i64,
+    created_at: Timestamp,
+    last_modified_at: Timestamp,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource_user_provided_identifiers: Option<UserProvidedIdentifiers<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_by: Option<&'a ClientLogging>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_modified_by: Option<&'a ClientLogging>,
+    #[serde(flatten)]
+    payload: &'a PaymentMessage,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EnvelopeResource<'a> {
+    type_id: &'static str,
+    id: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct UserProvidedIdentifiers<'a> {
+    key: &'a str,
+}
+
 fn envelope(
     project_key: &str,
     payment: &Payment,
@@ -266,30 +299,25 @@ fn envelope(
     actor: &Actor,
 ) -> Result<NewMessage, ApiError> {
     let id = new_id();
-    let mut document = json!({
-        "id": id,
-        "version": 1,
-        "sequenceNumber": sequence_number,
-        "resource": {"typeId": "payment", "id": payment.id},
-        "resourceVersion": resource_version,
-        "createdAt": now,
-        "lastModifiedAt": now,
-    });
-    let Value::Object(fields) = &mut document else {
-        return Err(ApiError::internal("a message envelope is not an object"));
-    };
-    if let Some(key) = &payment.key {
-        fields.insert("resourceUserProvidedIdentifiers".into(), json!({"key": key}));
-    }
-    if let Some(logging) = actor.logging() {
-        let logging = serde_json::to_value(logging).map_err(ApiError::internal)?;
-        fields.insert("createdBy".into(), logging.clone());
-        fields.insert("lastModifiedBy".into(), logging);
-    }
-    match serde_json::to_value(message).map_err(ApiError::internal)? {
-        Value::Object(payload) => fields.extend(payload),
-        _ => return Err(ApiError::internal("a message payload is not an object")),
-    }
+    let logging = actor.logging();
+    // Serialized straight from the payment: no intermediate JSON tree of it.
+    let document = serde_json::to_string(&Envelope {
+        id: &id,
+        version: 1,
+        sequence_number,
+        resource: EnvelopeResource { type_id: "payment", id: &payment.id },
+        resource_version,
+        created_at: now,
+        last_modified_at: now,
+        resource_user_provided_identifiers: payment
+            .key
+            .as_ref()
+            .map(|key| UserProvidedIdentifiers { key: key.as_str() }),
+        created_by: logging.as_ref(),
+        last_modified_by: logging.as_ref(),
+        payload: message,
+    })
+    .map_err(ApiError::internal)?;
     Ok(NewMessage {
         id,
         project_key: project_key.to_owned(),
@@ -299,6 +327,6 @@ fn envelope(
         resource_version,
         message_type: message.type_name().into(),
         created_at: now.millis(),
-        document: document.to_string(),
+        document,
     })
 }
