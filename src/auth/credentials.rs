@@ -54,7 +54,7 @@ pub fn new_access_token() -> Secret {
 
 /// SHA-256, hex. The values hashed are long random strings, so a fast hash is enough.
 pub fn hash(value: &str) -> String {
-    Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(value.as_bytes()))
 }
 
 /// Whether `candidate` hashes to `stored_hash`, compared in constant time.
