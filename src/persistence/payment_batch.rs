@@ -59,7 +59,14 @@ impl PaymentBatches {
                 let batch = queue.take_batch();
                 queue.writers += 1;
                 drop(queue);
-                let outcomes = write_batch(pool, &batch);
+                // Should the write panic, its writers get an error and the queue goes on.
+                let outcomes =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write_batch(pool, &batch)))
+                        .unwrap_or_else(|_| {
+                            let failed =
+                                || Err(WriteError::Unavailable("the write of a batch failed".into()));
+                            batch.iter().map(|_| failed()).collect()
+                        });
                 queue = self.lock();
                 queue.writers -= 1;
                 queue.outcomes.extend(batch.into_iter().map(|(ticket, _)| ticket).zip(outcomes));
@@ -95,7 +102,8 @@ impl Queue {
 
 /// Writes the batch with one statement. A broken constraint (a duplicate key, a reference a
 /// concurrent deletion removed) rolls the whole statement back, so each change is then written
-/// alone to find the one it belongs to.
+/// alone to find the one it belongs to; so is a statement PostgreSQL aborted for a deadlock
+/// with another process's batch (rows are locked in the order of the plan).
 fn write_batch(pool: &PgPool, batch: &[(u64, PaymentWrite)]) -> Vec<Outcome> {
     let writes: Vec<&PaymentWrite> = batch.iter().map(|(_, write)| write).collect();
     let mut conn = match pool.get() {
@@ -106,14 +114,11 @@ fn write_batch(pool: &PgPool, batch: &[(u64, PaymentWrite)]) -> Vec<Outcome> {
     };
     match run(&mut conn, &writes) {
         Ok(written) => writes.iter().map(|write| Ok(written.contains(&write.id))).collect(),
-        Err(error) if writes.len() > 1 && broke_constraint(&error) => {
+        Err(error) if writes.len() > 1 && wrote_nothing(&error) => {
             writes.iter().map(|write| Ok(!run(&mut conn, &[*write])?.is_empty())).collect()
         }
         Err(error) if writes.len() == 1 => vec![Err(WriteError::Query(error))],
-        Err(error) => {
-            let message = error.to_string();
-            writes.iter().map(|_| Err(WriteError::Query(unknown(&message)))).collect()
-        }
+        Err(error) => writes.iter().map(|_| Err(WriteError::Query(copy_of(&error)))).collect(),
     }
 }
 
@@ -126,19 +131,28 @@ fn run(conn: &mut PgConnection, writes: &[&PaymentWrite]) -> Result<Vec<String>,
 }
 
 /// Errors after which the statement certainly wrote nothing and a change alone may succeed.
-fn broke_constraint(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::DatabaseError(
-            DatabaseErrorKind::UniqueViolation
-                | DatabaseErrorKind::ForeignKeyViolation
-                | DatabaseErrorKind::CheckViolation
-                | DatabaseErrorKind::NotNullViolation,
-            _
-        )
-    )
+fn wrote_nothing(error: &Error) -> bool {
+    match error {
+        Error::DatabaseError(kind, info) => {
+            matches!(
+                kind,
+                DatabaseErrorKind::UniqueViolation
+                    | DatabaseErrorKind::ForeignKeyViolation
+                    | DatabaseErrorKind::CheckViolation
+                    | DatabaseErrorKind::NotNullViolation
+                    | DatabaseErrorKind::SerializationFailure
+            ) || info.message().contains("deadlock detected")
+        }
+        _ => false,
+    }
 }
 
-fn unknown(message: &str) -> Error {
-    Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()))
+/// The error again, for each writer of the batch (diesel's errors cannot be cloned): the kind
+/// decides the answer (a closed connection is a 503), the message is logged.
+fn copy_of(error: &Error) -> Error {
+    let kind = match error {
+        Error::DatabaseError(kind, _) => *kind,
+        _ => DatabaseErrorKind::Unknown,
+    };
+    Error::DatabaseError(kind, Box::new(error.to_string()))
 }

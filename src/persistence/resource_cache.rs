@@ -29,6 +29,9 @@ pub struct ResourceCache {
 
 #[derive(Default)]
 struct Entries {
+    /// How many evictions there were: rows read before an eviction may be older than it, and
+    /// are not kept.
+    evictions: u64,
     /// By (project, type id, id).
     by_id: HashMap<(String, String, String), (CachedResource, Instant)>,
     /// (project, type id, key) to id.
@@ -76,14 +79,24 @@ impl ResourceCache {
         Some(found.into_iter().map(|resource| resource.document.clone()).collect())
     }
 
-    /// Keeps the resources just read.
-    pub fn put(&self, project_key: &str, type_id: &str, resources: Vec<CachedResource>) {
+    /// Where the evictions stand; taken before reading the rows to [`ResourceCache::put`].
+    pub fn generation(&self) -> u64 {
+        self.lock().evictions
+    }
+
+    /// Keeps the resources just read, unless something was evicted since `generation` (the
+    /// rows may then predate that change).
+    pub fn put(&self, generation: u64, project_key: &str, type_id: &str, resources: Vec<CachedResource>) {
         if self.ttl.is_zero() {
             return;
         }
         let mut entries = self.lock();
+        if entries.evictions != generation {
+            return;
+        }
         if entries.by_id.len() + resources.len() > MAX_ENTRIES {
-            *entries = Entries::default();
+            entries.by_id.clear();
+            entries.by_key.clear();
         }
         let read_at = Instant::now();
         for resource in resources {
@@ -99,6 +112,7 @@ impl ResourceCache {
     /// Forgets a resource that this process changed or deleted.
     pub fn evict(&self, project_key: &str, type_id: &str, id: &str) {
         let mut entries = self.lock();
+        entries.evictions += 1;
         if let Some((resource, _)) = entries.by_id.remove(&(project_key.into(), type_id.into(), id.into())) {
             if let Some(key) = resource.key {
                 entries.by_key.remove(&(project_key.into(), type_id.into(), key));
@@ -118,7 +132,7 @@ mod tests {
     #[test]
     fn answers_only_when_every_resource_is_cached() {
         let cache = ResourceCache::new(Duration::from_secs(60));
-        cache.put("p", "type", vec![resource("t1", "order")]);
+        cache.put(cache.generation(), "p", "type", vec![resource("t1", "order")]);
         assert_eq!(cache.get_all("p", "type", &["t1".into()], &[]).unwrap().len(), 1);
         assert_eq!(cache.get_all("p", "type", &["t1".into()], &["order".into()]).unwrap().len(), 1);
         assert!(cache.get_all("p", "type", &["t1".into(), "t2".into()], &[]).is_none());
@@ -129,15 +143,24 @@ mod tests {
     #[test]
     fn evicted_and_expired_entries_are_read_again() {
         let cache = ResourceCache::new(Duration::from_secs(60));
-        cache.put("p", "type", vec![resource("t1", "order")]);
+        cache.put(cache.generation(), "p", "type", vec![resource("t1", "order")]);
         cache.evict("p", "type", "t1");
         assert!(cache.get_all("p", "type", &[], &["order".into()]).is_none());
         let expired = ResourceCache::new(Duration::from_nanos(1));
-        expired.put("p", "type", vec![resource("t1", "order")]);
+        expired.put(expired.generation(), "p", "type", vec![resource("t1", "order")]);
         std::thread::sleep(Duration::from_millis(1));
         assert!(expired.get_all("p", "type", &["t1".into()], &[]).is_none());
         let disabled = ResourceCache::new(Duration::ZERO);
-        disabled.put("p", "type", vec![resource("t1", "order")]);
+        disabled.put(disabled.generation(), "p", "type", vec![resource("t1", "order")]);
         assert!(disabled.get_all("p", "type", &["t1".into()], &[]).is_none());
+    }
+
+    #[test]
+    fn rows_read_before_an_eviction_are_not_kept() {
+        let cache = ResourceCache::new(Duration::from_secs(60));
+        let before_read = cache.generation();
+        cache.evict("p", "type", "t1"); // a change committed while the old row was being read
+        cache.put(before_read, "p", "type", vec![resource("t1", "order")]);
+        assert!(cache.get_all("p", "type", &["t1".into()], &[]).is_none());
     }
 }

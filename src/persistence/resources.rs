@@ -63,9 +63,10 @@ pub fn find_many_cached(
     if let Some(documents) = cache.get_all(project_key, type_id, ids, keys) {
         return Ok(documents);
     }
+    let generation = cache.generation();
     let rows = find_rows(conn, project_key, type_id, ids, keys)?;
     let documents = rows.iter().map(|r| r.document.clone()).collect();
-    cache.put(project_key, type_id, rows);
+    cache.put(generation, project_key, type_id, rows);
     Ok(documents)
 }
 

@@ -33,7 +33,8 @@ pub fn create(
     psp_interface: Option<&str>,
 ) -> Result<Written, ApiError> {
     let wanted: Vec<_> = draft.identifiers().into_iter().map(|(t, i)| (t, i.target.clone())).collect();
-    let references = db.read(|conn| load_references(conn, db, project_key, &wanted))?;
+    let references =
+        db.read(|conn| load_references(conn, Some(db.resource_cache()), project_key, &wanted))?;
     let now = now();
     let mut ids = new_id;
     let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
@@ -75,7 +76,7 @@ pub fn update(
         let mut wanted: Vec<_> =
             actions.iter().flat_map(|a| a.identifiers()).map(|(t, i)| (t, i.target.clone())).collect();
         wanted.extend(payment.referenced().into_iter().map(|(t, id)| (t, IdOrKey::Id(id))));
-        let references = load_references(conn, db, project_key, &wanted)?;
+        let references = load_references(conn, Some(db.resource_cache()), project_key, &wanted)?;
         Ok((stored, payment, references))
     })?;
     let now = now();
@@ -255,7 +256,6 @@ fn duplicate_or(error: diesel::result::Error, payment: &Payment) -> ApiError {
     }
 }
 
-/// Wraps a Message payload in commercetools' Message representation.
 /// A stored Message: the envelope commercetools puts around every Message, and its payload.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -289,6 +289,7 @@ struct UserProvidedIdentifiers<'a> {
     key: &'a str,
 }
 
+/// Wraps a Message payload in commercetools' Message representation.
 fn envelope(
     project_key: &str,
     payment: &Payment,

@@ -14,6 +14,7 @@ use crate::domain::versioning::{apply_all, Versioned};
 use crate::error::ApiError;
 use crate::persistence::documents::Collection;
 use crate::persistence::payments::Locator;
+use crate::persistence::resource_cache::ResourceCache;
 use crate::persistence::resources::{self as store, ResourceRow};
 use crate::persistence::{unique_violation, Conn, Database, UniqueField};
 use crate::query::schema::Field;
@@ -197,12 +198,13 @@ impl ResourceKind for Customers {
     }
 }
 
-/// Loads what the identifiers name, for [`References`] to resolve without I/O. Types and
-/// States may come from the database's cache (see `persistence::resource_cache`); Customers,
-/// whose deletion no foreign key holds back, are always read.
+/// Loads what the identifiers name, for [`References`] to resolve without I/O. With a cache
+/// (payment writes, which read outside their write), Types and States may come from it (see
+/// `persistence::resource_cache`); Customers, whose deletion no foreign key holds back, are
+/// always read.
 pub fn load_references(
     conn: &mut Conn,
-    db: &Database,
+    cache: Option<&ResourceCache>,
     project_key: &str,
     wanted: &[(ReferenceTypeId, IdOrKey)],
 ) -> Result<LoadedReferences, ApiError> {
@@ -215,16 +217,11 @@ pub fn load_references(
                 IdOrKey::Key(key) => keys.push(key.clone()),
             }
         }
-        let documents = match type_id {
-            ReferenceTypeId::Customer => store::find_many(conn, project_key, type_id.as_str(), &ids, &keys)?,
-            _ => store::find_many_cached(
-                conn,
-                db.resource_cache(),
-                project_key,
-                type_id.as_str(),
-                &ids,
-                &keys,
-            )?,
+        let documents = match (type_id, cache) {
+            (ReferenceTypeId::Type | ReferenceTypeId::State, Some(cache)) => {
+                store::find_many_cached(conn, cache, project_key, type_id.as_str(), &ids, &keys)?
+            }
+            _ => store::find_many(conn, project_key, type_id.as_str(), &ids, &keys)?,
         };
         for document in documents {
             match type_id {
@@ -282,7 +279,7 @@ pub fn create<K: ResourceKind>(
     actor: &Actor,
 ) -> Result<String, ApiError> {
     db.write(|conn| {
-        let references = load_references(conn, db, project_key, &K::draft_identifiers(&draft))?;
+        let references = load_references(conn, None, project_key, &K::draft_identifiers(&draft))?;
         let resource = K::create(new_id(), draft, &references, now(), actor.logging())?;
         let row = to_row::<K>(project_key, &resource)?;
         store::insert(conn, &row).map_err(|e| duplicate_or::<K>(e, &row, &resource))?;
@@ -320,7 +317,7 @@ pub fn update<K: ResourceKind>(
             return Err(conflict(&stored.id, version, stored.version));
         }
         let wanted: Vec<_> = actions.iter().flat_map(K::action_identifiers).collect();
-        let references = load_references(conn, db, project_key, &wanted)?;
+        let references = load_references(conn, None, project_key, &wanted)?;
         let resource: K::Resource = parse(&stored.document)?;
         let applied = apply_all(resource, actions, now(), actor.logging(), |resource, action| {
             K::apply(resource, action, &references).map(|()| Vec::<()>::new())
