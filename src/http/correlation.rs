@@ -19,9 +19,9 @@ pub async fn correlate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let path = req.path().to_owned();
+    // What the log line needs is kept only when it is written.
+    let logged = log::log_enabled!(log::Level::Info)
+        .then(|| (Instant::now(), req.method().clone(), req.path().to_owned()));
     let given = req.headers().get(HEADER).map(|v| v.to_str().map(str::to_owned));
     let (correlation_id, response) = match given {
         Some(Ok(id)) if is_valid(&id) => (id, next.call(req).await?.map_into_boxed_body()),
@@ -38,11 +38,13 @@ pub async fn correlate(
     if let Ok(value) = HeaderValue::from_str(&correlation_id) {
         response.headers_mut().insert(HeaderName::from_static(HEADER), value);
     }
-    log::info!(
-        "{method} {path} {} {}ms correlation_id={correlation_id}",
-        response.status().as_u16(),
-        started.elapsed().as_millis()
-    );
+    if let Some((started, method, path)) = logged {
+        log::info!(
+            "{method} {path} {} {}ms correlation_id={correlation_id}",
+            response.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+    }
     Ok(response)
 }
 
