@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 /// The default time an entry is trusted.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(1);
-/// Entries kept at most; the cache is cleared when it is full (it refills on the next reads).
-const MAX_ENTRIES: usize = 10_000;
+/// The bytes of documents kept at most (Types can be large): the cache is cleared when a read
+/// would pass it, and refills on the next reads; rows larger than that together are not kept.
+const MAX_BYTES: usize = 4 << 20;
 
 /// A stored resource as the cache keeps it.
 #[derive(Debug, Clone, diesel::Queryable)]
@@ -32,6 +33,8 @@ struct Entries {
     /// How many evictions there were: rows read before an eviction may be older than it, and
     /// are not kept.
     evictions: u64,
+    /// The bytes of the documents kept.
+    bytes: usize,
     /// By (project, type id, id).
     by_id: HashMap<(String, String, String), (CachedResource, Instant)>,
     /// (project, type id, key) to id.
@@ -94,18 +97,25 @@ impl ResourceCache {
         if entries.evictions != generation {
             return;
         }
-        if entries.by_id.len() + resources.len() > MAX_ENTRIES {
+        let incoming: usize = resources.iter().map(|r| r.document.len()).sum();
+        if incoming > MAX_BYTES {
+            return;
+        }
+        if entries.bytes + incoming > MAX_BYTES {
             entries.by_id.clear();
             entries.by_key.clear();
+            entries.bytes = 0;
         }
         let read_at = Instant::now();
         for resource in resources {
             if let Some(key) = &resource.key {
                 entries.by_key.insert((project_key.into(), type_id.into(), key.clone()), resource.id.clone());
             }
-            entries
-                .by_id
-                .insert((project_key.into(), type_id.into(), resource.id.clone()), (resource, read_at));
+            entries.bytes += resource.document.len();
+            let id = (project_key.into(), type_id.into(), resource.id.clone());
+            if let Some((replaced, _)) = entries.by_id.insert(id, (resource, read_at)) {
+                entries.bytes -= replaced.document.len();
+            }
         }
     }
 
@@ -114,6 +124,7 @@ impl ResourceCache {
         let mut entries = self.lock();
         entries.evictions += 1;
         if let Some((resource, _)) = entries.by_id.remove(&(project_key.into(), type_id.into(), id.into())) {
+            entries.bytes -= resource.document.len();
             if let Some(key) = resource.key {
                 entries.by_key.remove(&(project_key.into(), type_id.into(), key));
             }
@@ -153,6 +164,25 @@ mod tests {
         let disabled = ResourceCache::new(Duration::ZERO);
         disabled.put(disabled.generation(), "p", "type", vec![resource("t1", "order")]);
         assert!(disabled.get_all("p", "type", &["t1".into()], &[]).is_none());
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let cache = ResourceCache::new(Duration::from_secs(60));
+        let mut huge = resource("t1", "huge");
+        huge.document = "x".repeat(MAX_BYTES + 1);
+        cache.put(cache.generation(), "p", "type", vec![huge]);
+        assert!(cache.get_all("p", "type", &["t1".into()], &[]).is_none(), "too large to keep");
+        let mut half = resource("t2", "half");
+        half.document = "x".repeat(MAX_BYTES / 2 + 1);
+        cache.put(cache.generation(), "p", "type", vec![half.clone()]);
+        cache.put(cache.generation(), "p", "type", vec![half]);
+        assert!(cache.get_all("p", "type", &["t2".into()], &[]).is_some(), "kept when read again");
+        let mut other = resource("t3", "other");
+        other.document = "x".repeat(MAX_BYTES / 2 + 1);
+        cache.put(cache.generation(), "p", "type", vec![other]);
+        assert!(cache.get_all("p", "type", &["t3".into()], &[]).is_some());
+        assert!(cache.get_all("p", "type", &["t2".into()], &[]).is_none(), "cleared to make room");
     }
 
     #[test]
