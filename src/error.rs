@@ -200,9 +200,11 @@ impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match &error {
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                Self::OverCapacity(error.to_string())
-            }
+            // The database went away (a restart, a failover): the request may be retried.
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => Self::OverCapacity(error.to_string()),
             // SQLite reports a lock it waited too long for as "database is locked".
             Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
                 Self::OverCapacity(error.to_string())
@@ -232,6 +234,18 @@ impl From<actix_web::error::BlockingError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lost_database_connection_is_a_503() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        for kind in [DatabaseErrorKind::ClosedConnection, DatabaseErrorKind::UnableToSendCommand] {
+            let error = ApiError::from(Error::DatabaseError(
+                kind,
+                Box::new("no connection to the server".to_owned()),
+            ));
+            assert_eq!(error.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
 
     #[test]
     fn conflict_bodies_carry_the_current_version_in_the_first_error() {
