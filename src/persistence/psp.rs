@@ -108,15 +108,13 @@ pub fn retry_at(conn: &mut Conn, transaction_id: &str, at: i64, lease_until: i64
     Ok(())
 }
 
-/// Whether the payment has provider operations not done yet.
-pub fn has_open_operations(conn: &mut Conn, payment_id: &str) -> QueryResult<bool> {
-    let open: Option<String> = on_backend!(conn, |c| psp_operations::table
+/// The transactions of the payment whose provider operations are not done yet.
+pub fn open_operations(conn: &mut Conn, payment_id: &str) -> QueryResult<Vec<String>> {
+    on_backend!(conn, |c| psp_operations::table
         .filter(psp_operations::payment_id.eq(payment_id))
         .filter(psp_operations::done.eq(false))
         .select(psp_operations::transaction_id)
-        .first(c)
-        .optional())?;
-    Ok(open.is_some())
+        .load(c))
 }
 
 /// Records which payment and transaction a provider object belongs to.

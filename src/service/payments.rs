@@ -8,7 +8,7 @@ use crate::domain::common::{ClientLogging, IdOrKey};
 use crate::domain::context::{ChangeContext, ReferenceTypeId};
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
-use crate::domain::payment::{Payment, PaymentDraft};
+use crate::domain::payment::{Payment, PaymentDraft, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::documents::PAYMENTS;
 use crate::persistence::messages::{self, NewMessage};
@@ -128,13 +128,14 @@ pub fn delete(
     version: i64,
     data_erasure: bool,
 ) -> Result<String, ApiError> {
+    wait_for_closing_operations(db, project_key, locator)?;
     db.write(|conn| {
         let stored = store::find(conn, project_key, locator)?.ok_or_else(|| not_found(locator))?;
         if stored.version != version {
             return Err(conflict(&stored.id, version, stored.version));
         }
         // Money may be moving: the result of a provider call must have a payment to land on.
-        if crate::persistence::psp::has_open_operations(conn, &stored.id)? {
+        if !crate::persistence::psp::open_operations(conn, &stored.id)?.is_empty() {
             return Err(DomainError::InvalidOperation(
                 "The payment has provider operations in progress; delete it once they are finished.".into(),
             )
@@ -148,6 +149,37 @@ pub fn delete(
         }
         Ok(stored.document)
     })
+}
+
+/// How long a deletion waits for provider operations that are being closed.
+const CLOSING_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+const CLOSING_POLL: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// The provider's result is written to the payment just before its operation is closed, so a
+/// client that sees the final state and deletes at once can arrive in between. While every
+/// open operation's transaction already has its final state, the deletion waits (briefly, and
+/// outside any write) for them to close instead of refusing; the check in the write decides.
+fn wait_for_closing_operations(db: &Database, project_key: &str, locator: &Locator) -> Result<(), ApiError> {
+    let deadline = std::time::Instant::now() + CLOSING_WAIT;
+    while std::time::Instant::now() < deadline {
+        let closing = db.read(|conn| {
+            let Some(stored) = store::find(conn, project_key, locator)? else { return Ok(false) };
+            let open = crate::persistence::psp::open_operations(conn, &stored.id)?;
+            let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
+            let is_final = |transaction_id: &String| {
+                payment.transactions.iter().any(|t| {
+                    &t.id == transaction_id
+                        && matches!(t.state, TransactionState::Success | TransactionState::Failure)
+                })
+            };
+            Ok::<_, ApiError>(!open.is_empty() && open.iter().all(is_final))
+        })?;
+        if !closing {
+            return Ok(());
+        }
+        std::thread::sleep(CLOSING_POLL);
+    }
+    Ok(())
 }
 
 pub fn list(db: &Database, project_key: &str, query: &ListQuery) -> Result<Page, ApiError> {
