@@ -120,7 +120,8 @@ fn current_conflict(db: &Database, project_key: &str, id: &str, version: i64, lo
 }
 
 /// Deletes the Payment if `version` is current and returns it as it was. With `data_erasure`
-/// its Messages go too.
+/// its Messages go too. Refused while provider operations are open; one whose result is
+/// already written is waited for (up to [`CLOSING_WAIT`]).
 pub fn delete(
     db: &Database,
     project_key: &str,
@@ -128,43 +129,50 @@ pub fn delete(
     version: i64,
     data_erasure: bool,
 ) -> Result<String, ApiError> {
-    wait_for_closing_operations(db, project_key, locator)?;
-    db.write(|conn| {
-        let stored = store::find(conn, project_key, locator)?.ok_or_else(|| not_found(locator))?;
-        if stored.version != version {
-            return Err(conflict(&stored.id, version, stored.version));
+    let deadline = std::time::Instant::now() + CLOSING_WAIT;
+    loop {
+        match try_delete(db, project_key, locator, version, data_erasure)? {
+            Deletion::Done(document) => return Ok(document),
+            Deletion::Closing if std::time::Instant::now() < deadline => std::thread::sleep(CLOSING_POLL),
+            Deletion::Closing | Deletion::MoneyInFlight => {
+                return Err(DomainError::InvalidOperation(
+                    "The payment has provider operations in progress; delete it once they are finished."
+                        .into(),
+                )
+                .into())
+            }
         }
-        // Money may be moving: the result of a provider call must have a payment to land on.
-        if !crate::persistence::psp::open_operations(conn, &stored.id)?.is_empty() {
-            return Err(DomainError::InvalidOperation(
-                "The payment has provider operations in progress; delete it once they are finished.".into(),
-            )
-            .into());
-        }
-        if !store::delete(conn, project_key, &stored.id, version)? {
-            return Err(not_found(locator));
-        }
-        if data_erasure {
-            messages::delete_for_resource(conn, project_key, &stored.id)?;
-        }
-        Ok(stored.document)
-    })
+    }
 }
 
 /// How long a deletion waits for provider operations that are being closed.
 const CLOSING_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 const CLOSING_POLL: std::time::Duration = std::time::Duration::from_millis(25);
 
-/// The provider's result is written to the payment just before its operation is closed, so a
-/// client that sees the final state and deletes at once can arrive in between. While every
-/// open operation's transaction already has its final state, the deletion waits (briefly, and
-/// outside any write) for them to close instead of refusing; the check in the write decides.
-fn wait_for_closing_operations(db: &Database, project_key: &str, locator: &Locator) -> Result<(), ApiError> {
-    let deadline = std::time::Instant::now() + CLOSING_WAIT;
-    while std::time::Instant::now() < deadline {
-        let closing = db.read(|conn| {
-            let Some(stored) = store::find(conn, project_key, locator)? else { return Ok(false) };
-            let open = crate::persistence::psp::open_operations(conn, &stored.id)?;
+enum Deletion {
+    Done(String),
+    /// Money may be moving: the result of a provider call must have a payment to land on.
+    MoneyInFlight,
+    /// Every open operation's transaction already has its final state: the provider's result is
+    /// written to the payment just before its operation is closed, and the closing is under
+    /// way. The deletion is tried again shortly (outside the write) rather than refused.
+    Closing,
+}
+
+fn try_delete(
+    db: &Database,
+    project_key: &str,
+    locator: &Locator,
+    version: i64,
+    data_erasure: bool,
+) -> Result<Deletion, ApiError> {
+    db.write(|conn| {
+        let stored = store::find(conn, project_key, locator)?.ok_or_else(|| not_found(locator))?;
+        if stored.version != version {
+            return Err(conflict(&stored.id, version, stored.version));
+        }
+        let open = crate::persistence::psp::open_operations(conn, &stored.id)?;
+        if !open.is_empty() {
             let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
             let is_final = |transaction_id: &String| {
                 payment.transactions.iter().any(|t| {
@@ -172,14 +180,16 @@ fn wait_for_closing_operations(db: &Database, project_key: &str, locator: &Locat
                         && matches!(t.state, TransactionState::Success | TransactionState::Failure)
                 })
             };
-            Ok::<_, ApiError>(!open.is_empty() && open.iter().all(is_final))
-        })?;
-        if !closing {
-            return Ok(());
+            return Ok(if open.iter().all(is_final) { Deletion::Closing } else { Deletion::MoneyInFlight });
         }
-        std::thread::sleep(CLOSING_POLL);
-    }
-    Ok(())
+        if !store::delete(conn, project_key, &stored.id, version)? {
+            return Err(not_found(locator));
+        }
+        if data_erasure {
+            messages::delete_for_resource(conn, project_key, &stored.id)?;
+        }
+        Ok(Deletion::Done(stored.document))
+    })
 }
 
 pub fn list(db: &Database, project_key: &str, query: &ListQuery) -> Result<Page, ApiError> {
