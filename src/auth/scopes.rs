@@ -1,7 +1,9 @@
 //! Scopes as commercetools writes them: `permission:projectKey`, e.g. `view_payments:demo`.
 
+use crate::domain::common::ResourceKey;
 use std::fmt;
 
+/// The permissions this service's endpoints ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Permission {
     ManageProject,
@@ -20,6 +22,7 @@ pub enum Permission {
 }
 
 impl Permission {
+    #[cfg(test)]
     const ALL: [Permission; 13] = [
         Self::ManageProject,
         Self::ManagePayments,
@@ -53,57 +56,84 @@ impl Permission {
             Self::IntrospectOauthTokens => "introspect_oauth_tokens",
         }
     }
-
-    fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == text)
-    }
-
-    /// Whether holding `self` grants `other`: manage_project grants everything, and each
-    /// manage permission grants its view permission.
-    pub fn implies(self, other: Permission) -> bool {
-        self == other
-            || self == Self::ManageProject
-            || matches!(
-                (self, other),
-                (Self::ManagePayments, Self::ViewPayments)
-                    | (Self::ManageTypes, Self::ViewTypes)
-                    | (Self::ManageStates, Self::ViewStates)
-                    | (Self::ManageCustomers, Self::ViewCustomers)
-                    | (Self::ManageApiClients, Self::ViewApiClients)
-            )
-    }
 }
 
-/// One permission on one project.
+/// Whether a permission name has commercetools' form: `manage_*` or `view_*` (commercetools
+/// adds such scopes regularly, and clients hold lists copied from the Merchant Center), or one
+/// of the two others. Names this service does not serve are held and granted, but open nothing.
+fn is_permission_name(name: &str) -> bool {
+    let resource = name.strip_prefix("manage_").or_else(|| name.strip_prefix("view_"));
+    matches!(name, "create_anonymous_token" | "introspect_oauth_tokens")
+        || resource.is_some_and(|r| {
+            !r.is_empty() && r.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') && !r.ends_with('_')
+        })
+}
+
+/// Whether holding the permission `held` grants `wanted`: manage_project grants everything,
+/// each manage permission its view permission, and the legacy `view_orders` (so also
+/// `manage_orders`) still grants `view_messages`.
+fn grants(held: &str, wanted: &str) -> bool {
+    held == wanted
+        || held == "manage_project"
+        || held.strip_prefix("manage_").is_some_and(|r| wanted.strip_prefix("view_") == Some(r))
+        || (wanted == Permission::ViewMessages.as_str() && matches!(held, "view_orders" | "manage_orders"))
+}
+
+/// One permission on one project, or on one Store of it (`manage_orders:shop:eu-store`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Scope {
-    pub permission: Permission,
+    pub permission: String,
     pub project_key: String,
+    pub store_key: Option<String>,
 }
 
 impl Scope {
     pub fn new(permission: Permission, project_key: &str) -> Self {
-        Self { permission, project_key: project_key.to_owned() }
+        Self {
+            permission: permission.as_str().to_owned(),
+            project_key: project_key.to_owned(),
+            store_key: None,
+        }
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
         let invalid = || format!("Invalid scope '{text}'.");
-        let (permission, project_key) = text.split_once(':').ok_or_else(invalid)?;
-        let permission = Permission::parse(permission).ok_or_else(invalid)?;
-        if !is_project_key(project_key) {
+        let mut parts = text.split(':');
+        let (Some(permission), Some(project_key)) = (parts.next(), parts.next()) else {
+            return Err(invalid());
+        };
+        let store_key = parts.next();
+        let valid_store = store_key.is_none_or(|key| ResourceKey::parse(key.to_owned()).is_ok());
+        if !is_permission_name(permission)
+            || !is_project_key(project_key)
+            || !valid_store
+            || parts.next().is_some()
+        {
             return Err(invalid());
         }
-        Ok(Self { permission, project_key: project_key.to_owned() })
+        Ok(Self {
+            permission: permission.to_owned(),
+            project_key: project_key.to_owned(),
+            store_key: store_key.map(str::to_owned),
+        })
     }
 
+    /// Whether holding this scope grants `other`: a project-wide scope grants the same
+    /// permission on every Store of its project, a Store's scope only that Store's.
     pub fn implies(&self, other: &Scope) -> bool {
-        self.project_key == other.project_key && self.permission.implies(other.permission)
+        self.project_key == other.project_key
+            && (self.store_key.is_none() || self.store_key == other.store_key)
+            && grants(&self.permission, &other.permission)
     }
 }
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.permission.as_str(), self.project_key)
+        write!(f, "{}:{}", self.permission, self.project_key)?;
+        match &self.store_key {
+            Some(store_key) => write!(f, ":{store_key}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -139,7 +169,8 @@ impl ScopeSet {
 
     /// Whether one of these scopes grants `permission` on `project_key`.
     pub fn allows(&self, permission: Permission, project_key: &str) -> bool {
-        self.0.iter().any(|s| s.project_key == project_key && s.permission.implies(permission))
+        let wanted = Scope::new(permission, project_key);
+        self.0.iter().any(|held| held.implies(&wanted))
     }
 
     /// Whether every scope of `requested` is held or implied by one of these.
@@ -180,12 +211,48 @@ mod tests {
 
     #[test]
     fn manage_implies_view_and_manage_project_implies_all() {
-        assert!(Permission::ManagePayments.implies(Permission::ViewPayments));
-        assert!(!Permission::ViewPayments.implies(Permission::ManagePayments));
-        assert!(!Permission::ManagePayments.implies(Permission::ManageTypes));
+        let scope = |text: &str| Scope::parse(text).unwrap();
+        assert!(scope("manage_payments:demo").implies(&scope("view_payments:demo")));
+        assert!(!scope("view_payments:demo").implies(&scope("manage_payments:demo")));
+        assert!(!scope("manage_payments:demo").implies(&scope("manage_types:demo")));
+        assert!(!scope("manage_project_settings:demo").implies(&scope("view_payments:demo")));
         for permission in Permission::ALL {
-            assert!(Permission::ManageProject.implies(permission));
+            assert!(scope("manage_project:demo").implies(&Scope::new(permission, "demo")));
         }
+        assert!(scope("manage_project:demo").implies(&scope("view_published_products:demo")));
+    }
+
+    #[test]
+    fn every_commercetools_scope_is_accepted_and_the_legacy_orders_scope_reads_messages() {
+        for text in [
+            "view_orders:demo",
+            "manage_my_payments:demo",
+            "view_published_products:demo",
+            "create_anonymous_token:demo",
+            "manage_recurrence_policies:demo",
+            "manage_orders:demo:eu-store",
+        ] {
+            assert_eq!(Scope::parse(text).unwrap().to_string(), text);
+        }
+        for bad in
+            ["fly:demo", "view_:demo", "view_Orders:demo", "manage_orders:demo:", "view_orders:demo:a:b"]
+        {
+            assert!(Scope::parse(bad).is_err(), "{bad}");
+        }
+        let set = ScopeSet::parse("view_orders:demo").unwrap();
+        assert!(set.allows(Permission::ViewMessages, "demo"));
+        assert!(!set.allows(Permission::ViewPayments, "demo"));
+    }
+
+    #[test]
+    fn a_store_scope_grants_only_in_its_store() {
+        let scope = |text: &str| Scope::parse(text).unwrap();
+        assert!(scope("manage_orders:demo").implies(&scope("view_orders:demo:eu")));
+        assert!(scope("manage_orders:demo:eu").implies(&scope("view_orders:demo:eu")));
+        assert!(!scope("manage_orders:demo:eu").implies(&scope("view_orders:demo:us")));
+        assert!(!scope("manage_orders:demo:eu").implies(&scope("view_orders:demo")));
+        let set = ScopeSet::parse("manage_payments:demo:eu").unwrap();
+        assert!(!set.allows(Permission::ViewPayments, "demo"));
     }
 
     #[test]

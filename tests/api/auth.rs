@@ -39,6 +39,27 @@ async fn a_manage_project_client_may_ask_for_any_scope_of_its_project() {
     assert_eq!(other_project.body["error"], "invalid_scope");
 }
 
+/// Shops ask for the scope lists the Merchant Center gives them, most of them about resources
+/// this service does not serve; those are granted and open nothing here.
+#[tokio::test]
+async fn scopes_of_other_commercetools_resources_are_granted_and_open_nothing_here() {
+    let app = spawn_app().await;
+    let (id, secret) = app.create_client("manage_project:test-project");
+    let asked = "view_orders:test-project view_published_products:test-project \
+                 manage_my_payments:test-project manage_orders:test-project:eu-store";
+    let reply = app.token_reply(&id, &secret, Some(asked)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["scope"], asked);
+    let token = reply.body["access_token"].as_str().unwrap();
+    let messages = app.request_with_token(Method::GET, "/messages", None, Some(token)).await;
+    assert_eq!(messages.status, StatusCode::OK, "view_orders is commercetools' legacy scope for Messages");
+    let payments = app.request_with_token(Method::GET, "/payments", None, Some(token)).await;
+    assert_eq!(payments.status, StatusCode::FORBIDDEN);
+    let (narrow_id, narrow_secret) = app.create_client("view_orders:test-project");
+    let refused = app.token_reply(&narrow_id, &narrow_secret, Some("manage_orders:test-project")).await;
+    assert_eq!(refused.error_code(), "invalid_scope", "a scope the client does not hold");
+}
+
 #[tokio::test]
 async fn token_endpoint_errors_follow_commercetools_auth_api() {
     let app = spawn_app().await;
