@@ -51,10 +51,11 @@ pub trait References {
         identifier: &ResourceIdentifier,
     ) -> Result<Reference, DomainError>;
 
+    /// Checks the values against their Type and brings them to their stored form.
     fn check_custom_fields(
         &self,
         resource: CustomizedResource,
-        custom: &CustomFields,
+        custom: &mut CustomFields,
     ) -> Result<(), DomainError>;
 
     /// Checks the PaymentState workflow (initial state, allowed transitions); not called when forced.
@@ -85,7 +86,7 @@ impl References for UncheckedReferences {
         }
     }
 
-    fn check_custom_fields(&self, _: CustomizedResource, _: &CustomFields) -> Result<(), DomainError> {
+    fn check_custom_fields(&self, _: CustomizedResource, _: &mut CustomFields) -> Result<(), DomainError> {
         Ok(())
     }
 

@@ -78,6 +78,15 @@ impl Money {
             Self::Cent { cent_amount, .. } | Self::High { cent_amount, .. } => *cent_amount,
         }
     }
+
+    /// The amount as CentPrecisionMoney, which is what commercetools stores for a Payment's
+    /// amounts and for Money custom fields: a high-precision draft keeps its rounded centAmount.
+    pub fn in_cents(self) -> Self {
+        match self {
+            Self::High { currency, cent_amount, .. } => Self::Cent { currency, cent_amount },
+            cent => cent,
+        }
+    }
 }
 
 /// Every money draft form commercetools accepts: `Money`, `CentPrecisionMoneyDraft` and
@@ -230,6 +239,15 @@ mod tests {
         let stored =
             json!({"type": "centPrecision", "currencyCode": "JPY", "centAmount": 5, "fractionDigits": 0});
         assert_eq!(serde_json::to_value(parse(stored.clone()).unwrap()).unwrap(), stored);
+    }
+
+    #[test]
+    fn a_high_precision_draft_in_cents_keeps_its_rounded_cent_amount() {
+        let high = json!({"type": "highPrecision", "currencyCode": "EUR", "preciseAmount": 10125, "fractionDigits": 3});
+        assert_eq!(
+            serde_json::to_value(parse(high).unwrap().in_cents()).unwrap(),
+            json!({"type": "centPrecision", "currencyCode": "EUR", "centAmount": 1012, "fractionDigits": 2})
+        );
     }
 
     #[test]

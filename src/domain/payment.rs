@@ -26,6 +26,7 @@ pub struct Payment {
     pub external_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interface_id: Option<String>,
+    /// CentPrecisionMoney, as commercetools answers (a high-precision draft is rounded).
     pub amount_planned: Money,
     /// Deprecated by commercetools, still accepted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +95,7 @@ pub struct Transaction {
     pub timestamp: Option<Timestamp>,
     #[serde(rename = "type")]
     pub kind: TransactionType,
+    /// CentPrecisionMoney, as commercetools answers (a high-precision draft is rounded).
     pub amount: Money,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interaction_id: Option<String>,
@@ -234,7 +236,7 @@ impl Payment {
             anonymous_id: draft.anonymous_id,
             external_id: draft.external_id,
             interface_id: draft.interface_id,
-            amount_planned: draft.amount_planned,
+            amount_planned: draft.amount_planned.in_cents(),
             amount_authorized: draft.amount_authorized,
             authorized_until: draft.authorized_until,
             amount_paid: draft.amount_paid,
@@ -328,7 +330,7 @@ pub fn new_transaction(draft: TransactionDraft, ctx: &mut ChangeContext) -> Resu
         id: (ctx.new_id)(),
         timestamp: draft.timestamp,
         kind: draft.kind,
-        amount: draft.amount,
+        amount: draft.amount.in_cents(),
         interaction_id: draft.interaction_id,
         interface_id: draft.interface_id,
         state: draft.state.unwrap_or(TransactionState::Initial),
@@ -356,11 +358,11 @@ pub fn custom_fields(
     resource: CustomizedResource,
     ctx: &ChangeContext,
 ) -> Result<CustomFields, DomainError> {
-    let custom = CustomFields {
+    let mut custom = CustomFields {
         type_ref: ctx.references.resolve(ReferenceTypeId::Type, &draft.type_identifier)?,
         fields: draft.fields.clone().unwrap_or_default(),
     };
-    ctx.references.check_custom_fields(resource, &custom)?;
+    ctx.references.check_custom_fields(resource, &mut custom)?;
     Ok(custom)
 }
 

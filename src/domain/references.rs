@@ -71,7 +71,7 @@ impl References for LoadedReferences {
     fn check_custom_fields(
         &self,
         resource: CustomizedResource,
-        custom: &CustomFields,
+        custom: &mut CustomFields,
     ) -> Result<(), DomainError> {
         let custom_type = self
             .types

@@ -271,8 +271,9 @@ impl Type {
         })
     }
 
-    /// Checks custom field values against this Type for the given resource.
-    pub fn check(&self, resource: CustomizedResource, custom: &CustomFields) -> Result<(), DomainError> {
+    /// Checks custom field values against this Type for the given resource, and brings each
+    /// to its stored form (Money as CentPrecisionMoney).
+    pub fn check(&self, resource: CustomizedResource, custom: &mut CustomFields) -> Result<(), DomainError> {
         if !self.resource_type_ids.iter().any(|id| id == resource.resource_type_id()) {
             return Err(DomainError::InvalidOperation(format!(
                 "The type with key '{}' does not have '{}' as resource type id.",
@@ -280,7 +281,7 @@ impl Type {
                 resource.resource_type_id()
             )));
         }
-        for (name, value) in &custom.fields {
+        for (name, value) in custom.fields.iter_mut() {
             let definition =
                 self.field_definitions.iter().find(|d| d.name.as_str() == name).ok_or_else(|| {
                     DomainError::InvalidOperation(format!(
@@ -321,8 +322,9 @@ fn invalid(name: &str, value: &Value, allowed: Option<Vec<Value>>) -> DomainErro
     }
 }
 
-/// Whether `value` is a valid value of `field_type` (the field is called `name`).
-fn check_value(name: &str, field_type: &FieldType, value: &Value) -> Result<(), DomainError> {
+/// Whether `value` is a valid value of `field_type` (the field is called `name`); a Money
+/// value is replaced by its CentPrecisionMoney, as commercetools stores it.
+fn check_value(name: &str, field_type: &FieldType, value: &mut Value) -> Result<(), DomainError> {
     let ok = match field_type {
         FieldType::Boolean => value.is_boolean(),
         FieldType::String => value.is_string(),
@@ -336,7 +338,13 @@ fn check_value(name: &str, field_type: &FieldType, value: &Value) -> Result<(), 
             let allowed: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
             return enum_key(name, value, &allowed);
         }
-        FieldType::Money => serde_json::from_value::<Money>(value.clone()).is_ok(),
+        FieldType::Money => match serde_json::from_value::<Money>(value.clone()) {
+            Ok(money) => {
+                *value = serde_json::to_value(money.in_cents()).map_err(|_| invalid(name, value, None))?;
+                true
+            }
+            Err(_) => false,
+        },
         FieldType::Date => {
             value.as_str().is_some_and(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
         }
@@ -349,8 +357,8 @@ fn check_value(name: &str, field_type: &FieldType, value: &Value) -> Result<(), 
                 && value.get("id").is_some_and(Value::is_string)
         }
         FieldType::Set { element_type } => {
-            let Some(items) = value.as_array() else { return Err(invalid(name, value, None)) };
-            for item in items {
+            let Some(items) = value.as_array_mut() else { return Err(invalid(name, value, None)) };
+            for item in items.iter_mut() {
                 check_value(name, element_type, item)?;
             }
             let unique = items
@@ -507,7 +515,18 @@ mod tests {
             "at": "2024-01-01T10:00:00.000Z", "clock": "14:00:00.000", "price": {"currencyCode": "EUR", "centAmount": 5},
             "label": {"en": "x"}, "size": "s", "buyer": {"typeId": "customer", "id": "c-1"}
         });
-        assert_eq!(a_type().check(CustomizedResource::Payment, &custom(fields)), Ok(()));
+        assert_eq!(a_type().check(CustomizedResource::Payment, &mut custom(fields)), Ok(()));
+    }
+
+    #[test]
+    fn money_values_are_stored_as_cent_precision_money() {
+        let mut fields =
+            custom(json!({"orderId": "o-1", "price": {"currencyCode": "JPY", "centAmount": 5, "extra": 1}}));
+        assert_eq!(a_type().check(CustomizedResource::Payment, &mut fields), Ok(()));
+        assert_eq!(
+            fields.fields["price"],
+            json!({"type": "centPrecision", "currencyCode": "JPY", "centAmount": 5, "fractionDigits": 0})
+        );
     }
 
     #[test]
@@ -529,7 +548,7 @@ mod tests {
         ] {
             let mut fields = json!({"orderId": "o-1"});
             fields[name] = value.clone();
-            let error = a_type().check(CustomizedResource::Payment, &custom(fields)).unwrap_err();
+            let error = a_type().check(CustomizedResource::Payment, &mut custom(fields)).unwrap_err();
             assert!(matches!(error, DomainError::InvalidField { .. }), "{name} = {value}: {error:?}");
         }
     }
@@ -538,15 +557,15 @@ mod tests {
     fn unknown_and_missing_fields_and_wrong_resources_are_refused() {
         let t = a_type();
         assert!(matches!(
-            t.check(CustomizedResource::Payment, &custom(json!({"orderId": "o", "nope": 1}))),
+            t.check(CustomizedResource::Payment, &mut custom(json!({"orderId": "o", "nope": 1}))),
             Err(DomainError::InvalidOperation(_))
         ));
         assert_eq!(
-            t.check(CustomizedResource::Payment, &custom(json!({"count": 1}))),
+            t.check(CustomizedResource::Payment, &mut custom(json!({"count": 1}))),
             Err(DomainError::RequiredField { field: "orderId".into() })
         );
         assert!(matches!(
-            t.check(CustomizedResource::InterfaceInteraction, &custom(json!({"orderId": "o"}))),
+            t.check(CustomizedResource::InterfaceInteraction, &mut custom(json!({"orderId": "o"}))),
             Err(DomainError::InvalidOperation(_))
         ));
     }

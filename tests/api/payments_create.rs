@@ -81,16 +81,32 @@ async fn fraction_digits_follow_the_currency() {
     }
 }
 
+/// A Payment's amounts are CentPrecisionMoney in commercetools: a high-precision draft is
+/// accepted and rounded half-even to the currency's minor units.
 #[tokio::test]
-async fn high_precision_drafts_are_accepted() {
+async fn high_precision_drafts_are_stored_in_cents() {
     let app = spawn_app().await;
+    let high =
+        json!({"type": "highPrecision", "currencyCode": "EUR", "preciseAmount": 10125, "fractionDigits": 3});
+    let in_cents =
+        json!({"type": "centPrecision", "currencyCode": "EUR", "centAmount": 1012, "fractionDigits": 2});
     let payment = app
-        .create_payment(json!({"amountPlanned": {"type": "highPrecision", "currencyCode": "EUR", "preciseAmount": 10125, "fractionDigits": 3}}))
+        .create_payment(json!({"amountPlanned": high, "transactions": [{"type": "Charge", "amount": high}]}))
         .await;
-    assert_eq!(
-        payment["amountPlanned"],
-        json!({"type": "highPrecision", "currencyCode": "EUR", "centAmount": 1012, "fractionDigits": 3, "preciseAmount": 10125})
-    );
+    assert_eq!(payment["amountPlanned"], in_cents);
+    assert_eq!(payment["transactions"][0]["amount"], in_cents);
+    let changed = app
+        .update(
+            &payment,
+            json!([
+                {"action": "changeAmountPlanned", "amount": {"type": "highPrecision", "currencyCode": "EUR", "preciseAmount": 20135, "fractionDigits": 3}},
+                {"action": "addTransaction", "transaction": {"type": "Refund", "amount": high}}
+            ]),
+        )
+        .await;
+    assert_eq!(changed["amountPlanned"]["centAmount"], 2014);
+    assert_eq!(changed["amountPlanned"]["type"], "centPrecision");
+    assert_eq!(changed["transactions"][1]["amount"], in_cents);
 }
 
 #[tokio::test]

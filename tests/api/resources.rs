@@ -90,6 +90,34 @@ async fn a_type_in_use_cannot_be_deleted() {
     assert_eq!(deleted.status, StatusCode::OK, "no payment uses it any more");
 }
 
+/// commercetools stores Money custom fields as CentPrecisionMoney, however the draft wrote them.
+#[tokio::test]
+async fn money_custom_fields_are_stored_as_cent_precision_money() {
+    let app = spawn_app().await;
+    app.create_type("fees", &["payment", "transaction"], vec![field("fee", "Money")]).await;
+    let in_cents = |code: &str, cents: i64, digits: i64| json!({"type": "centPrecision", "currencyCode": code, "centAmount": cents, "fractionDigits": digits});
+    let payment = app
+        .create_payment(json!({"amountPlanned": money(1),
+            "custom": {"type": {"key": "fees"}, "fields": {"fee": {"currencyCode": "EUR", "centAmount": 99}}},
+            "transactions": [{"type": "Charge", "amount": money(1),
+                "custom": {"type": {"key": "fees"}, "fields": {"fee": {"currencyCode": "JPY", "centAmount": 5}}}}]}))
+        .await;
+    assert_eq!(payment["custom"]["fields"]["fee"], in_cents("EUR", 99, 2));
+    assert_eq!(payment["transactions"][0]["custom"]["fields"]["fee"], in_cents("JPY", 5, 0));
+    let same = app
+        .try_update(&payment, json!([{"action": "setCustomField", "name": "fee", "value": {"currencyCode": "EUR", "centAmount": 99}}]))
+        .await;
+    assert_eq!(
+        same.body["version"], payment["version"],
+        "the same amount, written as a draft, changes nothing"
+    );
+    let high =
+        json!({"type": "highPrecision", "currencyCode": "EUR", "preciseAmount": 12345, "fractionDigits": 4});
+    let changed =
+        app.update(&payment, json!([{"action": "setCustomField", "name": "fee", "value": high}])).await;
+    assert_eq!(changed["custom"]["fields"]["fee"], in_cents("EUR", 123, 2));
+}
+
 #[tokio::test]
 async fn custom_fields_are_validated_against_their_type_everywhere() {
     let app = spawn_app().await;

@@ -49,29 +49,29 @@ pub fn set_custom_field(
                 .into(),
         )
     })?;
-    let change = match (value, custom.fields.get(&name)) {
-        (None, None) => {
+    let old_value = custom.fields.get(&name).cloned();
+    match value {
+        None if old_value.is_none() => {
             return Err(DomainError::InvalidOperation(format!(
                 "The custom field '{name}' cannot be removed because it is not set."
             )))
         }
-        (None, Some(_)) => {
+        None => {
             custom.fields.remove(&name);
-            FieldChange::Removed
         }
-        (Some(value), Some(old_value)) if *old_value == value => FieldChange::Unchanged,
-        (Some(value), old_value) => {
-            let change = match old_value {
-                Some(old_value) => {
-                    FieldChange::Changed { value: value.clone(), old_value: old_value.clone() }
-                }
-                None => FieldChange::Added(value.clone()),
-            };
-            custom.fields.insert(name, value);
-            change
+        Some(value) => {
+            custom.fields.insert(name.clone(), value);
         }
-    };
+    }
+    // Checking stores values in their canonical form (Money as CentPrecisionMoney), so the
+    // change is judged on what is stored, not on how the client wrote it.
     ctx.references.check_custom_fields(resource, custom)?;
+    let change = match (custom.fields.get(&name), old_value) {
+        (None, _) => FieldChange::Removed,
+        (Some(value), Some(old_value)) if *value == old_value => FieldChange::Unchanged,
+        (Some(value), Some(old_value)) => FieldChange::Changed { value: value.clone(), old_value },
+        (Some(value), None) => FieldChange::Added(value.clone()),
+    };
     Ok(change)
 }
 

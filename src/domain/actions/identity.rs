@@ -14,7 +14,7 @@ pub fn set_key(payment: &mut Payment, key: Option<ResourceKey>) -> Emitted {
 }
 
 pub fn change_amount_planned(payment: &mut Payment, amount: Money) -> Emitted {
-    payment.amount_planned = amount;
+    payment.amount_planned = amount.in_cents();
     Ok(vec![])
 }
 
