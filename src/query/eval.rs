@@ -110,7 +110,9 @@ mod tests {
                 {"id": "t-2", "type": "Charge", "state": "Pending", "interactionId": "ch_1", "amount": {"currencyCode": "EUR", "centAmount": 500}}
             ],
             "interfaceInteractions": [],
-            "custom": {"type": {"typeId": "type", "id": "t"}, "fields": {"n": 5, "s": "x", "b": true, "set": ["a", "b"]}},
+            "custom": {"type": {"typeId": "type", "id": "t"}, "fields": {"n": 5, "s": "x", "b": true, "set": ["a", "b"],
+                "fee": {"type": "centPrecision", "currencyCode": "EUR", "centAmount": 99, "fractionDigits": 2},
+                "buyer": {"typeId": "customer", "id": "c-1"}, "note": {"de": "hallo"}}},
             "createdAt": "2024-01-01T00:00:00.000Z", "lastModifiedAt": "2024-01-02T00:00:00.000Z"
         })
     }
@@ -159,5 +161,15 @@ mod tests {
         assert!(eval(r#"custom(fields(set contains all ("a", "b") and set contains any ("z", "a")))"#, &d));
         assert!(!eval(r#"custom(fields(set contains all ("a", "z")))"#, &d));
         assert!(eval(r#"paymentMethodInfo(name(en = "Card"))"#, &d));
+    }
+
+    #[test]
+    fn custom_fields_holding_objects_are_queried_by_their_fields() {
+        let d = document();
+        assert!(eval(r#"custom(fields(fee(centAmount > 50 and currencyCode = "EUR")))"#, &d));
+        assert!(!eval(r#"custom(fields(fee(centAmount > 99)))"#, &d));
+        assert!(eval(r#"custom(fields(buyer(id = "c-1") and note(de = "hallo")))"#, &d));
+        assert!(!eval(r#"custom(fields(note(en = "hallo")))"#, &d));
+        assert!(!eval(r#"custom(fields(n(x = 1)))"#, &d), "a number has no fields");
     }
 }

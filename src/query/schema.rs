@@ -425,6 +425,9 @@ impl Checker<'_> {
             (Test::Nested(inner), Kind::Map(value_kind)) => {
                 self.map_entries(inner, value_kind, &path, at_root)
             }
+            // A value of any shape (a custom field holding Money, a Reference or a
+            // LocalizedString): its fields are whatever the stored object has.
+            (Test::Nested(inner), Kind::Any) => self.map_entries(inner, &Kind::Any, &path, at_root),
             (Test::Nested(_), _) => {
                 Err(error(format!("The field '{}' has no fields to query.", condition.field), position))
             }

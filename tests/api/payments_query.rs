@@ -7,6 +7,12 @@ use serde_json::json;
 /// Six payments with distinct traits; their keys name them.
 async fn fixture(app: &TestApp) {
     app.create_open_type("type-1").await;
+    let object_fields = vec![
+        field("fee", "Money"),
+        field("note", "LocalizedString"),
+        json!({"name": "buyer", "label": {"en": "b"}, "required": false, "type": {"name": "Reference", "referenceTypeId": "customer"}}),
+    ];
+    app.create_type("objects", &["payment"], object_fields).await;
     app.create_customer("cust-1@example.com", "cust-1").await;
     let drafts = [
         json!({"key": "small-eur", "amountPlanned": {"currencyCode": "EUR", "centAmount": 300},
@@ -26,6 +32,8 @@ async fn fixture(app: &TestApp) {
         json!({"amountPlanned": {"currencyCode": "JPY", "centAmount": 900},
                "interfaceInteractions": [{"type": {"key": "type-1"}, "fields": {"code": "200"}}]}),
         json!({"key": "failed", "amountPlanned": {"currencyCode": "EUR", "centAmount": 501},
+               "custom": {"type": {"key": "objects"}, "fields": {"fee": {"currencyCode": "EUR", "centAmount": 75},
+                   "note": {"de": "abgelehnt"}, "buyer": {"typeId": "customer", "id": "c-9"}}},
                "transactions": [{"type": "Charge", "amount": money(501), "state": "Failure"}]}),
     ];
     for draft in drafts {
@@ -85,6 +93,10 @@ async fn every_predicate_construct_filters_in_the_database() {
         (r#"where=custom(fields(attempts > 2 and express = true))"#, vec!["big-usd"]),
         (r#"where=custom(fields(tags contains any ("rush", "x")))"#, vec!["big-usd"]),
         (r#"where=custom(fields(tags contains all ("rush", "x")))"#, vec![]),
+        (r#"where=custom(fields(fee(centAmount > 50 and currencyCode = "EUR")))"#, vec!["failed"]),
+        (r#"where=custom(fields(fee(type = "centPrecision" and fractionDigits = 2)))"#, vec!["failed"]),
+        (r#"where=custom(fields(note(de = "abgelehnt") and buyer(id = "c-9")))"#, vec!["failed"]),
+        (r#"where=custom(fields(buyer(id = "c-1")))"#, vec![]),
         (r#"where=transactions(type = "Charge" and state = "Success")"#, vec!["big-usd"]),
         (r#"where=transactions(type = "Authorization" and state = "Pending")"#, vec!["small-eur"]),
         (
