@@ -17,8 +17,9 @@ pub enum ApiError {
     ResourceNotFound(String),
     #[error("Object {resource_id} has a different version than expected. Expected: {expected} - Actual: {current}.")]
     ConcurrentModification { resource_id: String, expected: i64, current: i64 },
-    #[error("The request body exceeds the limit of {limit} bytes.")]
-    PayloadTooLarge { limit: usize },
+    /// A request body, or the resource a change would store, over commercetools' 16 MB.
+    #[error("The resource size exceeds the maximal allowed size of 16 MB.")]
+    ResourceSizeLimitExceeded,
     /// No usable access token: missing, malformed, unknown, expired or revoked.
     #[error("{0}")]
     InvalidToken(String),
@@ -102,7 +103,7 @@ impl ApiError {
             Self::InsufficientScope(_) => "insufficient_scope",
             Self::OAuth { error, .. } => error.code(),
             Self::ConcurrentModification { .. } => "ConcurrentModification",
-            Self::PayloadTooLarge { .. } => "ResourceSizeLimitExceeded",
+            Self::ResourceSizeLimitExceeded => "ResourceSizeLimitExceeded",
             Self::OverCapacity(_) => "OverCapacity",
             Self::Internal(_) => "General",
         }
@@ -180,7 +181,7 @@ impl ResponseError for ApiError {
             Self::OAuth { .. } => StatusCode::BAD_REQUEST,
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::ConcurrentModification { .. } => StatusCode::CONFLICT,
-            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::ResourceSizeLimitExceeded => StatusCode::BAD_REQUEST,
             Self::OverCapacity(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

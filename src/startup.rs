@@ -1,7 +1,7 @@
 //! Builds the application: opens the database, mounts the routes, binds the listener.
 
 use crate::config::ServeArgs;
-use crate::http::{self, AppState, MAX_BODY_BYTES};
+use crate::http::{self, AppState};
 use crate::persistence::Database;
 use crate::psp::stripe::{Stripe, StripeOptions};
 use crate::service;
@@ -76,7 +76,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+                .app_data(web::PayloadConfig::new(crate::service::MAX_DOCUMENT_BYTES))
                 .wrap(middleware::from_fn(http::correlate))
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))

@@ -9,9 +9,6 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
 
-/// commercetools' document limit; larger bodies are refused before they are read whole.
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-
 /// A JSON request body parsed into `T`.
 pub struct JsonBody<T>(pub T);
 
@@ -24,7 +21,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         Box::pin(async move {
             let bytes = bytes.await.map_err(|error| {
                 if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge { limit: MAX_BODY_BYTES }
+                    ApiError::ResourceSizeLimitExceeded
                 } else {
                     ApiError::invalid_json(error.to_string())
                 }

@@ -23,7 +23,6 @@ use actix_web::{web, HttpResponse};
 use std::time::Duration;
 
 pub use correlation::{correlate, HEADER as CORRELATION_HEADER};
-pub use json::MAX_BODY_BYTES;
 
 /// What every handler shares.
 pub struct AppState {

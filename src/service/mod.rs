@@ -18,6 +18,20 @@ use crate::persistence::Database;
 use crate::query::schema::Checked;
 use crate::query::SortKey;
 
+/// commercetools' limit of a stored resource (and so of a request body, which is refused
+/// before it is read whole).
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The JSON document stored for a resource; a change that would make it larger than
+/// commercetools allows is refused, whatever the size of the request that made it.
+fn document_of<T: serde::Serialize>(resource: &T) -> Result<String, ApiError> {
+    let document = serde_json::to_string(resource).map_err(ApiError::internal)?;
+    if document.len() > MAX_DOCUMENT_BYTES {
+        return Err(ApiError::ResourceSizeLimitExceeded);
+    }
+    Ok(document)
+}
+
 /// Who is making a request, for `createdBy`/`lastModifiedBy` and Messages.
 #[derive(Debug, Clone, Default)]
 pub struct Actor {

@@ -226,7 +226,7 @@ fn store(
         }
         None => vec![],
     };
-    let document = to_document(payment)?;
+    let document = super::document_of(payment)?;
     let references = referenced_ids(payment);
     let change = PaymentChange {
         project_key,
@@ -279,10 +279,6 @@ fn referenced_ids(payment: &Payment) -> Vec<String> {
 /// deleted while payments refer to it, as in commercetools.)
 fn kept_references(payment: &Payment) -> Vec<(ReferenceTypeId, String)> {
     payment.referenced().into_iter().filter(|(type_id, _)| *type_id != ReferenceTypeId::Customer).collect()
-}
-
-fn to_document(payment: &Payment) -> Result<String, ApiError> {
-    serde_json::to_string(payment).map_err(ApiError::internal)
 }
 
 /// Reports a broken unique constraint as commercetools' DuplicateField.

@@ -252,7 +252,7 @@ fn to_row<K: ResourceKind>(project_key: &str, resource: &K::Resource) -> Result<
         unique_value: row.unique_value,
         created_at: row.created_at.millis(),
         last_modified_at: row.last_modified_at.millis(),
-        document: serde_json::to_string(resource).map_err(ApiError::internal)?,
+        document: super::document_of(resource)?,
     })
 }
 

@@ -227,8 +227,10 @@ async fn deprecated_draft_fields_are_accepted_with_a_notice() {
     assert!(!plain.headers.contains_key("x-deprecation-notice"));
 }
 
+/// commercetools answers 400 ResourceSizeLimitExceeded for a resource over 16 MB, whether the
+/// request itself is too large or the change would make the stored payment so.
 #[tokio::test]
-async fn bodies_over_16_mib_are_refused_with_413() {
+async fn resources_over_16_mib_are_refused() {
     let app = spawn_app().await;
     let huge = format!(
         "{{\"amountPlanned\": {{\"currencyCode\": \"EUR\", \"centAmount\": 1}}, \"anonymousId\": \"{}\"}}",
@@ -237,8 +239,19 @@ async fn bodies_over_16_mib_are_refused_with_413() {
     let reply = app
         .raw(app.client.post(app.url("/payments")).header("content-type", "application/json").body(huge))
         .await;
-    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "ResourceSizeLimitExceeded");
+
+    let nine_mib = "y".repeat(9 * 1024 * 1024);
+    let payment = app.create_payment(json!({"amountPlanned": money(1), "anonymousId": nine_mib})).await;
+    let grown = app
+        .try_update(&payment, json!([{"action": "setStatusInterfaceText", "interfaceText": nine_mib}]))
+        .await;
+    assert_eq!(grown.status, StatusCode::BAD_REQUEST);
+    assert_eq!(grown.error_code(), "ResourceSizeLimitExceeded");
+    let stored = app.get(&format!("/payments/{}", payment["id"].as_str().unwrap())).await;
+    assert_eq!(stored.body["version"], 1);
+    assert!(stored.body["paymentStatus"].get("interfaceText").is_none());
 }
 
 #[tokio::test]
