@@ -95,6 +95,27 @@ fn stripe_adapter(
     })
 }
 
+/// The answer to HEAD: 200 when the resource exists (or anything matches), else 404; no body.
+pub fn existence(found: bool) -> HttpResponse {
+    HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND })
+}
+
+/// HEAD with a predicate on a collection: whether any of the project's documents matches.
+pub async fn head_query(
+    state: &AppState,
+    project_key: String,
+    collection: crate::persistence::documents::Collection,
+    fields: &[crate::query::schema::Field],
+    query_string: &str,
+) -> Result<HttpResponse, ApiError> {
+    let predicate = query::QueryParams::parse(query_string).predicate(fields)?;
+    let db = state.db.clone();
+    let found =
+        blocking(move || crate::service::any_matches(&db, &collection, &project_key, predicate.as_ref()))
+            .await?;
+    Ok(existence(found))
+}
+
 /// A response whose body is a JSON document that is already serialized.
 pub fn json_response(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status).content_type("application/json; charset=utf-8").body(body)

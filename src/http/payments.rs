@@ -3,10 +3,11 @@
 use super::auth::{ManagePayments, Scoped, ViewPayments};
 use super::json::JsonBody;
 use super::query::{paged_body, QueryParams};
-use super::{blocking, json_response, Addressing, AppState, ById, ByKey};
+use super::{blocking, existence, head_query, json_response, Addressing, AppState, ById, ByKey};
 use crate::domain::actions::PaymentUpdateAction;
 use crate::domain::payment::PaymentDraft;
 use crate::error::ApiError;
+use crate::persistence::documents::PAYMENTS;
 use crate::persistence::payments::Locator;
 use crate::query::schema::PAYMENT_FIELDS;
 use crate::service;
@@ -132,7 +133,7 @@ async fn exists<A: Addressing>(
     let locator = A::locator(path.into_inner().1);
     let db = state.db.clone();
     let found = blocking(move || service::payments::exists(&db, &auth.project_key, &locator)).await?;
-    Ok(HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND }))
+    Ok(existence(found))
 }
 
 /// HEAD with a predicate: 200 if any payment matches, 404 otherwise.
@@ -141,11 +142,7 @@ async fn exists_any(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let predicate = QueryParams::parse(req.query_string()).predicate(&PAYMENT_FIELDS)?;
-    let db = state.db.clone();
-    let found =
-        blocking(move || service::payments::any_matches(&db, &auth.project_key, predicate.as_ref())).await?;
-    Ok(HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND }))
+    head_query(&state, auth.project_key.clone(), PAYMENTS, &PAYMENT_FIELDS, req.query_string()).await
 }
 
 async fn update<A: Addressing>(

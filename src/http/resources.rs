@@ -6,7 +6,7 @@ use super::auth::{
 };
 use super::json::JsonBody;
 use super::query::{paged_body, QueryParams};
-use super::{blocking, json_response, Addressing, AppState, ById, ByKey};
+use super::{blocking, existence, head_query, json_response, Addressing, AppState, ById, ByKey};
 use crate::error::ApiError;
 use crate::service::resources::{self, Customers, ResourceKind, States, Types};
 use actix_web::http::StatusCode;
@@ -146,7 +146,7 @@ async fn exists<R: HttpResource, A: Addressing>(
     let locator = A::locator(path.into_inner().1);
     let db = state.db.clone();
     let found = blocking(move || resources::exists::<R>(&db, &auth.project_key, &locator)).await?;
-    Ok(HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND }))
+    Ok(existence(found))
 }
 
 async fn update<R: HttpResource, A: Addressing>(
@@ -199,11 +199,5 @@ async fn exists_any<R: HttpResource>(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let predicate = QueryParams::parse(req.query_string()).predicate(R::fields())?;
-    let db = state.db.clone();
-    let found = blocking(move || {
-        crate::service::any_matches(&db, &R::collection(), &auth.project_key, predicate.as_ref())
-    })
-    .await?;
-    Ok(HttpResponse::new(if found { StatusCode::OK } else { StatusCode::NOT_FOUND }))
+    head_query(&state, auth.project_key.clone(), R::collection(), R::fields(), req.query_string()).await
 }

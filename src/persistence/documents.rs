@@ -12,6 +12,7 @@ use std::time::Duration;
 
 /// A table of documents: `id`, `project_key`, `document` and, for tables holding several
 /// resource types, `type_id`.
+#[derive(Debug, Clone, Copy)]
 pub struct Collection {
     pub table: &'static str,
     pub type_id: Option<&'static str>,

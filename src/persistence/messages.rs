@@ -45,6 +45,13 @@ pub fn for_resource(conn: &mut Conn, project_key: &str, resource_id: &str) -> Qu
         .load(c))
 }
 
+pub fn exists(conn: &mut Conn, project_key: &str, id: &str) -> QueryResult<bool> {
+    on_backend!(conn, |c| diesel::select(diesel::dsl::exists(
+        messages::table.filter(messages::project_key.eq(project_key)).filter(messages::id.eq(id))
+    ))
+    .get_result(c))
+}
+
 pub fn find(conn: &mut Conn, project_key: &str, id: &str) -> QueryResult<Option<String>> {
     on_backend!(conn, |c| messages::table
         .filter(messages::project_key.eq(project_key))

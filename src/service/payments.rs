@@ -14,7 +14,6 @@ use crate::persistence::documents::PAYMENTS;
 use crate::persistence::messages::{self, NewMessage};
 use crate::persistence::payments::{self as store, Locator, PaymentChange, WriteError};
 use crate::persistence::{resources, unique_violation, Database, UniqueField};
-use crate::query::schema::Checked;
 use serde_json::Value;
 
 /// A stored change, and the provider operations it made due.
@@ -194,11 +193,6 @@ fn try_delete(
 
 pub fn list(db: &Database, project_key: &str, query: &ListQuery) -> Result<Page, ApiError> {
     super::list_documents(db, &PAYMENTS, project_key, query)
-}
-
-/// Whether any of the project's payments matches (HEAD with a predicate).
-pub fn any_matches(db: &Database, project_key: &str, predicate: Option<&Checked>) -> Result<bool, ApiError> {
-    super::any_matches(db, &PAYMENTS, project_key, predicate)
 }
 
 /// The documents of a Payment's Messages in sequence order.

@@ -430,6 +430,15 @@ async fn messages_are_queried_and_rebuild_the_payment() {
     assert!(messages.windows(2).all(|w| w[0]["resourceVersion"].as_i64() < w[1]["resourceVersion"].as_i64()));
     let one = app.get(&format!("/messages/{}", messages[2]["id"].as_str().unwrap())).await;
     assert_eq!(one.body, messages[2]);
+    let exists = app.head(&format!("/messages/{}", messages[2]["id"].as_str().unwrap())).await;
+    assert_eq!(exists.status, StatusCode::OK);
+    assert_eq!(
+        app.head("/messages/00000000-0000-0000-0000-000000000000").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let any = |predicate: &str| app.raw(app.client.head(app.url("/messages")).query(&[("where", predicate)]));
+    assert_eq!(any("type = \"PaymentStatusStateTransition\"").await.status, StatusCode::OK);
+    assert_eq!(any("type = \"PaymentInteractionAdded\"").await.status, StatusCode::NOT_FOUND);
     let state_changes =
         query(format!("resource(id = \"{id}\") and type = \"PaymentTransactionStateChanged\"")).await;
     assert_eq!(state_changes["total"], 3);
