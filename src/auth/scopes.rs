@@ -19,11 +19,12 @@ pub enum Permission {
     ManageApiClients,
     ViewApiClients,
     IntrospectOauthTokens,
+    ViewProjectSettings,
 }
 
 impl Permission {
     #[cfg(test)]
-    const ALL: [Permission; 13] = [
+    const ALL: [Permission; 14] = [
         Self::ManageProject,
         Self::ManagePayments,
         Self::ViewPayments,
@@ -37,6 +38,7 @@ impl Permission {
         Self::ManageApiClients,
         Self::ViewApiClients,
         Self::IntrospectOauthTokens,
+        Self::ViewProjectSettings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +56,7 @@ impl Permission {
             Self::ManageApiClients => "manage_api_clients",
             Self::ViewApiClients => "view_api_clients",
             Self::IntrospectOauthTokens => "introspect_oauth_tokens",
+            Self::ViewProjectSettings => "view_project_settings",
         }
     }
 }

@@ -45,6 +45,7 @@ permission_markers!(
     ViewCustomers,
     ManageCustomers,
     ViewMessages,
+    ViewProjectSettings,
 );
 
 /// A request whose token grants `N` on the project in the URL.

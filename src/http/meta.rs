@@ -1,12 +1,28 @@
-//! `GET /` (what this service is) and `GET /health` (whether it can serve).
+//! `GET /` (what this service is), `GET /health` (whether it can serve) and
+//! `GET /{projectKey}` (the Project, as SDKs read it first).
 
-use super::{blocking, AppState};
+use super::auth::{Scoped, ViewProjectSettings};
+use super::{blocking, json_response, AppState};
 use crate::error::ApiError;
+use crate::service;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+/// Registered before the project routes, so `/health` is never read as a project key.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(about)).route("/health", web::get().to(health));
+    cfg.route("/", web::get().to(about))
+        .route("/health", web::get().to(health))
+        .route("/{projectKey}", web::get().to(project));
+}
+
+async fn project(
+    auth: Scoped<ViewProjectSettings>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let db = state.db.clone();
+    let document = blocking(move || service::projects::get(&db, &auth.project_key)).await?;
+    Ok(json_response(StatusCode::OK, document))
 }
 
 async fn about() -> HttpResponse {

@@ -6,6 +6,7 @@ pub mod connect;
 pub mod expansion;
 pub mod messages;
 pub mod payments;
+pub mod projects;
 pub mod psp;
 pub mod resources;
 pub mod wallet;

@@ -62,3 +62,26 @@ async fn processes_starting_together_on_a_new_database_all_start() {
         }
     }
 }
+
+/// The SDKs' first call reads the Project: `GET /{projectKey}`.
+#[tokio::test]
+async fn the_project_is_read_with_its_settings_scope() {
+    let app = spawn_app().await;
+    let project = app.get("").await;
+    assert_eq!(project.status, StatusCode::OK, "{}", project.body);
+    assert_eq!(project.body["key"], "test-project");
+    assert_eq!(project.body["version"], 1);
+    assert_eq!(project.body["currencies"], serde_json::json!([]));
+    assert_eq!(project.body["messages"]["enabled"], true);
+    assert!(project.body["createdAt"].as_str().unwrap().ends_with('Z'));
+    let (id, secret) = app.create_client("view_payments:test-project view_project_settings:test-project");
+    let (narrow_id, narrow_secret) = app.create_client("view_payments:test-project");
+    let allowed = app.token_for(&id, &secret, Some("view_project_settings:test-project")).await;
+    let refused = app.token_for(&narrow_id, &narrow_secret, None).await;
+    let read = |token: String| {
+        let app = &app;
+        async move { app.request_with_token(reqwest::Method::GET, "", None, Some(&token)).await.status }
+    };
+    assert_eq!(read(allowed).await, StatusCode::OK);
+    assert_eq!(read(refused).await, StatusCode::FORBIDDEN);
+}
