@@ -25,6 +25,9 @@ pub struct Customer {
     pub is_email_verified: bool,
     pub authentication_mode: AuthenticationMode,
     pub stores: Vec<Value>,
+    /// Always empty (no Customer Groups here); present because SDKs type it as required.
+    #[serde(default)]
+    pub customer_group_assignments: Vec<Value>,
     pub created_at: Timestamp,
     pub last_modified_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,6 +114,7 @@ impl Customer {
             is_email_verified: false,
             authentication_mode,
             stores: vec![],
+            customer_group_assignments: vec![],
             created_at: now,
             last_modified_at: now,
             created_by: actor.clone(),

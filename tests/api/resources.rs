@@ -283,6 +283,7 @@ async fn customers_are_unique_by_email_and_found_by_it() {
     assert_eq!(reply.status, StatusCode::CREATED);
     let customer = &reply.body["customer"];
     assert_eq!(customer["addresses"], json!([]));
+    assert_eq!(customer["customerGroupAssignments"], json!([]), "SDKs type it as required");
     assert_eq!(customer["isEmailVerified"], false);
     assert_eq!(customer["authenticationMode"], "Password");
     assert!(customer.get("password").is_none());
