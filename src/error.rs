@@ -193,7 +193,9 @@ impl ResponseError for ApiError {
             Self::OverCapacity(cause) => log::warn!("over capacity: {cause}"),
             _ => {}
         }
-        HttpResponse::build(self.status_code()).json(self.body())
+        HttpResponse::build(self.status_code())
+            .content_type("application/json; charset=utf-8")
+            .body(self.body().to_string())
     }
 }
 

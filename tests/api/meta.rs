@@ -39,6 +39,7 @@ async fn unknown_routes_answer_404_in_commercetools_format() {
     let reply = app.get("/no-such-resource").await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.error_code(), "ResourceNotFound");
+    assert_eq!(reply.headers["content-type"], "application/json; charset=utf-8", "as every JSON answer");
 }
 
 /// Processes that start together on a new database (several servers, or a server and the
