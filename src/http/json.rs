@@ -36,12 +36,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
-        let inner = error.into_inner();
-        if path == "." {
-            ApiError::invalid_json(inner.to_string())
-        } else {
-            ApiError::invalid_json(format!("{path}: {inner}"))
-        }
+        ApiError::invalid_json(detail(&path, &error.into_inner()))
     })?;
     deserializer.end().map_err(|e| ApiError::invalid_json(e.to_string()))?;
     if may_contain_nul(bytes)
@@ -50,6 +45,49 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::invalid_json("Strings cannot contain the NUL character (\\u0000)."));
     }
     Ok(value)
+}
+
+/// What is wrong where, worded as commercetools words it (`amountPlanned: Missing required
+/// value`); a document that is not JSON at all keeps the parser's line and column.
+fn detail(path: &str, error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    if !error.is_data() {
+        return message;
+    }
+    let message = match message.rfind(" at line ") {
+        Some(at) => &message[..at],
+        None => &message,
+    };
+    let quoted = |text: &str| text.replace('`', "'");
+    let at = |inner: &str| if path == "." { inner.to_owned() } else { format!("{path}.{inner}") };
+    if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+        return format!("{}: Missing required value", at(field));
+    }
+    let problem = if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let (given, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        let expected = expected.trim_start_matches("one of ").replace(" or ", ", ");
+        format!("Invalid enum value {}. Expected one of: {}", quoted(given), quoted(&expected))
+    } else if let Some((_, expected)) =
+        message.strip_prefix("invalid type: ").and_then(|m| m.rsplit_once(", expected "))
+    {
+        match expected {
+            "a string" | "a borrowed string" => "JSON string expected.".to_owned(),
+            "a boolean" => "JSON boolean expected.".to_owned(),
+            "a sequence" => "JSON array expected.".to_owned(),
+            "i64" | "u64" | "u8" | "i32" | "u32" | "f64" | "a number" => "JSON number expected.".to_owned(),
+            e if e.starts_with("struct ") || e.starts_with("a map") || e.starts_with("internally tagged") => {
+                "JSON object expected.".to_owned()
+            }
+            _ => message.to_owned(),
+        }
+    } else {
+        message.to_owned()
+    };
+    if path == "." {
+        problem
+    } else {
+        format!("{path}: {problem}")
+    }
 }
 
 /// Whether the text has a `\u0000` escape, the only way JSON carries NUL: a cheap scan that
@@ -65,5 +103,73 @@ fn contains_nul(value: &serde_json::Value) -> bool {
         serde_json::Value::Array(items) => items.iter().any(contains_nul),
         serde_json::Value::Object(fields) => fields.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Draft {
+        amount_planned: Amount,
+        #[serde(default)]
+        transactions: Vec<Transaction>,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Amount {
+        currency_code: String,
+        cent_amount: i64,
+    }
+
+    #[allow(dead_code)]
+    #[derive(Debug, Deserialize)]
+    struct Transaction {
+        #[serde(rename = "type")]
+        kind: Kind,
+        express: Option<bool>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    enum Kind {
+        Charge,
+        Refund,
+    }
+
+    fn detail_of(body: &str) -> String {
+        match parse::<Draft>(body.as_bytes()) {
+            Err(ApiError::BadRequest(crate::domain::errors::DomainError::InvalidJsonInput { detail })) => {
+                detail
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn data_errors_are_worded_as_commercetools_words_them() {
+        assert_eq!(detail_of("{}"), "amountPlanned: Missing required value");
+        assert_eq!(
+            detail_of(r#"{"amountPlanned": {"currencyCode": "EUR"}}"#),
+            "amountPlanned.centAmount: Missing required value"
+        );
+        assert_eq!(
+            detail_of(r#"{"amountPlanned": {"currencyCode": "EUR", "centAmount": "ten"}}"#),
+            "amountPlanned.centAmount: JSON number expected."
+        );
+        let body = r#"{"amountPlanned": {"currencyCode": "EUR", "centAmount": 1}, "transactions": [{"type": "Payout"}]}"#;
+        assert_eq!(
+            detail_of(body),
+            "transactions[0].type: Invalid enum value 'Payout'. Expected one of: 'Charge', 'Refund'"
+        );
+        let body = r#"{"amountPlanned": {"currencyCode": "EUR", "centAmount": 1}, "transactions": [{"type": "Charge", "express": 1}]}"#;
+        assert_eq!(detail_of(body), "transactions[0].express: JSON boolean expected.");
+        assert_eq!(detail_of(r#"{"amountPlanned": 5}"#), "amountPlanned: JSON object expected.");
+        assert!(detail_of("{").contains("line 1"), "a syntax error keeps its position");
     }
 }
