@@ -53,17 +53,29 @@ start_postgres() {
   echo "== PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 
-# localstripe (PyPI) in a venv of its own, on a free loopback port, without an on-disk store.
-start_localstripe() {
-  local venv=target/stripe-fake-venv port
-  if ! "$venv/bin/python" -c "import localstripe" >/dev/null 2>&1; then
-    echo "== installing localstripe into $venv"
+# A venv under target/ with the pinned requirements, made once; $3 is a module it must import.
+ensure_venv() {
+  local venv=$1 requirements=$2 module=$3
+  if ! "$venv/bin/python" -c "import $module" >/dev/null 2>&1; then
+    echo "== installing $requirements into $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --no-cache-dir -r tests/stripe-fake/requirements.txt
+    "$venv/bin/pip" install --quiet --no-cache-dir -r "$requirements"
   fi
+}
+
+# The commercetools Python SDK, which tests/api/sdk.rs runs against the server.
+install_sdk() {
+  ensure_venv target/sdk-venv tests/sdk/requirements.txt commercetools
+  export SDK_PYTHON="$PWD/target/sdk-venv/bin/python"
+}
+
+# localstripe (PyPI) in a venv of its own, on a free loopback port, without an on-disk store.
+start_localstripe() {
+  local port
+  ensure_venv target/stripe-fake-venv tests/stripe-fake/requirements.txt localstripe
   port=$(free_port)
-  "$venv/bin/python" tests/stripe-fake/launcher.py "$port" >"$work/localstripe.log" 2>&1 &
+  target/stripe-fake-venv/bin/python tests/stripe-fake/launcher.py "$port" >"$work/localstripe.log" 2>&1 &
   stripe_pid=$!
   # Ready when an unauthenticated request is refused with 401.
   if ! python3 - "$port" <<'PY'
@@ -95,6 +107,7 @@ cargo clippy --all-targets --quiet -- -D warnings
 ensure_postgres
 start_postgres
 start_localstripe
+install_sdk
 
 echo "== unit tests, and integration tests on SQLite"
 TEST_DATABASE_URL="" cargo test --quiet --lib --bins --tests

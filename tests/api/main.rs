@@ -25,6 +25,7 @@ mod payments_update;
 mod query_properties;
 mod resources;
 mod saved_methods;
+mod sdk;
 mod stripe;
 mod stripe_faults;
 mod webhooks;
