@@ -11,8 +11,11 @@ use std::time::Instant;
 
 pub const HEADER: &str = "x-correlation-id";
 
+/// commercetools documents `[A-Za-z0-9_-]`, 8 to 256 characters; `/` is allowed too, because
+/// its own SDKs send `projectKey/UUID` by default (the .NET SDK, the JVM SDK).
 fn is_valid(id: &str) -> bool {
-    (8..=256).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (8..=256).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'/')
 }
 
 pub async fn correlate(

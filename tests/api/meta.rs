@@ -18,6 +18,10 @@ async fn a_valid_correlation_id_is_echoed_and_a_missing_one_generated() {
     let echoed =
         app.raw(app.client.get(app.url("/payments")).header("X-Correlation-ID", "my-trace_0001")).await;
     assert_eq!(echoed.headers["x-correlation-id"], "my-trace_0001");
+    let sdk_style = "test-project/6f1c2a0e-8b7d-4c55-9a3e-2d4b8c9e1f00";
+    let from_sdk = app.raw(app.client.get(app.url("/payments")).header("X-Correlation-ID", sdk_style)).await;
+    assert_eq!(from_sdk.status, StatusCode::OK, "the .NET and JVM SDKs send projectKey/UUID");
+    assert_eq!(from_sdk.headers["x-correlation-id"], sdk_style);
     let generated = app.get("/payments").await;
     assert!(generated.headers["x-correlation-id"].to_str().unwrap().len() >= 8);
 }
