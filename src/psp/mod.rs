@@ -50,6 +50,20 @@ pub enum Operation {
     Retrieve { object_id: String, customer_confirms: bool },
 }
 
+impl Operation {
+    /// The existing provider object the operation acts on (captures, refunds, cancels and
+    /// lookups), which must be one this service created for the same payment.
+    pub fn existing_object(&self) -> Option<&str> {
+        match self {
+            Self::Capture { intent_id, .. } | Self::Refund { intent_id, .. } | Self::Cancel { intent_id } => {
+                Some(intent_id)
+            }
+            Self::Retrieve { object_id, .. } => Some(object_id),
+            Self::Authorize { .. } | Self::Checkout { .. } | Self::CreateCustomer { .. } => None,
+        }
+    }
+}
+
 /// One call to a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {

@@ -375,9 +375,11 @@ impl Executor {
                     return Ok(false);
                 };
                 account = pinned_account;
-                if let Some(refused) =
-                    self.foreign_account(&operation.project_key, account.as_deref()).await?
-                {
+                let refused = match self.foreign_account(&operation.project_key, account.as_deref()).await? {
+                    Some(refused) => Some(refused),
+                    None => self.foreign_object(operation, &planned, account.as_deref()).await?,
+                };
+                if let Some(refused) = refused {
                     ("refused", refused)
                 } else {
                     let request = Request {
@@ -420,15 +422,8 @@ impl Executor {
         }
         // Unknown outcomes are retried; Pending ones are looked up again later.
         let settled = matches!(outcome, Outcome::Succeeded(_) | Outcome::Failed(_));
-        self.ensure_interaction_type(&operation.project_key).await?;
-        let transaction_id = transaction.id.clone();
-        self.write_back(&operation.project_key, &payment.id, |current| {
-            match current.transaction(&transaction_id) {
-                Ok(transaction) => writeback::actions(transaction, name, &outcome),
-                Err(_) => vec![],
-            }
-        })
-        .await?;
+        // The object is recorded as this payment's before the payment names it, so that a
+        // crash in between cannot leave the payment pointing at an object later refused as foreign.
         if let Outcome::Succeeded(report) | Outcome::Pending(report) | Outcome::Failed(report) = &outcome {
             if let Some(object_id) = &report.object_id {
                 let (db, account, object_id, project, payment_id, transaction_id) = (
@@ -454,6 +449,15 @@ impl Executor {
                 .await?;
             }
         }
+        self.ensure_interaction_type(&operation.project_key).await?;
+        let transaction_id = transaction.id.clone();
+        self.write_back(&operation.project_key, &payment.id, |current| {
+            match current.transaction(&transaction_id) {
+                Ok(transaction) => writeback::actions(transaction, name, &outcome),
+                Err(_) => vec![],
+            }
+        })
+        .await?;
         Ok(settled)
     }
 
@@ -558,6 +562,35 @@ impl Executor {
 
     /// A refusal when the account is a connected account that another project created: a
     /// project's payments go to its own accounts (or ones created outside this service).
+    /// Refuses an operation on a provider object this service did not create for the payment
+    /// (under the account the call goes to): a client may set any `interactionId`, and must
+    /// not reach another payment's PaymentIntent through it.
+    async fn foreign_object(
+        &self,
+        operation: &store::OperationRow,
+        planned: &Operation,
+        account: Option<&str>,
+    ) -> Result<Option<Outcome>, ApiError> {
+        let Some(object_id) = planned.existing_object() else { return Ok(None) };
+        let (db, account_key, id) = (self.db.clone(), account_key(account), object_id.to_owned());
+        let owner =
+            blocking(move || db.read(|conn| Ok::<_, ApiError>(store::find_object(conn, &account_key, &id)?)))
+                .await?;
+        let ours = owner.is_some_and(|(project, payment, _)| {
+            project == operation.project_key && payment == operation.payment_id
+        });
+        Ok((!ours).then(|| {
+            Outcome::Failed(Report {
+                status: "refused".into(),
+                message: Some(format!(
+                    "{object_id} was not created for this payment{}.",
+                    account.map(|a| format!(" on account {a}")).unwrap_or_default()
+                )),
+                ..Report::default()
+            })
+        }))
+    }
+
     async fn foreign_account(
         &self,
         project_key: &str,

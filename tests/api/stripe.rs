@@ -300,3 +300,51 @@ async fn payments_of_other_interfaces_are_left_alone() {
     assert_eq!(transaction(&other, "Authorization", 0)["state"], "Initial");
     assert_eq!(other["interfaceInteractions"], json!([]));
 }
+
+/// A client may set any interactionId; the adapter still acts only on PaymentIntents it created
+/// for the same payment, so no payment can capture, refund or cancel another one's money.
+#[tokio::test]
+async fn another_payments_payment_intent_is_never_acted_on() {
+    let app = spawn_stripe_app().await;
+    let other_app = app.in_project("other-project").await;
+    let victim = other_app
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": money(5000)}]),
+        ))
+        .await;
+    let victim_intent =
+        transaction(&victim, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
+    let own = app
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": money(5000)}]),
+        ))
+        .await;
+    let authorization = transaction(&own, "Authorization", 0)["id"].as_str().unwrap().to_owned();
+    let redirected = app
+        .update(
+            &own,
+            json!([{"action": "changeTransactionInteractionId", "transactionId": authorization, "interactionId": victim_intent}]),
+        )
+        .await;
+    let capture = add(&app, &redirected, "Charge", 5000).await;
+    assert_eq!(capture.status, StatusCode::OK, "{}", capture.body);
+    let charge = transaction(&capture.body, "Charge", 0);
+    assert_eq!(charge["state"], "Failure", "{}", capture.body);
+    assert!(
+        capture.body["paymentStatus"]["interfaceText"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("was not created for this payment"),
+        "{}",
+        capture.body
+    );
+    let captured_by_owner = add(&other_app, &victim, "Charge", 5000).await;
+    assert_eq!(
+        transaction(&captured_by_owner.body, "Charge", 0)["state"],
+        "Success",
+        "the other project's authorization is untouched: {}",
+        captured_by_owner.body
+    );
+}
