@@ -6,10 +6,12 @@
 pub mod plan;
 pub mod signature;
 pub mod stripe;
+pub mod stripe_amounts;
 pub mod stripe_events;
 pub mod transitions;
 pub mod writeback;
 
+use crate::domain::money::CurrencyCode;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -26,7 +28,7 @@ pub enum Operation {
     /// provider's customer if the payment has a customer.
     Authorize {
         amount: i64,
-        currency: String,
+        currency: CurrencyCode,
         payment_method: Option<String>,
         capture: bool,
         customer: Option<String>,
@@ -34,14 +36,20 @@ pub enum Operation {
     /// Have the customer pay on the provider's hosted page (a Stripe Checkout Session): with
     /// `capture` the amount is collected, without it only reserved. The session is settled by
     /// looking it up; once complete its PaymentIntent stands for the transaction.
-    Checkout { amount: i64, currency: String, capture: bool, customer: Option<String>, payment_id: String },
+    Checkout {
+        amount: i64,
+        currency: CurrencyCode,
+        capture: bool,
+        customer: Option<String>,
+        payment_id: String,
+    },
     /// Create the provider's counterpart of one of our customers.
     CreateCustomer { email: String, name: Option<String> },
     /// Collect (part of) an authorized amount. Unless `final_capture`, more captures of the
     /// same authorization are to come, so the provider should keep the rest reserved.
-    Capture { intent_id: String, amount: i64, final_capture: bool },
+    Capture { intent_id: String, amount: i64, currency: CurrencyCode, final_capture: bool },
     /// Return (part of) a collected amount.
-    Refund { intent_id: String, amount: i64 },
+    Refund { intent_id: String, amount: i64, currency: CurrencyCode },
     /// Release an authorization.
     Cancel { intent_id: String },
     /// Look up where a provider object (a PaymentIntent or Refund) stands now, to settle a

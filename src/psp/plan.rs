@@ -41,11 +41,12 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
         return Ok(Operation::Retrieve { object_id: object_id.clone(), customer_confirms });
     }
     let amount = transaction.amount.cent_amount();
+    let currency = transaction.amount.currency();
     let intent_of = |t: &Transaction| t.interaction_id.clone().unwrap_or_default();
     let hosted = payment.payment_method_info.method.as_deref() == Some(CHECKOUT_METHOD);
     let checkout = |capture: bool| Operation::Checkout {
         amount,
-        currency: transaction.amount.currency().to_string(),
+        currency: currency.clone(),
         capture,
         customer: None,
         payment_id: payment.id.clone(),
@@ -54,7 +55,7 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
         TransactionType::Authorization if hosted => Ok(checkout(false)),
         TransactionType::Authorization => Ok(Operation::Authorize {
             amount,
-            currency: transaction.amount.currency().to_string(),
+            currency: currency.clone(),
             payment_method: payment.payment_method_info.token.as_ref().map(|t| t.value.clone()),
             capture: false,
             customer: None,
@@ -63,6 +64,7 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
             Some(authorization) => Ok(Operation::Capture {
                 intent_id: intent_of(authorization),
                 amount,
+                currency: currency.clone(),
                 final_capture: is_final_capture(payment, transaction, authorization.amount.cent_amount()),
             }),
             None if payment.transactions.iter().any(|t| t.kind == TransactionType::Authorization) => {
@@ -71,14 +73,18 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
             None if hosted => Ok(checkout(true)),
             None => Ok(Operation::Authorize {
                 amount,
-                currency: transaction.amount.currency().to_string(),
+                currency: currency.clone(),
                 payment_method: payment.payment_method_info.token.as_ref().map(|t| t.value.clone()),
                 capture: true,
                 customer: None,
             }),
         },
         TransactionType::Refund => successful(payment, TransactionType::Charge)
-            .map(|charge| Operation::Refund { intent_id: intent_of(charge), amount })
+            .map(|charge| Operation::Refund {
+                intent_id: intent_of(charge),
+                amount,
+                currency: currency.clone(),
+            })
             .ok_or_else(|| "There is no successful charge to refund.".into()),
         TransactionType::CancelAuthorization => successful(payment, TransactionType::Authorization)
             .map(|authorization| Operation::Cancel { intent_id: intent_of(authorization) })
@@ -119,7 +125,8 @@ mod tests {
     }
 
     fn capture(amount: i64, final_capture: bool) -> Result<Operation, String> {
-        Ok(Operation::Capture { intent_id: "pi_1".into(), amount, final_capture })
+        let currency = crate::domain::money::CurrencyCode::parse("EUR").unwrap();
+        Ok(Operation::Capture { intent_id: "pi_1".into(), amount, currency, final_capture })
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Stripe over its REST API (form-encoded, secret key, per-call timeout). Stripe's wire types
 //! and statuses stay in this module and are mapped exhaustively onto our outcomes.
 
+use super::stripe_amounts;
 use super::{
     AccountAnswer, AccountCall, AccountFuture, CallError, CardSummary, ConnectedAccount, Operation, Outcome,
     OutcomeFuture, Provider, Report, Request, SavedMethod, WalletCall, WalletFuture,
@@ -64,11 +65,25 @@ impl Stripe {
                 };
             }
         }
+        // Amounts in Stripe's minor units; one Stripe cannot take exactly is never sent.
+        let in_stripe_units = |currency, amount| {
+            stripe_amounts::to_stripe(currency, amount).map_err(|message| {
+                Outcome::Failed(Report {
+                    status: "refused".into(),
+                    message: Some(message),
+                    ..Report::default()
+                })
+            })
+        };
         let (method, path, mut form) = match &request.operation {
             Operation::Authorize { amount, currency, payment_method, capture, customer } => {
+                let (currency, amount) = match in_stripe_units(currency, *amount) {
+                    Ok(converted) => converted,
+                    Err(refused) => return refused,
+                };
                 let mut form = vec![
                     ("amount".to_owned(), amount.to_string()),
-                    ("currency".to_owned(), currency.to_lowercase()),
+                    ("currency".to_owned(), currency),
                     ("capture_method".to_owned(), if *capture { "automatic" } else { "manual" }.to_owned()),
                     ("payment_method_types[]".to_owned(), "card".to_owned()),
                 ];
@@ -85,7 +100,11 @@ impl Stripe {
                 }
                 (reqwest::Method::POST, "/v1/payment_intents".to_owned(), form)
             }
-            Operation::Capture { intent_id, amount, final_capture } => {
+            Operation::Capture { intent_id, amount, currency, final_capture } => {
+                let amount = match in_stripe_units(currency, *amount) {
+                    Ok((_, amount)) => amount,
+                    Err(refused) => return refused,
+                };
                 let mut form = vec![("amount_to_capture".to_owned(), amount.to_string())];
                 // Stripe refuses a non-final capture where multicapture is unavailable; there
                 // a partial capture is final and releases the rest, as without multicapture.
@@ -98,15 +117,25 @@ impl Stripe {
                 }
                 (reqwest::Method::POST, format!("/v1/payment_intents/{}/capture", segment(intent_id)), form)
             }
-            Operation::Refund { intent_id, amount } => (
-                reqwest::Method::POST,
-                "/v1/refunds".to_owned(),
-                vec![
-                    ("payment_intent".to_owned(), intent_id.clone()),
-                    ("amount".to_owned(), amount.to_string()),
-                ],
-            ),
+            Operation::Refund { intent_id, amount, currency } => {
+                let amount = match in_stripe_units(currency, *amount) {
+                    Ok((_, amount)) => amount,
+                    Err(refused) => return refused,
+                };
+                (
+                    reqwest::Method::POST,
+                    "/v1/refunds".to_owned(),
+                    vec![
+                        ("payment_intent".to_owned(), intent_id.clone()),
+                        ("amount".to_owned(), amount.to_string()),
+                    ],
+                )
+            }
             Operation::Checkout { amount, currency, capture, customer, payment_id } => {
+                let (currency, amount) = match in_stripe_units(currency, *amount) {
+                    Ok(converted) => converted,
+                    Err(refused) => return refused,
+                };
                 let (Some(success), Some(cancel)) =
                     (&self.options.checkout_success_url, &self.options.checkout_cancel_url)
                 else {
@@ -121,7 +150,7 @@ impl Stripe {
                 let mut form = vec![
                     ("mode".to_owned(), "payment".to_owned()),
                     ("line_items[0][quantity]".to_owned(), "1".to_owned()),
-                    ("line_items[0][price_data][currency]".to_owned(), currency.to_lowercase()),
+                    ("line_items[0][price_data][currency]".to_owned(), currency),
                     ("line_items[0][price_data][unit_amount]".to_owned(), amount.to_string()),
                     (
                         "line_items[0][price_data][product_data][name]".to_owned(),

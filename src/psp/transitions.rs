@@ -3,7 +3,7 @@
 
 use super::Effect;
 use crate::domain::actions::PaymentUpdateAction;
-use crate::domain::money::{CurrencyCode, Money};
+use crate::domain::money::Money;
 use crate::domain::payment::{Payment, TransactionDraft, TransactionState, TransactionType};
 
 /// Whether an event may move a transaction from `from` to `to`. A failure later confirmed as a
@@ -57,7 +57,10 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
                     .transactions
                     .iter()
                     .any(|t| t.interaction_id.as_deref() == Some(dispute_id.as_str()));
-                let money = CurrencyCode::parse(currency).ok().and_then(|c| Money::cent(c, *amount).ok());
+                // The provider reports the amount in its own units of the payment's currency.
+                let ours = payment.amount_planned.currency();
+                let money = super::stripe_amounts::from_stripe(ours, currency, *amount)
+                    .and_then(|cents| Money::cent(ours.clone(), cents).ok());
                 if let (false, Some(amount)) = (known, money) {
                     additions.push(PaymentUpdateAction::AddTransaction {
                         transaction: TransactionDraft {

@@ -216,6 +216,7 @@ fn store(
     let operations = match psp_interface.filter(|name| super::psp::is_routed(payment, name)) {
         Some(_) => {
             crate::domain::psp_rules::check(payment)?;
+            super::psp::check_amounts(payment)?;
             super::psp::operations_for(project_key, payment)
         }
         None => vec![],

@@ -43,6 +43,19 @@ pub fn is_routed(payment: &Payment, interface_name: &str) -> bool {
     payment.payment_method_info.payment_interface.as_deref() == Some(interface_name)
 }
 
+/// Refuses, before anything is sent, a transaction amount Stripe cannot take exactly (a fraction
+/// of a unit Stripe counts whole, or thousandths not in steps of ten).
+pub fn check_amounts(payment: &Payment) -> Result<(), DomainError> {
+    for transaction in payment.transactions.iter().filter(|t| t.state == TransactionState::Initial) {
+        crate::psp::stripe_amounts::to_stripe(
+            transaction.amount.currency(),
+            transaction.amount.cent_amount(),
+        )
+        .map_err(DomainError::InvalidOperation)?;
+    }
+    Ok(())
+}
+
 /// The operations a change makes due: one per transaction that is Initial (Chargebacks are
 /// reported by the provider, never sent).
 pub fn operations_for(project_key: &str, payment: &Payment) -> Vec<store::OperationRow> {
@@ -525,9 +538,10 @@ impl Executor {
             Operation::Checkout { amount, currency, capture, payment_id, .. } => {
                 Operation::Checkout { amount, currency, capture, customer: pinned.customer, payment_id }
             }
-            Operation::Capture { intent_id, amount, final_capture } => Operation::Capture {
+            Operation::Capture { intent_id, amount, currency, final_capture } => Operation::Capture {
                 intent_id,
                 amount,
+                currency,
                 final_capture: pinned.final_capture.unwrap_or(final_capture),
             },
             other => other,

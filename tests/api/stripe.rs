@@ -348,3 +348,47 @@ async fn another_payments_payment_intent_is_never_acted_on() {
         captured_by_owner.body
     );
 }
+
+/// Stripe counts some currencies differently from ISO 4217: ISK with two decimals (always 00),
+/// MGA in whole units, three-decimal currencies in steps of ten. Amounts are converted, and one
+/// Stripe cannot take exactly is refused before anything is sent.
+#[tokio::test]
+async fn amounts_are_sent_in_stripes_units() {
+    let app = spawn_stripe_app().await;
+    let in_isk = |cents: i64| json!({"currencyCode": "ISK", "centAmount": cents});
+    let isk = app
+        .create_payment(json!({
+            "amountPlanned": in_isk(500),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
+            "transactions": [{"type": "Authorization", "amount": in_isk(500)}]
+        }))
+        .await;
+    let intent = transaction(&isk, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
+    let at_stripe: Value = reqwest::Client::new()
+        .get(format!("{}/v1/payment_intents/{intent}", stripe_api_base()))
+        .bearer_auth("sk_test_fake")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(at_stripe["amount"], 50_000, "500 krónur are 50000 at Stripe: {at_stripe}");
+    assert_eq!(at_stripe["currency"], "isk");
+
+    for (currency, cents) in [("MGA", 50_050), ("KWD", 1_235)] {
+        let amount = json!({"currencyCode": currency, "centAmount": cents});
+        let refused = app
+            .post(
+                "/payments",
+                json!({
+                    "amountPlanned": amount,
+                    "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
+                    "transactions": [{"type": "Authorization", "amount": amount}]
+                }),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{currency}: {}", refused.body);
+        assert_eq!(refused.error_code(), "InvalidOperation", "{currency}");
+    }
+}
