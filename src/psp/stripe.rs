@@ -10,6 +10,11 @@ use crate::auth::credentials::Secret;
 use serde::Deserialize;
 use std::time::Duration;
 
+/// A call not made: what it asked for cannot be sent as it is.
+fn refused(message: String) -> Outcome {
+    Outcome::Failed(Report { status: "refused".into(), message: Some(message), ..Report::default() })
+}
+
 pub struct Stripe {
     client: reqwest::Client,
     api_base: String,
@@ -50,11 +55,7 @@ impl Stripe {
     async fn call(&self, request: Request) -> Outcome {
         // A malformed account (the client's interfaceAccount) would fail every attempt alike.
         if let Some(account) = request.account.as_deref().filter(|a| !is_account_id(a)) {
-            return Outcome::Failed(Report {
-                status: "refused".into(),
-                message: Some(format!("'{account}' is not a Stripe account id (acct_…).")),
-                ..Report::default()
-            });
+            return refused(format!("'{account}' is not a Stripe account id (acct_…)."));
         }
         if let Operation::Retrieve { object_id, .. } = &request.operation {
             if object_id.starts_with("cs_") {
@@ -66,20 +67,12 @@ impl Stripe {
             }
         }
         // Amounts in Stripe's minor units; one Stripe cannot take exactly is never sent.
-        let in_stripe_units = |currency, amount| {
-            stripe_amounts::to_stripe(currency, amount).map_err(|message| {
-                Outcome::Failed(Report {
-                    status: "refused".into(),
-                    message: Some(message),
-                    ..Report::default()
-                })
-            })
-        };
+        let in_stripe_units = stripe_amounts::to_stripe;
         let (method, path, mut form) = match &request.operation {
             Operation::Authorize { amount, currency, payment_method, capture, customer } => {
                 let (currency, amount) = match in_stripe_units(currency, *amount) {
                     Ok(converted) => converted,
-                    Err(refused) => return refused,
+                    Err(message) => return refused(message),
                 };
                 let mut form = vec![
                     ("amount".to_owned(), amount.to_string()),
@@ -103,7 +96,7 @@ impl Stripe {
             Operation::Capture { intent_id, amount, currency, final_capture } => {
                 let amount = match in_stripe_units(currency, *amount) {
                     Ok((_, amount)) => amount,
-                    Err(refused) => return refused,
+                    Err(message) => return refused(message),
                 };
                 let mut form = vec![("amount_to_capture".to_owned(), amount.to_string())];
                 // Stripe refuses a non-final capture where multicapture is unavailable; there
@@ -120,7 +113,7 @@ impl Stripe {
             Operation::Refund { intent_id, amount, currency } => {
                 let amount = match in_stripe_units(currency, *amount) {
                     Ok((_, amount)) => amount,
-                    Err(refused) => return refused,
+                    Err(message) => return refused(message),
                 };
                 (
                     reqwest::Method::POST,
@@ -134,18 +127,15 @@ impl Stripe {
             Operation::Checkout { amount, currency, capture, customer, payment_id } => {
                 let (currency, amount) = match in_stripe_units(currency, *amount) {
                     Ok(converted) => converted,
-                    Err(refused) => return refused,
+                    Err(message) => return refused(message),
                 };
                 let (Some(success), Some(cancel)) =
                     (&self.options.checkout_success_url, &self.options.checkout_cancel_url)
                 else {
-                    return Outcome::Failed(Report {
-                        status: "refused".into(),
-                        message: Some(
-                            "Stripe Checkout needs STRIPE_CHECKOUT_SUCCESS_URL and STRIPE_CHECKOUT_CANCEL_URL".into(),
-                        ),
-                        ..Report::default()
-                    });
+                    return refused(
+                        "Stripe Checkout needs STRIPE_CHECKOUT_SUCCESS_URL and STRIPE_CHECKOUT_CANCEL_URL"
+                            .into(),
+                    );
                 };
                 let mut form = vec![
                     ("mode".to_owned(), "payment".to_owned()),
