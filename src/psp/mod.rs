@@ -108,6 +108,13 @@ pub enum Outcome {
     Unknown(String),
 }
 
+impl Outcome {
+    /// A call not made: what it asked for cannot be sent (status `refused`, with the reason).
+    pub fn refused(message: String) -> Self {
+        Self::Failed(Report { status: "refused".into(), message: Some(message), ..Report::default() })
+    }
+}
+
 pub type OutcomeFuture<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
 /// A payment method a customer saved with the provider (an allow-listed summary: no card

@@ -10,11 +10,6 @@ use crate::auth::credentials::Secret;
 use serde::Deserialize;
 use std::time::Duration;
 
-/// A call not made: what it asked for cannot be sent as it is.
-fn refused(message: String) -> Outcome {
-    Outcome::Failed(Report { status: "refused".into(), message: Some(message), ..Report::default() })
-}
-
 pub struct Stripe {
     client: reqwest::Client,
     api_base: String,
@@ -55,7 +50,7 @@ impl Stripe {
     async fn call(&self, request: Request) -> Outcome {
         // A malformed account (the client's interfaceAccount) would fail every attempt alike.
         if let Some(account) = request.account.as_deref().filter(|a| !is_account_id(a)) {
-            return refused(format!("'{account}' is not a Stripe account id (acct_…)."));
+            return Outcome::refused(format!("'{account}' is not a Stripe account id (acct_…)."));
         }
         if let Operation::Retrieve { object_id, .. } = &request.operation {
             if object_id.starts_with("cs_") {
@@ -72,7 +67,7 @@ impl Stripe {
             Operation::Authorize { amount, currency, payment_method, capture, customer } => {
                 let (currency, amount) = match in_stripe_units(currency, *amount) {
                     Ok(converted) => converted,
-                    Err(message) => return refused(message),
+                    Err(message) => return Outcome::refused(message),
                 };
                 let mut form = vec![
                     ("amount".to_owned(), amount.to_string()),
@@ -96,7 +91,7 @@ impl Stripe {
             Operation::Capture { intent_id, amount, currency, final_capture } => {
                 let amount = match in_stripe_units(currency, *amount) {
                     Ok((_, amount)) => amount,
-                    Err(message) => return refused(message),
+                    Err(message) => return Outcome::refused(message),
                 };
                 let mut form = vec![("amount_to_capture".to_owned(), amount.to_string())];
                 // Stripe refuses a non-final capture where multicapture is unavailable; there
@@ -113,7 +108,7 @@ impl Stripe {
             Operation::Refund { intent_id, amount, currency } => {
                 let amount = match in_stripe_units(currency, *amount) {
                     Ok((_, amount)) => amount,
-                    Err(message) => return refused(message),
+                    Err(message) => return Outcome::refused(message),
                 };
                 (
                     reqwest::Method::POST,
@@ -127,12 +122,12 @@ impl Stripe {
             Operation::Checkout { amount, currency, capture, customer, payment_id } => {
                 let (currency, amount) = match in_stripe_units(currency, *amount) {
                     Ok(converted) => converted,
-                    Err(message) => return refused(message),
+                    Err(message) => return Outcome::refused(message),
                 };
                 let (Some(success), Some(cancel)) =
                     (&self.options.checkout_success_url, &self.options.checkout_cancel_url)
                 else {
-                    return refused(
+                    return Outcome::refused(
                         "Stripe Checkout needs STRIPE_CHECKOUT_SUCCESS_URL and STRIPE_CHECKOUT_CANCEL_URL"
                             .into(),
                     );

@@ -408,14 +408,7 @@ impl Executor {
                     (name, self.provider.execute(request).await)
                 }
             }
-            Err(reason) => (
-                "refused",
-                Outcome::Failed(Report {
-                    status: "refused".into(),
-                    message: Some(reason),
-                    ..Report::default()
-                }),
-            ),
+            Err(reason) => ("refused", Outcome::refused(reason)),
         };
         if let Outcome::Unknown(reason) = &outcome {
             log::warn!("psp outcome unknown for transaction {}: {reason}", transaction.id);
@@ -594,14 +587,10 @@ impl Executor {
             project == operation.project_key && payment == operation.payment_id
         });
         Ok((!ours).then(|| {
-            Outcome::Failed(Report {
-                status: "refused".into(),
-                message: Some(format!(
-                    "{object_id} was not created for this payment{}.",
-                    account.map(|a| format!(" on account {a}")).unwrap_or_default()
-                )),
-                ..Report::default()
-            })
+            Outcome::refused(format!(
+                "{object_id} was not created for this payment{}.",
+                account.map(|a| format!(" on account {a}")).unwrap_or_default()
+            ))
         }))
     }
 
@@ -615,11 +604,7 @@ impl Executor {
         let owner =
             blocking(move || db.read(|conn| Ok::<_, ApiError>(store::account_owner(conn, &id)?))).await?;
         Ok(owner.filter(|owner| owner != project_key).map(|_| {
-            Outcome::Failed(Report {
-                status: "refused".into(),
-                message: Some(format!("The connected account {account} belongs to another project.")),
-                ..Report::default()
-            })
+            Outcome::refused(format!("The connected account {account} belongs to another project."))
         }))
     }
 
