@@ -1,5 +1,8 @@
 //! Amount rules for payments a PSP executes, checked before anything is sent: never capture
-//! more than was authorized, never refund more than was captured, no capture after a cancel.
+//! more than was authorized, never refund more than was captured (less what a lost dispute
+//! already returned), no capture after a cancel, and one provider payment per payment: one
+//! authorization captured in parts, or one direct charge, so that every capture, refund and
+//! cancel has exactly one PaymentIntent to go to.
 
 use super::errors::DomainError;
 use super::payment::{Payment, TransactionState, TransactionType};
@@ -35,6 +38,20 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     let captured_successfully = total(payment, TransactionType::Charge, |s| s == TransactionState::Success);
     let refunded = total(payment, TransactionType::Refund, not_failed);
     let cancelled = has(TransactionType::CancelAuthorization);
+    let count = |kind| payment.transactions.iter().filter(|t| t.kind == kind && not_failed(t.state)).count();
+    if initial(TransactionType::Authorization) && count(TransactionType::Authorization) > 1 {
+        return refuse(
+            "The payment has an authorization already: capture it in parts, or add another once it failed.",
+        );
+    }
+    if !has(TransactionType::Authorization)
+        && initial(TransactionType::Charge)
+        && count(TransactionType::Charge) > 1
+    {
+        return refuse(
+            "The payment was charged already: without an authorization it is charged once (authorize to capture in parts).",
+        );
+    }
     if has(TransactionType::Authorization) && captured > authorized {
         return refuse("The captured amount would exceed the authorized amount.");
     }
@@ -46,8 +63,16 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     {
         return refuse("Only an authorization that nothing was captured from can be cancelled.");
     }
-    if initial(TransactionType::Refund) && refunded > captured_successfully {
-        return refuse("The refunded amount would exceed the captured amount.");
+    let cancels = total(payment, TransactionType::CancelAuthorization, not_failed);
+    if initial(TransactionType::CancelAuthorization) && cancels != authorized {
+        return refuse(
+            "A cancel releases the whole authorization: its amount must be the authorized amount.",
+        );
+    }
+    // A lost dispute returned that money to the customer already.
+    let charged_back = total(payment, TransactionType::Chargeback, |s| s == TransactionState::Success);
+    if initial(TransactionType::Refund) && refunded.saturating_add(charged_back) > captured_successfully {
+        return refuse("The refunded amount would exceed the captured amount (less lost disputes).");
     }
     Ok(())
 }
@@ -112,6 +137,56 @@ mod tests {
         assert!(
             check(&payment(json!([tx("Charge", 1000, "Pending"), tx("Refund", 100, "Initial")]))).is_err(),
             "nothing captured yet"
+        );
+    }
+
+    #[test]
+    fn a_payment_has_one_authorization_or_one_direct_charge() {
+        assert!(check(&payment(json!([
+            tx("Authorization", 600, "Success"),
+            tx("Authorization", 400, "Initial")
+        ])))
+        .is_err());
+        assert!(
+            check(&payment(json!([
+                tx("Authorization", 600, "Failure"),
+                tx("Authorization", 600, "Initial")
+            ])))
+            .is_ok(),
+            "a failed authorization may be tried again"
+        );
+        assert!(check(&payment(json!([tx("Charge", 600, "Success"), tx("Charge", 400, "Initial")]))).is_err());
+        assert!(
+            check(&payment(json!([tx("Charge", 600, "Failure"), tx("Charge", 600, "Initial")]))).is_ok(),
+            "a failed charge may be tried again"
+        );
+    }
+
+    #[test]
+    fn a_cancel_releases_the_whole_authorization() {
+        assert!(check(&payment(json!([
+            tx("Authorization", 1000, "Success"),
+            tx("CancelAuthorization", 400, "Initial")
+        ])))
+        .is_err());
+    }
+
+    #[test]
+    fn a_lost_dispute_counts_against_refunds() {
+        assert!(check(&payment(json!([
+            tx("Charge", 1000, "Success"),
+            tx("Chargeback", 1000, "Success"),
+            tx("Refund", 1000, "Initial")
+        ])))
+        .is_err());
+        assert!(
+            check(&payment(json!([
+                tx("Charge", 1000, "Success"),
+                tx("Chargeback", 1000, "Failure"),
+                tx("Refund", 1000, "Initial")
+            ])))
+            .is_ok(),
+            "a won dispute returned nothing"
         );
     }
 
