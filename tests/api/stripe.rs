@@ -116,6 +116,10 @@ async fn cancelling_an_authorization_and_no_capture_afterwards() {
             json!([{"type": "Authorization", "amount": money(2500)}]),
         ))
         .await;
+    let partial = add(&app, &authorized, "CancelAuthorization", 1000).await;
+    assert_eq!(partial.error_code(), "InvalidOperation", "Stripe cancels the whole PaymentIntent");
+    let second = add(&app, &authorized, "Authorization", 1000).await;
+    assert_eq!(second.error_code(), "InvalidOperation", "one PaymentIntent per payment");
     let cancelled = add(&app, &authorized, "CancelAuthorization", 2500).await;
     let cancel = transaction(&cancelled.body, "CancelAuthorization", 0);
     assert_eq!(cancel["state"], "Success", "{}", cancelled.body);
