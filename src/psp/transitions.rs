@@ -44,6 +44,9 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
             Effect::IntentCapturable { intent_id } => move_to(&[Authorization], intent_id, Success),
             // Settled by the lookup the event triggers, which also records the PaymentIntent.
             Effect::CheckoutChanged { .. } => {}
+            // Where the customer confirms in the browser (or on the hosted page) a declined
+            // attempt is not final: they may pay with another card, and lookups go on.
+            Effect::IntentFailed { .. } if payment.payment_method_info.token.is_none() => {}
             Effect::IntentFailed { intent_id, .. } => move_to(&[Authorization, Charge], intent_id, Failure),
             Effect::IntentCanceled { intent_id } => {
                 move_to(&[CancelAuthorization], intent_id, Success);
@@ -91,8 +94,10 @@ mod tests {
     use crate::domain::actions::test_support::create;
     use serde_json::json;
 
+    /// A payment confirmed with a payment method the shop sent (not by the customer's browser).
     fn payment(state: &str) -> Payment {
-        create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 100}, "transactions": [
+        create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 100},
+            "paymentMethodInfo": {"token": {"value": "pm_1"}}, "transactions": [
             {"type": "Authorization", "amount": {"currencyCode": "EUR", "centAmount": 100}, "state": state, "interactionId": "pi_1"}
         ]}))
         .unwrap()
@@ -125,6 +130,14 @@ mod tests {
         );
         let other = [Effect::IntentSucceeded { intent_id: "pi_other".into() }];
         assert!(actions(&payment("Pending"), &other, None).is_empty());
+    }
+
+    #[test]
+    fn a_decline_in_the_customers_browser_is_not_final() {
+        let mut confirmed_by_customer = payment("Pending");
+        confirmed_by_customer.payment_method_info.token = None;
+        let failed = Effect::IntentFailed { intent_id: "pi_1".into(), code: None, message: None };
+        assert!(actions(&confirmed_by_customer, &[failed], None).is_empty());
     }
 
     #[test]
