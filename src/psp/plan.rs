@@ -14,6 +14,15 @@ fn successful(payment: &Payment, kind: TransactionType) -> Option<&Transaction> 
         .find(|t| t.kind == kind && t.state == TransactionState::Success && t.interaction_id.is_some())
 }
 
+/// The payment's Authorization that has a provider object but is still Pending.
+pub fn awaiting_customer(payment: &Payment) -> Option<&Transaction> {
+    payment.transactions.iter().find(|t| {
+        t.kind == TransactionType::Authorization
+            && t.state == TransactionState::Pending
+            && t.interaction_id.is_some()
+    })
+}
+
 /// Whether capturing `transaction` finishes the authorization: the charges that succeeded and
 /// this one reach the authorized amount, and no other charge is under way (captures run in
 /// parallel, and a final one releases what is left).
@@ -86,9 +95,12 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
                 currency: currency.clone(),
             })
             .ok_or_else(|| "There is no successful charge to refund.".into()),
+        // An authorization still waiting for the customer (in the browser, or on the hosted
+        // page) is cancelled too: the shop abandons it, and the customer can no longer pay it.
         TransactionType::CancelAuthorization => successful(payment, TransactionType::Authorization)
+            .or_else(|| awaiting_customer(payment))
             .map(|authorization| Operation::Cancel { intent_id: intent_of(authorization) })
-            .ok_or_else(|| "There is no successful authorization to cancel.".into()),
+            .ok_or_else(|| "There is no authorization to cancel.".into()),
         TransactionType::Chargeback => {
             Err("Chargebacks are reported by the provider, not sent to it.".into())
         }
@@ -177,6 +189,15 @@ mod tests {
         .unwrap();
         let charge = operation(&direct, &direct.transactions[0]).unwrap();
         assert!(matches!(charge, Operation::Checkout { capture: true, .. }), "{charge:?}");
+    }
+
+    #[test]
+    fn an_authorization_awaiting_the_customer_can_be_cancelled() {
+        let abandoned = operations(json!([
+            tx("Authorization", 1000, "Pending", Some("pi_1")),
+            tx("CancelAuthorization", 1000, "Initial", None)
+        ]));
+        assert_eq!(abandoned, vec![Ok(Operation::Cancel { intent_id: "pi_1".into() })]);
     }
 
     #[test]

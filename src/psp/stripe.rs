@@ -162,6 +162,12 @@ impl Stripe {
                 }
                 (reqwest::Method::POST, "/v1/customers".to_owned(), form)
             }
+            // A hosted checkout is abandoned by expiring its session.
+            Operation::Cancel { intent_id } if intent_id.starts_with("cs_") => (
+                reqwest::Method::POST,
+                format!("/v1/checkout/sessions/{}/expire", segment(intent_id)),
+                vec![],
+            ),
             Operation::Cancel { intent_id } => {
                 (reqwest::Method::POST, format!("/v1/payment_intents/{}/cancel", segment(intent_id)), vec![])
             }
@@ -230,6 +236,23 @@ impl Stripe {
             _ => false,
         };
         match request.operation {
+            Operation::Cancel { intent_id } if intent_id.starts_with("cs_") => {
+                match serde_json::from_str::<CheckoutSession>(&body) {
+                    Ok(session) if session.status == "expired" => Outcome::Succeeded(Report {
+                        object_id: Some(session.id),
+                        status: "expired".into(),
+                        ..Report::default()
+                    }),
+                    Ok(session) => Outcome::Failed(Report {
+                        object_id: Some(session.id),
+                        status: session.status,
+                        ..Report::default()
+                    }),
+                    Err(error) => {
+                        Outcome::Unknown(format!("unexpected Checkout Session from Stripe: {error}"))
+                    }
+                }
+            }
             Operation::Checkout { .. } => match serde_json::from_str::<CheckoutSession>(&body) {
                 Ok(session) => self.session_outcome(session, request.account.as_deref()).await,
                 Err(error) => Outcome::Unknown(format!("unexpected Checkout Session from Stripe: {error}")),

@@ -464,6 +464,14 @@ impl Executor {
             }
         })
         .await?;
+        // An abandoned authorization is looked up at once (not after its backoff), so that it
+        // is Failure, and the payment deletable, as soon as the cancel went through.
+        let cancelled = name == "cancel" && matches!(outcome, Outcome::Succeeded(_));
+        if let (true, Some(abandoned)) = (cancelled, plan::awaiting_customer(&payment)) {
+            let (db, id) = (self.db.clone(), abandoned.id.clone());
+            blocking(move || db.write(|conn| Ok::<_, ApiError>(store::due_now(conn, &id, now().millis())?)))
+                .await?;
+        }
         Ok(settled)
     }
 

@@ -103,3 +103,32 @@ async fn an_expired_session_fails_and_one_without_urls_is_refused() {
         .unwrap()
         .contains("STRIPE_CHECKOUT_SUCCESS_URL"));
 }
+
+/// A shop abandons a hosted checkout the customer never finished: the session is expired at
+/// Stripe (its page no longer takes a payment) and the Authorization fails.
+#[tokio::test]
+async fn an_abandoned_checkout_is_expired_at_stripe() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = app_with_urls(&fake).await;
+    let open = app.create_payment(hosted("Authorization")).await;
+    assert_eq!(open["transactions"][0]["state"], "Pending", "{open}");
+    let session = open["transactions"][0]["interactionId"].as_str().unwrap().to_owned();
+    let cancelled = app
+        .update(
+            &open,
+            json!([{"action": "addTransaction", "transaction": {"type": "CancelAuthorization", "amount": money(2500)}}]),
+        )
+        .await;
+    assert_eq!(cancelled["transactions"][1]["state"], "Success", "{cancelled}");
+    assert!(fake.received().iter().any(|r| r.path == format!("/v1/checkout/sessions/{session}/expire")));
+    let id = open["id"].as_str().unwrap();
+    let mut current = cancelled.clone();
+    for _ in 0..100 {
+        current = app.get(&format!("/payments/{id}")).await.body;
+        if current["transactions"][0]["state"] == "Failure" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(current["transactions"][0]["state"], "Failure", "{current}");
+}

@@ -168,6 +168,14 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                     .or_insert_with(|| session(format!("cs_fake_{next}")))
                     .clone(),
             )
+        } else if let Some(id) =
+            path.strip_prefix("/v1/checkout/sessions/").and_then(|p| p.strip_suffix("/expire"))
+        {
+            // Expired from now on, for the lookups that follow.
+            state.checkout = "expired";
+            Some(
+                json!({"id": id, "object": "checkout.session", "status": "expired", "url": null, "payment_intent": null}),
+            )
         } else if let Some(id) = path.strip_prefix("/v1/checkout/sessions/") {
             Some(session(id.to_owned()))
         } else if path == "/v1/accounts" {

@@ -396,3 +396,49 @@ async fn amounts_are_sent_in_stripes_units() {
         assert_eq!(refused.error_code(), "InvalidOperation", "{currency}");
     }
 }
+
+/// A shop abandons a payment the customer never confirmed: the cancel reaches Stripe (the
+/// customer can no longer pay it), the Authorization becomes Failure, and the payment can be
+/// deleted.
+#[tokio::test]
+async fn an_authorization_awaiting_the_customer_can_be_abandoned() {
+    let app = spawn_stripe_app().await;
+    let waiting = app
+        .create_payment(json!({
+            "amountPlanned": money(2500),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "CREDIT_CARD"},
+            "transactions": [{"type": "Authorization", "amount": money(2500)}]
+        }))
+        .await;
+    assert_eq!(transaction(&waiting, "Authorization", 0)["state"], "Pending", "{waiting}");
+    let intent = transaction(&waiting, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
+    let cancelled = add(&app, &waiting, "CancelAuthorization", 2500).await;
+    assert_eq!(
+        transaction(&cancelled.body, "CancelAuthorization", 0)["state"],
+        "Success",
+        "{}",
+        cancelled.body
+    );
+    let at_stripe: Value = reqwest::Client::new()
+        .get(format!("{}/v1/payment_intents/{intent}", stripe_api_base()))
+        .bearer_auth("sk_test_fake")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(at_stripe["status"], "canceled", "{at_stripe}");
+    let id = waiting["id"].as_str().unwrap();
+    let mut current = cancelled.body.clone();
+    for _ in 0..100 {
+        current = app.get(&format!("/payments/{id}")).await.body;
+        if transaction(&current, "Authorization", 0)["state"] == "Failure" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(transaction(&current, "Authorization", 0)["state"], "Failure", "{current}");
+    let deleted = app.delete(&format!("/payments/{id}?version={}", current["version"])).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+}
