@@ -252,6 +252,13 @@ pub enum Effect {
         refund_id: String,
         succeeded: bool,
     },
+    /// A refund made at the provider, not by this service (say, in Stripe's dashboard): a
+    /// Refund transaction records it.
+    RefundedElsewhere {
+        refund_id: String,
+        amount: i64,
+        currency: String,
+    },
     /// A customer disputed a charge: a Chargeback transaction, Pending until the dispute closes.
     DisputeOpened {
         dispute_id: String,

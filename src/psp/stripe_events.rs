@@ -37,6 +37,21 @@ fn text(value: &Value, field: &str) -> Option<String> {
     value.get(field).and_then(Value::as_str).map(str::to_owned)
 }
 
+/// What one refund of a `charge.refunded` event means: one of ours (it carries our transaction
+/// id) settled, or, without our id, a refund that succeeded and may have been made elsewhere.
+fn refund_effect(refund: &Value) -> Option<Effect> {
+    let refund_id = text(refund, "id")?;
+    let succeeded = text(refund, "status")? == "succeeded";
+    if refund.pointer("/metadata/ct_transaction_id").is_some() || !succeeded {
+        return Some(Effect::RefundSettled { refund_id, succeeded });
+    }
+    Some(Effect::RefundedElsewhere {
+        refund_id,
+        amount: refund.get("amount").and_then(Value::as_i64).unwrap_or_default(),
+        currency: text(refund, "currency").unwrap_or_default(),
+    })
+}
+
 /// The event's id and type, for storing it before it is understood.
 pub fn identify(body: &[u8]) -> Option<(String, String)> {
     let event: Event = serde_json::from_slice(body).ok()?;
@@ -74,15 +89,7 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
         "charge.refunded" => {
             let refunds =
                 object.pointer("/refunds/data").and_then(Value::as_array).cloned().unwrap_or_default();
-            let effects = refunds
-                .iter()
-                .filter_map(|r| {
-                    Some(Effect::RefundSettled {
-                        refund_id: text(r, "id")?,
-                        succeeded: text(r, "status")? == "succeeded",
-                    })
-                })
-                .collect();
+            let effects = refunds.iter().filter_map(refund_effect).collect();
             (intent_of(object), effects)
         }
         "refund.updated" | "refund.created" => match text(object, "status").as_deref() {
@@ -139,6 +146,27 @@ mod tests {
         assert_eq!(event.object_id, "cs_1");
         assert_eq!(event.transaction_id.as_deref(), Some("t-1"));
         assert_eq!(event.effects, vec![Effect::CheckoutChanged { session_id: "cs_1".into() }]);
+    }
+
+    #[test]
+    fn refunds_made_elsewhere_are_told_from_ours() {
+        let refunded = json!({"id": "evt_3", "type": "charge.refunded", "data": {"object": {
+        "id": "ch_1", "payment_intent": "pi_1", "refunds": {"data": [
+            {"id": "re_ours", "status": "succeeded", "amount": 100, "currency": "eur", "metadata": {"ct_transaction_id": "t-1"}},
+            {"id": "re_dash", "status": "succeeded", "amount": 250, "currency": "eur", "metadata": {}}
+        ]}}}});
+        let event = read(refunded.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            event.effects,
+            vec![
+                Effect::RefundSettled { refund_id: "re_ours".into(), succeeded: true },
+                Effect::RefundedElsewhere {
+                    refund_id: "re_dash".into(),
+                    amount: 250,
+                    currency: "eur".into()
+                }
+            ]
+        );
     }
 
     #[test]

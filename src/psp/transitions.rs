@@ -16,6 +16,26 @@ pub fn allowed(from: TransactionState, to: TransactionState) -> bool {
     )
 }
 
+/// A transaction that records what happened at the provider (nothing is sent for it).
+fn recorded(
+    kind: TransactionType,
+    amount: Money,
+    object_id: &str,
+    state: TransactionState,
+) -> PaymentUpdateAction {
+    PaymentUpdateAction::AddTransaction {
+        transaction: TransactionDraft {
+            timestamp: None,
+            kind,
+            amount,
+            interaction_id: Some(object_id.to_owned()),
+            interface_id: None,
+            state: Some(state),
+            custom: None,
+        },
+    }
+}
+
 /// The actions that apply the effects to the payment; empty when there is nothing to change.
 /// `owner` is the transaction whose operation created the provider object: only it may be
 /// corrected from Failure (another transaction on the same PaymentIntent, such as a second
@@ -51,6 +71,41 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
             Effect::IntentCanceled { intent_id } => {
                 move_to(&[CancelAuthorization], intent_id, Success);
                 move_to(&[Authorization], intent_id, Failure);
+                // Cancelled at Stripe, not by a CancelAuthorization of ours (it expired after
+                // seven days, or someone cancelled it in the dashboard): recorded as one, so that
+                // nothing more is captured from it.
+                let authorized = payment.transactions.iter().find(|t| {
+                    t.kind == Authorization
+                        && t.state == Success
+                        && t.interaction_id.as_deref() == Some(intent_id.as_str())
+                });
+                let cancel_known = payment.transactions.iter().any(|t| t.kind == CancelAuthorization);
+                if let (Some(authorization), false) = (authorized, cancel_known) {
+                    additions.push(recorded(
+                        CancelAuthorization,
+                        authorization.amount.clone(),
+                        intent_id,
+                        Success,
+                    ));
+                }
+            }
+            Effect::RefundedElsewhere { refund_id, amount, currency } => {
+                let known = payment
+                    .transactions
+                    .iter()
+                    .any(|t| t.interaction_id.as_deref() == Some(refund_id.as_str()));
+                // A refund of ours whose id is not written back yet may be this one.
+                let ours_in_flight = payment.transactions.iter().any(|t| {
+                    t.kind == Refund && t.state != TransactionState::Failure && t.interaction_id.is_none()
+                });
+                let ours = payment.amount_planned.currency();
+                let money = super::stripe_amounts::from_stripe(ours, currency, *amount)
+                    .and_then(|cents| Money::cent(ours.clone(), cents).ok());
+                // One of ours after all (its metadata was lost): it settled.
+                move_to(&[Refund], refund_id, Success);
+                if let (false, false, Some(money)) = (known, ours_in_flight, money) {
+                    additions.push(recorded(Refund, money, refund_id, Success));
+                }
             }
             Effect::RefundSettled { refund_id, succeeded } => {
                 move_to(&[Refund], refund_id, if *succeeded { Success } else { Failure })
@@ -65,17 +120,7 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
                 let money = super::stripe_amounts::from_stripe(ours, currency, *amount)
                     .and_then(|cents| Money::cent(ours.clone(), cents).ok());
                 if let (false, Some(amount)) = (known, money) {
-                    additions.push(PaymentUpdateAction::AddTransaction {
-                        transaction: TransactionDraft {
-                            timestamp: None,
-                            kind: Chargeback,
-                            amount,
-                            interaction_id: Some(dispute_id.clone()),
-                            interface_id: None,
-                            state: Some(TransactionState::Pending),
-                            custom: None,
-                        },
-                    });
+                    additions.push(recorded(Chargeback, amount, dispute_id, TransactionState::Pending));
                 }
             }
             // A lost dispute returned the money to the customer; a won one did not.
@@ -138,6 +183,32 @@ mod tests {
         confirmed_by_customer.payment_method_info.token = None;
         let failed = Effect::IntentFailed { intent_id: "pi_1".into(), code: None, message: None };
         assert!(actions(&confirmed_by_customer, &[failed], None).is_empty());
+    }
+
+    #[test]
+    fn what_happened_only_at_stripe_is_recorded() {
+        let authorized = payment("Success");
+        let canceled = [Effect::IntentCanceled { intent_id: "pi_1".into() }];
+        let added = actions(&authorized, &canceled, None);
+        assert!(
+            matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
+                if transaction.kind == TransactionType::CancelAuthorization),
+            "an authorization that expired at Stripe: {added:?}"
+        );
+        let refunded =
+            [Effect::RefundedElsewhere { refund_id: "re_1".into(), amount: 40, currency: "eur".into() }];
+        let added = actions(&authorized, &refunded, None);
+        assert!(
+            matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
+                if transaction.kind == TransactionType::Refund && transaction.amount.cent_amount() == 40),
+            "a refund made in the dashboard: {added:?}"
+        );
+        let mut in_flight = authorized.clone();
+        in_flight.transactions.push(in_flight.transactions[0].clone());
+        in_flight.transactions[1].kind = TransactionType::Refund;
+        in_flight.transactions[1].interaction_id = None;
+        in_flight.transactions[1].state = TransactionState::Pending;
+        assert!(actions(&in_flight, &refunded, None).is_empty(), "it may be our own, not written back yet");
     }
 
     #[test]

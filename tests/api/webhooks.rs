@@ -289,3 +289,59 @@ fn has_processed_event(app: &TestApp, object_id: &str) -> bool {
     };
     rows.iter().any(|row| row.payload.contains(object_id))
 }
+
+/// What happened only at Stripe is recorded: an authorization Stripe cancelled (it expired, or
+/// someone cancelled it in the dashboard) and a refund made in the dashboard become
+/// transactions, so that the payment's totals match Stripe and nothing more is captured.
+#[tokio::test]
+async fn changes_made_at_stripe_are_recorded() {
+    let app = spawn_stripe_app().await;
+    let authorized = recorded_payment(
+        &app,
+        json!([{"type": "Authorization", "amount": money(1000), "state": "Success", "interactionId": "pi_exp"}]),
+    )
+    .await;
+    let id = authorized["id"].as_str().unwrap();
+    app.send_event(&event("evt_exp", "payment_intent.canceled", intent("pi_exp", id))).await;
+    let cancelled = eventually(&app, id, |p| {
+        p["transactions"].as_array().unwrap().iter().any(|t| t["type"] == "CancelAuthorization")
+    })
+    .await;
+    assert_eq!(cancelled["transactions"][1]["state"], "Success");
+    assert_eq!(cancelled["transactions"][1]["amount"]["centAmount"], 1000);
+    let capture = app
+        .try_update(
+            &cancelled,
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(100)}}]),
+        )
+        .await;
+    assert_eq!(
+        capture.error_code(),
+        "InvalidOperation",
+        "nothing is captured from a cancelled authorization"
+    );
+
+    let charged = recorded_payment(
+        &app,
+        json!([{"type": "Charge", "amount": money(1000), "state": "Success", "interactionId": "pi_dash"}]),
+    )
+    .await;
+    let id = charged["id"].as_str().unwrap();
+    let charge = json!({"id": "ch_dash", "object": "charge", "payment_intent": "pi_dash", "metadata": {"ct_payment_id": id},
+        "refunds": {"data": [{"id": "re_dash", "status": "succeeded", "amount": 400, "currency": "eur", "metadata": {}}]}});
+    let refunded_event = event("evt_dash", "charge.refunded", charge);
+    app.send_event(&refunded_event).await;
+    let refunded =
+        eventually(&app, id, |p| p["transactions"].as_array().unwrap().iter().any(|t| t["type"] == "Refund"))
+            .await;
+    assert_eq!(refunded["transactions"][1]["interactionId"], "re_dash");
+    assert_eq!(refunded["transactions"][1]["amount"]["centAmount"], 400);
+    assert_eq!(refunded["transactions"][1]["state"], "Success");
+    let over = app
+        .try_update(
+            &refunded,
+            json!([{"action": "addTransaction", "transaction": {"type": "Refund", "amount": money(700)}}]),
+        )
+        .await;
+    assert_eq!(over.error_code(), "InvalidOperation", "only 600 are left to refund");
+}
