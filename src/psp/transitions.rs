@@ -42,7 +42,9 @@ fn recorded(
 /// capture Stripe refused, really failed).
 pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Vec<PaymentUpdateAction> {
     let mut actions = Vec::new();
+    // Whether any transaction moved.
     let mut move_to = |kinds: &[TransactionType], object_id: &str, to: TransactionState| {
+        let before = actions.len();
         for transaction in payment.transactions.iter().filter(|t| {
             kinds.contains(&t.kind)
                 && t.interaction_id.as_deref() == Some(object_id)
@@ -54,23 +56,41 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
                 state: to,
             });
         }
+        actions.len() > before
     };
     use TransactionState::{Failure, Success};
     use TransactionType::{Authorization, CancelAuthorization, Charge, Chargeback, Refund};
     let mut additions = Vec::new();
+    // The PaymentIntent's status, as a call's write-back records it, when an event moved one of
+    // its transactions.
+    let mut status: Option<String> = None;
     for effect in effects {
         match effect {
-            Effect::IntentSucceeded { intent_id } => move_to(&[Authorization, Charge], intent_id, Success),
-            Effect::IntentCapturable { intent_id } => move_to(&[Authorization], intent_id, Success),
+            Effect::IntentSucceeded { intent_id } => {
+                if move_to(&[Authorization, Charge], intent_id, Success) {
+                    status = Some("succeeded".into());
+                }
+            }
+            Effect::IntentCapturable { intent_id } => {
+                if move_to(&[Authorization], intent_id, Success) {
+                    status = Some("requires_capture".into());
+                }
+            }
             // Settled by the lookup the event triggers, which also records the PaymentIntent.
             Effect::CheckoutChanged { .. } => {}
             // Where the customer confirms in the browser (or on the hosted page) a declined
             // attempt is not final: they may pay with another card, and lookups go on.
             Effect::IntentFailed { .. } if payment.payment_method_info.token.is_none() => {}
-            Effect::IntentFailed { intent_id, .. } => move_to(&[Authorization, Charge], intent_id, Failure),
+            Effect::IntentFailed { intent_id, code, .. } => {
+                if move_to(&[Authorization, Charge], intent_id, Failure) {
+                    status = Some(code.clone().unwrap_or_else(|| "payment_failed".into()));
+                }
+            }
             Effect::IntentCanceled { intent_id } => {
-                move_to(&[CancelAuthorization], intent_id, Success);
-                move_to(&[Authorization], intent_id, Failure);
+                let cancelled = move_to(&[CancelAuthorization], intent_id, Success);
+                if move_to(&[Authorization], intent_id, Failure) || cancelled {
+                    status = Some("canceled".into());
+                }
                 // Cancelled at Stripe, not by a CancelAuthorization of ours (it expired after
                 // seven days, or someone cancelled it in the dashboard): recorded as one, so that
                 // nothing more is captured from it.
@@ -108,7 +128,7 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
                 }
             }
             Effect::RefundSettled { refund_id, succeeded } => {
-                move_to(&[Refund], refund_id, if *succeeded { Success } else { Failure })
+                move_to(&[Refund], refund_id, if *succeeded { Success } else { Failure });
             }
             Effect::DisputeOpened { dispute_id, amount, currency } => {
                 let known = payment
@@ -125,11 +145,14 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
             }
             // A lost dispute returned the money to the customer; a won one did not.
             Effect::DisputeClosed { dispute_id, lost } => {
-                move_to(&[Chargeback], dispute_id, if *lost { Success } else { Failure })
+                move_to(&[Chargeback], dispute_id, if *lost { Success } else { Failure });
             }
         }
     }
     actions.extend(additions);
+    if let Some(code) = status {
+        actions.push(PaymentUpdateAction::SetStatusInterfaceCode { interface_code: Some(code) });
+    }
     actions
 }
 
@@ -164,11 +187,18 @@ mod tests {
     fn late_failures_never_undo_a_success_but_a_success_corrects_a_failure() {
         let failed = Effect::IntentFailed { intent_id: "pi_1".into(), code: None, message: None };
         assert!(actions(&payment("Success"), std::slice::from_ref(&failed), None).is_empty());
-        assert_eq!(actions(&payment("Pending"), &[failed], None).len(), 1);
+        assert_eq!(actions(&payment("Pending"), &[failed], None).len(), 2, "the state, and the status code");
         let failed_payment = payment("Failure");
         let owner = failed_payment.transactions[0].id.clone();
         let succeeded = [Effect::IntentSucceeded { intent_id: "pi_1".into() }];
-        assert_eq!(actions(&failed_payment, &succeeded, Some(&owner)).len(), 1, "the owner is corrected");
+        let corrected = actions(&failed_payment, &succeeded, Some(&owner));
+        assert!(
+            matches!(corrected.as_slice(), [
+            PaymentUpdateAction::ChangeTransactionState { .. },
+            PaymentUpdateAction::SetStatusInterfaceCode { interface_code: Some(code) }
+        ] if code == "succeeded"),
+            "the owner is corrected: {corrected:?}"
+        );
         assert!(
             actions(&failed_payment, &succeeded, None).is_empty(),
             "another transaction on the intent is not"
