@@ -43,10 +43,15 @@ pub fn is_routed(payment: &Payment, interface_name: &str) -> bool {
     payment.payment_method_info.payment_interface.as_deref() == Some(interface_name)
 }
 
-/// Refuses, before anything is sent, a transaction amount Stripe cannot take exactly (a fraction
-/// of a unit Stripe counts whole, or thousandths not in steps of ten).
+/// Refuses, before anything is sent, a transaction amount Stripe cannot take: nothing, a
+/// fraction of a unit Stripe counts whole, or thousandths not in steps of ten.
 pub fn check_amounts(payment: &Payment) -> Result<(), DomainError> {
     for transaction in payment.transactions.iter().filter(|t| t.state == TransactionState::Initial) {
+        if transaction.amount.cent_amount() == 0 {
+            return Err(DomainError::InvalidOperation(
+                "Stripe cannot charge, capture or refund nothing: the amount is 0.".into(),
+            ));
+        }
         crate::psp::stripe_amounts::to_stripe(
             transaction.amount.currency(),
             transaction.amount.cent_amount(),
