@@ -5,7 +5,7 @@
 //! cancel has exactly one PaymentIntent to go to.
 
 use super::errors::DomainError;
-use super::payment::{Payment, TransactionState, TransactionType};
+use super::payment::{Payment, Transaction, TransactionState, TransactionType};
 
 fn total(payment: &Payment, kind: TransactionType, counts: impl Fn(TransactionState) -> bool) -> i64 {
     payment
@@ -37,7 +37,22 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     let captured = total(payment, TransactionType::Charge, not_failed);
     let captured_successfully = total(payment, TransactionType::Charge, |s| s == TransactionState::Success);
     let refunded = total(payment, TransactionType::Refund, not_failed);
-    let cancelled = has(TransactionType::CancelAuthorization);
+    // The authorization that has not failed (there is at most one), and its cancels: one sent
+    // already names its PaymentIntent, one not sent yet is of it. A cancel that abandoned an
+    // earlier authorization, which failed, does not count for the next one.
+    let active =
+        payment.transactions.iter().find(|t| t.kind == TransactionType::Authorization && not_failed(t.state));
+    let active_intent = active.and_then(|a| a.interaction_id.as_deref());
+    let active_cancels: Vec<&Transaction> = payment
+        .transactions
+        .iter()
+        .filter(|t| {
+            t.kind == TransactionType::CancelAuthorization
+                && not_failed(t.state)
+                && (t.interaction_id.is_none() || t.interaction_id.as_deref() == active_intent)
+        })
+        .collect();
+    let cancelled = !active_cancels.is_empty();
     let count = |kind| payment.transactions.iter().filter(|t| t.kind == kind && not_failed(t.state)).count();
     if initial(TransactionType::Authorization) && count(TransactionType::Authorization) > 1 {
         return refuse(
@@ -58,12 +73,18 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     if cancelled && initial(TransactionType::Charge) {
         return refuse("The authorization was cancelled; nothing can be captured any more.");
     }
-    if initial(TransactionType::CancelAuthorization)
-        && (!has(TransactionType::Authorization) || has(TransactionType::Charge))
-    {
-        return refuse("Only an authorization that nothing was captured from can be cancelled.");
+    if initial(TransactionType::CancelAuthorization) {
+        if active.is_none() {
+            return refuse("There is no authorization to cancel (a direct Charge cannot be cancelled).");
+        }
+        if has(TransactionType::Charge) {
+            return refuse("Only an authorization that nothing was captured from can be cancelled.");
+        }
+        if active_cancels.len() > 1 {
+            return refuse("The authorization is cancelled already.");
+        }
     }
-    let cancels = total(payment, TransactionType::CancelAuthorization, not_failed);
+    let cancels = active_cancels.iter().map(|t| t.amount.cent_amount()).fold(0_i64, i64::saturating_add);
     if initial(TransactionType::CancelAuthorization) && cancels != authorized {
         return refuse(
             "A cancel releases the whole authorization: its amount must be the authorized amount.",
@@ -169,6 +190,27 @@ mod tests {
             tx("CancelAuthorization", 400, "Initial")
         ])))
         .is_err());
+    }
+
+    #[test]
+    fn an_abandoned_authorization_does_not_block_the_next() {
+        let mut abandoned = tx("Authorization", 1000, "Failure");
+        abandoned["interactionId"] = json!("pi_old");
+        let mut cancel = tx("CancelAuthorization", 1000, "Success");
+        cancel["interactionId"] = json!("pi_old");
+        let mut next = tx("Authorization", 1000, "Success");
+        next["interactionId"] = json!("pi_new");
+        let capture = check(&payment(json!([abandoned, cancel, next, tx("Charge", 1000, "Initial")])));
+        assert!(capture.is_ok(), "{capture:?}");
+        let release =
+            check(&payment(json!([abandoned, cancel, next, tx("CancelAuthorization", 1000, "Initial")])));
+        assert!(release.is_ok(), "{release:?}");
+        let twice = check(&payment(json!([
+            next,
+            tx("CancelAuthorization", 1000, "Pending"),
+            tx("CancelAuthorization", 1000, "Initial")
+        ])));
+        assert!(twice.is_err(), "cancelled already");
     }
 
     #[test]

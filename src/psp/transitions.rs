@@ -63,17 +63,17 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
     let mut additions = Vec::new();
     // The PaymentIntent's status, as a call's write-back records it, when an event moved one of
     // its transactions.
-    let mut status: Option<String> = None;
+    let mut status: Option<(String, String)> = None;
     for effect in effects {
         match effect {
             Effect::IntentSucceeded { intent_id } => {
                 if move_to(&[Authorization, Charge], intent_id, Success) {
-                    status = Some("succeeded".into());
+                    status = Some(("succeeded".into(), "succeeded".into()));
                 }
             }
             Effect::IntentCapturable { intent_id } => {
                 if move_to(&[Authorization], intent_id, Success) {
-                    status = Some("requires_capture".into());
+                    status = Some(("requires_capture".into(), "requires_capture".into()));
                 }
             }
             // Settled by the lookup the event triggers, which also records the PaymentIntent.
@@ -81,15 +81,16 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
             // Where the customer confirms in the browser (or on the hosted page) a declined
             // attempt is not final: they may pay with another card, and lookups go on.
             Effect::IntentFailed { .. } if payment.payment_method_info.token.is_none() => {}
-            Effect::IntentFailed { intent_id, code, .. } => {
+            Effect::IntentFailed { intent_id, code, message } => {
                 if move_to(&[Authorization, Charge], intent_id, Failure) {
-                    status = Some(code.clone().unwrap_or_else(|| "payment_failed".into()));
+                    let code = code.clone().unwrap_or_else(|| "payment_failed".into());
+                    status = Some((code.clone(), message.clone().unwrap_or(code)));
                 }
             }
             Effect::IntentCanceled { intent_id } => {
                 let cancelled = move_to(&[CancelAuthorization], intent_id, Success);
                 if move_to(&[Authorization], intent_id, Failure) || cancelled {
-                    status = Some("canceled".into());
+                    status = Some(("canceled".into(), "canceled".into()));
                 }
                 // Cancelled at Stripe, not by a CancelAuthorization of ours (it expired after
                 // seven days, or someone cancelled it in the dashboard): recorded as one, so that
@@ -99,8 +100,12 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
                         && t.state == Success
                         && t.interaction_id.as_deref() == Some(intent_id.as_str())
                 });
-                let cancel_known = payment.transactions.iter().any(|t| t.kind == CancelAuthorization);
+                let cancel_known = payment.transactions.iter().any(|t| {
+                    t.kind == CancelAuthorization
+                        && t.interaction_id.as_deref().is_none_or(|id| id == intent_id.as_str())
+                });
                 if let (Some(authorization), false) = (authorized, cancel_known) {
+                    status = Some(("canceled".into(), "canceled".into()));
                     additions.push(recorded(
                         CancelAuthorization,
                         authorization.amount.clone(),
@@ -150,8 +155,9 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
         }
     }
     actions.extend(additions);
-    if let Some(code) = status {
+    if let Some((code, text)) = status {
         actions.push(PaymentUpdateAction::SetStatusInterfaceCode { interface_code: Some(code) });
+        actions.push(PaymentUpdateAction::SetStatusInterfaceText { interface_text: Some(text) });
     }
     actions
 }
@@ -187,7 +193,7 @@ mod tests {
     fn late_failures_never_undo_a_success_but_a_success_corrects_a_failure() {
         let failed = Effect::IntentFailed { intent_id: "pi_1".into(), code: None, message: None };
         assert!(actions(&payment("Success"), std::slice::from_ref(&failed), None).is_empty());
-        assert_eq!(actions(&payment("Pending"), &[failed], None).len(), 2, "the state, and the status code");
+        assert_eq!(actions(&payment("Pending"), &[failed], None).len(), 3, "the state, and the status");
         let failed_payment = payment("Failure");
         let owner = failed_payment.transactions[0].id.clone();
         let succeeded = [Effect::IntentSucceeded { intent_id: "pi_1".into() }];
@@ -195,7 +201,8 @@ mod tests {
         assert!(
             matches!(corrected.as_slice(), [
             PaymentUpdateAction::ChangeTransactionState { .. },
-            PaymentUpdateAction::SetStatusInterfaceCode { interface_code: Some(code) }
+            PaymentUpdateAction::SetStatusInterfaceCode { interface_code: Some(code) },
+            PaymentUpdateAction::SetStatusInterfaceText { .. }
         ] if code == "succeeded"),
             "the owner is corrected: {corrected:?}"
         );
@@ -221,7 +228,7 @@ mod tests {
         let canceled = [Effect::IntentCanceled { intent_id: "pi_1".into() }];
         let added = actions(&authorized, &canceled, None);
         assert!(
-            matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
+            matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }, ..]
                 if transaction.kind == TransactionType::CancelAuthorization),
             "an authorization that expired at Stripe: {added:?}"
         );

@@ -442,3 +442,41 @@ async fn an_authorization_awaiting_the_customer_can_be_abandoned() {
     let deleted = app.delete(&format!("/payments/{id}?version={}", current["version"])).await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
 }
+
+/// After abandoning what the customer did not confirm, the shop authorizes again (say, with a
+/// card the customer gave otherwise): the earlier cancel does not count against the new
+/// authorization, which is captured.
+#[tokio::test]
+async fn a_payment_is_authorized_again_after_an_abandoned_attempt() {
+    let app = spawn_stripe_app().await;
+    let waiting = app
+        .create_payment(json!({
+            "amountPlanned": money(2500),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "CREDIT_CARD"},
+            "transactions": [{"type": "Authorization", "amount": money(2500)}]
+        }))
+        .await;
+    let cancelled = add(&app, &waiting, "CancelAuthorization", 2500).await;
+    let id = waiting["id"].as_str().unwrap();
+    let mut current = cancelled.body.clone();
+    for _ in 0..100 {
+        current = app.get(&format!("/payments/{id}")).await.body;
+        if transaction(&current, "Authorization", 0)["state"] == "Failure" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let again = app
+        .update(
+            &current,
+            json!([
+                {"action": "setMethodInfoToken", "token": {"value": "pm_card_visa"}},
+                {"action": "addTransaction", "transaction": {"type": "Authorization", "amount": money(2500)}}
+            ]),
+        )
+        .await;
+    assert_eq!(transaction(&again, "Authorization", 1)["state"], "Success", "{again}");
+    let captured = add(&app, &again, "Charge", 2500).await;
+    assert_eq!(captured.status, StatusCode::OK, "{}", captured.body);
+    assert_eq!(transaction(&captured.body, "Charge", 0)["state"], "Success", "{}", captured.body);
+}
