@@ -18,8 +18,11 @@ use std::pin::Pin;
 /// How the maps of provider objects and customers name the account calls go to: the connected
 /// account, or the platform's own.
 pub fn account_key(account: Option<&str>) -> String {
-    account.unwrap_or("platform").to_owned()
+    account.unwrap_or(PLATFORM_ACCOUNT).to_owned()
 }
+
+/// The key of the platform's own account in those maps.
+pub const PLATFORM_ACCOUNT: &str = "platform";
 
 /// What we ask a provider to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

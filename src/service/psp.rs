@@ -477,7 +477,49 @@ impl Executor {
             blocking(move || db.write(|conn| Ok::<_, ApiError>(store::due_now(conn, &id, now().millis())?)))
                 .await?;
         }
+        self.release_failed_intent(&payment, transaction, name, &outcome, &account).await;
         Ok(settled)
+    }
+
+    /// A PaymentIntent whose authorization or charge we recorded as Failure (a decline, a failed
+    /// 3-D Secure) is cancelled at Stripe, best effort: otherwise the customer could still
+    /// complete it later, and the payment, authorized again meanwhile, would hold the money twice.
+    /// (Where the customer confirms in the browser a decline is not a Failure, so nothing is
+    /// cancelled there.)
+    async fn release_failed_intent(
+        &self,
+        payment: &Payment,
+        transaction: &crate::domain::payment::Transaction,
+        name: &str,
+        outcome: &Outcome,
+        account_key: &str,
+    ) {
+        let Outcome::Failed(Report { object_id: Some(intent_id), .. }) = outcome else { return };
+        // Only the transaction's own PaymentIntent: a failed capture names the authorization's,
+        // which must stay.
+        use crate::domain::payment::TransactionType::{Authorization, Charge};
+        let direct_charge =
+            transaction.kind == Charge && !payment.transactions.iter().any(|t| t.kind == Authorization);
+        let own_intent = matches!(name, "authorize" | "charge")
+            || (name == "retrieve" && (transaction.kind == Authorization || direct_charge));
+        if !own_intent || !intent_id.starts_with("pi_") {
+            return;
+        }
+        let request = Request {
+            operation: Operation::Cancel { intent_id: intent_id.clone() },
+            account: Some(account_key).filter(|key| *key != crate::psp::PLATFORM_ACCOUNT).map(str::to_owned),
+            idempotency_key: format!("ct-release-{}", transaction.id),
+            metadata: vec![],
+        };
+        match self.provider.execute(request).await {
+            Outcome::Succeeded(_) => {
+                log::info!("released PaymentIntent {intent_id} of failed payment {}", payment.id)
+            }
+            other => log::warn!(
+                "PaymentIntent {intent_id} of failed payment {} not released: {other:?}",
+                payment.id
+            ),
+        }
     }
 
     /// The operation with its pinned parameters and the account its calls go to, pinning them

@@ -187,6 +187,69 @@ async fn three_d_secure_leaves_the_transaction_pending_with_what_the_client_need
 }
 
 #[tokio::test]
+async fn a_failed_three_d_secure_fails_the_transaction_and_releases_its_payment_intent() {
+    let app = spawn_stripe_app().await;
+    // A card that requires authentication, as a PaymentMethod created at the fake directly.
+    let method: Value = reqwest::Client::new()
+        .post(format!("{}/v1/payment_methods", stripe_api_base()))
+        .bearer_auth("sk_test_fake")
+        .form(&[
+            ("type", "card"),
+            ("card[number]", "4000002500003155"),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2034"),
+            ("card[cvc]", "123"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = method["id"].as_str().unwrap();
+    let pending = app
+        .create_payment(stripe_payment(token, json!([{"type": "Authorization", "amount": money(4200)}])))
+        .await;
+    assert_eq!(transaction(&pending, "Authorization", 0)["state"], "Pending", "{pending}");
+    assert_eq!(pending["paymentStatus"]["interfaceCode"], "requires_action");
+    let fields = &pending["interfaceInteractions"][0]["fields"];
+    let client_secret = fields["clientSecret"].as_str().unwrap();
+    assert!(client_secret.contains("_secret_"), "{fields}");
+    assert!(fields["nextAction"].is_string());
+
+    // The customer fails 3-D Secure: the transaction fails, and its PaymentIntent is cancelled
+    // at Stripe, so that it cannot be completed later beside another authorization.
+    let intent = transaction(&pending, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
+    let failed = reqwest::Client::new()
+        .post(format!("{}/v1/payment_intents/{intent}/_authenticate", stripe_api_base()))
+        .form(&[("client_secret", client_secret), ("success", "false"), ("key", "pk_test_fake")])
+        .send()
+        .await
+        .unwrap();
+    assert!(failed.status().is_success(), "{}", failed.text().await.unwrap());
+    let id = pending["id"].as_str().unwrap();
+    let mut at_stripe = Value::Null;
+    for _ in 0..100 {
+        at_stripe = reqwest::Client::new()
+            .get(format!("{}/v1/payment_intents/{intent}", stripe_api_base()))
+            .bearer_auth("sk_test_fake")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if at_stripe["status"] == "canceled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let current = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(transaction(&current, "Authorization", 0)["state"], "Failure", "{current}");
+    assert_eq!(at_stripe["status"], "canceled", "{at_stripe}");
+}
+
+#[tokio::test]
 async fn without_a_payment_method_the_intent_waits_for_the_customer_to_confirm() {
     let app = spawn_stripe_app().await;
     let draft = json!({
