@@ -54,6 +54,17 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
         .collect();
     let cancelled = !active_cancels.is_empty();
     let count = |kind| payment.transactions.iter().filter(|t| t.kind == kind && not_failed(t.state)).count();
+    // Sent already: a Charge in the same request as an Authorization is its capture.
+    let sent = |kind| {
+        payment
+            .transactions
+            .iter()
+            .any(|t| t.kind == kind && not_failed(t.state) && t.state != TransactionState::Initial)
+    };
+    let direct_charge = !sent(TransactionType::Authorization) && sent(TransactionType::Charge);
+    if initial(TransactionType::Authorization) && direct_charge {
+        return refuse("The payment was charged directly; it cannot be authorized as well.");
+    }
     if initial(TransactionType::Authorization) && count(TransactionType::Authorization) > 1 {
         return refuse(
             "The payment has an authorization already: capture it in parts, or add another once it failed.",
@@ -177,6 +188,16 @@ mod tests {
             "a failed authorization may be tried again"
         );
         assert!(check(&payment(json!([tx("Charge", 600, "Success"), tx("Charge", 400, "Initial")]))).is_err());
+        assert!(
+            check(&payment(json!([tx("Charge", 600, "Success"), tx("Authorization", 400, "Initial")])))
+                .is_err(),
+            "charged directly, so not authorized as well"
+        );
+        assert!(
+            check(&payment(json!([tx("Authorization", 600, "Initial"), tx("Charge", 600, "Initial")])))
+                .is_ok(),
+            "authorized and captured in one request"
+        );
         assert!(
             check(&payment(json!([tx("Charge", 600, "Failure"), tx("Charge", 600, "Initial")]))).is_ok(),
             "a failed charge may be tried again"

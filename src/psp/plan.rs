@@ -76,7 +76,10 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
                 currency: currency.clone(),
                 final_capture: is_final_capture(payment, transaction, authorization.amount.cent_amount()),
             }),
-            None if payment.transactions.iter().any(|t| t.kind == TransactionType::Authorization) => {
+            None if payment.transactions.iter().any(|t| {
+                t.kind == TransactionType::Authorization && t.state != TransactionState::Failure
+            }) =>
+            {
                 Err("There is no successful authorization to capture.".into())
             }
             None if hosted => Ok(checkout(true)),
@@ -203,10 +206,21 @@ mod tests {
     #[test]
     fn without_a_successful_authorization_there_is_nothing_to_capture() {
         let refused = operations(json!([
-            tx("Authorization", 1000, "Failure", None),
+            tx("Authorization", 1000, "Pending", Some("pi_1")),
             tx("Charge", 100, "Initial", None)
         ]));
         assert!(matches!(refused.as_slice(), [Err(_)]), "{refused:?}");
+        let after_a_failed_authorization = operations(json!([
+            tx("Authorization", 1000, "Failure", None),
+            tx("Charge", 100, "Initial", None)
+        ]));
+        assert!(
+            matches!(
+                after_a_failed_authorization.as_slice(),
+                [Ok(Operation::Authorize { capture: true, .. })]
+            ),
+            "a direct charge: {after_a_failed_authorization:?}"
+        );
         let direct = operations(json!([tx("Charge", 100, "Initial", None)]));
         assert!(matches!(direct.as_slice(), [Ok(Operation::Authorize { capture: true, .. })]), "{direct:?}");
     }

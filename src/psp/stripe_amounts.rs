@@ -33,7 +33,7 @@ pub fn to_stripe(currency: &CurrencyCode, amount: i64) -> Result<(String, i64), 
     let (code, decimals) = stripe_currency(currency);
     let ours = u32::from(currency.fraction_digits());
     let unrepresentable = || {
-        format!("Stripe cannot charge exactly {amount} minor units of {currency}: it counts {} with {decimals} decimals{}.",
+        format!("Stripe cannot take exactly {amount} minor units of {currency}: it counts {} with {decimals} decimals{}.",
             code.to_uppercase(), if decimals == 3 { " in steps of 10" } else { "" })
     };
     let stripe_amount = if decimals >= ours {
