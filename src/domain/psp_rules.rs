@@ -91,6 +91,11 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
         if has(TransactionType::Charge) {
             return refuse("Only an authorization that nothing was captured from can be cancelled.");
         }
+        if active_intent.is_none() {
+            return refuse(
+                "The authorization has not reached the provider yet; cancel it once its outcome is known.",
+            );
+        }
         if active_cancels.len() > 1 {
             return refuse("The authorization is cancelled already.");
         }
@@ -261,11 +266,17 @@ mod tests {
 
     #[test]
     fn cancels_and_captures_exclude_each_other() {
-        assert!(check(&payment(json!([
-            tx("Authorization", 1000, "Success"),
-            tx("CancelAuthorization", 1000, "Initial")
-        ])))
-        .is_ok());
+        let mut authorized = tx("Authorization", 1000, "Success");
+        authorized["interactionId"] = json!("pi_1");
+        assert!(check(&payment(json!([authorized, tx("CancelAuthorization", 1000, "Initial")]))).is_ok());
+        assert!(
+            check(&payment(json!([
+                tx("Authorization", 1000, "Pending"),
+                tx("CancelAuthorization", 1000, "Initial")
+            ])))
+            .is_err(),
+            "its outcome is not known yet"
+        );
         assert!(check(&payment(json!([
             tx("Authorization", 1000, "Success"),
             tx("CancelAuthorization", 1000, "Success"),
