@@ -23,6 +23,18 @@ pub fn awaiting_customer(payment: &Payment) -> Option<&Transaction> {
     })
 }
 
+/// Whether `transaction` is a Charge whose authorization is still under way (sent in the same
+/// request, or waiting for 3-D Secure or the customer): it is sent once that has succeeded.
+pub fn waits_for_authorization(payment: &Payment, transaction: &Transaction) -> bool {
+    transaction.kind == TransactionType::Charge
+        && transaction.state == TransactionState::Initial
+        && successful(payment, TransactionType::Authorization).is_none()
+        && payment.transactions.iter().any(|t| {
+            t.kind == TransactionType::Authorization
+                && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
+        })
+}
+
 /// Whether capturing `transaction` finishes the authorization: the charges that succeeded and
 /// this one reach the authorized amount, and no other charge is under way (captures run in
 /// parallel, and a final one releases what is left).
@@ -76,10 +88,9 @@ pub fn operation(payment: &Payment, transaction: &Transaction) -> Result<Operati
                 currency: currency.clone(),
                 final_capture: is_final_capture(payment, transaction, authorization.amount.cent_amount()),
             }),
-            None if payment.transactions.iter().any(|t| {
-                t.kind == TransactionType::Authorization && t.state != TransactionState::Failure
-            }) =>
-            {
+            // A payment that tried to authorize is never charged directly instead (a declined
+            // authorization must not turn its capture into a charge).
+            None if payment.transactions.iter().any(|t| t.kind == TransactionType::Authorization) => {
                 Err("There is no successful authorization to capture.".into())
             }
             None if hosted => Ok(checkout(true)),
@@ -204,6 +215,16 @@ mod tests {
     }
 
     #[test]
+    fn a_capture_waits_for_its_authorization() {
+        let payment = create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 1000},
+            "paymentMethodInfo": {"token": {"value": "pm_1"}},
+            "transactions": [tx("Authorization", 1000, "Initial", None), tx("Charge", 1000, "Initial", None)]}))
+        .unwrap();
+        assert!(waits_for_authorization(&payment, &payment.transactions[1]));
+        assert!(!waits_for_authorization(&payment, &payment.transactions[0]));
+    }
+
+    #[test]
     fn without_a_successful_authorization_there_is_nothing_to_capture() {
         let refused = operations(json!([
             tx("Authorization", 1000, "Pending", Some("pi_1")),
@@ -215,11 +236,8 @@ mod tests {
             tx("Charge", 100, "Initial", None)
         ]));
         assert!(
-            matches!(
-                after_a_failed_authorization.as_slice(),
-                [Ok(Operation::Authorize { capture: true, .. })]
-            ),
-            "a direct charge: {after_a_failed_authorization:?}"
+            matches!(after_a_failed_authorization.as_slice(), [Err(_)]),
+            "never charged directly instead: {after_a_failed_authorization:?}"
         );
         let direct = operations(json!([tx("Charge", 100, "Initial", None)]));
         assert!(matches!(direct.as_slice(), [Ok(Operation::Authorize { capture: true, .. })]), "{direct:?}");

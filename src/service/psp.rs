@@ -311,6 +311,30 @@ impl Executor {
             transitions::actions(payment, &effects, owner.as_deref())
         })
         .await?;
+        // A failure Stripe reported by webhook releases the PaymentIntent as one our own call
+        // or lookup found does.
+        if effects.iter().any(|e| matches!(e, Effect::IntentFailed { .. })) {
+            if let (Some(owner), Ok(payment)) =
+                (owner.as_deref(), self.payment(&project_key, &payment_id).await)
+            {
+                if let Ok(transaction) = payment.transaction(owner) {
+                    if transaction.state == TransactionState::Failure {
+                        let failed = Outcome::Failed(Report {
+                            object_id: Some(event.object_id.clone()),
+                            ..Report::default()
+                        });
+                        self.release_failed_intent(
+                            &payment,
+                            transaction,
+                            "retrieve",
+                            &failed,
+                            &event.account,
+                        )
+                        .await;
+                    }
+                }
+            }
+        }
         Ok(true)
     }
 
@@ -372,6 +396,10 @@ impl Executor {
         let Ok(transaction) = payment.transaction(&operation.transaction_id) else { return Ok(true) };
         if !matches!(transaction.state, TransactionState::Initial | TransactionState::Pending) {
             return Ok(true);
+        }
+        // Tried again later (with backoff) once its authorization has succeeded or failed.
+        if plan::waits_for_authorization(&payment, transaction) {
+            return Ok(false);
         }
         // The account the calls go to: as pinned with the operation once it is (before its
         // first call), the payment's own until then.

@@ -543,3 +543,32 @@ async fn a_payment_is_authorized_again_after_an_abandoned_attempt() {
     assert_eq!(captured.status, StatusCode::OK, "{}", captured.body);
     assert_eq!(transaction(&captured.body, "Charge", 0)["state"], "Success", "{}", captured.body);
 }
+
+/// An Authorization and its Charge in one request: the capture is sent once the authorization
+/// has succeeded, not refused because it has not yet.
+#[tokio::test]
+async fn authorizing_and_capturing_in_one_request() {
+    let app = spawn_stripe_app().await;
+    let created = app
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": money(5000)}, {"type": "Charge", "amount": money(5000)}]),
+        ))
+        .await;
+    let id = created["id"].as_str().unwrap();
+    let mut current = created.clone();
+    for _ in 0..100 {
+        current = app.get(&format!("/payments/{id}")).await.body;
+        if transaction(&current, "Charge", 0)["state"] != "Initial" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(transaction(&current, "Authorization", 0)["state"], "Success", "{current}");
+    assert_eq!(transaction(&current, "Charge", 0)["state"], "Success", "{current}");
+    assert_eq!(
+        transaction(&current, "Charge", 0)["interactionId"],
+        transaction(&current, "Authorization", 0)["interactionId"],
+        "the capture of the authorization, not a second PaymentIntent"
+    );
+}
