@@ -102,6 +102,7 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
                 });
                 let cancel_known = payment.transactions.iter().any(|t| {
                     t.kind == CancelAuthorization
+                        && t.state != TransactionState::Failure
                         && t.interaction_id.as_deref().is_none_or(|id| id == intent_id.as_str())
                 });
                 if let (Some(authorization), false) = (authorized, cancel_known) {
@@ -121,7 +122,9 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
                     .any(|t| t.interaction_id.as_deref() == Some(refund_id.as_str()));
                 // A refund of ours whose id is not written back yet may be this one.
                 let ours_in_flight = payment.transactions.iter().any(|t| {
-                    t.kind == Refund && t.state != TransactionState::Failure && t.interaction_id.is_none()
+                    t.kind == Refund
+                        && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
+                        && t.interaction_id.is_none()
                 });
                 let ours = payment.amount_planned.currency();
                 let money = super::stripe_amounts::from_stripe(ours, currency, *amount)

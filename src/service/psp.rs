@@ -522,7 +522,10 @@ impl Executor {
         outcome: &Outcome,
         account_key: &str,
     ) {
-        let Outcome::Failed(Report { object_id: Some(intent_id), .. }) = outcome else { return };
+        let Outcome::Failed(Report { object_id: Some(intent_id), status, .. }) = outcome else { return };
+        if status == "canceled" {
+            return;
+        }
         // Only the transaction's own PaymentIntent: a failed capture names the authorization's,
         // which must stay.
         use crate::domain::payment::TransactionType::{Authorization, Charge};
