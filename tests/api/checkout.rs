@@ -122,13 +122,5 @@ async fn an_abandoned_checkout_is_expired_at_stripe() {
     assert_eq!(cancelled["transactions"][1]["state"], "Success", "{cancelled}");
     assert!(fake.received().iter().any(|r| r.path == format!("/v1/checkout/sessions/{session}/expire")));
     let id = open["id"].as_str().unwrap();
-    let mut current = cancelled.clone();
-    for _ in 0..100 {
-        current = app.get(&format!("/payments/{id}")).await.body;
-        if current["transactions"][0]["state"] == "Failure" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(current["transactions"][0]["state"], "Failure", "{current}");
+    eventually(&app, id, |p| p["transactions"][0]["state"] == "Failure").await;
 }

@@ -320,6 +320,22 @@ impl TestApp {
     }
 }
 
+/// Waits until `check` holds for the payment (provider work and events settle in the
+/// background), and returns it.
+pub async fn eventually(app: &TestApp, id: &str, check: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..300 {
+        let payment = app.get(&format!("/payments/{id}")).await.body;
+        if check(&payment) {
+            return payment;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the payment never reached the expected state: {}",
+        app.get(&format!("/payments/{id}")).await.body
+    );
+}
+
 /// The local fake Stripe (localstripe) that the test script starts.
 pub fn stripe_api_base() -> String {
     std::env::var("STRIPE_TEST_API_BASE").ok().filter(|base| !base.is_empty()).expect(

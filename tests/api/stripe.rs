@@ -22,14 +22,7 @@ fn transaction<'a>(payment: &'a Value, kind: &str, index: usize) -> &'a Value {
 /// The payment once its Authorization has succeeded (by webhook or by the worker's lookup).
 async fn authorization_settled(app: &TestApp, payment: &Value) -> Value {
     let id = payment["id"].as_str().unwrap();
-    for _ in 0..150 {
-        let current = app.get(&format!("/payments/{id}")).await.body;
-        if transaction(&current, "Authorization", 0)["state"] == "Success" {
-            return current;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the authorization of payment {id} never succeeded");
+    eventually(app, id, |p| transaction(p, "Authorization", 0)["state"] == "Success").await
 }
 
 async fn add(app: &TestApp, payment: &Value, kind: &str, cents: i64) -> Reply {
@@ -38,6 +31,76 @@ async fn add(app: &TestApp, payment: &Value, kind: &str, cents: i64) -> Reply {
         json!([{"action": "addTransaction", "transaction": {"type": kind, "amount": money(cents)}}]),
     )
     .await
+}
+
+/// A payment the customer confirms in the browser (no payment method), with one Authorization.
+fn browser_payment(cents: i64) -> Value {
+    json!({
+        "amountPlanned": money(cents),
+        "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "CREDIT_CARD"},
+        "transactions": [{"type": "Authorization", "amount": money(cents)}]
+    })
+}
+
+/// A PaymentIntent as the fake Stripe has it now.
+async fn stripe_intent(intent: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}/v1/payment_intents/{intent}", stripe_api_base()))
+        .bearer_auth("sk_test_fake")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// A payment whose Authorization waits for 3-D Secure, with what the client needs for it
+/// checked; returns it and the PaymentIntent's client secret.
+async fn awaiting_three_d_secure(app: &TestApp) -> (Value, String) {
+    // A card that requires authentication, as a PaymentMethod created at the fake directly.
+    let method: Value = reqwest::Client::new()
+        .post(format!("{}/v1/payment_methods", stripe_api_base()))
+        .bearer_auth("sk_test_fake")
+        .form(&[
+            ("type", "card"),
+            ("card[number]", "4000002500003155"),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2034"),
+            ("card[cvc]", "123"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = method["id"].as_str().unwrap();
+    let pending = app
+        .create_payment(stripe_payment(token, json!([{"type": "Authorization", "amount": money(4200)}])))
+        .await;
+    assert_eq!(transaction(&pending, "Authorization", 0)["state"], "Pending", "{pending}");
+    assert_eq!(pending["paymentStatus"]["interfaceCode"], "requires_action");
+    let fields = &pending["interfaceInteractions"][0]["fields"];
+    let client_secret = fields["clientSecret"].as_str().unwrap().to_owned();
+    assert!(client_secret.contains("_secret_"), "{fields}");
+    assert!(fields["nextAction"].is_string());
+    (pending, client_secret)
+}
+
+/// The customer's 3-D Secure attempt at the fake, succeeding or failing.
+async fn authenticate(intent: &str, client_secret: &str, success: bool) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/v1/payment_intents/{intent}/_authenticate", stripe_api_base()))
+        .form(&[
+            ("client_secret", client_secret),
+            ("success", if success { "true" } else { "false" }),
+            ("key", "pk_test_fake"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{}", answer.text().await.unwrap());
 }
 
 #[tokio::test]
@@ -144,44 +207,12 @@ async fn a_declined_card_fails_the_transaction_with_the_decline_code() {
 #[tokio::test]
 async fn three_d_secure_leaves_the_transaction_pending_with_what_the_client_needs() {
     let app = spawn_stripe_app().await;
-    // A card that requires authentication, as a PaymentMethod created at the fake directly.
-    let method: Value = reqwest::Client::new()
-        .post(format!("{}/v1/payment_methods", stripe_api_base()))
-        .bearer_auth("sk_test_fake")
-        .form(&[
-            ("type", "card"),
-            ("card[number]", "4000002500003155"),
-            ("card[exp_month]", "12"),
-            ("card[exp_year]", "2034"),
-            ("card[cvc]", "123"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = method["id"].as_str().unwrap();
-    let pending = app
-        .create_payment(stripe_payment(token, json!([{"type": "Authorization", "amount": money(4200)}])))
-        .await;
-    assert_eq!(transaction(&pending, "Authorization", 0)["state"], "Pending", "{pending}");
-    assert_eq!(pending["paymentStatus"]["interfaceCode"], "requires_action");
-    let fields = &pending["interfaceInteractions"][0]["fields"];
-    let client_secret = fields["clientSecret"].as_str().unwrap();
-    assert!(client_secret.contains("_secret_"), "{fields}");
-    assert!(fields["nextAction"].is_string());
+    let (pending, client_secret) = awaiting_three_d_secure(&app).await;
 
     // The customer completes 3-D Secure; no webhook arrives, and the periodic lookup of the
     // Pending transaction settles it from Stripe's current state.
     let intent = transaction(&pending, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
-    let authenticated = reqwest::Client::new()
-        .post(format!("{}/v1/payment_intents/{intent}/_authenticate", stripe_api_base()))
-        .form(&[("client_secret", client_secret), ("success", "true"), ("key", "pk_test_fake")])
-        .send()
-        .await
-        .unwrap();
-    assert!(authenticated.status().is_success(), "{}", authenticated.text().await.unwrap());
+    authenticate(&intent, &client_secret, true).await;
     let settled = authorization_settled(&app, &pending).await;
     assert_eq!(settled["paymentStatus"]["interfaceCode"], "requires_capture");
 }
@@ -189,56 +220,16 @@ async fn three_d_secure_leaves_the_transaction_pending_with_what_the_client_need
 #[tokio::test]
 async fn a_failed_three_d_secure_fails_the_transaction_and_releases_its_payment_intent() {
     let app = spawn_stripe_app().await;
-    // A card that requires authentication, as a PaymentMethod created at the fake directly.
-    let method: Value = reqwest::Client::new()
-        .post(format!("{}/v1/payment_methods", stripe_api_base()))
-        .bearer_auth("sk_test_fake")
-        .form(&[
-            ("type", "card"),
-            ("card[number]", "4000002500003155"),
-            ("card[exp_month]", "12"),
-            ("card[exp_year]", "2034"),
-            ("card[cvc]", "123"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = method["id"].as_str().unwrap();
-    let pending = app
-        .create_payment(stripe_payment(token, json!([{"type": "Authorization", "amount": money(4200)}])))
-        .await;
-    assert_eq!(transaction(&pending, "Authorization", 0)["state"], "Pending", "{pending}");
-    assert_eq!(pending["paymentStatus"]["interfaceCode"], "requires_action");
-    let fields = &pending["interfaceInteractions"][0]["fields"];
-    let client_secret = fields["clientSecret"].as_str().unwrap();
-    assert!(client_secret.contains("_secret_"), "{fields}");
-    assert!(fields["nextAction"].is_string());
+    let (pending, client_secret) = awaiting_three_d_secure(&app).await;
 
     // The customer fails 3-D Secure: the transaction fails, and its PaymentIntent is cancelled
     // at Stripe, so that it cannot be completed later beside another authorization.
     let intent = transaction(&pending, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
-    let failed = reqwest::Client::new()
-        .post(format!("{}/v1/payment_intents/{intent}/_authenticate", stripe_api_base()))
-        .form(&[("client_secret", client_secret), ("success", "false"), ("key", "pk_test_fake")])
-        .send()
-        .await
-        .unwrap();
-    assert!(failed.status().is_success(), "{}", failed.text().await.unwrap());
+    authenticate(&intent, &client_secret, false).await;
     let id = pending["id"].as_str().unwrap();
     let mut at_stripe = Value::Null;
     for _ in 0..100 {
-        at_stripe = reqwest::Client::new()
-            .get(format!("{}/v1/payment_intents/{intent}", stripe_api_base()))
-            .bearer_auth("sk_test_fake")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        at_stripe = stripe_intent(&intent).await;
         if at_stripe["status"] == "canceled" {
             break;
         }
@@ -431,15 +422,7 @@ async fn amounts_are_sent_in_stripes_units() {
         }))
         .await;
     let intent = transaction(&isk, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
-    let at_stripe: Value = reqwest::Client::new()
-        .get(format!("{}/v1/payment_intents/{intent}", stripe_api_base()))
-        .bearer_auth("sk_test_fake")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let at_stripe = stripe_intent(&intent).await;
     assert_eq!(at_stripe["amount"], 50_000, "500 krónur are 50000 at Stripe: {at_stripe}");
     assert_eq!(at_stripe["currency"], "isk");
 
@@ -466,13 +449,7 @@ async fn amounts_are_sent_in_stripes_units() {
 #[tokio::test]
 async fn an_authorization_awaiting_the_customer_can_be_abandoned() {
     let app = spawn_stripe_app().await;
-    let waiting = app
-        .create_payment(json!({
-            "amountPlanned": money(2500),
-            "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "CREDIT_CARD"},
-            "transactions": [{"type": "Authorization", "amount": money(2500)}]
-        }))
-        .await;
+    let waiting = app.create_payment(browser_payment(2500)).await;
     assert_eq!(transaction(&waiting, "Authorization", 0)["state"], "Pending", "{waiting}");
     let intent = transaction(&waiting, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
     let cancelled = add(&app, &waiting, "CancelAuthorization", 2500).await;
@@ -482,26 +459,10 @@ async fn an_authorization_awaiting_the_customer_can_be_abandoned() {
         "{}",
         cancelled.body
     );
-    let at_stripe: Value = reqwest::Client::new()
-        .get(format!("{}/v1/payment_intents/{intent}", stripe_api_base()))
-        .bearer_auth("sk_test_fake")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let at_stripe = stripe_intent(&intent).await;
     assert_eq!(at_stripe["status"], "canceled", "{at_stripe}");
     let id = waiting["id"].as_str().unwrap();
-    let mut current = cancelled.body.clone();
-    for _ in 0..100 {
-        current = app.get(&format!("/payments/{id}")).await.body;
-        if transaction(&current, "Authorization", 0)["state"] == "Failure" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(transaction(&current, "Authorization", 0)["state"], "Failure", "{current}");
+    let current = eventually(&app, id, |p| transaction(p, "Authorization", 0)["state"] == "Failure").await;
     let deleted = app.delete(&format!("/payments/{id}?version={}", current["version"])).await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
 }
@@ -512,23 +473,10 @@ async fn an_authorization_awaiting_the_customer_can_be_abandoned() {
 #[tokio::test]
 async fn a_payment_is_authorized_again_after_an_abandoned_attempt() {
     let app = spawn_stripe_app().await;
-    let waiting = app
-        .create_payment(json!({
-            "amountPlanned": money(2500),
-            "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "CREDIT_CARD"},
-            "transactions": [{"type": "Authorization", "amount": money(2500)}]
-        }))
-        .await;
-    let cancelled = add(&app, &waiting, "CancelAuthorization", 2500).await;
+    let waiting = app.create_payment(browser_payment(2500)).await;
+    add(&app, &waiting, "CancelAuthorization", 2500).await;
     let id = waiting["id"].as_str().unwrap();
-    let mut current = cancelled.body.clone();
-    for _ in 0..100 {
-        current = app.get(&format!("/payments/{id}")).await.body;
-        if transaction(&current, "Authorization", 0)["state"] == "Failure" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let current = eventually(&app, id, |p| transaction(p, "Authorization", 0)["state"] == "Failure").await;
     let again = app
         .update(
             &current,
@@ -556,14 +504,7 @@ async fn authorizing_and_capturing_in_one_request() {
         ))
         .await;
     let id = created["id"].as_str().unwrap();
-    let mut current = created.clone();
-    for _ in 0..100 {
-        current = app.get(&format!("/payments/{id}")).await.body;
-        if transaction(&current, "Charge", 0)["state"] != "Initial" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let current = eventually(&app, id, |p| transaction(p, "Charge", 0)["state"] != "Initial").await;
     assert_eq!(transaction(&current, "Authorization", 0)["state"], "Success", "{current}");
     assert_eq!(transaction(&current, "Charge", 0)["state"], "Success", "{current}");
     assert_eq!(

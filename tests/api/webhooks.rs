@@ -19,21 +19,6 @@ async fn recorded_payment(app: &TestApp, transactions: Value) -> Value {
     .await
 }
 
-/// Waits until `check` holds for the payment (events are applied in the background).
-async fn eventually(app: &TestApp, id: &str, check: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..100 {
-        let payment = app.get(&format!("/payments/{id}")).await.body;
-        if check(&payment) {
-            return payment;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "the payment never reached the expected state: {}",
-        app.get(&format!("/payments/{id}")).await.body
-    );
-}
-
 fn intent(id: &str, payment_id: &str) -> Value {
     json!({"id": id, "object": "payment_intent", "metadata": {"ct_payment_id": payment_id}})
 }
