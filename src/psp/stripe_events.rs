@@ -37,11 +37,16 @@ fn text(value: &Value, field: &str) -> Option<String> {
     value.get(field).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// What one refund of a `charge.refunded` event means: one of ours (it carries our transaction
-/// id) settled, or, without our id, a refund that succeeded and may have been made elsewhere.
+/// What a refund means, as `charge.refunded` lists it or a `refund.*` event carries it: one of
+/// ours (it carries our transaction id) settled, or, without our id, a refund that succeeded
+/// and may have been made elsewhere (the dashboard). A refund still pending means nothing yet.
 fn refund_effect(refund: &Value) -> Option<Effect> {
     let refund_id = text(refund, "id")?;
-    let succeeded = text(refund, "status")? == "succeeded";
+    let succeeded = match text(refund, "status")?.as_str() {
+        "succeeded" => true,
+        "failed" | "canceled" => false,
+        _ => return None,
+    };
     if refund.pointer("/metadata/ct_transaction_id").is_some() || !succeeded {
         return Some(Effect::RefundSettled { refund_id, succeeded });
     }
@@ -92,17 +97,11 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
             let effects = refunds.iter().filter_map(refund_effect).collect();
             (intent_of(object), effects)
         }
-        "refund.updated" | "refund.created" => match text(object, "status").as_deref() {
-            Some("succeeded") => (
-                intent_of(object),
-                vec![Effect::RefundSettled { refund_id: object_id.clone(), succeeded: true }],
-            ),
-            Some("failed" | "canceled") => (
-                intent_of(object),
-                vec![Effect::RefundSettled { refund_id: object_id.clone(), succeeded: false }],
-            ),
-            _ => (intent_of(object), vec![]),
-        },
+        // Since API version 2022-11-15 `charge.refunded` no longer lists the refunds, so a
+        // dashboard refund is known from its own events there.
+        "refund.updated" | "refund.created" => {
+            (intent_of(object), refund_effect(object).into_iter().collect())
+        }
         "charge.dispute.created" => (
             intent_of(object),
             vec![Effect::DisputeOpened {
@@ -166,6 +165,31 @@ mod tests {
                     currency: "eur".into()
                 }
             ]
+        );
+    }
+
+    #[test]
+    fn refund_events_without_our_id_are_refunds_made_elsewhere() {
+        let created = |status: &str| {
+            json!({"id": "evt_4", "type": "refund.created", "data": {"object": {
+                "id": "re_dash", "payment_intent": "pi_1", "status": status, "amount": 250, "currency": "eur", "metadata": {}}}})
+        };
+        let event = read(created("succeeded").to_string().as_bytes()).unwrap();
+        assert_eq!(event.object_id, "pi_1");
+        assert_eq!(
+            event.effects,
+            vec![Effect::RefundedElsewhere {
+                refund_id: "re_dash".into(),
+                amount: 250,
+                currency: "eur".into()
+            }]
+        );
+        let pending = read(created("pending").to_string().as_bytes()).unwrap();
+        assert!(pending.effects.is_empty(), "a pending refund has not settled either way");
+        let failed = read(created("failed").to_string().as_bytes()).unwrap();
+        assert_eq!(
+            failed.effects,
+            vec![Effect::RefundSettled { refund_id: "re_dash".into(), succeeded: false }]
         );
     }
 

@@ -330,3 +330,43 @@ async fn changes_made_at_stripe_are_recorded() {
         .await;
     assert_eq!(over.error_code(), "InvalidOperation", "only 600 are left to refund");
 }
+
+/// Since API version 2022-11-15 `charge.refunded` lists no refunds: a refund made in the
+/// dashboard of a PaymentIntent we created is known from its `refund.*` events, and the same
+/// refund told twice is recorded once.
+#[tokio::test]
+async fn dashboard_refunds_told_by_refund_events_are_recorded_once() {
+    let app = spawn_stripe_app().await;
+    let charged = app
+        .create_payment(json!({
+            "amountPlanned": money(900),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
+            "transactions": [{"type": "Charge", "amount": money(900)}]
+        }))
+        .await;
+    let id = charged["id"].as_str().unwrap();
+    let charged = eventually(&app, id, |p| p["transactions"][0]["state"] == "Success").await;
+    let intent = charged["transactions"][0]["interactionId"].as_str().unwrap();
+    let refund = |refund_id: &str, amount: i64| {
+        json!({"id": refund_id, "object": "refund", "payment_intent": intent, "status": "succeeded",
+            "amount": amount, "currency": "eur", "metadata": {}})
+    };
+    app.send_event(&event("evt_re_a", "refund.created", refund("re_dash_1", 300))).await;
+    app.send_event(&event("evt_re_b", "refund.updated", refund("re_dash_1", 300))).await;
+    app.send_event(&event("evt_re_c", "refund.created", refund("re_dash_2", 100))).await;
+    let refunded = eventually(&app, id, |p| p["transactions"].as_array().unwrap().len() == 3).await;
+    let refunds: Vec<(&str, i64)> = refunded["transactions"].as_array().unwrap()[1..]
+        .iter()
+        .map(|t| (t["interactionId"].as_str().unwrap(), t["amount"]["centAmount"].as_i64().unwrap()))
+        .collect();
+    assert!(refunds.contains(&("re_dash_1", 300)) && refunds.contains(&("re_dash_2", 100)), "{refunds:?}");
+    for _ in 0..100 {
+        if ["evt_re_a", "evt_re_b", "evt_re_c"].iter().all(|e| has_processed_event(&app, e)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(["evt_re_a", "evt_re_b", "evt_re_c"].iter().all(|e| has_processed_event(&app, e)));
+    let after = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(after["transactions"].as_array().unwrap().len(), 3, "{after}");
+}
