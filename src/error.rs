@@ -35,6 +35,10 @@ pub enum ApiError {
     /// The service cannot take the request now (pool exhausted, database unreachable).
     #[error("The service is over capacity. Please retry with backoff.")]
     OverCapacity(String),
+    /// The payment service provider did not answer a call the request depends on (a 503 with
+    /// commercetools' OverCapacity code, which SDKs retry with backoff).
+    #[error("The payment service provider could not be reached. Please retry with backoff.")]
+    ProviderUnavailable(String),
     /// Anything unexpected. The cause is logged, never shown.
     #[error("Internal server error.")]
     Internal(String),
@@ -104,7 +108,7 @@ impl ApiError {
             Self::OAuth { error, .. } => error.code(),
             Self::ConcurrentModification { .. } => "ConcurrentModification",
             Self::ResourceSizeLimitExceeded => "ResourceSizeLimitExceeded",
-            Self::OverCapacity(_) => "OverCapacity",
+            Self::OverCapacity(_) | Self::ProviderUnavailable(_) => "OverCapacity",
             Self::Internal(_) => "General",
         }
     }
@@ -182,7 +186,7 @@ impl ResponseError for ApiError {
             Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::ConcurrentModification { .. } => StatusCode::CONFLICT,
             Self::ResourceSizeLimitExceeded => StatusCode::BAD_REQUEST,
-            Self::OverCapacity(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::OverCapacity(_) | Self::ProviderUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -191,6 +195,7 @@ impl ResponseError for ApiError {
         match self {
             Self::Internal(cause) => log::error!("internal error: {cause}"),
             Self::OverCapacity(cause) => log::warn!("over capacity: {cause}"),
+            Self::ProviderUnavailable(cause) => log::warn!("provider unavailable: {cause}"),
             _ => {}
         }
         HttpResponse::build(self.status_code())

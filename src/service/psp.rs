@@ -34,7 +34,7 @@ const WRITER: &str = "payments-api-psp";
 pub(super) fn call_error(error: crate::psp::CallError) -> ApiError {
     match error {
         crate::psp::CallError::Refused(message) => DomainError::InvalidOperation(message).into(),
-        crate::psp::CallError::Unavailable(reason) => ApiError::OverCapacity(reason),
+        crate::psp::CallError::Unavailable(reason) => ApiError::ProviderUnavailable(reason),
     }
 }
 
@@ -572,7 +572,7 @@ impl Executor {
                             Err(reason) => {
                                 // Nothing was sent for the payment yet: simply try again later.
                                 log::warn!(
-                                    "provider customer for transaction {} unknown: {reason}",
+                                    "provider customer for transaction {} unknown: {reason:?}",
                                     operation.transaction_id
                                 );
                                 return Ok(None);
@@ -701,7 +701,7 @@ impl Executor {
         &self,
         project_key: &str,
         payment: &Payment,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, ApiError> {
         let Some(customer) = &payment.customer else { return Ok(None) };
         let interface_account = payment.payment_method_info.interface_account.as_deref();
         self.provider_customer_of(project_key, &customer.id, interface_account).await
@@ -715,7 +715,7 @@ impl Executor {
         project_key: &str,
         customer_id: &str,
         interface_account: Option<&str>,
-    ) -> Result<Option<String>, String> {
+    ) -> Result<Option<String>, ApiError> {
         let account = account_key(interface_account);
         let (db, project, customer_id) = (self.db.clone(), project_key.to_owned(), customer_id.to_owned());
         let lookup_account = account.clone();
@@ -732,8 +732,7 @@ impl Executor {
                 Ok::<_, ApiError>((known, ours.into_iter().next()))
             })
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
         if known.is_some() {
             return Ok(known);
         }
@@ -763,16 +762,17 @@ impl Executor {
                         Ok::<_, ApiError>(store::map_customer(conn, &account, &project, &ours.id, &created)?)
                     })
                 })
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
                 Ok(Some(recorded))
             }
             Outcome::Failed(report) => {
                 log::warn!("the provider refused a customer for customer {}: {:?}", ours.id, report.code);
                 Ok(None)
             }
-            Outcome::Succeeded(_) | Outcome::Pending(_) => Err("no customer id from the provider".into()),
-            Outcome::Unknown(reason) => Err(reason),
+            Outcome::Succeeded(_) | Outcome::Pending(_) => {
+                Err(ApiError::internal("no customer id from the provider"))
+            }
+            Outcome::Unknown(reason) => Err(ApiError::ProviderUnavailable(reason)),
         }
     }
 

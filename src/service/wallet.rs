@@ -34,8 +34,7 @@ impl Executor {
             Some(known) => known,
             None => self
                 .provider_customer_of(project_key, customer_id, account)
-                .await
-                .map_err(ApiError::OverCapacity)?
+                .await?
                 .ok_or_else(|| refused("The provider refused to create a customer for this customer."))?,
         };
         let saved = self.wallet(account, WalletCall::Attach { customer, payment_method }).await?;

@@ -84,3 +84,17 @@ async fn saved_methods_need_the_adapter_a_known_customer_and_customer_scopes() {
         .await;
     assert_eq!(save.status, StatusCode::FORBIDDEN, "saving needs manage_customers");
 }
+
+#[tokio::test]
+async fn an_unreachable_stripe_is_a_503_that_says_so() {
+    let app = spawn_stripe_app_at(format!("http://127.0.0.1:{}", free_port()), 1_000).await;
+    let customer = app.create_customer("unreachable@example.com", "unreachable").await;
+    let path = format!("/customers/{}/payment-methods", customer["id"].as_str().unwrap());
+    let refused = app.post(&path, json!({"paymentMethod": "pm_card_visa"})).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{}", refused.body);
+    assert_eq!(refused.error_code(), "OverCapacity");
+    assert_eq!(
+        refused.body["message"],
+        "The payment service provider could not be reached. Please retry with backoff."
+    );
+}
