@@ -9,7 +9,7 @@ use super::{json_response, stripe_adapter, AppState};
 use crate::error::ApiError;
 use crate::service::connect::AccountDraft;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -46,14 +46,36 @@ struct OnboardingDraft {
     return_url: String,
 }
 
+/// The longest `Idempotency-Key` a client may send (Stripe takes 255, and ours is prefixed).
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// The client's `Idempotency-Key`, if it sent one: a retry with the same key gets the account
+/// the first attempt created instead of a second one.
+fn idempotency_key(request: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = request.headers().get("Idempotency-Key") else { return Ok(None) };
+    match value.to_str() {
+        Ok(key)
+            if (1..=MAX_IDEMPOTENCY_KEY).contains(&key.len())
+                && key.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(ApiError::invalid_input(format!(
+            "The Idempotency-Key header must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters."
+        ))),
+    }
+}
+
 async fn create(
+    request: HttpRequest,
     auth: Scoped<ManageProject>,
     state: web::Data<AppState>,
     draft: JsonBody<CreateDraft>,
 ) -> Result<HttpResponse, ApiError> {
     let JsonBody(CreateDraft { kind, email, country }) = draft;
+    let idempotency_key = idempotency_key(&request)?;
     let account = stripe_adapter(&state, "Connected accounts")?
-        .create_account(&auth.project_key, AccountDraft { kind, email, country })
+        .create_account(&auth.project_key, AccountDraft { kind, email, country, idempotency_key })
         .await?;
     Ok(json_response(StatusCode::CREATED, json!(account).to_string()))
 }

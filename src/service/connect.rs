@@ -17,6 +17,8 @@ pub struct AccountDraft {
     pub kind: String,
     pub email: Option<String>,
     pub country: Option<String>,
+    /// The client's key for retrying the creation safely (scoped to the project here).
+    pub idempotency_key: Option<String>,
 }
 
 /// A link for an account's owner: onboarding, or the dashboard.
@@ -42,7 +44,11 @@ impl Executor {
             kind: draft.kind,
             email: draft.email,
             country: draft.country,
-            idempotency_key: format!("ct-account-{}", new_id()),
+            idempotency_key: match draft.idempotency_key {
+                // A project key has no colon, so no two projects share a key.
+                Some(key) => format!("ct-account:{project_key}:{key}"),
+                None => format!("ct-account-{}", new_id()),
+            },
             project_key: project_key.to_owned(),
         };
         let AccountAnswer::Account(account) = self.account_call(call).await? else {

@@ -119,3 +119,45 @@ async fn another_projects_account_takes_no_payments_or_cards_of_ours() {
         .await;
     assert_eq!(cards.error_code(), "InvalidOperation", "{}", cards.body);
 }
+
+/// A client retrying an account creation sends its own `Idempotency-Key`, so that Stripe
+/// answers the retry with the account the first attempt created; the key is scoped to the
+/// project.
+#[tokio::test]
+async fn a_client_idempotency_key_makes_account_creation_safe_to_retry() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = spawn_stripe_app_with(fake.base.clone(), |_| {}).await;
+    let create = |app: &TestApp, key: &str| {
+        app.client
+            .post(app.url("/stripe/connected-accounts"))
+            .header("Idempotency-Key", key)
+            .json(&json!({"type": "express"}))
+    };
+    let created = app.raw(create(&app, "seller-42")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let other_project = app.in_project("other-project").await;
+    assert_eq!(other_project.raw(create(&other_project, "seller-42")).await.status, StatusCode::CREATED);
+    let keys: Vec<String> = fake
+        .received()
+        .into_iter()
+        .filter(|r| r.path == "/v1/accounts")
+        .map(|r| r.headers["idempotency-key"].clone())
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            format!("ct-account:{}:seller-42", app.project),
+            "ct-account:other-project:seller-42".to_owned()
+        ]
+    );
+
+    for bad in ["", &"k".repeat(201), "with space"] {
+        let refused = app.raw(create(&app, bad)).await;
+        assert_eq!(refused.error_code(), "InvalidInput", "{bad:?}: {}", refused.body);
+    }
+    assert_eq!(
+        fake.received().iter().filter(|r| r.path == "/v1/accounts").count(),
+        2,
+        "nothing more was sent"
+    );
+}
