@@ -1,8 +1,10 @@
 //! Amount rules for payments a PSP executes, checked before anything is sent: never capture
 //! more than was authorized, never refund more than was captured (less what a lost dispute
-//! already returned), no capture after a cancel, and one provider payment per payment: one
-//! authorization captured in parts, or one direct charge, so that every capture, refund and
-//! cancel has exactly one PaymentIntent to go to.
+//! already returned), no capture after a cancel, and one live provider payment per payment:
+//! one authorization captured in parts, or one direct charge, so that every capture, refund
+//! and cancel has exactly one PaymentIntent to go to. An authorization that was released (its
+//! PaymentIntent cancelled before anything was captured) holds nothing, and a new one may
+//! follow it.
 
 use super::errors::DomainError;
 use super::payment::{Payment, Transaction, TransactionState, TransactionType};
@@ -20,6 +22,26 @@ fn not_failed(state: TransactionState) -> bool {
     state != TransactionState::Failure
 }
 
+/// Whether `authorization` succeeded and was then released: a successful cancel of its
+/// PaymentIntent (ours, its expiry, or the dashboard's) left nothing to capture.
+pub fn is_released(payment: &Payment, authorization: &Transaction) -> bool {
+    authorization.kind == TransactionType::Authorization
+        && authorization.state == TransactionState::Success
+        && authorization.interaction_id.is_some()
+        && payment.transactions.iter().any(|t| {
+            t.kind == TransactionType::CancelAuthorization
+                && t.state == TransactionState::Success
+                && t.interaction_id == authorization.interaction_id
+        })
+}
+
+/// An authorization that has neither failed nor been released.
+fn is_live(payment: &Payment, transaction: &Transaction) -> bool {
+    transaction.kind == TransactionType::Authorization
+        && not_failed(transaction.state)
+        && !is_released(payment, transaction)
+}
+
 fn refuse(message: &str) -> Result<(), DomainError> {
     Err(DomainError::InvalidOperation(message.into()))
 }
@@ -33,15 +55,15 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     let has = |kind| payment.transactions.iter().any(|t| t.kind == kind && not_failed(t.state));
     let initial =
         |kind| payment.transactions.iter().any(|t| t.kind == kind && t.state == TransactionState::Initial);
-    let authorized = total(payment, TransactionType::Authorization, not_failed);
+    let live: Vec<&Transaction> = payment.transactions.iter().filter(|t| is_live(payment, t)).collect();
+    let authorized = live.iter().map(|t| t.amount.cent_amount()).fold(0_i64, i64::saturating_add);
     let captured = total(payment, TransactionType::Charge, not_failed);
     let captured_successfully = total(payment, TransactionType::Charge, |s| s == TransactionState::Success);
     let refunded = total(payment, TransactionType::Refund, not_failed);
-    // The authorization that has not failed (there is at most one), and its cancels: one sent
-    // already names its PaymentIntent, one not sent yet is of it. A cancel that abandoned an
-    // earlier authorization, which failed, does not count for the next one.
-    let active =
-        payment.transactions.iter().find(|t| t.kind == TransactionType::Authorization && not_failed(t.state));
+    // The live authorization (there is at most one), and its cancels: one sent already names
+    // its PaymentIntent, one not sent yet is of it. A cancel that abandoned or released an
+    // earlier authorization does not count for the next one.
+    let active = live.first().copied();
     let active_intent = active.and_then(|a| a.interaction_id.as_deref());
     let active_cancels: Vec<&Transaction> = payment
         .transactions
@@ -52,7 +74,8 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
                 && (t.interaction_id.is_none() || t.interaction_id.as_deref() == active_intent)
         })
         .collect();
-    let cancelled = !active_cancels.is_empty();
+    let released = payment.transactions.iter().any(|t| is_released(payment, t));
+    let cancelled = !active_cancels.is_empty() || (active.is_none() && released);
     let count = |kind| payment.transactions.iter().filter(|t| t.kind == kind && not_failed(t.state)).count();
     // Sent already: a Charge in the same request as an Authorization is its capture.
     let sent = |kind| {
@@ -65,20 +88,18 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     if initial(TransactionType::Authorization) && direct_charge {
         return refuse("The payment was charged directly; it cannot be authorized as well.");
     }
-    if initial(TransactionType::Authorization) && count(TransactionType::Authorization) > 1 {
+    if initial(TransactionType::Authorization) && live.len() > 1 {
         return refuse(
             "The payment has an authorization already: capture it in parts, or add another once it failed.",
         );
     }
-    if !has(TransactionType::Authorization)
-        && initial(TransactionType::Charge)
-        && count(TransactionType::Charge) > 1
+    if live.is_empty() && !released && initial(TransactionType::Charge) && count(TransactionType::Charge) > 1
     {
         return refuse(
             "The payment was charged already: without an authorization it is charged once (authorize to capture in parts).",
         );
     }
-    if has(TransactionType::Authorization) && captured > authorized {
+    if active.is_some() && captured > authorized {
         return refuse("The captured amount would exceed the authorized amount.");
     }
     if cancelled && initial(TransactionType::Charge) {
@@ -237,6 +258,33 @@ mod tests {
             tx("CancelAuthorization", 1000, "Initial")
         ])));
         assert!(twice.is_err(), "cancelled already");
+    }
+
+    #[test]
+    fn a_released_authorization_makes_way_for_a_new_one() {
+        let with_intent = |mut t: serde_json::Value, intent: &str| {
+            t["interactionId"] = json!(intent);
+            t
+        };
+        let released = with_intent(tx("Authorization", 1000, "Success"), "pi_old");
+        let cancel = with_intent(tx("CancelAuthorization", 1000, "Success"), "pi_old");
+        let again = check(&payment(json!([released, cancel, tx("Authorization", 800, "Initial")])));
+        assert!(again.is_ok(), "{again:?}");
+        let capture = check(&payment(json!([released, cancel, tx("Charge", 100, "Initial")])));
+        assert!(capture.is_err(), "nothing is captured from the released authorization");
+        let next = with_intent(tx("Authorization", 800, "Success"), "pi_new");
+        let within = check(&payment(json!([released, cancel, next, tx("Charge", 800, "Initial")])));
+        assert!(within.is_ok(), "{within:?}");
+        let beyond = check(&payment(json!([released, cancel, next, tx("Charge", 900, "Initial")])));
+        assert!(beyond.is_err(), "the new authorization holds 800, not 1800");
+        let third = check(&payment(json!([released, cancel, next, tx("Authorization", 800, "Initial")])));
+        assert!(third.is_err(), "the new one is live");
+        let release =
+            check(&payment(json!([released, cancel, next, tx("CancelAuthorization", 800, "Initial")])));
+        assert!(release.is_ok(), "{release:?}");
+        let not_yet_released = with_intent(tx("CancelAuthorization", 1000, "Pending"), "pi_old");
+        let early = check(&payment(json!([released, not_yet_released, tx("Authorization", 800, "Initial")])));
+        assert!(early.is_err(), "only a cancel that succeeded releases an authorization");
     }
 
     #[test]

@@ -2,16 +2,20 @@
 
 use super::Operation;
 use crate::domain::payment::{Payment, Transaction, TransactionState, TransactionType};
+use crate::domain::psp_rules::is_released;
 
 /// The `paymentMethodInfo.method` of payments paid on the provider's hosted checkout page.
 pub const CHECKOUT_METHOD: &str = "stripe-checkout";
 
-/// The provider object of the payment's successful transaction of `kind`, if any.
+/// The payment's successful transaction of `kind` that has a provider object, if any; an
+/// authorization released since (cancelled at the provider) is not one.
 fn successful(payment: &Payment, kind: TransactionType) -> Option<&Transaction> {
-    payment
-        .transactions
-        .iter()
-        .find(|t| t.kind == kind && t.state == TransactionState::Success && t.interaction_id.is_some())
+    payment.transactions.iter().find(|t| {
+        t.kind == kind
+            && t.state == TransactionState::Success
+            && t.interaction_id.is_some()
+            && !is_released(payment, t)
+    })
 }
 
 /// The payment's Authorization that has a provider object but is still Pending.
@@ -184,6 +188,32 @@ mod tests {
                 tx("Charge", 1000, "Initial", None)
             ])),
             vec![capture(1000, true)]
+        );
+    }
+
+    #[test]
+    fn captures_and_cancels_go_to_the_authorization_that_replaced_a_released_one() {
+        let released = || {
+            [
+                tx("Authorization", 1000, "Success", Some("pi_old")),
+                tx("CancelAuthorization", 1000, "Success", Some("pi_old")),
+                tx("Authorization", 800, "Success", Some("pi_1")),
+            ]
+        };
+        let [old, cancel, new] = released();
+        assert_eq!(
+            operations(json!([old, cancel, new, tx("Charge", 800, "Initial", None)])),
+            vec![capture(800, true)]
+        );
+        let [old, cancel, new] = released();
+        assert_eq!(
+            operations(json!([old, cancel, new, tx("CancelAuthorization", 800, "Initial", None)])),
+            vec![Ok(Operation::Cancel { intent_id: "pi_1".into() })]
+        );
+        let [old, cancel, _] = released();
+        assert!(
+            operations(json!([old, cancel, tx("Charge", 100, "Initial", None)]))[0].is_err(),
+            "a released authorization is not captured"
         );
     }
 

@@ -187,8 +187,35 @@ async fn cancelling_an_authorization_and_no_capture_afterwards() {
     let cancel = transaction(&cancelled.body, "CancelAuthorization", 0);
     assert_eq!(cancel["state"], "Success", "{}", cancelled.body);
     assert_eq!(cancelled.body["paymentStatus"]["interfaceCode"], "canceled");
+    assert_eq!(cancel["interactionId"], transaction(&cancelled.body, "Authorization", 0)["interactionId"]);
     let capture = add(&app, &cancelled.body, "Charge", 100).await;
     assert_eq!(capture.error_code(), "InvalidOperation", "no capture after a cancel");
+
+    // The released authorization holds nothing: the payment may be authorized again (the
+    // order changed, or the first authorization expired before shipping), and the new one is
+    // what is captured.
+    let again = add(&app, &cancelled.body, "Authorization", 2000).await;
+    let renewed = transaction(&again.body, "Authorization", 1);
+    assert_eq!(renewed["state"], "Success", "{}", again.body);
+    let (old_intent, new_intent) =
+        (cancel["interactionId"].as_str().unwrap(), renewed["interactionId"].as_str().unwrap());
+    assert_ne!(old_intent, new_intent, "a new PaymentIntent");
+    let beyond = add(&app, &again.body, "Charge", 2001).await;
+    assert_eq!(beyond.error_code(), "InvalidOperation", "only the new authorization's 2000 can be captured");
+    let captured = add(&app, &again.body, "Charge", 2000).await;
+    let charge = transaction(&captured.body, "Charge", 0);
+    assert_eq!(charge["state"], "Success", "{}", captured.body);
+    assert_eq!(charge["interactionId"], new_intent);
+    let stripe = reqwest::Client::new()
+        .get(format!("{}/v1/payment_intents/{new_intent}", stripe_api_base()))
+        .bearer_auth("sk_test_fake")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!((&stripe["status"], &stripe["latest_charge"]["amount"]), (&json!("succeeded"), &json!(2000)));
 }
 
 #[tokio::test]
