@@ -18,6 +18,11 @@ pub struct Stripe {
     options: StripeOptions,
 }
 
+/// The Stripe API version every call asks for, so that the shapes this adapter reads do not
+/// change with the account's default version. (Webhook payloads follow the version of the
+/// webhook endpoint, set where it is created.)
+pub const STRIPE_API_VERSION: &str = "2024-06-20";
+
 /// What a deployment chooses about the Stripe features it uses.
 #[derive(Debug, Clone, Default)]
 pub struct StripeOptions {
@@ -37,7 +42,13 @@ impl Stripe {
         timeout: Duration,
         options: StripeOptions,
     ) -> Result<Self, String> {
-        let client = reqwest::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("Stripe-Version", reqwest::header::HeaderValue::from_static(STRIPE_API_VERSION));
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .default_headers(headers)
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok(Self {
             client,
             api_base: api_base.trim_end_matches('/').to_owned(),
