@@ -9,13 +9,13 @@
 use super::errors::DomainError;
 use super::payment::{Payment, Transaction, TransactionState, TransactionType};
 
-fn total(payment: &Payment, kind: TransactionType, counts: impl Fn(TransactionState) -> bool) -> i64 {
-    payment
-        .transactions
-        .iter()
-        .filter(|t| t.kind == kind && counts(t.state))
-        .map(|t| t.amount.cent_amount())
-        .fold(0_i64, i64::saturating_add)
+/// Totals are summed wide, so that no sum of amounts can wrap or saturate past a limit.
+fn total(payment: &Payment, kind: TransactionType, counts: impl Fn(TransactionState) -> bool) -> i128 {
+    sum(payment.transactions.iter().filter(|t| t.kind == kind && counts(t.state)))
+}
+
+fn sum<'a>(transactions: impl Iterator<Item = &'a Transaction>) -> i128 {
+    transactions.map(|t| i128::from(t.amount.cent_amount())).sum()
 }
 
 fn not_failed(state: TransactionState) -> bool {
@@ -56,7 +56,7 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     let initial =
         |kind| payment.transactions.iter().any(|t| t.kind == kind && t.state == TransactionState::Initial);
     let live: Vec<&Transaction> = payment.transactions.iter().filter(|t| is_live(payment, t)).collect();
-    let authorized = live.iter().map(|t| t.amount.cent_amount()).fold(0_i64, i64::saturating_add);
+    let authorized = sum(live.iter().copied());
     let captured = total(payment, TransactionType::Charge, not_failed);
     let captured_successfully = total(payment, TransactionType::Charge, |s| s == TransactionState::Success);
     let refunded = total(payment, TransactionType::Refund, not_failed);
@@ -121,7 +121,7 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
             return refuse("The authorization is cancelled already.");
         }
     }
-    let cancels = active_cancels.iter().map(|t| t.amount.cent_amount()).fold(0_i64, i64::saturating_add);
+    let cancels = sum(active_cancels.iter().copied());
     if initial(TransactionType::CancelAuthorization) && cancels != authorized {
         return refuse(
             "A cancel releases the whole authorization: its amount must be the authorized amount.",
@@ -129,8 +129,35 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     }
     // A lost dispute returned that money to the customer already.
     let charged_back = total(payment, TransactionType::Chargeback, |s| s == TransactionState::Success);
-    if initial(TransactionType::Refund) && refunded.saturating_add(charged_back) > captured_successfully {
+    if initial(TransactionType::Refund) && refunded + charged_back > captured_successfully {
         return refuse("The refunded amount would exceed the captured amount (less lost disputes).");
+    }
+    Ok(())
+}
+
+/// What a client may not change on a payment the provider executes: the state and
+/// interactionId of a transaction the provider executes (`executed`), which are the provider's
+/// answer (marking a refund still under way Failure and refunding again would pay twice), and
+/// the connected account once anything was sent to it (its PaymentIntent lives there).
+pub fn check_client_change(
+    before: &Payment,
+    after: &Payment,
+    executed: &[String],
+) -> Result<(), DomainError> {
+    for transaction in after.transactions.iter().filter(|t| executed.contains(&t.id)) {
+        let Some(was) = before.transactions.iter().find(|t| t.id == transaction.id) else { continue };
+        if was.state != transaction.state || was.interaction_id != transaction.interaction_id {
+            return Err(DomainError::InvalidOperation(format!(
+                "Transaction '{}' is executed by the payment service provider: its state and interactionId are the provider's. To abandon an authorization, add a CancelAuthorization.",
+                transaction.id
+            )));
+        }
+    }
+    let sent = before.transactions.iter().any(|t| executed.contains(&t.id));
+    if sent && before.payment_method_info.interface_account != after.payment_method_info.interface_account {
+        return refuse(
+            "paymentMethodInfo.interfaceAccount cannot be changed once the payment service provider holds a payment on it.",
+        );
     }
     Ok(())
 }
@@ -285,6 +312,37 @@ mod tests {
         let not_yet_released = with_intent(tx("CancelAuthorization", 1000, "Pending"), "pi_old");
         let early = check(&payment(json!([released, not_yet_released, tx("Authorization", 800, "Initial")])));
         assert!(early.is_err(), "only a cancel that succeeded releases an authorization");
+    }
+
+    #[test]
+    fn a_client_does_not_rewrite_what_the_provider_executes() {
+        let before = payment(json!([tx("Refund", 100, "Initial"), tx("Charge", 100, "Pending")]));
+        let (refund, charge) = (before.transactions[0].id.clone(), before.transactions[1].id.clone());
+        let mut marked_failed = before.clone();
+        marked_failed.transactions[0].state = TransactionState::Failure;
+        assert!(check_client_change(&before, &marked_failed, std::slice::from_ref(&refund)).is_err());
+        assert!(
+            check_client_change(&before, &marked_failed, &[charge]).is_ok(),
+            "a recorded one is the client's"
+        );
+        let mut moved = before.clone();
+        moved.payment_method_info.interface_account = Some("acct_2".into());
+        assert!(
+            check_client_change(&before, &moved, &[refund]).is_err(),
+            "its PaymentIntent lives on the account"
+        );
+        assert!(check_client_change(&before, &moved, &[]).is_ok(), "nothing was sent yet");
+    }
+
+    #[test]
+    fn sums_never_saturate_below_the_limit() {
+        let most = i64::MAX;
+        let over = check(&payment(json!([
+            tx("Authorization", most, "Success"),
+            tx("Charge", most, "Initial"),
+            tx("Charge", 1, "Initial")
+        ])));
+        assert!(over.is_err(), "{over:?}");
     }
 
     #[test]

@@ -117,6 +117,15 @@ pub fn open_operations(conn: &mut Conn, payment_id: &str) -> QueryResult<Vec<Str
         .load(c))
 }
 
+/// Those of the transactions that have a provider operation, open or done: the provider
+/// executes them.
+pub fn executed(conn: &mut Conn, transaction_ids: &[String]) -> QueryResult<Vec<String>> {
+    on_backend!(conn, |c| psp_operations::table
+        .filter(psp_operations::transaction_id.eq_any(transaction_ids))
+        .select(psp_operations::transaction_id)
+        .load(c))
+}
+
 /// Records which payment and transaction a provider object belongs to.
 pub fn map_object(
     conn: &mut Conn,

@@ -65,19 +65,29 @@ pub fn update(
     actor: &Actor,
     psp_interface: Option<&str>,
 ) -> Result<Written, ApiError> {
-    let (stored, payment, references) = db.read(|conn| {
+    let (stored, payment, references, executed) = db.read(|conn| {
         let stored = store::find(conn, project_key, locator)?.ok_or_else(|| not_found(locator))?;
         if stored.version != version {
             return Err(conflict(&stored.id, version, stored.version));
         }
         let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
+        // On a payment the provider executes, which transactions it executes (see below).
+        let executed = match psp_interface.filter(|name| super::psp::is_routed(&payment, name)) {
+            Some(_) => {
+                let ids: Vec<String> = payment.transactions.iter().map(|t| t.id.clone()).collect();
+                Some(crate::persistence::psp::executed(conn, &ids)?)
+            }
+            None => None,
+        };
         // The actions' references, and the payment's own (its state and custom Types).
         let mut wanted: Vec<_> =
             actions.iter().flat_map(|a| a.identifiers()).map(|(t, i)| (t, i.target.clone())).collect();
         wanted.extend(payment.referenced().into_iter().map(|(t, id)| (t, IdOrKey::Id(id))));
         let references = load_references(conn, Some(db.resource_cache()), project_key, &wanted)?;
-        Ok((stored, payment, references))
+        Ok((stored, payment, references, executed))
     })?;
+    // The payment as it was, for what a client may not change on it.
+    let guarded = executed.map(|executed| (payment.clone(), executed));
     let now = now();
     let mut ids = new_id;
     let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
@@ -86,6 +96,9 @@ pub fn update(
         return Ok(Written { document: stored.document, due_operations: vec![] });
     }
     let payment = applied.payment;
+    if let Some((before, executed)) = &guarded {
+        crate::domain::psp_rules::check_client_change(before, &payment, executed)?;
+    }
     let mut sequence = stored.last_message_sequence_number;
     let mut messages = Vec::with_capacity(applied.messages.len());
     for versioned in &applied.messages {

@@ -407,11 +407,20 @@ async fn another_payments_payment_intent_is_never_acted_on() {
         ))
         .await;
     let authorization = transaction(&own, "Authorization", 0)["id"].as_str().unwrap().to_owned();
+    let redirect = json!([{"action": "changeTransactionInteractionId", "transactionId": authorization, "interactionId": victim_intent}]);
+    let refused = app.try_update(&own, redirect).await;
+    assert_eq!(
+        refused.error_code(),
+        "InvalidOperation",
+        "the PaymentIntent of an executed transaction is Stripe's answer"
+    );
+    // A transaction the client records itself may name any PaymentIntent, but nothing is sent
+    // for another payment's.
     let redirected = app
-        .update(
-            &own,
-            json!([{"action": "changeTransactionInteractionId", "transactionId": authorization, "interactionId": victim_intent}]),
-        )
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": money(5000), "state": "Success", "interactionId": victim_intent}]),
+        ))
         .await;
     let capture = add(&app, &redirected, "Charge", 5000).await;
     assert_eq!(capture.status, StatusCode::OK, "{}", capture.body);
@@ -538,5 +547,55 @@ async fn authorizing_and_capturing_in_one_request() {
         transaction(&current, "Charge", 0)["interactionId"],
         transaction(&current, "Authorization", 0)["interactionId"],
         "the capture of the authorization, not a second PaymentIntent"
+    );
+}
+
+/// What Stripe answered is not the client's to change: the state and interactionId of a
+/// transaction the adapter executes (marking a refund still under way Failure and refunding
+/// again would pay twice), and the connected account its PaymentIntent lives on. Transactions
+/// the client records itself stay its own.
+#[tokio::test]
+async fn a_client_cannot_rewrite_what_stripe_answered() {
+    let app = spawn_stripe_app().await;
+    let mut draft = stripe_payment("pm_card_visa", json!([{"type": "Authorization", "amount": money(5000)}]));
+    draft["paymentMethodInfo"]["interfaceAccount"] = json!("acct_1AAA");
+    let authorized = app.create_payment(draft).await;
+    let authorization = transaction(&authorized, "Authorization", 0);
+    assert_eq!(authorization["state"], "Success", "{authorized}");
+    let id = authorization["id"].as_str().unwrap();
+    for action in [
+        json!({"action": "changeTransactionState", "transactionId": id, "state": "Failure"}),
+        json!({"action": "changeTransactionState", "transactionId": id, "state": "Initial"}),
+        json!({"action": "changeTransactionInteractionId", "transactionId": id, "interactionId": "pi_other"}),
+        json!({"action": "setMethodInfoInterfaceAccount", "interfaceAccount": "acct_2BBB"}),
+        json!({"action": "setMethodInfoInterfaceAccount"}),
+    ] {
+        let refused = app.try_update(&authorized, json!([action])).await;
+        assert_eq!(refused.error_code(), "InvalidOperation", "{action}: {}", refused.body);
+    }
+    let unchanged = app.get(&format!("/payments/{}", authorized["id"].as_str().unwrap())).await.body;
+    assert_eq!(unchanged["version"], authorized["version"], "nothing was changed");
+
+    let recorded = app
+        .create_payment(json!({
+            "amountPlanned": money(5000),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "interfaceAccount": "acct_1AAA"},
+            "transactions": [{"type": "Charge", "amount": money(5000), "state": "Pending", "interactionId": "pi_elsewhere"}]
+        }))
+        .await;
+    let charge = transaction(&recorded, "Charge", 0)["id"].as_str().unwrap().to_owned();
+    let settled = app
+        .update(
+            &recorded,
+            json!([
+                {"action": "changeTransactionState", "transactionId": charge, "state": "Success"},
+                {"action": "setMethodInfoInterfaceAccount", "interfaceAccount": "acct_2BBB"}
+            ]),
+        )
+        .await;
+    assert_eq!(
+        transaction(&settled, "Charge", 0)["state"],
+        "Success",
+        "a recorded transaction is the client's"
     );
 }
