@@ -1,5 +1,5 @@
 //! `GET /` (what this service is), `GET /health` (whether it can serve) and
-//! `GET /{projectKey}` (the Project, as SDKs read it first).
+//! `GET /{projectKey}` (the Project, as SDKs read it first; HEAD checks that it exists).
 
 use super::auth::{Scoped, ViewProjectSettings};
 use super::{blocking, json_response, AppState};
@@ -13,7 +13,13 @@ use serde_json::json;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(about))
         .route("/health", web::get().to(health))
-        .route("/{projectKey}", web::get().to(project));
+        .route("/{projectKey}", web::get().to(project))
+        .route("/{projectKey}", web::head().to(project_exists));
+}
+
+/// A token for the project is only issued while the project exists (it has API clients).
+async fn project_exists(_auth: Scoped<ViewProjectSettings>) -> HttpResponse {
+    super::existence(true)
 }
 
 async fn project(

@@ -79,6 +79,8 @@ async fn the_project_is_read_with_its_settings_scope() {
     assert_eq!(project.body["currencies"], serde_json::json!([]));
     assert_eq!(project.body["messages"]["enabled"], true);
     assert!(project.body["createdAt"].as_str().unwrap().ends_with('Z'));
+    let exists = app.head("").await;
+    assert_eq!((exists.status, exists.body.is_null()), (StatusCode::OK, true), "HEAD checks that it exists");
     let (id, secret) = app.create_client("view_payments:test-project view_project_settings:test-project");
     let (narrow_id, narrow_secret) = app.create_client("view_payments:test-project");
     let allowed = app.token_for(&id, &secret, Some("view_project_settings:test-project")).await;
@@ -88,5 +90,7 @@ async fn the_project_is_read_with_its_settings_scope() {
         async move { app.request_with_token(reqwest::Method::GET, "", None, Some(&token)).await.status }
     };
     assert_eq!(read(allowed).await, StatusCode::OK);
-    assert_eq!(read(refused).await, StatusCode::FORBIDDEN);
+    assert_eq!(read(refused.clone()).await, StatusCode::FORBIDDEN);
+    let head = app.request_with_token(reqwest::Method::HEAD, "", None, Some(&refused)).await;
+    assert_eq!(head.status, StatusCode::FORBIDDEN);
 }
