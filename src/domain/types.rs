@@ -95,12 +95,14 @@ pub struct FieldDefinition {
     pub name: FieldName,
     pub label: LocalizedString,
     pub required: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub input_hint: Option<InputHint>,
+    /// commercetools answers `SingleLine` when none was given.
+    #[serde(default)]
+    pub input_hint: InputHint,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InputHint {
+    #[default]
     SingleLine,
     MultiLine,
 }
@@ -203,7 +205,7 @@ impl FieldDefinitionDraft {
             name: self.name,
             label: self.label,
             required: self.required,
-            input_hint: self.input_hint,
+            input_hint: self.input_hint.unwrap_or_default(),
         })
     }
 }
@@ -271,6 +273,33 @@ impl Type {
         })
     }
 
+    /// The values of an Enum field (or a Set of Enum).
+    fn enum_values(&mut self, field_name: &str) -> Result<&mut Vec<EnumValue>, DomainError> {
+        match &mut self.definition_mut(field_name)?.field_type {
+            FieldType::Enum { values } => Ok(values),
+            FieldType::Set { element_type } => match element_type.as_mut() {
+                FieldType::Enum { values } => Ok(values),
+                _ => Err(not_enum(field_name)),
+            },
+            _ => Err(not_enum(field_name)),
+        }
+    }
+
+    /// The values of a LocalizedEnum field (or a Set of LocalizedEnum).
+    fn localized_enum_values(
+        &mut self,
+        field_name: &str,
+    ) -> Result<&mut Vec<LocalizedEnumValue>, DomainError> {
+        match &mut self.definition_mut(field_name)?.field_type {
+            FieldType::LocalizedEnum { values } => Ok(values),
+            FieldType::Set { element_type } => match element_type.as_mut() {
+                FieldType::LocalizedEnum { values } => Ok(values),
+                _ => Err(not_enum(field_name)),
+            },
+            _ => Err(not_enum(field_name)),
+        }
+    }
+
     /// Checks custom field values against this Type for the given resource, and brings each
     /// to its stored form (Money as CentPrecisionMoney).
     pub fn check(&self, resource: CustomizedResource, custom: &mut CustomFields) -> Result<(), DomainError> {
@@ -323,7 +352,8 @@ fn invalid(name: &str, value: &Value, allowed: Option<Vec<Value>>) -> DomainErro
 }
 
 /// Whether `value` is a valid value of `field_type` (the field is called `name`); a Money
-/// value is replaced by its CentPrecisionMoney, as commercetools stores it.
+/// value is replaced by its CentPrecisionMoney, and a time or date-time by its canonical form,
+/// as commercetools stores them.
 fn check_value(name: &str, field_type: &FieldType, value: &mut Value) -> Result<(), DomainError> {
     let ok = match field_type {
         FieldType::Boolean => value.is_boolean(),
@@ -345,13 +375,27 @@ fn check_value(name: &str, field_type: &FieldType, value: &mut Value) -> Result<
             }
             Err(_) => false,
         },
-        FieldType::Date => {
-            value.as_str().is_some_and(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
-        }
+        // Dates, times and date-times are stored as commercetools writes them (YYYY-MM-DD,
+        // hh:mm:ss.sss, UTC with milliseconds), so that stored text compares in time order.
+        FieldType::Date => value
+            .as_str()
+            .is_some_and(|s| s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
         FieldType::Time => {
-            value.as_str().is_some_and(|s| chrono::NaiveTime::parse_from_str(s, "%H:%M:%S%.f").is_ok())
+            match value.as_str().map(|s| chrono::NaiveTime::parse_from_str(s, "%H:%M:%S%.f")) {
+                Some(Ok(time)) => {
+                    *value = Value::String(time.format("%H:%M:%S%.3f").to_string());
+                    true
+                }
+                _ => false,
+            }
         }
-        FieldType::DateTime => value.as_str().is_some_and(|s| Timestamp::parse(s).is_ok()),
+        FieldType::DateTime => match value.as_str().map(Timestamp::parse) {
+            Some(Ok(timestamp)) => {
+                *value = Value::String(timestamp.to_string());
+                true
+            }
+            _ => false,
+        },
         FieldType::Reference { reference_type_id } => {
             value.get("typeId").and_then(Value::as_str) == Some(reference_type_id.as_str())
                 && value.get("id").is_some_and(Value::is_string)
@@ -397,6 +441,10 @@ pub enum TypeUpdateAction {
     ChangeLabel { field_name: String, label: LocalizedString },
     AddEnumValue { field_name: String, value: EnumValue },
     AddLocalizedEnumValue { field_name: String, value: LocalizedEnumValue },
+    ChangeEnumValueLabel { field_name: String, value: EnumValue },
+    ChangeLocalizedEnumValueLabel { field_name: String, value: LocalizedEnumValue },
+    ChangeEnumValueOrder { field_name: String, keys: Vec<String> },
+    ChangeLocalizedEnumValueOrder { field_name: String, keys: Vec<String> },
     ChangeFieldDefinitionOrder { field_names: Vec<String> },
     ChangeInputHint { field_name: String, input_hint: InputHint },
 }
@@ -416,52 +464,64 @@ pub fn apply(resource: &mut Type, action: TypeUpdateAction) -> Result<(), Domain
         }
         A::ChangeLabel { field_name, label } => resource.definition_mut(&field_name)?.label = label,
         A::AddEnumValue { field_name, value } => {
-            let definition = resource.definition_mut(&field_name)?;
-            let values = match &mut definition.field_type {
-                FieldType::Enum { values } => values,
-                FieldType::Set { element_type } => match element_type.as_mut() {
-                    FieldType::Enum { values } => values,
-                    _ => return Err(not_enum(&field_name)),
-                },
-                _ => return Err(not_enum(&field_name)),
-            };
+            let values = resource.enum_values(&field_name)?;
             if values.iter().any(|v| v.key == value.key) {
                 return Err(duplicate_enum_key(&value.key));
             }
             values.push(value);
         }
         A::AddLocalizedEnumValue { field_name, value } => {
-            let definition = resource.definition_mut(&field_name)?;
-            let values = match &mut definition.field_type {
-                FieldType::LocalizedEnum { values } => values,
-                FieldType::Set { element_type } => match element_type.as_mut() {
-                    FieldType::LocalizedEnum { values } => values,
-                    _ => return Err(not_enum(&field_name)),
-                },
-                _ => return Err(not_enum(&field_name)),
-            };
+            let values = resource.localized_enum_values(&field_name)?;
             if values.iter().any(|v| v.key == value.key) {
                 return Err(duplicate_enum_key(&value.key));
             }
             values.push(value);
         }
+        A::ChangeEnumValueLabel { field_name, value } => {
+            let values = resource.enum_values(&field_name)?;
+            let existing = values.iter_mut().find(|v| v.key == value.key);
+            existing.ok_or_else(|| unknown_enum_key(&field_name, &value.key))?.label = value.label;
+        }
+        A::ChangeLocalizedEnumValueLabel { field_name, value } => {
+            let values = resource.localized_enum_values(&field_name)?;
+            let existing = values.iter_mut().find(|v| v.key == value.key);
+            existing.ok_or_else(|| unknown_enum_key(&field_name, &value.key))?.label = value.label;
+        }
+        A::ChangeEnumValueOrder { field_name, keys } => {
+            reorder(resource.enum_values(&field_name)?, &keys, |v| &v.key)?
+        }
+        A::ChangeLocalizedEnumValueOrder { field_name, keys } => {
+            reorder(resource.localized_enum_values(&field_name)?, &keys, |v| &v.key)?
+        }
         A::ChangeFieldDefinitionOrder { field_names } => {
-            let mut current: Vec<&str> = resource.field_definitions.iter().map(|d| d.name.as_str()).collect();
-            let mut wanted: Vec<&str> = field_names.iter().map(String::as_str).collect();
-            current.sort_unstable();
-            wanted.sort_unstable();
-            if current != wanted {
-                return Err(DomainError::InvalidOperation(
-                    "fieldNames must name every field definition of the type exactly once.".into(),
-                ));
-            }
-            resource.field_definitions.sort_by_key(|d| field_names.iter().position(|n| n == d.name.as_str()));
+            reorder(&mut resource.field_definitions, &field_names, |d| d.name.as_str())?
         }
         A::ChangeInputHint { field_name, input_hint } => {
-            resource.definition_mut(&field_name)?.input_hint = Some(input_hint);
+            resource.definition_mut(&field_name)?.input_hint = input_hint;
         }
     }
     Ok(())
+}
+
+/// Puts `items` in the order of `keys`, which must name each of them exactly once.
+fn reorder<T>(items: &mut [T], keys: &[String], key_of: impl Fn(&T) -> &str) -> Result<(), DomainError> {
+    let mut current: Vec<&str> = items.iter().map(&key_of).collect();
+    let mut wanted: Vec<&str> = keys.iter().map(String::as_str).collect();
+    current.sort_unstable();
+    wanted.sort_unstable();
+    if current != wanted {
+        return Err(DomainError::InvalidOperation(
+            "The new order must name every current value exactly once.".into(),
+        ));
+    }
+    items.sort_by_key(|item| keys.iter().position(|k| k == key_of(item)));
+    Ok(())
+}
+
+fn unknown_enum_key(field_name: &str, key: &str) -> DomainError {
+    DomainError::InvalidOperation(format!(
+        "The field definition '{field_name}' has no enum value with key '{key}'."
+    ))
 }
 
 fn not_enum(field_name: &str) -> DomainError {
@@ -527,6 +587,48 @@ mod tests {
             fields.fields["price"],
             json!({"type": "centPrecision", "currencyCode": "JPY", "centAmount": 5, "fractionDigits": 0})
         );
+    }
+
+    #[test]
+    fn dates_and_times_are_stored_in_canonical_form() {
+        let mut fields =
+            custom(json!({"orderId": "o-1", "at": "2024-01-01T10:00:00+02:00", "clock": "14:00:00.5"}));
+        assert_eq!(a_type().check(CustomizedResource::Payment, &mut fields), Ok(()));
+        assert_eq!(fields.fields["at"], "2024-01-01T08:00:00.000Z");
+        assert_eq!(fields.fields["clock"], "14:00:00.500");
+        let mut sloppy = custom(json!({"orderId": "o-1", "due": "2024-1-2"}));
+        assert!(a_type().check(CustomizedResource::Payment, &mut sloppy).is_err(), "Dates are YYYY-MM-DD");
+    }
+
+    #[test]
+    fn enum_values_are_relabelled_and_reordered() {
+        let mut t = a_type();
+        let actions: Vec<TypeUpdateAction> = serde_json::from_value(json!([
+            {"action": "addEnumValue", "fieldName": "color", "value": {"key": "blue", "label": "Blue"}},
+            {"action": "changeEnumValueLabel", "fieldName": "color", "value": {"key": "red", "label": "Crimson"}},
+            {"action": "changeEnumValueOrder", "fieldName": "color", "keys": ["blue", "red"]},
+            {"action": "addLocalizedEnumValue", "fieldName": "size", "value": {"key": "m", "label": {"en": "M"}}},
+            {"action": "changeLocalizedEnumValueLabel", "fieldName": "size", "value": {"key": "s", "label": {"en": "Small"}}},
+            {"action": "changeLocalizedEnumValueOrder", "fieldName": "size", "keys": ["m", "s"]}
+        ]))
+        .unwrap();
+        for action in actions {
+            apply(&mut t, action).unwrap();
+        }
+        let color = t.enum_values("color").unwrap();
+        assert_eq!(color[0].key, "blue");
+        assert_eq!((color[1].key.as_str(), color[1].label.as_str()), ("red", "Crimson"));
+        let size = t.localized_enum_values("size").unwrap();
+        assert_eq!((size[0].key.as_str(), size[1].label["en"].as_str()), ("m", "Small"));
+        for wrong in [
+            json!({"action": "changeEnumValueLabel", "fieldName": "color", "value": {"key": "green", "label": "G"}}),
+            json!({"action": "changeEnumValueOrder", "fieldName": "color", "keys": ["red"]}),
+            json!({"action": "changeEnumValueLabel", "fieldName": "size", "value": {"key": "s", "label": "S"}}),
+        ] {
+            let action = serde_json::from_value(wrong.clone()).unwrap();
+            assert!(apply(&mut t, action).is_err(), "{wrong}");
+        }
+        assert_eq!(t.field_definitions[0].input_hint, InputHint::SingleLine, "the default hint");
     }
 
     #[test]

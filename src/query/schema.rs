@@ -600,7 +600,12 @@ fn typed(value: &LiteralValue, kind: &Kind, position: Position) -> Result<Scalar
                 Err(error(format!("Invalid enum value for {name}: {s}"), position))
             }
         }
-        (Kind::Any, LiteralValue::String(s)) => Ok(Scalar::Text(s.clone())),
+        // Custom DateTime values are stored in UTC with milliseconds; a date-time literal is
+        // written the same way, so that it compares in time order whatever the offset.
+        (Kind::Any, LiteralValue::String(s)) => Ok(Scalar::Text(match Timestamp::parse(s) {
+            Ok(timestamp) => timestamp.to_string(),
+            Err(_) => s.clone(),
+        })),
         (Kind::Any, LiteralValue::Number(n)) => Ok(Scalar::Number(n.clone())),
         (Kind::Any, LiteralValue::Bool(b)) => Ok(Scalar::Bool(*b)),
         (Kind::String | Kind::DateTime | Kind::Enum(..), _) => Err(mismatch("a string")),

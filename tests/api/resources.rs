@@ -118,6 +118,58 @@ async fn money_custom_fields_are_stored_as_cent_precision_money() {
     assert_eq!(changed["custom"]["fields"]["fee"], in_cents("EUR", 123, 2));
 }
 
+/// Dates and times are stored as commercetools writes them, so that predicates and sorts on
+/// custom DateTime fields follow time, whatever offset or precision a client wrote.
+#[tokio::test]
+async fn custom_dates_and_times_are_stored_in_canonical_form_and_compare_in_time_order() {
+    let app = spawn_app().await;
+    let fields = vec![field("at", "DateTime"), field("opens", "Time"), field("day", "Date")];
+    app.create_type("timed", &["payment"], fields).await;
+    let create = |key: &str, at: &str| {
+        json!({"key": key, "amountPlanned": money(1),
+            "custom": {"type": {"key": "timed"}, "fields": {"at": at, "opens": "10:11:12.1", "day": "2026-01-02"}}})
+    };
+    let late = app.create_payment(create("half-second-late", "2026-01-02T06:00:00.5Z")).await;
+    assert_eq!(late["custom"]["fields"]["at"], "2026-01-02T06:00:00.500Z");
+    assert_eq!(late["custom"]["fields"]["opens"], "10:11:12.100");
+    let east = app.create_payment(create("east", "2026-01-02T10:00:00+05:00")).await;
+    assert_eq!(east["custom"]["fields"]["at"], "2026-01-02T05:00:00.000Z");
+    let keys = |query: &str| {
+        let app = &app;
+        let query = query.to_owned();
+        async move {
+            let page = app.get(&format!("/payments?{query}")).await.body;
+            page["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["key"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let after =
+        |literal: &str| format!("where={}", urlencoding(&format!("custom(fields(at > \"{literal}\"))")));
+    assert_eq!(keys(&after("2026-01-02T06:00:00Z")).await, vec!["half-second-late"]);
+    assert_eq!(
+        keys(&after("2026-01-02T07:00:00+02:00")).await,
+        vec!["half-second-late"],
+        "05:00Z is not after 05:00Z"
+    );
+    assert_eq!(keys("sort=custom.fields.at+asc").await, vec!["east", "half-second-late"]);
+    let sloppy = app
+        .post(
+            "/payments",
+            json!({"amountPlanned": money(1),
+            "custom": {"type": {"key": "timed"}, "fields": {"day": "2026-1-2"}}}),
+        )
+        .await;
+    assert_eq!(sloppy.error_code(), "InvalidField", "{}", sloppy.body);
+}
+
+fn urlencoding(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 #[tokio::test]
 async fn custom_fields_are_validated_against_their_type_everywhere() {
     let app = spawn_app().await;
