@@ -166,18 +166,14 @@ pub struct EventRow {
     pub next_attempt_at: i64,
 }
 
-/// Stores the event unless it was received before; returns whether it is new.
+/// Stores the event unless it was received before; returns whether it is new. (Two processes
+/// receiving the same event at once both get an answer: the second inserts nothing.)
 pub fn store_event(conn: &mut Conn, row: &EventRow) -> QueryResult<bool> {
-    let existing: Option<String> = on_backend!(conn, |c| psp_events::table
-        .find(&row.event_id)
-        .select(psp_events::event_id)
-        .first(c)
-        .optional())?;
-    if existing.is_some() {
-        return Ok(false);
-    }
-    on_backend!(conn, |c| diesel::insert_into(psp_events::table).values(row).execute(c))?;
-    Ok(true)
+    let inserted = on_backend!(conn, |c| diesel::insert_into(psp_events::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
 }
 
 /// Unprocessed events that are due, oldest first.

@@ -184,6 +184,18 @@ async fn events_for_unknown_objects_are_kept_not_dropped() {
     assert!(stored.attempts >= 1);
 }
 
+/// Stripe may deliver an event to two processes at the same moment: both acknowledge it, and
+/// it is stored once.
+#[tokio::test]
+async fn the_same_event_delivered_at_once_is_acknowledged_every_time() {
+    let app = spawn_stripe_app().await;
+    let twice = event("evt_twice", "customer.created", json!({"id": "cus_twice"}));
+    let send = || app.send_event(&twice);
+    let replies = tokio::join!(send(), send(), send(), send(), send(), send());
+    let statuses = [replies.0, replies.1, replies.2, replies.3, replies.4, replies.5].map(|r| r.status);
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+}
+
 #[tokio::test]
 async fn one_process_at_a_time_applies_an_event() {
     use payments_api::persistence::psp::{claim_event, store_event, EventRow};
@@ -206,7 +218,10 @@ async fn one_process_at_a_time_applies_an_event() {
         })
         .unwrap()
     };
-    db.write(|conn| Ok::<_, payments_api::error::ApiError>(store_event(conn, &event)?)).unwrap();
+    let store =
+        || db.write(|conn| Ok::<_, payments_api::error::ApiError>(store_event(conn, &event)?)).unwrap();
+    assert!(store(), "a new event");
+    assert!(!store(), "the same event again is no error, and not new");
     assert!(claim(now), "the first process takes it");
     assert!(!claim(now + 1), "a second process does not while the first holds it");
     assert!(claim(now + 60_000), "a process that died leaves it to another once its claim runs out");
