@@ -239,6 +239,22 @@ impl Stripe {
                 message: error.message,
                 ..Report::default()
             };
+            // A cancel refused because the PaymentIntent is cancelled already (it expired, or
+            // was cancelled in the dashboard, while ours was on its way) did what it was for.
+            if let Operation::Cancel { intent_id } = &request.operation {
+                let path = format!("/v1/payment_intents/{}", segment(intent_id));
+                if let Ok(intent) =
+                    self.get_json::<PaymentIntent>(&path, &[], request.account.as_deref()).await
+                {
+                    if intent.status == IntentStatus::Canceled {
+                        return Outcome::Succeeded(Report {
+                            object_id: Some(intent.id),
+                            status: "canceled".into(),
+                            ..Report::default()
+                        });
+                    }
+                }
+            }
             return Outcome::Failed(report);
         }
         let is_refund = match &request.operation {
@@ -619,7 +635,7 @@ struct IntentRef {
     id: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
 enum IntentStatus {
     RequiresPaymentMethod,

@@ -206,15 +206,7 @@ async fn cancelling_an_authorization_and_no_capture_afterwards() {
     let charge = transaction(&captured.body, "Charge", 0);
     assert_eq!(charge["state"], "Success", "{}", captured.body);
     assert_eq!(charge["interactionId"], new_intent);
-    let stripe = reqwest::Client::new()
-        .get(format!("{}/v1/payment_intents/{new_intent}", stripe_api_base()))
-        .bearer_auth("sk_test_fake")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
+    let stripe = stripe_intent(new_intent).await;
     assert_eq!((&stripe["status"], &stripe["latest_charge"]["amount"]), (&json!("succeeded"), &json!(2000)));
 }
 
@@ -598,4 +590,31 @@ async fn a_client_cannot_rewrite_what_stripe_answered() {
         "Success",
         "a recorded transaction is the client's"
     );
+}
+
+/// A cancel that reaches Stripe after the PaymentIntent was cancelled there (its expiry, the
+/// dashboard) did what it was for: it succeeds, and the payment can be authorized again.
+#[tokio::test]
+async fn a_cancel_of_a_payment_intent_cancelled_at_stripe_succeeds() {
+    let app = spawn_stripe_app().await;
+    let authorized = app
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": money(2500)}]),
+        ))
+        .await;
+    let intent = transaction(&authorized, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
+    let cancelled_at_stripe = reqwest::Client::new()
+        .post(format!("{}/v1/payment_intents/{intent}/cancel", stripe_api_base()))
+        .bearer_auth("sk_test_fake")
+        .send()
+        .await
+        .unwrap();
+    assert!(cancelled_at_stripe.status().is_success());
+    let cancelled = add(&app, &authorized, "CancelAuthorization", 2500).await;
+    let cancel = transaction(&cancelled.body, "CancelAuthorization", 0);
+    assert_eq!(cancel["state"], "Success", "{}", cancelled.body);
+    assert_eq!(cancel["interactionId"], intent.as_str());
+    let again = add(&app, &cancelled.body, "Authorization", 2500).await;
+    assert_eq!(transaction(&again.body, "Authorization", 1)["state"], "Success", "{}", again.body);
 }
