@@ -268,8 +268,18 @@ pub enum Effect {
         amount: i64,
         currency: String,
     },
+    /// A dispute ended (the amount is the disputed one, for a close told before the opening).
     DisputeClosed {
         dispute_id: String,
         lost: bool,
+        amount: i64,
+        currency: String,
+    },
+    /// What the intent has captured in all, in the provider's units: more than the payment's
+    /// charges record was captured elsewhere (say, in Stripe's dashboard).
+    IntentCaptured {
+        intent_id: String,
+        amount: i64,
+        currency: String,
     },
 }

@@ -72,7 +72,15 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
     let error = object.get("last_payment_error");
     let (subject, effects) = match event.kind.as_str() {
         "payment_intent.succeeded" => {
-            (object_id.clone(), vec![Effect::IntentSucceeded { intent_id: object_id.clone() }])
+            let mut effects = vec![Effect::IntentSucceeded { intent_id: object_id.clone() }];
+            if let Some(amount) = object.get("amount_received").and_then(Value::as_i64) {
+                effects.push(Effect::IntentCaptured {
+                    intent_id: object_id.clone(),
+                    amount,
+                    currency: text(object, "currency").unwrap_or_default(),
+                });
+            }
+            (object_id.clone(), effects)
         }
         "payment_intent.amount_capturable_updated" => {
             (object_id.clone(), vec![Effect::IntentCapturable { intent_id: object_id.clone() }])
@@ -115,6 +123,8 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
             vec![Effect::DisputeClosed {
                 dispute_id: object_id.clone(),
                 lost: text(object, "status").as_deref() == Some("lost"),
+                amount: object.get("amount").and_then(Value::as_i64).unwrap_or_default(),
+                currency: text(object, "currency").unwrap_or_default().to_uppercase(),
             }],
         ),
         _ => (object_id.clone(), vec![]),

@@ -36,6 +36,79 @@ fn recorded(
     }
 }
 
+/// Whether a transaction of the payment names the provider object.
+fn knows(payment: &Payment, object_id: &str) -> bool {
+    payment.transactions.iter().any(|t| t.interaction_id.as_deref() == Some(object_id))
+}
+
+/// An amount the provider reports, in its own units of the payment's currency, as Money.
+fn in_cents(payment: &Payment, currency: &str, amount: i64) -> Option<Money> {
+    let ours = payment.amount_planned.currency();
+    super::stripe_amounts::from_stripe(ours, currency, amount)
+        .and_then(|cents| Money::cent(ours.clone(), cents).ok())
+}
+
+/// Whether a Refund of ours has no provider id yet (sent, or about to be).
+fn refund_in_flight(payment: &Payment) -> bool {
+    payment.transactions.iter().any(|t| {
+        t.kind == TransactionType::Refund
+            && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
+            && t.interaction_id.is_none()
+    })
+}
+
+/// Whether a Charge of ours has no provider id yet (sent, or about to be).
+fn capture_in_flight(payment: &Payment) -> bool {
+    payment.transactions.iter().any(|t| {
+        t.kind == TransactionType::Charge
+            && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
+            && t.interaction_id.is_none()
+    })
+}
+
+/// What the intent captured (`amount` in the provider's units) beyond the payment's charges
+/// of it, if anything: for a payment authorized on that intent, whose charges of it that
+/// succeeded or are being settled fall short.
+fn uncaptured_elsewhere(payment: &Payment, intent_id: &str, currency: &str, amount: i64) -> Option<Money> {
+    let authorized_here = payment.transactions.iter().any(|t| {
+        t.kind == TransactionType::Authorization
+            && t.state != TransactionState::Failure
+            && t.interaction_id.as_deref() == Some(intent_id)
+    });
+    let captured = in_cents(payment, currency, amount)?;
+    let recorded: i64 = payment
+        .transactions
+        .iter()
+        .filter(|t| {
+            t.kind == TransactionType::Charge
+                && matches!(t.state, TransactionState::Success | TransactionState::Pending)
+                && t.interaction_id.as_deref() == Some(intent_id)
+        })
+        .map(|t| t.amount.cent_amount())
+        .fold(0, i64::saturating_add);
+    let difference = captured.cent_amount().checked_sub(recorded).filter(|d| *d > 0)?;
+    if !authorized_here {
+        return None;
+    }
+    Money::cent(payment.amount_planned.currency().clone(), difference).ok()
+}
+
+/// Whether an event must be applied again later: it tells of a refund or capture made
+/// elsewhere while one of ours has no provider id yet, which may be the same one (once ours
+/// has its id, the retry tells them apart). Applying it now would drop it for good.
+pub fn must_wait(payment: &Payment, effects: &[Effect]) -> bool {
+    effects.iter().any(|effect| match effect {
+        Effect::RefundedElsewhere { refund_id, .. } => {
+            !knows(payment, refund_id) && refund_in_flight(payment)
+        }
+        Effect::IntentCaptured { intent_id, amount, currency } => {
+            capture_in_flight(payment)
+                && uncaptured_elsewhere(payment, intent_id, currency, *amount).is_some()
+        }
+        _ => false,
+    })
+}
+
 /// The actions that apply the effects to the payment; empty when there is nothing to change.
 /// `owner` is the transaction whose operation created the provider object: only it may be
 /// corrected from Failure (another transaction on the same PaymentIntent, such as a second
@@ -116,22 +189,14 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
                 }
             }
             Effect::RefundedElsewhere { refund_id, amount, currency } => {
-                let known = payment
-                    .transactions
-                    .iter()
-                    .any(|t| t.interaction_id.as_deref() == Some(refund_id.as_str()));
-                // A refund of ours whose id is not written back yet may be this one.
-                let ours_in_flight = payment.transactions.iter().any(|t| {
-                    t.kind == Refund
-                        && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
-                        && t.interaction_id.is_none()
-                });
-                let ours = payment.amount_planned.currency();
-                let money = super::stripe_amounts::from_stripe(ours, currency, *amount)
-                    .and_then(|cents| Money::cent(ours.clone(), cents).ok());
                 // One of ours after all (its metadata was lost): it settled.
                 move_to(&[Refund], refund_id, Success);
-                if let (false, false, Some(money)) = (known, ours_in_flight, money) {
+                // While one of ours has no id yet it may be this one: see `must_wait`.
+                if let (false, false, Some(money)) = (
+                    knows(payment, refund_id),
+                    refund_in_flight(payment),
+                    in_cents(payment, currency, *amount),
+                ) {
                     additions.push(recorded(Refund, money, refund_id, Success));
                 }
             }
@@ -139,21 +204,30 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
                 move_to(&[Refund], refund_id, if *succeeded { Success } else { Failure });
             }
             Effect::DisputeOpened { dispute_id, amount, currency } => {
-                let known = payment
-                    .transactions
-                    .iter()
-                    .any(|t| t.interaction_id.as_deref() == Some(dispute_id.as_str()));
-                // The provider reports the amount in its own units of the payment's currency.
-                let ours = payment.amount_planned.currency();
-                let money = super::stripe_amounts::from_stripe(ours, currency, *amount)
-                    .and_then(|cents| Money::cent(ours.clone(), cents).ok());
-                if let (false, Some(amount)) = (known, money) {
+                if let (false, Some(amount)) =
+                    (knows(payment, dispute_id), in_cents(payment, currency, *amount))
+                {
                     additions.push(recorded(Chargeback, amount, dispute_id, TransactionState::Pending));
                 }
             }
-            // A lost dispute returned the money to the customer; a won one did not.
-            Effect::DisputeClosed { dispute_id, lost } => {
-                move_to(&[Chargeback], dispute_id, if *lost { Success } else { Failure });
+            // A lost dispute returned the money to the customer; a won one did not. A close
+            // told before the opening records the Chargeback in its final state.
+            Effect::DisputeClosed { dispute_id, lost, amount, currency } => {
+                let state = if *lost { Success } else { Failure };
+                move_to(&[Chargeback], dispute_id, state);
+                if let (false, Some(amount)) =
+                    (knows(payment, dispute_id), in_cents(payment, currency, *amount))
+                {
+                    additions.push(recorded(Chargeback, amount, dispute_id, state));
+                }
+            }
+            // Captured at the provider beyond what the charges record (a capture in Stripe's
+            // dashboard): a Charge records the difference, so that it can be refunded.
+            Effect::IntentCaptured { intent_id, amount, currency } => {
+                let uncaptured = uncaptured_elsewhere(payment, intent_id, currency, *amount);
+                if let (false, Some(difference)) = (capture_in_flight(payment), uncaptured) {
+                    additions.push(recorded(Charge, difference, intent_id, Success));
+                }
             }
         }
     }
@@ -249,6 +323,59 @@ mod tests {
         in_flight.transactions[1].interaction_id = None;
         in_flight.transactions[1].state = TransactionState::Pending;
         assert!(actions(&in_flight, &refunded, None).is_empty(), "it may be our own, not written back yet");
+    }
+
+    #[test]
+    fn a_dispute_closed_before_it_was_opened_is_recorded_as_it_ended() {
+        let closed = Effect::DisputeClosed {
+            dispute_id: "dp_1".into(),
+            lost: true,
+            amount: 100,
+            currency: "eur".into(),
+        };
+        let added = actions(&payment("Success"), &[closed], None);
+        assert!(
+            matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
+                if transaction.kind == TransactionType::Chargeback && transaction.state == Some(TransactionState::Success)),
+            "{added:?}"
+        );
+    }
+
+    #[test]
+    fn a_capture_made_elsewhere_is_recorded_unless_ours_may_be_it() {
+        let captured =
+            [Effect::IntentCaptured { intent_id: "pi_1".into(), amount: 100, currency: "eur".into() }];
+        let authorized = payment("Success");
+        let added = actions(&authorized, &captured, None);
+        assert!(
+            matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
+                if transaction.kind == TransactionType::Charge && transaction.amount.cent_amount() == 100),
+            "a capture made in the dashboard: {added:?}"
+        );
+        assert!(!must_wait(&authorized, &captured));
+        let mut ours = authorized.clone();
+        ours.transactions.push(ours.transactions[0].clone());
+        ours.transactions[1].kind = TransactionType::Charge;
+        assert!(actions(&ours, &captured, None).is_empty(), "our own capture, recorded");
+        ours.transactions[1].interaction_id = None;
+        ours.transactions[1].state = TransactionState::Initial;
+        assert!(actions(&ours, &captured, None).is_empty());
+        assert!(must_wait(&ours, &captured), "ours is on its way and may be this one");
+    }
+
+    #[test]
+    fn a_refund_made_elsewhere_waits_while_ours_has_no_id() {
+        let refunded =
+            [Effect::RefundedElsewhere { refund_id: "re_1".into(), amount: 40, currency: "eur".into() }];
+        let mut in_flight = payment("Success");
+        assert!(!must_wait(&in_flight, &refunded));
+        in_flight.transactions.push(in_flight.transactions[0].clone());
+        in_flight.transactions[1].kind = TransactionType::Refund;
+        in_flight.transactions[1].interaction_id = None;
+        in_flight.transactions[1].state = TransactionState::Initial;
+        assert!(must_wait(&in_flight, &refunded));
+        in_flight.transactions[1].interaction_id = Some("re_1".into());
+        assert!(!must_wait(&in_flight, &refunded), "it was ours");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Stripe webhooks: signatures on the raw body, the inbox, and the transition table.
 
+use crate::fake_stripe::{FakeStripe, Fault};
 use crate::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -384,4 +385,114 @@ async fn dashboard_refunds_told_by_refund_events_are_recorded_once() {
     assert!(["evt_re_a", "evt_re_b", "evt_re_c"].iter().all(|e| has_processed_event(&app, e)));
     let after = app.get(&format!("/payments/{id}")).await.body;
     assert_eq!(after["transactions"].as_array().unwrap().len(), 3, "{after}");
+}
+
+/// Stripe does not promise the order of events: a dispute closed before it was told opened is
+/// recorded as it ended, and the opening told later adds nothing.
+#[tokio::test]
+async fn a_dispute_closed_before_it_was_opened_is_recorded_once() {
+    let app = spawn_stripe_app().await;
+    let payment = recorded_payment(
+        &app,
+        json!([{"type": "Charge", "amount": money(1000), "state": "Success", "interactionId": "pi_late"}]),
+    )
+    .await;
+    let id = payment["id"].as_str().unwrap();
+    let dispute = |status: &str| {
+        json!({"id": "dp_late", "object": "dispute", "amount": 1000, "currency": "eur", "payment_intent": "pi_late",
+        "status": status, "metadata": {"ct_payment_id": id}})
+    };
+    app.send_event(&event("evt_dl2", "charge.dispute.closed", dispute("lost"))).await;
+    let lost = eventually(&app, id, |p| p["transactions"].as_array().unwrap().len() == 2).await;
+    assert_eq!(
+        (&lost["transactions"][1]["type"], &lost["transactions"][1]["state"]),
+        (&json!("Chargeback"), &json!("Success"))
+    );
+    app.send_event(&event("evt_dl1", "charge.dispute.created", dispute("needs_response"))).await;
+    for _ in 0..100 {
+        if has_processed_event(&app, "evt_dl1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(has_processed_event(&app, "evt_dl1"));
+    let after = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(after["transactions"].as_array().unwrap().len(), 2, "{after}");
+    assert_eq!(after["transactions"][1]["state"], "Success", "{after}");
+}
+
+/// A capture made in Stripe's dashboard is told by `payment_intent.succeeded`: a Charge
+/// records what was captured, so that the payment's totals match Stripe and it can be refunded.
+#[tokio::test]
+async fn a_capture_made_in_the_dashboard_is_recorded() {
+    let app = spawn_stripe_app().await;
+    let authorized = app
+        .create_payment(json!({
+            "amountPlanned": money(2500),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
+            "transactions": [{"type": "Authorization", "amount": money(2500)}]
+        }))
+        .await;
+    let id = authorized["id"].as_str().unwrap();
+    let intent = authorized["transactions"][0]["interactionId"].as_str().unwrap();
+    let succeeded = json!({"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 2500,
+        "amount_received": 2000, "currency": "eur", "metadata": {}});
+    app.send_event(&event("evt_dash_capture", "payment_intent.succeeded", succeeded)).await;
+    let captured = eventually(&app, id, |p| p["transactions"].as_array().unwrap().len() == 2).await;
+    let charge = &captured["transactions"][1];
+    assert_eq!(
+        (&charge["type"], &charge["state"], &charge["amount"]["centAmount"]),
+        (&json!("Charge"), &json!("Success"), &json!(2000))
+    );
+    assert_eq!(charge["interactionId"], intent);
+}
+
+/// A refund made in the dashboard while one of ours has no Stripe id yet may be ours: its event
+/// is kept and applied again later, not dropped.
+#[tokio::test]
+async fn a_dashboard_refund_told_while_ours_is_under_way_is_kept_for_later() {
+    // The charge goes through; every call after it fails, so our refund's outcome stays unknown.
+    let faults =
+        std::iter::once(Fault::Slow(Duration::ZERO)).chain(std::iter::repeat_n(Fault::ServerError, 50));
+    let fake = FakeStripe::start(faults.collect()).await;
+    let app = spawn_stripe_app_at(fake.base.clone(), 2_000).await;
+    let charged = app
+        .create_payment(json!({
+            "amountPlanned": money(1000),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
+            "transactions": [{"type": "Charge", "amount": money(1000)}]
+        }))
+        .await;
+    assert_eq!(charged["transactions"][0]["state"], "Success", "{charged}");
+    let intent = charged["transactions"][0]["interactionId"].as_str().unwrap().to_owned();
+    let id = charged["id"].as_str().unwrap().to_owned();
+    let ours = app
+        .update(
+            &charged,
+            json!([{"action": "addTransaction", "transaction": {"type": "Refund", "amount": money(300)}}]),
+        )
+        .await;
+    let our_refund = &ours["transactions"][1];
+    assert!(our_refund["interactionId"].is_null() && our_refund["state"] != "Failure", "under way: {ours}");
+    let refund = json!({"id": "re_elsewhere", "object": "refund", "payment_intent": intent, "status": "succeeded",
+        "amount": 400, "currency": "eur", "metadata": {}});
+    app.send_event(&event("evt_wait", "refund.created", refund)).await;
+    let db = app.database();
+    let stored = || {
+        db.read(|conn| {
+            Ok::<_, payments_api::error::ApiError>(payments_api::persistence::psp::event(conn, "evt_wait")?)
+        })
+        .unwrap()
+        .expect("the event is in the inbox")
+    };
+    for _ in 0..100 {
+        if stored().attempts >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let payment = app.get(&format!("/payments/{id}")).await.body;
+    assert!(stored().attempts >= 1 && !stored().processed, "kept for a later attempt: {payment}");
+    let payment = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(payment["transactions"].as_array().unwrap().len(), 2, "{payment}");
 }
