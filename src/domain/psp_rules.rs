@@ -23,16 +23,23 @@ fn not_failed(state: TransactionState) -> bool {
 }
 
 /// Whether `authorization` succeeded and was then released: a successful cancel of its
-/// PaymentIntent (ours, its expiry, or the dashboard's) left nothing to capture.
+/// PaymentIntent (ours, its expiry, or the dashboard's), before anything was captured from it,
+/// left nothing to capture.
 pub fn is_released(payment: &Payment, authorization: &Transaction) -> bool {
+    let on_its_intent = |t: &&Transaction| t.interaction_id == authorization.interaction_id;
     authorization.kind == TransactionType::Authorization
         && authorization.state == TransactionState::Success
         && authorization.interaction_id.is_some()
-        && payment.transactions.iter().any(|t| {
-            t.kind == TransactionType::CancelAuthorization
-                && t.state == TransactionState::Success
-                && t.interaction_id == authorization.interaction_id
-        })
+        && payment
+            .transactions
+            .iter()
+            .filter(on_its_intent)
+            .any(|t| t.kind == TransactionType::CancelAuthorization && t.state == TransactionState::Success)
+        && !payment
+            .transactions
+            .iter()
+            .filter(on_its_intent)
+            .any(|t| t.kind == TransactionType::Charge && not_failed(t.state))
 }
 
 /// An authorization that has neither failed nor been released.
@@ -135,25 +142,55 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// What a client may not change on a payment the provider executes: the state and
-/// interactionId of a transaction the provider executes (`executed`), which are the provider's
-/// answer (marking a refund still under way Failure and refunding again would pay twice), and
-/// the connected account once anything was sent to it (its PaymentIntent lives there).
+/// What a client may not change on a payment the provider executes. The state and
+/// interactionId of what the provider answered or reported: a transaction it executes
+/// (`executed`), one recorded on its PaymentIntents (a cancel, or a capture, made at Stripe),
+/// and a Chargeback (marking a refund still under way Failure and refunding again would pay
+/// twice; marking a recorded cancel Failure would make a cancelled PaymentIntent look live).
+/// Nor may a client record a transaction of its own on those PaymentIntents (a cancel recorded
+/// by hand would release an authorization Stripe still holds), or move the connected account
+/// once anything was sent to it (its PaymentIntent lives there).
 pub fn check_client_change(
     before: &Payment,
     after: &Payment,
     executed: &[String],
 ) -> Result<(), DomainError> {
-    for transaction in after.transactions.iter().filter(|t| executed.contains(&t.id)) {
-        let Some(was) = before.transactions.iter().find(|t| t.id == transaction.id) else { continue };
-        if was.state != transaction.state || was.interaction_id != transaction.interaction_id {
-            return Err(DomainError::InvalidOperation(format!(
-                "Transaction '{}' is executed by the payment service provider: its state and interactionId are the provider's. To abandon an authorization, add a CancelAuthorization.",
-                transaction.id
-            )));
+    let is_executed = |t: &Transaction| executed.contains(&t.id);
+    let intents: Vec<&str> = before
+        .transactions
+        .iter()
+        .filter(|t| is_executed(t))
+        .filter_map(|t| t.interaction_id.as_deref())
+        .collect();
+    let on_intent = |t: &Transaction| t.interaction_id.as_deref().is_some_and(|id| intents.contains(&id));
+    let providers = |t: &Transaction| is_executed(t) || on_intent(t) || t.kind == TransactionType::Chargeback;
+    for transaction in &after.transactions {
+        match before.transactions.iter().find(|t| t.id == transaction.id) {
+            Some(was)
+                if providers(was)
+                    && (was.state != transaction.state
+                        || was.interaction_id != transaction.interaction_id) =>
+            {
+                return Err(DomainError::InvalidOperation(format!(
+                    "Transaction '{}' records what the payment service provider did: its state and interactionId are the provider's. To abandon an authorization, add a CancelAuthorization.",
+                    transaction.id
+                )));
+            }
+            // Added now, or its provider id changed: sent to the provider (Initial), or the
+            // client's own record, which may not claim one of the provider's PaymentIntents.
+            was if transaction.state != TransactionState::Initial
+                && was.is_none_or(|w| w.interaction_id != transaction.interaction_id)
+                && on_intent(transaction) =>
+            {
+                return Err(DomainError::InvalidOperation(format!(
+                    "Transaction '{}' names a PaymentIntent the payment service provider executes; what happens to it is recorded by the provider.",
+                    transaction.id
+                )));
+            }
+            _ => {}
         }
     }
-    let sent = before.transactions.iter().any(|t| executed.contains(&t.id));
+    let sent = before.transactions.iter().any(is_executed);
     if sent && before.payment_method_info.interface_account != after.payment_method_info.interface_account {
         return refuse(
             "paymentMethodInfo.interfaceAccount cannot be changed once the payment service provider holds a payment on it.",
@@ -332,6 +369,48 @@ mod tests {
             "its PaymentIntent lives on the account"
         );
         assert!(check_client_change(&before, &moved, &[]).is_ok(), "nothing was sent yet");
+    }
+
+    #[test]
+    fn a_client_does_not_record_what_only_the_provider_can_tell() {
+        let mut authorized = tx("Authorization", 1000, "Success");
+        authorized["interactionId"] = json!("pi_1");
+        let before = payment(json!([authorized, tx("Chargeback", 100, "Pending")]));
+        let executed = [before.transactions[0].id.clone()];
+        let with = |extra: serde_json::Value| {
+            let mut after = before.clone();
+            let mut added = payment(json!([extra])).transactions.remove(0);
+            added.id = "added-by-the-client".into();
+            after.transactions.push(added);
+            after
+        };
+        let mut forged = tx("CancelAuthorization", 1000, "Success");
+        forged["interactionId"] = json!("pi_1");
+        assert!(
+            check_client_change(&before, &with(forged), &executed).is_err(),
+            "a cancel Stripe never made"
+        );
+        let mut sent = tx("CancelAuthorization", 1000, "Initial");
+        sent["interactionId"] = json!("pi_1");
+        assert!(check_client_change(&before, &with(sent), &executed).is_ok(), "a cancel to send");
+        let mut won = before.clone();
+        won.transactions[1].state = TransactionState::Failure;
+        assert!(check_client_change(&before, &won, &executed).is_err(), "disputes are Stripe's to tell");
+    }
+
+    #[test]
+    fn an_authorization_something_was_captured_from_is_not_released() {
+        let with_intent = |mut t: serde_json::Value| {
+            t["interactionId"] = json!("pi_1");
+            t
+        };
+        let captured = check(&payment(json!([
+            with_intent(tx("Authorization", 1000, "Success")),
+            with_intent(tx("Charge", 400, "Success")),
+            with_intent(tx("CancelAuthorization", 1000, "Success")),
+            tx("Authorization", 1000, "Initial")
+        ])));
+        assert!(captured.is_err(), "{captured:?}");
     }
 
     #[test]

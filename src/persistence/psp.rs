@@ -117,6 +117,15 @@ pub fn open_operations(conn: &mut Conn, payment_id: &str) -> QueryResult<Vec<Str
         .load(c))
 }
 
+/// Those of the transactions whose provider operation is still open.
+pub fn open_among(conn: &mut Conn, transaction_ids: &[String]) -> QueryResult<Vec<String>> {
+    on_backend!(conn, |c| psp_operations::table
+        .filter(psp_operations::transaction_id.eq_any(transaction_ids))
+        .filter(psp_operations::done.eq(false))
+        .select(psp_operations::transaction_id)
+        .load(c))
+}
+
 /// Those of the transactions that have a provider operation, open or done: the provider
 /// executes them.
 pub fn executed(conn: &mut Conn, transaction_ids: &[String]) -> QueryResult<Vec<String>> {

@@ -21,7 +21,7 @@ pub struct Stripe {
 /// The Stripe API version every call asks for, so that the shapes this adapter reads do not
 /// change with the account's default version. (Webhook payloads follow the version of the
 /// webhook endpoint, set where it is created.)
-pub const STRIPE_API_VERSION: &str = "2024-06-20";
+pub const STRIPE_API_VERSION: &str = "2024-10-28.acacia";
 
 /// What a deployment chooses about the Stripe features it uses.
 #[derive(Debug, Clone, Default)]
@@ -241,18 +241,19 @@ impl Stripe {
             };
             // A cancel refused because the PaymentIntent is cancelled already (it expired, or
             // was cancelled in the dashboard, while ours was on its way) did what it was for.
+            // (A lookup that fails leaves the outcome unknown, and the cancel is tried again.)
             if let Operation::Cancel { intent_id } = &request.operation {
                 let path = format!("/v1/payment_intents/{}", segment(intent_id));
-                if let Ok(intent) =
-                    self.get_json::<PaymentIntent>(&path, &[], request.account.as_deref()).await
-                {
-                    if intent.status == IntentStatus::Canceled {
+                match self.get_json::<PaymentIntent>(&path, &[], request.account.as_deref()).await {
+                    Ok(intent) if intent.status == IntentStatus::Canceled => {
                         return Outcome::Succeeded(Report {
                             object_id: Some(intent.id),
                             status: "canceled".into(),
                             ..Report::default()
                         });
                     }
+                    Ok(_) => {}
+                    Err(unknown) => return unknown,
                 }
             }
             return Outcome::Failed(report);

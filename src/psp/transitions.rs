@@ -48,21 +48,14 @@ fn in_cents(payment: &Payment, currency: &str, amount: i64) -> Option<Money> {
         .and_then(|cents| Money::cent(ours.clone(), cents).ok())
 }
 
-/// Whether a Refund of ours has no provider id yet (sent, or about to be).
-fn refund_in_flight(payment: &Payment) -> bool {
+/// Whether a transaction of `kind` whose provider operation is still open (`open`) has no
+/// provider id yet: it is being sent, or its outcome is unknown.
+fn in_flight(payment: &Payment, kind: TransactionType, open: &[String]) -> bool {
     payment.transactions.iter().any(|t| {
-        t.kind == TransactionType::Refund
+        t.kind == kind
             && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
             && t.interaction_id.is_none()
-    })
-}
-
-/// Whether a Charge of ours has no provider id yet (sent, or about to be).
-fn capture_in_flight(payment: &Payment) -> bool {
-    payment.transactions.iter().any(|t| {
-        t.kind == TransactionType::Charge
-            && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
-            && t.interaction_id.is_none()
+            && open.contains(&t.id)
     })
 }
 
@@ -96,13 +89,13 @@ fn uncaptured_elsewhere(payment: &Payment, intent_id: &str, currency: &str, amou
 /// Whether an event must be applied again later: it tells of a refund or capture made
 /// elsewhere while one of ours has no provider id yet, which may be the same one (once ours
 /// has its id, the retry tells them apart). Applying it now would drop it for good.
-pub fn must_wait(payment: &Payment, effects: &[Effect]) -> bool {
+pub fn must_wait(payment: &Payment, effects: &[Effect], open: &[String]) -> bool {
     effects.iter().any(|effect| match effect {
         Effect::RefundedElsewhere { refund_id, .. } => {
-            !knows(payment, refund_id) && refund_in_flight(payment)
+            !knows(payment, refund_id) && in_flight(payment, TransactionType::Refund, open)
         }
         Effect::IntentCaptured { intent_id, amount, currency } => {
-            capture_in_flight(payment)
+            in_flight(payment, TransactionType::Charge, open)
                 && uncaptured_elsewhere(payment, intent_id, currency, *amount).is_some()
         }
         _ => false,
@@ -113,7 +106,12 @@ pub fn must_wait(payment: &Payment, effects: &[Effect]) -> bool {
 /// `owner` is the transaction whose operation created the provider object: only it may be
 /// corrected from Failure (another transaction on the same PaymentIntent, such as a second
 /// capture Stripe refused, really failed).
-pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Vec<PaymentUpdateAction> {
+pub fn actions(
+    payment: &Payment,
+    effects: &[Effect],
+    owner: Option<&str>,
+    open: &[String],
+) -> Vec<PaymentUpdateAction> {
     let mut actions = Vec::new();
     // Whether any transaction moved.
     let mut move_to = |kinds: &[TransactionType], object_id: &str, to: TransactionState| {
@@ -194,7 +192,7 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
                 // While one of ours has no id yet it may be this one: see `must_wait`.
                 if let (false, false, Some(money)) = (
                     knows(payment, refund_id),
-                    refund_in_flight(payment),
+                    in_flight(payment, Refund, open),
                     in_cents(payment, currency, *amount),
                 ) {
                     additions.push(recorded(Refund, money, refund_id, Success));
@@ -225,7 +223,7 @@ pub fn actions(payment: &Payment, effects: &[Effect], owner: Option<&str>) -> Ve
             // dashboard): a Charge records the difference, so that it can be refunded.
             Effect::IntentCaptured { intent_id, amount, currency } => {
                 let uncaptured = uncaptured_elsewhere(payment, intent_id, currency, *amount);
-                if let (false, Some(difference)) = (capture_in_flight(payment), uncaptured) {
+                if let (false, Some(difference)) = (in_flight(payment, Charge, open), uncaptured) {
                     additions.push(recorded(Charge, difference, intent_id, Success));
                 }
             }
@@ -269,12 +267,12 @@ mod tests {
     #[test]
     fn late_failures_never_undo_a_success_but_a_success_corrects_a_failure() {
         let failed = Effect::IntentFailed { intent_id: "pi_1".into(), code: None, message: None };
-        assert!(actions(&payment("Success"), std::slice::from_ref(&failed), None).is_empty());
-        assert_eq!(actions(&payment("Pending"), &[failed], None).len(), 3, "the state, and the status");
+        assert!(actions(&payment("Success"), std::slice::from_ref(&failed), None, &[]).is_empty());
+        assert_eq!(actions(&payment("Pending"), &[failed], None, &[]).len(), 3, "the state, and the status");
         let failed_payment = payment("Failure");
         let owner = failed_payment.transactions[0].id.clone();
         let succeeded = [Effect::IntentSucceeded { intent_id: "pi_1".into() }];
-        let corrected = actions(&failed_payment, &succeeded, Some(&owner));
+        let corrected = actions(&failed_payment, &succeeded, Some(&owner), &[]);
         assert!(
             matches!(corrected.as_slice(), [
             PaymentUpdateAction::ChangeTransactionState { .. },
@@ -284,11 +282,11 @@ mod tests {
             "the owner is corrected: {corrected:?}"
         );
         assert!(
-            actions(&failed_payment, &succeeded, None).is_empty(),
+            actions(&failed_payment, &succeeded, None, &[]).is_empty(),
             "another transaction on the intent is not"
         );
         let other = [Effect::IntentSucceeded { intent_id: "pi_other".into() }];
-        assert!(actions(&payment("Pending"), &other, None).is_empty());
+        assert!(actions(&payment("Pending"), &other, None, &[]).is_empty());
     }
 
     #[test]
@@ -296,14 +294,14 @@ mod tests {
         let mut confirmed_by_customer = payment("Pending");
         confirmed_by_customer.payment_method_info.token = None;
         let failed = Effect::IntentFailed { intent_id: "pi_1".into(), code: None, message: None };
-        assert!(actions(&confirmed_by_customer, &[failed], None).is_empty());
+        assert!(actions(&confirmed_by_customer, &[failed], None, &[]).is_empty());
     }
 
     #[test]
     fn what_happened_only_at_stripe_is_recorded() {
         let authorized = payment("Success");
         let canceled = [Effect::IntentCanceled { intent_id: "pi_1".into() }];
-        let added = actions(&authorized, &canceled, None);
+        let added = actions(&authorized, &canceled, None, &[]);
         assert!(
             matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }, ..]
                 if transaction.kind == TransactionType::CancelAuthorization),
@@ -311,7 +309,7 @@ mod tests {
         );
         let refunded =
             [Effect::RefundedElsewhere { refund_id: "re_1".into(), amount: 40, currency: "eur".into() }];
-        let added = actions(&authorized, &refunded, None);
+        let added = actions(&authorized, &refunded, None, &[]);
         assert!(
             matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
                 if transaction.kind == TransactionType::Refund && transaction.amount.cent_amount() == 40),
@@ -322,7 +320,16 @@ mod tests {
         in_flight.transactions[1].kind = TransactionType::Refund;
         in_flight.transactions[1].interaction_id = None;
         in_flight.transactions[1].state = TransactionState::Pending;
-        assert!(actions(&in_flight, &refunded, None).is_empty(), "it may be our own, not written back yet");
+        let open = [in_flight.transactions[1].id.clone()];
+        assert!(
+            actions(&in_flight, &refunded, None, &open).is_empty(),
+            "it may be our own, not written back yet"
+        );
+        assert_eq!(
+            actions(&in_flight, &refunded, None, &[]).len(),
+            1,
+            "a refund without an operation is not ours"
+        );
     }
 
     #[test]
@@ -333,7 +340,7 @@ mod tests {
             amount: 100,
             currency: "eur".into(),
         };
-        let added = actions(&payment("Success"), &[closed], None);
+        let added = actions(&payment("Success"), &[closed], None, &[]);
         assert!(
             matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
                 if transaction.kind == TransactionType::Chargeback && transaction.state == Some(TransactionState::Success)),
@@ -346,21 +353,23 @@ mod tests {
         let captured =
             [Effect::IntentCaptured { intent_id: "pi_1".into(), amount: 100, currency: "eur".into() }];
         let authorized = payment("Success");
-        let added = actions(&authorized, &captured, None);
+        let added = actions(&authorized, &captured, None, &[]);
         assert!(
             matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
                 if transaction.kind == TransactionType::Charge && transaction.amount.cent_amount() == 100),
             "a capture made in the dashboard: {added:?}"
         );
-        assert!(!must_wait(&authorized, &captured));
+        assert!(!must_wait(&authorized, &captured, &[]));
         let mut ours = authorized.clone();
         ours.transactions.push(ours.transactions[0].clone());
         ours.transactions[1].kind = TransactionType::Charge;
-        assert!(actions(&ours, &captured, None).is_empty(), "our own capture, recorded");
+        assert!(actions(&ours, &captured, None, &[]).is_empty(), "our own capture, recorded");
         ours.transactions[1].interaction_id = None;
         ours.transactions[1].state = TransactionState::Initial;
-        assert!(actions(&ours, &captured, None).is_empty());
-        assert!(must_wait(&ours, &captured), "ours is on its way and may be this one");
+        let open = [ours.transactions[1].id.clone()];
+        assert!(actions(&ours, &captured, None, &open).is_empty());
+        assert!(must_wait(&ours, &captured, &open), "ours is on its way and may be this one");
+        assert!(!must_wait(&ours, &captured, &[]), "a charge without an open operation is not on its way");
     }
 
     #[test]
@@ -368,20 +377,21 @@ mod tests {
         let refunded =
             [Effect::RefundedElsewhere { refund_id: "re_1".into(), amount: 40, currency: "eur".into() }];
         let mut in_flight = payment("Success");
-        assert!(!must_wait(&in_flight, &refunded));
+        assert!(!must_wait(&in_flight, &refunded, &[]));
         in_flight.transactions.push(in_flight.transactions[0].clone());
         in_flight.transactions[1].kind = TransactionType::Refund;
         in_flight.transactions[1].interaction_id = None;
         in_flight.transactions[1].state = TransactionState::Initial;
-        assert!(must_wait(&in_flight, &refunded));
+        let open = [in_flight.transactions[1].id.clone()];
+        assert!(must_wait(&in_flight, &refunded, &open));
         in_flight.transactions[1].interaction_id = Some("re_1".into());
-        assert!(!must_wait(&in_flight, &refunded), "it was ours");
+        assert!(!must_wait(&in_flight, &refunded, &open), "it was ours");
     }
 
     #[test]
     fn disputes_add_one_chargeback() {
         let opened = Effect::DisputeOpened { dispute_id: "dp_1".into(), amount: 100, currency: "EUR".into() };
-        let added = actions(&payment("Success"), &[opened], None);
+        let added = actions(&payment("Success"), &[opened], None, &[]);
         assert!(matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { .. }]));
     }
 }

@@ -308,11 +308,23 @@ impl Executor {
         }
         // Worked out again on every attempt, so a retry never repeats what another writer did.
         let effects = event.effects;
+        // Our transactions still being sent: what the event tells may be one of them.
+        let current = self.payment(&project_key, &payment_id).await?;
+        let ids: Vec<String> = current.transactions.iter().map(|t| t.id.clone()).collect();
+        let db = self.db.clone();
+        let open =
+            blocking(move || db.read(|conn| Ok::<_, ApiError>(store::open_among(conn, &ids)?))).await?;
+        // Decided on the snapshot the actions were worked out from.
+        let wait = std::sync::atomic::AtomicBool::new(false);
         self.write_back(&project_key, &payment_id, |payment| {
-            transitions::actions(payment, &effects, owner.as_deref())
+            wait.store(
+                transitions::must_wait(payment, &effects, &open),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            transitions::actions(payment, &effects, owner.as_deref(), &open)
         })
         .await?;
-        if transitions::must_wait(&self.payment(&project_key, &payment_id).await?, &effects) {
+        if wait.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(give_up(&row));
         }
         // A failure Stripe reported by webhook releases the PaymentIntent as one our own call

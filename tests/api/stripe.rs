@@ -561,6 +561,8 @@ async fn a_client_cannot_rewrite_what_stripe_answered() {
         json!({"action": "changeTransactionInteractionId", "transactionId": id, "interactionId": "pi_other"}),
         json!({"action": "setMethodInfoInterfaceAccount", "interfaceAccount": "acct_2BBB"}),
         json!({"action": "setMethodInfoInterfaceAccount"}),
+        json!({"action": "addTransaction", "transaction": {"type": "CancelAuthorization", "amount": money(5000),
+            "state": "Success", "interactionId": authorization["interactionId"]}}),
     ] {
         let refused = app.try_update(&authorized, json!([action])).await;
         assert_eq!(refused.error_code(), "InvalidOperation", "{action}: {}", refused.body);

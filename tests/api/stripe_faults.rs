@@ -67,7 +67,7 @@ async fn the_adapter_sends_the_account_the_key_and_our_ids() {
     assert_eq!(request.headers["stripe-account"], "acct_connected_1");
     assert_eq!(request.headers["idempotency-key"], format!("ct-transaction-{transaction_id}"));
     assert_eq!(request.headers["authorization"], "Bearer sk_test_fake");
-    assert_eq!(request.headers["stripe-version"], "2024-06-20", "the API version the adapter reads");
+    assert_eq!(request.headers["stripe-version"], "2024-10-28.acacia", "the API version the adapter reads");
     let body: Vec<(String, String)> = form_urlencoded::parse(request.body.as_bytes()).into_owned().collect();
     let field = |name: &str| body.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     assert_eq!(field("amount"), Some("1200"));
