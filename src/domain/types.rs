@@ -329,6 +329,45 @@ impl Type {
     }
 }
 
+/// commercetools: a field defined by two Types for the same resource must have the same type
+/// in both, so that a field name means one thing in predicates and sorts.
+pub fn check_field_types_agree<'a>(
+    resource: &Type,
+    others: impl Iterator<Item = &'a Type>,
+) -> Result<(), DomainError> {
+    for other in others {
+        let shares_a_resource =
+            other.resource_type_ids.iter().any(|id| resource.resource_type_ids.contains(id));
+        if !shares_a_resource {
+            continue;
+        }
+        for definition in &resource.field_definitions {
+            let conflicting = other
+                .field_definitions
+                .iter()
+                .find(|d| d.name == definition.name && !same_kind(&d.field_type, &definition.field_type));
+            if conflicting.is_some() {
+                return Err(DomainError::InvalidOperation(format!(
+                    "The field '{}' is defined with another type by the type with key '{}' for the same resource type; a field name has one type per resource type.",
+                    definition.name.as_str(),
+                    other.key.as_str()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether two field types are the same type, whatever values their enums list.
+fn same_kind(a: &FieldType, b: &FieldType) -> bool {
+    match (a, b) {
+        (FieldType::Enum { .. }, FieldType::Enum { .. })
+        | (FieldType::LocalizedEnum { .. }, FieldType::LocalizedEnum { .. }) => true,
+        (FieldType::Set { element_type: a }, FieldType::Set { element_type: b }) => same_kind(a, b),
+        _ => a == b,
+    }
+}
+
 fn add_definition(
     definitions: &mut Vec<FieldDefinition>,
     draft: FieldDefinitionDraft,
@@ -706,6 +745,22 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(apply(&mut t, duplicate), Err(DomainError::DuplicateField { .. })));
+    }
+
+    #[test]
+    fn a_field_name_has_one_type_per_resource() {
+        let mut other = a_type();
+        other.id = "t-2".into();
+        other.field_definitions.retain(|d| d.name.as_str() == "count" || d.name.as_str() == "color");
+        other.enum_values("color").unwrap().clear();
+        assert!(
+            check_field_types_agree(&a_type(), [&other].into_iter()).is_ok(),
+            "same types, other enum values"
+        );
+        other.field_definitions[0].field_type = FieldType::String;
+        assert!(check_field_types_agree(&a_type(), [&other].into_iter()).is_err());
+        other.resource_type_ids = vec!["order".into()];
+        assert!(check_field_types_agree(&a_type(), [&other].into_iter()).is_ok(), "another resource");
     }
 
     #[test]

@@ -112,6 +112,15 @@ pub fn delete(conn: &mut Conn, project_key: &str, id: &str, expected_version: i6
     Ok(deleted == 1)
 }
 
+/// The documents of every resource of one type in the project.
+pub fn all_of_type(conn: &mut Conn, project_key: &str, type_id: &str) -> QueryResult<Vec<String>> {
+    on_backend!(conn, |c| resources::table
+        .filter(resources::project_key.eq(project_key))
+        .filter(resources::type_id.eq(type_id))
+        .select(resources::document)
+        .load(c))
+}
+
 pub fn count(conn: &mut Conn, project_key: &str, type_id: &str) -> QueryResult<i64> {
     on_backend!(conn, |c| resources::table
         .filter(resources::project_key.eq(project_key))

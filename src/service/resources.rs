@@ -62,6 +62,11 @@ pub trait ResourceKind: 'static {
     fn action_identifiers(_action: &Self::Action) -> Vec<(ReferenceTypeId, IdOrKey)> {
         vec![]
     }
+    /// Checks the resource against the project's other resources of its kind before it is
+    /// written (in the same database transaction).
+    fn check_among(_conn: &mut Conn, _project_key: &str, _resource: &Self::Resource) -> Result<(), ApiError> {
+        Ok(())
+    }
     /// The field a broken `unique_value` constraint is reported on.
     fn unique_value_field() -> &'static str {
         "uniqueValue"
@@ -97,6 +102,12 @@ impl ResourceKind for Types {
     }
     fn apply(resource: &mut Type, action: TypeUpdateAction, _: &dyn References) -> Result<(), DomainError> {
         types::apply(resource, action)
+    }
+    /// A field name means one field type for a resource, whichever Type defines it.
+    fn check_among(conn: &mut Conn, project_key: &str, resource: &Type) -> Result<(), ApiError> {
+        let others = store::all_of_type(conn, project_key, Self::TYPE_ID.as_str())?;
+        let others: Vec<Type> = others.iter().map(|document| parse(document)).collect::<Result<_, _>>()?;
+        Ok(types::check_field_types_agree(resource, others.iter().filter(|other| other.id != resource.id))?)
     }
     fn row(t: &Type) -> Row {
         Row {
@@ -281,6 +292,7 @@ pub fn create<K: ResourceKind>(
     db.write(|conn| {
         let references = load_references(conn, None, project_key, &K::draft_identifiers(&draft))?;
         let resource = K::create(new_id(), draft, &references, now(), actor.logging())?;
+        K::check_among(conn, project_key, &resource)?;
         let row = to_row::<K>(project_key, &resource)?;
         store::insert(conn, &row).map_err(|e| duplicate_or::<K>(e, &row, &resource))?;
         Ok(row.document)
@@ -325,6 +337,7 @@ pub fn update<K: ResourceKind>(
         if applied.resource.version() == version {
             return Ok((stored.id, stored.document));
         }
+        K::check_among(conn, project_key, &applied.resource)?;
         let row = to_row::<K>(project_key, &applied.resource)?;
         let written =
             store::update(conn, &row, version).map_err(|e| duplicate_or::<K>(e, &row, &applied.resource))?;

@@ -627,3 +627,28 @@ async fn a_changed_or_deleted_type_is_used_at_once() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
     assert_eq!(reply.error_code(), "ReferencedResourceNotFound");
 }
+
+/// A field name means one field type for a resource type, whichever Type defines it, so that
+/// predicates and sorts on it are unambiguous (commercetools' rule for FieldDefinitions).
+#[tokio::test]
+async fn a_field_name_has_one_type_per_resource_type() {
+    let app = spawn_app().await;
+    app.create_type("order-ids", &["payment"], vec![field("orderId", "String")]).await;
+    let draft = |key: &str, resource: &str| {
+        json!({"key": key, "name": {"en": key}, "resourceTypeIds": [resource],
+            "fieldDefinitions": [{"name": "orderId", "label": {"en": "Order"}, "required": false, "type": {"name": "Number"}}]})
+    };
+    let conflicting = app.post("/types", draft("numbered", "payment")).await;
+    assert_eq!(conflicting.error_code(), "InvalidOperation", "{}", conflicting.body);
+    let elsewhere = app.post("/types", draft("numbered-orders", "order")).await;
+    assert_eq!(elsewhere.status, reqwest::StatusCode::CREATED, "{}", elsewhere.body);
+    let same = app.create_type("more-order-ids", &["payment"], vec![field("note", "String")]).await;
+    let added = app
+        .post(
+            &format!("/types/{}", same["id"].as_str().unwrap()),
+            json!({"version": same["version"], "actions": [{"action": "addFieldDefinition",
+                "fieldDefinition": {"name": "orderId", "label": {"en": "Order"}, "required": false, "type": {"name": "Boolean"}}}]}),
+        )
+        .await;
+    assert_eq!(added.error_code(), "InvalidOperation", "{}", added.body);
+}
