@@ -96,6 +96,9 @@ struct Pinned {
     customer: Option<String>,
     payment_method: Option<String>,
     final_capture: Option<bool>,
+    /// The PaymentIntent a capture, refund or cancel goes to: a retry goes to the same one even
+    /// if the payment has another by then.
+    intent_id: Option<String>,
 }
 
 pub struct Executor {
@@ -608,6 +611,12 @@ impl Executor {
                         Operation::Capture { final_capture, .. } => Some(*final_capture),
                         _ => None,
                     },
+                    intent_id: match &planned {
+                        Operation::Capture { intent_id, .. }
+                        | Operation::Refund { intent_id, .. }
+                        | Operation::Cancel { intent_id } => Some(intent_id.clone()),
+                        _ => None,
+                    },
                 };
                 let text = serde_json::to_string(&pinned).map_err(ApiError::internal)?;
                 let (db, id, lease_until) =
@@ -634,11 +643,17 @@ impl Executor {
                 Operation::Checkout { amount, currency, capture, customer: pinned.customer, payment_id }
             }
             Operation::Capture { intent_id, amount, currency, final_capture } => Operation::Capture {
-                intent_id,
+                intent_id: pinned.intent_id.unwrap_or(intent_id),
                 amount,
                 currency,
                 final_capture: pinned.final_capture.unwrap_or(final_capture),
             },
+            Operation::Refund { intent_id, amount, currency } => {
+                Operation::Refund { intent_id: pinned.intent_id.unwrap_or(intent_id), amount, currency }
+            }
+            Operation::Cancel { intent_id } => {
+                Operation::Cancel { intent_id: pinned.intent_id.unwrap_or(intent_id) }
+            }
             other => other,
         };
         Ok(Some((operation, pinned.account)))
