@@ -71,7 +71,29 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     // its PaymentIntent, one not sent yet is of it. A cancel that abandoned or released an
     // earlier authorization does not count for the next one.
     let active = live.first().copied();
-    let active_intent = active.and_then(|a| a.interaction_id.as_deref());
+    // What a cancel releases: the live authorization, or else a direct charge the customer has
+    // not paid yet (Pending at the provider), whose PaymentIntent is abandoned the same way.
+    let unpaid_charge = || {
+        let tried_to_authorize =
+            payment.transactions.iter().any(|t| t.kind == TransactionType::Authorization);
+        let charges: Vec<&Transaction> = payment
+            .transactions
+            .iter()
+            .filter(|t| t.kind == TransactionType::Charge && not_failed(t.state))
+            .collect();
+        match charges.as_slice() {
+            [only]
+                if !tried_to_authorize
+                    && only.state == TransactionState::Pending
+                    && only.interaction_id.is_some() =>
+            {
+                Some(*only)
+            }
+            _ => None,
+        }
+    };
+    let target = active.or_else(unpaid_charge);
+    let active_intent = target.and_then(|a| a.interaction_id.as_deref());
     let active_cancels: Vec<&Transaction> = payment
         .transactions
         .iter()
@@ -113,10 +135,12 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
         return refuse("The authorization was cancelled; nothing can be captured any more.");
     }
     if initial(TransactionType::CancelAuthorization) {
-        if active.is_none() {
-            return refuse("There is no authorization to cancel (a direct Charge cannot be cancelled).");
+        if target.is_none() {
+            return refuse(
+                "There is nothing to cancel: no authorization, and no direct Charge still waiting for the customer.",
+            );
         }
-        if has(TransactionType::Charge) {
+        if active.is_some() && has(TransactionType::Charge) {
             return refuse("Only an authorization that nothing was captured from can be cancelled.");
         }
         if active_intent.is_none() {
@@ -129,9 +153,10 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
         }
     }
     let cancels = sum(active_cancels.iter().copied());
-    if initial(TransactionType::CancelAuthorization) && cancels != authorized {
+    let to_release = if active.is_some() { authorized } else { sum(target.into_iter()) };
+    if initial(TransactionType::CancelAuthorization) && cancels != to_release {
         return refuse(
-            "A cancel releases the whole authorization: its amount must be the authorized amount.",
+            "A cancel releases the whole authorization (or unpaid charge): its amount must be that amount.",
         );
     }
     // A lost dispute returned that money to the customer already.
@@ -411,6 +436,26 @@ mod tests {
             tx("Authorization", 1000, "Initial")
         ])));
         assert!(captured.is_err(), "{captured:?}");
+    }
+
+    #[test]
+    fn a_direct_charge_the_customer_has_not_paid_can_be_abandoned() {
+        let mut unpaid = tx("Charge", 1000, "Pending");
+        unpaid["interactionId"] = json!("pi_1");
+        assert!(check(&payment(json!([unpaid, tx("CancelAuthorization", 1000, "Initial")]))).is_ok());
+        assert!(check(&payment(json!([unpaid, tx("CancelAuthorization", 600, "Initial")]))).is_err());
+        let mut paid = unpaid.clone();
+        paid["state"] = json!("Success");
+        assert!(check(&payment(json!([paid, tx("CancelAuthorization", 1000, "Initial")]))).is_err());
+        let mut captured = unpaid.clone();
+        captured["state"] = json!("Pending");
+        let mut authorized = tx("Authorization", 1000, "Failure");
+        authorized["interactionId"] = json!("pi_0");
+        assert!(
+            check(&payment(json!([authorized, captured, tx("CancelAuthorization", 1000, "Initial")])))
+                .is_err(),
+            "a capture is not a direct charge"
+        );
     }
 
     #[test]

@@ -18,10 +18,12 @@ fn successful(payment: &Payment, kind: TransactionType) -> Option<&Transaction> 
     })
 }
 
-/// The payment's Authorization that has a provider object but is still Pending.
+/// The payment's Authorization (or, on a payment that never tried to authorize, its direct
+/// Charge) that has a provider object but is still Pending: the customer has not paid yet.
 pub fn awaiting_customer(payment: &Payment) -> Option<&Transaction> {
+    let direct = !payment.transactions.iter().any(|t| t.kind == TransactionType::Authorization);
     payment.transactions.iter().find(|t| {
-        t.kind == TransactionType::Authorization
+        (t.kind == TransactionType::Authorization || (direct && t.kind == TransactionType::Charge))
             && t.state == TransactionState::Pending
             && t.interaction_id.is_some()
     })

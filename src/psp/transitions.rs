@@ -160,7 +160,8 @@ pub fn actions(
             }
             Effect::IntentCanceled { intent_id } => {
                 let cancelled = move_to(&[CancelAuthorization], intent_id, Success);
-                if move_to(&[Authorization], intent_id, Failure) || cancelled {
+                // An authorization, or a direct charge the customer never paid, is abandoned.
+                if move_to(&[Authorization, Charge], intent_id, Failure) || cancelled {
                     status = Some(("canceled".into(), "canceled".into()));
                 }
                 // Cancelled at Stripe, not by a CancelAuthorization of ours (it expired after

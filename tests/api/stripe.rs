@@ -495,6 +495,40 @@ async fn an_authorization_awaiting_the_customer_can_be_abandoned() {
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
 }
 
+/// The same for a direct Charge the customer was to pay in the browser (the usual Payment
+/// Element flow): a CancelAuthorization abandons its PaymentIntent, the Charge becomes Failure,
+/// and the payment can be deleted.
+#[tokio::test]
+async fn a_direct_charge_awaiting_the_customer_can_be_abandoned() {
+    let app = spawn_stripe_app().await;
+    let mut draft = browser_payment(1800);
+    draft["transactions"][0]["type"] = json!("Charge");
+    let waiting = app.create_payment(draft).await;
+    let charge = transaction(&waiting, "Charge", 0);
+    assert_eq!(charge["state"], "Pending", "{waiting}");
+    let intent = charge["interactionId"].as_str().unwrap().to_owned();
+    let partial = add(&app, &waiting, "CancelAuthorization", 1000).await;
+    assert_eq!(partial.error_code(), "InvalidOperation", "the whole payment is abandoned");
+    let cancelled = add(&app, &waiting, "CancelAuthorization", 1800).await;
+    assert_eq!(
+        transaction(&cancelled.body, "CancelAuthorization", 0)["state"],
+        "Success",
+        "{}",
+        cancelled.body
+    );
+    assert_eq!(stripe_intent(&intent).await["status"], "canceled");
+    let id = waiting["id"].as_str().unwrap();
+    let current = eventually(&app, id, |p| transaction(p, "Charge", 0)["state"] == "Failure").await;
+    let deleted = app.delete(&format!("/payments/{id}?version={}", current["version"])).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+
+    let paid = app
+        .create_payment(stripe_payment("pm_card_visa", json!([{"type": "Charge", "amount": money(500)}])))
+        .await;
+    let refused = add(&app, &paid, "CancelAuthorization", 500).await;
+    assert_eq!(refused.error_code(), "InvalidOperation", "a paid charge is refunded, not cancelled");
+}
+
 /// After abandoning what the customer did not confirm, the shop authorizes again (say, with a
 /// card the customer gave otherwise): the earlier cancel does not count against the new
 /// authorization, which is captured.
