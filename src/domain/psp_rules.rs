@@ -131,7 +131,9 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     if active.is_some() && captured > authorized {
         return refuse("The captured amount would exceed the authorized amount.");
     }
-    if cancelled && initial(TransactionType::Charge) {
+    let authorization_succeeded = active.is_some_and(|a| a.state == TransactionState::Success);
+    // Charges queued behind an authorization still waiting for the customer fail with it.
+    if cancelled && initial(TransactionType::Charge) && (authorization_succeeded || active.is_none()) {
         return refuse("The authorization was cancelled; nothing can be captured any more.");
     }
     if initial(TransactionType::CancelAuthorization) {
@@ -140,7 +142,9 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
                 "There is nothing to cancel: no authorization, and no direct Charge still waiting for the customer.",
             );
         }
-        if active.is_some() && has(TransactionType::Charge) {
+        // (A Charge queued behind an authorization that has not succeeded captures nothing;
+        // it fails once the authorization is abandoned.)
+        if authorization_succeeded && has(TransactionType::Charge) {
             return refuse("Only an authorization that nothing was captured from can be cancelled.");
         }
         if active_intent.is_none() {
@@ -167,20 +171,34 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// What a client may not change on a payment the provider executes. The state and
-/// interactionId of what the provider answered or reported: a transaction it executes
-/// (`executed`), one recorded on its PaymentIntents (a cancel, or a capture, made at Stripe),
-/// and a Chargeback (marking a refund still under way Failure and refunding again would pay
-/// twice; marking a recorded cancel Failure would make a cancelled PaymentIntent look live).
-/// Nor may a client record a transaction of its own on those PaymentIntents (a cancel recorded
-/// by hand would release an authorization Stripe still holds), or move the connected account
-/// once anything was sent to it (its PaymentIntent lives there).
+/// What the provider executes for a payment: the transactions that have a provider operation,
+/// and those of them whose operation is still open.
+pub struct Executed<'a> {
+    pub transactions: &'a [String],
+    pub open: &'a [String],
+}
+
+/// What a client may not change on a payment the provider executes.
+/// - The state and interactionId of what the provider answered or reported: a transaction it
+///   executes, one recorded on its PaymentIntents (a cancel, or a capture, made at Stripe), and
+///   a Chargeback (marking a refund still under way Failure and refunding again would pay
+///   twice; marking a recorded cancel Failure would make a cancelled PaymentIntent look live).
+///   A transaction whose operation was closed without an answer (left to be reconciled by hand)
+///   is the client's to settle.
+/// - A transaction of its own that names the provider's PaymentIntents, a cancel it records
+///   itself, or an interactionId on a transaction to be sent (the adapter would take it for the
+///   provider's and look it up instead of sending): each could release an authorization Stripe
+///   still holds, or record money that never moved.
+/// - The connected account once a PaymentIntent exists (it lives there).
 pub fn check_client_change(
     before: &Payment,
     after: &Payment,
-    executed: &[String],
+    executed: &Executed,
 ) -> Result<(), DomainError> {
-    let is_executed = |t: &Transaction| executed.contains(&t.id);
+    let is_executed = |t: &Transaction| executed.transactions.contains(&t.id);
+    let unsettled =
+        |t: &Transaction| matches!(t.state, TransactionState::Initial | TransactionState::Pending);
+    let abandoned = |t: &Transaction| is_executed(t) && unsettled(t) && !executed.open.contains(&t.id);
     let intents: Vec<&str> = before
         .transactions
         .iter()
@@ -188,40 +206,59 @@ pub fn check_client_change(
         .filter_map(|t| t.interaction_id.as_deref())
         .collect();
     let on_intent = |t: &Transaction| t.interaction_id.as_deref().is_some_and(|id| intents.contains(&id));
-    let providers = |t: &Transaction| is_executed(t) || on_intent(t) || t.kind == TransactionType::Chargeback;
+    let providers = |t: &Transaction| {
+        (is_executed(t) || on_intent(t) || t.kind == TransactionType::Chargeback) && !abandoned(t)
+    };
+    let refused = |transaction: &Transaction, why: &str| {
+        Err(DomainError::InvalidOperation(format!("Transaction '{}' {why}", transaction.id)))
+    };
     for transaction in &after.transactions {
-        match before.transactions.iter().find(|t| t.id == transaction.id) {
-            Some(was)
-                if providers(was)
-                    && (was.state != transaction.state
-                        || was.interaction_id != transaction.interaction_id) =>
-            {
-                return Err(DomainError::InvalidOperation(format!(
-                    "Transaction '{}' records what the payment service provider did: its state and interactionId are the provider's. To abandon an authorization, add a CancelAuthorization.",
-                    transaction.id
-                )));
+        let was = before.transactions.iter().find(|t| t.id == transaction.id);
+        let changed =
+            |w: &Transaction| w.state != transaction.state || w.interaction_id != transaction.interaction_id;
+        let new_id = was.is_none_or(|w| w.interaction_id != transaction.interaction_id);
+        match was {
+            Some(was) if providers(was) && changed(was) => {
+                return refused(transaction, "records what the payment service provider did: its state and interactionId are the provider's. To abandon an authorization, add a CancelAuthorization.");
             }
-            // Added now, or its provider id changed: sent to the provider (Initial), or the
-            // client's own record, which may not claim one of the provider's PaymentIntents.
-            was if transaction.state != TransactionState::Initial
-                && was.is_none_or(|w| w.interaction_id != transaction.interaction_id)
-                && on_intent(transaction) =>
+            _ if transaction.state == TransactionState::Initial
+                && new_id
+                && transaction.interaction_id.is_some() =>
             {
-                return Err(DomainError::InvalidOperation(format!(
-                    "Transaction '{}' names a PaymentIntent the payment service provider executes; what happens to it is recorded by the provider.",
-                    transaction.id
-                )));
+                return refused(transaction, "is sent to the payment service provider, which sets its interactionId: add it without one.");
+            }
+            _ if transaction.state != TransactionState::Initial && new_id && on_intent(transaction) => {
+                return refused(transaction, "names a PaymentIntent the payment service provider executes; what happens to it is recorded by the provider.");
+            }
+            None if transaction.kind == TransactionType::CancelAuthorization
+                && transaction.state != TransactionState::Initial
+                && !intents.is_empty() =>
+            {
+                return refused(transaction, "records a cancel the payment service provider did not make: add a CancelAuthorization in state Initial to have it made.");
             }
             _ => {}
         }
     }
-    let sent = before.transactions.iter().any(is_executed);
-    if sent && before.payment_method_info.interface_account != after.payment_method_info.interface_account {
+    if !intents.is_empty()
+        && before.payment_method_info.interface_account != after.payment_method_info.interface_account
+    {
         return refuse(
             "paymentMethodInfo.interfaceAccount cannot be changed once the payment service provider holds a payment on it.",
         );
     }
     Ok(())
+}
+
+/// A transaction to be sent to the provider carries no interactionId: the adapter would take
+/// it for the provider's answer (checked for a new payment; updates in [`check_client_change`]).
+pub fn check_new_payment(payment: &Payment) -> Result<(), DomainError> {
+    match payment.transactions.iter().find(|t| t.state == TransactionState::Initial && t.interaction_id.is_some()) {
+        Some(transaction) => Err(DomainError::InvalidOperation(format!(
+            "Transaction '{}' is sent to the payment service provider, which sets its interactionId: add it without one.",
+            transaction.id
+        ))),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -378,22 +415,31 @@ mod tests {
 
     #[test]
     fn a_client_does_not_rewrite_what_the_provider_executes() {
-        let before = payment(json!([tx("Refund", 100, "Initial"), tx("Charge", 100, "Pending")]));
-        let (refund, charge) = (before.transactions[0].id.clone(), before.transactions[1].id.clone());
+        let mut sent = tx("Charge", 100, "Success");
+        sent["interactionId"] = json!("pi_1");
+        let before = payment(json!([tx("Refund", 100, "Initial"), tx("Charge", 100, "Pending"), sent]));
+        let ids: Vec<String> = before.transactions.iter().map(|t| t.id.clone()).collect();
+        let (refund, recorded, charge) = (&ids[0..1], &ids[1..2], &ids[2..3]);
+        let running = |transactions| Executed { transactions, open: transactions };
         let mut marked_failed = before.clone();
         marked_failed.transactions[0].state = TransactionState::Failure;
-        assert!(check_client_change(&before, &marked_failed, std::slice::from_ref(&refund)).is_err());
+        assert!(check_client_change(&before, &marked_failed, &running(refund)).is_err());
         assert!(
-            check_client_change(&before, &marked_failed, &[charge]).is_ok(),
+            check_client_change(&before, &marked_failed, &running(recorded)).is_ok(),
             "a recorded one is the client's"
+        );
+        let closed = Executed { transactions: refund, open: &[] };
+        assert!(
+            check_client_change(&before, &marked_failed, &closed).is_ok(),
+            "one whose operation was closed without an answer is settled by hand"
         );
         let mut moved = before.clone();
         moved.payment_method_info.interface_account = Some("acct_2".into());
         assert!(
-            check_client_change(&before, &moved, &[refund]).is_err(),
+            check_client_change(&before, &moved, &running(charge)).is_err(),
             "its PaymentIntent lives on the account"
         );
-        assert!(check_client_change(&before, &moved, &[]).is_ok(), "nothing was sent yet");
+        assert!(check_client_change(&before, &moved, &running(refund)).is_ok(), "no PaymentIntent yet");
     }
 
     #[test]
@@ -401,7 +447,8 @@ mod tests {
         let mut authorized = tx("Authorization", 1000, "Success");
         authorized["interactionId"] = json!("pi_1");
         let before = payment(json!([authorized, tx("Chargeback", 100, "Pending")]));
-        let executed = [before.transactions[0].id.clone()];
+        let ids = [before.transactions[0].id.clone()];
+        let executed = Executed { transactions: &ids, open: &[] };
         let with = |extra: serde_json::Value| {
             let mut after = before.clone();
             let mut added = payment(json!([extra])).transactions.remove(0);
@@ -415,9 +462,20 @@ mod tests {
             check_client_change(&before, &with(forged), &executed).is_err(),
             "a cancel Stripe never made"
         );
-        let mut sent = tx("CancelAuthorization", 1000, "Initial");
-        sent["interactionId"] = json!("pi_1");
-        assert!(check_client_change(&before, &with(sent), &executed).is_ok(), "a cancel to send");
+        let mut early = tx("CancelAuthorization", 1000, "Success");
+        early["interactionId"] = json!("pi_not_named_yet");
+        assert!(
+            check_client_change(&before, &with(early), &executed).is_err(),
+            "nor on a PaymentIntent to come"
+        );
+        let mut with_id = tx("CancelAuthorization", 1000, "Initial");
+        with_id["interactionId"] = json!("pi_1");
+        assert!(
+            check_client_change(&before, &with(with_id), &executed).is_err(),
+            "the adapter would look it up instead of sending it"
+        );
+        let to_send = tx("CancelAuthorization", 1000, "Initial");
+        assert!(check_client_change(&before, &with(to_send), &executed).is_ok(), "a cancel to send");
         let mut won = before.clone();
         won.transactions[1].state = TransactionState::Failure;
         assert!(check_client_change(&before, &won, &executed).is_err(), "disputes are Stripe's to tell");

@@ -242,7 +242,11 @@ impl Stripe {
             // A cancel refused because the PaymentIntent is cancelled already (it expired, or
             // was cancelled in the dashboard, while ours was on its way) did what it was for.
             // (A lookup that fails leaves the outcome unknown, and the cancel is tried again.)
+            // (An expiry of a Checkout Session refused is a refusal: the session was completed.)
             if let Operation::Cancel { intent_id } = &request.operation {
+                if intent_id.starts_with("cs_") {
+                    return Outcome::Failed(report);
+                }
                 let path = format!("/v1/payment_intents/{}", segment(intent_id));
                 match self.get_json::<PaymentIntent>(&path, &[], request.account.as_deref()).await {
                     Ok(intent) if intent.status == IntentStatus::Canceled => {

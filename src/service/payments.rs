@@ -38,6 +38,9 @@ pub fn create(
     let mut ids = new_id;
     let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
     let (payment, created) = Payment::create(draft, &mut ctx)?;
+    if psp_interface.is_some_and(|name| super::psp::is_routed(&payment, name)) {
+        crate::domain::psp_rules::check_new_payment(&payment)?;
+    }
     let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
     store(db, project_key, &payment, None, 1, &[message], psp_interface)?
         .ok_or_else(|| ApiError::internal("a new payment was not stored"))
@@ -75,7 +78,9 @@ pub fn update(
         let executed = match psp_interface.filter(|name| super::psp::is_routed(&payment, name)) {
             Some(_) => {
                 let ids: Vec<String> = payment.transactions.iter().map(|t| t.id.clone()).collect();
-                Some(crate::persistence::psp::executed(conn, &ids)?)
+                let executed = crate::persistence::psp::executed(conn, &ids)?;
+                let open = crate::persistence::psp::open_among(conn, &executed)?;
+                Some((executed, open))
             }
             None => None,
         };
@@ -96,8 +101,9 @@ pub fn update(
         return Ok(Written { document: stored.document, due_operations: vec![] });
     }
     let payment = applied.payment;
-    if let Some((before, executed)) = &guarded {
-        crate::domain::psp_rules::check_client_change(before, &payment, executed)?;
+    if let Some((before, (transactions, open))) = &guarded {
+        let executed = crate::domain::psp_rules::Executed { transactions, open };
+        crate::domain::psp_rules::check_client_change(before, &payment, &executed)?;
     }
     let mut sequence = stored.last_message_sequence_number;
     let mut messages = Vec::with_capacity(applied.messages.len());

@@ -139,13 +139,12 @@ fn too_old_to_resend(operation: &store::OperationRow) -> bool {
     age(operation) > IDEMPOTENCY_WINDOW
 }
 
-/// For an event that cannot be applied yet (its payment is not known, or one of ours it may
-/// concern has no provider id yet): retry, until it has been tried too often.
+/// For an event whose payment is not known (yet): retry, until it has been tried too often.
 fn give_up(event: &store::EventRow) -> bool {
     let give_up = event.attempts >= MAX_EVENT_ATTEMPTS;
     if give_up {
         log::warn!(
-            "webhook event {} could not be applied after {} attempts; set aside",
+            "webhook event {} matches no payment after {} attempts; set aside",
             event.event_id,
             event.attempts
         );
@@ -327,8 +326,10 @@ impl Executor {
             transitions::actions(payment, &effects, owner.as_deref(), &open)
         })
         .await?;
+        // Not given up after a number of attempts: the operation it waits for closes within
+        // its own limits, and then the event is applied.
         if wait.load(std::sync::atomic::Ordering::Relaxed) {
-            return Ok(give_up(&row));
+            return Ok(false);
         }
         // A failure Stripe reported by webhook releases the PaymentIntent as one our own call
         // or lookup found does.

@@ -529,6 +529,43 @@ async fn a_direct_charge_awaiting_the_customer_can_be_abandoned() {
     assert_eq!(refused.error_code(), "InvalidOperation", "a paid charge is refunded, not cancelled");
 }
 
+/// An authorization sent with its capture in one request, which the customer then never
+/// confirms, is abandoned as well: the queued Charge fails with it, and the payment can be
+/// deleted.
+#[tokio::test]
+async fn an_authorization_with_a_queued_capture_can_be_abandoned() {
+    let app = spawn_stripe_app().await;
+    let mut draft = browser_payment(2500);
+    draft["transactions"] =
+        json!([{"type": "Authorization", "amount": money(2500)}, {"type": "Charge", "amount": money(2500)}]);
+    let waiting = app.create_payment(draft).await;
+    assert_eq!(transaction(&waiting, "Authorization", 0)["state"], "Pending", "{waiting}");
+    assert_eq!(transaction(&waiting, "Charge", 0)["state"], "Initial", "it waits for the authorization");
+    let cancelled = add(&app, &waiting, "CancelAuthorization", 2500).await;
+    assert_eq!(
+        transaction(&cancelled.body, "CancelAuthorization", 0)["state"],
+        "Success",
+        "{}",
+        cancelled.body
+    );
+    let id = waiting["id"].as_str().unwrap();
+    let current = eventually(&app, id, |p| {
+        transaction(p, "Authorization", 0)["state"] == "Failure"
+            && transaction(p, "Charge", 0)["state"] == "Failure"
+    })
+    .await;
+    let deleted = app.delete(&format!("/payments/{id}?version={}", current["version"])).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+
+    let mut with_id = stripe_payment(
+        "pm_card_visa",
+        json!([{"type": "Authorization", "amount": money(100), "interactionId": "pi_mine"}]),
+    );
+    with_id["amountPlanned"] = money(100);
+    let refused = app.post("/payments", with_id).await;
+    assert_eq!(refused.error_code(), "InvalidOperation", "Stripe sets the interactionId of what it is sent");
+}
+
 /// After abandoning what the customer did not confirm, the shop authorizes again (say, with a
 /// card the customer gave otherwise): the earlier cancel does not count against the new
 /// authorization, which is captured.
@@ -597,6 +634,8 @@ async fn a_client_cannot_rewrite_what_stripe_answered() {
         json!({"action": "setMethodInfoInterfaceAccount"}),
         json!({"action": "addTransaction", "transaction": {"type": "CancelAuthorization", "amount": money(5000),
             "state": "Success", "interactionId": authorization["interactionId"]}}),
+        json!({"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(100),
+            "interactionId": authorization["interactionId"]}}),
     ] {
         let refused = app.try_update(&authorized, json!([action])).await;
         assert_eq!(refused.error_code(), "InvalidOperation", "{action}: {}", refused.body);
