@@ -3,7 +3,7 @@
 
 use super::{Outcome, Report};
 use crate::domain::actions::PaymentUpdateAction;
-use crate::domain::common::{FieldContainer, IdOrKey, ResourceIdentifier};
+use crate::domain::common::{FieldContainer, IdOrKey, ResourceIdentifier, Timestamp};
 use crate::domain::payment::{Transaction, TransactionState};
 use serde_json::Value;
 
@@ -13,8 +13,14 @@ pub const INTERACTION_TYPE_KEY: &str = "payments-api-psp-interaction";
 pub const INTERACTION_FIELDS: &[&str] =
     &["operation", "transactionId", "objectId", "status", "code", "message", "clientSecret", "nextAction"];
 
-/// The actions that record `outcome` of `operation` on `transaction`.
-pub fn actions(transaction: &Transaction, operation: &str, outcome: &Outcome) -> Vec<PaymentUpdateAction> {
+/// The actions that record `outcome` of `operation` on `transaction`, answered `at`. A
+/// transaction without a timestamp gets the time the provider answered.
+pub fn actions(
+    transaction: &Transaction,
+    operation: &str,
+    outcome: &Outcome,
+    at: Timestamp,
+) -> Vec<PaymentUpdateAction> {
     let (state, report) = match outcome {
         Outcome::Succeeded(report) => (TransactionState::Success, Some(report)),
         Outcome::Pending(report) => (TransactionState::Pending, Some(report)),
@@ -26,6 +32,12 @@ pub fn actions(transaction: &Transaction, operation: &str, outcome: &Outcome) ->
     let mut actions =
         vec![PaymentUpdateAction::ChangeTransactionState { transaction_id: transaction_id.clone(), state }];
     let Some(report) = report else { return actions };
+    if transaction.timestamp.is_none() {
+        actions.push(PaymentUpdateAction::ChangeTransactionTimestamp {
+            transaction_id: transaction_id.clone(),
+            timestamp: at,
+        });
+    }
     if let Some(object_id) = &report.object_id {
         actions.push(PaymentUpdateAction::ChangeTransactionInteractionId {
             transaction_id: transaction_id.clone(),

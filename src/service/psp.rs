@@ -512,7 +512,7 @@ impl Executor {
         let transaction_id = transaction.id.clone();
         self.write_back(&operation.project_key, &payment.id, |current| {
             match current.transaction(&transaction_id) {
-                Ok(transaction) => writeback::actions(transaction, name, &outcome),
+                Ok(transaction) => writeback::actions(transaction, name, &outcome, now()),
                 Err(_) => vec![],
             }
         })

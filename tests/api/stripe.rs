@@ -168,6 +168,7 @@ async fn a_charge_without_authorization_captures_at_once() {
     let charge = transaction(&charged, "Charge", 0);
     assert_eq!(charge["state"], "Success", "{charged}");
     assert_eq!(charged["paymentStatus"]["interfaceCode"], "succeeded");
+    assert!(charge["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "when Stripe answered: {charge}");
 }
 
 #[tokio::test]
