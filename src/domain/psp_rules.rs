@@ -183,13 +183,14 @@ pub struct Executed<'a> {
 ///   executes, one recorded on its PaymentIntents (a cancel, or a capture, made at Stripe), and
 ///   a Chargeback (marking a refund still under way Failure and refunding again would pay
 ///   twice; marking a recorded cancel Failure would make a cancelled PaymentIntent look live).
-///   A transaction whose operation was closed without an answer (left to be reconciled by hand)
-///   is the client's to settle.
+///   A transaction whose operation was closed without any answer (no provider object known,
+///   left to be reconciled by hand) is the client's to settle.
 /// - A transaction of its own that names the provider's PaymentIntents, a cancel it records
 ///   itself, or an interactionId on a transaction to be sent (the adapter would take it for the
 ///   provider's and look it up instead of sending): each could release an authorization Stripe
 ///   still holds, or record money that never moved.
-/// - The connected account once a PaymentIntent exists (it lives there).
+/// - A transaction the provider executed, sent again (set back to Initial).
+/// - The connected account once a PaymentIntent exists (it lives there) or may be coming.
 pub fn check_client_change(
     before: &Payment,
     after: &Payment,
@@ -198,7 +199,11 @@ pub fn check_client_change(
     let is_executed = |t: &Transaction| executed.transactions.contains(&t.id);
     let unsettled =
         |t: &Transaction| matches!(t.state, TransactionState::Initial | TransactionState::Pending);
-    let abandoned = |t: &Transaction| is_executed(t) && unsettled(t) && !executed.open.contains(&t.id);
+    // Closed without ever learning the provider's object: only then is it the client's. (One
+    // the provider knows may still move, and its events still come.)
+    let abandoned = |t: &Transaction| {
+        is_executed(t) && unsettled(t) && !executed.open.contains(&t.id) && t.interaction_id.is_none()
+    };
     let intents: Vec<&str> = before
         .transactions
         .iter()
@@ -218,6 +223,13 @@ pub fn check_client_change(
             |w: &Transaction| w.state != transaction.state || w.interaction_id != transaction.interaction_id;
         let new_id = was.is_none_or(|w| w.interaction_id != transaction.interaction_id);
         match was {
+            Some(was)
+                if is_executed(was)
+                    && transaction.state == TransactionState::Initial
+                    && was.state != TransactionState::Initial =>
+            {
+                return refused(transaction, "was sent to the payment service provider already and cannot be sent again: add a new transaction.");
+            }
             Some(was) if providers(was) && changed(was) => {
                 return refused(transaction, "records what the payment service provider did: its state and interactionId are the provider's. To abandon an authorization, add a CancelAuthorization.");
             }
@@ -239,7 +251,8 @@ pub fn check_client_change(
             _ => {}
         }
     }
-    if !intents.is_empty()
+    // (An operation still open may be creating a PaymentIntent there now.)
+    if (!intents.is_empty() || !executed.open.is_empty())
         && before.payment_method_info.interface_account != after.payment_method_info.interface_account
     {
         return refuse(
@@ -250,9 +263,11 @@ pub fn check_client_change(
 }
 
 /// A transaction to be sent to the provider carries no interactionId: the adapter would take
-/// it for the provider's answer (checked for a new payment; updates in [`check_client_change`]).
-pub fn check_new_payment(payment: &Payment) -> Result<(), DomainError> {
-    match payment.transactions.iter().find(|t| t.state == TransactionState::Initial && t.interaction_id.is_some()) {
+/// it for the provider's answer and look it up instead of sending it. Checked for every
+/// transaction about to get an operation, however it came to be sent (added, created, or on a
+/// payment that only now names the provider).
+pub fn check_to_send<'a>(to_send: impl IntoIterator<Item = &'a Transaction>) -> Result<(), DomainError> {
+    match to_send.into_iter().find(|t| t.interaction_id.is_some()) {
         Some(transaction) => Err(DomainError::InvalidOperation(format!(
             "Transaction '{}' is sent to the payment service provider, which sets its interactionId: add it without one.",
             transaction.id
@@ -439,7 +454,41 @@ mod tests {
             check_client_change(&before, &moved, &running(charge)).is_err(),
             "its PaymentIntent lives on the account"
         );
-        assert!(check_client_change(&before, &moved, &running(refund)).is_ok(), "no PaymentIntent yet");
+        assert!(
+            check_client_change(&before, &moved, &running(refund)).is_err(),
+            "an open operation may be creating one there now"
+        );
+        assert!(check_client_change(&before, &moved, &closed).is_ok(), "no PaymentIntent, none coming");
+        let mut sent_again = marked_failed.clone();
+        sent_again.transactions[0].state = TransactionState::Initial;
+        assert!(
+            check_client_change(&marked_failed, &sent_again, &closed).is_err(),
+            "an executed transaction is not sent twice"
+        );
+    }
+
+    #[test]
+    fn a_closed_operation_whose_object_the_provider_knows_stays_the_providers() {
+        let mut pending = tx("Refund", 100, "Pending");
+        pending["interactionId"] = json!("re_1");
+        let before = payment(json!([tx("Charge", 100, "Success"), pending]));
+        let ids = [before.transactions[1].id.clone()];
+        let closed = Executed { transactions: &ids, open: &[] };
+        let mut marked_failed = before.clone();
+        marked_failed.transactions[1].state = TransactionState::Failure;
+        assert!(
+            check_client_change(&before, &marked_failed, &closed).is_err(),
+            "the refund may still go through: failing it would allow a second"
+        );
+    }
+
+    #[test]
+    fn nothing_is_sent_with_an_interaction_id() {
+        let mut named = tx("Charge", 100, "Initial");
+        named["interactionId"] = json!("pi_someone_elses");
+        let with_id = payment(json!([named]));
+        assert!(check_to_send(&with_id.transactions).is_err());
+        assert!(check_to_send(&payment(json!([tx("Charge", 100, "Initial")])).transactions).is_ok());
     }
 
     #[test]

@@ -240,24 +240,12 @@ impl Stripe {
                 ..Report::default()
             };
             // A cancel refused because the PaymentIntent is cancelled already (it expired, or
-            // was cancelled in the dashboard, while ours was on its way) did what it was for.
-            // (A lookup that fails leaves the outcome unknown, and the cancel is tried again.)
-            // (An expiry of a Checkout Session refused is a refusal: the session was completed.)
+            // was cancelled in the dashboard, while ours was on its way), or an expiry refused
+            // because the Checkout Session expired already, did what it was for. (A lookup that
+            // fails leaves the outcome unknown, and the cancel is tried again.)
             if let Operation::Cancel { intent_id } = &request.operation {
-                if intent_id.starts_with("cs_") {
-                    return Outcome::Failed(report);
-                }
-                let path = format!("/v1/payment_intents/{}", segment(intent_id));
-                match self.get_json::<PaymentIntent>(&path, &[], request.account.as_deref()).await {
-                    Ok(intent) if intent.status == IntentStatus::Canceled => {
-                        return Outcome::Succeeded(Report {
-                            object_id: Some(intent.id),
-                            status: "canceled".into(),
-                            ..Report::default()
-                        });
-                    }
-                    Ok(_) => {}
-                    Err(unknown) => return unknown,
+                if let Some(outcome) = self.already_cancelled(intent_id, request.account.as_deref()).await {
+                    return outcome;
                 }
             }
             return Outcome::Failed(report);
@@ -355,6 +343,25 @@ impl Stripe {
         }
     }
 
+    /// After a refused cancel: Succeeded if the PaymentIntent is cancelled (or the Checkout
+    /// Session expired) already, Unknown if the lookup fails, None if it is still live.
+    async fn already_cancelled(&self, intent_id: &str, account: Option<&str>) -> Option<Outcome> {
+        let (path, done) = if intent_id.starts_with("cs_") {
+            (format!("/v1/checkout/sessions/{}", segment(intent_id)), "expired")
+        } else {
+            (format!("/v1/payment_intents/{}", segment(intent_id)), "canceled")
+        };
+        match self.get_json::<ObjectStatus>(&path, &[], account).await {
+            Ok(object) if object.status == done => Some(Outcome::Succeeded(Report {
+                object_id: Some(object.id),
+                status: done.into(),
+                ..Report::default()
+            })),
+            Ok(_) => None,
+            Err(unknown) => Some(unknown),
+        }
+    }
+
     /// A GET of a Stripe object; any failure is unknown (a lookup never declines).
     async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
@@ -387,6 +394,13 @@ fn segment(id: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+/// Any Stripe object's id and status.
+#[derive(Deserialize)]
+struct ObjectStatus {
+    id: String,
+    status: String,
 }
 
 /// A Checkout Session, as far as we read it.

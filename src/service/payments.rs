@@ -38,11 +38,9 @@ pub fn create(
     let mut ids = new_id;
     let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
     let (payment, created) = Payment::create(draft, &mut ctx)?;
-    if psp_interface.is_some_and(|name| super::psp::is_routed(&payment, name)) {
-        crate::domain::psp_rules::check_new_payment(&payment)?;
-    }
     let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
-    store(db, project_key, &payment, None, 1, &[message], psp_interface)?
+    let routing = Routing { interface: psp_interface, executed: &[] };
+    store(db, project_key, &payment, None, 1, &[message], &routing)?
         .ok_or_else(|| ApiError::internal("a new payment was not stored"))
 }
 pub fn get(db: &Database, project_key: &str, locator: &Locator) -> Result<String, ApiError> {
@@ -119,7 +117,9 @@ pub fn update(
             actor,
         )?);
     }
-    match store(db, project_key, &payment, Some(version), sequence, &messages, psp_interface)? {
+    let executed = guarded.as_ref().map_or(&[][..], |(_, (transactions, _))| transactions.as_slice());
+    let routing = Routing { interface: psp_interface, executed };
+    match store(db, project_key, &payment, Some(version), sequence, &messages, &routing)? {
         Some(written) => Ok(written),
         // Another writer got there first.
         None => Err(current_conflict(db, project_key, &stored.id, version, locator)),
@@ -219,10 +219,17 @@ pub fn messages_of(db: &Database, project_key: &str, payment_id: &str) -> Result
     db.read(|conn| Ok(messages::for_resource(conn, project_key, payment_id)?))
 }
 
+/// The provider interface the adapter serves (None when it is off), and the transactions of
+/// the payment it executes already.
+struct Routing<'a> {
+    interface: Option<&'a str>,
+    executed: &'a [String],
+}
+
 /// Writes the payment (new when `replaces` is None, else by compare-and-set on that version)
 /// with its Messages. For a payment the provider executes (`psp_interface`), the amount rules
-/// are checked and each Initial transaction becomes a provider operation in the same write, so
-/// none is lost. None when the compare-and-set lost.
+/// are checked and each Initial transaction it does not execute already becomes a provider
+/// operation in the same write, so none is lost. None when the compare-and-set lost.
 fn store(
     db: &Database,
     project_key: &str,
@@ -230,13 +237,21 @@ fn store(
     replaces: Option<i64>,
     last_sequence: i64,
     messages: &[NewMessage],
-    psp_interface: Option<&str>,
+    routing: &Routing,
 ) -> Result<Option<Written>, ApiError> {
-    let operations = match psp_interface.filter(|name| super::psp::is_routed(payment, name)) {
+    let operations = match routing.interface.filter(|name| super::psp::is_routed(payment, name)) {
         Some(_) => {
             crate::domain::psp_rules::check(payment)?;
             super::psp::check_amounts(payment)?;
-            super::psp::operations_for(project_key, payment)
+            let operations: Vec<_> = super::psp::operations_for(project_key, payment)
+                .into_iter()
+                .filter(|o| !routing.executed.contains(&o.transaction_id))
+                .collect();
+            let to_send = operations.iter().map(|o| o.transaction_id.as_str());
+            crate::domain::psp_rules::check_to_send(
+                to_send.filter_map(|id| payment.transactions.iter().find(|t| t.id == id)),
+            )?;
+            operations
         }
         None => vec![],
     };

@@ -137,6 +137,20 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                 Some(json!({"error": {"type": "invalid_request_error", "code": "resource_missing",
                     "param": "customer", "message": format!("No such customer: '{customer}'")}}))
             }
+            // Like Stripe: only an open session can be expired.
+            _ if path.starts_with("/v1/checkout/sessions/")
+                && path.ends_with("/expire")
+                && state.checkout != "open" =>
+            {
+                state.received.push(Received {
+                    method: method.clone(),
+                    path: path.clone(),
+                    headers: headers.clone(),
+                    body: body.clone(),
+                });
+                Some(json!({"error": {"type": "invalid_request_error",
+                    "message": "Only Checkout Sessions with a status of `open` can be expired."}}))
+            }
             _ => None,
         }
     };

@@ -565,6 +565,16 @@ async fn an_authorization_with_a_queued_capture_can_be_abandoned() {
     with_id["amountPlanned"] = money(100);
     let refused = app.post("/payments", with_id).await;
     assert_eq!(refused.error_code(), "InvalidOperation", "Stripe sets the interactionId of what it is sent");
+
+    // Nor when the payment names Stripe only later: the transaction would be sent then.
+    let unrouted = app
+        .create_payment(json!({"amountPlanned": money(100), "transactions": [
+            {"type": "Charge", "amount": money(100), "interactionId": "pi_someone_elses"}]}))
+        .await;
+    let routed = app
+        .try_update(&unrouted, json!([{"action": "setMethodInfoInterface", "interface": "STRIPE"}]))
+        .await;
+    assert_eq!(routed.error_code(), "InvalidOperation", "{}", routed.body);
 }
 
 /// After abandoning what the customer did not confirm, the shop authorizes again (say, with a
