@@ -352,7 +352,7 @@ impl Stripe {
             (format!("/v1/payment_intents/{}", segment(intent_id)), "canceled")
         };
         match self.get_json::<ObjectStatus>(&path, &[], account).await {
-            Ok(object) if object.status == done => Some(Outcome::Succeeded(Report {
+            Ok(object) if object.status.as_deref() == Some(done) => Some(Outcome::Succeeded(Report {
                 object_id: Some(object.id),
                 status: done.into(),
                 ..Report::default()
@@ -400,7 +400,7 @@ fn segment(id: &str) -> String {
 #[derive(Deserialize)]
 struct ObjectStatus {
     id: String,
-    status: String,
+    status: Option<String>,
 }
 
 /// A Checkout Session, as far as we read it.

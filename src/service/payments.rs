@@ -8,7 +8,7 @@ use crate::domain::common::{ClientLogging, IdOrKey};
 use crate::domain::context::{ChangeContext, ReferenceTypeId};
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
-use crate::domain::payment::{Payment, PaymentDraft, TransactionState};
+use crate::domain::payment::{Payment, PaymentDraft, Transaction, TransactionState, TransactionType};
 use crate::error::ApiError;
 use crate::persistence::documents::PAYMENTS;
 use crate::persistence::messages::{self, NewMessage};
@@ -39,7 +39,7 @@ pub fn create(
     let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
     let (payment, created) = Payment::create(draft, &mut ctx)?;
     let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
-    let routing = Routing { interface: psp_interface, executed: &[] };
+    let routing = Routing { interface: psp_interface, before: None };
     store(db, project_key, &payment, None, 1, &[message], &routing)?
         .ok_or_else(|| ApiError::internal("a new payment was not stored"))
 }
@@ -117,8 +117,8 @@ pub fn update(
             actor,
         )?);
     }
-    let executed = guarded.as_ref().map_or(&[][..], |(_, (transactions, _))| transactions.as_slice());
-    let routing = Routing { interface: psp_interface, executed };
+    let before = guarded.as_ref().map(|(before, (executed, _))| (before, executed.as_slice()));
+    let routing = Routing { interface: psp_interface, before };
     match store(db, project_key, &payment, Some(version), sequence, &messages, &routing)? {
         Some(written) => Ok(written),
         // Another writer got there first.
@@ -219,17 +219,36 @@ pub fn messages_of(db: &Database, project_key: &str, payment_id: &str) -> Result
     db.read(|conn| Ok(messages::for_resource(conn, project_key, payment_id)?))
 }
 
-/// The provider interface the adapter serves (None when it is off), and the transactions of
-/// the payment it executes already.
+/// The provider interface the adapter serves (None when it is off), and, for a payment it
+/// routed already, the payment as it was and the transactions of it that it executes.
 struct Routing<'a> {
     interface: Option<&'a str>,
-    executed: &'a [String],
+    before: Option<(&'a Payment, &'a [String])>,
+}
+
+impl Routing<'_> {
+    /// Whether this change sends the transaction: it is Initial and was not before (added, or
+    /// set to Initial), or the payment names the provider only now. Initial transactions
+    /// written while the adapter was off are not sent when it is turned on: charging a
+    /// customer for an old order without anyone asking is worse.
+    fn sends(&self, transaction: &Transaction) -> bool {
+        // Chargebacks are reported by the provider, never sent.
+        if transaction.state != TransactionState::Initial || transaction.kind == TransactionType::Chargeback {
+            return false;
+        }
+        let Some((before, executed)) = self.before else { return true };
+        let was_initial = before
+            .transactions
+            .iter()
+            .any(|t| t.id == transaction.id && t.state == TransactionState::Initial);
+        !was_initial && !executed.contains(&transaction.id)
+    }
 }
 
 /// Writes the payment (new when `replaces` is None, else by compare-and-set on that version)
 /// with its Messages. For a payment the provider executes (`psp_interface`), the amount rules
-/// are checked and each Initial transaction it does not execute already becomes a provider
-/// operation in the same write, so none is lost. None when the compare-and-set lost.
+/// are checked and each transaction the change sends (see [`Routing::sends`]) becomes a
+/// provider operation in the same write, so none is lost. None when the compare-and-set lost.
 fn store(
     db: &Database,
     project_key: &str,
@@ -243,15 +262,10 @@ fn store(
         Some(_) => {
             crate::domain::psp_rules::check(payment)?;
             super::psp::check_amounts(payment)?;
-            let operations: Vec<_> = super::psp::operations_for(project_key, payment)
-                .into_iter()
-                .filter(|o| !routing.executed.contains(&o.transaction_id))
-                .collect();
-            let to_send = operations.iter().map(|o| o.transaction_id.as_str());
-            crate::domain::psp_rules::check_to_send(
-                to_send.filter_map(|id| payment.transactions.iter().find(|t| t.id == id)),
-            )?;
-            operations
+            let to_send: Vec<&Transaction> =
+                payment.transactions.iter().filter(|t| routing.sends(t)).collect();
+            crate::domain::psp_rules::check_to_send(to_send.iter().copied())?;
+            super::psp::operations_for(project_key, payment.id.as_str(), &to_send)
         }
         None => vec![],
     };

@@ -61,18 +61,18 @@ pub fn check_amounts(payment: &Payment) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// The operations a change makes due: one per transaction that is Initial (Chargebacks are
-/// reported by the provider, never sent).
-pub fn operations_for(project_key: &str, payment: &Payment) -> Vec<store::OperationRow> {
+/// The operations a change makes due: one per transaction it sends.
+pub fn operations_for(
+    project_key: &str,
+    payment_id: &str,
+    to_send: &[&crate::domain::payment::Transaction],
+) -> Vec<store::OperationRow> {
     let now = now().millis();
-    payment
-        .transactions
+    to_send
         .iter()
-        .filter(|t| t.state == TransactionState::Initial)
-        .filter(|t| t.kind != crate::domain::payment::TransactionType::Chargeback)
         .map(|t| store::OperationRow {
             transaction_id: t.id.clone(),
-            payment_id: payment.id.clone(),
+            payment_id: payment_id.to_owned(),
             project_key: project_key.to_owned(),
             // Derived from our transaction id: every retry of the operation sends the same key.
             idempotency_key: format!("ct-transaction-{}", t.id),
@@ -517,10 +517,18 @@ impl Executor {
             }
         })
         .await?;
-        // An abandoned authorization is looked up at once (not after its backoff), so that it
-        // is Failure, and the payment deletable, as soon as the cancel went through.
+        // An abandoned authorization is Failure, and the payment deletable, as soon as the
+        // cancel went through: recorded as Stripe's cancel of its object (also when its own
+        // lookups ended long ago), and looked up at once if they go on.
         let cancelled = name == "cancel" && matches!(outcome, Outcome::Succeeded(_));
         if let (true, Some(abandoned)) = (cancelled, plan::awaiting_customer(&payment)) {
+            if let Some(intent_id) = abandoned.interaction_id.clone() {
+                let effects = [Effect::IntentCanceled { intent_id }];
+                self.write_back(&operation.project_key, &payment.id, |current| {
+                    transitions::actions(current, &effects, None, &[])
+                })
+                .await?;
+            }
             let (db, id) = (self.db.clone(), abandoned.id.clone());
             blocking(move || db.write(|conn| Ok::<_, ApiError>(store::due_now(conn, &id, now().millis())?)))
                 .await?;

@@ -336,14 +336,6 @@ async fn public_endpoints_need_no_token() {
 
 /// Moves a token's expiry into the past, as if its lifetime had run out.
 fn expire_token(app: &TestApp, token: &str) {
-    use diesel::connection::SimpleConnection;
-    use diesel::Connection;
     let hash = payments_api::auth::credentials::hash(token);
-    let sql = format!("UPDATE access_tokens SET expires_at = 0 WHERE token_hash = '{hash}'");
-    let sql = sql.as_str();
-    if is_postgres() {
-        diesel::PgConnection::establish(&app.database_url).unwrap().batch_execute(sql).unwrap();
-    } else {
-        diesel::SqliteConnection::establish(&app.database_url).unwrap().batch_execute(sql).unwrap();
-    }
+    execute_sql(app, &format!("UPDATE access_tokens SET expires_at = 0 WHERE token_hash = '{hash}'"));
 }

@@ -49,6 +49,15 @@ pub fn fresh_database() -> (String, Option<PathBuf>) {
     }
 }
 
+/// Runs SQL straight on the test's database (to set up what only time or a crash would make).
+pub fn execute_sql(app: &TestApp, sql: &str) {
+    if is_postgres() {
+        diesel::PgConnection::establish(&app.database_url).unwrap().batch_execute(sql).unwrap();
+    } else {
+        diesel::SqliteConnection::establish(&app.database_url).unwrap().batch_execute(sql).unwrap();
+    }
+}
+
 #[allow(dead_code, reason = "used by backend-specific tests")]
 pub fn is_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL").map(|url| !url.is_empty()).unwrap_or(false)
@@ -61,6 +70,16 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the application with settings changed by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
     let (database_url, sqlite_file) = fresh_database();
+    spawn_app_on(database_url, sqlite_file, adjust).await
+}
+
+/// Starts the application on `database_url` (another test app's database, to see what a
+/// server started later with other settings does with it); `sqlite_file` is removed with it.
+pub async fn spawn_app_on(
+    database_url: String,
+    sqlite_file: Option<PathBuf>,
+    adjust: impl FnOnce(&mut ServeArgs),
+) -> TestApp {
     let mut settings = ServeArgs {
         bind: [127, 0, 0, 1].into(),
         port: 0,

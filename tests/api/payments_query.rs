@@ -322,15 +322,11 @@ async fn queries_running_too_long_are_cancelled_with_query_timed_out() {
 
 /// Adds `count` copies of the stored payment, with fresh ids, straight into the database.
 fn fill_copies(app: &TestApp, count: usize) {
-    use diesel::connection::SimpleConnection;
-    use diesel::Connection;
     let columns = "id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, last_modified_at, last_message_sequence_number, document";
     let copy = "'copy-' || n, project_key, version, NULL, NULL, payment_interface, NULL, created_at, last_modified_at, 1, replace(document, id, 'copy-' || n)";
     if is_postgres() {
-        let sql = format!("INSERT INTO payments ({columns}) SELECT {copy} FROM generate_series(1, {count}) AS n, (SELECT * FROM payments LIMIT 1) AS p");
-        diesel::PgConnection::establish(&app.database_url).unwrap().batch_execute(&sql).unwrap();
+        execute_sql(app, &format!("INSERT INTO payments ({columns}) SELECT {copy} FROM generate_series(1, {count}) AS n, (SELECT * FROM payments LIMIT 1) AS p"));
     } else {
-        let sql = format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) INSERT INTO payments ({columns}) SELECT {copy} FROM s, (SELECT * FROM payments LIMIT 1)");
-        diesel::SqliteConnection::establish(&app.database_url).unwrap().batch_execute(&sql).unwrap();
+        execute_sql(app, &format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) INSERT INTO payments ({columns}) SELECT {copy} FROM s, (SELECT * FROM payments LIMIT 1)"));
     }
 }

@@ -571,10 +571,76 @@ async fn an_authorization_with_a_queued_capture_can_be_abandoned() {
         .create_payment(json!({"amountPlanned": money(100), "transactions": [
             {"type": "Charge", "amount": money(100), "interactionId": "pi_someone_elses"}]}))
         .await;
-    let routed = app
-        .try_update(&unrouted, json!([{"action": "setMethodInfoInterface", "interface": "STRIPE"}]))
-        .await;
+    let routed =
+        app.try_update(&unrouted, json!([{"action": "setMethodInfoInterface", "interface": "STRIPE"}])).await;
     assert_eq!(routed.error_code(), "InvalidOperation", "{}", routed.body);
+}
+
+/// A customer who never confirmed, a week ago: the authorization's lookups have ended (only
+/// webhooks could still settle it). Abandoning it still makes it Failure, so that the payment
+/// can be authorized again.
+#[tokio::test]
+async fn an_authorization_no_longer_looked_up_is_abandoned_by_its_cancel() {
+    let app = spawn_stripe_app().await;
+    let waiting = app.create_payment(browser_payment(2500)).await;
+    let authorization = transaction(&waiting, "Authorization", 0)["id"].as_str().unwrap().to_owned();
+    execute_sql(
+        &app,
+        &format!("UPDATE psp_operations SET done = TRUE WHERE transaction_id = '{authorization}'"),
+    );
+    let cancelled = add(&app, &waiting, "CancelAuthorization", 2500).await;
+    assert_eq!(
+        transaction(&cancelled.body, "CancelAuthorization", 0)["state"],
+        "Success",
+        "{}",
+        cancelled.body
+    );
+    let id = waiting["id"].as_str().unwrap();
+    let current = eventually(&app, id, |p| transaction(p, "Authorization", 0)["state"] == "Failure").await;
+    let again = app
+        .update(
+            &current,
+            json!([
+                {"action": "setMethodInfoToken", "token": {"value": "pm_card_visa"}},
+                {"action": "addTransaction", "transaction": {"type": "Authorization", "amount": money(2500)}}
+            ]),
+        )
+        .await;
+    assert_eq!(transaction(&again, "Authorization", 1)["state"], "Success", "{again}");
+}
+
+/// Transactions written while the adapter was off are not sent when it is turned on, not even
+/// by a later, unrelated update; one added then is.
+#[tokio::test]
+async fn transactions_written_while_the_adapter_was_off_are_not_sent_later() {
+    let off = spawn_app().await;
+    let old = off
+        .create_payment(stripe_payment("pm_card_visa", json!([{"type": "Charge", "amount": money(2500)}])))
+        .await;
+    let on = spawn_app_on(off.database_url.clone(), None, |settings| {
+        settings.psp.stripe_api_base = stripe_api_base();
+        settings.psp.stripe_secret_key =
+            Some(payments_api::auth::credentials::Secret::new("sk_test_fake".into()));
+    })
+    .await;
+    let touched =
+        on.update(&old, json!([{"action": "setStatusInterfaceText", "interfaceText": "looked at"}])).await;
+    assert_eq!(transaction(&touched, "Charge", 0)["state"], "Initial", "{touched}");
+    // A person re-adds it: the old one set aside, a new one sent.
+    let old_charge = transaction(&touched, "Charge", 0)["id"].clone();
+    let charged = on
+        .update(
+            &touched,
+            json!([
+                {"action": "changeTransactionState", "transactionId": old_charge, "state": "Failure"},
+                {"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(1000)}}
+            ]),
+        )
+        .await;
+    assert_eq!(transaction(&charged, "Charge", 1)["state"], "Success", "{charged}");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let later = on.get(&format!("/payments/{}", old["id"].as_str().unwrap())).await.body;
+    assert_eq!(transaction(&later, "Charge", 0)["interactionId"], Value::Null, "never sent: {later}");
 }
 
 /// After abandoning what the customer did not confirm, the shop authorizes again (say, with a
