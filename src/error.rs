@@ -97,7 +97,9 @@ impl ApiError {
                 DomainError::InvalidJsonInput { .. } => "InvalidJsonInput",
                 DomainError::InvalidField { .. } => "InvalidField",
                 DomainError::RequiredField { .. } => "RequiredField",
-                DomainError::DuplicateField { .. } => "DuplicateField",
+                DomainError::DuplicateField { .. } | DomainError::DuplicateCustomerEmail { .. } => {
+                    "DuplicateField"
+                }
                 DomainError::ReferencedResourceNotFound { .. } => "ReferencedResourceNotFound",
                 DomainError::ReferenceExists { .. } => "ReferenceExists",
             },
@@ -131,6 +133,10 @@ impl ApiError {
             }
             Self::BadRequest(DomainError::DuplicateField { field, duplicate_value }) => {
                 error.insert("field".into(), json!(field));
+                error.insert("duplicateValue".into(), duplicate_value.clone());
+            }
+            Self::BadRequest(DomainError::DuplicateCustomerEmail { duplicate_value }) => {
+                error.insert("field".into(), json!("email"));
                 error.insert("duplicateValue".into(), duplicate_value.clone());
             }
             Self::BadRequest(DomainError::ReferencedResourceNotFound { type_id, target }) => {

@@ -58,6 +58,9 @@ pub trait References {
         custom: &mut CustomFields,
     ) -> Result<(), DomainError>;
 
+    /// Checks that the state is a PaymentState (a draft's `paymentStatus.state`).
+    fn check_payment_state(&self, target: &Reference) -> Result<(), DomainError>;
+
     /// Checks the PaymentState workflow (initial state, allowed transitions); not called when forced.
     fn check_state_transition(
         &self,
@@ -87,6 +90,10 @@ impl References for UncheckedReferences {
     }
 
     fn check_custom_fields(&self, _: CustomizedResource, _: &mut CustomFields) -> Result<(), DomainError> {
+        Ok(())
+    }
+
+    fn check_payment_state(&self, _: &Reference) -> Result<(), DomainError> {
         Ok(())
     }
 

@@ -1,7 +1,10 @@
-//! A lean Customer, so that payments reference real customers and shops find theirs by email.
+//! The Customer: who a payment is for, found by email, with the names, numbers and addresses
+//! commercetools keeps (no password: this service signs no customer in).
 
+use super::addresses::Address;
 use super::common::{ClientLogging, ResourceKey, Timestamp};
 use super::errors::DomainError;
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -12,15 +15,36 @@ pub struct Customer {
     pub version: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<ResourceKey>,
+    /// Unique per project; once set, it cannot be changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     pub email: Email,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    pub addresses: Vec<Value>,
+    pub middle_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub salutation: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vat_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    pub addresses: Vec<Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_shipping_address_id: Option<String>,
     pub shipping_address_ids: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_billing_address_id: Option<String>,
     pub billing_address_ids: Vec<String>,
     pub is_email_verified: bool,
     pub authentication_mode: AuthenticationMode,
@@ -79,12 +103,31 @@ impl Email {
 #[serde(rename_all = "camelCase")]
 pub struct CustomerDraft {
     pub email: Email,
-    /// Accepted for compatibility; this service does not sign customers in and keeps no password.
+    /// Required in the Password mode; this service does not sign customers in and keeps none.
     pub password: Option<String>,
+    pub key: Option<ResourceKey>,
+    pub customer_number: Option<String>,
+    pub external_id: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
-    pub key: Option<ResourceKey>,
-    pub external_id: Option<String>,
+    pub middle_name: Option<String>,
+    pub title: Option<String>,
+    pub salutation: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub company_name: Option<String>,
+    pub vat_id: Option<String>,
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub addresses: Vec<Address>,
+    /// Indices into `addresses`.
+    pub default_shipping_address: Option<usize>,
+    pub default_billing_address: Option<usize>,
+    #[serde(default)]
+    pub shipping_addresses: Vec<usize>,
+    #[serde(default)]
+    pub billing_addresses: Vec<usize>,
+    #[serde(default)]
+    pub is_email_verified: bool,
     pub authentication_mode: Option<AuthenticationMode>,
 }
 
@@ -94,24 +137,34 @@ impl Customer {
         draft: CustomerDraft,
         now: Timestamp,
         actor: Option<ClientLogging>,
+        new_id: &mut dyn FnMut() -> String,
     ) -> Result<Customer, DomainError> {
-        let authentication_mode = draft.authentication_mode.unwrap_or(if draft.password.is_some() {
-            AuthenticationMode::Password
-        } else {
-            AuthenticationMode::ExternalAuth
-        });
-        Ok(Customer {
+        let authentication_mode = draft.authentication_mode.unwrap_or(AuthenticationMode::Password);
+        if authentication_mode == AuthenticationMode::Password && empty(&draft.password) {
+            return Err(DomainError::InvalidJsonInput { detail: "password: Missing required value".into() });
+        }
+        let mut customer = Customer {
             id,
             version: 1,
             key: draft.key,
+            customer_number: non_empty(draft.customer_number),
+            external_id: non_empty(draft.external_id),
             email: draft.email,
-            first_name: draft.first_name,
-            last_name: draft.last_name,
-            external_id: draft.external_id,
+            first_name: non_empty(draft.first_name),
+            last_name: non_empty(draft.last_name),
+            middle_name: non_empty(draft.middle_name),
+            title: non_empty(draft.title),
+            salutation: non_empty(draft.salutation),
+            date_of_birth: draft.date_of_birth,
+            company_name: non_empty(draft.company_name),
+            vat_id: non_empty(draft.vat_id),
+            locale: non_empty(draft.locale),
             addresses: vec![],
+            default_shipping_address_id: None,
             shipping_address_ids: vec![],
+            default_billing_address_id: None,
             billing_address_ids: vec![],
-            is_email_verified: false,
+            is_email_verified: draft.is_email_verified,
             authentication_mode,
             stores: vec![],
             customer_group_assignments: vec![],
@@ -119,28 +172,320 @@ impl Customer {
             last_modified_at: now,
             created_by: actor.clone(),
             last_modified_by: actor,
+        };
+        for address in draft.addresses {
+            add_address(&mut customer, address, new_id)?;
+        }
+        let id_at = |field: &str, index: usize, customer: &Customer| {
+            customer.addresses.get(index).and_then(|a| a.id.clone()).ok_or_else(|| {
+                DomainError::InvalidInput(format!(
+                    "The value {index} of '{field}' is not an index of 'addresses' ({} given).",
+                    customer.addresses.len()
+                ))
+            })
+        };
+        for index in draft.shipping_addresses {
+            let id = id_at("shippingAddresses", index, &customer)?;
+            add_once(&mut customer.shipping_address_ids, id);
+        }
+        for index in draft.billing_addresses {
+            let id = id_at("billingAddresses", index, &customer)?;
+            add_once(&mut customer.billing_address_ids, id);
+        }
+        if let Some(index) = draft.default_shipping_address {
+            let id = id_at("defaultShippingAddress", index, &customer)?;
+            set_default(&mut customer, Role::Shipping, Some(id));
+        }
+        if let Some(index) = draft.default_billing_address {
+            let id = id_at("defaultBillingAddress", index, &customer)?;
+            set_default(&mut customer, Role::Billing, Some(id));
+        }
+        Ok(customer)
+    }
+
+    fn address_index(&self, target: &AddressTarget) -> Result<usize, DomainError> {
+        let (found, described) = match (&target.address_id, &target.address_key) {
+            (Some(id), _) => {
+                (self.addresses.iter().position(|a| a.id.as_ref() == Some(id)), format!("id '{id}'"))
+            }
+            (None, Some(key)) => {
+                (self.addresses.iter().position(|a| a.key.as_ref() == Some(key)), format!("key '{key}'"))
+            }
+            (None, None) => {
+                return Err(DomainError::InvalidInput(
+                    "Either 'addressId' or 'addressKey' is required.".into(),
+                ))
+            }
+        };
+        found.ok_or_else(|| {
+            DomainError::InvalidInput(format!("The customer has no address with {described}."))
         })
     }
+}
+
+/// Names one of the customer's addresses, by id or by key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressTarget {
+    pub address_id: Option<String>,
+    pub address_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum CustomerUpdateAction {
-    ChangeEmail { email: Email },
-    SetFirstName { first_name: Option<String> },
-    SetLastName { last_name: Option<String> },
-    SetKey { key: Option<ResourceKey> },
-    SetExternalId { external_id: Option<String> },
+    ChangeEmail {
+        email: Email,
+    },
+    SetFirstName {
+        first_name: Option<String>,
+    },
+    SetLastName {
+        last_name: Option<String>,
+    },
+    SetMiddleName {
+        middle_name: Option<String>,
+    },
+    SetTitle {
+        title: Option<String>,
+    },
+    SetSalutation {
+        salutation: Option<String>,
+    },
+    SetDateOfBirth {
+        date_of_birth: Option<NaiveDate>,
+    },
+    SetCompanyName {
+        company_name: Option<String>,
+    },
+    SetVatId {
+        vat_id: Option<String>,
+    },
+    SetLocale {
+        locale: Option<String>,
+    },
+    SetKey {
+        key: Option<ResourceKey>,
+    },
+    SetExternalId {
+        external_id: Option<String>,
+    },
+    SetCustomerNumber {
+        customer_number: Option<String>,
+    },
+    AddAddress {
+        address: Address,
+    },
+    ChangeAddress {
+        #[serde(flatten)]
+        target: AddressTarget,
+        address: Address,
+    },
+    RemoveAddress {
+        #[serde(flatten)]
+        target: AddressTarget,
+    },
+    SetDefaultShippingAddress {
+        #[serde(flatten)]
+        target: AddressTarget,
+    },
+    SetDefaultBillingAddress {
+        #[serde(flatten)]
+        target: AddressTarget,
+    },
+    AddShippingAddressId {
+        #[serde(flatten)]
+        target: AddressTarget,
+    },
+    RemoveShippingAddressId {
+        #[serde(flatten)]
+        target: AddressTarget,
+    },
+    AddBillingAddressId {
+        #[serde(flatten)]
+        target: AddressTarget,
+    },
+    RemoveBillingAddressId {
+        #[serde(flatten)]
+        target: AddressTarget,
+    },
+    SetAuthenticationMode {
+        auth_mode: AuthenticationMode,
+        password: Option<String>,
+    },
 }
 
-pub fn apply(customer: &mut Customer, action: CustomerUpdateAction) -> Result<(), DomainError> {
-    let non_empty = |value: Option<String>| value.filter(|v| !v.is_empty());
+pub fn apply(
+    customer: &mut Customer,
+    action: CustomerUpdateAction,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<(), DomainError> {
+    use CustomerUpdateAction as A;
     match action {
-        CustomerUpdateAction::ChangeEmail { email } => customer.email = email,
-        CustomerUpdateAction::SetFirstName { first_name } => customer.first_name = non_empty(first_name),
-        CustomerUpdateAction::SetLastName { last_name } => customer.last_name = non_empty(last_name),
-        CustomerUpdateAction::SetKey { key } => customer.key = key,
-        CustomerUpdateAction::SetExternalId { external_id } => customer.external_id = non_empty(external_id),
+        A::ChangeEmail { email } => customer.email = email,
+        A::SetFirstName { first_name } => customer.first_name = non_empty(first_name),
+        A::SetLastName { last_name } => customer.last_name = non_empty(last_name),
+        A::SetMiddleName { middle_name } => customer.middle_name = non_empty(middle_name),
+        A::SetTitle { title } => customer.title = non_empty(title),
+        A::SetSalutation { salutation } => customer.salutation = non_empty(salutation),
+        A::SetDateOfBirth { date_of_birth } => customer.date_of_birth = date_of_birth,
+        A::SetCompanyName { company_name } => customer.company_name = non_empty(company_name),
+        A::SetVatId { vat_id } => customer.vat_id = non_empty(vat_id),
+        A::SetLocale { locale } => customer.locale = non_empty(locale),
+        A::SetKey { key } => customer.key = key,
+        A::SetExternalId { external_id } => customer.external_id = non_empty(external_id),
+        A::SetCustomerNumber { customer_number } => {
+            if customer.customer_number.is_some() {
+                return Err(DomainError::InvalidOperation(
+                    "The customer number is set already and cannot be changed.".into(),
+                ));
+            }
+            customer.customer_number = non_empty(customer_number);
+        }
+        A::AddAddress { address } => add_address(customer, address, new_id)?,
+        A::ChangeAddress { target, mut address } => {
+            let index = customer.address_index(&target)?;
+            check_key_free(customer, &address, Some(index))?;
+            if let Some(slot) = customer.addresses.get_mut(index) {
+                address.id = slot.id.take();
+                *slot = address;
+            }
+        }
+        A::RemoveAddress { target } => {
+            let index = customer.address_index(&target)?;
+            let removed = customer.addresses.remove(index).id;
+            customer.shipping_address_ids.retain(|id| Some(id) != removed.as_ref());
+            customer.billing_address_ids.retain(|id| Some(id) != removed.as_ref());
+            for default in
+                [&mut customer.default_shipping_address_id, &mut customer.default_billing_address_id]
+            {
+                if *default == removed {
+                    *default = None;
+                }
+            }
+        }
+        A::SetDefaultShippingAddress { target } => {
+            let id = optional_address_id(customer, &target)?;
+            set_default(customer, Role::Shipping, id);
+        }
+        A::SetDefaultBillingAddress { target } => {
+            let id = optional_address_id(customer, &target)?;
+            set_default(customer, Role::Billing, id);
+        }
+        A::AddShippingAddressId { target } => {
+            let id = address_id(customer, &target)?;
+            add_once(&mut customer.shipping_address_ids, id);
+        }
+        A::AddBillingAddressId { target } => {
+            let id = address_id(customer, &target)?;
+            add_once(&mut customer.billing_address_ids, id);
+        }
+        A::RemoveShippingAddressId { target } => {
+            let id = address_id(customer, &target)?;
+            remove_role(customer, Role::Shipping, &id)?;
+        }
+        A::RemoveBillingAddressId { target } => {
+            let id = address_id(customer, &target)?;
+            remove_role(customer, Role::Billing, &id)?;
+        }
+        A::SetAuthenticationMode { auth_mode, password } => {
+            if customer.authentication_mode == auth_mode {
+                return Err(DomainError::InvalidInput(format!(
+                    "The customer is already using the '{auth_mode:?}' authentication mode."
+                )));
+            }
+            if auth_mode == AuthenticationMode::Password && empty(&password) {
+                return Err(DomainError::InvalidInput(
+                    "A password is required for the Password authentication mode.".into(),
+                ));
+            }
+            customer.authentication_mode = auth_mode;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Role {
+    Shipping,
+    Billing,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+fn empty(value: &Option<String>) -> bool {
+    value.as_deref().is_none_or(str::is_empty)
+}
+
+fn add_once(ids: &mut Vec<String>, id: String) {
+    if !ids.contains(&id) {
+        ids.push(id);
+    }
+}
+
+fn add_address(
+    customer: &mut Customer,
+    mut address: Address,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<(), DomainError> {
+    check_key_free(customer, &address, None)?;
+    address.id = Some(new_id());
+    customer.addresses.push(address);
+    Ok(())
+}
+
+/// Address keys are unique within a customer.
+fn check_key_free(customer: &Customer, address: &Address, except: Option<usize>) -> Result<(), DomainError> {
+    let Some(key) = &address.key else { return Ok(()) };
+    let taken =
+        customer.addresses.iter().enumerate().any(|(i, a)| Some(i) != except && a.key.as_ref() == Some(key));
+    if taken {
+        return Err(DomainError::DuplicateField {
+            field: "addresses.key".into(),
+            duplicate_value: Value::from(key.clone()),
+        });
+    }
+    Ok(())
+}
+
+fn address_id(customer: &Customer, target: &AddressTarget) -> Result<String, DomainError> {
+    let index = customer.address_index(target)?;
+    Ok(customer.addresses.get(index).and_then(|a| a.id.clone()).unwrap_or_default())
+}
+
+/// Neither id nor key unsets the default.
+fn optional_address_id(customer: &Customer, target: &AddressTarget) -> Result<Option<String>, DomainError> {
+    if target.address_id.is_none() && target.address_key.is_none() {
+        return Ok(None);
+    }
+    address_id(customer, target).map(Some)
+}
+
+/// The default address of a role is also one of that role's addresses.
+fn set_default(customer: &mut Customer, role: Role, id: Option<String>) {
+    let (default, ids) = match role {
+        Role::Shipping => (&mut customer.default_shipping_address_id, &mut customer.shipping_address_ids),
+        Role::Billing => (&mut customer.default_billing_address_id, &mut customer.billing_address_ids),
+    };
+    if let Some(id) = &id {
+        add_once(ids, id.clone());
+    }
+    *default = id;
+}
+
+fn remove_role(customer: &mut Customer, role: Role, id: &str) -> Result<(), DomainError> {
+    let (default, ids) = match role {
+        Role::Shipping => (&mut customer.default_shipping_address_id, &mut customer.shipping_address_ids),
+        Role::Billing => (&mut customer.default_billing_address_id, &mut customer.billing_address_ids),
+    };
+    if !ids.iter().any(|i| i == id) {
+        return Err(DomainError::InvalidInput(format!("The address '{id}' does not have this role.")));
+    }
+    ids.retain(|i| i != id);
+    if default.as_deref() == Some(id) {
+        *default = None;
     }
     Ok(())
 }
@@ -150,14 +495,33 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn at() -> Timestamp {
+        Timestamp::parse("2024-01-01T00:00:00Z").unwrap()
+    }
+
+    fn create(draft: Value) -> Result<Customer, DomainError> {
+        let mut next = 0;
+        let mut new_id = || {
+            next += 1;
+            format!("a{next}")
+        };
+        Customer::create("c".into(), serde_json::from_value(draft).unwrap(), at(), None, &mut new_id)
+    }
+
+    fn apply_all(customer: &mut Customer, actions: Value) -> Result<(), DomainError> {
+        let mut next = 100;
+        let mut new_id = || {
+            next += 1;
+            format!("a{next}")
+        };
+        let actions: Vec<CustomerUpdateAction> = serde_json::from_value(actions).unwrap();
+        actions.into_iter().try_for_each(|action| apply(customer, action, &mut new_id))
+    }
+
     #[test]
     fn emails_are_validated_and_compared_without_case() {
         assert!(serde_json::from_value::<CustomerDraft>(json!({"email": "not-an-email"})).is_err());
-        let draft: CustomerDraft =
-            serde_json::from_value(json!({"email": "Jane@Example.com", "password": "x"})).unwrap();
-        let customer =
-            Customer::create("c".into(), draft, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None)
-                .unwrap();
+        let customer = create(json!({"email": "Jane@Example.com", "password": "x"})).unwrap();
         assert_eq!(customer.email.normalized(), "jane@example.com");
         assert_eq!(customer.authentication_mode, AuthenticationMode::Password);
         let value = serde_json::to_value(&customer).unwrap();
@@ -167,26 +531,129 @@ mod tests {
     }
 
     #[test]
-    fn update_actions_set_and_remove() {
-        let draft: CustomerDraft = serde_json::from_value(json!({"email": "a@b.co"})).unwrap();
-        let mut customer =
-            Customer::create("c".into(), draft, Timestamp::parse("2024-01-01T00:00:00Z").unwrap(), None)
-                .unwrap();
-        let actions: Vec<CustomerUpdateAction> = serde_json::from_value(json!([
-            {"action": "changeEmail", "email": "new@b.co"},
-            {"action": "setFirstName", "firstName": "Jane"},
-            {"action": "setLastName", "lastName": "Doe"},
-            {"action": "setKey", "key": "jane"},
-            {"action": "setExternalId", "externalId": "ext"},
-            {"action": "setFirstName"}
-        ]))
+    fn the_password_mode_is_the_default_and_needs_a_password() {
+        let refused = create(json!({"email": "a@b.co"})).unwrap_err();
+        assert_eq!(
+            refused,
+            DomainError::InvalidJsonInput { detail: "password: Missing required value".into() }
+        );
+        assert!(create(json!({"email": "a@b.co", "password": ""})).is_err());
+        let external = create(json!({"email": "a@b.co", "authenticationMode": "ExternalAuth"})).unwrap();
+        assert_eq!(external.authentication_mode, AuthenticationMode::ExternalAuth);
+    }
+
+    #[test]
+    fn every_draft_field_is_kept_and_address_indices_become_ids() {
+        let customer = create(json!({
+            "email": "a@b.co", "password": "pw", "customerNumber": "C-1", "middleName": "M",
+            "title": "Dr.", "salutation": "Dear", "dateOfBirth": "1990-02-03", "companyName": "ACME",
+            "vatId": "DE123", "locale": "de-DE", "isEmailVerified": true,
+            "addresses": [{"country": "DE", "city": "Berlin"}, {"key": "office", "country": "AT"}],
+            "defaultShippingAddress": 0, "billingAddresses": [1], "defaultBillingAddress": 1
+        }))
         .unwrap();
-        for action in actions {
-            apply(&mut customer, action).unwrap();
+        let value = serde_json::to_value(&customer).unwrap();
+        for (field, expected) in [
+            ("customerNumber", json!("C-1")),
+            ("middleName", json!("M")),
+            ("title", json!("Dr.")),
+            ("salutation", json!("Dear")),
+            ("dateOfBirth", json!("1990-02-03")),
+            ("companyName", json!("ACME")),
+            ("vatId", json!("DE123")),
+            ("locale", json!("de-DE")),
+            ("isEmailVerified", json!(true)),
+            ("defaultShippingAddressId", json!("a1")),
+            ("shippingAddressIds", json!(["a1"])),
+            ("defaultBillingAddressId", json!("a2")),
+            ("billingAddressIds", json!(["a2"])),
+        ] {
+            assert_eq!(value[field], expected, "{field}");
         }
+        assert_eq!(value["addresses"][1], json!({"id": "a2", "key": "office", "country": "AT"}));
+        let out_of_range =
+            create(json!({"email": "a@b.co", "password": "pw", "addresses": [], "shippingAddresses": [0]}));
+        assert!(matches!(out_of_range, Err(DomainError::InvalidInput(_))));
+    }
+
+    #[test]
+    fn update_actions_set_and_remove() {
+        let mut customer = create(json!({"email": "a@b.co", "password": "pw"})).unwrap();
+        apply_all(
+            &mut customer,
+            json!([
+                {"action": "changeEmail", "email": "new@b.co"},
+                {"action": "setFirstName", "firstName": "Jane"},
+                {"action": "setLastName", "lastName": "Doe"},
+                {"action": "setKey", "key": "jane"},
+                {"action": "setExternalId", "externalId": "ext"},
+                {"action": "setFirstName"},
+                {"action": "setDateOfBirth", "dateOfBirth": "2000-01-31"},
+                {"action": "setCompanyName", "companyName": "ACME"},
+                {"action": "setCustomerNumber", "customerNumber": "C-9"}
+            ]),
+        )
+        .unwrap();
         assert_eq!(customer.email.as_str(), "new@b.co");
         assert_eq!(customer.first_name, None);
         assert_eq!(customer.last_name.as_deref(), Some("Doe"));
         assert_eq!(customer.key.as_ref().map(|k| k.as_str()), Some("jane"));
+        assert_eq!(customer.date_of_birth, NaiveDate::from_ymd_opt(2000, 1, 31));
+        let again =
+            apply_all(&mut customer, json!([{"action": "setCustomerNumber", "customerNumber": "C-10"}]));
+        assert!(matches!(again, Err(DomainError::InvalidOperation(_))), "a customer number is set once");
+    }
+
+    #[test]
+    fn addresses_are_added_changed_given_roles_and_removed() {
+        let mut customer = create(json!({"email": "a@b.co", "password": "pw"})).unwrap();
+        apply_all(
+            &mut customer,
+            json!([
+                {"action": "addAddress", "address": {"key": "home", "country": "DE"}},
+                {"action": "addAddress", "address": {"key": "work", "country": "DE"}},
+                {"action": "setDefaultShippingAddress", "addressKey": "home"},
+                {"action": "addBillingAddressId", "addressId": "a102"},
+                {"action": "changeAddress", "addressKey": "work", "address": {"key": "work", "country": "FR", "city": "Paris"}}
+            ]),
+        )
+        .unwrap();
+        assert_eq!(customer.default_shipping_address_id.as_deref(), Some("a101"));
+        assert_eq!(customer.shipping_address_ids, vec!["a101"]);
+        assert_eq!(customer.billing_address_ids, vec!["a102"]);
+        assert_eq!(customer.addresses[1].id.as_deref(), Some("a102"), "a changed address keeps its id");
+        assert_eq!(customer.addresses[1].city.as_deref(), Some("Paris"));
+        let duplicate = apply_all(
+            &mut customer,
+            json!([{"action": "addAddress", "address": {"key": "home", "country": "DE"}}]),
+        );
+        assert!(matches!(duplicate, Err(DomainError::DuplicateField { .. })));
+        let unknown = apply_all(&mut customer, json!([{"action": "removeAddress", "addressId": "nope"}]));
+        assert!(matches!(unknown, Err(DomainError::InvalidInput(_))));
+        apply_all(&mut customer, json!([{"action": "removeAddress", "addressKey": "home"}])).unwrap();
+        assert_eq!(customer.default_shipping_address_id, None);
+        assert!(customer.shipping_address_ids.is_empty());
+        apply_all(&mut customer, json!([{"action": "removeBillingAddressId", "addressKey": "work"}]))
+            .unwrap();
+        assert!(customer.billing_address_ids.is_empty());
+    }
+
+    #[test]
+    fn the_authentication_mode_changes_with_a_password_for_the_password_mode() {
+        let mut customer = create(json!({"email": "a@b.co", "authenticationMode": "ExternalAuth"})).unwrap();
+        let same = apply_all(
+            &mut customer,
+            json!([{"action": "setAuthenticationMode", "authMode": "ExternalAuth"}]),
+        );
+        assert!(same.is_err());
+        let no_password =
+            apply_all(&mut customer, json!([{"action": "setAuthenticationMode", "authMode": "Password"}]));
+        assert!(no_password.is_err());
+        apply_all(
+            &mut customer,
+            json!([{"action": "setAuthenticationMode", "authMode": "Password", "password": "pw"}]),
+        )
+        .unwrap();
+        assert_eq!(customer.authentication_mode, AuthenticationMode::Password);
     }
 }

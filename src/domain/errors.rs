@@ -20,6 +20,9 @@ pub enum DomainError {
     RequiredField { field: String },
     #[error("A duplicate value {duplicate_value} exists for field {field}.")]
     DuplicateField { field: String, duplicate_value: Value },
+    /// A DuplicateField on `email`, worded as commercetools words it for customers.
+    #[error("There is already an existing customer with the provided email.")]
+    DuplicateCustomerEmail { duplicate_value: Value },
     /// A resource cannot be deleted while others reference it.
     #[error("Can not delete a {type_id} while it is referenced by at least one {referenced_by}.")]
     ReferenceExists { type_id: String, referenced_by: String },

@@ -2,6 +2,7 @@
 //! emit. Pure: no I/O, no clock, no randomness (all handed in through [`context::ChangeContext`]).
 
 pub mod actions;
+pub mod addresses;
 pub mod common;
 pub mod context;
 pub mod customers;

@@ -256,11 +256,14 @@ impl Payment {
             payment_status: PaymentStatus {
                 interface_code: status.interface_code,
                 interface_text: status.interface_text,
-                state: status
-                    .state
-                    .as_ref()
-                    .map(|state| ctx.references.resolve(ReferenceTypeId::State, state))
-                    .transpose()?,
+                state: match &status.state {
+                    Some(state) => {
+                        let state = ctx.references.resolve(ReferenceTypeId::State, state)?;
+                        ctx.references.check_payment_state(&state)?;
+                        Some(state)
+                    }
+                    None => None,
+                },
             },
             transactions,
             interface_interactions,

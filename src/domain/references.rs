@@ -4,7 +4,7 @@
 use super::common::{CustomFields, IdOrKey, Reference, ResourceIdentifier};
 use super::context::{check_type_id, CustomizedResource, ReferenceTypeId, References};
 use super::errors::DomainError;
-use super::states::{check_payment_transition, State};
+use super::states::{check_is_payment_state, check_payment_transition, State};
 use super::types::Type;
 
 /// A resource known to exist: its id and key.
@@ -79,6 +79,10 @@ impl References for LoadedReferences {
             .find(|t| t.id == custom.type_ref.id)
             .ok_or_else(|| not_found(ReferenceTypeId::Type, IdOrKey::Id(custom.type_ref.id.clone())))?;
         custom_type.check(resource, custom)
+    }
+
+    fn check_payment_state(&self, target: &Reference) -> Result<(), DomainError> {
+        check_is_payment_state(self.state(&target.id)?)
     }
 
     fn check_state_transition(

@@ -99,15 +99,21 @@ impl State {
     }
 }
 
+/// Payments are only in states of the PaymentState type.
+pub fn check_is_payment_state(state: &State) -> Result<(), DomainError> {
+    if state.state_type != StateType::PaymentState {
+        return Err(DomainError::InvalidOperation(format!(
+            "The state '{}' is not a PaymentState.",
+            state.key.as_str()
+        )));
+    }
+    Ok(())
+}
+
 /// The PaymentState workflow: from no state only to an initial one; from a state with
 /// transitions only to one of them.
 pub fn check_payment_transition(current: Option<&State>, target: &State) -> Result<(), DomainError> {
-    if target.state_type != StateType::PaymentState {
-        return Err(DomainError::InvalidOperation(format!(
-            "The state '{}' is not a PaymentState.",
-            target.key.as_str()
-        )));
-    }
+    check_is_payment_state(target)?;
     match current {
         None if !target.initial => Err(DomainError::InvalidOperation(format!(
             "The payment has no state yet, so the new state must be initial, and '{}' is not.",

@@ -312,6 +312,7 @@ pub enum UniqueField {
     InterfaceId,
     /// The resources table's other unique column (a customer's email).
     UniqueValue,
+    CustomerNumber,
 }
 
 /// Whether the error is a broken foreign key: a write referenced a resource that a concurrent
@@ -329,7 +330,9 @@ pub fn unique_violation(error: &diesel::result::Error) -> Option<UniqueField> {
     };
     // PostgreSQL names the index; SQLite names the columns ("payments.project_key, payments.key").
     let described = format!("{} {}", info.constraint_name().unwrap_or_default(), info.message());
-    if described.contains("interface_id") {
+    if described.contains("customer_number") {
+        Some(UniqueField::CustomerNumber)
+    } else if described.contains("interface_id") {
         Some(UniqueField::InterfaceId)
     } else if described.contains("unique_value") {
         Some(UniqueField::UniqueValue)

@@ -20,6 +20,7 @@ pub struct ResourceRow {
     pub created_at: i64,
     pub last_modified_at: i64,
     pub document: String,
+    pub customer_number: Option<String>,
 }
 
 pub fn find(

@@ -71,6 +71,7 @@ diesel::table! {
         created_at -> BigInt,
         last_modified_at -> BigInt,
         document -> Text,
+        customer_number -> Nullable<Text>,
     }
 }
 

@@ -333,7 +333,7 @@ fn duplicate_or(error: diesel::result::Error, payment: &Payment) -> ApiError {
     match unique_violation(&error) {
         Some(UniqueField::Key) => duplicate("key", payment.key.as_ref().map(|k| k.as_str())).into(),
         Some(UniqueField::InterfaceId) => duplicate("interfaceId", payment.interface_id.as_deref()).into(),
-        Some(UniqueField::UniqueValue) | None => error.into(),
+        Some(UniqueField::UniqueValue | UniqueField::CustomerNumber) | None => error.into(),
     }
 }
 

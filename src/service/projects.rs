@@ -24,7 +24,7 @@ pub fn get(db: &Database, project_key: &str) -> Result<String, ApiError> {
         "createdAt": Timestamp::from_datetime(created_at).to_string(),
         "messages": {"enabled": true},
         "carts": {"deleteDaysAfterLastModification": 90, "countryTaxRateFallbackEnabled": false},
-        "inventory": {},
+        "inventory": {"releaseExpiredReservations": false},
         "discounts": {"discountCombinationMode": "Stacking"},
     });
     Ok(project.to_string())

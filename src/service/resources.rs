@@ -27,6 +27,7 @@ pub struct Row {
     pub id: String,
     pub key: Option<String>,
     pub unique_value: Option<String>,
+    pub customer_number: Option<String>,
     pub created_at: Timestamp,
     pub last_modified_at: Timestamp,
 }
@@ -48,11 +49,14 @@ pub trait ResourceKind: 'static {
         references: &dyn References,
         now: Timestamp,
         actor: Option<ClientLogging>,
+        new_id: &mut dyn FnMut() -> String,
     ) -> Result<Self::Resource, DomainError>;
+    /// `new_id` gives ids to what an action adds inside the resource (a customer's addresses).
     fn apply(
         resource: &mut Self::Resource,
         action: Self::Action,
         references: &dyn References,
+        new_id: &mut dyn FnMut() -> String,
     ) -> Result<(), DomainError>;
     fn row(resource: &Self::Resource) -> Row;
     /// The resources a draft or action names, for loading before it is applied.
@@ -70,6 +74,10 @@ pub trait ResourceKind: 'static {
     /// The field a broken `unique_value` constraint is reported on.
     fn unique_value_field() -> &'static str {
         "uniqueValue"
+    }
+    /// The error for a value another resource of the kind has already.
+    fn duplicate(field: &str, value: serde_json::Value) -> DomainError {
+        DomainError::DuplicateField { field: field.into(), duplicate_value: value }
     }
 
     fn collection() -> Collection {
@@ -97,10 +105,16 @@ impl ResourceKind for Types {
         _: &dyn References,
         now: Timestamp,
         actor: Option<ClientLogging>,
+        _: &mut dyn FnMut() -> String,
     ) -> Result<Type, DomainError> {
         Type::create(id, draft, now, actor)
     }
-    fn apply(resource: &mut Type, action: TypeUpdateAction, _: &dyn References) -> Result<(), DomainError> {
+    fn apply(
+        resource: &mut Type,
+        action: TypeUpdateAction,
+        _: &dyn References,
+        _: &mut dyn FnMut() -> String,
+    ) -> Result<(), DomainError> {
         types::apply(resource, action)
     }
     /// A field name means one field type for a resource, whichever Type defines it.
@@ -114,6 +128,7 @@ impl ResourceKind for Types {
             id: t.id.clone(),
             key: Some(t.key.as_str().to_owned()),
             unique_value: None,
+            customer_number: None,
             created_at: t.created_at,
             last_modified_at: t.last_modified_at,
         }
@@ -142,6 +157,7 @@ impl ResourceKind for States {
         references: &dyn References,
         now: Timestamp,
         actor: Option<ClientLogging>,
+        _: &mut dyn FnMut() -> String,
     ) -> Result<State, DomainError> {
         State::create(id, draft, references, now, actor)
     }
@@ -149,6 +165,7 @@ impl ResourceKind for States {
         resource: &mut State,
         action: StateUpdateAction,
         references: &dyn References,
+        _: &mut dyn FnMut() -> String,
     ) -> Result<(), DomainError> {
         states::apply(resource, action, references)
     }
@@ -157,6 +174,7 @@ impl ResourceKind for States {
             id: s.id.clone(),
             key: Some(s.key.as_str().to_owned()),
             unique_value: None,
+            customer_number: None,
             created_at: s.created_at,
             last_modified_at: s.last_modified_at,
         }
@@ -185,27 +203,36 @@ impl ResourceKind for Customers {
         _: &dyn References,
         now: Timestamp,
         actor: Option<ClientLogging>,
+        new_id: &mut dyn FnMut() -> String,
     ) -> Result<Customer, DomainError> {
-        Customer::create(id, draft, now, actor)
+        Customer::create(id, draft, now, actor, new_id)
     }
     fn apply(
         resource: &mut Customer,
         action: CustomerUpdateAction,
         _: &dyn References,
+        new_id: &mut dyn FnMut() -> String,
     ) -> Result<(), DomainError> {
-        customers::apply(resource, action)
+        customers::apply(resource, action, new_id)
     }
     fn row(c: &Customer) -> Row {
         Row {
             id: c.id.clone(),
             key: c.key.as_ref().map(|k| k.as_str().to_owned()),
             unique_value: Some(c.email.normalized()),
+            customer_number: c.customer_number.clone(),
             created_at: c.created_at,
             last_modified_at: c.last_modified_at,
         }
     }
     fn unique_value_field() -> &'static str {
         "email"
+    }
+    fn duplicate(field: &str, value: serde_json::Value) -> DomainError {
+        match field {
+            "email" => DomainError::DuplicateCustomerEmail { duplicate_value: value },
+            _ => DomainError::DuplicateField { field: field.into(), duplicate_value: value },
+        }
     }
 }
 
@@ -264,6 +291,7 @@ fn to_row<K: ResourceKind>(project_key: &str, resource: &K::Resource) -> Result<
         created_at: row.created_at.millis(),
         last_modified_at: row.last_modified_at.millis(),
         document: super::document_of(resource)?,
+        customer_number: row.customer_number,
     })
 }
 
@@ -276,11 +304,12 @@ fn duplicate_or<K: ResourceKind>(
     let field = match unique_violation(&error) {
         Some(UniqueField::Key) => "key",
         Some(UniqueField::UniqueValue) => K::unique_value_field(),
+        Some(UniqueField::CustomerNumber) => "customerNumber",
         _ => return error.into(),
     };
     let value = serde_json::to_value(resource).ok().and_then(|v| v.get(field).cloned());
     let value = value.or_else(|| row.key.clone().map(serde_json::Value::from)).unwrap_or_default();
-    DomainError::DuplicateField { field: field.into(), duplicate_value: value }.into()
+    K::duplicate(field, value).into()
 }
 
 pub fn create<K: ResourceKind>(
@@ -291,7 +320,7 @@ pub fn create<K: ResourceKind>(
 ) -> Result<String, ApiError> {
     db.write(|conn| {
         let references = load_references(conn, None, project_key, &K::draft_identifiers(&draft))?;
-        let resource = K::create(new_id(), draft, &references, now(), actor.logging())?;
+        let resource = K::create(new_id(), draft, &references, now(), actor.logging(), &mut new_id)?;
         K::check_among(conn, project_key, &resource)?;
         let row = to_row::<K>(project_key, &resource)?;
         store::insert(conn, &row).map_err(|e| duplicate_or::<K>(e, &row, &resource))?;
@@ -332,7 +361,7 @@ pub fn update<K: ResourceKind>(
         let references = load_references(conn, None, project_key, &wanted)?;
         let resource: K::Resource = parse(&stored.document)?;
         let applied = apply_all(resource, actions, now(), actor.logging(), |resource, action| {
-            K::apply(resource, action, &references).map(|()| Vec::<()>::new())
+            K::apply(resource, action, &references, &mut new_id).map(|()| Vec::<()>::new())
         })?;
         if applied.resource.version() == version {
             return Ok((stored.id, stored.document));

@@ -288,6 +288,10 @@ async fn payment_states_follow_their_workflow() {
         .try_update(&payment, json!([{"action": "transitionState", "state": {"id": order_state["id"]}}]))
         .await;
     assert_eq!(wrong_type.error_code(), "InvalidOperation");
+    let mut in_order_state = draft();
+    in_order_state["paymentStatus"] = json!({"state": {"typeId": "state", "key": "order-open"}});
+    let created_in_wrong_type = app.post("/payments", in_order_state).await;
+    assert_eq!(created_in_wrong_type.error_code(), "InvalidOperation", "a payment's state is a PaymentState");
     let missing = app.try_update(&payment, transition("nowhere", false)).await;
     assert_eq!(missing.error_code(), "ReferencedResourceNotFound");
     let opened = app.update(&payment, transition("open", false)).await;
@@ -324,6 +328,104 @@ async fn payment_states_follow_their_workflow() {
 }
 
 #[tokio::test]
+async fn a_customer_keeps_its_whole_draft_and_needs_a_password_unless_authenticated_elsewhere() {
+    let app = spawn_app().await;
+    let no_password = app.post("/customers", json!({"email": "nopw@example.com"})).await;
+    assert_eq!(no_password.status, StatusCode::BAD_REQUEST);
+    assert_eq!(no_password.error_code(), "InvalidJsonInput");
+    assert_eq!(no_password.body["errors"][0]["detailedErrorMessage"], "password: Missing required value");
+    let external = app
+        .post("/customers", json!({"email": "sso@example.com", "authenticationMode": "ExternalAuth"}))
+        .await;
+    assert_eq!(external.status, StatusCode::CREATED, "{}", external.body);
+    assert_eq!(external.body["customer"]["authenticationMode"], "ExternalAuth");
+
+    let draft = json!({
+        "email": "full@example.com", "password": "pw", "customerNumber": "C-100", "title": "Dr.",
+        "salutation": "Dear", "middleName": "Q", "dateOfBirth": "1985-06-07", "companyName": "ACME",
+        "vatId": "DE999", "locale": "de-DE", "isEmailVerified": true,
+        "addresses": [{"key": "home", "country": "DE", "city": "Berlin"}, {"country": "FR", "city": "Paris"}],
+        "defaultShippingAddress": 0, "shippingAddresses": [1], "defaultBillingAddress": 1
+    });
+    let created = app.post("/customers", draft).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let customer = &created.body["customer"];
+    for field in [
+        "customerNumber",
+        "title",
+        "salutation",
+        "middleName",
+        "dateOfBirth",
+        "companyName",
+        "vatId",
+        "locale",
+    ] {
+        assert!(customer[field].is_string(), "{field} is kept: {customer}");
+    }
+    assert_eq!(customer["isEmailVerified"], true);
+    let home = customer["addresses"][0]["id"].as_str().expect("addresses get ids");
+    let paris = customer["addresses"][1]["id"].as_str().unwrap();
+    assert_eq!(customer["defaultShippingAddressId"], home);
+    assert_eq!(customer["shippingAddressIds"], json!([paris, home]));
+    assert_eq!(customer["defaultBillingAddressId"], paris);
+    let fetched = app.get(&format!("/customers/{}", customer["id"].as_str().unwrap())).await;
+    assert_eq!(&fetched.body, customer, "what was created is what is stored");
+
+    let same_number = app
+        .post(
+            "/customers",
+            json!({"email": "other@example.com", "password": "pw", "customerNumber": "C-100"}),
+        )
+        .await;
+    assert_eq!(same_number.error_code(), "DuplicateField");
+    assert_eq!(same_number.body["errors"][0]["field"], "customerNumber");
+    let bad_index = app
+        .post("/customers", json!({"email": "other@example.com", "password": "pw", "addresses": [], "defaultBillingAddress": 0}))
+        .await;
+    assert_eq!(bad_index.status, StatusCode::BAD_REQUEST);
+    let bad_country = app
+        .post(
+            "/customers",
+            json!({"email": "other@example.com", "password": "pw", "addresses": [{"country": "Germany"}]}),
+        )
+        .await;
+    assert_eq!(bad_country.error_code(), "InvalidJsonInput");
+
+    let updated = app
+        .post(
+            "/customers/key=never",
+            json!({"version": 1, "actions": [{"action": "setVatId", "vatId": "x"}]}),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::NOT_FOUND);
+    let id = customer["id"].as_str().unwrap();
+    let updated = app
+        .post(
+            &format!("/customers/{id}"),
+            json!({"version": 1, "actions": [
+                {"action": "addAddress", "address": {"key": "office", "country": "AT"}},
+                {"action": "setDefaultBillingAddress", "addressKey": "office"},
+                {"action": "removeAddress", "addressKey": "home"},
+                {"action": "setCompanyName"}
+            ]}),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    let office = updated.body["addresses"][1]["id"].as_str().unwrap();
+    assert_eq!(updated.body["defaultBillingAddressId"], office);
+    assert!(updated.body.get("defaultShippingAddressId").is_none(), "the removed default is unset");
+    assert_eq!(updated.body["shippingAddressIds"], json!([paris]));
+    assert!(updated.body.get("companyName").is_none());
+    let renumbered = app
+        .post(
+            &format!("/customers/{id}"),
+            json!({"version": 5, "actions": [{"action": "setCustomerNumber", "customerNumber": "C-101"}]}),
+        )
+        .await;
+    assert_eq!(renumbered.error_code(), "InvalidOperation", "a customer number is never changed");
+}
+
+#[tokio::test]
 async fn customers_are_unique_by_email_and_found_by_it() {
     let app = spawn_app().await;
     let reply = app
@@ -339,9 +441,10 @@ async fn customers_are_unique_by_email_and_found_by_it() {
     assert_eq!(customer["isEmailVerified"], false);
     assert_eq!(customer["authenticationMode"], "Password");
     assert!(customer.get("password").is_none());
-    let duplicate = app.post("/customers", json!({"email": "jane@example.com"})).await;
+    let duplicate = app.post("/customers", json!({"email": "jane@example.com", "password": "pw"})).await;
     assert_eq!(duplicate.error_code(), "DuplicateField");
     assert_eq!(duplicate.body["errors"][0]["field"], "email");
+    assert_eq!(duplicate.body["message"], "There is already an existing customer with the provided email.");
     let invalid = app.post("/customers", json!({"email": "not an email"})).await;
     assert_eq!(invalid.error_code(), "InvalidJsonInput");
     let found = app
@@ -538,7 +641,10 @@ async fn resource_endpoints_check_their_scopes() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(call(Method::GET, "/states", None).await, StatusCode::FORBIDDEN);
-    assert_eq!(call(Method::POST, "/customers", Some(json!({"email": "x@y.zz"}))).await, StatusCode::CREATED);
+    assert_eq!(
+        call(Method::POST, "/customers", Some(json!({"email": "x@y.zz", "password": "pw"}))).await,
+        StatusCode::CREATED
+    );
     assert_eq!(call(Method::GET, "/customers", None).await, StatusCode::OK, "manage implies view");
     assert_eq!(call(Method::GET, "/messages", None).await, StatusCode::FORBIDDEN);
     assert_eq!(
