@@ -129,6 +129,31 @@ pub struct CustomerDraft {
     #[serde(default)]
     pub is_email_verified: bool,
     pub authentication_mode: Option<AuthenticationMode>,
+    /// What this service does not keep; refused when given, rather than dropped.
+    pub custom: Option<Value>,
+    pub customer_group: Option<Value>,
+    pub customer_group_assignments: Option<Vec<Value>>,
+    pub stores: Option<Vec<Value>>,
+}
+
+impl CustomerDraft {
+    fn check_supported(&self) -> Result<(), DomainError> {
+        let unsupported = [
+            ("custom", self.custom.as_ref().is_some_and(|v| !v.is_null())),
+            ("customerGroup", self.customer_group.as_ref().is_some_and(|v| !v.is_null())),
+            (
+                "customerGroupAssignments",
+                self.customer_group_assignments.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+            ("stores", self.stores.as_ref().is_some_and(|v| !v.is_empty())),
+        ];
+        match unsupported.iter().find(|(_, given)| *given) {
+            Some((field, _)) => Err(DomainError::InvalidInput(format!(
+                "'{field}' on customers is not supported by this service."
+            ))),
+            None => self.addresses.iter().try_for_each(Address::check_supported),
+        }
+    }
 }
 
 impl Customer {
@@ -139,6 +164,8 @@ impl Customer {
         actor: Option<ClientLogging>,
         new_id: &mut dyn FnMut() -> String,
     ) -> Result<Customer, DomainError> {
+        draft.check_supported()?;
+        let locale = checked_locale(draft.locale)?;
         let authentication_mode = draft.authentication_mode.unwrap_or(AuthenticationMode::Password);
         if authentication_mode == AuthenticationMode::Password && empty(&draft.password) {
             return Err(DomainError::InvalidJsonInput { detail: "password: Missing required value".into() });
@@ -158,7 +185,7 @@ impl Customer {
             date_of_birth: draft.date_of_birth,
             company_name: non_empty(draft.company_name),
             vat_id: non_empty(draft.vat_id),
-            locale: non_empty(draft.locale),
+            locale,
             addresses: vec![],
             default_shipping_address_id: None,
             shipping_address_ids: vec![],
@@ -205,7 +232,14 @@ impl Customer {
 
     fn address_index(&self, target: &AddressTarget) -> Result<usize, DomainError> {
         let (found, described) = match (&target.address_id, &target.address_key) {
-            (Some(id), _) => {
+            (Some(id), Some(key)) => {
+                let found = self
+                    .addresses
+                    .iter()
+                    .position(|a| a.id.as_ref() == Some(id) && a.key.as_ref() == Some(key));
+                (found, format!("id '{id}' and key '{key}'"))
+            }
+            (Some(id), None) => {
                 (self.addresses.iter().position(|a| a.id.as_ref() == Some(id)), format!("id '{id}'"))
             }
             (None, Some(key)) => {
@@ -331,7 +365,7 @@ pub fn apply(
         A::SetDateOfBirth { date_of_birth } => customer.date_of_birth = date_of_birth,
         A::SetCompanyName { company_name } => customer.company_name = non_empty(company_name),
         A::SetVatId { vat_id } => customer.vat_id = non_empty(vat_id),
-        A::SetLocale { locale } => customer.locale = non_empty(locale),
+        A::SetLocale { locale } => customer.locale = checked_locale(locale)?,
         A::SetKey { key } => customer.key = key,
         A::SetExternalId { external_id } => customer.external_id = non_empty(external_id),
         A::SetCustomerNumber { customer_number } => {
@@ -344,6 +378,7 @@ pub fn apply(
         }
         A::AddAddress { address } => add_address(customer, address, new_id)?,
         A::ChangeAddress { target, mut address } => {
+            address.check_supported()?;
             let index = customer.address_index(&target)?;
             check_key_free(customer, &address, Some(index))?;
             if let Some(slot) = customer.addresses.get_mut(index) {
@@ -419,6 +454,27 @@ fn empty(value: &Option<String>) -> bool {
     value.as_deref().is_none_or(str::is_empty)
 }
 
+/// A language tag such as `de` or `de-DE` (or `es-419`); empty removes it.
+fn checked_locale(locale: Option<String>) -> Result<Option<String>, DomainError> {
+    let Some(locale) = non_empty(locale) else { return Ok(None) };
+    let (language, region) = match locale.split_once('-') {
+        Some((language, region)) => (language, Some(region)),
+        None => (locale.as_str(), None),
+    };
+    let language_ok = (2..=3).contains(&language.len()) && language.chars().all(|c| c.is_ascii_lowercase());
+    let region_ok = region.is_none_or(|r| {
+        (r.len() == 2 && r.chars().all(|c| c.is_ascii_uppercase()))
+            || (r.len() == 3 && r.chars().all(|c| c.is_ascii_digit()))
+    });
+    if language_ok && region_ok {
+        Ok(Some(locale))
+    } else {
+        Err(DomainError::InvalidInput(format!(
+            "Invalid locale '{locale}'. A locale is a language tag such as 'de' or 'de-DE'."
+        )))
+    }
+}
+
 fn add_once(ids: &mut Vec<String>, id: String) {
     if !ids.contains(&id) {
         ids.push(id);
@@ -430,6 +486,7 @@ fn add_address(
     mut address: Address,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<(), DomainError> {
+    address.check_supported()?;
     check_key_free(customer, &address, None)?;
     address.id = Some(new_id());
     customer.addresses.push(address);
@@ -571,6 +628,22 @@ mod tests {
             assert_eq!(value[field], expected, "{field}");
         }
         assert_eq!(value["addresses"][1], json!({"id": "a2", "key": "office", "country": "AT"}));
+        for unsupported in [
+            json!({"email": "a@b.co", "password": "pw", "custom": {"type": {"key": "t"}, "fields": {}}}),
+            json!({"email": "a@b.co", "password": "pw", "stores": [{"typeId": "store", "key": "s"}]}),
+            json!({"email": "a@b.co", "password": "pw", "customerGroup": {"typeId": "customer-group", "key": "g"}}),
+            json!({"email": "a@b.co", "password": "pw", "addresses": [{"country": "DE", "custom": {"type": {"key": "t"}}}]}),
+            json!({"email": "a@b.co", "password": "pw", "locale": "xx-invalid-123"}),
+        ] {
+            assert!(
+                matches!(create(unsupported.clone()), Err(DomainError::InvalidInput(_))),
+                "{unsupported}"
+            );
+        }
+        assert!(create(
+            json!({"email": "a@b.co", "password": "pw", "stores": [], "custom": null, "locale": "es-419"})
+        )
+        .is_ok());
         let out_of_range =
             create(json!({"email": "a@b.co", "password": "pw", "addresses": [], "shippingAddresses": [0]}));
         assert!(matches!(out_of_range, Err(DomainError::InvalidInput(_))));
@@ -628,6 +701,11 @@ mod tests {
             json!([{"action": "addAddress", "address": {"key": "home", "country": "DE"}}]),
         );
         assert!(matches!(duplicate, Err(DomainError::DuplicateField { .. })));
+        let mismatched = apply_all(
+            &mut customer,
+            json!([{"action": "removeAddress", "addressId": "a101", "addressKey": "work"}]),
+        );
+        assert!(matches!(mismatched, Err(DomainError::InvalidInput(_))), "id and key must name one address");
         let unknown = apply_all(&mut customer, json!([{"action": "removeAddress", "addressId": "nope"}]));
         assert!(matches!(unknown, Err(DomainError::InvalidInput(_))));
         apply_all(&mut customer, json!([{"action": "removeAddress", "addressKey": "home"}])).unwrap();

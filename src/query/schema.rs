@@ -154,11 +154,45 @@ pub fn state() -> Vec<Field> {
 }
 
 /// Every queryable field of a Customer.
+fn address() -> Kind {
+    let lines = [
+        "id",
+        "key",
+        "country",
+        "title",
+        "salutation",
+        "firstName",
+        "lastName",
+        "streetName",
+        "streetNumber",
+        "additionalStreetInfo",
+        "postalCode",
+        "city",
+        "region",
+        "state",
+        "company",
+        "department",
+        "building",
+        "apartment",
+        "pOBox",
+        "phone",
+        "mobile",
+        "email",
+        "fax",
+        "additionalAddressInfo",
+        "externalId",
+    ];
+    Kind::Object(lines.into_iter().map(|name| field(name, Kind::String)).collect())
+}
+
 pub fn customer() -> Vec<Field> {
     let mut fields = resource_basics();
     fields.extend([
         column("key", Kind::String, Column::Text("key")),
         field("email", Kind::String),
+        // Not in the document: the lower-cased email that uniqueness is checked on, for
+        // finding a customer by email regardless of case.
+        column("lowercaseEmail", Kind::String, Column::Text("unique_value")),
         field("firstName", Kind::String),
         field("lastName", Kind::String),
         field("externalId", Kind::String),
@@ -176,7 +210,15 @@ pub fn customer() -> Vec<Field> {
         field("billingAddressIds", Kind::Array(Box::new(Kind::String))),
         field("isEmailVerified", Kind::Boolean),
         field("authenticationMode", Kind::Enum("AuthenticationMode", &["Password", "ExternalAuth"])),
-        field("addresses", Kind::Any),
+        field("addresses", Kind::Array(Box::new(address()))),
+        field(
+            "stores",
+            Kind::Array(Box::new(Kind::Object(vec![
+                field("typeId", Kind::String),
+                field("key", Kind::String),
+            ]))),
+        ),
+        field("customerGroupAssignments", Kind::Array(Box::new(Kind::Any))),
     ]);
     fields
 }

@@ -341,7 +341,7 @@ async fn a_customer_keeps_its_whole_draft_and_needs_a_password_unless_authentica
     assert_eq!(external.body["customer"]["authenticationMode"], "ExternalAuth");
 
     let draft = json!({
-        "email": "full@example.com", "password": "pw", "customerNumber": "C-100", "title": "Dr.",
+        "email": "Full@Example.com", "password": "pw", "customerNumber": "C-100", "title": "Dr.",
         "salutation": "Dear", "middleName": "Q", "dateOfBirth": "1985-06-07", "companyName": "ACME",
         "vatId": "DE999", "locale": "de-DE", "isEmailVerified": true,
         "addresses": [{"key": "home", "country": "DE", "city": "Berlin"}, {"country": "FR", "city": "Paris"}],
@@ -370,6 +370,25 @@ async fn a_customer_keeps_its_whole_draft_and_needs_a_password_unless_authentica
     assert_eq!(customer["defaultBillingAddressId"], paris);
     let fetched = app.get(&format!("/customers/{}", customer["id"].as_str().unwrap())).await;
     assert_eq!(&fetched.body, customer, "what was created is what is stored");
+    let found = |predicate: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app.raw(app.client.get(app.url("/customers")).query(&[("where", predicate)])).await;
+            assert_eq!(reply.status, StatusCode::OK, "{predicate}: {}", reply.body);
+            reply.body["results"].as_array().unwrap().iter().map(|c| c["email"].clone()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        found(r#"addresses(country = "FR" and city = "Paris")"#).await,
+        vec![json!("Full@Example.com")]
+    );
+    assert!(found(r#"not(addresses(country = "FR"))"#).await.iter().all(|e| e != "Full@Example.com"));
+    assert_eq!(found(r#"lowercaseEmail = "full@example.com""#).await, vec![json!("Full@Example.com")]);
+    assert!(found(r#"stores is empty"#).await.contains(&json!("Full@Example.com")));
+    let unsupported = app
+        .post("/customers", json!({"email": "store@example.com", "password": "pw", "stores": [{"typeId": "store", "key": "eu"}]}))
+        .await;
+    assert_eq!(unsupported.error_code(), "InvalidInput", "not kept, so refused rather than dropped");
 
     let same_number = app
         .post(
