@@ -22,13 +22,14 @@ impl ReferenceTypeId {
     }
 }
 
-/// The resource types a custom Type can extend within a Payment.
+/// The resource types a custom Type can extend here: a Payment and its parts, and a Customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CustomizedResource {
     Payment,
     Transaction,
     InterfaceInteraction,
     PaymentMethodInfo,
+    Customer,
 }
 
 impl CustomizedResource {
@@ -38,6 +39,7 @@ impl CustomizedResource {
             Self::Transaction => "transaction",
             Self::InterfaceInteraction => "payment-interface-interaction",
             Self::PaymentMethodInfo => "payment-method-info",
+            Self::Customer => "customer",
         }
     }
 }

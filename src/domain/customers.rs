@@ -1,9 +1,15 @@
 //! The Customer: who a payment is for, found by email, with the names, numbers and addresses
 //! commercetools keeps (no password: this service signs no customer in).
 
+use super::actions::custom::{set_custom_field, set_custom_type};
 use super::addresses::Address;
-use super::common::{ClientLogging, ResourceKey, Timestamp};
+use super::common::{
+    ClientLogging, CustomFields, CustomFieldsDraft, FieldContainer, IdOrKey, ResourceIdentifier, ResourceKey,
+    Timestamp,
+};
+use super::context::{CustomizedResource, ReferenceTypeId, References};
 use super::errors::DomainError;
+use super::payment::optional_custom_fields;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -49,6 +55,8 @@ pub struct Customer {
     pub is_email_verified: bool,
     pub authentication_mode: AuthenticationMode,
     pub stores: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomFields>,
     /// Always empty (no Customer Groups here); present because SDKs type it as required.
     #[serde(default)]
     pub customer_group_assignments: Vec<Value>,
@@ -129,8 +137,8 @@ pub struct CustomerDraft {
     #[serde(default)]
     pub is_email_verified: bool,
     pub authentication_mode: Option<AuthenticationMode>,
+    pub custom: Option<CustomFieldsDraft>,
     /// What this service does not keep; refused when given, rather than dropped.
-    pub custom: Option<Value>,
     pub customer_group: Option<Value>,
     pub customer_group_assignments: Option<Vec<Value>>,
     pub stores: Option<Vec<Value>>,
@@ -139,7 +147,6 @@ pub struct CustomerDraft {
 impl CustomerDraft {
     fn check_supported(&self) -> Result<(), DomainError> {
         let unsupported = [
-            ("custom", self.custom.as_ref().is_some_and(|v| !v.is_null())),
             ("customerGroup", self.customer_group.as_ref().is_some_and(|v| !v.is_null())),
             (
                 "customerGroupAssignments",
@@ -162,6 +169,7 @@ impl Customer {
         draft: CustomerDraft,
         now: Timestamp,
         actor: Option<ClientLogging>,
+        references: &dyn References,
         new_id: &mut dyn FnMut() -> String,
     ) -> Result<Customer, DomainError> {
         draft.check_supported()?;
@@ -194,6 +202,7 @@ impl Customer {
             is_email_verified: draft.is_email_verified,
             authentication_mode,
             stores: vec![],
+            custom: optional_custom_fields(draft.custom.as_ref(), CustomizedResource::Customer, references)?,
             customer_group_assignments: vec![],
             created_at: now,
             last_modified_at: now,
@@ -347,11 +356,40 @@ pub enum CustomerUpdateAction {
         auth_mode: AuthenticationMode,
         password: Option<String>,
     },
+    SetCustomType {
+        #[serde(rename = "type")]
+        type_identifier: Option<ResourceIdentifier>,
+        fields: Option<FieldContainer>,
+    },
+    SetCustomField {
+        name: String,
+        value: Option<Value>,
+    },
+}
+
+impl CustomerDraft {
+    /// The resources the draft names, for loading before it is applied.
+    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        self.custom.iter().map(|c| (ReferenceTypeId::Type, c.type_identifier.target.clone())).collect()
+    }
+}
+
+impl CustomerUpdateAction {
+    /// The resources the action names, for loading before it is applied.
+    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        match self {
+            Self::SetCustomType { type_identifier: Some(identifier), .. } => {
+                vec![(ReferenceTypeId::Type, identifier.target.clone())]
+            }
+            _ => vec![],
+        }
+    }
 }
 
 pub fn apply(
     customer: &mut Customer,
     action: CustomerUpdateAction,
+    references: &dyn References,
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<(), DomainError> {
     use CustomerUpdateAction as A;
@@ -435,6 +473,16 @@ pub fn apply(
                 ));
             }
             customer.authentication_mode = auth_mode;
+        }
+        A::SetCustomType { type_identifier, fields } => set_custom_type(
+            &mut customer.custom,
+            type_identifier.as_ref(),
+            fields,
+            CustomizedResource::Customer,
+            references,
+        )?,
+        A::SetCustomField { name, value } => {
+            set_custom_field(&mut customer.custom, name, value, CustomizedResource::Customer, references)?;
         }
     }
     Ok(())
@@ -550,6 +598,7 @@ fn remove_role(customer: &mut Customer, role: Role, id: &str) -> Result<(), Doma
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::context::UncheckedReferences;
     use serde_json::json;
 
     fn at() -> Timestamp {
@@ -562,7 +611,14 @@ mod tests {
             next += 1;
             format!("a{next}")
         };
-        Customer::create("c".into(), serde_json::from_value(draft).unwrap(), at(), None, &mut new_id)
+        Customer::create(
+            "c".into(),
+            serde_json::from_value(draft).unwrap(),
+            at(),
+            None,
+            &UncheckedReferences,
+            &mut new_id,
+        )
     }
 
     fn apply_all(customer: &mut Customer, actions: Value) -> Result<(), DomainError> {
@@ -572,7 +628,7 @@ mod tests {
             format!("a{next}")
         };
         let actions: Vec<CustomerUpdateAction> = serde_json::from_value(actions).unwrap();
-        actions.into_iter().try_for_each(|action| apply(customer, action, &mut new_id))
+        actions.into_iter().try_for_each(|action| apply(customer, action, &UncheckedReferences, &mut new_id))
     }
 
     #[test]
@@ -629,7 +685,6 @@ mod tests {
         }
         assert_eq!(value["addresses"][1], json!({"id": "a2", "key": "office", "country": "AT"}));
         for unsupported in [
-            json!({"email": "a@b.co", "password": "pw", "custom": {"type": {"key": "t"}, "fields": {}}}),
             json!({"email": "a@b.co", "password": "pw", "stores": [{"typeId": "store", "key": "s"}]}),
             json!({"email": "a@b.co", "password": "pw", "customerGroup": {"typeId": "customer-group", "key": "g"}}),
             json!({"email": "a@b.co", "password": "pw", "addresses": [{"country": "DE", "custom": {"type": {"key": "t"}}}]}),

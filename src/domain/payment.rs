@@ -4,7 +4,7 @@ use super::common::{
     ClientLogging, CustomFields, CustomFieldsDraft, LocalizedString, Reference, ResourceIdentifier,
     ResourceKey, Timestamp,
 };
-use super::context::{ChangeContext, CustomizedResource, ReferenceTypeId};
+use super::context::{ChangeContext, CustomizedResource, ReferenceTypeId, References};
 use super::errors::DomainError;
 use super::messages::PaymentMessage;
 use super::money::Money;
@@ -225,7 +225,7 @@ impl Payment {
             interface_interactions.push(custom_fields(
                 &interaction,
                 CustomizedResource::InterfaceInteraction,
-                ctx,
+                ctx.references,
             )?);
         }
         let payment = Payment {
@@ -250,7 +250,7 @@ impl Payment {
                 custom: optional_custom_fields(
                     method_info.custom.as_ref(),
                     CustomizedResource::PaymentMethodInfo,
-                    ctx,
+                    ctx.references,
                 )?,
             },
             payment_status: PaymentStatus {
@@ -267,7 +267,11 @@ impl Payment {
             },
             transactions,
             interface_interactions,
-            custom: optional_custom_fields(draft.custom.as_ref(), CustomizedResource::Payment, ctx)?,
+            custom: optional_custom_fields(
+                draft.custom.as_ref(),
+                CustomizedResource::Payment,
+                ctx.references,
+            )?,
             created_at: ctx.now,
             last_modified_at: ctx.now,
             created_by: ctx.actor.clone(),
@@ -337,7 +341,11 @@ pub fn new_transaction(draft: TransactionDraft, ctx: &mut ChangeContext) -> Resu
         interaction_id: draft.interaction_id,
         interface_id: draft.interface_id,
         state: draft.state.unwrap_or(TransactionState::Initial),
-        custom: optional_custom_fields(draft.custom.as_ref(), CustomizedResource::Transaction, ctx)?,
+        custom: optional_custom_fields(
+            draft.custom.as_ref(),
+            CustomizedResource::Transaction,
+            ctx.references,
+        )?,
     })
 }
 
@@ -359,20 +367,20 @@ pub fn check_transaction_interface_ids_unique(transactions: &[Transaction]) -> R
 pub fn custom_fields(
     draft: &CustomFieldsDraft,
     resource: CustomizedResource,
-    ctx: &ChangeContext,
+    references: &dyn References,
 ) -> Result<CustomFields, DomainError> {
     let mut custom = CustomFields {
-        type_ref: ctx.references.resolve(ReferenceTypeId::Type, &draft.type_identifier)?,
+        type_ref: references.resolve(ReferenceTypeId::Type, &draft.type_identifier)?,
         fields: draft.fields.clone().unwrap_or_default(),
     };
-    ctx.references.check_custom_fields(resource, &mut custom)?;
+    references.check_custom_fields(resource, &mut custom)?;
     Ok(custom)
 }
 
 pub fn optional_custom_fields(
     draft: Option<&CustomFieldsDraft>,
     resource: CustomizedResource,
-    ctx: &ChangeContext,
+    references: &dyn References,
 ) -> Result<Option<CustomFields>, DomainError> {
-    draft.map(|draft| custom_fields(draft, resource, ctx)).transpose()
+    draft.map(|draft| custom_fields(draft, resource, references)).transpose()
 }

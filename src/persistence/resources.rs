@@ -2,7 +2,7 @@
 
 use super::payments::Locator;
 use super::resource_cache::{CachedResource, ResourceCache};
-use super::schema::{payment_references, resources};
+use super::schema::{customer_references, payment_references, resources};
 use super::{on_backend, Conn};
 use diesel::prelude::*;
 use diesel::result::QueryResult;
@@ -139,12 +139,41 @@ pub fn missing(conn: &mut Conn, ids: &[String]) -> QueryResult<Vec<String>> {
     Ok(ids.iter().filter(|id| !existing.contains(id)).cloned().collect())
 }
 
-/// Whether any payment references the resource.
-pub fn is_referenced(conn: &mut Conn, target_id: &str) -> QueryResult<bool> {
-    let found: Option<String> = on_backend!(conn, |c| payment_references::table
+/// The kind of resource (`payment` or `customer`) that references the resource, if any does.
+pub fn referenced_by(conn: &mut Conn, target_id: &str) -> QueryResult<Option<&'static str>> {
+    let by_payment: Option<String> = on_backend!(conn, |c| payment_references::table
         .filter(payment_references::target_id.eq(target_id))
         .select(payment_references::payment_id)
         .first(c)
         .optional())?;
-    Ok(found.is_some())
+    if by_payment.is_some() {
+        return Ok(Some("payment"));
+    }
+    let by_customer: Option<String> = on_backend!(conn, |c| customer_references::table
+        .filter(customer_references::target_id.eq(target_id))
+        .select(customer_references::customer_id)
+        .first(c)
+        .optional())?;
+    Ok(by_customer.map(|_| "customer"))
+}
+
+/// Records what the customer references now, in place of what it referenced before.
+pub fn replace_customer_references(
+    conn: &mut Conn,
+    customer_id: &str,
+    target_ids: &[String],
+) -> QueryResult<()> {
+    on_backend!(conn, |c| {
+        diesel::delete(customer_references::table.filter(customer_references::customer_id.eq(customer_id)))
+            .execute(c)?;
+        for target_id in target_ids {
+            diesel::insert_into(customer_references::table)
+                .values((
+                    customer_references::customer_id.eq(customer_id),
+                    customer_references::target_id.eq(target_id),
+                ))
+                .execute(c)?;
+        }
+        Ok(())
+    })
 }

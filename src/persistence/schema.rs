@@ -76,6 +76,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    customer_references (customer_id, target_id) {
+        customer_id -> Text,
+        target_id -> Text,
+    }
+}
+
+diesel::table! {
     payment_references (payment_id, target_id) {
         payment_id -> Text,
         target_id -> Text,
@@ -144,6 +151,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_clients,
     access_tokens,
     resources,
+    customer_references,
     payment_references,
     psp_operations,
     psp_objects,

@@ -219,6 +219,7 @@ pub fn customer() -> Vec<Field> {
             ]))),
         ),
         field("customerGroupAssignments", Kind::Array(Box::new(Kind::Any))),
+        field("custom", custom_fields()),
     ]);
     fields
 }

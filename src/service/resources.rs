@@ -36,8 +36,9 @@ pub struct Row {
 pub trait ResourceKind: 'static {
     /// The reference type id, also the `type_id` column.
     const TYPE_ID: ReferenceTypeId;
-    /// Whether payments may reference it, so that deleting it is refused while they do.
-    const REFERENCED_BY_PAYMENTS: bool;
+    /// Whether payments (and customers) may reference it, so that deleting it is refused while
+    /// they do.
+    const KEPT_WHILE_REFERENCED: bool;
     type Resource: Versioned + Serialize + DeserializeOwned + Send;
     type Draft: DeserializeOwned + Send + 'static;
     type Action: DeserializeOwned + Send + 'static;
@@ -66,6 +67,15 @@ pub trait ResourceKind: 'static {
     fn action_identifiers(_action: &Self::Action) -> Vec<(ReferenceTypeId, IdOrKey)> {
         vec![]
     }
+    /// The resources a stored resource names, which its update actions may need (the Type of
+    /// its custom fields).
+    fn resource_identifiers(_resource: &Self::Resource) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        vec![]
+    }
+    /// Records what the resource references, after it is written (in the same transaction).
+    fn write_references(_conn: &mut Conn, _resource: &Self::Resource) -> Result<(), ApiError> {
+        Ok(())
+    }
     /// Checks the resource against the project's other resources of its kind before it is
     /// written (in the same database transaction).
     fn check_among(_conn: &mut Conn, _project_key: &str, _resource: &Self::Resource) -> Result<(), ApiError> {
@@ -91,7 +101,7 @@ pub struct Customers;
 
 impl ResourceKind for Types {
     const TYPE_ID: ReferenceTypeId = ReferenceTypeId::Type;
-    const REFERENCED_BY_PAYMENTS: bool = true;
+    const KEPT_WHILE_REFERENCED: bool = true;
     type Resource = Type;
     type Draft = TypeDraft;
     type Action = TypeUpdateAction;
@@ -143,7 +153,7 @@ fn owned(
 
 impl ResourceKind for States {
     const TYPE_ID: ReferenceTypeId = ReferenceTypeId::State;
-    const REFERENCED_BY_PAYMENTS: bool = true;
+    const KEPT_WHILE_REFERENCED: bool = true;
     type Resource = State;
     type Draft = StateDraft;
     type Action = StateUpdateAction;
@@ -189,7 +199,7 @@ impl ResourceKind for States {
 
 impl ResourceKind for Customers {
     const TYPE_ID: ReferenceTypeId = ReferenceTypeId::Customer;
-    const REFERENCED_BY_PAYMENTS: bool = false;
+    const KEPT_WHILE_REFERENCED: bool = false;
     type Resource = Customer;
     type Draft = CustomerDraft;
     type Action = CustomerUpdateAction;
@@ -200,20 +210,44 @@ impl ResourceKind for Customers {
     fn create(
         id: String,
         draft: CustomerDraft,
-        _: &dyn References,
+        references: &dyn References,
         now: Timestamp,
         actor: Option<ClientLogging>,
         new_id: &mut dyn FnMut() -> String,
     ) -> Result<Customer, DomainError> {
-        Customer::create(id, draft, now, actor, new_id)
+        Customer::create(id, draft, now, actor, references, new_id)
     }
     fn apply(
         resource: &mut Customer,
         action: CustomerUpdateAction,
-        _: &dyn References,
+        references: &dyn References,
         new_id: &mut dyn FnMut() -> String,
     ) -> Result<(), DomainError> {
-        customers::apply(resource, action, new_id)
+        customers::apply(resource, action, references, new_id)
+    }
+    fn draft_identifiers(draft: &CustomerDraft) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        draft.identifiers()
+    }
+    fn action_identifiers(action: &CustomerUpdateAction) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        action.identifiers()
+    }
+    fn resource_identifiers(customer: &Customer) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        customer.custom.iter().map(|c| (ReferenceTypeId::Type, IdOrKey::Id(c.type_ref.id.clone()))).collect()
+    }
+    fn write_references(conn: &mut Conn, customer: &Customer) -> Result<(), ApiError> {
+        let types: Vec<String> = customer.custom.iter().map(|c| c.type_ref.id.clone()).collect();
+        store::replace_customer_references(conn, &customer.id, &types).map_err(|error| {
+            if crate::persistence::foreign_key_violation(&error) {
+                // The Type was deleted since it was read.
+                DomainError::ReferencedResourceNotFound {
+                    type_id: ReferenceTypeId::Type.as_str().into(),
+                    target: IdOrKey::Id(types.first().cloned().unwrap_or_default()),
+                }
+                .into()
+            } else {
+                error.into()
+            }
+        })
     }
     fn row(c: &Customer) -> Row {
         Row {
@@ -324,6 +358,7 @@ pub fn create<K: ResourceKind>(
         K::check_among(conn, project_key, &resource)?;
         let row = to_row::<K>(project_key, &resource)?;
         store::insert(conn, &row).map_err(|e| duplicate_or::<K>(e, &row, &resource))?;
+        K::write_references(conn, &resource)?;
         Ok(row.document)
     })
 }
@@ -357,9 +392,10 @@ pub fn update<K: ResourceKind>(
         if stored.version != version {
             return Err(conflict(&stored.id, version, stored.version));
         }
-        let wanted: Vec<_> = actions.iter().flat_map(K::action_identifiers).collect();
-        let references = load_references(conn, None, project_key, &wanted)?;
         let resource: K::Resource = parse(&stored.document)?;
+        let mut wanted: Vec<_> = actions.iter().flat_map(K::action_identifiers).collect();
+        wanted.extend(K::resource_identifiers(&resource));
+        let references = load_references(conn, None, project_key, &wanted)?;
         let applied = apply_all(resource, actions, now(), actor.logging(), |resource, action| {
             K::apply(resource, action, &references, &mut new_id).map(|()| Vec::<()>::new())
         })?;
@@ -376,6 +412,7 @@ pub fn update<K: ResourceKind>(
             let current = current.ok_or_else(|| not_found(locator))?;
             return Err(conflict(&stored.id, version, current.version));
         }
+        K::write_references(conn, &applied.resource)?;
         Ok((stored.id, row.document))
     })?;
     db.resource_cache().evict(project_key, K::TYPE_ID.as_str(), &id);
@@ -394,14 +431,17 @@ pub fn delete<K: ResourceKind>(
         if stored.version != version {
             return Err(conflict(&stored.id, version, stored.version));
         }
-        if K::REFERENCED_BY_PAYMENTS && store::is_referenced(conn, &stored.id)? {
+        let referenced_by =
+            if K::KEPT_WHILE_REFERENCED { store::referenced_by(conn, &stored.id)? } else { None };
+        if let Some(referenced_by) = referenced_by {
             return Err(DomainError::ReferenceExists {
                 type_id: K::TYPE_ID.as_str().into(),
-                referenced_by: "payment".into(),
+                referenced_by: referenced_by.into(),
             }
             .into());
         }
-        // A payment written since the check above makes the database refuse the deletion.
+        // A payment (or customer) written since the check above makes the database refuse the
+        // deletion; it is reported as a payment's, the usual case.
         store::delete(conn, project_key, &stored.id, version).map_err(|error| {
             if crate::persistence::foreign_key_violation(&error) {
                 ApiError::from(DomainError::ReferenceExists {

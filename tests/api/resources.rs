@@ -90,6 +90,74 @@ async fn a_type_in_use_cannot_be_deleted() {
     assert_eq!(deleted.status, StatusCode::OK, "no payment uses it any more");
 }
 
+#[tokio::test]
+async fn customers_carry_checked_custom_fields_and_keep_their_type() {
+    let app = spawn_app().await;
+    let loyalty = app
+        .create_type(
+            "loyalty",
+            &["customer"],
+            vec![json!({"name": "tier", "label": {"en": "Tier"}, "required": false, "type": {"name": "String"}})],
+        )
+        .await;
+    app.create_open_type("payments-only").await;
+    let draft = |custom: Value| json!({"email": "vip@example.com", "password": "pw", "custom": custom});
+    let wrong_resource = app.post("/customers", draft(json!({"type": {"key": "payments-only"}}))).await;
+    assert_eq!(wrong_resource.status, StatusCode::BAD_REQUEST, "{}", wrong_resource.body);
+    let wrong_value =
+        app.post("/customers", draft(json!({"type": {"key": "loyalty"}, "fields": {"tier": 3}}))).await;
+    assert_eq!(wrong_value.status, StatusCode::BAD_REQUEST, "{}", wrong_value.body);
+    let missing = app.post("/customers", draft(json!({"type": {"key": "nowhere"}}))).await;
+    assert_eq!(missing.error_code(), "ReferencedResourceNotFound");
+
+    let created =
+        app.post("/customers", draft(json!({"type": {"key": "loyalty"}, "fields": {"tier": "gold"}}))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let customer = &created.body["customer"];
+    assert_eq!(customer["custom"]["type"], json!({"typeId": "type", "id": loyalty["id"]}));
+    assert_eq!(customer["custom"]["fields"], json!({"tier": "gold"}));
+    let found = app
+        .raw(app.client.get(app.url("/customers")).query(&[("where", r#"custom(fields(tier = "gold"))"#)]))
+        .await;
+    assert_eq!(found.body["results"][0]["id"], customer["id"], "{}", found.body);
+
+    let type_path = format!("/types/{}?version=1", loyalty["id"].as_str().unwrap());
+    let refused = app.delete(&type_path).await;
+    assert_eq!(refused.error_code(), "ReferenceExists");
+    assert_eq!(refused.body["errors"][0]["referencedBy"], "customer");
+
+    let id = customer["id"].as_str().unwrap();
+    let updated = app
+        .post(
+            &format!("/customers/{id}"),
+            json!({"version": 1, "actions": [{"action": "setCustomField", "name": "tier", "value": "platinum"}]}),
+        )
+        .await;
+    assert_eq!(updated.body["custom"]["fields"]["tier"], "platinum", "{}", updated.body);
+    let bad = app
+        .post(
+            &format!("/customers/{id}"),
+            json!({"version": 2, "actions": [{"action": "setCustomField", "name": "tier", "value": 7}]}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "the value is checked against the Type");
+    let removed = app
+        .post(&format!("/customers/{id}"), json!({"version": 2, "actions": [{"action": "setCustomType"}]}))
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert!(removed.body.get("custom").is_none());
+    let other = app
+        .post(
+            "/customers",
+            json!({"email": "other@example.com", "password": "pw", "custom": {"type": {"key": "loyalty"}}}),
+        )
+        .await;
+    assert_eq!(app.delete(&type_path).await.error_code(), "ReferenceExists");
+    let other_id = other.body["customer"]["id"].as_str().unwrap();
+    assert_eq!(app.delete(&format!("/customers/{other_id}?version=1")).await.status, StatusCode::OK);
+    assert_eq!(app.delete(&type_path).await.status, StatusCode::OK, "no customer uses it any more");
+}
+
 /// commercetools stores Money custom fields as CentPrecisionMoney, however the draft wrote them.
 #[tokio::test]
 async fn money_custom_fields_are_stored_as_cent_precision_money() {

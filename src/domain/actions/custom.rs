@@ -3,7 +3,7 @@
 
 use super::Emitted;
 use crate::domain::common::{CustomFields, CustomFieldsDraft, FieldContainer, ResourceIdentifier};
-use crate::domain::context::{ChangeContext, CustomizedResource};
+use crate::domain::context::{ChangeContext, CustomizedResource, References};
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
 use crate::domain::payment::{custom_fields, Payment};
@@ -24,12 +24,12 @@ pub fn set_custom_type(
     type_identifier: Option<&ResourceIdentifier>,
     fields: Option<FieldContainer>,
     resource: CustomizedResource,
-    ctx: &ChangeContext,
+    references: &dyn References,
 ) -> Result<(), DomainError> {
     *slot = type_identifier
         .map(|type_identifier| {
             let draft = CustomFieldsDraft { type_identifier: type_identifier.clone(), fields };
-            custom_fields(&draft, resource, ctx)
+            custom_fields(&draft, resource, references)
         })
         .transpose()?;
     Ok(())
@@ -41,7 +41,7 @@ pub fn set_custom_field(
     name: String,
     value: Option<Value>,
     resource: CustomizedResource,
-    ctx: &ChangeContext,
+    references: &dyn References,
 ) -> Result<FieldChange, DomainError> {
     let custom = slot.as_mut().ok_or_else(|| {
         DomainError::InvalidOperation(
@@ -65,7 +65,7 @@ pub fn set_custom_field(
     }
     // Checking stores values in their canonical form (Money as CentPrecisionMoney), so the
     // change is judged on what is stored, not on how the client wrote it.
-    ctx.references.check_custom_fields(resource, custom)?;
+    references.check_custom_fields(resource, custom)?;
     let change = match (custom.fields.get(&name), old_value) {
         (None, _) => FieldChange::Removed,
         (Some(value), Some(old_value)) if *value == old_value => FieldChange::Unchanged,
@@ -81,7 +81,13 @@ pub fn set_payment_custom_type(
     fields: Option<FieldContainer>,
     ctx: &ChangeContext,
 ) -> Emitted {
-    set_custom_type(&mut payment.custom, type_identifier, fields, CustomizedResource::Payment, ctx)?;
+    set_custom_type(
+        &mut payment.custom,
+        type_identifier,
+        fields,
+        CustomizedResource::Payment,
+        ctx.references,
+    )?;
     Ok(vec![])
 }
 
@@ -91,7 +97,7 @@ pub fn set_payment_custom_field(
     value: Option<Value>,
     ctx: &ChangeContext,
 ) -> Emitted {
-    set_custom_field(&mut payment.custom, name, value, CustomizedResource::Payment, ctx)?;
+    set_custom_field(&mut payment.custom, name, value, CustomizedResource::Payment, ctx.references)?;
     Ok(vec![])
 }
 
@@ -103,7 +109,13 @@ pub fn set_transaction_custom_type(
     ctx: &ChangeContext,
 ) -> Emitted {
     let transaction = payment.transaction_mut(transaction_id)?;
-    set_custom_type(&mut transaction.custom, type_identifier, fields, CustomizedResource::Transaction, ctx)?;
+    set_custom_type(
+        &mut transaction.custom,
+        type_identifier,
+        fields,
+        CustomizedResource::Transaction,
+        ctx.references,
+    )?;
     Ok(vec![])
 }
 
@@ -115,7 +127,7 @@ pub fn set_transaction_custom_field(
     ctx: &ChangeContext,
 ) -> Emitted {
     let transaction = payment.transaction_mut(transaction_id)?;
-    set_custom_field(&mut transaction.custom, name, value, CustomizedResource::Transaction, ctx)?;
+    set_custom_field(&mut transaction.custom, name, value, CustomizedResource::Transaction, ctx.references)?;
     Ok(vec![])
 }
 
@@ -126,7 +138,7 @@ pub fn add_interface_interaction(
     ctx: &ChangeContext,
 ) -> Emitted {
     let draft = CustomFieldsDraft { type_identifier: type_identifier.clone(), fields };
-    let interaction = custom_fields(&draft, CustomizedResource::InterfaceInteraction, ctx)?;
+    let interaction = custom_fields(&draft, CustomizedResource::InterfaceInteraction, ctx.references)?;
     payment.interface_interactions.push(interaction.clone());
     Ok(vec![PaymentMessage::PaymentInteractionAdded { interaction }])
 }

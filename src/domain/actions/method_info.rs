@@ -118,7 +118,7 @@ pub fn set_custom_type(
 ) -> Emitted {
     let slot = &mut payment.payment_method_info.custom;
     let old_type_id = slot.as_ref().map(|custom| custom.type_ref.id.clone());
-    set_type(slot, type_identifier, fields, CustomizedResource::PaymentMethodInfo, ctx)?;
+    set_type(slot, type_identifier, fields, CustomizedResource::PaymentMethodInfo, ctx.references)?;
     Ok(vec![match slot {
         Some(custom_fields) => PaymentMessage::PaymentMethodInfoCustomTypeSet {
             custom_fields: custom_fields.clone(),
@@ -135,7 +135,7 @@ pub fn set_custom_field(
     ctx: &ChangeContext,
 ) -> Emitted {
     let slot = &mut payment.payment_method_info.custom;
-    let change = set_field(slot, name.clone(), value, CustomizedResource::PaymentMethodInfo, ctx)?;
+    let change = set_field(slot, name.clone(), value, CustomizedResource::PaymentMethodInfo, ctx.references)?;
     Ok(match change {
         FieldChange::Added(value) => vec![PaymentMessage::PaymentMethodInfoCustomFieldAdded { name, value }],
         FieldChange::Changed { value, old_value } => {

@@ -1,7 +1,7 @@
 //! Payment update actions. Each action is a pure function on the aggregate, grouped by family;
 //! [`apply_actions`] applies a request's list all-or-nothing and owns the versioning rule.
 
-mod custom;
+pub mod custom;
 mod deprecated;
 mod identity;
 mod method_info;
