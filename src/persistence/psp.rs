@@ -1,6 +1,8 @@
 //! The provider outbox (`psp_operations`) and the map from provider objects to our payments.
 
-use super::schema::{psp_accounts, psp_customers, psp_events, psp_objects, psp_operations};
+use super::schema::{
+    psp_accounts, psp_customer_generations, psp_customers, psp_events, psp_objects, psp_operations,
+};
 use super::{on_backend, Conn};
 use diesel::prelude::*;
 use diesel::result::QueryResult;
@@ -251,16 +253,48 @@ pub fn find_customer(
         .optional())
 }
 
-/// Forgets the provider customer of one of our customers (it is gone at the provider).
+/// Forgets the provider customer of one of our customers (it is gone at the provider), and
+/// counts the loss, so that the next one is created under a new idempotency key.
 pub fn forget_customer(
     conn: &mut Conn,
     account: &str,
     project_key: &str,
     customer_id: &str,
 ) -> QueryResult<()> {
-    on_backend!(conn, |c| diesel::delete(psp_customers::table.find((account, project_key, customer_id)))
-        .execute(c))?;
+    on_backend!(conn, |c| {
+        diesel::delete(psp_customers::table.find((account, project_key, customer_id))).execute(c)?;
+        diesel::insert_into(psp_customer_generations::table)
+            .values((
+                psp_customer_generations::provider_account.eq(account),
+                psp_customer_generations::project_key.eq(project_key),
+                psp_customer_generations::customer_id.eq(customer_id),
+                psp_customer_generations::generation.eq(1_i64),
+            ))
+            .on_conflict((
+                psp_customer_generations::provider_account,
+                psp_customer_generations::project_key,
+                psp_customer_generations::customer_id,
+            ))
+            .do_update()
+            .set(psp_customer_generations::generation.eq(psp_customer_generations::generation + 1))
+            .execute(c)
+    })?;
     Ok(())
+}
+
+/// How often the customer's provider customer was forgotten (0 if never).
+pub fn customer_generation(
+    conn: &mut Conn,
+    account: &str,
+    project_key: &str,
+    customer_id: &str,
+) -> QueryResult<i64> {
+    let found: Option<i64> = on_backend!(conn, |c| psp_customer_generations::table
+        .find((account, project_key, customer_id))
+        .select(psp_customer_generations::generation)
+        .first(c)
+        .optional())?;
+    Ok(found.unwrap_or(0))
 }
 
 /// Records the provider customer unless one is recorded already (by a process that got there

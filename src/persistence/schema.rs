@@ -115,6 +115,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    psp_customer_generations (provider_account, project_key, customer_id) {
+        provider_account -> Text,
+        project_key -> Text,
+        customer_id -> Text,
+        generation -> BigInt,
+    }
+}
+
+diesel::table! {
     psp_customers (provider_account, project_key, customer_id) {
         provider_account -> Text,
         project_key -> Text,
@@ -156,6 +165,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     psp_operations,
     psp_objects,
     psp_customers,
+    psp_customer_generations,
     psp_accounts,
     psp_events
 );

@@ -759,9 +759,10 @@ impl Executor {
         let account = account_key(interface_account);
         let (db, project, customer_id) = (self.db.clone(), project_key.to_owned(), customer_id.to_owned());
         let lookup_account = account.clone();
-        let (known, ours) = blocking(move || {
+        let (known, generation, ours) = blocking(move || {
             db.read(|conn| {
                 let known = store::find_customer(conn, &lookup_account, &project, &customer_id)?;
+                let generation = store::customer_generation(conn, &lookup_account, &project, &customer_id)?;
                 let ours = crate::persistence::resources::find_many(
                     conn,
                     &project,
@@ -769,7 +770,7 @@ impl Executor {
                     &[customer_id],
                     &[],
                 )?;
-                Ok::<_, ApiError>((known, ours.into_iter().next()))
+                Ok::<_, ApiError>((known, generation, ours.into_iter().next()))
             })
         })
         .await?;
@@ -787,8 +788,12 @@ impl Executor {
                 name: (!name.is_empty()).then(|| name.join(" ")),
             },
             account: interface_account.map(str::to_owned),
-            // Every process and retry creating this customer sends the same key.
-            idempotency_key: format!("ct-customer-{account}-{project_key}-{}", ours.id),
+            // Every process and retry creating this customer sends the same key; a new one
+            // after the last was deleted at the provider (which would replay the deleted one).
+            idempotency_key: match generation {
+                0 => format!("ct-customer-{account}-{project_key}-{}", ours.id),
+                n => format!("ct-customer-{account}-{project_key}-{}-{n}", ours.id),
+            },
             metadata: vec![
                 ("ct_project_key".into(), project_key.to_owned()),
                 ("ct_customer_id".into(), ours.id.clone()),

@@ -238,7 +238,7 @@ async fn a_stripe_customer_deleted_at_stripe_is_forgotten() {
     let stripe_customer = known(&app).expect("the Stripe customer is recorded");
 
     fake.delete_customer(&stripe_customer);
-    let second = app.create_payment(paid).await;
+    let second = app.create_payment(paid.clone()).await;
     // Waited for, not asserted on the response: on a loaded machine the call may time out and
     // be retried with the same Idempotency-Key after the response's wait is over.
     let second =
@@ -247,4 +247,21 @@ async fn a_stripe_customer_deleted_at_stripe_is_forgotten() {
     assert_eq!(second["transactions"][0]["state"], "Failure", "{second}");
     assert_eq!(second["paymentStatus"]["interfaceCode"], "resource_missing");
     assert_eq!(known(&app), None, "the next payment creates a new Stripe customer");
+
+    // Stripe replays a key's first answer for a day: the new customer needs a new key, or
+    // Stripe would hand back the deleted one.
+    let third = app.create_payment(paid).await;
+    let third =
+        eventually(&app, third["id"].as_str().unwrap(), |p| p["transactions"][0]["state"] != "Initial").await;
+    assert_eq!(third["transactions"][0]["state"], "Success", "{third}");
+    let renewed = known(&app).expect("a new Stripe customer is recorded");
+    assert_ne!(renewed, stripe_customer);
+    let keys: Vec<String> = fake
+        .received()
+        .iter()
+        .filter(|r| r.path == "/v1/customers")
+        .map(|r| r.headers["idempotency-key"].clone())
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(keys[1], format!("{}-1", keys[0]));
 }
