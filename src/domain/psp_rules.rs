@@ -65,7 +65,21 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     let live: Vec<&Transaction> = payment.transactions.iter().filter(|t| is_live(payment, t)).collect();
     let authorized = sum(live.iter().copied());
     let captured = total(payment, TransactionType::Charge, not_failed);
-    let captured_successfully = total(payment, TransactionType::Charge, |s| s == TransactionState::Success);
+    // Refunds go to the PaymentIntent of the first successful capture (`psp::plan`), so only
+    // what was captured there can be refunded: a Charge a client recorded by hand moved no
+    // money at the provider.
+    let is_capture = |t: &&Transaction| {
+        t.kind == TransactionType::Charge
+            && t.state == TransactionState::Success
+            && t.interaction_id.is_some()
+    };
+    let refund_intent =
+        payment.transactions.iter().find(is_capture).and_then(|t| t.interaction_id.as_deref());
+    let captured_at_provider = sum(payment
+        .transactions
+        .iter()
+        .filter(is_capture)
+        .filter(|t| t.interaction_id.as_deref() == refund_intent));
     let refunded = total(payment, TransactionType::Refund, not_failed);
     // The live authorization (there is at most one), and its cancels: one sent already names
     // its PaymentIntent, one not sent yet is of it. A cancel that abandoned or released an
@@ -165,7 +179,7 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     }
     // A lost dispute returned that money to the customer already.
     let charged_back = total(payment, TransactionType::Chargeback, |s| s == TransactionState::Success);
-    if initial(TransactionType::Refund) && refunded + charged_back > captured_successfully {
+    if initial(TransactionType::Refund) && refunded + charged_back > captured_at_provider {
         return refuse("The refunded amount would exceed the captured amount (less lost disputes).");
     }
     Ok(())
@@ -262,6 +276,23 @@ pub fn check_client_change(
     Ok(())
 }
 
+/// A Chargeback is the provider's to report (from a dispute): one a client adds must be
+/// settled already. Nothing would ever settle an Initial or Pending one, and its state is the
+/// provider's, so the client could not settle it either.
+pub fn check_added<'a>(added: impl IntoIterator<Item = &'a Transaction>) -> Result<(), DomainError> {
+    let unsettled = |t: &&Transaction| {
+        t.kind == TransactionType::Chargeback
+            && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
+    };
+    match added.into_iter().find(unsettled) {
+        Some(transaction) => Err(DomainError::InvalidOperation(format!(
+            "Transaction '{}' is a Chargeback the payment service provider would never report on: chargebacks come from its disputes, and one recorded by hand must be Success or Failure.",
+            transaction.id
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A transaction to be sent to the provider carries no interactionId: the adapter would take
 /// it for the provider's answer and look it up instead of sending it. Checked for every
 /// transaction about to get an operation, however it came to be sent (added, created, or on a
@@ -288,6 +319,13 @@ mod tests {
 
     fn tx(kind: &str, cents: i64, state: &str) -> serde_json::Value {
         json!({"type": kind, "amount": {"currencyCode": "EUR", "centAmount": cents}, "state": state})
+    }
+
+    /// A capture the provider made, on PaymentIntent `pi_1`.
+    fn captured(cents: i64) -> serde_json::Value {
+        let mut charge = tx("Charge", cents, "Success");
+        charge["interactionId"] = json!("pi_1");
+        charge
     }
 
     #[test]
@@ -322,17 +360,26 @@ mod tests {
     #[test]
     fn refunds_stay_within_what_was_captured() {
         assert!(check(&payment(json!([
-            tx("Charge", 1000, "Success"),
+            captured(1000),
             tx("Refund", 400, "Success"),
             tx("Refund", 600, "Initial")
         ])))
         .is_ok());
         assert!(check(&payment(json!([
-            tx("Charge", 1000, "Success"),
+            captured(1000),
             tx("Refund", 400, "Success"),
             tx("Refund", 601, "Initial")
         ])))
         .is_err());
+        assert!(
+            check(&payment(json!([
+                captured(1000),
+                tx("Charge", 1000, "Success"),
+                tx("Refund", 1001, "Initial")
+            ])))
+            .is_err(),
+            "a Charge recorded by hand moved no money at the provider"
+        );
         assert!(
             check(&payment(json!([tx("Charge", 1000, "Pending"), tx("Refund", 100, "Initial")]))).is_err(),
             "nothing captured yet"
@@ -579,16 +626,28 @@ mod tests {
     }
 
     #[test]
+    fn a_chargeback_recorded_by_hand_is_settled() {
+        let added = payment(json!([
+            tx("Chargeback", 100, "Initial"),
+            tx("Chargeback", 100, "Pending"),
+            tx("Chargeback", 100, "Success")
+        ]));
+        assert!(check_added(&added.transactions[0..1]).is_err());
+        assert!(check_added(&added.transactions[1..2]).is_err());
+        assert!(check_added(&added.transactions[2..]).is_ok());
+    }
+
+    #[test]
     fn a_lost_dispute_counts_against_refunds() {
         assert!(check(&payment(json!([
-            tx("Charge", 1000, "Success"),
+            captured(1000),
             tx("Chargeback", 1000, "Success"),
             tx("Refund", 1000, "Initial")
         ])))
         .is_err());
         assert!(
             check(&payment(json!([
-                tx("Charge", 1000, "Success"),
+                captured(1000),
                 tx("Chargeback", 1000, "Failure"),
                 tx("Refund", 1000, "Initial")
             ])))

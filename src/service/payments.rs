@@ -265,6 +265,10 @@ fn store(
             let to_send: Vec<&Transaction> =
                 payment.transactions.iter().filter(|t| routing.sends(t)).collect();
             crate::domain::psp_rules::check_to_send(to_send.iter().copied())?;
+            let is_added = |t: &&Transaction| {
+                routing.before.is_none_or(|(before, _)| before.transactions.iter().all(|b| b.id != t.id))
+            };
+            crate::domain::psp_rules::check_added(payment.transactions.iter().filter(is_added))?;
             super::psp::operations_for(project_key, payment.id.as_str(), &to_send)
         }
         None => vec![],

@@ -172,6 +172,46 @@ async fn a_charge_without_authorization_captures_at_once() {
 }
 
 #[tokio::test]
+async fn only_what_stripe_captured_can_be_refunded_and_chargebacks_come_from_stripe() {
+    let app = spawn_stripe_app().await;
+    let charged = app
+        .create_payment(stripe_payment("pm_card_visa", json!([{"type": "Charge", "amount": money(5000)}])))
+        .await;
+    let charged = eventually(&app, charged["id"].as_str().unwrap(), |p| {
+        transaction(p, "Charge", 0)["state"] == "Success"
+    })
+    .await;
+    let recorded = app
+        .update(
+            &charged,
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(1000), "state": "Success"}}]),
+        )
+        .await;
+    let over = add(&app, &recorded, "Refund", 6000).await;
+    assert_eq!(
+        over.error_code(),
+        "InvalidOperation",
+        "a Charge recorded by hand moved no money at Stripe: {}",
+        over.body
+    );
+    let unsettled = app
+        .try_update(
+            &recorded,
+            json!([{"action": "addTransaction", "transaction": {"type": "Chargeback", "amount": money(100)}}]),
+        )
+        .await;
+    assert_eq!(unsettled.error_code(), "InvalidOperation", "nothing would ever settle it");
+    let mut draft = stripe_payment(
+        "pm_card_visa",
+        json!([{"type": "Chargeback", "amount": money(100), "state": "Pending"}]),
+    );
+    draft["key"] = json!("pending-chargeback");
+    assert_eq!(app.post("/payments", draft).await.error_code(), "InvalidOperation");
+    let refunded = add(&app, &recorded, "Refund", 5000).await;
+    assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.body);
+}
+
+#[tokio::test]
 async fn cancelling_an_authorization_and_no_capture_afterwards() {
     let app = spawn_stripe_app().await;
     let authorized = app
