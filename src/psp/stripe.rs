@@ -241,12 +241,11 @@ impl Stripe {
             };
             // A cancel refused because the PaymentIntent is cancelled already (it expired, or
             // was cancelled in the dashboard, while ours was on its way), or an expiry refused
-            // because the Checkout Session expired already, did what it was for. (A lookup that
-            // fails leaves the outcome unknown, and the cancel is tried again.)
+            // because the Checkout Session expired already, did what it was for. One refused
+            // because the customer paid meanwhile reports that status. (A lookup that fails
+            // leaves the outcome unknown, and the cancel is tried again.)
             if let Operation::Cancel { intent_id } = &request.operation {
-                if let Some(outcome) = self.already_cancelled(intent_id, request.account.as_deref()).await {
-                    return outcome;
-                }
+                return self.refused_cancel(intent_id, request.account.as_deref(), report).await;
             }
             return Outcome::Failed(report);
         }
@@ -344,21 +343,36 @@ impl Stripe {
     }
 
     /// After a refused cancel: Succeeded if the PaymentIntent is cancelled (or the Checkout
-    /// Session expired) already, Unknown if the lookup fails, None if it is still live.
-    async fn already_cancelled(&self, intent_id: &str, account: Option<&str>) -> Option<Outcome> {
+    /// Session expired) already, Unknown if the lookup fails; else Failed with the object's
+    /// status (say `succeeded`: the customer paid, and what was paid is refunded, not cancelled).
+    async fn refused_cancel(&self, intent_id: &str, account: Option<&str>, refusal: Report) -> Outcome {
         let (path, done) = if intent_id.starts_with("cs_") {
             (format!("/v1/checkout/sessions/{}", segment(intent_id)), "expired")
         } else {
             (format!("/v1/payment_intents/{}", segment(intent_id)), "canceled")
         };
         match self.get_json::<ObjectStatus>(&path, &[], account).await {
-            Ok(object) if object.status.as_deref() == Some(done) => Some(Outcome::Succeeded(Report {
+            Ok(object) if object.status.as_deref() == Some(done) => Outcome::Succeeded(Report {
                 object_id: Some(object.id),
                 status: done.into(),
                 ..Report::default()
-            })),
-            Ok(_) => None,
-            Err(unknown) => Some(unknown),
+            }),
+            Ok(ObjectStatus { id, status: Some(status) }) => Outcome::Failed(Report {
+                message: Some(match status.as_str() {
+                    "succeeded" | "complete" => {
+                        "The customer has paid already: refund the Charge instead of cancelling.".into()
+                    }
+                    _ => format!(
+                        "{id} is {status} and cannot be cancelled: {}",
+                        refusal.message.unwrap_or_default()
+                    ),
+                }),
+                object_id: Some(id),
+                status,
+                ..refusal
+            }),
+            Ok(_) => Outcome::Failed(refusal),
+            Err(unknown) => unknown,
         }
     }
 

@@ -332,6 +332,43 @@ async fn without_a_payment_method_the_intent_waits_for_the_customer_to_confirm()
     assert_eq!(settled["paymentStatus"]["interfaceCode"], "requires_capture");
 }
 
+/// The customer pays in the browser just before the shop abandons the payment: the cancel is
+/// refused with what Stripe has (succeeded), the Charge is recorded as paid, and the shop
+/// refunds it.
+#[tokio::test]
+async fn a_direct_charge_paid_before_its_cancel_is_refunded_not_cancelled() {
+    let app = spawn_stripe_app().await;
+    let mut draft = browser_payment(1800);
+    draft["transactions"][0]["type"] = json!("Charge");
+    let waiting = app.create_payment(draft).await;
+    let intent = transaction(&waiting, "Charge", 0)["interactionId"].as_str().unwrap().to_owned();
+    let stripe = |path: &str, form: &[(&str, &str)]| {
+        reqwest::Client::new()
+            .post(format!("{}/v1/payment_intents/{intent}{path}", stripe_api_base()))
+            .bearer_auth("sk_test_fake")
+            .form(form)
+            .send()
+    };
+    assert!(stripe("", &[("payment_method", "pm_card_visa")]).await.unwrap().status().is_success());
+    assert!(stripe("/confirm", &[]).await.unwrap().status().is_success());
+    assert_eq!(stripe_intent(&intent).await["status"], "succeeded");
+
+    let refused = add(&app, &waiting, "CancelAuthorization", 1800).await;
+    assert_eq!(refused.status, StatusCode::OK, "{}", refused.body);
+    let cancel = transaction(&refused.body, "CancelAuthorization", 0);
+    assert_eq!(cancel["state"], "Failure", "{}", refused.body);
+    assert_eq!(refused.body["paymentStatus"]["interfaceCode"], "succeeded");
+    assert!(
+        refused.body["paymentStatus"]["interfaceText"].as_str().is_some_and(|t| t.contains("refund")),
+        "{}",
+        refused.body
+    );
+    let id = waiting["id"].as_str().unwrap();
+    let paid = eventually(&app, id, |p| transaction(p, "Charge", 0)["state"] == "Success").await;
+    let refunded = add(&app, &paid, "Refund", 1800).await;
+    assert_eq!(transaction(&refunded.body, "Refund", 0)["state"], "Success", "{}", refunded.body);
+}
+
 #[tokio::test]
 async fn a_customers_payments_share_one_stripe_customer() {
     let app = spawn_stripe_app().await;
