@@ -36,6 +36,15 @@ fn recorded(
     }
 }
 
+/// Whether a CancelAuthorization of the payment cancelled the PaymentIntent.
+fn cancelled(payment: &Payment, intent_id: &str) -> bool {
+    payment.transactions.iter().any(|t| {
+        t.kind == TransactionType::CancelAuthorization
+            && t.state == TransactionState::Success
+            && t.interaction_id.as_deref() == Some(intent_id)
+    })
+}
+
 /// Whether a transaction of the payment names the provider object.
 fn knows(payment: &Payment, object_id: &str) -> bool {
     payment.transactions.iter().any(|t| t.interaction_id.as_deref() == Some(object_id))
@@ -137,6 +146,10 @@ pub fn actions(
     let mut status: Option<(String, String)> = None;
     for effect in effects {
         match effect {
+            // A PaymentIntent we cancelled cannot succeed or become capturable any more: such
+            // an event is older than the cancel (Stripe does not order its events).
+            Effect::IntentSucceeded { intent_id } | Effect::IntentCapturable { intent_id }
+                if cancelled(payment, intent_id) => {}
             Effect::IntentSucceeded { intent_id } => {
                 if move_to(&[Authorization, Charge], intent_id, Success) {
                     status = Some(("succeeded".into(), "succeeded".into()));
@@ -226,6 +239,8 @@ pub fn actions(
                 let uncaptured = uncaptured_elsewhere(payment, intent_id, currency, *amount);
                 if let (false, Some(difference)) = (in_flight(payment, Charge, open), uncaptured) {
                     additions.push(recorded(Charge, difference, intent_id, Success));
+                    // Told by payment_intent.succeeded.
+                    status = Some(("succeeded".into(), "succeeded".into()));
                 }
             }
         }
@@ -288,6 +303,26 @@ mod tests {
         );
         let other = [Effect::IntentSucceeded { intent_id: "pi_other".into() }];
         assert!(actions(&payment("Pending"), &other, None, &[]).is_empty());
+    }
+
+    #[test]
+    fn events_older_than_our_cancel_are_ignored() {
+        let mut abandoned = payment("Failure");
+        let owner = abandoned.transactions[0].id.clone();
+        let mut cancel = abandoned.transactions[0].clone();
+        cancel.id = "cancel".into();
+        cancel.kind = TransactionType::CancelAuthorization;
+        cancel.state = TransactionState::Success;
+        abandoned.transactions.push(cancel);
+        for late in [
+            Effect::IntentCapturable { intent_id: "pi_1".into() },
+            Effect::IntentSucceeded { intent_id: "pi_1".into() },
+        ] {
+            assert!(
+                actions(&abandoned, &[late], Some(&owner), &[]).is_empty(),
+                "the PaymentIntent is cancelled"
+            );
+        }
     }
 
     #[test]
@@ -356,9 +391,12 @@ mod tests {
         let authorized = payment("Success");
         let added = actions(&authorized, &captured, None, &[]);
         assert!(
-            matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
-                if transaction.kind == TransactionType::Charge && transaction.amount.cent_amount() == 100),
-            "a capture made in the dashboard: {added:?}"
+            matches!(added.as_slice(), [
+                PaymentUpdateAction::AddTransaction { transaction },
+                PaymentUpdateAction::SetStatusInterfaceCode { interface_code: Some(code) },
+                PaymentUpdateAction::SetStatusInterfaceText { .. }
+            ] if transaction.kind == TransactionType::Charge && transaction.amount.cent_amount() == 100 && code == "succeeded"),
+            "a capture made in the dashboard, with the PaymentIntent's status: {added:?}"
         );
         assert!(!must_wait(&authorized, &captured, &[]));
         let mut ours = authorized.clone();
