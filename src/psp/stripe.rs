@@ -393,7 +393,7 @@ impl Stripe {
 }
 
 /// Whether `id` can be a Stripe account id (and so a `Stripe-Account` header).
-fn is_account_id(id: &str) -> bool {
+pub fn is_account_id(id: &str) -> bool {
     id.strip_prefix("acct_")
         .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
 }

@@ -261,7 +261,7 @@ fn store(
     let operations = match routing.interface.filter(|name| super::psp::is_routed(payment, name)) {
         Some(_) => {
             crate::domain::psp_rules::check(payment)?;
-            super::psp::check_amounts(payment)?;
+            super::psp::check_for_stripe(payment)?;
             let to_send: Vec<&Transaction> =
                 payment.transactions.iter().filter(|t| routing.sends(t)).collect();
             crate::domain::psp_rules::check_to_send(to_send.iter().copied())?;

@@ -43,9 +43,23 @@ pub fn is_routed(payment: &Payment, interface_name: &str) -> bool {
     payment.payment_method_info.payment_interface.as_deref() == Some(interface_name)
 }
 
-/// Refuses, before anything is sent, a transaction amount Stripe cannot take: nothing, a
-/// fraction of a unit Stripe counts whole, or thousandths not in steps of ten.
-pub fn check_amounts(payment: &Payment) -> Result<(), DomainError> {
+/// Refuses, when it is written rather than when it fails at Stripe later: a connected account
+/// that is no Stripe account id (it becomes a header), an empty payment method, and a
+/// transaction amount Stripe cannot take: nothing, a fraction of a unit Stripe counts whole,
+/// or thousandths not in steps of ten.
+pub fn check_for_stripe(payment: &Payment) -> Result<(), DomainError> {
+    let info = &payment.payment_method_info;
+    if let Some(account) = info.interface_account.as_deref().filter(|a| !crate::psp::stripe::is_account_id(a))
+    {
+        return Err(DomainError::InvalidOperation(format!(
+            "paymentMethodInfo.interfaceAccount '{account}' is not a Stripe account id (acct_…)."
+        )));
+    }
+    if info.token.as_ref().is_some_and(|token| token.value.trim().is_empty()) {
+        return Err(DomainError::InvalidOperation(
+            "paymentMethodInfo.token.value is empty: give a Stripe PaymentMethod id, or no token for the customer to pay in the browser.".into(),
+        ));
+    }
     for transaction in payment.transactions.iter().filter(|t| t.state == TransactionState::Initial) {
         if transaction.amount.cent_amount() == 0 {
             return Err(DomainError::InvalidOperation(

@@ -212,6 +212,36 @@ async fn only_what_stripe_captured_can_be_refunded_and_chargebacks_come_from_str
 }
 
 #[tokio::test]
+async fn what_stripe_cannot_take_is_refused_when_it_is_written() {
+    let app = spawn_stripe_app().await;
+    for account in ["acct_zz/../x", "acct_", "foo\r\nX: y", "acct_123 "] {
+        let mut draft =
+            stripe_payment("pm_card_visa", json!([{"type": "Authorization", "amount": money(100)}]));
+        draft["paymentMethodInfo"]["interfaceAccount"] = json!(account);
+        let refused = app.post("/payments", draft).await;
+        assert_eq!(refused.error_code(), "InvalidOperation", "{account:?}: {}", refused.body);
+    }
+    let empty_token =
+        app.post("/payments", stripe_payment("", json!([{"type": "Charge", "amount": money(100)}]))).await;
+    assert_eq!(empty_token.error_code(), "InvalidOperation", "{}", empty_token.body);
+    let payment = app.create_payment(stripe_payment("pm_card_visa", json!([]))).await;
+    let header = app
+        .try_update(
+            &payment,
+            json!([{"action": "setMethodInfoInterfaceAccount", "interfaceAccount": "acct_1\nX-Evil: 1"}]),
+        )
+        .await;
+    assert_eq!(header.error_code(), "InvalidOperation");
+    let fine = app
+        .try_update(
+            &payment,
+            json!([{"action": "setMethodInfoInterfaceAccount", "interfaceAccount": "acct_1NbKq2Lk3Jd8Fh4x"}]),
+        )
+        .await;
+    assert_eq!(fine.status, StatusCode::OK, "{}", fine.body);
+}
+
+#[tokio::test]
 async fn cancelling_an_authorization_and_no_capture_afterwards() {
     let app = spawn_stripe_app().await;
     let authorized = app
