@@ -142,6 +142,8 @@ pub struct CustomerDraft {
     pub customer_group: Option<Value>,
     pub customer_group_assignments: Option<Vec<Value>>,
     pub stores: Option<Vec<Value>>,
+    pub anonymous_cart: Option<Value>,
+    pub anonymous_cart_id: Option<Value>,
 }
 
 impl CustomerDraft {
@@ -153,6 +155,9 @@ impl CustomerDraft {
                 self.customer_group_assignments.as_ref().is_some_and(|v| !v.is_empty()),
             ),
             ("stores", self.stores.as_ref().is_some_and(|v| !v.is_empty())),
+            // There are no carts here to assign.
+            ("anonymousCart", self.anonymous_cart.as_ref().is_some_and(|v| !v.is_null())),
+            ("anonymousCartId", self.anonymous_cart_id.as_ref().is_some_and(|v| !v.is_null())),
         ];
         match unsupported.iter().find(|(_, given)| *given) {
             Some((field, _)) => Err(DomainError::InvalidInput(format!(
@@ -394,7 +399,13 @@ pub fn apply(
 ) -> Result<(), DomainError> {
     use CustomerUpdateAction as A;
     match action {
-        A::ChangeEmail { email } => customer.email = email,
+        // A new address is not verified (as in commercetools).
+        A::ChangeEmail { email } => {
+            if email != customer.email {
+                customer.is_email_verified = false;
+            }
+            customer.email = email;
+        }
         A::SetFirstName { first_name } => customer.first_name = non_empty(first_name),
         A::SetLastName { last_name } => customer.last_name = non_empty(last_name),
         A::SetMiddleName { middle_name } => customer.middle_name = non_empty(middle_name),
@@ -502,18 +513,29 @@ fn empty(value: &Option<String>) -> bool {
     value.as_deref().is_none_or(str::is_empty)
 }
 
-/// A language tag such as `de` or `de-DE` (or `es-419`); empty removes it.
+/// A language tag: a language, then optionally a script and a region (`de`, `de-DE`,
+/// `es-419`, `zh-Hans`, `sr-Latn-RS`); empty removes it.
 fn checked_locale(locale: Option<String>) -> Result<Option<String>, DomainError> {
     let Some(locale) = non_empty(locale) else { return Ok(None) };
-    let (language, region) = match locale.split_once('-') {
-        Some((language, region)) => (language, Some(region)),
-        None => (locale.as_str(), None),
-    };
+    let mut parts = locale.split('-').peekable();
+    let language = parts.next().unwrap_or_default();
     let language_ok = (2..=3).contains(&language.len()) && language.chars().all(|c| c.is_ascii_lowercase());
-    let region_ok = region.is_none_or(|r| {
-        (r.len() == 2 && r.chars().all(|c| c.is_ascii_uppercase()))
-            || (r.len() == 3 && r.chars().all(|c| c.is_ascii_digit()))
-    });
+    let is_script = |p: &str| {
+        p.len() == 4
+            && p.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && p.chars().skip(1).all(|c| c.is_ascii_lowercase())
+    };
+    if parts.peek().is_some_and(|p| is_script(p)) {
+        parts.next();
+    }
+    let region_ok = match (parts.next(), parts.next()) {
+        (None, _) => true,
+        (Some(r), None) => {
+            (r.len() == 2 && r.chars().all(|c| c.is_ascii_uppercase()))
+                || (r.len() == 3 && r.chars().all(|c| c.is_ascii_digit()))
+        }
+        (Some(_), Some(_)) => false,
+    };
     if language_ok && region_ok {
         Ok(Some(locale))
     } else {
@@ -695,10 +717,17 @@ mod tests {
                 "{unsupported}"
             );
         }
-        assert!(create(
-            json!({"email": "a@b.co", "password": "pw", "stores": [], "custom": null, "locale": "es-419"})
-        )
-        .is_ok());
+        for locale in ["es-419", "zh-Hans", "sr-Latn-RS", "de"] {
+            let draft =
+                json!({"email": "a@b.co", "password": "pw", "stores": [], "custom": null, "locale": locale});
+            assert!(create(draft).is_ok(), "{locale}");
+        }
+        for locale in ["DE", "de-de", "de-DE-x", "zh-hans", "d"] {
+            assert!(
+                create(json!({"email": "a@b.co", "password": "pw", "locale": locale})).is_err(),
+                "{locale}"
+            );
+        }
         let out_of_range =
             create(json!({"email": "a@b.co", "password": "pw", "addresses": [], "shippingAddresses": [0]}));
         assert!(matches!(out_of_range, Err(DomainError::InvalidInput(_))));
@@ -727,6 +756,11 @@ mod tests {
         assert_eq!(customer.last_name.as_deref(), Some("Doe"));
         assert_eq!(customer.key.as_ref().map(|k| k.as_str()), Some("jane"));
         assert_eq!(customer.date_of_birth, NaiveDate::from_ymd_opt(2000, 1, 31));
+        customer.is_email_verified = true;
+        apply_all(&mut customer, json!([{"action": "changeEmail", "email": "new@b.co"}])).unwrap();
+        assert!(customer.is_email_verified, "the same address stays verified");
+        apply_all(&mut customer, json!([{"action": "changeEmail", "email": "other@b.co"}])).unwrap();
+        assert!(!customer.is_email_verified, "a new address is not verified");
         let again =
             apply_all(&mut customer, json!([{"action": "setCustomerNumber", "customerNumber": "C-10"}]));
         assert!(matches!(again, Err(DomainError::InvalidOperation(_))), "a customer number is set once");

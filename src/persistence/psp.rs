@@ -253,16 +253,26 @@ pub fn find_customer(
         .optional())
 }
 
-/// Forgets the provider customer of one of our customers (it is gone at the provider), and
-/// counts the loss, so that the next one is created under a new idempotency key.
+/// Forgets the provider customer of one of our customers if it is still the recorded one (it
+/// is gone at the provider), and counts the loss, so that the next one is created under a new
+/// idempotency key.
 pub fn forget_customer(
     conn: &mut Conn,
     account: &str,
     project_key: &str,
     customer_id: &str,
+    provider_customer_id: &str,
 ) -> QueryResult<()> {
     on_backend!(conn, |c| {
-        diesel::delete(psp_customers::table.find((account, project_key, customer_id))).execute(c)?;
+        let forgotten = diesel::delete(
+            psp_customers::table
+                .find((account, project_key, customer_id))
+                .filter(psp_customers::provider_customer_id.eq(provider_customer_id)),
+        )
+        .execute(c)?;
+        if forgotten == 0 {
+            return Ok(());
+        }
         diesel::insert_into(psp_customer_generations::table)
             .values((
                 psp_customer_generations::provider_account.eq(account),

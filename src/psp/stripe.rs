@@ -357,18 +357,16 @@ impl Stripe {
                 status: done.into(),
                 ..Report::default()
             }),
+            // The status is what the client reads (`interfaceCode`), not Stripe's error code.
             Ok(ObjectStatus { id, status: Some(status) }) => Outcome::Failed(Report {
                 message: Some(match status.as_str() {
-                    "succeeded" | "complete" => {
-                        "The customer has paid already: refund the Charge instead of cancelling.".into()
-                    }
-                    _ => format!(
-                        "{id} is {status} and cannot be cancelled: {}",
-                        refusal.message.unwrap_or_default()
-                    ),
+                    "succeeded" => "The customer has paid already: refund the Charge instead of cancelling.".into(),
+                    "complete" => "The customer completed the checkout already: once its PaymentIntent is recorded, cancel its authorization or refund its charge.".into(),
+                    _ => format!("{id} is {status} and cannot be cancelled: {}", refusal.message.unwrap_or_default()),
                 }),
                 object_id: Some(id),
                 status,
+                code: None,
                 ..refusal
             }),
             Ok(_) => Outcome::Failed(refusal),

@@ -438,6 +438,8 @@ impl Executor {
         // The account the calls go to: as pinned with the operation once it is (before its
         // first call), the payment's own until then.
         let mut account = payment.payment_method_info.interface_account.clone();
+        // The provider customer the call names, if any.
+        let mut provider_customer = None;
         let (name, outcome) = match plan::operation(&payment, transaction) {
             // Stripe keeps idempotency keys for 24 hours: after that a retry could create the
             // object a second time, or be refused because the first attempt did succeed (a
@@ -455,6 +457,10 @@ impl Executor {
                     return Ok(false);
                 };
                 account = pinned_account;
+                if let Operation::Authorize { customer, .. } | Operation::Checkout { customer, .. } = &planned
+                {
+                    provider_customer = customer.clone();
+                }
                 let refused = match self.foreign_account(&operation.project_key, account.as_deref()).await? {
                     Some(refused) => Some(refused),
                     None => self.foreign_object(operation, &planned, account.as_deref()).await?,
@@ -481,7 +487,7 @@ impl Executor {
             log::warn!("psp outcome unknown for transaction {}: {reason}", transaction.id);
         }
         let account = account_key(account.as_deref());
-        self.forget_missing_customer(operation, &payment, &account, &outcome).await?;
+        self.forget_missing_customer(operation, &payment, &account, provider_customer, &outcome).await?;
         // A lookup that finds the object still pending changes nothing; it is looked up again
         // later (with backoff), which settles transactions whose webhook was lost.
         if name == "retrieve" && matches!(outcome, Outcome::Pending(_) | Outcome::Unknown(_)) {
@@ -683,18 +689,23 @@ impl Executor {
     }
 
     /// A provider customer deleted at the provider fails the payment that names it; it is
-    /// forgotten so that the customer's next payment creates a new one.
+    /// forgotten so that the customer's next payment creates a new one. Only the one the call
+    /// named: a late failure of a call that named an older one leaves its successor alone.
     async fn forget_missing_customer(
         &self,
         operation: &store::OperationRow,
         payment: &Payment,
         account: &str,
+        provider_customer: Option<String>,
         outcome: &Outcome,
     ) -> Result<(), ApiError> {
         let Outcome::Failed(report) = outcome else { return Ok(()) };
         let missing = report.code.as_deref() == Some("resource_missing")
             && report.message.as_deref().is_some_and(|m| m.contains("No such customer"));
-        let Some(customer) = payment.customer.as_ref().filter(|_| missing) else { return Ok(()) };
+        let (Some(customer), Some(gone), true) = (payment.customer.as_ref(), provider_customer, missing)
+        else {
+            return Ok(());
+        };
         log::warn!(
             "the Stripe customer of customer {} is gone at Stripe; a new one will be created",
             customer.id
@@ -702,7 +713,7 @@ impl Executor {
         let (db, account, project, id) =
             (self.db.clone(), account.to_owned(), operation.project_key.clone(), customer.id.clone());
         blocking(move || {
-            db.write(|conn| Ok::<_, ApiError>(store::forget_customer(conn, &account, &project, &id)?))
+            db.write(|conn| Ok::<_, ApiError>(store::forget_customer(conn, &account, &project, &id, &gone)?))
         })
         .await
     }
