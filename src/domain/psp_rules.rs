@@ -59,7 +59,6 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     if payment.transactions.iter().any(|t| t.amount.currency() != currency) {
         return refuse("Every transaction must be in the currency of amountPlanned.");
     }
-    let has = |kind| payment.transactions.iter().any(|t| t.kind == kind && not_failed(t.state));
     let initial =
         |kind| payment.transactions.iter().any(|t| t.kind == kind && t.state == TransactionState::Initial);
     let live: Vec<&Transaction> = payment.transactions.iter().filter(|t| is_live(payment, t)).collect();
@@ -157,9 +156,15 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
             );
         }
         // (A Charge queued behind an authorization that has not succeeded captures nothing;
-        // it fails once the authorization is abandoned.)
-        if authorization_succeeded && has(TransactionType::Charge) {
-            return refuse("Only an authorization that nothing was captured from can be cancelled.");
+        // it fails once the authorization is abandoned.) After partial captures a cancel
+        // releases the rest (multicapture), once no capture is under way: a cancel would fail
+        // a capture Stripe may still make.
+        let capturing = payment.transactions.iter().any(|t| {
+            t.kind == TransactionType::Charge
+                && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
+        });
+        if authorization_succeeded && capturing {
+            return refuse("A capture is under way: cancel what is left once it has settled.");
         }
         if active_intent.is_none() {
             return refuse(
@@ -171,14 +176,22 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
         }
     }
     let cancels = sum(active_cancels.iter().copied());
-    let to_release = if active.is_some() { authorized } else { sum(target.into_iter()) };
+    // What is left of the authorization (all of it, unless parts were captured), or the
+    // unpaid charge.
+    // (Charges queued behind an authorization that has not succeeded captured nothing.)
+    let captured_from_it = total(payment, TransactionType::Charge, |s| s == TransactionState::Success);
+    let to_release = if active.is_some() { authorized - captured_from_it } else { sum(target.into_iter()) };
+    if initial(TransactionType::CancelAuthorization) && to_release <= 0 {
+        return refuse("Nothing is left to release: the authorization was captured in full.");
+    }
     if initial(TransactionType::CancelAuthorization) && cancels != to_release {
         return refuse(
-            "A cancel releases the whole authorization (or unpaid charge): its amount must be that amount.",
+            "A cancel releases what is left of the authorization (all of it, less what was captured), or the unpaid charge: its amount must be that amount.",
         );
     }
-    // A lost dispute returned that money to the customer already.
-    let charged_back = total(payment, TransactionType::Chargeback, |s| s == TransactionState::Success);
+    // A lost dispute returned that money to the customer already; an open one holds it (Stripe
+    // refuses refunds of a disputed charge).
+    let charged_back = total(payment, TransactionType::Chargeback, not_failed);
     if initial(TransactionType::Refund) && refunded + charged_back > captured_at_provider {
         return refuse("The refunded amount would exceed the captured amount (less lost disputes).");
     }
@@ -654,6 +667,16 @@ mod tests {
             .is_ok(),
             "a won dispute returned nothing"
         );
+        assert!(
+            check(&payment(json!([
+                captured(1000),
+                tx("Refund", 100, "Success"),
+                tx("Chargeback", 900, "Pending"),
+                tx("Refund", 100, "Initial")
+            ])))
+            .is_err(),
+            "an open dispute holds what it disputes"
+        );
     }
 
     #[test]
@@ -681,12 +704,31 @@ mod tests {
             tx("Charge", 100, "Initial")
         ])))
         .is_err());
-        assert!(check(&payment(json!([
-            tx("Authorization", 1000, "Success"),
-            tx("Charge", 100, "Success"),
-            tx("CancelAuthorization", 900, "Initial")
-        ])))
-        .is_err());
+        let mut partly = tx("Authorization", 1000, "Success");
+        partly["interactionId"] = json!("pi_1");
+        let mut first = tx("Charge", 100, "Success");
+        first["interactionId"] = json!("pi_1");
+        assert!(
+            check(&payment(json!([partly, first, tx("CancelAuthorization", 900, "Initial")]))).is_ok(),
+            "after a partial capture a cancel releases the rest"
+        );
+        assert!(check(&payment(json!([partly, first, tx("CancelAuthorization", 1000, "Initial")]))).is_err());
+        assert!(
+            check(&payment(json!([
+                partly,
+                first,
+                tx("Charge", 100, "Pending"),
+                tx("CancelAuthorization", 800, "Initial")
+            ])))
+            .is_err(),
+            "not while a capture is under way"
+        );
+        let mut all = first.clone();
+        all["amount"]["centAmount"] = json!(1000);
+        assert!(
+            check(&payment(json!([partly, all, tx("CancelAuthorization", 0, "Initial")]))).is_err(),
+            "nothing is left"
+        );
         assert!(check(&payment(json!([tx("CancelAuthorization", 1000, "Initial")]))).is_err());
     }
 }

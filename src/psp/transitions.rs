@@ -148,7 +148,9 @@ pub fn actions(
         match effect {
             // A PaymentIntent we cancelled cannot succeed or become capturable any more: such
             // an event is older than the cancel (Stripe does not order its events).
-            Effect::IntentSucceeded { intent_id } | Effect::IntentCapturable { intent_id }
+            Effect::IntentSucceeded { intent_id }
+            | Effect::IntentCapturable { intent_id }
+            | Effect::IntentCaptured { intent_id, .. }
                 if cancelled(payment, intent_id) => {}
             Effect::IntentSucceeded { intent_id } => {
                 if move_to(&[Authorization, Charge], intent_id, Success) {
@@ -317,6 +319,7 @@ mod tests {
         for late in [
             Effect::IntentCapturable { intent_id: "pi_1".into() },
             Effect::IntentSucceeded { intent_id: "pi_1".into() },
+            Effect::IntentCaptured { intent_id: "pi_1".into(), amount: 100, currency: "eur".into() },
         ] {
             assert!(
                 actions(&abandoned, &[late], Some(&owner), &[]).is_empty(),

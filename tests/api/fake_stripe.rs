@@ -211,6 +211,11 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                     "payouts_enabled": true, "details_submitted": true}))
                 }
             }
+        } else if let Some(intent) =
+            path.strip_prefix("/v1/payment_intents/").and_then(|p| p.strip_suffix("/cancel"))
+        {
+            // What is left to capture is released.
+            Some(json!({"id": intent, "object": "payment_intent", "status": "canceled"}))
         } else if path.starts_with(&format!("/v1/payment_intents/{CHECKOUT_INTENT}"))
             && !path.ends_with("/capture")
         {

@@ -104,3 +104,36 @@ async fn without_multicapture_configured_nothing_of_it_is_asked() {
     let sent = last_body(&fake, "/v1/payment_intents/pi_fake_1/capture");
     assert!(!sent.iter().any(|(name, _)| name == "final_capture"), "{sent:?}");
 }
+
+#[tokio::test]
+async fn what_is_left_after_partial_captures_is_released_by_a_cancel() {
+    let fake = FakeStripe::start(vec![]).await;
+    fake.set_multicapture("available");
+    let app = app_against(&fake, true).await;
+    let payment = capture(&app, &authorized(&app).await, 600).await;
+    let whole = app
+        .try_update(
+            &payment,
+            json!([{"action": "addTransaction", "transaction": {"type": "CancelAuthorization", "amount": money(1000)}}]),
+        )
+        .await;
+    assert_eq!(whole.error_code(), "InvalidOperation", "600 of it were captured");
+    let released = app
+        .update(
+            &payment,
+            json!([{"action": "addTransaction", "transaction": {"type": "CancelAuthorization", "amount": money(400)}}]),
+        )
+        .await;
+    let cancel = released["transactions"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(cancel["state"], "Success", "{released}");
+    assert!(fake.received().iter().any(|r| r.path == "/v1/payment_intents/pi_fake_1/cancel"));
+    let after = app
+        .try_update(
+            &released,
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(100)}}]),
+        )
+        .await;
+    assert_eq!(after.error_code(), "InvalidOperation", "nothing is captured after the cancel");
+    assert_eq!(released["transactions"][0]["state"], "Success", "the authorization was used, not abandoned");
+    assert_eq!(released["transactions"][1]["state"], "Success");
+}
