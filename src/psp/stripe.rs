@@ -360,7 +360,7 @@ impl Stripe {
             // The status is what the client reads (`interfaceCode`), not Stripe's error code.
             Ok(ObjectStatus { id, status: Some(status) }) => Outcome::Failed(Report {
                 message: Some(match status.as_str() {
-                    "succeeded" => "The customer has paid already: refund the Charge instead of cancelling.".into(),
+                    "succeeded" => "The PaymentIntent has succeeded (paid, or captured for the last time): nothing is left to cancel; refund what should go back.".into(),
                     "complete" => "The customer completed the checkout already: once its PaymentIntent is recorded, cancel its authorization or refund its charge.".into(),
                     _ => format!("{id} is {status} and cannot be cancelled: {}", refusal.message.unwrap_or_default()),
                 }),

@@ -1,11 +1,13 @@
 //! A customer's payment methods saved with the provider: listed, saved and removed through the
-//! customer's provider customer (the one their payments share).
+//! customer's provider customer (the one their payments share). A provider customer deleted at
+//! the provider is forgotten, as a payment that names it does: it has no saved methods any
+//! more, and saving one creates a new provider customer.
 
 use super::psp::{blocking, call_error, Executor};
 use crate::domain::errors::DomainError;
 use crate::error::ApiError;
 use crate::persistence::{psp as store, resources};
-use crate::psp::{SavedMethod, WalletCall};
+use crate::psp::{CallError, SavedMethod, WalletCall};
 
 impl Executor {
     /// The customer's saved payment methods (none before the customer has a provider customer).
@@ -15,9 +17,15 @@ impl Executor {
         customer_id: &str,
         account: Option<&str>,
     ) -> Result<Vec<SavedMethod>, ApiError> {
-        match self.known_provider_customer(project_key, customer_id, account).await? {
-            Some(customer) => self.wallet(account, WalletCall::List { customer }).await,
-            None => Ok(vec![]),
+        let Some(customer) = self.known_provider_customer(project_key, customer_id, account).await? else {
+            return Ok(vec![]);
+        };
+        match self.wallet(account, WalletCall::List { customer: customer.clone() }).await {
+            Err(error) if customer_gone(&error) => {
+                self.forget(project_key, customer_id, account, &customer).await?;
+                Ok(vec![])
+            }
+            listed => listed.map_err(call_error),
         }
     }
 
@@ -30,14 +38,29 @@ impl Executor {
         payment_method: String,
         account: Option<&str>,
     ) -> Result<SavedMethod, ApiError> {
-        let customer = match self.known_provider_customer(project_key, customer_id, account).await? {
-            Some(known) => known,
-            None => self
-                .provider_customer_of(project_key, customer_id, account)
-                .await?
-                .ok_or_else(|| refused("The provider refused to create a customer for this customer."))?,
+        let known = self.known_provider_customer(project_key, customer_id, account).await?;
+        let attach =
+            |customer: String| WalletCall::Attach { customer, payment_method: payment_method.clone() };
+        let saved = match known {
+            Some(customer) => match self.wallet(account, attach(customer.clone())).await {
+                Err(error) if customer_gone(&error) => {
+                    self.forget(project_key, customer_id, account, &customer).await?;
+                    None
+                }
+                saved => Some(saved.map_err(call_error)?),
+            },
+            None => None,
         };
-        let saved = self.wallet(account, WalletCall::Attach { customer, payment_method }).await?;
+        let saved = match saved {
+            Some(saved) => saved,
+            None => {
+                let customer = self
+                    .provider_customer_of(project_key, customer_id, account)
+                    .await?
+                    .ok_or_else(|| refused("The provider refused to create a customer for this customer."))?;
+                self.wallet(account, attach(customer)).await.map_err(call_error)?
+            }
+        };
         saved.into_iter().next().ok_or_else(|| ApiError::internal("the provider saved no payment method"))
     }
 
@@ -53,12 +76,20 @@ impl Executor {
             || ApiError::ResourceNotFound(format!("The payment method '{payment_method}' was not found."));
         let customer =
             self.known_provider_customer(project_key, customer_id, account).await?.ok_or_else(not_found)?;
-        let saved = self.wallet(account, WalletCall::List { customer }).await?;
+        let saved = match self.wallet(account, WalletCall::List { customer: customer.clone() }).await {
+            Err(error) if customer_gone(&error) => {
+                self.forget(project_key, customer_id, account, &customer).await?;
+                return Err(not_found());
+            }
+            saved => saved.map_err(call_error)?,
+        };
         if !saved.iter().any(|method| method.id == payment_method) {
             return Err(not_found());
         }
-        let removed =
-            self.wallet(account, WalletCall::Detach { payment_method: payment_method.to_owned() }).await?;
+        let removed = self
+            .wallet(account, WalletCall::Detach { payment_method: payment_method.to_owned() })
+            .await
+            .map_err(call_error)?;
         removed.into_iter().next().ok_or_else(|| ApiError::internal("the provider removed no payment method"))
     }
 
@@ -69,6 +100,11 @@ impl Executor {
         customer_id: &str,
         account: Option<&str>,
     ) -> Result<Option<String>, ApiError> {
+        if let Some(account) = account.filter(|a| !crate::psp::stripe::is_account_id(a)) {
+            return Err(refused(&format!(
+                "interfaceAccount '{account}' is not a Stripe account id (acct_…)."
+            )));
+        }
         let (db, project, id) = (self.db.clone(), project_key.to_owned(), customer_id.to_owned());
         let account = crate::psp::account_key(account);
         let (exists, known, owner) = blocking(move || {
@@ -93,9 +129,34 @@ impl Executor {
         Ok(known)
     }
 
-    async fn wallet(&self, account: Option<&str>, call: WalletCall) -> Result<Vec<SavedMethod>, ApiError> {
-        self.provider.wallet(account.map(str::to_owned), call).await.map_err(call_error)
+    async fn wallet(&self, account: Option<&str>, call: WalletCall) -> Result<Vec<SavedMethod>, CallError> {
+        self.provider.wallet(account.map(str::to_owned), call).await
     }
+
+    /// Forgets a provider customer the provider no longer has.
+    async fn forget(
+        &self,
+        project_key: &str,
+        customer_id: &str,
+        account: Option<&str>,
+        provider_customer: &str,
+    ) -> Result<(), ApiError> {
+        log::warn!(
+            "the Stripe customer of customer {customer_id} is gone at Stripe; a new one will be created"
+        );
+        let (db, project, id, gone) =
+            (self.db.clone(), project_key.to_owned(), customer_id.to_owned(), provider_customer.to_owned());
+        let account = crate::psp::account_key(account);
+        blocking(move || {
+            db.write(|conn| Ok::<_, ApiError>(store::forget_customer(conn, &account, &project, &id, &gone)?))
+        })
+        .await
+    }
+}
+
+/// Whether the provider refused because the customer no longer exists there.
+fn customer_gone(error: &CallError) -> bool {
+    matches!(error, CallError::Refused(message) if message.contains("No such customer"))
 }
 
 fn refused(message: &str) -> ApiError {

@@ -126,8 +126,16 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
     let key = headers.get("idempotency-key").cloned().unwrap_or_default();
     let refused = {
         let mut state = state.lock().unwrap();
+        let names_customer = |customer: &str| {
+            let in_query =
+                path.split_once('?').is_some_and(|(_, query)| form_value(query, "customer") == customer);
+            form_value(&body, "customer") == customer || in_query
+        };
         match state.deleted_customer.clone() {
-            Some(customer) if path == "/v1/payment_intents" && form_value(&body, "customer") == customer => {
+            Some(customer)
+                if (path == "/v1/payment_intents" || path.starts_with("/v1/payment_methods"))
+                    && names_customer(&customer) =>
+            {
                 state.received.push(Received {
                     method: method.clone(),
                     path: path.clone(),
@@ -211,6 +219,13 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                     "payouts_enabled": true, "details_submitted": true}))
                 }
             }
+        } else if path.starts_with("/v1/payment_methods?") {
+            Some(json!({"object": "list", "data": []}))
+        } else if let Some(method) =
+            path.strip_prefix("/v1/payment_methods/").and_then(|p| p.split('/').next())
+        {
+            Some(json!({"id": method, "object": "payment_method", "type": "card",
+                "card": {"brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2030}}))
         } else if let Some(intent) =
             path.strip_prefix("/v1/payment_intents/").and_then(|p| p.strip_suffix("/cancel"))
         {

@@ -265,3 +265,39 @@ async fn a_stripe_customer_deleted_at_stripe_is_forgotten() {
     assert_eq!(keys.len(), 2, "{keys:?}");
     assert_eq!(keys[1], format!("{}-1", keys[0]));
 }
+
+#[tokio::test]
+async fn saved_cards_of_a_stripe_customer_deleted_at_stripe_start_again_with_a_new_one() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = app_against(&fake, 3_000).await;
+    let customer = app.create_customer("wallet-gone@example.com", "wallet-gone").await;
+    let path = format!("/customers/{}/payment-methods", customer["id"].as_str().unwrap());
+    let saved = app.post(&path, json!({"paymentMethod": "pm_card_visa"})).await;
+    assert_eq!(saved.status, reqwest::StatusCode::CREATED, "{}", saved.body);
+    let first_customer = fake
+        .received()
+        .iter()
+        .find(|r| r.path.ends_with("/attach"))
+        .map(|r| {
+            form_urlencoded::parse(r.body.as_bytes()).find(|(k, _)| k == "customer").unwrap().1.into_owned()
+        })
+        .unwrap();
+
+    fake.delete_customer(&first_customer);
+    let listed = app.get(&path).await;
+    assert_eq!(listed.status, reqwest::StatusCode::OK, "{}", listed.body);
+    assert_eq!(listed.body["count"], 0, "the deleted Stripe customer's cards are gone with it");
+    let again = app.post(&path, json!({"paymentMethod": "pm_card_visa"})).await;
+    assert_eq!(again.status, reqwest::StatusCode::CREATED, "{}", again.body);
+    let creations: Vec<String> = fake
+        .received()
+        .iter()
+        .filter(|r| r.path == "/v1/customers")
+        .map(|r| r.headers["idempotency-key"].clone())
+        .collect();
+    assert_eq!(creations.len(), 2, "a new Stripe customer, under a new key: {creations:?}");
+    assert_eq!(creations[1], format!("{}-1", creations[0]));
+
+    let bad_account = app.get(&format!("{path}?interfaceAccount=acct_zz/../x")).await;
+    assert_eq!(bad_account.status, reqwest::StatusCode::BAD_REQUEST, "{}", bad_account.body);
+}
