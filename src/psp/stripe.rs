@@ -161,6 +161,11 @@ impl Stripe {
                     ("success_url".to_owned(), success.replace("{PAYMENT_ID}", payment_id)),
                     ("cancel_url".to_owned(), cancel.replace("{PAYMENT_ID}", payment_id)),
                 ];
+                // The hosted page's PaymentIntent may be captured in parts too.
+                if self.options.multicapture && !capture {
+                    let option = "payment_method_options[card][request_multicapture]";
+                    form.push((option.to_owned(), "if_available".to_owned()));
+                }
                 if let Some(customer) = customer {
                     form.push(("customer".to_owned(), customer.clone()));
                 }

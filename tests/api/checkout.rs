@@ -151,3 +151,22 @@ async fn a_refused_expiry_is_settled_by_what_the_session_is() {
     let refused = app.update(&paid, cancel).await;
     assert_eq!(refused["transactions"][1]["state"], "Failure", "{refused}");
 }
+
+#[tokio::test]
+async fn with_multicapture_the_hosted_authorization_asks_for_it() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = spawn_stripe_app_with(fake.base.clone(), |settings| {
+        settings.psp.stripe_checkout_success_url = Some("https://shop.test/paid/{PAYMENT_ID}".into());
+        settings.psp.stripe_checkout_cancel_url = Some("https://shop.test/cart/{PAYMENT_ID}".into());
+        settings.psp.stripe_multicapture = true;
+    })
+    .await;
+    app.create_payment(hosted("Authorization")).await;
+    let created = fake.received().into_iter().find(|r| r.path == "/v1/checkout/sessions").unwrap();
+    let form: Vec<(String, String)> = form_urlencoded::parse(created.body.as_bytes()).into_owned().collect();
+    assert!(
+        form.iter()
+            .any(|(k, v)| k == "payment_method_options[card][request_multicapture]" && v == "if_available"),
+        "{form:?}"
+    );
+}
