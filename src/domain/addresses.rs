@@ -1,5 +1,6 @@
-//! commercetools' Address: postal lines around a required country, with an id the owning
-//! resource gives it and an optional key unique within that resource.
+//! commercetools' Address (postal lines around a required country, with an id the owner gives
+//! it and an optional key unique within the owner) and a Customer's book of them, with their
+//! shipping and billing roles.
 
 use super::errors::DomainError;
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,189 @@ impl Address {
             )),
             _ => Ok(()),
         }
+    }
+}
+
+/// Names one of the owner's addresses, by id or by key (both must name the same one).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressTarget {
+    pub address_id: Option<String>,
+    pub address_key: Option<String>,
+}
+
+impl AddressTarget {
+    fn is_empty(&self) -> bool {
+        self.address_id.is_none() && self.address_key.is_none()
+    }
+}
+
+/// What an address is used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Shipping,
+    Billing,
+}
+
+/// A Customer's addresses, and which of them are for shipping and billing, with a default of
+/// each (a default address also has its role).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressBook {
+    pub addresses: Vec<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_shipping_address_id: Option<String>,
+    #[serde(default)]
+    pub shipping_address_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_billing_address_id: Option<String>,
+    #[serde(default)]
+    pub billing_address_ids: Vec<String>,
+}
+
+impl AddressBook {
+    /// Adds an address under a new id; its key must be free.
+    pub fn add(
+        &mut self,
+        mut address: Address,
+        new_id: &mut dyn FnMut() -> String,
+    ) -> Result<(), DomainError> {
+        address.check_supported()?;
+        self.check_key_free(&address, None)?;
+        address.id = Some(new_id());
+        self.addresses.push(address);
+        Ok(())
+    }
+
+    /// Replaces an address, keeping its id (and so its roles).
+    pub fn change(&mut self, target: &AddressTarget, mut address: Address) -> Result<(), DomainError> {
+        address.check_supported()?;
+        let index = self.index_of(target)?;
+        self.check_key_free(&address, Some(index))?;
+        if let Some(slot) = self.addresses.get_mut(index) {
+            address.id = slot.id.take();
+            *slot = address;
+        }
+        Ok(())
+    }
+
+    /// Removes an address, and its roles.
+    pub fn remove(&mut self, target: &AddressTarget) -> Result<(), DomainError> {
+        let index = self.index_of(target)?;
+        let removed = self.addresses.remove(index).id;
+        self.shipping_address_ids.retain(|id| Some(id) != removed.as_ref());
+        self.billing_address_ids.retain(|id| Some(id) != removed.as_ref());
+        for default in [&mut self.default_shipping_address_id, &mut self.default_billing_address_id] {
+            if *default == removed {
+                *default = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the default address of a role (which gets the role too); no target unsets it.
+    pub fn set_default(&mut self, role: Role, target: &AddressTarget) -> Result<(), DomainError> {
+        let id = if target.is_empty() { None } else { Some(self.id_of(target)?) };
+        self.set_default_id(role, id);
+        Ok(())
+    }
+
+    pub fn add_role(&mut self, role: Role, target: &AddressTarget) -> Result<(), DomainError> {
+        let id = self.id_of(target)?;
+        add_once(self.role_mut(role).1, id);
+        Ok(())
+    }
+
+    /// Takes the role from an address (and the default, if it was); InvalidInput if it had none.
+    pub fn remove_role(&mut self, role: Role, target: &AddressTarget) -> Result<(), DomainError> {
+        let id = self.id_of(target)?;
+        let (default, ids) = self.role_mut(role);
+        if !ids.contains(&id) {
+            return Err(DomainError::InvalidInput(format!("The address '{id}' does not have this role.")));
+        }
+        ids.retain(|i| *i != id);
+        if default.as_deref() == Some(id.as_str()) {
+            *default = None;
+        }
+        Ok(())
+    }
+
+    /// The id of the address at `index`, for a draft's indices (`field` names the draft field).
+    pub fn id_at(&self, field: &str, index: usize) -> Result<String, DomainError> {
+        self.addresses.get(index).and_then(|a| a.id.clone()).ok_or_else(|| {
+            DomainError::InvalidInput(format!(
+                "The value {index} of '{field}' is not an index of 'addresses' ({} given).",
+                self.addresses.len()
+            ))
+        })
+    }
+
+    /// Gives the address (by id) a role, as a draft's indices do.
+    pub fn add_role_id(&mut self, role: Role, id: String) {
+        add_once(self.role_mut(role).1, id);
+    }
+
+    pub fn set_default_id(&mut self, role: Role, id: Option<String>) {
+        let (default, ids) = self.role_mut(role);
+        if let Some(id) = &id {
+            add_once(ids, id.clone());
+        }
+        *default = id;
+    }
+
+    fn role_mut(&mut self, role: Role) -> (&mut Option<String>, &mut Vec<String>) {
+        match role {
+            Role::Shipping => (&mut self.default_shipping_address_id, &mut self.shipping_address_ids),
+            Role::Billing => (&mut self.default_billing_address_id, &mut self.billing_address_ids),
+        }
+    }
+
+    fn id_of(&self, target: &AddressTarget) -> Result<String, DomainError> {
+        let index = self.index_of(target)?;
+        Ok(self.addresses.get(index).and_then(|a| a.id.clone()).unwrap_or_default())
+    }
+
+    fn index_of(&self, target: &AddressTarget) -> Result<usize, DomainError> {
+        let has_id = |a: &Address, id: &String| a.id.as_ref() == Some(id);
+        let has_key = |a: &Address, key: &String| a.key.as_ref() == Some(key);
+        let (found, described) = match (&target.address_id, &target.address_key) {
+            (Some(id), Some(key)) => (
+                self.addresses.iter().position(|a| has_id(a, id) && has_key(a, key)),
+                format!("id '{id}' and key '{key}'"),
+            ),
+            (Some(id), None) => (self.addresses.iter().position(|a| has_id(a, id)), format!("id '{id}'")),
+            (None, Some(key)) => {
+                (self.addresses.iter().position(|a| has_key(a, key)), format!("key '{key}'"))
+            }
+            (None, None) => {
+                return Err(DomainError::InvalidInput(
+                    "Either 'addressId' or 'addressKey' is required.".into(),
+                ))
+            }
+        };
+        found.ok_or_else(|| {
+            DomainError::InvalidInput(format!("The customer has no address with {described}."))
+        })
+    }
+
+    /// Address keys are unique within the book.
+    fn check_key_free(&self, address: &Address, except: Option<usize>) -> Result<(), DomainError> {
+        let Some(key) = &address.key else { return Ok(()) };
+        let taken =
+            self.addresses.iter().enumerate().any(|(i, a)| Some(i) != except && a.key.as_ref() == Some(key));
+        if taken {
+            return Err(DomainError::DuplicateField {
+                field: "addresses.key".into(),
+                duplicate_value: serde_json::Value::from(key.clone()),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn add_once(ids: &mut Vec<String>, id: String) {
+    if !ids.contains(&id) {
+        ids.push(id);
     }
 }
 

@@ -2,7 +2,7 @@
 //! commercetools keeps (no password: this service signs no customer in).
 
 use super::actions::custom::{set_custom_field, set_custom_type};
-use super::addresses::Address;
+use super::addresses::{Address, AddressBook, AddressTarget, Role};
 use super::common::{
     ClientLogging, CustomFields, CustomFieldsDraft, FieldContainer, IdOrKey, ResourceIdentifier, ResourceKey,
     Timestamp,
@@ -45,13 +45,8 @@ pub struct Customer {
     pub vat_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
-    pub addresses: Vec<Address>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_shipping_address_id: Option<String>,
-    pub shipping_address_ids: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub default_billing_address_id: Option<String>,
-    pub billing_address_ids: Vec<String>,
+    #[serde(flatten)]
+    pub address_book: AddressBook,
     pub is_email_verified: bool,
     pub authentication_mode: AuthenticationMode,
     pub stores: Vec<Value>,
@@ -199,11 +194,7 @@ impl Customer {
             company_name: non_empty(draft.company_name),
             vat_id: non_empty(draft.vat_id),
             locale,
-            addresses: vec![],
-            default_shipping_address_id: None,
-            shipping_address_ids: vec![],
-            default_billing_address_id: None,
-            billing_address_ids: vec![],
+            address_book: AddressBook::default(),
             is_email_verified: draft.is_email_verified,
             authentication_mode,
             stores: vec![],
@@ -214,69 +205,24 @@ impl Customer {
             created_by: actor.clone(),
             last_modified_by: actor,
         };
+        let book = &mut customer.address_book;
         for address in draft.addresses {
-            add_address(&mut customer, address, new_id)?;
+            book.add(address, new_id)?;
         }
-        let id_at = |field: &str, index: usize, customer: &Customer| {
-            customer.addresses.get(index).and_then(|a| a.id.clone()).ok_or_else(|| {
-                DomainError::InvalidInput(format!(
-                    "The value {index} of '{field}' is not an index of 'addresses' ({} given).",
-                    customer.addresses.len()
-                ))
-            })
-        };
         for index in draft.shipping_addresses {
-            let id = id_at("shippingAddresses", index, &customer)?;
-            add_once(&mut customer.shipping_address_ids, id);
+            book.add_role_id(Role::Shipping, book.id_at("shippingAddresses", index)?);
         }
         for index in draft.billing_addresses {
-            let id = id_at("billingAddresses", index, &customer)?;
-            add_once(&mut customer.billing_address_ids, id);
+            book.add_role_id(Role::Billing, book.id_at("billingAddresses", index)?);
         }
         if let Some(index) = draft.default_shipping_address {
-            let id = id_at("defaultShippingAddress", index, &customer)?;
-            set_default(&mut customer, Role::Shipping, Some(id));
+            book.set_default_id(Role::Shipping, Some(book.id_at("defaultShippingAddress", index)?));
         }
         if let Some(index) = draft.default_billing_address {
-            let id = id_at("defaultBillingAddress", index, &customer)?;
-            set_default(&mut customer, Role::Billing, Some(id));
+            book.set_default_id(Role::Billing, Some(book.id_at("defaultBillingAddress", index)?));
         }
         Ok(customer)
     }
-
-    fn address_index(&self, target: &AddressTarget) -> Result<usize, DomainError> {
-        let (found, described) = match (&target.address_id, &target.address_key) {
-            (Some(id), Some(key)) => {
-                let found = self
-                    .addresses
-                    .iter()
-                    .position(|a| a.id.as_ref() == Some(id) && a.key.as_ref() == Some(key));
-                (found, format!("id '{id}' and key '{key}'"))
-            }
-            (Some(id), None) => {
-                (self.addresses.iter().position(|a| a.id.as_ref() == Some(id)), format!("id '{id}'"))
-            }
-            (None, Some(key)) => {
-                (self.addresses.iter().position(|a| a.key.as_ref() == Some(key)), format!("key '{key}'"))
-            }
-            (None, None) => {
-                return Err(DomainError::InvalidInput(
-                    "Either 'addressId' or 'addressKey' is required.".into(),
-                ))
-            }
-        };
-        found.ok_or_else(|| {
-            DomainError::InvalidInput(format!("The customer has no address with {described}."))
-        })
-    }
-}
-
-/// Names one of the customer's addresses, by id or by key.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AddressTarget {
-    pub address_id: Option<String>,
-    pub address_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -425,53 +371,21 @@ pub fn apply(
             }
             customer.customer_number = non_empty(customer_number);
         }
-        A::AddAddress { address } => add_address(customer, address, new_id)?,
-        A::ChangeAddress { target, mut address } => {
-            address.check_supported()?;
-            let index = customer.address_index(&target)?;
-            check_key_free(customer, &address, Some(index))?;
-            if let Some(slot) = customer.addresses.get_mut(index) {
-                address.id = slot.id.take();
-                *slot = address;
-            }
-        }
-        A::RemoveAddress { target } => {
-            let index = customer.address_index(&target)?;
-            let removed = customer.addresses.remove(index).id;
-            customer.shipping_address_ids.retain(|id| Some(id) != removed.as_ref());
-            customer.billing_address_ids.retain(|id| Some(id) != removed.as_ref());
-            for default in
-                [&mut customer.default_shipping_address_id, &mut customer.default_billing_address_id]
-            {
-                if *default == removed {
-                    *default = None;
-                }
-            }
-        }
+        A::AddAddress { address } => customer.address_book.add(address, new_id)?,
+        A::ChangeAddress { target, address } => customer.address_book.change(&target, address)?,
+        A::RemoveAddress { target } => customer.address_book.remove(&target)?,
         A::SetDefaultShippingAddress { target } => {
-            let id = optional_address_id(customer, &target)?;
-            set_default(customer, Role::Shipping, id);
+            customer.address_book.set_default(Role::Shipping, &target)?
         }
         A::SetDefaultBillingAddress { target } => {
-            let id = optional_address_id(customer, &target)?;
-            set_default(customer, Role::Billing, id);
+            customer.address_book.set_default(Role::Billing, &target)?
         }
-        A::AddShippingAddressId { target } => {
-            let id = address_id(customer, &target)?;
-            add_once(&mut customer.shipping_address_ids, id);
-        }
-        A::AddBillingAddressId { target } => {
-            let id = address_id(customer, &target)?;
-            add_once(&mut customer.billing_address_ids, id);
-        }
+        A::AddShippingAddressId { target } => customer.address_book.add_role(Role::Shipping, &target)?,
+        A::AddBillingAddressId { target } => customer.address_book.add_role(Role::Billing, &target)?,
         A::RemoveShippingAddressId { target } => {
-            let id = address_id(customer, &target)?;
-            remove_role(customer, Role::Shipping, &id)?;
+            customer.address_book.remove_role(Role::Shipping, &target)?
         }
-        A::RemoveBillingAddressId { target } => {
-            let id = address_id(customer, &target)?;
-            remove_role(customer, Role::Billing, &id)?;
-        }
+        A::RemoveBillingAddressId { target } => customer.address_book.remove_role(Role::Billing, &target)?,
         A::SetAuthenticationMode { auth_mode, password } => {
             if customer.authentication_mode == auth_mode {
                 return Err(DomainError::InvalidInput(format!(
@@ -497,12 +411,6 @@ pub fn apply(
         }
     }
     Ok(())
-}
-
-#[derive(Clone, Copy)]
-enum Role {
-    Shipping,
-    Billing,
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -543,78 +451,6 @@ fn checked_locale(locale: Option<String>) -> Result<Option<String>, DomainError>
             "Invalid locale '{locale}'. A locale is a language tag such as 'de' or 'de-DE'."
         )))
     }
-}
-
-fn add_once(ids: &mut Vec<String>, id: String) {
-    if !ids.contains(&id) {
-        ids.push(id);
-    }
-}
-
-fn add_address(
-    customer: &mut Customer,
-    mut address: Address,
-    new_id: &mut dyn FnMut() -> String,
-) -> Result<(), DomainError> {
-    address.check_supported()?;
-    check_key_free(customer, &address, None)?;
-    address.id = Some(new_id());
-    customer.addresses.push(address);
-    Ok(())
-}
-
-/// Address keys are unique within a customer.
-fn check_key_free(customer: &Customer, address: &Address, except: Option<usize>) -> Result<(), DomainError> {
-    let Some(key) = &address.key else { return Ok(()) };
-    let taken =
-        customer.addresses.iter().enumerate().any(|(i, a)| Some(i) != except && a.key.as_ref() == Some(key));
-    if taken {
-        return Err(DomainError::DuplicateField {
-            field: "addresses.key".into(),
-            duplicate_value: Value::from(key.clone()),
-        });
-    }
-    Ok(())
-}
-
-fn address_id(customer: &Customer, target: &AddressTarget) -> Result<String, DomainError> {
-    let index = customer.address_index(target)?;
-    Ok(customer.addresses.get(index).and_then(|a| a.id.clone()).unwrap_or_default())
-}
-
-/// Neither id nor key unsets the default.
-fn optional_address_id(customer: &Customer, target: &AddressTarget) -> Result<Option<String>, DomainError> {
-    if target.address_id.is_none() && target.address_key.is_none() {
-        return Ok(None);
-    }
-    address_id(customer, target).map(Some)
-}
-
-/// The default address of a role is also one of that role's addresses.
-fn set_default(customer: &mut Customer, role: Role, id: Option<String>) {
-    let (default, ids) = match role {
-        Role::Shipping => (&mut customer.default_shipping_address_id, &mut customer.shipping_address_ids),
-        Role::Billing => (&mut customer.default_billing_address_id, &mut customer.billing_address_ids),
-    };
-    if let Some(id) = &id {
-        add_once(ids, id.clone());
-    }
-    *default = id;
-}
-
-fn remove_role(customer: &mut Customer, role: Role, id: &str) -> Result<(), DomainError> {
-    let (default, ids) = match role {
-        Role::Shipping => (&mut customer.default_shipping_address_id, &mut customer.shipping_address_ids),
-        Role::Billing => (&mut customer.default_billing_address_id, &mut customer.billing_address_ids),
-    };
-    if !ids.iter().any(|i| i == id) {
-        return Err(DomainError::InvalidInput(format!("The address '{id}' does not have this role.")));
-    }
-    ids.retain(|i| i != id);
-    if default.as_deref() == Some(id) {
-        *default = None;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -780,11 +616,15 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(customer.default_shipping_address_id.as_deref(), Some("a101"));
-        assert_eq!(customer.shipping_address_ids, vec!["a101"]);
-        assert_eq!(customer.billing_address_ids, vec!["a102"]);
-        assert_eq!(customer.addresses[1].id.as_deref(), Some("a102"), "a changed address keeps its id");
-        assert_eq!(customer.addresses[1].city.as_deref(), Some("Paris"));
+        assert_eq!(customer.address_book.default_shipping_address_id.as_deref(), Some("a101"));
+        assert_eq!(customer.address_book.shipping_address_ids, vec!["a101"]);
+        assert_eq!(customer.address_book.billing_address_ids, vec!["a102"]);
+        assert_eq!(
+            customer.address_book.addresses[1].id.as_deref(),
+            Some("a102"),
+            "a changed address keeps its id"
+        );
+        assert_eq!(customer.address_book.addresses[1].city.as_deref(), Some("Paris"));
         let duplicate = apply_all(
             &mut customer,
             json!([{"action": "addAddress", "address": {"key": "home", "country": "DE"}}]),
@@ -798,11 +638,11 @@ mod tests {
         let unknown = apply_all(&mut customer, json!([{"action": "removeAddress", "addressId": "nope"}]));
         assert!(matches!(unknown, Err(DomainError::InvalidInput(_))));
         apply_all(&mut customer, json!([{"action": "removeAddress", "addressKey": "home"}])).unwrap();
-        assert_eq!(customer.default_shipping_address_id, None);
-        assert!(customer.shipping_address_ids.is_empty());
+        assert_eq!(customer.address_book.default_shipping_address_id, None);
+        assert!(customer.address_book.shipping_address_ids.is_empty());
         apply_all(&mut customer, json!([{"action": "removeBillingAddressId", "addressKey": "work"}]))
             .unwrap();
-        assert!(customer.billing_address_ids.is_empty());
+        assert!(customer.address_book.billing_address_ids.is_empty());
     }
 
     #[test]
