@@ -60,6 +60,10 @@ pub trait References {
         custom: &mut CustomFields,
     ) -> Result<(), DomainError>;
 
+    /// Drops the values of fields their Type no longer defines: commercetools deletes them when
+    /// a field definition is removed, and they must not block the next change.
+    fn prune_custom_fields(&self, custom: &mut CustomFields);
+
     /// Checks that the state is a PaymentState (a draft's `paymentStatus.state`).
     fn check_payment_state(&self, target: &Reference) -> Result<(), DomainError>;
 
@@ -94,6 +98,8 @@ impl References for UncheckedReferences {
     fn check_custom_fields(&self, _: CustomizedResource, _: &mut CustomFields) -> Result<(), DomainError> {
         Ok(())
     }
+
+    fn prune_custom_fields(&self, _: &mut CustomFields) {}
 
     fn check_payment_state(&self, _: &Reference) -> Result<(), DomainError> {
         Ok(())

@@ -344,6 +344,9 @@ pub fn apply(
     new_id: &mut dyn FnMut() -> String,
 ) -> Result<(), DomainError> {
     use CustomerUpdateAction as A;
+    if let Some(custom) = customer.custom.as_mut() {
+        references.prune_custom_fields(custom);
+    }
     match action {
         // A new address is not verified (as in commercetools).
         A::ChangeEmail { email } => {

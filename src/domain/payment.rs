@@ -282,6 +282,20 @@ impl Payment {
     }
 
     /// Every resource this payment references: its customer, state and custom Types.
+    /// Drops custom field values whose definitions were removed from their Types, everywhere
+    /// the payment carries custom fields.
+    pub fn prune_removed_custom_fields(&mut self, references: &dyn References) {
+        let customs = self
+            .custom
+            .iter_mut()
+            .chain(&mut self.payment_method_info.custom)
+            .chain(self.transactions.iter_mut().flat_map(|t| &mut t.custom))
+            .chain(&mut self.interface_interactions);
+        for custom in customs {
+            references.prune_custom_fields(custom);
+        }
+    }
+
     pub fn referenced(&self) -> Vec<(ReferenceTypeId, String)> {
         let mut referenced = Vec::new();
         referenced.extend(self.customer.iter().map(|c| (ReferenceTypeId::Customer, c.id.clone())));

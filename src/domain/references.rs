@@ -81,6 +81,12 @@ impl References for LoadedReferences {
         custom_type.check(resource, custom)
     }
 
+    fn prune_custom_fields(&self, custom: &mut CustomFields) {
+        if let Some(custom_type) = self.types.iter().find(|t| t.id == custom.type_ref.id) {
+            custom.fields.retain(|name, _| custom_type.defines(name));
+        }
+    }
+
     fn check_payment_state(&self, target: &Reference) -> Result<(), DomainError> {
         check_is_payment_state(self.state(&target.id)?)
     }

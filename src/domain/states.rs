@@ -16,6 +16,34 @@ pub enum StateType {
     QuoteRequestState,
     StagedQuoteState,
     QuoteState,
+    RecurringOrderState,
+}
+
+/// What a State is used for besides its workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum StateRole {
+    Return,
+    ReviewIncludedInStatistics,
+}
+
+impl StateRole {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Return => "Return",
+            Self::ReviewIncludedInStatistics => "ReviewIncludedInStatistics",
+        }
+    }
+}
+
+/// Roles as stored (text, so that stored documents always read back).
+fn role_names(roles: &[StateRole]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for role in roles {
+        if !names.iter().any(|n| n == role.as_str()) {
+            names.push(role.as_str().to_owned());
+        }
+    }
+    names
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,7 +81,7 @@ pub struct StateDraft {
     pub name: Option<LocalizedString>,
     pub description: Option<LocalizedString>,
     pub initial: Option<bool>,
-    pub roles: Option<Vec<String>>,
+    pub roles: Option<Vec<StateRole>>,
     pub transitions: Option<Vec<ResourceIdentifier>>,
 }
 
@@ -89,7 +117,7 @@ impl State {
             description: draft.description,
             initial: draft.initial.unwrap_or(true),
             built_in: false,
-            roles: draft.roles.unwrap_or_default(),
+            roles: role_names(&draft.roles.unwrap_or_default()),
             transitions: resolve_transitions(draft.transitions.as_ref(), references)?,
             created_at: now,
             last_modified_at: now,
@@ -136,12 +164,34 @@ pub fn check_payment_transition(current: Option<&State>, target: &State) -> Resu
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum StateUpdateAction {
-    ChangeKey { key: ResourceKey },
-    SetName { name: Option<LocalizedString> },
-    SetDescription { description: Option<LocalizedString> },
-    ChangeInitial { initial: bool },
-    SetTransitions { transitions: Option<Vec<ResourceIdentifier>> },
-    SetRoles { roles: Vec<String> },
+    ChangeKey {
+        key: ResourceKey,
+    },
+    SetName {
+        name: Option<LocalizedString>,
+    },
+    SetDescription {
+        description: Option<LocalizedString>,
+    },
+    ChangeInitial {
+        initial: bool,
+    },
+    SetTransitions {
+        transitions: Option<Vec<ResourceIdentifier>>,
+    },
+    SetRoles {
+        roles: Vec<StateRole>,
+    },
+    AddRoles {
+        roles: Vec<StateRole>,
+    },
+    RemoveRoles {
+        roles: Vec<StateRole>,
+    },
+    ChangeType {
+        #[serde(rename = "type")]
+        state_type: StateType,
+    },
 }
 
 impl StateUpdateAction {
@@ -166,7 +216,19 @@ pub fn apply(
         A::SetName { name } => state.name = name.filter(|n| !n.is_empty()),
         A::SetDescription { description } => state.description = description.filter(|d| !d.is_empty()),
         A::ChangeInitial { initial } => state.initial = initial,
-        A::SetRoles { roles } => state.roles = roles,
+        A::SetRoles { roles } => state.roles = role_names(&roles),
+        A::AddRoles { roles } => {
+            for role in role_names(&roles) {
+                if !state.roles.contains(&role) {
+                    state.roles.push(role);
+                }
+            }
+        }
+        A::RemoveRoles { roles } => {
+            let removed = role_names(&roles);
+            state.roles.retain(|r| !removed.contains(r));
+        }
+        A::ChangeType { state_type } => state.state_type = state_type,
         A::SetTransitions { transitions } => {
             let transitions = resolve_transitions(transitions.as_ref(), references)?;
             if transitions == state.transitions {
@@ -243,5 +305,28 @@ mod tests {
         let none = serde_json::from_value(json!({"action": "setTransitions"})).unwrap();
         apply(&mut open, none, &UncheckedReferences).unwrap();
         assert_eq!(open.transitions, None);
+    }
+
+    #[test]
+    fn roles_are_the_documented_ones_and_are_added_and_removed() {
+        let mut open = state("open", true, None);
+        let act = |open: &mut State, action: serde_json::Value| {
+            apply(open, serde_json::from_value(action).unwrap(), &UncheckedReferences).unwrap()
+        };
+        act(&mut open, json!({"action": "addRoles", "roles": ["Return", "Return"]}));
+        act(&mut open, json!({"action": "addRoles", "roles": ["ReviewIncludedInStatistics", "Return"]}));
+        assert_eq!(open.roles, vec!["Return", "ReviewIncludedInStatistics"]);
+        act(&mut open, json!({"action": "removeRoles", "roles": ["Return"]}));
+        assert_eq!(open.roles, vec!["ReviewIncludedInStatistics"]);
+        act(&mut open, json!({"action": "changeType", "type": "RecurringOrderState"}));
+        assert_eq!(open.state_type, StateType::RecurringOrderState);
+        assert!(serde_json::from_value::<StateUpdateAction>(
+            json!({"action": "addRoles", "roles": ["Nope"]})
+        )
+        .is_err());
+        assert!(serde_json::from_value::<StateDraft>(
+            json!({"key": "kk", "type": "PaymentState", "roles": ["Nope"]})
+        )
+        .is_err());
     }
 }

@@ -135,6 +135,7 @@ const STATE_TYPES: &[&str] = &[
     "QuoteRequestState",
     "StagedQuoteState",
     "QuoteState",
+    "RecurringOrderState",
 ];
 
 /// Every queryable field of a State.

@@ -158,6 +158,29 @@ async fn customers_carry_checked_custom_fields_and_keep_their_type() {
     assert_eq!(app.delete(&type_path).await.status, StatusCode::OK, "no customer uses it any more");
 }
 
+/// commercetools deletes the values of a removed field definition; they never block a change.
+#[tokio::test]
+async fn values_of_a_removed_field_definition_go_with_it() {
+    let app = spawn_app().await;
+    let field = |name: &str, kind: &str| json!({"name": name, "label": {"en": name}, "required": false, "type": {"name": kind}});
+    let custom_type =
+        app.create_type("shrinking", &["payment"], vec![field("ga", "Boolean"), field("gb", "String")]).await;
+    let payment = app
+        .create_payment(json!({"amountPlanned": money(1), "custom": {"type": {"key": "shrinking"}, "fields": {"ga": true, "gb": "s"}}}))
+        .await;
+    let type_id = custom_type["id"].as_str().unwrap();
+    let removed = app
+        .post(
+            &format!("/types/{type_id}"),
+            json!({"version": 1, "actions": [{"action": "removeFieldDefinition", "fieldName": "ga"}]}),
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    let updated =
+        app.update(&payment, json!([{"action": "setCustomField", "name": "gb", "value": "t"}])).await;
+    assert_eq!(updated["custom"]["fields"], json!({"gb": "t"}), "{updated}");
+}
+
 /// commercetools stores Money custom fields as CentPrecisionMoney, however the draft wrote them.
 #[tokio::test]
 async fn money_custom_fields_are_stored_as_cent_precision_money() {
@@ -368,6 +391,8 @@ async fn payment_states_follow_their_workflow() {
     let paid_payment = app.update(&opened, transition("paid", false)).await;
     let final_state = app.try_update(&paid_payment, transition("open", false)).await;
     assert_eq!(final_state.error_code(), "InvalidOperation", "paid is final");
+    let forced_elsewhere = app.try_update(&paid_payment, transition("order-open", true)).await;
+    assert_eq!(forced_elsewhere.error_code(), "InvalidOperation", "force skips the workflow, not the type");
     let forced = app.update(&paid_payment, transition("disputed", true)).await;
     assert_eq!(forced["paymentStatus"]["state"]["id"], app.get("/states/key=disputed").await.body["id"]);
 

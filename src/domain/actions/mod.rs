@@ -208,6 +208,8 @@ pub fn apply_actions(
     ctx: &mut ChangeContext,
 ) -> Result<AppliedChange, DomainError> {
     let (now, actor) = (ctx.now, ctx.actor.clone());
+    let mut payment = payment;
+    payment.prune_removed_custom_fields(ctx.references);
     let applied =
         apply_all(payment, actions, now, actor, |payment, action| apply_action(payment, action, ctx))?;
     let messages = applied

@@ -25,6 +25,8 @@ pub fn transition_state(
     ctx: &ChangeContext,
 ) -> Emitted {
     let target = ctx.references.resolve(ReferenceTypeId::State, state)?;
+    // Forced past the workflow, but a payment's state is still a PaymentState.
+    ctx.references.check_payment_state(&target)?;
     if !force {
         ctx.references.check_state_transition(payment.payment_status.state.as_ref(), &target)?;
     }
