@@ -22,9 +22,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ApiClientDraft {
     name: String,
     scope: String,
+    access_token_validity_seconds: Option<i64>,
+    refresh_token_validity_seconds: Option<i64>,
+    delete_days_after_creation: Option<i64>,
 }
 
 async fn create(
@@ -34,8 +38,15 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
     let project_key = auth.project_key;
-    let created =
-        blocking(move || service::auth::create_client(&db, &project_key, &draft.name, &draft.scope)).await?;
+    let options = service::auth::ClientOptions {
+        access_token_validity_seconds: draft.access_token_validity_seconds,
+        refresh_token_validity_seconds: draft.refresh_token_validity_seconds,
+        delete_days_after_creation: draft.delete_days_after_creation,
+    };
+    let created = blocking(move || {
+        service::auth::create_client_with(&db, &project_key, &draft.name, &draft.scope, &options)
+    })
+    .await?;
     let mut body = serde_json::to_value(&created.client).map_err(ApiError::internal)?;
     if let Some(fields) = body.as_object_mut() {
         fields.insert("secret".into(), json!(created.secret.expose()));
@@ -61,6 +72,12 @@ async fn list(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::parse(req.query_string());
+    // Refused rather than ignored: a client must not take every API client for its matches.
+    if let Some(name) = ["where", "sort"].into_iter().find(|name| params.get(name).is_some()) {
+        return Err(ApiError::invalid_input(format!(
+            "Malformed parameter: {name}: API clients are listed in creation order, without predicates or sorting."
+        )));
+    }
     let limit = params.int_in("limit", 0, 500)?.unwrap_or(20);
     let offset = params.int_in("offset", 0, 10_000)?.unwrap_or(0);
     let db = state.db.clone();

@@ -14,6 +14,10 @@ pub struct ClientRow {
     pub scope: String,
     pub secret_hash: String,
     pub created_at: i64,
+    pub access_token_validity_seconds: Option<i64>,
+    pub refresh_token_validity_seconds: Option<i64>,
+    /// When the client stops working (epoch milliseconds).
+    pub delete_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable)]

@@ -48,6 +48,9 @@ diesel::table! {
         scope -> Text,
         secret_hash -> Text,
         created_at -> BigInt,
+        access_token_validity_seconds -> Nullable<BigInt>,
+        refresh_token_validity_seconds -> Nullable<BigInt>,
+        delete_at -> Nullable<BigInt>,
     }
 }
 

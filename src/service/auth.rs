@@ -88,16 +88,41 @@ pub struct ApiClient {
     pub name: String,
     pub scope: String,
     pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_validity_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_validity_seconds: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_at: Option<String>,
+}
+
+fn timestamp(millis: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis)
+        .map(crate::domain::common::Timestamp::from_datetime)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 impl From<&ClientRow> for ApiClient {
     fn from(row: &ClientRow) -> Self {
-        let created_at = chrono::DateTime::from_timestamp_millis(row.created_at)
-            .map(crate::domain::common::Timestamp::from_datetime)
-            .map(|t| t.to_string())
-            .unwrap_or_default();
-        Self { id: row.id.clone(), name: row.name.clone(), scope: row.scope.clone(), created_at }
+        Self {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            scope: row.scope.clone(),
+            created_at: timestamp(row.created_at),
+            access_token_validity_seconds: row.access_token_validity_seconds,
+            refresh_token_validity_seconds: row.refresh_token_validity_seconds,
+            delete_at: row.delete_at.map(timestamp),
+        }
     }
+}
+
+/// What an ApiClientDraft may set besides name and scope.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    pub access_token_validity_seconds: Option<i64>,
+    pub refresh_token_validity_seconds: Option<i64>,
+    pub delete_days_after_creation: Option<i64>,
 }
 
 /// A client just created, with its secret.
@@ -117,9 +142,11 @@ fn invalid_scope() -> ApiError {
     ApiError::oauth(OAuthError::InvalidScope, "Malformed parameter: scope: Invalid scope.")
 }
 
-/// Checks client credentials; unknown clients and wrong secrets are indistinguishable.
+/// Checks client credentials; unknown clients, wrong secrets and clients past their
+/// `deleteAt` are indistinguishable.
 fn authenticate_client(db: &Database, client_id: &str, client_secret: &str) -> Result<ClientRow, ApiError> {
-    let client = db.read(|conn| Ok::<_, ApiError>(store::find(conn, client_id)?))?;
+    let client = db.read(|conn| Ok::<_, ApiError>(store::find(conn, client_id)?));
+    let client = client?.filter(|c| c.delete_at.is_none_or(|at| at > now().millis()));
     match client {
         Some(client) if credentials::verify(client_secret, &client.secret_hash) => Ok(client),
         // Hash anyway so that an unknown client takes as long as a wrong secret.
@@ -155,19 +182,26 @@ pub fn issue_token(
     };
     let access_token = credentials::new_access_token();
     let now = now().millis();
+    // The client's own token lifetime, if its draft set one; never past its deleteAt.
+    let lifetime = client
+        .access_token_validity_seconds
+        .and_then(|seconds| u64::try_from(seconds).ok())
+        .map_or(lifetime, Duration::from_secs);
     let lifetime_ms = i64::try_from(lifetime.as_millis()).map_err(ApiError::internal)?;
+    let expires_at = now.saturating_add(lifetime_ms).min(client.delete_at.unwrap_or(i64::MAX));
     let row = TokenRow {
         token_hash: access_token.hash(),
         client_id: client.id,
         scope: granted.to_string(),
         created_at: now,
-        expires_at: now.saturating_add(lifetime_ms),
+        expires_at,
     };
     db.write(|conn| -> Result<(), ApiError> {
         store::delete_expired_tokens(conn, now)?;
         Ok(store::insert_token(conn, &row)?)
     })?;
-    Ok(IssuedToken { access_token, expires_in: lifetime.as_secs(), scope: scope_text })
+    let expires_in = u64::try_from(expires_at.saturating_sub(now) / 1000).unwrap_or_default();
+    Ok(IssuedToken { access_token, expires_in, scope: scope_text })
 }
 
 fn missing_token() -> ApiError {
@@ -232,13 +266,34 @@ pub fn introspect(
     }))
 }
 
-/// Creates a client of `project_key`; every scope must be about that project.
+/// Creates a client of `project_key` with the default token lifetime; every scope must be
+/// about that project.
 pub fn create_client(
     db: &Database,
     project_key: &str,
     name: &str,
     scope: &str,
 ) -> Result<CreatedClient, ApiError> {
+    create_client_with(db, project_key, name, scope, &ClientOptions::default())
+}
+
+/// Creates a client with what its draft set.
+pub fn create_client_with(
+    db: &Database,
+    project_key: &str,
+    name: &str,
+    scope: &str,
+    options: &ClientOptions,
+) -> Result<CreatedClient, ApiError> {
+    for (field, value) in [
+        ("accessTokenValiditySeconds", options.access_token_validity_seconds),
+        ("refreshTokenValiditySeconds", options.refresh_token_validity_seconds),
+        ("deleteDaysAfterCreation", options.delete_days_after_creation),
+    ] {
+        if value.is_some_and(|v| v < 1) {
+            return Err(ApiError::invalid_input(format!("{field} must be at least 1.")));
+        }
+    }
     let scopes = ScopeSet::parse(scope)
         .map_err(|e| ApiError::invalid_input(format!("Malformed parameter: scope: {e}")))?;
     if scopes.project_keys() != [project_key] {
@@ -258,6 +313,11 @@ pub fn create_client(
         scope: scopes.to_string(),
         secret_hash: secret.hash(),
         created_at: now().millis(),
+        access_token_validity_seconds: options.access_token_validity_seconds,
+        refresh_token_validity_seconds: options.refresh_token_validity_seconds,
+        delete_at: options
+            .delete_days_after_creation
+            .map(|days| now().millis().saturating_add(days.saturating_mul(86_400_000))),
     };
     db.write(|conn| -> Result<(), ApiError> { Ok(store::insert(conn, &row)?) })?;
     Ok(CreatedClient { client: ApiClient::from(&row), secret })

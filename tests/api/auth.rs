@@ -181,6 +181,40 @@ async fn api_clients_are_created_listed_read_and_deleted() {
 }
 
 #[tokio::test]
+async fn an_api_client_draft_sets_its_token_lifetime_and_its_end() {
+    let app = spawn_app().await;
+    let created = app
+        .post(
+            "/api-clients",
+            json!({"name": "temp", "scope": "view_payments:test-project", "accessTokenValiditySeconds": 3600,
+                "refreshTokenValiditySeconds": 7200, "deleteDaysAfterCreation": 1}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["accessTokenValiditySeconds"], 3600);
+    assert_eq!(created.body["refreshTokenValiditySeconds"], 7200);
+    assert!(created.body["deleteAt"].as_str().is_some_and(|at| at.ends_with('Z')), "{}", created.body);
+    let (id, secret) = (created.body["id"].as_str().unwrap(), created.body["secret"].as_str().unwrap());
+    let token = app.token_reply(id, secret, None).await;
+    assert_eq!(token.body["expires_in"], 3600, "{}", token.body);
+
+    // Its day is over: it gets no more tokens, as if it were deleted.
+    execute_sql(&app, &format!("UPDATE api_clients SET delete_at = 1 WHERE id = '{id}'"));
+    assert_eq!(app.token_reply(id, secret, None).await.status, StatusCode::UNAUTHORIZED);
+
+    let zero = app
+        .post(
+            "/api-clients",
+            json!({"name": "z", "scope": "view_payments:test-project", "accessTokenValiditySeconds": 0}),
+        )
+        .await;
+    assert_eq!(zero.error_code(), "InvalidInput");
+    let filtered =
+        app.raw(app.client.get(app.url("/api-clients")).query(&[("where", r#"name = "nope""#)])).await;
+    assert_eq!(filtered.error_code(), "InvalidInput", "refused, not ignored");
+}
+
+#[tokio::test]
 async fn api_client_drafts_are_checked() {
     let app = spawn_app().await;
     for draft in [
