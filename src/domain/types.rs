@@ -541,7 +541,18 @@ pub fn apply(resource: &mut Type, action: TypeUpdateAction) -> Result<(), Domain
             reorder(&mut resource.field_definitions, &field_names, |d| d.name.as_str())?
         }
         A::ChangeInputHint { field_name, input_hint } => {
-            resource.definition_mut(&field_name)?.input_hint = input_hint;
+            let definition = resource.definition_mut(&field_name)?;
+            let text = |t: &FieldType| matches!(t, FieldType::String | FieldType::LocalizedString);
+            let hinted = match &definition.field_type {
+                FieldType::Set { element_type } => text(element_type),
+                other => text(other),
+            };
+            if !hinted {
+                return Err(DomainError::InvalidOperation(format!(
+                    "The field '{field_name}' is not a String or LocalizedString field (or a Set of them): it takes no inputHint."
+                )));
+            }
+            definition.input_hint = input_hint;
         }
     }
     Ok(())
@@ -750,6 +761,21 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(apply(&mut t, duplicate), Err(DomainError::DuplicateField { .. })));
+        let hint = |field: &str| {
+            serde_json::from_value(
+                json!({"action": "changeInputHint", "fieldName": field, "inputHint": "MultiLine"}),
+            )
+            .unwrap()
+        };
+        apply(&mut t, hint("extra")).unwrap();
+        assert_eq!(
+            t.field_definitions.iter().find(|d| d.name.as_str() == "extra").unwrap().input_hint,
+            InputHint::MultiLine
+        );
+        assert!(
+            matches!(apply(&mut t, hint("color")), Err(DomainError::InvalidOperation(_))),
+            "an enum takes no hint"
+        );
     }
 
     #[test]
