@@ -49,12 +49,7 @@ pub fn is_routed(payment: &Payment, interface_name: &str) -> bool {
 /// or thousandths not in steps of ten.
 pub fn check_for_stripe(payment: &Payment) -> Result<(), DomainError> {
     let info = &payment.payment_method_info;
-    if let Some(account) = info.interface_account.as_deref().filter(|a| !crate::psp::stripe::is_account_id(a))
-    {
-        return Err(DomainError::InvalidOperation(format!(
-            "paymentMethodInfo.interfaceAccount '{account}' is not a Stripe account id (acct_…)."
-        )));
-    }
+    check_account(info.interface_account.as_deref())?;
     if info.token.as_ref().is_some_and(|token| token.value.trim().is_empty()) {
         return Err(DomainError::InvalidOperation(
             "paymentMethodInfo.token.value is empty: give a Stripe PaymentMethod id, or no token for the customer to pay in the browser.".into(),
@@ -73,6 +68,21 @@ pub fn check_for_stripe(payment: &Payment) -> Result<(), DomainError> {
         .map_err(DomainError::InvalidOperation)?;
     }
     Ok(())
+}
+
+/// Refuses a connected account that is no Stripe account id (it would become a header).
+pub fn check_account(account: Option<&str>) -> Result<(), DomainError> {
+    match account.filter(|a| !crate::psp::stripe::is_account_id(a)) {
+        Some(account) => Err(DomainError::InvalidOperation(format!(
+            "interfaceAccount '{account}' is not a Stripe account id (acct_…)."
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Whether Stripe's message says the provider customer it was given no longer exists.
+pub(super) fn names_missing_customer(message: &str) -> bool {
+    message.contains("No such customer")
 }
 
 /// The operations a change makes due: one per transaction it sends.
@@ -701,17 +711,33 @@ impl Executor {
     ) -> Result<(), ApiError> {
         let Outcome::Failed(report) = outcome else { return Ok(()) };
         let missing = report.code.as_deref() == Some("resource_missing")
-            && report.message.as_deref().is_some_and(|m| m.contains("No such customer"));
+            && report.message.as_deref().is_some_and(names_missing_customer);
         let (Some(customer), Some(gone), true) = (payment.customer.as_ref(), provider_customer, missing)
         else {
             return Ok(());
         };
+        self.forget_provider_customer(&operation.project_key, &customer.id, account, &gone).await
+    }
+
+    /// Forgets a provider customer the provider no longer has, if it is still the recorded one
+    /// (see `store::forget_customer`); `account` is the account key.
+    pub(super) async fn forget_provider_customer(
+        &self,
+        project_key: &str,
+        customer_id: &str,
+        account: &str,
+        gone: &str,
+    ) -> Result<(), ApiError> {
         log::warn!(
-            "the Stripe customer of customer {} is gone at Stripe; a new one will be created",
-            customer.id
+            "the Stripe customer of customer {customer_id} is gone at Stripe; a new one will be created"
         );
-        let (db, account, project, id) =
-            (self.db.clone(), account.to_owned(), operation.project_key.clone(), customer.id.clone());
+        let (db, account, project, id, gone) = (
+            self.db.clone(),
+            account.to_owned(),
+            project_key.to_owned(),
+            customer_id.to_owned(),
+            gone.to_owned(),
+        );
         blocking(move || {
             db.write(|conn| Ok::<_, ApiError>(store::forget_customer(conn, &account, &project, &id, &gone)?))
         })

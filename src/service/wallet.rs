@@ -3,7 +3,7 @@
 //! the provider is forgotten, as a payment that names it does: it has no saved methods any
 //! more, and saving one creates a new provider customer.
 
-use super::psp::{blocking, call_error, Executor};
+use super::psp::{blocking, call_error, names_missing_customer, Executor};
 use crate::domain::errors::DomainError;
 use crate::error::ApiError;
 use crate::persistence::{psp as store, resources};
@@ -22,7 +22,13 @@ impl Executor {
         };
         match self.wallet(account, WalletCall::List { customer: customer.clone() }).await {
             Err(error) if customer_gone(&error) => {
-                self.forget(project_key, customer_id, account, &customer).await?;
+                self.forget_provider_customer(
+                    project_key,
+                    customer_id,
+                    &crate::psp::account_key(account),
+                    &customer,
+                )
+                .await?;
                 Ok(vec![])
             }
             listed => listed.map_err(call_error),
@@ -44,7 +50,13 @@ impl Executor {
         let saved = match known {
             Some(customer) => match self.wallet(account, attach(customer.clone())).await {
                 Err(error) if customer_gone(&error) => {
-                    self.forget(project_key, customer_id, account, &customer).await?;
+                    self.forget_provider_customer(
+                        project_key,
+                        customer_id,
+                        &crate::psp::account_key(account),
+                        &customer,
+                    )
+                    .await?;
                     None
                 }
                 saved => Some(saved.map_err(call_error)?),
@@ -78,7 +90,13 @@ impl Executor {
             self.known_provider_customer(project_key, customer_id, account).await?.ok_or_else(not_found)?;
         let saved = match self.wallet(account, WalletCall::List { customer: customer.clone() }).await {
             Err(error) if customer_gone(&error) => {
-                self.forget(project_key, customer_id, account, &customer).await?;
+                self.forget_provider_customer(
+                    project_key,
+                    customer_id,
+                    &crate::psp::account_key(account),
+                    &customer,
+                )
+                .await?;
                 return Err(not_found());
             }
             saved => saved.map_err(call_error)?,
@@ -100,11 +118,7 @@ impl Executor {
         customer_id: &str,
         account: Option<&str>,
     ) -> Result<Option<String>, ApiError> {
-        if let Some(account) = account.filter(|a| !crate::psp::stripe::is_account_id(a)) {
-            return Err(refused(&format!(
-                "interfaceAccount '{account}' is not a Stripe account id (acct_…)."
-            )));
-        }
+        super::psp::check_account(account)?;
         let (db, project, id) = (self.db.clone(), project_key.to_owned(), customer_id.to_owned());
         let account = crate::psp::account_key(account);
         let (exists, known, owner) = blocking(move || {
@@ -132,31 +146,11 @@ impl Executor {
     async fn wallet(&self, account: Option<&str>, call: WalletCall) -> Result<Vec<SavedMethod>, CallError> {
         self.provider.wallet(account.map(str::to_owned), call).await
     }
-
-    /// Forgets a provider customer the provider no longer has.
-    async fn forget(
-        &self,
-        project_key: &str,
-        customer_id: &str,
-        account: Option<&str>,
-        provider_customer: &str,
-    ) -> Result<(), ApiError> {
-        log::warn!(
-            "the Stripe customer of customer {customer_id} is gone at Stripe; a new one will be created"
-        );
-        let (db, project, id, gone) =
-            (self.db.clone(), project_key.to_owned(), customer_id.to_owned(), provider_customer.to_owned());
-        let account = crate::psp::account_key(account);
-        blocking(move || {
-            db.write(|conn| Ok::<_, ApiError>(store::forget_customer(conn, &account, &project, &id, &gone)?))
-        })
-        .await
-    }
 }
 
 /// Whether the provider refused because the customer no longer exists there.
 fn customer_gone(error: &CallError) -> bool {
-    matches!(error, CallError::Refused(message) if message.contains("No such customer"))
+    matches!(error, CallError::Refused(message) if names_missing_customer(message))
 }
 
 fn refused(message: &str) -> ApiError {

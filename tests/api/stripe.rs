@@ -42,6 +42,21 @@ fn browser_payment(cents: i64) -> Value {
     })
 }
 
+/// The shop's page confirms the PaymentIntent with the customer's card, as Stripe.js does
+/// (localstripe takes the card and the confirmation as two calls).
+async fn pay_in_browser(intent: &str) {
+    for (path, form) in [("", vec![("payment_method", "pm_card_visa")]), ("/confirm", vec![])] {
+        let answer = reqwest::Client::new()
+            .post(format!("{}/v1/payment_intents/{intent}{path}", stripe_api_base()))
+            .bearer_auth("sk_test_fake")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success(), "{}", answer.text().await.unwrap());
+    }
+}
+
 /// A PaymentIntent as the fake Stripe has it now.
 async fn stripe_intent(intent: &str) -> Value {
     reqwest::Client::new()
@@ -344,20 +359,8 @@ async fn without_a_payment_method_the_intent_waits_for_the_customer_to_confirm()
     let client_secret = waiting["interfaceInteractions"][0]["fields"]["clientSecret"].as_str().unwrap();
     assert!(client_secret.contains("_secret_"), "the browser needs the client secret");
 
-    // The shop's page confirms the PaymentIntent with the customer's card, as Stripe.js does
-    // (localstripe takes the card and the confirmation as two calls).
     let intent = transaction(&waiting, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
-    let stripe = |path: &str, form: &[(&str, &str)]| {
-        reqwest::Client::new()
-            .post(format!("{}/v1/payment_intents/{intent}{path}", stripe_api_base()))
-            .bearer_auth("sk_test_fake")
-            .form(form)
-            .send()
-    };
-    let with_card = stripe("", &[("payment_method", "pm_card_visa")]).await.unwrap();
-    assert!(with_card.status().is_success(), "{}", with_card.text().await.unwrap());
-    let confirmed = stripe("/confirm", &[]).await.unwrap();
-    assert!(confirmed.status().is_success(), "{}", confirmed.text().await.unwrap());
+    pay_in_browser(&intent).await;
     let settled = authorization_settled(&app, &waiting).await;
     assert_eq!(settled["paymentStatus"]["interfaceCode"], "requires_capture");
 }
@@ -372,15 +375,7 @@ async fn a_direct_charge_paid_before_its_cancel_is_refunded_not_cancelled() {
     draft["transactions"][0]["type"] = json!("Charge");
     let waiting = app.create_payment(draft).await;
     let intent = transaction(&waiting, "Charge", 0)["interactionId"].as_str().unwrap().to_owned();
-    let stripe = |path: &str, form: &[(&str, &str)]| {
-        reqwest::Client::new()
-            .post(format!("{}/v1/payment_intents/{intent}{path}", stripe_api_base()))
-            .bearer_auth("sk_test_fake")
-            .form(form)
-            .send()
-    };
-    assert!(stripe("", &[("payment_method", "pm_card_visa")]).await.unwrap().status().is_success());
-    assert!(stripe("/confirm", &[]).await.unwrap().status().is_success());
+    pay_in_browser(&intent).await;
     assert_eq!(stripe_intent(&intent).await["status"], "succeeded");
 
     let refused = add(&app, &waiting, "CancelAuthorization", 1800).await;

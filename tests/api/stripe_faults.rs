@@ -21,6 +21,16 @@ fn draft(kind: &str, account: Option<&str>) -> Value {
     })
 }
 
+/// The idempotency keys of the Stripe customers created, in order.
+fn customer_creation_keys(fake: &FakeStripe) -> Vec<String> {
+    let received = fake.received();
+    received
+        .iter()
+        .filter(|r| r.path == "/v1/customers")
+        .map(|r| r.headers["idempotency-key"].clone())
+        .collect()
+}
+
 async fn app_against(fake: &FakeStripe, wait_ms: u64) -> TestApp {
     spawn_stripe_app_with(fake.base.clone(), |settings| {
         settings.psp.timeout_ms = 500;
@@ -256,12 +266,7 @@ async fn a_stripe_customer_deleted_at_stripe_is_forgotten() {
     assert_eq!(third["transactions"][0]["state"], "Success", "{third}");
     let renewed = known(&app).expect("a new Stripe customer is recorded");
     assert_ne!(renewed, stripe_customer);
-    let keys: Vec<String> = fake
-        .received()
-        .iter()
-        .filter(|r| r.path == "/v1/customers")
-        .map(|r| r.headers["idempotency-key"].clone())
-        .collect();
+    let keys = customer_creation_keys(&fake);
     assert_eq!(keys.len(), 2, "{keys:?}");
     assert_eq!(keys[1], format!("{}-1", keys[0]));
 }
@@ -289,12 +294,7 @@ async fn saved_cards_of_a_stripe_customer_deleted_at_stripe_start_again_with_a_n
     assert_eq!(listed.body["count"], 0, "the deleted Stripe customer's cards are gone with it");
     let again = app.post(&path, json!({"paymentMethod": "pm_card_visa"})).await;
     assert_eq!(again.status, reqwest::StatusCode::CREATED, "{}", again.body);
-    let creations: Vec<String> = fake
-        .received()
-        .iter()
-        .filter(|r| r.path == "/v1/customers")
-        .map(|r| r.headers["idempotency-key"].clone())
-        .collect();
+    let creations = customer_creation_keys(&fake);
     assert_eq!(creations.len(), 2, "a new Stripe customer, under a new key: {creations:?}");
     assert_eq!(creations[1], format!("{}-1", creations[0]));
 
