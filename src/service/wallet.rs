@@ -20,19 +20,9 @@ impl Executor {
         let Some(customer) = self.known_provider_customer(project_key, customer_id, account).await? else {
             return Ok(vec![]);
         };
-        match self.wallet(account, WalletCall::List { customer: customer.clone() }).await {
-            Err(error) if customer_gone(&error) => {
-                self.forget_provider_customer(
-                    project_key,
-                    customer_id,
-                    &crate::psp::account_key(account),
-                    &customer,
-                )
-                .await?;
-                Ok(vec![])
-            }
-            listed => listed.map_err(call_error),
-        }
+        let list = |customer| WalletCall::List { customer };
+        let listed = self.customer_call(project_key, customer_id, account, &customer, list).await?;
+        Ok(listed.unwrap_or_default())
     }
 
     /// Saves a payment method (e.g. `pm_…` from Stripe.js) for the customer, creating their
@@ -48,19 +38,9 @@ impl Executor {
         let attach =
             |customer: String| WalletCall::Attach { customer, payment_method: payment_method.clone() };
         let saved = match known {
-            Some(customer) => match self.wallet(account, attach(customer.clone())).await {
-                Err(error) if customer_gone(&error) => {
-                    self.forget_provider_customer(
-                        project_key,
-                        customer_id,
-                        &crate::psp::account_key(account),
-                        &customer,
-                    )
-                    .await?;
-                    None
-                }
-                saved => Some(saved.map_err(call_error)?),
-            },
+            Some(customer) => {
+                self.customer_call(project_key, customer_id, account, &customer, attach).await?
+            }
             None => None,
         };
         let saved = match saved {
@@ -88,19 +68,11 @@ impl Executor {
             || ApiError::ResourceNotFound(format!("The payment method '{payment_method}' was not found."));
         let customer =
             self.known_provider_customer(project_key, customer_id, account).await?.ok_or_else(not_found)?;
-        let saved = match self.wallet(account, WalletCall::List { customer: customer.clone() }).await {
-            Err(error) if customer_gone(&error) => {
-                self.forget_provider_customer(
-                    project_key,
-                    customer_id,
-                    &crate::psp::account_key(account),
-                    &customer,
-                )
-                .await?;
-                return Err(not_found());
-            }
-            saved => saved.map_err(call_error)?,
-        };
+        let list = |customer| WalletCall::List { customer };
+        let saved = self
+            .customer_call(project_key, customer_id, account, &customer, list)
+            .await?
+            .ok_or_else(not_found)?;
         if !saved.iter().any(|method| method.id == payment_method) {
             return Err(not_found());
         }
@@ -109,6 +81,26 @@ impl Executor {
             .await
             .map_err(call_error)?;
         removed.into_iter().next().ok_or_else(|| ApiError::internal("the provider removed no payment method"))
+    }
+
+    /// A call on the customer's provider customer (List or Attach); None when the provider no
+    /// longer has it, which is then forgotten (it has no saved methods any more).
+    async fn customer_call(
+        &self,
+        project_key: &str,
+        customer_id: &str,
+        account: Option<&str>,
+        customer: &str,
+        call: impl FnOnce(String) -> WalletCall,
+    ) -> Result<Option<Vec<SavedMethod>>, ApiError> {
+        match self.wallet(account, call(customer.to_owned())).await {
+            Err(error) if customer_gone(&error) => {
+                let account = crate::psp::account_key(account);
+                self.forget_provider_customer(project_key, customer_id, &account, customer).await?;
+                Ok(None)
+            }
+            answer => answer.map(Some).map_err(call_error),
+        }
     }
 
     /// The provider customer recorded for our customer, if any; 404 if our customer does not exist.
