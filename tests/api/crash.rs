@@ -9,10 +9,11 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn acknowledged_writes_survive_a_kill_9() {
-    let (database_url, sqlite_file) = fresh_database();
+    let database = fresh_database();
+    let database_url = &database.url;
     let port = free_port();
-    let mut server = start_server_process(&database_url, port, &[]).await;
-    let token = token_from(&database_url, &format!("http://127.0.0.1:{port}"), "crash-project").await;
+    let mut server = start_server_process(database_url, port, &[]).await;
+    let token = token_from(database_url, &format!("http://127.0.0.1:{port}"), "crash-project").await;
     let base = format!("http://127.0.0.1:{port}/crash-project/payments");
     // (id, version) of every acknowledged create or update.
     let acknowledged: Arc<Mutex<Vec<(String, i64)>>> = Arc::default();
@@ -52,7 +53,7 @@ async fn acknowledged_writes_survive_a_kill_9() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(acknowledged.len() > 10, "the writers got going before the kill ({})", acknowledged.len());
 
-    let _restarted = start_server_process(&database_url, port, &[]).await;
+    let _restarted = start_server_process(database_url, port, &[]).await;
     let client = reqwest::Client::new();
     for (id, version) in &acknowledged {
         let reply = client.get(format!("{base}/{id}")).bearer_auth(&token).send().await.unwrap();
@@ -61,11 +62,6 @@ async fn acknowledged_writes_survive_a_kill_9() {
         assert!(stored["version"].as_i64().unwrap() >= *version, "{id} has version {version} or later");
         if *version == 2 {
             assert_eq!(stored["transactions"].as_array().unwrap().len(), 1);
-        }
-    }
-    if let Some(file) = sqlite_file {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
         }
     }
 }

@@ -11,6 +11,7 @@ use payments_api::startup::Application;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub struct TestApp {
     pub address: String,
@@ -19,10 +20,18 @@ pub struct TestApp {
     pub token: String,
     pub database_url: String,
     pub client: reqwest::Client,
+    /// Shared by the apps started on this database; the last one to go removes it.
+    database: Arc<ScratchDatabase>,
+}
+
+/// A database of its own for one test: a SQLite file, removed when this is dropped, or a
+/// PostgreSQL schema (the test script drops the whole cluster).
+pub struct ScratchDatabase {
+    pub url: String,
     sqlite_file: Option<PathBuf>,
 }
 
-impl Drop for TestApp {
+impl Drop for ScratchDatabase {
     fn drop(&mut self) {
         if let Some(file) = &self.sqlite_file {
             for suffix in ["", "-wal", "-shm"] {
@@ -32,19 +41,21 @@ impl Drop for TestApp {
     }
 }
 
-/// A database of its own for one test: a SQLite file, or a PostgreSQL schema.
-pub fn fresh_database() -> (String, Option<PathBuf>) {
+pub fn fresh_database() -> ScratchDatabase {
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     match std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()) {
         Some(server) => {
             let mut admin = diesel::PgConnection::establish(&server).expect("TEST_DATABASE_URL is reachable");
             admin.batch_execute(&format!("CREATE SCHEMA {name}")).expect("schema created");
             let separator = if server.contains('?') { '&' } else { '?' };
-            (format!("{server}{separator}options=-csearch_path%3D{name}"), None)
+            ScratchDatabase {
+                url: format!("{server}{separator}options=-csearch_path%3D{name}"),
+                sqlite_file: None,
+            }
         }
         None => {
             let file = std::env::temp_dir().join(format!("payments-{name}.db"));
-            (file.display().to_string(), Some(file))
+            ScratchDatabase { url: file.display().to_string(), sqlite_file: Some(file) }
         }
     }
 }
@@ -69,17 +80,13 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the application with settings changed by `adjust`.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
-    let (database_url, sqlite_file) = fresh_database();
-    spawn_app_on(database_url, sqlite_file, adjust).await
+    spawn_app_on(Arc::new(fresh_database()), adjust).await
 }
 
-/// Starts the application on `database_url` (another test app's database, to see what a
-/// server started later with other settings does with it); `sqlite_file` is removed with it.
-pub async fn spawn_app_on(
-    database_url: String,
-    sqlite_file: Option<PathBuf>,
-    adjust: impl FnOnce(&mut ServeArgs),
-) -> TestApp {
+/// Starts the application on `database` (another test app's too, to see what a server started
+/// later with other settings does with it).
+pub async fn spawn_app_on(database: Arc<ScratchDatabase>, adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
+    let database_url = database.url.clone();
     let mut settings = ServeArgs {
         bind: [127, 0, 0, 1].into(),
         port: 0,
@@ -114,7 +121,7 @@ pub async fn spawn_app_on(
         token: String::new(),
         database_url,
         client: reqwest::Client::new(),
-        sqlite_file,
+        database,
     };
     let (id, secret) = app.create_client(&format!("manage_project:{}", app.project));
     app.token = app.token_for(&id, &secret, None).await;
@@ -158,6 +165,11 @@ impl Reply {
 }
 
 impl TestApp {
+    /// This app's database, to start another server on it.
+    pub fn scratch_database(&self) -> Arc<ScratchDatabase> {
+        self.database.clone()
+    }
+
     /// The same server, addressed under another project key with a token of that project.
     pub async fn in_project(&self, project: &str) -> TestApp {
         let mut other = TestApp {
@@ -166,7 +178,7 @@ impl TestApp {
             token: String::new(),
             database_url: self.database_url.clone(),
             client: self.client.clone(),
-            sqlite_file: None,
+            database: self.database.clone(),
         };
         let (id, secret) = other.create_client(&format!("manage_project:{project}"));
         other.token = other.token_for(&id, &secret, None).await;

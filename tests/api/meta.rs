@@ -51,12 +51,13 @@ async fn unknown_routes_answer_404_in_commercetools_format() {
 #[tokio::test]
 async fn processes_starting_together_on_a_new_database_all_start() {
     for _ in 0..3 {
-        let (database_url, _file) = fresh_database();
+        let database = fresh_database();
+        let database_url = &database.url;
         let runs: Vec<_> = (0..4)
             .map(|_| {
                 tokio::process::Command::new(env!("CARGO_BIN_EXE_payments-api"))
                     .args(["clients", "create", "--project", "together", "--scope", "view_payments:together"])
-                    .env("DATABASE_URL", &database_url)
+                    .env("DATABASE_URL", database_url)
                     .env("RUST_LOG", "error")
                     .output()
             })

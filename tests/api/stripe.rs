@@ -719,7 +719,7 @@ async fn transactions_written_while_the_adapter_was_off_are_not_sent_later() {
     let old = off
         .create_payment(stripe_payment("pm_card_visa", json!([{"type": "Charge", "amount": money(2500)}])))
         .await;
-    let on = spawn_app_on(off.database_url.clone(), None, |settings| {
+    let on = spawn_app_on(off.scratch_database(), |settings| {
         settings.psp.stripe_api_base = stripe_api_base();
         settings.psp.stripe_secret_key =
             Some(payments_api::auth::credentials::Secret::new("sk_test_fake".into()));

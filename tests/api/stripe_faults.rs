@@ -137,7 +137,8 @@ async fn faults_are_retried_with_the_same_key_and_charge_once() {
 #[tokio::test]
 async fn a_crash_between_the_call_and_the_write_back_is_finished_after_restart() {
     let fake = FakeStripe::start(vec![Fault::Slow(Duration::from_secs(2))]).await;
-    let (database_url, _file) = fresh_database();
+    let database = fresh_database();
+    let database_url = &database.url;
     let port = free_port();
     let env = [
         ("STRIPE_API_BASE", fake.base.as_str()),
@@ -147,9 +148,9 @@ async fn a_crash_between_the_call_and_the_write_back_is_finished_after_restart()
         ("PSP_TIMEOUT_MS", "5000"),
         ("PSP_WORKER_INTERVAL_MS", "100"),
     ];
-    let mut server = start_server_process(&database_url, port, &env).await;
+    let mut server = start_server_process(database_url, port, &env).await;
     let base = format!("http://127.0.0.1:{port}");
-    let token = token_from(&database_url, &base, "crash-psp").await;
+    let token = token_from(database_url, &base, "crash-psp").await;
     let created = post_json(&format!("{base}/crash-psp/payments"), &token, &draft("Charge", None)).await;
     let id = created["id"].as_str().unwrap().to_owned();
     // The call is in flight at Stripe (answered after 2 s): the server dies before any answer.
@@ -160,7 +161,7 @@ async fn a_crash_between_the_call_and_the_write_back_is_finished_after_restart()
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     server.kill().await.unwrap();
-    let _restarted = start_server_process(&database_url, port, &env).await;
+    let _restarted = start_server_process(database_url, port, &env).await;
     eventually_success(&base, &token, "crash-psp", &id).await;
     // Lookups (GET) carry no key; every call that can create something does, and the same one.
     let keys: HashSet<String> = fake
@@ -177,7 +178,8 @@ async fn a_crash_between_the_call_and_the_write_back_is_finished_after_restart()
 #[tokio::test]
 async fn two_processes_on_one_database_execute_each_transaction_once() {
     let fake = FakeStripe::start(vec![]).await;
-    let (database_url, _file) = fresh_database();
+    let database = fresh_database();
+    let database_url = &database.url;
     let env = [
         ("STRIPE_API_BASE", fake.base.as_str()),
         ("STRIPE_SECRET_KEY", "sk_test_fake"),
@@ -185,11 +187,11 @@ async fn two_processes_on_one_database_execute_each_transaction_once() {
         ("PSP_WORKER_INTERVAL_MS", "20"),
     ];
     let (port_a, port_b) = (free_port(), free_port());
-    let _a = start_server_process(&database_url, port_a, &env).await;
-    let _b = start_server_process(&database_url, port_b, &env).await;
+    let _a = start_server_process(database_url, port_a, &env).await;
+    let _b = start_server_process(database_url, port_b, &env).await;
     let base_a = format!("http://127.0.0.1:{port_a}");
     let base_b = format!("http://127.0.0.1:{port_b}");
-    let token = token_from(&database_url, &base_a, "shared").await;
+    let token = token_from(database_url, &base_a, "shared").await;
     let mut ids = Vec::new();
     for n in 0..20 {
         let base = if n % 2 == 0 { &base_a } else { &base_b };
