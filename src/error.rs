@@ -97,9 +97,9 @@ impl ApiError {
                 DomainError::InvalidJsonInput { .. } => "InvalidJsonInput",
                 DomainError::InvalidField { .. } => "InvalidField",
                 DomainError::RequiredField { .. } => "RequiredField",
-                DomainError::DuplicateField { .. } | DomainError::DuplicateCustomerEmail { .. } => {
-                    "DuplicateField"
-                }
+                DomainError::DuplicateField { .. }
+                | DomainError::DuplicateCustomerEmail { .. }
+                | DomainError::DuplicateInterfaceIdWithoutInterface { .. } => "DuplicateField",
                 DomainError::ReferencedResourceNotFound { .. } => "ReferencedResourceNotFound",
                 DomainError::ReferenceExists { .. } => "ReferenceExists",
             },
@@ -137,6 +137,10 @@ impl ApiError {
             }
             Self::BadRequest(DomainError::DuplicateCustomerEmail { duplicate_value }) => {
                 error.insert("field".into(), json!("email"));
+                error.insert("duplicateValue".into(), duplicate_value.clone());
+            }
+            Self::BadRequest(DomainError::DuplicateInterfaceIdWithoutInterface { duplicate_value }) => {
+                error.insert("field".into(), json!("interfaceId"));
                 error.insert("duplicateValue".into(), duplicate_value.clone());
             }
             Self::BadRequest(DomainError::ReferencedResourceNotFound { type_id, target }) => {

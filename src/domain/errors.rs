@@ -23,6 +23,10 @@ pub enum DomainError {
     /// A DuplicateField on `email`, worded as commercetools words it for customers.
     #[error("There is already an existing customer with the provided email.")]
     DuplicateCustomerEmail { duplicate_value: Value },
+    /// A DuplicateField on a payment's `interfaceId` when neither payment names its
+    /// paymentInterface (connectors retry on this wording: commercetools' connect-payments-sdk).
+    #[error("The interfaceId {duplicate_value} is already used without setting a payment interface.")]
+    DuplicateInterfaceIdWithoutInterface { duplicate_value: Value },
     /// A resource cannot be deleted while others reference it.
     #[error("Can not delete a {type_id} while it is referenced by at least one {referenced_by}.")]
     ReferenceExists { type_id: String, referenced_by: String },

@@ -208,6 +208,32 @@ async fn interface_id_is_unique_per_payment_interface() {
     assert_eq!(reply.body["errors"][0]["field"], "interfaceId");
     let other_interface = app.post("/payments", with("ADYEN")).await;
     assert_eq!(other_interface.status, StatusCode::CREATED);
+    let empty_interface = app.post("/payments", with("")).await;
+    assert_eq!(empty_interface.status, StatusCode::CREATED, "an empty name is a name");
+}
+
+/// A missing paymentInterface counts as one: two payments without one cannot share an
+/// interfaceId, by create or by setInterfaceId, and the wording is the one connectors retry on.
+#[tokio::test]
+async fn interface_id_is_unique_among_payments_without_an_interface() {
+    let app = spawn_app().await;
+    let draft = json!({"interfaceId": "psp-1", "amountPlanned": money(1)});
+    app.create_payment(draft.clone()).await;
+    let reply = app.post("/payments", draft).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.error_code(), "DuplicateField");
+    assert_eq!(reply.body["errors"][0]["field"], "interfaceId");
+    assert_eq!(reply.body["errors"][0]["duplicateValue"], "psp-1");
+    let message = reply.body["message"].as_str().unwrap();
+    assert!(message.contains("already used without setting a payment interface"), "{message}");
+
+    let other = app.create_payment(json!({"amountPlanned": money(1)})).await;
+    let reply = app.try_update(&other, json!([{"action": "setInterfaceId", "interfaceId": "psp-1"}])).await;
+    assert_eq!(reply.error_code(), "DuplicateField");
+    let with_interface = app
+        .post("/payments", json!({"interfaceId": "psp-1", "amountPlanned": money(1), "paymentMethodInfo": {"paymentInterface": "STRIPE"}}))
+        .await;
+    assert_eq!(with_interface.status, StatusCode::CREATED, "a named interface is another pair");
 }
 
 #[tokio::test]
