@@ -77,6 +77,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(crate::service::MAX_DOCUMENT_BYTES))
+                .wrap(middleware::from_fn(http::refuse_nul))
                 .wrap(middleware::from_fn(http::correlate))
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))

@@ -7,6 +7,7 @@ mod correlation;
 mod json;
 mod messages;
 mod meta;
+mod nul_guard;
 mod oauth;
 mod payments;
 mod query;
@@ -23,6 +24,7 @@ use actix_web::{web, HttpResponse};
 use std::time::Duration;
 
 pub use correlation::{correlate, HEADER as CORRELATION_HEADER};
+pub use nul_guard::refuse_nul;
 
 /// What every handler shares.
 pub struct AppState {

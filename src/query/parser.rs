@@ -285,6 +285,8 @@ impl<'a> Lexer<'a> {
             match self.bump() {
                 None => return Err(self.error("Unexpected end of input, expected '\"'")),
                 Some('"') => return Ok(value),
+                // Stored strings never hold NUL (PostgreSQL cannot), so no literal may either.
+                Some('\0') => return Err(self.error("Strings cannot contain NUL")),
                 Some('\\') => {
                     let escaped = match self.bump() {
                         Some('"') => '"',
@@ -626,6 +628,8 @@ mod tests {
         let expr = parse(r#"key = "a\"b\\c\u00e9\n""#).unwrap();
         let Expr::Condition(Condition { test: Test::Compare(_, literal), .. }) = expr else { panic!() };
         assert_eq!(literal.value, LiteralValue::String("a\"b\\cé\n".into()));
+        assert!(parse("key = \"a\0b\"").is_err(), "no stored string holds NUL");
+        assert!(parse(r#"key = "a\u0000b""#).is_err(), "nor escaped");
     }
 
     #[test]

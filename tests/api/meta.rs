@@ -95,3 +95,31 @@ async fn the_project_is_read_with_its_settings_scope() {
     let head = app.request_with_token(reqwest::Method::HEAD, "", None, Some(&refused)).await;
     assert_eq!(head.status, StatusCode::FORBIDDEN);
 }
+
+/// No stored string holds NUL (PostgreSQL's text cannot): a path or query carrying one is
+/// answered like any unknown resource or malformed parameter, never with a database error.
+#[tokio::test]
+async fn nul_in_a_path_or_query_is_refused_before_the_database() {
+    let app = spawn_app().await;
+    for path in [
+        "/payments/a%00b",
+        "/payments/key=a%00b",
+        "/types/a%00b",
+        "/types/key=a%00b",
+        "/states/a%00b",
+        "/customers/a%00b",
+        "/messages/a%00b",
+        "/api-clients/a%00b",
+    ] {
+        let reply = app.get(path).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}: {}", reply.body);
+        assert_eq!(reply.error_code(), "ResourceNotFound", "{path}");
+        assert!(reply.headers.contains_key("x-correlation-id"), "{path}");
+    }
+    for query in ["where=key%3D%22a%00b%22", "where=key%3D:k&var.k=a%00b", "expand=a%00b", "sort=key%00+asc"]
+    {
+        let reply = app.get(&format!("/payments?{query}")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}: {}", reply.body);
+        assert_eq!(reply.error_code(), "InvalidInput", "{query}");
+    }
+}
