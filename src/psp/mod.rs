@@ -256,20 +256,24 @@ pub enum Effect {
         succeeded: bool,
     },
     /// A refund made at the provider, not by this service (say, in Stripe's dashboard): a
-    /// Refund transaction records it.
+    /// Refund transaction records it, if the intent is one the payment authorized or charged.
     RefundedElsewhere {
+        intent_id: String,
         refund_id: String,
         amount: i64,
         currency: String,
     },
-    /// A customer disputed a charge: a Chargeback transaction, Pending until the dispute closes.
+    /// A customer disputed a charge of the intent: a Chargeback transaction, Pending until the
+    /// dispute closes.
     DisputeOpened {
+        intent_id: String,
         dispute_id: String,
         amount: i64,
         currency: String,
     },
     /// A dispute ended (the amount is the disputed one, for a close told before the opening).
     DisputeClosed {
+        intent_id: String,
         dispute_id: String,
         lost: bool,
         amount: i64,

@@ -13,7 +13,10 @@ pub struct ProviderEvent {
     pub account: String,
     /// The provider object whose payment the event concerns.
     pub object_id: String,
-    /// Our payment and transaction ids, when the object carries them in its metadata.
+    /// Our project, payment and transaction ids, when the object carries them in its metadata.
+    /// (Anyone who can write to the account can write metadata: what a refund or dispute
+    /// changes is decided by its PaymentIntent, see [`super::transitions`].)
+    pub project_key: Option<String>,
     pub payment_id: Option<String>,
     pub transaction_id: Option<String>,
     pub effects: Vec<Effect>,
@@ -40,7 +43,7 @@ fn text(value: &Value, field: &str) -> Option<String> {
 /// What a refund means, as `charge.refunded` lists it or a `refund.*` event carries it: one of
 /// ours (it carries our transaction id) settled, or, without our id, a refund that succeeded
 /// and may have been made elsewhere (the dashboard). A refund still pending means nothing yet.
-fn refund_effect(refund: &Value) -> Option<Effect> {
+fn refund_effect(intent_id: &str, refund: &Value) -> Option<Effect> {
     let refund_id = text(refund, "id")?;
     let succeeded = match text(refund, "status")?.as_str() {
         "succeeded" => true,
@@ -51,6 +54,7 @@ fn refund_effect(refund: &Value) -> Option<Effect> {
         return Some(Effect::RefundSettled { refund_id, succeeded });
     }
     Some(Effect::RefundedElsewhere {
+        intent_id: intent_id.to_owned(),
         refund_id,
         amount: refund.get("amount").and_then(Value::as_i64).unwrap_or_default(),
         currency: text(refund, "currency").unwrap_or_default(),
@@ -102,44 +106,83 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
         "charge.refunded" => {
             let refunds =
                 object.pointer("/refunds/data").and_then(Value::as_array).cloned().unwrap_or_default();
-            let effects = refunds.iter().filter_map(refund_effect).collect();
-            (intent_of(object), effects)
+            let intent_id = intent_of(object);
+            let effects = refunds.iter().filter_map(|refund| refund_effect(&intent_id, refund)).collect();
+            (intent_id, effects)
         }
         // Since API version 2022-11-15 `charge.refunded` no longer lists the refunds, so a
         // dashboard refund is known from its own events there.
         "refund.updated" | "refund.created" => {
-            (intent_of(object), refund_effect(object).into_iter().collect())
+            let intent_id = intent_of(object);
+            let effect = refund_effect(&intent_id, object);
+            (intent_id, effect.into_iter().collect())
+        }
+        // An inquiry (`warning_*`) withdraws no funds and leaves the charge refundable; only
+        // if it escalates, its close (lost or won) is recorded.
+        "charge.dispute.created" | "charge.dispute.closed" if is_inquiry(object) => {
+            (intent_of(object), vec![])
         }
         "charge.dispute.created" => (
             intent_of(object),
-            vec![Effect::DisputeOpened {
-                dispute_id: object_id.clone(),
-                amount: object.get("amount").and_then(Value::as_i64).unwrap_or_default(),
-                currency: text(object, "currency").unwrap_or_default().to_uppercase(),
-            }],
+            dispute_amount(object)
+                .map(|(amount, currency)| Effect::DisputeOpened {
+                    intent_id: intent_of(object),
+                    dispute_id: object_id.clone(),
+                    amount,
+                    currency,
+                })
+                .into_iter()
+                .collect(),
         ),
         "charge.dispute.closed" => (
             intent_of(object),
-            vec![Effect::DisputeClosed {
-                dispute_id: object_id.clone(),
-                lost: text(object, "status").as_deref() == Some("lost"),
-                amount: object.get("amount").and_then(Value::as_i64).unwrap_or_default(),
-                currency: text(object, "currency").unwrap_or_default().to_uppercase(),
-            }],
+            dispute_amount(object)
+                .map(|(amount, currency)| Effect::DisputeClosed {
+                    intent_id: intent_of(object),
+                    dispute_id: object_id.clone(),
+                    lost: text(object, "status").as_deref() == Some("lost"),
+                    amount,
+                    currency,
+                })
+                .into_iter()
+                .collect(),
         ),
         _ => (object_id.clone(), vec![]),
+    };
+    let ours = |field: &str| {
+        object.pointer(&format!("/metadata/{field}")).and_then(Value::as_str).map(str::to_owned)
     };
     Ok(ProviderEvent {
         id: event.id,
         account: super::account_key(event.account.as_deref()),
+        project_key: ours("ct_project_key"),
+        payment_id: ours("ct_payment_id"),
+        transaction_id: ours("ct_transaction_id"),
         object_id: subject,
-        payment_id: object.pointer("/metadata/ct_payment_id").and_then(Value::as_str).map(str::to_owned),
-        transaction_id: object
-            .pointer("/metadata/ct_transaction_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
         effects,
     })
+}
+
+/// Whether a dispute is an inquiry, which Stripe opens with the status `warning_needs_response`.
+fn is_inquiry(dispute: &Value) -> bool {
+    text(dispute, "status").is_some_and(|status| status.starts_with("warning_"))
+}
+
+/// A dispute's amount and currency; None (and the event changes nothing) when Stripe's object
+/// lacks a usable one.
+fn dispute_amount(dispute: &Value) -> Option<(i64, String)> {
+    let amount = dispute.get("amount").and_then(Value::as_i64).filter(|amount| *amount > 0);
+    let currency = text(dispute, "currency").filter(|currency| !currency.is_empty());
+    match (amount, currency) {
+        (Some(amount), Some(currency)) => Some((amount, currency.to_uppercase())),
+        _ => {
+            log::warn!(
+                "dispute {} has no usable amount and is not recorded",
+                text(dispute, "id").unwrap_or_default()
+            );
+            None
+        }
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +201,36 @@ mod tests {
     }
 
     #[test]
+    fn metadata_names_our_project_payment_and_transaction() {
+        let intent = json!({"id": "evt_5", "type": "payment_intent.succeeded", "data": {"object": {
+            "id": "pi_1", "metadata": {"ct_project_key": "shop", "ct_payment_id": "p-1", "ct_transaction_id": "t-1"}}}});
+        let event = read(intent.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            (event.project_key.as_deref(), event.payment_id.as_deref(), event.transaction_id.as_deref()),
+            (Some("shop"), Some("p-1"), Some("t-1"))
+        );
+    }
+
+    #[test]
+    fn inquiries_and_disputes_without_an_amount_change_nothing() {
+        let dispute = |kind: &str, status: &str, amount: Value| {
+            let event = json!({"id": "evt_7", "type": kind, "data": {"object": {
+                "id": "dp_1", "amount": amount, "currency": "eur", "payment_intent": "pi_1", "status": status,
+                "is_charge_refundable": status.starts_with("warning_")}}});
+            read(event.to_string().as_bytes()).unwrap().effects
+        };
+        assert!(dispute("charge.dispute.created", "warning_needs_response", json!(500)).is_empty());
+        assert!(dispute("charge.dispute.closed", "warning_closed", json!(500)).is_empty());
+        for amount in [Value::Null, json!(-5), json!(0), json!("500")] {
+            assert!(
+                dispute("charge.dispute.created", "needs_response", amount.clone()).is_empty(),
+                "{amount}"
+            );
+        }
+        assert_eq!(dispute("charge.dispute.closed", "lost", json!(500)).len(), 1);
+    }
+
+    #[test]
     fn refunds_made_elsewhere_are_told_from_ours() {
         let refunded = json!({"id": "evt_3", "type": "charge.refunded", "data": {"object": {
         "id": "ch_1", "payment_intent": "pi_1", "refunds": {"data": [
@@ -170,6 +243,7 @@ mod tests {
             vec![
                 Effect::RefundSettled { refund_id: "re_ours".into(), succeeded: true },
                 Effect::RefundedElsewhere {
+                    intent_id: "pi_1".into(),
                     refund_id: "re_dash".into(),
                     amount: 250,
                     currency: "eur".into()
@@ -189,6 +263,7 @@ mod tests {
         assert_eq!(
             event.effects,
             vec![Effect::RefundedElsewhere {
+                intent_id: "pi_1".into(),
                 refund_id: "re_dash".into(),
                 amount: 250,
                 currency: "eur".into()
@@ -225,7 +300,12 @@ mod tests {
         assert_eq!(event.account, "acct_1");
         assert_eq!(
             event.effects,
-            vec![Effect::DisputeOpened { dispute_id: "dp_1".into(), amount: 500, currency: "EUR".into() }]
+            vec![Effect::DisputeOpened {
+                intent_id: "pi_1".into(),
+                dispute_id: "dp_1".into(),
+                amount: 500,
+                currency: "EUR".into()
+            }]
         );
         let other = json!({"id": "evt_3", "type": "customer.created", "data": {"object": {"id": "cus_1"}}});
         assert!(read(other.to_string().as_bytes()).unwrap().effects.is_empty());

@@ -50,6 +50,15 @@ fn knows(payment: &Payment, object_id: &str) -> bool {
     payment.transactions.iter().any(|t| t.interaction_id.as_deref() == Some(object_id))
 }
 
+/// Whether the payment authorized or charged on the intent: a refund or dispute of another
+/// intent is none of its business, whatever metadata names it.
+fn owns_intent(payment: &Payment, intent_id: &str) -> bool {
+    payment.transactions.iter().any(|t| {
+        matches!(t.kind, TransactionType::Authorization | TransactionType::Charge)
+            && t.interaction_id.as_deref() == Some(intent_id)
+    })
+}
+
 /// An amount the provider reports, in its own units of the payment's currency, as Money.
 fn in_cents(payment: &Payment, currency: &str, amount: i64) -> Option<Money> {
     let ours = payment.amount_planned.currency();
@@ -93,6 +102,23 @@ fn uncaptured_elsewhere(payment: &Payment, intent_id: &str, currency: &str, amou
         return None;
     }
     Money::cent(payment.amount_planned.currency().clone(), difference).ok()
+}
+
+/// What is left of an authorization after the charges of its intent (partial captures of a
+/// multicapture one): what a cancel releases. None when nothing is left.
+fn uncaptured(payment: &Payment, authorization: &crate::domain::payment::Transaction) -> Option<Money> {
+    let charged: i64 = payment
+        .transactions
+        .iter()
+        .filter(|t| {
+            t.kind == TransactionType::Charge
+                && matches!(t.state, TransactionState::Success | TransactionState::Pending)
+                && t.interaction_id == authorization.interaction_id
+        })
+        .map(|t| t.amount.cent_amount())
+        .fold(0, i64::saturating_add);
+    let left = authorization.amount.cent_amount().checked_sub(charged).filter(|left| *left > 0)?;
+    Money::cent(authorization.amount.currency().clone(), left).ok()
 }
 
 /// Whether an event must be applied again later: it tells of a refund or capture made
@@ -192,21 +218,18 @@ pub fn actions(
                         && t.state != TransactionState::Failure
                         && t.interaction_id.as_deref().is_none_or(|id| id == intent_id.as_str())
                 });
-                if let (Some(authorization), false) = (authorized, cancel_known) {
+                let released = authorized.and_then(|authorization| uncaptured(payment, authorization));
+                if let (Some(remainder), false) = (released, cancel_known) {
                     status = Some(("canceled".into(), "canceled".into()));
-                    additions.push(recorded(
-                        CancelAuthorization,
-                        authorization.amount.clone(),
-                        intent_id,
-                        Success,
-                    ));
+                    additions.push(recorded(CancelAuthorization, remainder, intent_id, Success));
                 }
             }
-            Effect::RefundedElsewhere { refund_id, amount, currency } => {
+            Effect::RefundedElsewhere { intent_id, refund_id, amount, currency } => {
                 // One of ours after all (its metadata was lost): it settled.
                 move_to(&[Refund], refund_id, Success);
                 // While one of ours has no id yet it may be this one: see `must_wait`.
-                if let (false, false, Some(money)) = (
+                if let (true, false, false, Some(money)) = (
+                    owns_intent(payment, intent_id),
                     knows(payment, refund_id),
                     in_flight(payment, Refund, open),
                     in_cents(payment, currency, *amount),
@@ -217,21 +240,25 @@ pub fn actions(
             Effect::RefundSettled { refund_id, succeeded } => {
                 move_to(&[Refund], refund_id, if *succeeded { Success } else { Failure });
             }
-            Effect::DisputeOpened { dispute_id, amount, currency } => {
-                if let (false, Some(amount)) =
-                    (knows(payment, dispute_id), in_cents(payment, currency, *amount))
-                {
+            Effect::DisputeOpened { intent_id, dispute_id, amount, currency } => {
+                if let (true, false, Some(amount)) = (
+                    owns_intent(payment, intent_id),
+                    knows(payment, dispute_id),
+                    in_cents(payment, currency, *amount),
+                ) {
                     additions.push(recorded(Chargeback, amount, dispute_id, TransactionState::Pending));
                 }
             }
             // A lost dispute returned the money to the customer; a won one did not. A close
             // told before the opening records the Chargeback in its final state.
-            Effect::DisputeClosed { dispute_id, lost, amount, currency } => {
+            Effect::DisputeClosed { intent_id, dispute_id, lost, amount, currency } => {
                 let state = if *lost { Success } else { Failure };
                 move_to(&[Chargeback], dispute_id, state);
-                if let (false, Some(amount)) =
-                    (knows(payment, dispute_id), in_cents(payment, currency, *amount))
-                {
+                if let (true, false, Some(amount)) = (
+                    owns_intent(payment, intent_id),
+                    knows(payment, dispute_id),
+                    in_cents(payment, currency, *amount),
+                ) {
                     additions.push(recorded(Chargeback, amount, dispute_id, state));
                 }
             }
@@ -346,8 +373,12 @@ mod tests {
                 if transaction.kind == TransactionType::CancelAuthorization),
             "an authorization that expired at Stripe: {added:?}"
         );
-        let refunded =
-            [Effect::RefundedElsewhere { refund_id: "re_1".into(), amount: 40, currency: "eur".into() }];
+        let refunded = [Effect::RefundedElsewhere {
+            intent_id: "pi_1".into(),
+            refund_id: "re_1".into(),
+            amount: 40,
+            currency: "eur".into(),
+        }];
         let added = actions(&authorized, &refunded, None, &[]);
         assert!(
             matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
@@ -372,8 +403,25 @@ mod tests {
     }
 
     #[test]
+    fn a_cancel_at_stripe_after_partial_captures_records_what_it_released() {
+        let mut captured_in_part = payment("Success");
+        captured_in_part.transactions.push(captured_in_part.transactions[0].clone());
+        captured_in_part.transactions[1].kind = TransactionType::Charge;
+        captured_in_part.transactions[1].amount =
+            Money::cent(captured_in_part.amount_planned.currency().clone(), 30).unwrap();
+        let canceled = [Effect::IntentCanceled { intent_id: "pi_1".into() }];
+        let added = actions(&captured_in_part, &canceled, None, &[]);
+        assert!(
+            matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }, ..]
+                if transaction.kind == TransactionType::CancelAuthorization && transaction.amount.cent_amount() == 70),
+            "{added:?}"
+        );
+    }
+
+    #[test]
     fn a_dispute_closed_before_it_was_opened_is_recorded_as_it_ended() {
         let closed = Effect::DisputeClosed {
+            intent_id: "pi_1".into(),
             dispute_id: "dp_1".into(),
             lost: true,
             amount: 100,
@@ -416,8 +464,12 @@ mod tests {
 
     #[test]
     fn a_refund_made_elsewhere_waits_while_ours_has_no_id() {
-        let refunded =
-            [Effect::RefundedElsewhere { refund_id: "re_1".into(), amount: 40, currency: "eur".into() }];
+        let refunded = [Effect::RefundedElsewhere {
+            intent_id: "pi_1".into(),
+            refund_id: "re_1".into(),
+            amount: 40,
+            currency: "eur".into(),
+        }];
         let mut in_flight = payment("Success");
         assert!(!must_wait(&in_flight, &refunded, &[]));
         in_flight.transactions.push(in_flight.transactions[0].clone());
@@ -432,8 +484,41 @@ mod tests {
 
     #[test]
     fn disputes_add_one_chargeback() {
-        let opened = Effect::DisputeOpened { dispute_id: "dp_1".into(), amount: 100, currency: "EUR".into() };
-        let added = actions(&payment("Success"), &[opened], None, &[]);
+        let opened = |intent: &str| Effect::DisputeOpened {
+            intent_id: intent.into(),
+            dispute_id: "dp_1".into(),
+            amount: 100,
+            currency: "EUR".into(),
+        };
+        let added = actions(&payment("Success"), &[opened("pi_1")], None, &[]);
         assert!(matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { .. }]));
+    }
+
+    /// Metadata naming the payment is no proof: a refund or dispute of a PaymentIntent the
+    /// payment never authorized or charged on records nothing.
+    #[test]
+    fn refunds_and_disputes_of_another_intent_change_nothing() {
+        let foreign = [
+            Effect::RefundedElsewhere {
+                intent_id: "pi_foreign".into(),
+                refund_id: "re_x".into(),
+                amount: 40,
+                currency: "eur".into(),
+            },
+            Effect::DisputeOpened {
+                intent_id: "pi_foreign".into(),
+                dispute_id: "dp_x".into(),
+                amount: 100,
+                currency: "EUR".into(),
+            },
+            Effect::DisputeClosed {
+                intent_id: "pi_foreign".into(),
+                dispute_id: "dp_y".into(),
+                lost: true,
+                amount: 100,
+                currency: "EUR".into(),
+            },
+        ];
+        assert!(actions(&payment("Success"), &foreign, None, &[]).is_empty());
     }
 }

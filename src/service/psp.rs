@@ -311,7 +311,10 @@ impl Executor {
         .await?;
         let (project_key, payment_id, owner) = match (mapped, &event.payment_id) {
             (Some((project, payment, transaction)), _) => (project, payment, Some(transaction)),
-            (None, Some(payment)) => (row.project_key.clone(), payment.clone(), event.transaction_id.clone()),
+            (None, Some(payment)) => {
+                let project_key = event.project_key.clone().unwrap_or_else(|| row.project_key.clone());
+                (project_key, payment.clone(), event.transaction_id.clone())
+            }
             (None, None) => return Ok(give_up(&row)),
         };
         match self.payment(&project_key, &payment_id).await {

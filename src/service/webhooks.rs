@@ -20,7 +20,8 @@ pub fn receive(
     signature::verify(signature_header, body, secrets, now.millis() / 1000)
         .map_err(|error| ApiError::invalid_input(error.to_string()))?;
     let (event_id, event_type) = stripe_events::identify(body)
-        .ok_or_else(|| ApiError::invalid_json("The body is not a Stripe event."))?;
+        .filter(|(id, _)| !id.is_empty())
+        .ok_or_else(|| ApiError::invalid_json("The body is not a Stripe event (with an id)."))?;
     let payload =
         String::from_utf8(body.to_vec()).map_err(|_| ApiError::invalid_json("The body is not UTF-8."))?;
     let row = EventRow {

@@ -45,6 +45,9 @@ async fn bad_signatures_are_refused_and_nothing_is_stored() {
         }
         assert_eq!(app.raw_unauthenticated(request).await.status, StatusCode::BAD_REQUEST, "{header:?}");
     }
+    let nameless = app.send_event(&event("", "payment_intent.succeeded", intent("pi_sig", id))).await;
+    assert_eq!(nameless.status, StatusCode::BAD_REQUEST, "an event without an id cannot be told apart");
+    assert_eq!(nameless.error_code(), "InvalidJsonInput");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(app.get(&format!("/payments/{id}")).await.body["transactions"][0]["state"], "Pending");
     let accepted = app.send_event(&succeeded).await;
@@ -111,7 +114,8 @@ async fn cancels_refunds_and_disputes() {
             {"type": "CancelAuthorization", "amount": money(1000), "state": "Pending", "interactionId": "pi_c"},
             {"type": "Refund", "amount": money(300), "state": "Pending", "interactionId": "re_1"},
             {"type": "Refund", "amount": money(200), "state": "Pending", "interactionId": "re_2"},
-            {"type": "Refund", "amount": money(100), "state": "Pending", "interactionId": "re_3"}
+            {"type": "Refund", "amount": money(100), "state": "Pending", "interactionId": "re_3"},
+            {"type": "Charge", "amount": money(1000), "state": "Success", "interactionId": "pi_d"}
         ]),
     )
     .await;
@@ -132,9 +136,17 @@ async fn cancels_refunds_and_disputes() {
     assert_eq!(settled["transactions"][2]["state"], "Failure");
 
     let dispute = |status: &str| {
-        json!({"id": "dp_1", "object": "dispute", "amount": 1000, "currency": "eur", "payment_intent": "pi_c",
+        json!({"id": "dp_1", "object": "dispute", "amount": 1000, "currency": "eur", "payment_intent": "pi_d",
         "status": status, "metadata": {"ct_payment_id": id}})
     };
+    // Neither an inquiry (no funds withdrawn) nor a dispute of another PaymentIntent that names
+    // the payment in its metadata is a Chargeback of it.
+    let mut inquiry = dispute("warning_needs_response");
+    inquiry["id"] = json!("dp_inquiry");
+    app.send_event(&event("evt_i1", "charge.dispute.created", inquiry)).await;
+    let mut foreign = dispute("needs_response");
+    (foreign["id"], foreign["payment_intent"]) = (json!("dp_foreign"), json!("pi_foreign"));
+    app.send_event(&event("evt_f1", "charge.dispute.created", foreign)).await;
     let created = event("evt_d1", "charge.dispute.created", dispute("needs_response"));
     app.send_event(&created).await;
     app.send_event(&created).await;
