@@ -4,6 +4,7 @@
 #
 #   scripts/api-fuzz.sh                  # no 5xx for any generated request
 #   CHECKS=all scripts/api-fuzz.sh       # also: answers conform to the documented schemas
+#   FUZZ_DATABASE_URL=postgres://… scripts/api-fuzz.sh   # on an empty PostgreSQL database
 #
 # MAX_TIME (seconds, default 200) and MAX_EXAMPLES (per operation, default 30) can be set.
 set -euo pipefail
@@ -27,7 +28,7 @@ fi
 
 cargo build --release --quiet
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export DATABASE_URL="$work/fuzz.db"
+export DATABASE_URL="${FUZZ_DATABASE_URL:-$work/fuzz.db}"
 target/release/payments-api serve --port "$port" >"$work/server.log" 2>&1 &
 server_pid=$!
 until curl -sf "http://127.0.0.1:$port/health" >/dev/null; do sleep 0.1; done
