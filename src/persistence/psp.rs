@@ -128,6 +128,15 @@ pub fn open_among(conn: &mut Conn, transaction_ids: &[String]) -> QueryResult<Ve
         .load(c))
 }
 
+/// The pinned parameters (JSON) of those of the transactions whose operation has them.
+pub fn pinned_among(conn: &mut Conn, transaction_ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    on_backend!(conn, |c| psp_operations::table
+        .filter(psp_operations::transaction_id.eq_any(transaction_ids))
+        .filter(psp_operations::pinned.is_not_null())
+        .select((psp_operations::transaction_id, psp_operations::pinned.assume_not_null()))
+        .load(c))
+}
+
 /// Those of the transactions that have a provider operation, open or done: the provider
 /// executes them.
 pub fn executed(conn: &mut Conn, transaction_ids: &[String]) -> QueryResult<Vec<String>> {

@@ -140,30 +140,35 @@ pub fn must_wait(payment: &Payment, effects: &[Effect], open: &[String]) -> bool
 /// The actions that apply the effects to the payment; empty when there is nothing to change.
 /// `owner` is the transaction whose operation created the provider object: only it may be
 /// corrected from Failure (another transaction on the same PaymentIntent, such as a second
-/// capture Stripe refused, really failed).
+/// capture Stripe refused, really failed). `confirmed_by_customer` are the transactions whose
+/// PaymentIntent the customer confirms (in the browser or on Stripe's page), where a decline is
+/// not final: they may pay with another card.
 pub fn actions(
     payment: &Payment,
     effects: &[Effect],
     owner: Option<&str>,
     open: &[String],
+    confirmed_by_customer: &[String],
 ) -> Vec<PaymentUpdateAction> {
     let mut actions = Vec::new();
-    // Whether any transaction moved.
-    let mut move_to = |kinds: &[TransactionType], object_id: &str, to: TransactionState| {
-        let before = actions.len();
-        for transaction in payment.transactions.iter().filter(|t| {
-            kinds.contains(&t.kind)
-                && t.interaction_id.as_deref() == Some(object_id)
-                && allowed(t.state, to)
-                && (t.state != TransactionState::Failure || owner == Some(t.id.as_str()))
-        }) {
-            actions.push(PaymentUpdateAction::ChangeTransactionState {
-                transaction_id: transaction.id.clone(),
-                state: to,
-            });
-        }
-        actions.len() > before
-    };
+    // Whether any transaction moved (none of those `except` names).
+    let mut move_except =
+        |kinds: &[TransactionType], object_id: &str, to: TransactionState, except: &[String]| {
+            let before = actions.len();
+            for transaction in payment.transactions.iter().filter(|t| {
+                kinds.contains(&t.kind)
+                    && t.interaction_id.as_deref() == Some(object_id)
+                    && !except.contains(&t.id)
+                    && allowed(t.state, to)
+                    && (t.state != TransactionState::Failure || owner == Some(t.id.as_str()))
+            }) {
+                actions.push(PaymentUpdateAction::ChangeTransactionState {
+                    transaction_id: transaction.id.clone(),
+                    state: to,
+                });
+            }
+            actions.len() > before
+        };
     use TransactionState::{Failure, Success};
     use TransactionType::{Authorization, CancelAuthorization, Charge, Chargeback, Refund};
     let mut additions = Vec::new();
@@ -179,12 +184,12 @@ pub fn actions(
             | Effect::IntentCaptured { intent_id, .. }
                 if cancelled(payment, intent_id) => {}
             Effect::IntentSucceeded { intent_id } => {
-                if move_to(&[Authorization, Charge], intent_id, Success) {
+                if move_except(&[Authorization, Charge], intent_id, Success, &[]) {
                     status = Some(("succeeded".into(), "succeeded".into()));
                 }
             }
             Effect::IntentCapturable { intent_id } => {
-                if move_to(&[Authorization], intent_id, Success) {
+                if move_except(&[Authorization], intent_id, Success, &[]) {
                     status = Some(("requires_capture".into(), "requires_capture".into()));
                 }
             }
@@ -192,17 +197,16 @@ pub fn actions(
             Effect::CheckoutChanged { .. } => {}
             // Where the customer confirms in the browser (or on the hosted page) a declined
             // attempt is not final: they may pay with another card, and lookups go on.
-            Effect::IntentFailed { .. } if payment.payment_method_info.token.is_none() => {}
             Effect::IntentFailed { intent_id, code, message } => {
-                if move_to(&[Authorization, Charge], intent_id, Failure) {
+                if move_except(&[Authorization, Charge], intent_id, Failure, confirmed_by_customer) {
                     let code = code.clone().unwrap_or_else(|| "payment_failed".into());
                     status = Some((code.clone(), message.clone().unwrap_or(code)));
                 }
             }
             Effect::IntentCanceled { intent_id } => {
-                let cancelled = move_to(&[CancelAuthorization], intent_id, Success);
+                let cancelled = move_except(&[CancelAuthorization], intent_id, Success, &[]);
                 // An authorization, or a direct charge the customer never paid, is abandoned.
-                if move_to(&[Authorization, Charge], intent_id, Failure) || cancelled {
+                if move_except(&[Authorization, Charge], intent_id, Failure, &[]) || cancelled {
                     status = Some(("canceled".into(), "canceled".into()));
                 }
                 // Cancelled at Stripe, not by a CancelAuthorization of ours (it expired after
@@ -226,7 +230,7 @@ pub fn actions(
             }
             Effect::RefundedElsewhere { intent_id, refund_id, amount, currency } => {
                 // One of ours after all (its metadata was lost): it settled.
-                move_to(&[Refund], refund_id, Success);
+                move_except(&[Refund], refund_id, Success, &[]);
                 // While one of ours has no id yet it may be this one: see `must_wait`.
                 if let (true, false, false, Some(money)) = (
                     owns_intent(payment, intent_id),
@@ -238,7 +242,7 @@ pub fn actions(
                 }
             }
             Effect::RefundSettled { refund_id, succeeded } => {
-                move_to(&[Refund], refund_id, if *succeeded { Success } else { Failure });
+                move_except(&[Refund], refund_id, if *succeeded { Success } else { Failure }, &[]);
             }
             Effect::DisputeOpened { intent_id, dispute_id, amount, currency } => {
                 if let (true, false, Some(amount)) = (
@@ -253,7 +257,7 @@ pub fn actions(
             // told before the opening records the Chargeback in its final state.
             Effect::DisputeClosed { intent_id, dispute_id, lost, amount, currency } => {
                 let state = if *lost { Success } else { Failure };
-                move_to(&[Chargeback], dispute_id, state);
+                move_except(&[Chargeback], dispute_id, state, &[]);
                 if let (true, false, Some(amount)) = (
                     owns_intent(payment, intent_id),
                     knows(payment, dispute_id),
@@ -312,12 +316,16 @@ mod tests {
     #[test]
     fn late_failures_never_undo_a_success_but_a_success_corrects_a_failure() {
         let failed = Effect::IntentFailed { intent_id: "pi_1".into(), code: None, message: None };
-        assert!(actions(&payment("Success"), std::slice::from_ref(&failed), None, &[]).is_empty());
-        assert_eq!(actions(&payment("Pending"), &[failed], None, &[]).len(), 3, "the state, and the status");
+        assert!(actions(&payment("Success"), std::slice::from_ref(&failed), None, &[], &[]).is_empty());
+        assert_eq!(
+            actions(&payment("Pending"), &[failed], None, &[], &[]).len(),
+            3,
+            "the state, and the status"
+        );
         let failed_payment = payment("Failure");
         let owner = failed_payment.transactions[0].id.clone();
         let succeeded = [Effect::IntentSucceeded { intent_id: "pi_1".into() }];
-        let corrected = actions(&failed_payment, &succeeded, Some(&owner), &[]);
+        let corrected = actions(&failed_payment, &succeeded, Some(&owner), &[], &[]);
         assert!(
             matches!(corrected.as_slice(), [
             PaymentUpdateAction::ChangeTransactionState { .. },
@@ -327,11 +335,11 @@ mod tests {
             "the owner is corrected: {corrected:?}"
         );
         assert!(
-            actions(&failed_payment, &succeeded, None, &[]).is_empty(),
+            actions(&failed_payment, &succeeded, None, &[], &[]).is_empty(),
             "another transaction on the intent is not"
         );
         let other = [Effect::IntentSucceeded { intent_id: "pi_other".into() }];
-        assert!(actions(&payment("Pending"), &other, None, &[]).is_empty());
+        assert!(actions(&payment("Pending"), &other, None, &[], &[]).is_empty());
     }
 
     #[test]
@@ -349,7 +357,7 @@ mod tests {
             Effect::IntentCaptured { intent_id: "pi_1".into(), amount: 100, currency: "eur".into() },
         ] {
             assert!(
-                actions(&abandoned, &[late], Some(&owner), &[]).is_empty(),
+                actions(&abandoned, &[late], Some(&owner), &[], &[]).is_empty(),
                 "the PaymentIntent is cancelled"
             );
         }
@@ -357,17 +365,24 @@ mod tests {
 
     #[test]
     fn a_decline_in_the_customers_browser_is_not_final() {
-        let mut confirmed_by_customer = payment("Pending");
-        confirmed_by_customer.payment_method_info.token = None;
+        // Whatever token the payment has by now: the PaymentIntent was made for the browser.
+        let pending = payment("Pending");
+        let in_the_browser = [pending.transactions[0].id.clone()];
         let failed = Effect::IntentFailed { intent_id: "pi_1".into(), code: None, message: None };
-        assert!(actions(&confirmed_by_customer, &[failed], None, &[]).is_empty());
+        assert!(actions(&pending, std::slice::from_ref(&failed), None, &[], &in_the_browser).is_empty());
+        assert!(!actions(&pending, &[failed], None, &[], &[]).is_empty(), "confirmed with the shop's card");
+        let canceled = [Effect::IntentCanceled { intent_id: "pi_1".into() }];
+        assert!(
+            !actions(&pending, &canceled, None, &[], &in_the_browser).is_empty(),
+            "a cancelled one is abandoned all the same"
+        );
     }
 
     #[test]
     fn what_happened_only_at_stripe_is_recorded() {
         let authorized = payment("Success");
         let canceled = [Effect::IntentCanceled { intent_id: "pi_1".into() }];
-        let added = actions(&authorized, &canceled, None, &[]);
+        let added = actions(&authorized, &canceled, None, &[], &[]);
         assert!(
             matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }, ..]
                 if transaction.kind == TransactionType::CancelAuthorization),
@@ -379,7 +394,7 @@ mod tests {
             amount: 40,
             currency: "eur".into(),
         }];
-        let added = actions(&authorized, &refunded, None, &[]);
+        let added = actions(&authorized, &refunded, None, &[], &[]);
         assert!(
             matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
                 if transaction.kind == TransactionType::Refund && transaction.amount.cent_amount() == 40),
@@ -392,11 +407,11 @@ mod tests {
         in_flight.transactions[1].state = TransactionState::Pending;
         let open = [in_flight.transactions[1].id.clone()];
         assert!(
-            actions(&in_flight, &refunded, None, &open).is_empty(),
+            actions(&in_flight, &refunded, None, &open, &[]).is_empty(),
             "it may be our own, not written back yet"
         );
         assert_eq!(
-            actions(&in_flight, &refunded, None, &[]).len(),
+            actions(&in_flight, &refunded, None, &[], &[]).len(),
             1,
             "a refund without an operation is not ours"
         );
@@ -410,7 +425,7 @@ mod tests {
         captured_in_part.transactions[1].amount =
             Money::cent(captured_in_part.amount_planned.currency().clone(), 30).unwrap();
         let canceled = [Effect::IntentCanceled { intent_id: "pi_1".into() }];
-        let added = actions(&captured_in_part, &canceled, None, &[]);
+        let added = actions(&captured_in_part, &canceled, None, &[], &[]);
         assert!(
             matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }, ..]
                 if transaction.kind == TransactionType::CancelAuthorization && transaction.amount.cent_amount() == 70),
@@ -427,7 +442,7 @@ mod tests {
             amount: 100,
             currency: "eur".into(),
         };
-        let added = actions(&payment("Success"), &[closed], None, &[]);
+        let added = actions(&payment("Success"), &[closed], None, &[], &[]);
         assert!(
             matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { transaction }]
                 if transaction.kind == TransactionType::Chargeback && transaction.state == Some(TransactionState::Success)),
@@ -440,7 +455,7 @@ mod tests {
         let captured =
             [Effect::IntentCaptured { intent_id: "pi_1".into(), amount: 100, currency: "eur".into() }];
         let authorized = payment("Success");
-        let added = actions(&authorized, &captured, None, &[]);
+        let added = actions(&authorized, &captured, None, &[], &[]);
         assert!(
             matches!(added.as_slice(), [
                 PaymentUpdateAction::AddTransaction { transaction },
@@ -453,11 +468,11 @@ mod tests {
         let mut ours = authorized.clone();
         ours.transactions.push(ours.transactions[0].clone());
         ours.transactions[1].kind = TransactionType::Charge;
-        assert!(actions(&ours, &captured, None, &[]).is_empty(), "our own capture, recorded");
+        assert!(actions(&ours, &captured, None, &[], &[]).is_empty(), "our own capture, recorded");
         ours.transactions[1].interaction_id = None;
         ours.transactions[1].state = TransactionState::Initial;
         let open = [ours.transactions[1].id.clone()];
-        assert!(actions(&ours, &captured, None, &open).is_empty());
+        assert!(actions(&ours, &captured, None, &open, &[]).is_empty());
         assert!(must_wait(&ours, &captured, &open), "ours is on its way and may be this one");
         assert!(!must_wait(&ours, &captured, &[]), "a charge without an open operation is not on its way");
     }
@@ -490,7 +505,7 @@ mod tests {
             amount: 100,
             currency: "EUR".into(),
         };
-        let added = actions(&payment("Success"), &[opened("pi_1")], None, &[]);
+        let added = actions(&payment("Success"), &[opened("pi_1")], None, &[], &[]);
         assert!(matches!(added.as_slice(), [PaymentUpdateAction::AddTransaction { .. }]));
     }
 
@@ -519,6 +534,6 @@ mod tests {
                 currency: "EUR".into(),
             },
         ];
-        assert!(actions(&payment("Success"), &foreign, None, &[]).is_empty());
+        assert!(actions(&payment("Success"), &foreign, None, &[], &[]).is_empty());
     }
 }

@@ -110,6 +110,22 @@ pub fn operations_for(
         .collect()
 }
 
+/// Those of the payment's transactions whose PaymentIntent the customer confirms: as pinned when
+/// it was created, or, for one pinned before that was kept, while the payment has no token.
+fn confirmed_by_customer(payment: &Payment, pinned: &[(String, String)]) -> Vec<String> {
+    payment
+        .transactions
+        .iter()
+        .filter(|t| {
+            let kept = pinned.iter().find(|(id, _)| *id == t.id).and_then(|(_, text)| {
+                serde_json::from_str::<Pinned>(text).ok().and_then(|p| p.customer_confirms)
+            });
+            kept.unwrap_or(payment.payment_method_info.token.is_none())
+        })
+        .map(|t| t.id.clone())
+        .collect()
+}
+
 /// Parameters decided once, before an operation's first call, and sent by every retry: Stripe
 /// refuses an idempotency key that comes back with other parameters, and the payment (its
 /// customer, its other charges) may change between attempts.
@@ -123,6 +139,11 @@ struct Pinned {
     /// The PaymentIntent a capture, refund or cancel goes to: a retry goes to the same one even
     /// if the payment has another by then.
     intent_id: Option<String>,
+    /// Whether the customer confirms the PaymentIntent (in the browser or on Stripe's page): it
+    /// was created without a payment method, whatever token the payment is given later. (None
+    /// for other operations, and for those pinned before this was kept.)
+    #[serde(default)]
+    customer_confirms: Option<bool>,
 }
 
 pub struct Executor {
@@ -341,8 +362,13 @@ impl Executor {
         let current = self.payment(&project_key, &payment_id).await?;
         let ids: Vec<String> = current.transactions.iter().map(|t| t.id.clone()).collect();
         let db = self.db.clone();
-        let open =
-            blocking(move || db.read(|conn| Ok::<_, ApiError>(store::open_among(conn, &ids)?))).await?;
+        let (open, pinned) = blocking(move || {
+            db.read(|conn| {
+                Ok::<_, ApiError>((store::open_among(conn, &ids)?, store::pinned_among(conn, &ids)?))
+            })
+        })
+        .await?;
+        let confirmed_by_customer = confirmed_by_customer(&current, &pinned);
         // Decided on the snapshot the actions were worked out from.
         let wait = std::sync::atomic::AtomicBool::new(false);
         self.write_back(&project_key, &payment_id, |payment| {
@@ -350,7 +376,7 @@ impl Executor {
                 transitions::must_wait(payment, &effects, &open),
                 std::sync::atomic::Ordering::Relaxed,
             );
-            transitions::actions(payment, &effects, owner.as_deref(), &open)
+            transitions::actions(payment, &effects, owner.as_deref(), &open, &confirmed_by_customer)
         })
         .await?;
         // Not given up after a number of attempts: the operation it waits for closes within
@@ -558,7 +584,7 @@ impl Executor {
             if let Some(intent_id) = abandoned.interaction_id.clone() {
                 let effects = [Effect::IntentCanceled { intent_id }];
                 self.write_back(&operation.project_key, &payment.id, |current| {
-                    transitions::actions(current, &effects, None, &[])
+                    transitions::actions(current, &effects, None, &[], &[])
                 })
                 .await?;
             }
@@ -659,6 +685,11 @@ impl Executor {
                         | Operation::Cancel { intent_id } => Some(intent_id.clone()),
                         _ => None,
                     },
+                    customer_confirms: match &planned {
+                        Operation::Authorize { payment_method, .. } => Some(payment_method.is_none()),
+                        Operation::Checkout { .. } => Some(true),
+                        _ => None,
+                    },
                 };
                 let text = serde_json::to_string(&pinned).map_err(ApiError::internal)?;
                 let (db, id, lease_until) =
@@ -696,6 +727,10 @@ impl Executor {
             Operation::Cancel { intent_id } => {
                 Operation::Cancel { intent_id: pinned.intent_id.unwrap_or(intent_id) }
             }
+            Operation::Retrieve { object_id, customer_confirms } => Operation::Retrieve {
+                object_id,
+                customer_confirms: pinned.customer_confirms.unwrap_or(customer_confirms),
+            },
             other => other,
         };
         Ok(Some((operation, pinned.account)))

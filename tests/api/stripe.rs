@@ -365,6 +365,31 @@ async fn without_a_payment_method_the_intent_waits_for_the_customer_to_confirm()
     assert_eq!(settled["paymentStatus"]["interfaceCode"], "requires_capture");
 }
 
+/// A token the shop sets while the customer confirms in the browser (say, the card Stripe.js
+/// used) does not make a decline there final: the PaymentIntent was made for the browser.
+#[tokio::test]
+async fn a_decline_in_the_browser_stays_pending_after_a_token_is_set() {
+    let app = spawn_stripe_app().await;
+    let waiting = app.create_payment(browser_payment(1500)).await;
+    assert_eq!(transaction(&waiting, "Authorization", 0)["state"], "Pending", "{waiting}");
+    let intent = transaction(&waiting, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
+    let id = waiting["id"].as_str().unwrap();
+    let tokened = app
+        .update(&waiting, json!([{"action": "setMethodInfoToken", "token": {"value": "pm_card_visa"}}]))
+        .await;
+    let failed = json!({"id": "evt_browser_decline", "object": "event", "type": "payment_intent.payment_failed",
+        "created": chrono::Utc::now().timestamp(), "data": {"object": {"id": intent, "object": "payment_intent",
+        "metadata": {"ct_payment_id": id}, "last_payment_error": {"code": "card_declined", "message": "declined"}}}});
+    assert_eq!(app.send_event(&failed).await.status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let current = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(transaction(&current, "Authorization", 0)["state"], "Pending", "{current}");
+    assert_ne!(stripe_intent(&intent).await["status"], "canceled", "the customer may still pay");
+    pay_in_browser(&intent).await;
+    let settled = authorization_settled(&app, &tokened).await;
+    assert_eq!(transaction(&settled, "Authorization", 0)["state"], "Success", "{settled}");
+}
+
 /// The customer pays in the browser just before the shop abandons the payment: the cancel is
 /// refused with what Stripe has (succeeded), the Charge is recorded as paid, and the shop
 /// refunds it.
