@@ -2,6 +2,7 @@
 
 use super::schema::{
     psp_accounts, psp_customer_generations, psp_customers, psp_events, psp_objects, psp_operations,
+    psp_releases,
 };
 use super::{on_backend, Conn};
 use diesel::prelude::*;
@@ -194,6 +195,55 @@ pub fn store_event(conn: &mut Conn, row: &EventRow) -> QueryResult<bool> {
         .on_conflict_do_nothing()
         .execute(c))?;
     Ok(inserted == 1)
+}
+
+/// A PaymentIntent of a failed transaction that is to be cancelled at the provider.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = psp_releases)]
+pub struct ReleaseRow {
+    pub transaction_id: String,
+    pub payment_id: String,
+    pub intent_id: String,
+    /// The account key the PaymentIntent lives in (see `crate::psp::account_key`).
+    pub account: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+}
+
+/// Keeps the release, to be tried (again) at its `next_attempt_at`.
+pub fn keep_release(conn: &mut Conn, row: &ReleaseRow) -> QueryResult<()> {
+    on_backend!(conn, |c| {
+        diesel::delete(psp_releases::table.find(&row.transaction_id)).execute(c)?;
+        diesel::insert_into(psp_releases::table).values(row).execute(c)
+    })?;
+    Ok(())
+}
+
+pub fn drop_release(conn: &mut Conn, transaction_id: &str) -> QueryResult<()> {
+    on_backend!(conn, |c| diesel::delete(psp_releases::table.find(transaction_id)).execute(c))?;
+    Ok(())
+}
+
+/// Releases that are due, and taken until `until` so that no other worker tries them meanwhile.
+pub fn take_due_releases(conn: &mut Conn, now: i64, until: i64, limit: i64) -> QueryResult<Vec<ReleaseRow>> {
+    let due: Vec<ReleaseRow> = on_backend!(conn, |c| psp_releases::table
+        .filter(psp_releases::next_attempt_at.le(now))
+        .order(psp_releases::next_attempt_at.asc())
+        .limit(limit)
+        .load(c))?;
+    let mut taken = Vec::new();
+    for row in due {
+        let target = psp_releases::table
+            .find(&row.transaction_id)
+            .filter(psp_releases::next_attempt_at.eq(row.next_attempt_at));
+        let updated = on_backend!(conn, |c| diesel::update(target)
+            .set(psp_releases::next_attempt_at.eq(until))
+            .execute(c))?;
+        if updated == 1 {
+            taken.push(row);
+        }
+    }
+    Ok(taken)
 }
 
 /// Unprocessed events that are due, oldest first.

@@ -156,6 +156,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    psp_releases (transaction_id) {
+        transaction_id -> Text,
+        payment_id -> Text,
+        intent_id -> Text,
+        account -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     payments,
     payment_transactions,
@@ -170,5 +181,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     psp_customers,
     psp_customer_generations,
     psp_accounts,
-    psp_events
+    psp_events,
+    psp_releases
 );

@@ -169,6 +169,9 @@ fn backoff(attempts: i64) -> Duration {
 
 /// Stripe keeps idempotency keys for 24 hours; an operation this old is not sent again.
 const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(23 * 3600);
+/// How often the cancel of a failed transaction's PaymentIntent is tried: with backoff capped
+/// at five minutes, about a day.
+const MAX_RELEASE_ATTEMPTS: i64 = 300;
 /// How often an event whose payment cannot be found is tried before it is set aside.
 const MAX_EVENT_ATTEMPTS: i64 = 50;
 
@@ -259,6 +262,21 @@ impl Executor {
                     }
                 }
                 Err(error) => log::warn!("psp worker cannot read the inbox: {error}"),
+            }
+            let (db, lease) = (self.db.clone(), self.lease);
+            let releases = blocking(move || {
+                let now = now().millis();
+                let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+                db.write(|conn| Ok(store::take_due_releases(conn, now, until, 50)?))
+            })
+            .await;
+            match releases {
+                Ok(releases) => {
+                    for release in releases {
+                        self.release(release).await;
+                    }
+                }
+                Err(error) => log::warn!("psp worker cannot read the releases: {error}"),
             }
         }
     }
@@ -597,8 +615,8 @@ impl Executor {
     }
 
     /// A PaymentIntent whose authorization or charge we recorded as Failure (a decline, a failed
-    /// 3-D Secure) is cancelled at Stripe, best effort: otherwise the customer could still
-    /// complete it later, and the payment, authorized again meanwhile, would hold the money twice.
+    /// 3-D Secure) is cancelled at Stripe: otherwise the customer could still complete it later,
+    /// and the payment, authorized again meanwhile, would hold the money twice.
     /// (Where the customer confirms in the browser a decline is not a Failure, so nothing is
     /// cancelled there.)
     async fn release_failed_intent(
@@ -623,20 +641,65 @@ impl Executor {
         if !own_intent || !intent_id.starts_with("pi_") {
             return;
         }
+        let release = store::ReleaseRow {
+            transaction_id: transaction.id.clone(),
+            payment_id: payment.id.clone(),
+            intent_id: intent_id.clone(),
+            account: account_key.to_owned(),
+            attempts: 0,
+            next_attempt_at: now().millis(),
+        };
+        self.release(release).await;
+    }
+
+    /// Cancels a failed transaction's PaymentIntent; one that got no answer is kept and tried
+    /// again with backoff (by the worker) until Stripe answers, either way.
+    async fn release(&self, release: store::ReleaseRow) {
         let request = Request {
-            operation: Operation::Cancel { intent_id: intent_id.clone() },
-            account: Some(account_key).filter(|key| *key != crate::psp::PLATFORM_ACCOUNT).map(str::to_owned),
-            idempotency_key: format!("ct-release-{}", transaction.id),
+            operation: Operation::Cancel { intent_id: release.intent_id.clone() },
+            account: Some(release.account.clone()).filter(|key| key != crate::psp::PLATFORM_ACCOUNT),
+            idempotency_key: format!("ct-release-{}", release.transaction_id),
             metadata: vec![],
         };
-        match self.provider.execute(request).await {
+        let (intent_id, payment_id) = (&release.intent_id, &release.payment_id);
+        let outcome = self.provider.execute(request).await;
+        let retry = match &outcome {
             Outcome::Succeeded(_) => {
-                log::info!("released PaymentIntent {intent_id} of failed payment {}", payment.id)
+                log::info!("released PaymentIntent {intent_id} of failed payment {payment_id}");
+                None
             }
-            other => log::warn!(
-                "PaymentIntent {intent_id} of failed payment {} not released: {other:?}",
-                payment.id
-            ),
+            Outcome::Unknown(reason) if release.attempts < MAX_RELEASE_ATTEMPTS => {
+                log::warn!(
+                    "PaymentIntent {intent_id} of failed payment {payment_id} not released yet: {reason}"
+                );
+                let attempts = release.attempts + 1;
+                let later = i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX);
+                Some(store::ReleaseRow {
+                    attempts,
+                    next_attempt_at: now().millis().saturating_add(later),
+                    ..release.clone()
+                })
+            }
+            other => {
+                log::warn!(
+                    "PaymentIntent {intent_id} of failed payment {payment_id} not released: {other:?}"
+                );
+                None
+            }
+        };
+        let (db, transaction_id) = (self.db.clone(), release.transaction_id.clone());
+        let kept = blocking(move || {
+            db.write(|conn| {
+                match &retry {
+                    Some(row) => store::keep_release(conn, row)?,
+                    None => store::drop_release(conn, &transaction_id)?,
+                }
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await;
+        if let Err(error) = kept {
+            log::warn!("the release of PaymentIntent {intent_id} could not be recorded: {error}");
         }
     }
 

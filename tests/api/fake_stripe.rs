@@ -46,6 +46,9 @@ struct State {
 
 /// The PaymentIntent a completed Checkout Session made.
 pub const CHECKOUT_INTENT: &str = "pi_from_checkout";
+/// A payment method every PaymentIntent declines, and the PaymentIntent the decline leaves.
+pub const DECLINED_CARD: &str = "pm_card_declined";
+pub const DECLINED_INTENT: &str = "pi_declined";
 
 #[derive(Clone)]
 pub struct FakeStripe {
@@ -144,6 +147,20 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                 });
                 Some(json!({"error": {"type": "invalid_request_error", "code": "resource_missing",
                     "param": "customer", "message": format!("No such customer: '{customer}'")}}))
+            }
+            // Like Stripe: a declined card answers 402 with the PaymentIntent it left behind.
+            _ if path == "/v1/payment_intents" && form_value(&body, "payment_method") == DECLINED_CARD => {
+                state.received.push(Received {
+                    method: method.clone(),
+                    path: path.clone(),
+                    headers: headers.clone(),
+                    body: body.clone(),
+                });
+                Some(
+                    json!({"error": {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
+                    "message": "Your card was declined.",
+                    "payment_intent": {"id": DECLINED_INTENT, "object": "payment_intent", "status": "requires_payment_method"}}}),
+                )
             }
             // Like Stripe: only an open session can be expired.
             _ if path.starts_with("/v1/checkout/sessions/")
@@ -261,11 +278,16 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
     answer(reader.into_inner(), fault, answer_body).await
 }
 
-/// Answers 400 with Stripe's error body.
+/// Answers 400 (402 for a card error) with Stripe's error body.
 async fn refuse(mut socket: tokio::net::TcpStream, error: Value) -> std::io::Result<()> {
     let text = error.to_string();
+    let status = if error.pointer("/error/type") == Some(&json!("card_error")) {
+        "402 Payment Required"
+    } else {
+        "400 Bad Request"
+    };
     let response = format!(
-        "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
         text.len()
     );
     socket.write_all(response.as_bytes()).await?;

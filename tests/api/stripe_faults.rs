@@ -303,3 +303,33 @@ async fn saved_cards_of_a_stripe_customer_deleted_at_stripe_start_again_with_a_n
     let bad_account = app.get(&format!("{path}?interfaceAccount=acct_zz/../x")).await;
     assert_eq!(bad_account.status, reqwest::StatusCode::BAD_REQUEST, "{}", bad_account.body);
 }
+
+/// A declined PaymentIntent is cancelled at Stripe so that the customer cannot complete it
+/// later beside a new authorization; a cancel that got no answer is tried again until Stripe
+/// answers, with the same key.
+#[tokio::test]
+async fn the_release_of_a_declined_intent_is_retried_until_stripe_answers() {
+    let fake = FakeStripe::start(vec![Fault::ServerError]).await;
+    let app = spawn_stripe_app_at(fake.base.clone(), 3_000).await;
+    let mut declined = draft("Authorization", None);
+    declined["paymentMethodInfo"]["token"]["value"] = json!(crate::fake_stripe::DECLINED_CARD);
+    let payment = app.create_payment(declined).await;
+    assert_eq!(payment["transactions"][0]["state"], "Failure", "{payment}");
+    let cancel_path = format!("/v1/payment_intents/{}/cancel", crate::fake_stripe::DECLINED_INTENT);
+    let cancels = || fake.received().into_iter().filter(|r| r.path == cancel_path).collect::<Vec<_>>();
+    for _ in 0..100 {
+        if cancels().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let cancels = cancels();
+    assert_eq!(cancels.len(), 2, "the first cancel failed (500), the worker's retry went through");
+    assert_eq!(cancels[0].headers["idempotency-key"], cancels[1].headers["idempotency-key"]);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        fake.received().into_iter().filter(|r| r.path == cancel_path).count(),
+        2,
+        "nothing more once Stripe answered"
+    );
+}
