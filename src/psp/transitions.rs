@@ -121,6 +121,24 @@ fn uncaptured(payment: &Payment, authorization: &crate::domain::payment::Transac
     Money::cent(authorization.amount.currency().clone(), left).ok()
 }
 
+/// The amounts among the effects that the payment's currency cannot hold (say, a dashboard
+/// refund of a fraction of a forint on a payment in whole forints): those effects record
+/// nothing, and are reported so that someone reconciles them by hand.
+pub fn unrecordable(payment: &Payment, effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|effect| match effect {
+            Effect::RefundedElsewhere { refund_id: id, amount, currency, .. }
+            | Effect::DisputeOpened { dispute_id: id, amount, currency, .. }
+            | Effect::DisputeClosed { dispute_id: id, amount, currency, .. }
+            | Effect::IntentCaptured { intent_id: id, amount, currency } => {
+                in_cents(payment, currency, *amount).is_none().then(|| format!("{id}: {amount} {currency}"))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Whether an event must be applied again later: it tells of a refund or capture made
 /// elsewhere while one of ours has no provider id yet, which may be the same one (once ours
 /// has its id, the retry tells them apart). Applying it now would drop it for good.
@@ -495,6 +513,19 @@ mod tests {
         assert!(must_wait(&in_flight, &refunded, &open));
         in_flight.transactions[1].interaction_id = Some("re_1".into());
         assert!(!must_wait(&in_flight, &refunded, &open), "it was ours");
+    }
+
+    #[test]
+    fn amounts_the_currency_cannot_hold_are_reported() {
+        let refunded = |amount: i64, currency: &str| Effect::RefundedElsewhere {
+            intent_id: "pi_1".into(),
+            refund_id: "re_1".into(),
+            amount,
+            currency: currency.into(),
+        };
+        let payment = payment("Success");
+        assert!(unrecordable(&payment, &[refunded(40, "eur")]).is_empty());
+        assert_eq!(unrecordable(&payment, &[refunded(40, "usd")]), vec!["re_1: 40 usd".to_owned()]);
     }
 
     #[test]

@@ -397,6 +397,9 @@ impl Executor {
             transitions::actions(payment, &effects, owner.as_deref(), &open, &confirmed_by_customer)
         })
         .await?;
+        for amount in transitions::unrecordable(&current, &effects) {
+            log::warn!("webhook event {event_id} tells of {amount}, which payment {payment_id} cannot record; reconcile it by hand");
+        }
         // Not given up after a number of attempts: the operation it waits for closes within
         // its own limits, and then the event is applied.
         if wait.load(std::sync::atomic::Ordering::Relaxed) {
