@@ -29,7 +29,8 @@ fn basic_credentials(req: &HttpRequest) -> Result<(String, String), ApiError> {
         return Err(invalid());
     }
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+    // No stored client id holds NUL (PostgreSQL's text cannot), so none is looked up.
+    let decoded = String::from_utf8(decoded).ok().filter(|text| !text.contains('\0')).ok_or_else(invalid)?;
     let (id, secret) = decoded.split_once(':').ok_or_else(invalid)?;
     Ok((id.to_owned(), secret.to_owned()))
 }

@@ -202,20 +202,41 @@ pub fn store_event(conn: &mut Conn, row: &EventRow) -> QueryResult<bool> {
 #[diesel(table_name = psp_releases)]
 pub struct ReleaseRow {
     pub transaction_id: String,
+    pub project_key: String,
     pub payment_id: String,
     pub intent_id: String,
     /// The account key the PaymentIntent lives in (see `crate::psp::account_key`).
     pub account: String,
     pub attempts: i64,
+    /// When it is due; while a process tries it, until when that process holds it.
     pub next_attempt_at: i64,
+    pub created_at: i64,
 }
 
-/// Keeps the release, to be tried (again) at its `next_attempt_at`.
-pub fn keep_release(conn: &mut Conn, row: &ReleaseRow) -> QueryResult<()> {
-    on_backend!(conn, |c| {
-        diesel::delete(psp_releases::table.find(&row.transaction_id)).execute(c)?;
-        diesel::insert_into(psp_releases::table).values(row).execute(c)
-    })?;
+/// Keeps a new release (the transaction's first is kept, later ones change nothing); whether
+/// it was new.
+pub fn schedule_release(conn: &mut Conn, row: &ReleaseRow) -> QueryResult<bool> {
+    let inserted = on_backend!(conn, |c| diesel::insert_into(psp_releases::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
+}
+
+/// Makes a release this process holds (until `held_until`) due again at `next_attempt_at`,
+/// after `attempts`; nothing if another process has taken it since.
+pub fn reschedule_release(
+    conn: &mut Conn,
+    transaction_id: &str,
+    held_until: i64,
+    attempts: i64,
+    next_attempt_at: i64,
+) -> QueryResult<()> {
+    let target =
+        psp_releases::table.find(transaction_id).filter(psp_releases::next_attempt_at.eq(held_until));
+    on_backend!(conn, |c| diesel::update(target)
+        .set((psp_releases::attempts.eq(attempts), psp_releases::next_attempt_at.eq(next_attempt_at)))
+        .execute(c))?;
     Ok(())
 }
 
@@ -224,26 +245,32 @@ pub fn drop_release(conn: &mut Conn, transaction_id: &str) -> QueryResult<()> {
     Ok(())
 }
 
-/// Releases that are due, and taken until `until` so that no other worker tries them meanwhile.
-pub fn take_due_releases(conn: &mut Conn, now: i64, until: i64, limit: i64) -> QueryResult<Vec<ReleaseRow>> {
-    let due: Vec<ReleaseRow> = on_backend!(conn, |c| psp_releases::table
+/// The ids of the releases that are due, oldest first.
+pub fn due_releases(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
+    on_backend!(conn, |c| psp_releases::table
         .filter(psp_releases::next_attempt_at.le(now))
         .order(psp_releases::next_attempt_at.asc())
+        .select(psp_releases::transaction_id)
         .limit(limit)
-        .load(c))?;
-    let mut taken = Vec::new();
-    for row in due {
-        let target = psp_releases::table
-            .find(&row.transaction_id)
-            .filter(psp_releases::next_attempt_at.eq(row.next_attempt_at));
-        let updated = on_backend!(conn, |c| diesel::update(target)
-            .set(psp_releases::next_attempt_at.eq(until))
-            .execute(c))?;
-        if updated == 1 {
-            taken.push(row);
-        }
+        .load(c))
+}
+
+/// Takes the release if it is due, holding it until `until` (compare-and-set on its due time,
+/// so that one process at a time tries it); the release as taken.
+pub fn take_release(
+    conn: &mut Conn,
+    transaction_id: &str,
+    now: i64,
+    until: i64,
+) -> QueryResult<Option<ReleaseRow>> {
+    let target = psp_releases::table.find(transaction_id).filter(psp_releases::next_attempt_at.le(now));
+    let taken = on_backend!(conn, |c| diesel::update(target)
+        .set(psp_releases::next_attempt_at.eq(until))
+        .execute(c))?;
+    if taken == 0 {
+        return Ok(None);
     }
-    Ok(taken)
+    on_backend!(conn, |c| psp_releases::table.find(transaction_id).first(c).optional())
 }
 
 /// Unprocessed events that are due, oldest first.

@@ -159,11 +159,13 @@ diesel::table! {
 diesel::table! {
     psp_releases (transaction_id) {
         transaction_id -> Text,
+        project_key -> Text,
         payment_id -> Text,
         intent_id -> Text,
         account -> Text,
         attempts -> BigInt,
         next_attempt_at -> BigInt,
+        created_at -> BigInt,
     }
 }
 

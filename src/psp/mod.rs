@@ -271,12 +271,13 @@ pub enum Effect {
         amount: i64,
         currency: String,
     },
-    /// A dispute ended (the amount is the disputed one, for a close told before the opening).
+    /// A dispute ended. The amount is the disputed one, for a close told before the opening;
+    /// None for an inquiry's close, which settles a Chargeback recorded for it but adds none.
     DisputeClosed {
         intent_id: String,
         dispute_id: String,
         lost: bool,
-        amount: i64,
+        amount: Option<i64>,
         currency: String,
     },
     /// What the intent has captured in all, in the provider's units: more than the payment's

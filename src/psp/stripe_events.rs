@@ -117,35 +117,33 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
             let effect = refund_effect(&intent_id, object);
             (intent_id, effect.into_iter().collect())
         }
-        // An inquiry (`warning_*`) withdraws no funds and leaves the charge refundable; only
-        // if it escalates, its close (lost or won) is recorded.
-        "charge.dispute.created" | "charge.dispute.closed" if is_inquiry(object) => {
+        // An inquiry (`warning_*`) withdraws no funds and leaves the charge refundable: it is
+        // no Chargeback until it escalates (`updated` or `funds_withdrawn` with a dispute's
+        // status).
+        "charge.dispute.created" | "charge.dispute.updated" | "charge.dispute.funds_withdrawn"
+            if is_inquiry(object) || text(object, "status").is_some_and(|s| s == "won" || s == "lost") =>
+        {
             (intent_of(object), vec![])
         }
-        "charge.dispute.created" => (
+        "charge.dispute.created" | "charge.dispute.updated" | "charge.dispute.funds_withdrawn" => (
             intent_of(object),
-            dispute_amount(object)
-                .map(|(amount, currency)| Effect::DisputeOpened {
-                    intent_id: intent_of(object),
-                    dispute_id: object_id.clone(),
-                    amount,
-                    currency,
-                })
-                .into_iter()
-                .collect(),
+            vec![Effect::DisputeOpened {
+                intent_id: intent_of(object),
+                dispute_id: object_id.clone(),
+                amount: object.get("amount").and_then(Value::as_i64).unwrap_or_default(),
+                currency: text(object, "currency").unwrap_or_default().to_uppercase(),
+            }],
         ),
+        // An inquiry's close settles a Chargeback recorded for it earlier, and records none.
         "charge.dispute.closed" => (
             intent_of(object),
-            dispute_amount(object)
-                .map(|(amount, currency)| Effect::DisputeClosed {
-                    intent_id: intent_of(object),
-                    dispute_id: object_id.clone(),
-                    lost: text(object, "status").as_deref() == Some("lost"),
-                    amount,
-                    currency,
-                })
-                .into_iter()
-                .collect(),
+            vec![Effect::DisputeClosed {
+                intent_id: intent_of(object),
+                dispute_id: object_id.clone(),
+                lost: text(object, "status").as_deref() == Some("lost"),
+                amount: object.get("amount").and_then(Value::as_i64).filter(|_| !is_inquiry(object)),
+                currency: text(object, "currency").unwrap_or_default().to_uppercase(),
+            }],
         ),
         _ => (object_id.clone(), vec![]),
     };
@@ -166,23 +164,6 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
 /// Whether a dispute is an inquiry, which Stripe opens with the status `warning_needs_response`.
 fn is_inquiry(dispute: &Value) -> bool {
     text(dispute, "status").is_some_and(|status| status.starts_with("warning_"))
-}
-
-/// A dispute's amount and currency; None (and the event changes nothing) when Stripe's object
-/// lacks a usable one.
-fn dispute_amount(dispute: &Value) -> Option<(i64, String)> {
-    let amount = dispute.get("amount").and_then(Value::as_i64).filter(|amount| *amount > 0);
-    let currency = text(dispute, "currency").filter(|currency| !currency.is_empty());
-    match (amount, currency) {
-        (Some(amount), Some(currency)) => Some((amount, currency.to_uppercase())),
-        _ => {
-            log::warn!(
-                "dispute {} has no usable amount and is not recorded",
-                text(dispute, "id").unwrap_or_default()
-            );
-            None
-        }
-    }
 }
 
 #[cfg(test)]
@@ -212,22 +193,27 @@ mod tests {
     }
 
     #[test]
-    fn inquiries_and_disputes_without_an_amount_change_nothing() {
-        let dispute = |kind: &str, status: &str, amount: Value| {
+    fn inquiries_are_no_chargebacks_until_they_escalate() {
+        let dispute = |kind: &str, status: &str| {
             let event = json!({"id": "evt_7", "type": kind, "data": {"object": {
-                "id": "dp_1", "amount": amount, "currency": "eur", "payment_intent": "pi_1", "status": status,
-                "is_charge_refundable": status.starts_with("warning_")}}});
+                "id": "dp_1", "amount": 500, "currency": "eur", "payment_intent": "pi_1", "status": status}}});
             read(event.to_string().as_bytes()).unwrap().effects
         };
-        assert!(dispute("charge.dispute.created", "warning_needs_response", json!(500)).is_empty());
-        assert!(dispute("charge.dispute.closed", "warning_closed", json!(500)).is_empty());
-        for amount in [Value::Null, json!(-5), json!(0), json!("500")] {
-            assert!(
-                dispute("charge.dispute.created", "needs_response", amount.clone()).is_empty(),
-                "{amount}"
-            );
-        }
-        assert_eq!(dispute("charge.dispute.closed", "lost", json!(500)).len(), 1);
+        assert!(dispute("charge.dispute.created", "warning_needs_response").is_empty());
+        assert_eq!(dispute("charge.dispute.funds_withdrawn", "needs_response").len(), 1, "escalated");
+        assert_eq!(dispute("charge.dispute.updated", "under_review").len(), 1, "escalated");
+        assert!(dispute("charge.dispute.updated", "won").is_empty(), "told by the close");
+        assert_eq!(
+            dispute("charge.dispute.closed", "warning_closed"),
+            vec![Effect::DisputeClosed {
+                intent_id: "pi_1".into(),
+                dispute_id: "dp_1".into(),
+                lost: false,
+                amount: None,
+                currency: "EUR".into()
+            }],
+            "settles a Chargeback an earlier version recorded for the inquiry, records none"
+        );
     }
 
     #[test]

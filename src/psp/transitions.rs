@@ -59,11 +59,36 @@ fn owns_intent(payment: &Payment, intent_id: &str) -> bool {
     })
 }
 
-/// An amount the provider reports, in its own units of the payment's currency, as Money.
+/// An amount the provider reports, in its own units of the payment's currency, as Money; None
+/// when the currency cannot hold it (a fraction of a whole-unit currency), or it is no amount.
 fn in_cents(payment: &Payment, currency: &str, amount: i64) -> Option<Money> {
     let ours = payment.amount_planned.currency();
     super::stripe_amounts::from_stripe(ours, currency, amount)
+        .filter(|cents| *cents > 0)
         .and_then(|cents| Money::cent(ours.clone(), cents).ok())
+}
+
+/// What the payment's charges of the intent that succeeded or are being settled amount to.
+fn charged_on(payment: &Payment, intent_id: Option<&str>) -> i64 {
+    payment
+        .transactions
+        .iter()
+        .filter(|t| {
+            t.kind == TransactionType::Charge
+                && matches!(t.state, TransactionState::Success | TransactionState::Pending)
+                && t.interaction_id.as_deref() == intent_id
+        })
+        .map(|t| t.amount.cent_amount())
+        .fold(0, i64::saturating_add)
+}
+
+/// Whether the payment holds an authorization (not failed) on the intent.
+fn authorized_on(payment: &Payment, intent_id: &str) -> bool {
+    payment.transactions.iter().any(|t| {
+        t.kind == TransactionType::Authorization
+            && t.state != TransactionState::Failure
+            && t.interaction_id.as_deref() == Some(intent_id)
+    })
 }
 
 /// Whether a transaction of `kind` whose provider operation is still open (`open`) has no
@@ -78,27 +103,12 @@ fn in_flight(payment: &Payment, kind: TransactionType, open: &[String]) -> bool 
 }
 
 /// What the intent captured (`amount` in the provider's units) beyond the payment's charges
-/// of it, if anything: for a payment authorized on that intent, whose charges of it that
-/// succeeded or are being settled fall short.
+/// of it, if anything, for a payment authorized on that intent.
 fn uncaptured_elsewhere(payment: &Payment, intent_id: &str, currency: &str, amount: i64) -> Option<Money> {
-    let authorized_here = payment.transactions.iter().any(|t| {
-        t.kind == TransactionType::Authorization
-            && t.state != TransactionState::Failure
-            && t.interaction_id.as_deref() == Some(intent_id)
-    });
     let captured = in_cents(payment, currency, amount)?;
-    let recorded: i64 = payment
-        .transactions
-        .iter()
-        .filter(|t| {
-            t.kind == TransactionType::Charge
-                && matches!(t.state, TransactionState::Success | TransactionState::Pending)
-                && t.interaction_id.as_deref() == Some(intent_id)
-        })
-        .map(|t| t.amount.cent_amount())
-        .fold(0, i64::saturating_add);
-    let difference = captured.cent_amount().checked_sub(recorded).filter(|d| *d > 0)?;
-    if !authorized_here {
+    let difference =
+        captured.cent_amount().checked_sub(charged_on(payment, Some(intent_id))).filter(|d| *d > 0)?;
+    if !authorized_on(payment, intent_id) {
         return None;
     }
     Money::cent(payment.amount_planned.currency().clone(), difference).ok()
@@ -107,36 +117,9 @@ fn uncaptured_elsewhere(payment: &Payment, intent_id: &str, currency: &str, amou
 /// What is left of an authorization after the charges of its intent (partial captures of a
 /// multicapture one): what a cancel releases. None when nothing is left.
 fn uncaptured(payment: &Payment, authorization: &crate::domain::payment::Transaction) -> Option<Money> {
-    let charged: i64 = payment
-        .transactions
-        .iter()
-        .filter(|t| {
-            t.kind == TransactionType::Charge
-                && matches!(t.state, TransactionState::Success | TransactionState::Pending)
-                && t.interaction_id == authorization.interaction_id
-        })
-        .map(|t| t.amount.cent_amount())
-        .fold(0, i64::saturating_add);
+    let charged = charged_on(payment, authorization.interaction_id.as_deref());
     let left = authorization.amount.cent_amount().checked_sub(charged).filter(|left| *left > 0)?;
     Money::cent(authorization.amount.currency().clone(), left).ok()
-}
-
-/// The amounts among the effects that the payment's currency cannot hold (say, a dashboard
-/// refund of a fraction of a forint on a payment in whole forints): those effects record
-/// nothing, and are reported so that someone reconciles them by hand.
-pub fn unrecordable(payment: &Payment, effects: &[Effect]) -> Vec<String> {
-    effects
-        .iter()
-        .filter_map(|effect| match effect {
-            Effect::RefundedElsewhere { refund_id: id, amount, currency, .. }
-            | Effect::DisputeOpened { dispute_id: id, amount, currency, .. }
-            | Effect::DisputeClosed { dispute_id: id, amount, currency, .. }
-            | Effect::IntentCaptured { intent_id: id, amount, currency } => {
-                in_cents(payment, currency, *amount).is_none().then(|| format!("{id}: {amount} {currency}"))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 /// Whether an event must be applied again later: it tells of a refund or capture made
@@ -168,7 +151,27 @@ pub fn actions(
     open: &[String],
     confirmed_by_customer: &[String],
 ) -> Vec<PaymentUpdateAction> {
+    apply(payment, effects, owner, open, confirmed_by_customer).actions
+}
+
+/// The actions, and what the effects told that the payment cannot record.
+pub struct Applied {
+    pub actions: Vec<PaymentUpdateAction>,
+    /// Provider amounts the payment's currency cannot hold (say, a dashboard refund of a
+    /// fraction of a forint on a payment in whole forints), described for a person to reconcile.
+    pub unrecordable: Vec<String>,
+}
+
+/// [`actions`], with what could not be recorded.
+pub fn apply(
+    payment: &Payment,
+    effects: &[Effect],
+    owner: Option<&str>,
+    open: &[String],
+    confirmed_by_customer: &[String],
+) -> Applied {
     let mut actions = Vec::new();
+    let mut unrecordable = Vec::new();
     // Whether any transaction moved (none of those `except` names).
     let mut move_except =
         |kinds: &[TransactionType], object_id: &str, to: TransactionState, except: &[String]| {
@@ -250,25 +253,26 @@ pub fn actions(
                 // One of ours after all (its metadata was lost): it settled.
                 move_except(&[Refund], refund_id, Success, &[]);
                 // While one of ours has no id yet it may be this one: see `must_wait`.
-                if let (true, false, false, Some(money)) = (
-                    owns_intent(payment, intent_id),
-                    knows(payment, refund_id),
-                    in_flight(payment, Refund, open),
-                    in_cents(payment, currency, *amount),
-                ) {
-                    additions.push(recorded(Refund, money, refund_id, Success));
+                let new = owns_intent(payment, intent_id)
+                    && !knows(payment, refund_id)
+                    && !in_flight(payment, Refund, open);
+                match in_cents(payment, currency, *amount) {
+                    Some(money) if new => additions.push(recorded(Refund, money, refund_id, Success)),
+                    None if new => unrecordable.push(format!("refund {refund_id} of {amount} {currency}")),
+                    _ => {}
                 }
             }
             Effect::RefundSettled { refund_id, succeeded } => {
                 move_except(&[Refund], refund_id, if *succeeded { Success } else { Failure }, &[]);
             }
             Effect::DisputeOpened { intent_id, dispute_id, amount, currency } => {
-                if let (true, false, Some(amount)) = (
-                    owns_intent(payment, intent_id),
-                    knows(payment, dispute_id),
-                    in_cents(payment, currency, *amount),
-                ) {
-                    additions.push(recorded(Chargeback, amount, dispute_id, TransactionState::Pending));
+                let new = owns_intent(payment, intent_id) && !knows(payment, dispute_id);
+                match in_cents(payment, currency, *amount) {
+                    Some(money) if new => {
+                        additions.push(recorded(Chargeback, money, dispute_id, TransactionState::Pending))
+                    }
+                    None if new => unrecordable.push(format!("dispute {dispute_id} of {amount} {currency}")),
+                    _ => {}
                 }
             }
             // A lost dispute returned the money to the customer; a won one did not. A close
@@ -276,17 +280,23 @@ pub fn actions(
             Effect::DisputeClosed { intent_id, dispute_id, lost, amount, currency } => {
                 let state = if *lost { Success } else { Failure };
                 move_except(&[Chargeback], dispute_id, state, &[]);
-                if let (true, false, Some(amount)) = (
-                    owns_intent(payment, intent_id),
-                    knows(payment, dispute_id),
-                    in_cents(payment, currency, *amount),
-                ) {
-                    additions.push(recorded(Chargeback, amount, dispute_id, state));
+                let new = owns_intent(payment, intent_id) && !knows(payment, dispute_id);
+                match amount.map(|amount| (amount, in_cents(payment, currency, amount))) {
+                    Some((_, Some(money))) if new => {
+                        additions.push(recorded(Chargeback, money, dispute_id, state))
+                    }
+                    Some((amount, None)) if new => {
+                        unrecordable.push(format!("dispute {dispute_id} of {amount} {currency}"))
+                    }
+                    _ => {}
                 }
             }
             // Captured at the provider beyond what the charges record (a capture in Stripe's
             // dashboard): a Charge records the difference, so that it can be refunded.
             Effect::IntentCaptured { intent_id, amount, currency } => {
+                if authorized_on(payment, intent_id) && in_cents(payment, currency, *amount).is_none() {
+                    unrecordable.push(format!("capture on {intent_id} of {amount} {currency}"));
+                }
                 let uncaptured = uncaptured_elsewhere(payment, intent_id, currency, *amount);
                 if let (false, Some(difference)) = (in_flight(payment, Charge, open), uncaptured) {
                     additions.push(recorded(Charge, difference, intent_id, Success));
@@ -301,7 +311,7 @@ pub fn actions(
         actions.push(PaymentUpdateAction::SetStatusInterfaceCode { interface_code: Some(code) });
         actions.push(PaymentUpdateAction::SetStatusInterfaceText { interface_text: Some(text) });
     }
-    actions
+    Applied { actions, unrecordable }
 }
 
 #[cfg(test)]
@@ -457,7 +467,7 @@ mod tests {
             intent_id: "pi_1".into(),
             dispute_id: "dp_1".into(),
             lost: true,
-            amount: 100,
+            amount: Some(100),
             currency: "eur".into(),
         };
         let added = actions(&payment("Success"), &[closed], None, &[], &[]);
@@ -516,16 +526,49 @@ mod tests {
     }
 
     #[test]
-    fn amounts_the_currency_cannot_hold_are_reported() {
-        let refunded = |amount: i64, currency: &str| Effect::RefundedElsewhere {
-            intent_id: "pi_1".into(),
+    fn amounts_the_currency_cannot_hold_are_reported_not_recorded() {
+        let refunded = |intent: &str, amount: i64, currency: &str| Effect::RefundedElsewhere {
+            intent_id: intent.into(),
             refund_id: "re_1".into(),
             amount,
             currency: currency.into(),
         };
         let payment = payment("Success");
-        assert!(unrecordable(&payment, &[refunded(40, "eur")]).is_empty());
-        assert_eq!(unrecordable(&payment, &[refunded(40, "usd")]), vec!["re_1: 40 usd".to_owned()]);
+        let apply = |effect: Effect| apply(&payment, &[effect], None, &[], &[]);
+        assert!(apply(refunded("pi_1", 40, "eur")).unrecordable.is_empty());
+        let foreign_currency = apply(refunded("pi_1", 40, "usd"));
+        assert!(foreign_currency.actions.is_empty());
+        assert_eq!(foreign_currency.unrecordable, vec!["refund re_1 of 40 usd".to_owned()]);
+        assert!(apply(refunded("pi_other", 40, "usd")).unrecordable.is_empty(), "none of its business");
+        let no_amount = apply(Effect::DisputeOpened {
+            intent_id: "pi_1".into(),
+            dispute_id: "dp_1".into(),
+            amount: 0,
+            currency: "EUR".into(),
+        });
+        assert!(no_amount.actions.is_empty(), "no Chargeback of nothing");
+        assert_eq!(no_amount.unrecordable.len(), 1);
+        // The close of an inquiry an earlier version recorded settles its Chargeback.
+        let mut inquired = payment.clone();
+        inquired.transactions.push(inquired.transactions[0].clone());
+        inquired.transactions[1].kind = TransactionType::Chargeback;
+        inquired.transactions[1].state = TransactionState::Pending;
+        inquired.transactions[1].interaction_id = Some("dp_1".into());
+        let closed = Effect::DisputeClosed {
+            intent_id: "pi_1".into(),
+            dispute_id: "dp_1".into(),
+            lost: false,
+            amount: None,
+            currency: "EUR".into(),
+        };
+        let settled = actions(&inquired, &[closed], None, &[], &[]);
+        assert!(
+            matches!(
+                settled.as_slice(),
+                [PaymentUpdateAction::ChangeTransactionState { state: TransactionState::Failure, .. }]
+            ),
+            "{settled:?}"
+        );
     }
 
     #[test]
@@ -561,7 +604,7 @@ mod tests {
                 intent_id: "pi_foreign".into(),
                 dispute_id: "dp_y".into(),
                 lost: true,
-                amount: 100,
+                amount: Some(100),
                 currency: "EUR".into(),
             },
         ];

@@ -159,6 +159,11 @@ pub(super) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
 }
 
+/// Until when a process that takes something now holds it.
+fn lease_end(now: i64, lease: Duration) -> i64 {
+    now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+}
+
 fn backoff(attempts: i64) -> Duration {
     let exponent = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
     let base = Duration::from_secs(1).saturating_mul(2_u32.saturating_pow(exponent)).min(MAX_BACKOFF);
@@ -169,9 +174,6 @@ fn backoff(attempts: i64) -> Duration {
 
 /// Stripe keeps idempotency keys for 24 hours; an operation this old is not sent again.
 const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(23 * 3600);
-/// How often the cancel of a failed transaction's PaymentIntent is tried: with backoff capped
-/// at five minutes, about a day.
-const MAX_RELEASE_ATTEMPTS: i64 = 300;
 /// How often an event whose payment cannot be found is tried before it is set aside.
 const MAX_EVENT_ATTEMPTS: i64 = 50;
 
@@ -263,19 +265,12 @@ impl Executor {
                 }
                 Err(error) => log::warn!("psp worker cannot read the inbox: {error}"),
             }
-            let (db, lease) = (self.db.clone(), self.lease);
-            let releases = blocking(move || {
-                let now = now().millis();
-                let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
-                db.write(|conn| Ok(store::take_due_releases(conn, now, until, 50)?))
-            })
-            .await;
+            let db = self.db.clone();
+            let releases =
+                blocking(move || db.read(|conn| Ok(store::due_releases(conn, now().millis(), 20)?))).await;
             match releases {
-                Ok(releases) => {
-                    for release in releases {
-                        self.release(release).await;
-                    }
-                }
+                Ok(ids) if !ids.is_empty() => self.release_within(ids, self.lease).await,
+                Ok(_) => {}
                 Err(error) => log::warn!("psp worker cannot read the releases: {error}"),
             }
         }
@@ -287,7 +282,7 @@ impl Executor {
         let (db, id, lease) = (self.db.clone(), event_id.to_owned(), self.lease);
         let claimed = blocking(move || {
             let now = now().millis();
-            let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+            let until = lease_end(now, lease);
             db.write(|conn| Ok::<_, ApiError>(store::claim_event(conn, &id, now, until)?))
         })
         .await;
@@ -386,24 +381,27 @@ impl Executor {
             })
         })
         .await?;
-        let confirmed_by_customer = confirmed_by_customer(&current, &pinned);
+        let confirmed = confirmed_by_customer(&current, &pinned);
         // Decided on the snapshot the actions were worked out from.
         let wait = std::sync::atomic::AtomicBool::new(false);
+        let unrecordable = std::sync::Mutex::new(Vec::new());
         self.write_back(&project_key, &payment_id, |payment| {
             wait.store(
                 transitions::must_wait(payment, &effects, &open),
                 std::sync::atomic::Ordering::Relaxed,
             );
-            transitions::actions(payment, &effects, owner.as_deref(), &open, &confirmed_by_customer)
+            let applied = transitions::apply(payment, &effects, owner.as_deref(), &open, &confirmed);
+            *unrecordable.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = applied.unrecordable;
+            applied.actions
         })
         .await?;
-        for amount in transitions::unrecordable(&current, &effects) {
-            log::warn!("webhook event {event_id} tells of {amount}, which payment {payment_id} cannot record; reconcile it by hand");
-        }
         // Not given up after a number of attempts: the operation it waits for closes within
         // its own limits, and then the event is applied.
         if wait.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(false);
+        }
+        for told in unrecordable.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+            log::warn!("webhook event {event_id} tells of a {told}, which payment {payment_id} cannot record; reconcile it by hand");
         }
         // A failure Stripe reported by webhook releases the PaymentIntent as one our own call
         // or lookup found does.
@@ -418,6 +416,7 @@ impl Executor {
                             ..Report::default()
                         });
                         self.release_failed_intent(
+                            &project_key,
                             &payment,
                             transaction,
                             "retrieve",
@@ -445,7 +444,7 @@ impl Executor {
         let lease = self.lease;
         let leased = blocking(move || {
             let now = now().millis();
-            let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+            let until = lease_end(now, lease);
             db.write(|conn| Ok::<_, ApiError>(store::lease(conn, &id, now, until)?))
         })
         .await?;
@@ -488,6 +487,25 @@ impl Executor {
             Err(error) => return Err(error),
         };
         let Ok(transaction) = payment.transaction(&operation.transaction_id) else { return Ok(true) };
+        // A Failure written back by a process that died before it kept the release.
+        if let (TransactionState::Failure, Some(intent_id)) = (transaction.state, &transaction.interaction_id)
+        {
+            let pinned =
+                operation.pinned.as_deref().and_then(|text| serde_json::from_str::<Pinned>(text).ok());
+            let account = pinned
+                .and_then(|p| p.account)
+                .or_else(|| payment.payment_method_info.interface_account.clone());
+            let account = account_key(account.as_deref());
+            self.schedule_release(
+                &operation.project_key,
+                &payment,
+                transaction,
+                "retrieve",
+                intent_id,
+                &account,
+            )
+            .await;
+        }
         if !matches!(transaction.state, TransactionState::Initial | TransactionState::Pending) {
             return Ok(true);
         }
@@ -613,17 +631,20 @@ impl Executor {
             blocking(move || db.write(|conn| Ok::<_, ApiError>(store::due_now(conn, &id, now().millis())?)))
                 .await?;
         }
-        self.release_failed_intent(&payment, transaction, name, &outcome, &account).await;
+        self.release_failed_intent(&operation.project_key, &payment, transaction, name, &outcome, &account)
+            .await;
         Ok(settled)
     }
 
     /// A PaymentIntent whose authorization or charge we recorded as Failure (a decline, a failed
     /// 3-D Secure) is cancelled at Stripe: otherwise the customer could still complete it later,
-    /// and the payment, authorized again meanwhile, would hold the money twice.
+    /// and the payment, authorized again meanwhile, would hold the money twice. The release is
+    /// kept before it is tried, so that a crash or a lost answer leaves it to the worker.
     /// (Where the customer confirms in the browser a decline is not a Failure, so nothing is
     /// cancelled there.)
     async fn release_failed_intent(
         &self,
+        project_key: &str,
         payment: &Payment,
         transaction: &crate::domain::payment::Transaction,
         name: &str,
@@ -631,11 +652,23 @@ impl Executor {
         account_key: &str,
     ) {
         let Outcome::Failed(Report { object_id: Some(intent_id), status, .. }) = outcome else { return };
-        if status == "canceled" {
-            return;
+        if status != "canceled" {
+            self.schedule_release(project_key, payment, transaction, name, intent_id, account_key).await;
         }
-        // Only the transaction's own PaymentIntent: a failed capture names the authorization's,
-        // which must stay.
+    }
+
+    /// Keeps the release of the transaction's own PaymentIntent (a failed capture names the
+    /// authorization's, which must stay) and tries it at once; a release kept before is left to
+    /// the worker.
+    async fn schedule_release(
+        &self,
+        project_key: &str,
+        payment: &Payment,
+        transaction: &crate::domain::payment::Transaction,
+        name: &str,
+        intent_id: &str,
+        account_key: &str,
+    ) {
         use crate::domain::payment::TransactionType::{Authorization, Charge};
         let direct_charge =
             transaction.kind == Charge && !payment.transactions.iter().any(|t| t.kind == Authorization);
@@ -644,65 +677,155 @@ impl Executor {
         if !own_intent || !intent_id.starts_with("pi_") {
             return;
         }
+        let now = now().millis();
         let release = store::ReleaseRow {
             transaction_id: transaction.id.clone(),
+            project_key: project_key.to_owned(),
             payment_id: payment.id.clone(),
-            intent_id: intent_id.clone(),
+            intent_id: intent_id.to_owned(),
             account: account_key.to_owned(),
             attempts: 0,
-            next_attempt_at: now().millis(),
+            // Held by this process for its first attempt.
+            next_attempt_at: lease_end(now, self.lease),
+            created_at: now,
         };
-        self.release(release).await;
+        let (db, row) = (self.db.clone(), release.clone());
+        match blocking(move || db.write(|conn| Ok::<_, ApiError>(store::schedule_release(conn, &row)?))).await
+        {
+            Ok(true) => self.release(release).await,
+            Ok(false) => {}
+            Err(error) => log::error!(
+                "the release of PaymentIntent {intent_id} of failed payment {} could not be kept: {error}",
+                payment.id
+            ),
+        }
     }
 
-    /// Cancels a failed transaction's PaymentIntent; one that got no answer is kept and tried
-    /// again with backoff (by the worker) until Stripe answers, either way.
-    async fn release(&self, release: store::ReleaseRow) {
-        let request = Request {
-            operation: Operation::Cancel { intent_id: release.intent_id.clone() },
-            account: Some(release.account.clone()).filter(|key| key != crate::psp::PLATFORM_ACCOUNT),
-            idempotency_key: format!("ct-release-{}", release.transaction_id),
-            metadata: vec![],
-        };
-        let (intent_id, payment_id) = (&release.intent_id, &release.payment_id);
-        let outcome = self.provider.execute(request).await;
-        let retry = match &outcome {
-            Outcome::Succeeded(_) => {
-                log::info!("released PaymentIntent {intent_id} of failed payment {payment_id}");
-                None
+    /// Tries the releases (taken one by one, so that no other process tries one meanwhile),
+    /// together, for at most `wait`.
+    async fn release_within(self: &Arc<Self>, transaction_ids: Vec<String>, wait: Duration) {
+        let tasks: Vec<_> = transaction_ids
+            .into_iter()
+            .map(|id| {
+                let executor = Arc::clone(self);
+                tokio::spawn(async move {
+                    let (db, until) = (executor.db.clone(), lease_end(now().millis(), executor.lease));
+                    let taken = blocking(move || {
+                        db.write(|conn| {
+                            Ok::<_, ApiError>(store::take_release(conn, &id, now().millis(), until)?)
+                        })
+                    })
+                    .await;
+                    match taken {
+                        Ok(Some(release)) => executor.release(release).await,
+                        Ok(None) => {}
+                        Err(error) => log::warn!("a release could not be taken: {error}"),
+                    }
+                })
+            })
+            .collect();
+        let all = async {
+            for task in tasks {
+                let _ = task.await;
             }
-            Outcome::Unknown(reason) if release.attempts < MAX_RELEASE_ATTEMPTS => {
+        };
+        let _ = tokio::time::timeout(wait, all).await;
+    }
+
+    /// One attempt at a release this process holds: dropped once settled, else due again after
+    /// a backoff, for as long as Stripe keeps the idempotency key.
+    async fn release(&self, release: store::ReleaseRow) {
+        let (intent_id, payment_id) = (&release.intent_id, &release.payment_id);
+        let settled = match self.try_release(&release).await {
+            Ok(settled) => settled,
+            Err(reason) => {
                 log::warn!(
                     "PaymentIntent {intent_id} of failed payment {payment_id} not released yet: {reason}"
                 );
-                let attempts = release.attempts + 1;
-                let later = i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX);
-                Some(store::ReleaseRow {
-                    attempts,
-                    next_attempt_at: now().millis().saturating_add(later),
-                    ..release.clone()
-                })
-            }
-            other => {
-                log::warn!(
-                    "PaymentIntent {intent_id} of failed payment {payment_id} not released: {other:?}"
-                );
-                None
+                false
             }
         };
-        let (db, transaction_id) = (self.db.clone(), release.transaction_id.clone());
-        let kept = blocking(move || {
+        let expired = now().millis().saturating_sub(release.created_at)
+            > i64::try_from(IDEMPOTENCY_WINDOW.as_millis()).unwrap_or(i64::MAX);
+        if !settled && expired {
+            log::error!("PaymentIntent {intent_id} of failed payment {payment_id} could not be released in a day; cancel it by hand");
+        }
+        let attempts = release.attempts + 1;
+        let next =
+            now().millis().saturating_add(i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX));
+        let (db, held_until) = (self.db.clone(), release.next_attempt_at);
+        let recorded = blocking(move || {
             db.write(|conn| {
-                match &retry {
-                    Some(row) => store::keep_release(conn, row)?,
-                    None => store::drop_release(conn, &transaction_id)?,
+                if settled || expired {
+                    store::drop_release(conn, &release.transaction_id)?;
+                } else {
+                    store::reschedule_release(conn, &release.transaction_id, held_until, attempts, next)?;
                 }
                 Ok::<_, ApiError>(())
             })
         })
         .await;
-        if let Err(error) = kept {
-            log::warn!("the release of PaymentIntent {intent_id} could not be recorded: {error}");
+        if let Err(error) = recorded {
+            log::warn!("the release of a PaymentIntent could not be recorded: {error}");
+        }
+    }
+
+    /// Whether the release is settled: the transaction is no longer a Failure (an event
+    /// corrected it), the PaymentIntent turned out paid after all (recorded as the event would
+    /// have been, not cancelled), or it is cancelled now. An error when Stripe did not answer.
+    async fn try_release(&self, release: &store::ReleaseRow) -> Result<bool, String> {
+        let payment = match self.payment(&release.project_key, &release.payment_id).await {
+            Ok(payment) => payment,
+            Err(ApiError::ResourceNotFound(_)) => return Ok(true),
+            Err(error) => return Err(error.to_string()),
+        };
+        if !payment.transaction(&release.transaction_id).is_ok_and(|t| t.state == TransactionState::Failure) {
+            return Ok(true);
+        }
+        let request = |operation| Request {
+            operation,
+            account: Some(release.account.clone()).filter(|key| key != crate::psp::PLATFORM_ACCOUNT),
+            idempotency_key: format!("ct-release-{}", release.transaction_id),
+            metadata: vec![],
+        };
+        let intent_id = release.intent_id.clone();
+        let lookup = Operation::Retrieve { object_id: intent_id.clone(), customer_confirms: false };
+        match self.provider.execute(request(lookup)).await {
+            Outcome::Unknown(reason) => return Err(reason),
+            Outcome::Failed(report) if report.status == "canceled" => return Ok(true),
+            Outcome::Succeeded(report) => {
+                let effect = if report.status == "requires_capture" {
+                    Effect::IntentCapturable { intent_id }
+                } else {
+                    Effect::IntentSucceeded { intent_id }
+                };
+                let owner = release.transaction_id.as_str();
+                self.write_back(&release.project_key, &release.payment_id, |current| {
+                    transitions::actions(current, std::slice::from_ref(&effect), Some(owner), &[], &[])
+                })
+                .await
+                .map_err(|error| error.to_string())?;
+                log::warn!(
+                    "PaymentIntent {} of failed payment {} was paid after all; recorded",
+                    release.intent_id,
+                    release.payment_id
+                );
+                return Ok(true);
+            }
+            Outcome::Failed(_) | Outcome::Pending(_) => {}
+        }
+        match self.provider.execute(request(Operation::Cancel { intent_id: release.intent_id.clone() })).await
+        {
+            Outcome::Succeeded(_) => {
+                log::info!(
+                    "released PaymentIntent {} of failed payment {}",
+                    release.intent_id,
+                    release.payment_id
+                );
+                Ok(true)
+            }
+            // Refused because the customer paid meanwhile: the next attempt's lookup records it.
+            other => Err(format!("{other:?}")),
         }
     }
 

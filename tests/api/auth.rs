@@ -69,6 +69,7 @@ async fn token_endpoint_errors_follow_commercetools_auth_api() {
     let cases = [
         (app.client.post(&url).basic_auth(&id, Some("wrong")).form(&grant), 401, "invalid_client"),
         (app.client.post(&url).basic_auth("nobody", Some(&secret)).form(&grant), 401, "invalid_client"),
+        (app.client.post(&url).basic_auth("no\0body", Some(&secret)).form(&grant), 401, "invalid_client"),
         (app.client.post(&url).form(&grant), 401, "invalid_client"),
         (app.client.post(&url).header("authorization", "Basic !!!").form(&grant), 401, "invalid_client"),
         (app.client.post(&url).basic_auth(&id, Some(&secret)), 400, "invalid_request"),

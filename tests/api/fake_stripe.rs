@@ -38,6 +38,8 @@ struct State {
     intents: HashMap<String, Value>,
     /// The multicapture status of the cards' charges ("available" or "unavailable").
     multicapture: &'static str,
+    /// The status of the PaymentIntent a declined card left (the customer may complete it).
+    declined: &'static str,
     /// The status of every Checkout Session ("open", "complete" or "expired").
     checkout: &'static str,
     /// A customer deleted at Stripe: PaymentIntents for it are refused.
@@ -64,6 +66,7 @@ impl FakeStripe {
             faults,
             multicapture: "unavailable",
             checkout: "open",
+            declined: "requires_payment_method",
             ..State::default()
         }));
         let shared = state.clone();
@@ -99,6 +102,12 @@ impl FakeStripe {
     }
 
     /// How many distinct PaymentIntents were created.
+    /// What the PaymentIntent a declined card left is now (say, "requires_capture" once the
+    /// customer completed it).
+    pub fn set_declined(&self, status: &'static str) {
+        self.state.lock().unwrap().declined = status;
+    }
+
     pub fn intents_created(&self) -> usize {
         self.state.lock().unwrap().intents.len()
     }
@@ -246,8 +255,17 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
         } else if let Some(intent) =
             path.strip_prefix("/v1/payment_intents/").and_then(|p| p.strip_suffix("/cancel"))
         {
+            if intent == DECLINED_INTENT {
+                state.declined = "canceled";
+            }
             // What is left to capture is released.
             Some(json!({"id": intent, "object": "payment_intent", "status": "canceled"}))
+        } else if method == "GET" && path.starts_with(&format!("/v1/payment_intents/{DECLINED_INTENT}")) {
+            let declined = state.declined;
+            let error = (declined == "requires_payment_method").then(|| json!({"code": "card_declined"}));
+            Some(
+                json!({"id": DECLINED_INTENT, "object": "payment_intent", "status": declined, "last_payment_error": error}),
+            )
         } else if path.starts_with(&format!("/v1/payment_intents/{CHECKOUT_INTENT}"))
             && !path.ends_with("/capture")
         {

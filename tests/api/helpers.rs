@@ -410,6 +410,26 @@ impl TestApp {
     pub async fn send_event(&self, event: &Value) -> Reply {
         self.send_event_signed(event, WEBHOOK_SECRET, chrono::Utc::now().timestamp()).await
     }
+
+    /// Waits until the stored webhook event has been applied (or set aside as applying to
+    /// nothing); panics if that takes more than a few seconds.
+    pub async fn event_processed(&self, event_id: &str) {
+        let db = self.database();
+        for _ in 0..100 {
+            let stored = db
+                .read(|conn| {
+                    Ok::<_, payments_api::error::ApiError>(payments_api::persistence::psp::event(
+                        conn, event_id,
+                    )?)
+                })
+                .unwrap();
+            if stored.is_some_and(|event| event.processed) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("webhook event {event_id} was not processed");
+    }
 }
 
 pub fn free_port() -> u16 {

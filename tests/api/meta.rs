@@ -114,6 +114,8 @@ async fn nul_in_a_path_or_query_is_refused_before_the_database() {
         let reply = app.get(path).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}: {}", reply.body);
         assert_eq!(reply.error_code(), "ResourceNotFound", "{path}");
+        // Answered before any lookup (which would name the id or key it did not find).
+        assert_eq!(reply.body["message"], "The requested resource was not found.", "{path}");
         assert!(reply.headers.contains_key("x-correlation-id"), "{path}");
     }
     for query in ["where=key%3D%22a%00b%22", "where=key%3D:k&var.k=a%00b", "expand=a%00b", "sort=key%00+asc"]
@@ -121,5 +123,7 @@ async fn nul_in_a_path_or_query_is_refused_before_the_database() {
         let reply = app.get(&format!("/payments?{query}")).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}: {}", reply.body);
         assert_eq!(reply.error_code(), "InvalidInput", "{query}");
+        let message = reply.body["message"].as_str().unwrap();
+        assert!(message.contains("cannot contain the NUL character"), "{query}: {message}");
     }
 }

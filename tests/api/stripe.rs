@@ -381,7 +381,7 @@ async fn a_decline_in_the_browser_stays_pending_after_a_token_is_set() {
         "created": chrono::Utc::now().timestamp(), "data": {"object": {"id": intent, "object": "payment_intent",
         "metadata": {"ct_payment_id": id}, "last_payment_error": {"code": "card_declined", "message": "declined"}}}});
     assert_eq!(app.send_event(&failed).await.status, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.event_processed("evt_browser_decline").await;
     let current = app.get(&format!("/payments/{id}")).await.body;
     assert_eq!(transaction(&current, "Authorization", 0)["state"], "Pending", "{current}");
     assert_ne!(stripe_intent(&intent).await["status"], "canceled", "the customer may still pay");

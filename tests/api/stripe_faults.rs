@@ -304,32 +304,54 @@ async fn saved_cards_of_a_stripe_customer_deleted_at_stripe_start_again_with_a_n
     assert_eq!(bad_account.status, reqwest::StatusCode::BAD_REQUEST, "{}", bad_account.body);
 }
 
-/// A declined PaymentIntent is cancelled at Stripe so that the customer cannot complete it
-/// later beside a new authorization; a cancel that got no answer is tried again until Stripe
-/// answers, with the same key.
-#[tokio::test]
-async fn the_release_of_a_declined_intent_is_retried_until_stripe_answers() {
-    let fake = FakeStripe::start(vec![Fault::ServerError]).await;
-    let app = spawn_stripe_app_at(fake.base.clone(), 3_000).await;
+/// A payment whose authorization the fake Stripe declined.
+async fn declined_payment(app: &TestApp) -> Value {
     let mut declined = draft("Authorization", None);
     declined["paymentMethodInfo"]["token"]["value"] = json!(crate::fake_stripe::DECLINED_CARD);
     let payment = app.create_payment(declined).await;
     assert_eq!(payment["transactions"][0]["state"], "Failure", "{payment}");
-    let cancel_path = format!("/v1/payment_intents/{}/cancel", crate::fake_stripe::DECLINED_INTENT);
-    let cancels = || fake.received().into_iter().filter(|r| r.path == cancel_path).collect::<Vec<_>>();
+    payment
+}
+
+/// The requests the fake received for the PaymentIntent the decline left: (lookups, cancels).
+fn release_calls(fake: &FakeStripe) -> (usize, usize) {
+    let intent = format!("/v1/payment_intents/{}", crate::fake_stripe::DECLINED_INTENT);
+    let received = fake.received();
+    let lookups = received.iter().filter(|r| r.method == "GET" && r.path.starts_with(&intent)).count();
+    let cancels = received.iter().filter(|r| r.path == format!("{intent}/cancel")).count();
+    (lookups, cancels)
+}
+
+/// A declined PaymentIntent is cancelled at Stripe so that the customer cannot complete it
+/// later beside a new authorization; a release that got no answer is tried again until Stripe
+/// answers.
+#[tokio::test]
+async fn the_release_of_a_declined_intent_is_retried_until_stripe_answers() {
+    let fake = FakeStripe::start(vec![Fault::ServerError]).await;
+    let app = spawn_stripe_app_at(fake.base.clone(), 3_000).await;
+    declined_payment(&app).await;
     for _ in 0..100 {
-        if cancels().len() >= 2 {
+        if release_calls(&fake).1 >= 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let cancels = cancels();
-    assert_eq!(cancels.len(), 2, "the first cancel failed (500), the worker's retry went through");
-    assert_eq!(cancels[0].headers["idempotency-key"], cancels[1].headers["idempotency-key"]);
+    assert_eq!(release_calls(&fake), (2, 1), "the first lookup failed (500), the worker's retry cancelled");
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(
-        fake.received().into_iter().filter(|r| r.path == cancel_path).count(),
-        2,
-        "nothing more once Stripe answered"
-    );
+    assert_eq!(release_calls(&fake), (2, 1), "nothing more once it is cancelled");
+}
+
+/// A customer who completes the declined PaymentIntent before the retried release (3-D Secure
+/// with another card, say) is not cancelled behind the shop's back: the authorization is
+/// recorded as the webhook would have recorded it.
+#[tokio::test]
+async fn a_declined_intent_paid_before_its_release_is_recorded_not_cancelled() {
+    let fake = FakeStripe::start(vec![Fault::ServerError]).await;
+    let app = spawn_stripe_app_at(fake.base.clone(), 3_000).await;
+    let payment = declined_payment(&app).await;
+    fake.set_declined("requires_capture");
+    let id = payment["id"].as_str().unwrap();
+    let paid = eventually(&app, id, |p| p["transactions"][0]["state"] == "Success").await;
+    assert_eq!(paid["paymentStatus"]["interfaceCode"], "requires_capture", "{paid}");
+    assert_eq!(release_calls(&fake).1, 0, "never cancelled");
 }

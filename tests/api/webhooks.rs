@@ -147,6 +147,8 @@ async fn cancels_refunds_and_disputes() {
     let mut foreign = dispute("needs_response");
     (foreign["id"], foreign["payment_intent"]) = (json!("dp_foreign"), json!("pi_foreign"));
     app.send_event(&event("evt_f1", "charge.dispute.created", foreign)).await;
+    app.event_processed("evt_i1").await;
+    app.event_processed("evt_f1").await;
     let created = event("evt_d1", "charge.dispute.created", dispute("needs_response"));
     app.send_event(&created).await;
     app.send_event(&created).await;
@@ -157,7 +159,8 @@ async fn cancels_refunds_and_disputes() {
     app.send_event(&event("evt_d1", "charge.dispute.created", dispute("needs_response"))).await;
     let chargebacks: Vec<&Value> =
         disputed["transactions"].as_array().unwrap().iter().filter(|t| t["type"] == "Chargeback").collect();
-    assert_eq!(chargebacks.len(), 1, "a repeated event is applied once");
+    assert_eq!(chargebacks.len(), 1, "a repeated event is applied once: {disputed}");
+    assert_eq!(chargebacks[0]["interactionId"], "dp_1");
     assert_eq!(chargebacks[0]["state"], "Pending");
     assert_eq!(chargebacks[0]["amount"]["centAmount"], 1000);
     app.send_event(&event("evt_d2", "charge.dispute.closed", dispute("lost"))).await;
