@@ -2,7 +2,11 @@
 //! idempotency key, and its outcome written back as ordinary update actions (retried on 409).
 //! No database transaction or lock is held across a provider call. Unknown outcomes are retried
 //! with capped exponential backoff and jitter, with the same idempotency key, so a retry can
-//! only ever see the first attempt's result.
+//! only ever see the first attempt's result. Webhook events are applied in [`events`], and the
+//! PaymentIntents of failed transactions released in [`releases`].
+
+mod events;
+mod releases;
 
 use super::resources::{self as resource_service, Types};
 use super::{now, Actor};
@@ -15,9 +19,7 @@ use crate::persistence::payments::Locator;
 use crate::persistence::psp as store;
 use crate::persistence::Database;
 use crate::psp::writeback::{self, INTERACTION_FIELDS, INTERACTION_TYPE_KEY};
-use crate::psp::{
-    account_key, plan, stripe_events, transitions, Effect, Operation, Outcome, Provider, Report, Request,
-};
+use crate::psp::{account_key, plan, transitions, Effect, Operation, Outcome, Provider, Report, Request};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,22 +112,6 @@ pub fn operations_for(
         .collect()
 }
 
-/// Those of the payment's transactions whose PaymentIntent the customer confirms: as pinned when
-/// it was created, or, for one pinned before that was kept, while the payment has no token.
-fn confirmed_by_customer(payment: &Payment, pinned: &[(String, String)]) -> Vec<String> {
-    payment
-        .transactions
-        .iter()
-        .filter(|t| {
-            let kept = pinned.iter().find(|(id, _)| *id == t.id).and_then(|(_, text)| {
-                serde_json::from_str::<Pinned>(text).ok().and_then(|p| p.customer_confirms)
-            });
-            kept.unwrap_or(payment.payment_method_info.token.is_none())
-        })
-        .map(|t| t.id.clone())
-        .collect()
-}
-
 /// Parameters decided once, before an operation's first call, and sent by every retry: Stripe
 /// refuses an idempotency key that comes back with other parameters, and the payment (its
 /// customer, its other charges) may change between attempts.
@@ -174,8 +160,6 @@ fn backoff(attempts: i64) -> Duration {
 
 /// Stripe keeps idempotency keys for 24 hours; an operation this old is not sent again.
 const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(23 * 3600);
-/// How often an event whose payment cannot be found is tried before it is set aside.
-const MAX_EVENT_ATTEMPTS: i64 = 50;
 
 /// How long a Pending transaction is looked up at the provider.
 const LOOKUP_HORIZON: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -187,19 +171,6 @@ fn age(operation: &store::OperationRow) -> Duration {
 
 fn too_old_to_resend(operation: &store::OperationRow) -> bool {
     age(operation) > IDEMPOTENCY_WINDOW
-}
-
-/// For an event whose payment is not known (yet): retry, until it has been tried too often.
-fn give_up(event: &store::EventRow) -> bool {
-    let give_up = event.attempts >= MAX_EVENT_ATTEMPTS;
-    if give_up {
-        log::warn!(
-            "webhook event {} matches no payment after {} attempts; set aside",
-            event.event_id,
-            event.attempts
-        );
-    }
-    give_up
 }
 
 fn operation_name(operation: &Operation) -> &'static str {
@@ -274,161 +245,6 @@ impl Executor {
                 Err(error) => log::warn!("psp worker cannot read the releases: {error}"),
             }
         }
-    }
-
-    /// Applies a stored webhook event to its payment, if this process gets to claim it. An
-    /// event whose payment is not known yet is parked and retried with backoff, never dropped.
-    pub async fn apply_event(&self, event_id: &str) {
-        let (db, id, lease) = (self.db.clone(), event_id.to_owned(), self.lease);
-        let claimed = blocking(move || {
-            let now = now().millis();
-            let until = lease_end(now, lease);
-            db.write(|conn| Ok::<_, ApiError>(store::claim_event(conn, &id, now, until)?))
-        })
-        .await;
-        match claimed {
-            Ok(true) => {}
-            // Applied already, or another process is applying it.
-            Ok(false) => return,
-            Err(error) => {
-                log::warn!("webhook event {event_id} could not be claimed: {error}");
-                return;
-            }
-        }
-        let outcome = self.try_apply_event(event_id).await;
-        let processed = match &outcome {
-            Ok(processed) => *processed,
-            Err(error) => {
-                log::warn!("webhook event {event_id} will be retried: {error}");
-                false
-            }
-        };
-        let (db, id) = (self.db.clone(), event_id.to_owned());
-        let result = blocking(move || {
-            db.write(|conn| {
-                let attempts = store::event(conn, &id)?.map_or(0, |e| e.attempts);
-                let next =
-                    now().millis().saturating_add(i64::try_from(backoff(attempts).as_millis()).unwrap_or(0));
-                Ok::<_, ApiError>(store::mark_event(conn, &id, processed, next)?)
-            })
-        })
-        .await;
-        if let Err(error) = result {
-            log::warn!("webhook event {event_id} could not be marked: {error}");
-        }
-    }
-
-    /// True when the event is applied (or has nothing to apply); false to retry it later.
-    async fn try_apply_event(&self, event_id: &str) -> Result<bool, ApiError> {
-        let (db, id) = (self.db.clone(), event_id.to_owned());
-        let Some(row) = blocking(move || db.read(|conn| Ok::<_, ApiError>(store::event(conn, &id)?))).await?
-        else {
-            return Ok(true);
-        };
-        if row.processed {
-            return Ok(true);
-        }
-        let event = match stripe_events::read(row.payload.as_bytes()) {
-            Ok(event) => event,
-            Err(reason) => {
-                log::warn!("webhook event {event_id} cannot be read and is skipped: {reason}");
-                return Ok(true);
-            }
-        };
-        if event.effects.is_empty() {
-            return Ok(true);
-        }
-        let (db, account, object_id) = (self.db.clone(), event.account.clone(), event.object_id.clone());
-        let mapped = blocking(move || {
-            db.read(|conn| Ok::<_, ApiError>(store::find_object(conn, &account, &object_id)?))
-        })
-        .await?;
-        let (project_key, payment_id, owner) = match (mapped, &event.payment_id) {
-            (Some((project, payment, transaction)), _) => (project, payment, Some(transaction)),
-            (None, Some(payment)) => {
-                let project_key = event.project_key.clone().unwrap_or_else(|| row.project_key.clone());
-                (project_key, payment.clone(), event.transaction_id.clone())
-            }
-            (None, None) => return Ok(give_up(&row)),
-        };
-        match self.payment(&project_key, &payment_id).await {
-            Ok(_) => {}
-            Err(ApiError::ResourceNotFound(_)) => return Ok(give_up(&row)),
-            Err(error) => return Err(error),
-        }
-        // A hosted checkout ended: its transaction's lookup (which also records the
-        // PaymentIntent) is due now rather than at its next backoff.
-        if event.effects.iter().any(|e| matches!(e, Effect::CheckoutChanged { .. })) {
-            if let Some(transaction_id) = owner {
-                let (db, id) = (self.db.clone(), transaction_id.clone());
-                blocking(move || {
-                    db.write(|conn| Ok::<_, ApiError>(store::due_now(conn, &id, now().millis())?))
-                })
-                .await?;
-                self.execute(&transaction_id).await;
-            }
-            return Ok(true);
-        }
-        // Worked out again on every attempt, so a retry never repeats what another writer did.
-        let effects = event.effects;
-        // Our transactions still being sent: what the event tells may be one of them.
-        let current = self.payment(&project_key, &payment_id).await?;
-        let ids: Vec<String> = current.transactions.iter().map(|t| t.id.clone()).collect();
-        let db = self.db.clone();
-        let (open, pinned) = blocking(move || {
-            db.read(|conn| {
-                Ok::<_, ApiError>((store::open_among(conn, &ids)?, store::pinned_among(conn, &ids)?))
-            })
-        })
-        .await?;
-        let confirmed = confirmed_by_customer(&current, &pinned);
-        // Decided on the snapshot the actions were worked out from.
-        let wait = std::sync::atomic::AtomicBool::new(false);
-        let unrecordable = std::sync::Mutex::new(Vec::new());
-        self.write_back(&project_key, &payment_id, |payment| {
-            wait.store(
-                transitions::must_wait(payment, &effects, &open),
-                std::sync::atomic::Ordering::Relaxed,
-            );
-            let applied = transitions::apply(payment, &effects, owner.as_deref(), &open, &confirmed);
-            *unrecordable.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = applied.unrecordable;
-            applied.actions
-        })
-        .await?;
-        // Not given up after a number of attempts: the operation it waits for closes within
-        // its own limits, and then the event is applied.
-        if wait.load(std::sync::atomic::Ordering::Relaxed) {
-            return Ok(false);
-        }
-        for told in unrecordable.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()) {
-            log::warn!("webhook event {event_id} tells of a {told}, which payment {payment_id} cannot record; reconcile it by hand");
-        }
-        // A failure Stripe reported by webhook releases the PaymentIntent as one our own call
-        // or lookup found does.
-        if effects.iter().any(|e| matches!(e, Effect::IntentFailed { .. })) {
-            if let (Some(owner), Ok(payment)) =
-                (owner.as_deref(), self.payment(&project_key, &payment_id).await)
-            {
-                if let Ok(transaction) = payment.transaction(owner) {
-                    if transaction.state == TransactionState::Failure {
-                        let failed = Outcome::Failed(Report {
-                            object_id: Some(event.object_id.clone()),
-                            ..Report::default()
-                        });
-                        self.release_failed_intent(
-                            &project_key,
-                            &payment,
-                            transaction,
-                            "retrieve",
-                            &failed,
-                            &event.account,
-                        )
-                        .await;
-                    }
-                }
-            }
-        }
-        Ok(true)
     }
 
     /// Executes one operation if this process gets its lease.
@@ -634,199 +450,6 @@ impl Executor {
         self.release_failed_intent(&operation.project_key, &payment, transaction, name, &outcome, &account)
             .await;
         Ok(settled)
-    }
-
-    /// A PaymentIntent whose authorization or charge we recorded as Failure (a decline, a failed
-    /// 3-D Secure) is cancelled at Stripe: otherwise the customer could still complete it later,
-    /// and the payment, authorized again meanwhile, would hold the money twice. The release is
-    /// kept before it is tried, so that a crash or a lost answer leaves it to the worker.
-    /// (Where the customer confirms in the browser a decline is not a Failure, so nothing is
-    /// cancelled there.)
-    async fn release_failed_intent(
-        &self,
-        project_key: &str,
-        payment: &Payment,
-        transaction: &crate::domain::payment::Transaction,
-        name: &str,
-        outcome: &Outcome,
-        account_key: &str,
-    ) {
-        let Outcome::Failed(Report { object_id: Some(intent_id), status, .. }) = outcome else { return };
-        if status != "canceled" {
-            self.schedule_release(project_key, payment, transaction, name, intent_id, account_key).await;
-        }
-    }
-
-    /// Keeps the release of the transaction's own PaymentIntent (a failed capture names the
-    /// authorization's, which must stay) and tries it at once; a release kept before is left to
-    /// the worker.
-    async fn schedule_release(
-        &self,
-        project_key: &str,
-        payment: &Payment,
-        transaction: &crate::domain::payment::Transaction,
-        name: &str,
-        intent_id: &str,
-        account_key: &str,
-    ) {
-        use crate::domain::payment::TransactionType::{Authorization, Charge};
-        let direct_charge =
-            transaction.kind == Charge && !payment.transactions.iter().any(|t| t.kind == Authorization);
-        let own_intent = matches!(name, "authorize" | "charge")
-            || (name == "retrieve" && (transaction.kind == Authorization || direct_charge));
-        if !own_intent || !intent_id.starts_with("pi_") {
-            return;
-        }
-        let now = now().millis();
-        let release = store::ReleaseRow {
-            transaction_id: transaction.id.clone(),
-            project_key: project_key.to_owned(),
-            payment_id: payment.id.clone(),
-            intent_id: intent_id.to_owned(),
-            account: account_key.to_owned(),
-            attempts: 0,
-            // Held by this process for its first attempt.
-            next_attempt_at: lease_end(now, self.lease),
-            created_at: now,
-        };
-        let (db, row) = (self.db.clone(), release.clone());
-        match blocking(move || db.write(|conn| Ok::<_, ApiError>(store::schedule_release(conn, &row)?))).await
-        {
-            Ok(true) => self.release(release).await,
-            Ok(false) => {}
-            Err(error) => log::error!(
-                "the release of PaymentIntent {intent_id} of failed payment {} could not be kept: {error}",
-                payment.id
-            ),
-        }
-    }
-
-    /// Tries the releases (taken one by one, so that no other process tries one meanwhile),
-    /// together, for at most `wait`.
-    async fn release_within(self: &Arc<Self>, transaction_ids: Vec<String>, wait: Duration) {
-        let tasks: Vec<_> = transaction_ids
-            .into_iter()
-            .map(|id| {
-                let executor = Arc::clone(self);
-                tokio::spawn(async move {
-                    let (db, until) = (executor.db.clone(), lease_end(now().millis(), executor.lease));
-                    let taken = blocking(move || {
-                        db.write(|conn| {
-                            Ok::<_, ApiError>(store::take_release(conn, &id, now().millis(), until)?)
-                        })
-                    })
-                    .await;
-                    match taken {
-                        Ok(Some(release)) => executor.release(release).await,
-                        Ok(None) => {}
-                        Err(error) => log::warn!("a release could not be taken: {error}"),
-                    }
-                })
-            })
-            .collect();
-        let all = async {
-            for task in tasks {
-                let _ = task.await;
-            }
-        };
-        let _ = tokio::time::timeout(wait, all).await;
-    }
-
-    /// One attempt at a release this process holds: dropped once settled, else due again after
-    /// a backoff, for as long as Stripe keeps the idempotency key.
-    async fn release(&self, release: store::ReleaseRow) {
-        let (intent_id, payment_id) = (&release.intent_id, &release.payment_id);
-        let settled = match self.try_release(&release).await {
-            Ok(settled) => settled,
-            Err(reason) => {
-                log::warn!(
-                    "PaymentIntent {intent_id} of failed payment {payment_id} not released yet: {reason}"
-                );
-                false
-            }
-        };
-        let expired = now().millis().saturating_sub(release.created_at)
-            > i64::try_from(IDEMPOTENCY_WINDOW.as_millis()).unwrap_or(i64::MAX);
-        if !settled && expired {
-            log::error!("PaymentIntent {intent_id} of failed payment {payment_id} could not be released in a day; cancel it by hand");
-        }
-        let attempts = release.attempts + 1;
-        let next =
-            now().millis().saturating_add(i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX));
-        let (db, held_until) = (self.db.clone(), release.next_attempt_at);
-        let recorded = blocking(move || {
-            db.write(|conn| {
-                if settled || expired {
-                    store::drop_release(conn, &release.transaction_id)?;
-                } else {
-                    store::reschedule_release(conn, &release.transaction_id, held_until, attempts, next)?;
-                }
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await;
-        if let Err(error) = recorded {
-            log::warn!("the release of a PaymentIntent could not be recorded: {error}");
-        }
-    }
-
-    /// Whether the release is settled: the transaction is no longer a Failure (an event
-    /// corrected it), the PaymentIntent turned out paid after all (recorded as the event would
-    /// have been, not cancelled), or it is cancelled now. An error when Stripe did not answer.
-    async fn try_release(&self, release: &store::ReleaseRow) -> Result<bool, String> {
-        let payment = match self.payment(&release.project_key, &release.payment_id).await {
-            Ok(payment) => payment,
-            Err(ApiError::ResourceNotFound(_)) => return Ok(true),
-            Err(error) => return Err(error.to_string()),
-        };
-        if !payment.transaction(&release.transaction_id).is_ok_and(|t| t.state == TransactionState::Failure) {
-            return Ok(true);
-        }
-        let request = |operation| Request {
-            operation,
-            account: Some(release.account.clone()).filter(|key| key != crate::psp::PLATFORM_ACCOUNT),
-            idempotency_key: format!("ct-release-{}", release.transaction_id),
-            metadata: vec![],
-        };
-        let intent_id = release.intent_id.clone();
-        let lookup = Operation::Retrieve { object_id: intent_id.clone(), customer_confirms: false };
-        match self.provider.execute(request(lookup)).await {
-            Outcome::Unknown(reason) => return Err(reason),
-            Outcome::Failed(report) if report.status == "canceled" => return Ok(true),
-            Outcome::Succeeded(report) => {
-                let effect = if report.status == "requires_capture" {
-                    Effect::IntentCapturable { intent_id }
-                } else {
-                    Effect::IntentSucceeded { intent_id }
-                };
-                let owner = release.transaction_id.as_str();
-                self.write_back(&release.project_key, &release.payment_id, |current| {
-                    transitions::actions(current, std::slice::from_ref(&effect), Some(owner), &[], &[])
-                })
-                .await
-                .map_err(|error| error.to_string())?;
-                log::warn!(
-                    "PaymentIntent {} of failed payment {} was paid after all; recorded",
-                    release.intent_id,
-                    release.payment_id
-                );
-                return Ok(true);
-            }
-            Outcome::Failed(_) | Outcome::Pending(_) => {}
-        }
-        match self.provider.execute(request(Operation::Cancel { intent_id: release.intent_id.clone() })).await
-        {
-            Outcome::Succeeded(_) => {
-                log::info!(
-                    "released PaymentIntent {} of failed payment {}",
-                    release.intent_id,
-                    release.payment_id
-                );
-                Ok(true)
-            }
-            // Refused because the customer paid meanwhile: the next attempt's lookup records it.
-            other => Err(format!("{other:?}")),
-        }
     }
 
     /// The operation with its pinned parameters and the account its calls go to, pinning them

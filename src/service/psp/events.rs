@@ -1,0 +1,198 @@
+//! Applying the provider's webhook events, stored once in the inbox, to their payments: each
+//! is claimed by one process, routed to its payment, and turned into update actions by the
+//! transition table; one whose payment is not known yet is retried with backoff.
+
+use super::{backoff, blocking, lease_end, now, Executor, Pinned};
+use crate::domain::payment::{Payment, TransactionState};
+use crate::error::ApiError;
+use crate::persistence::psp as store;
+use crate::psp::{stripe_events, transitions, Effect, Outcome, Report};
+
+/// How often an event whose payment cannot be found is tried before it is set aside.
+const MAX_EVENT_ATTEMPTS: i64 = 50;
+
+/// Those of the payment's transactions whose PaymentIntent the customer confirms: as pinned when
+/// it was created, or, for one pinned before that was kept, while the payment has no token.
+fn confirmed_by_customer(payment: &Payment, pinned: &[(String, String)]) -> Vec<String> {
+    payment
+        .transactions
+        .iter()
+        .filter(|t| {
+            let kept = pinned.iter().find(|(id, _)| *id == t.id).and_then(|(_, text)| {
+                serde_json::from_str::<Pinned>(text).ok().and_then(|p| p.customer_confirms)
+            });
+            kept.unwrap_or(payment.payment_method_info.token.is_none())
+        })
+        .map(|t| t.id.clone())
+        .collect()
+}
+
+/// For an event whose payment is not known (yet): retry, until it has been tried too often.
+fn give_up(event: &store::EventRow) -> bool {
+    let give_up = event.attempts >= MAX_EVENT_ATTEMPTS;
+    if give_up {
+        log::warn!(
+            "webhook event {} matches no payment after {} attempts; set aside",
+            event.event_id,
+            event.attempts
+        );
+    }
+    give_up
+}
+
+impl Executor {
+    /// Applies a stored webhook event to its payment, if this process gets to claim it. An
+    /// event whose payment is not known yet is parked and retried with backoff, never dropped.
+    pub async fn apply_event(&self, event_id: &str) {
+        let (db, id, lease) = (self.db.clone(), event_id.to_owned(), self.lease);
+        let claimed = blocking(move || {
+            let now = now().millis();
+            let until = lease_end(now, lease);
+            db.write(|conn| Ok::<_, ApiError>(store::claim_event(conn, &id, now, until)?))
+        })
+        .await;
+        match claimed {
+            Ok(true) => {}
+            // Applied already, or another process is applying it.
+            Ok(false) => return,
+            Err(error) => {
+                log::warn!("webhook event {event_id} could not be claimed: {error}");
+                return;
+            }
+        }
+        let outcome = self.try_apply_event(event_id).await;
+        let processed = match &outcome {
+            Ok(processed) => *processed,
+            Err(error) => {
+                log::warn!("webhook event {event_id} will be retried: {error}");
+                false
+            }
+        };
+        let (db, id) = (self.db.clone(), event_id.to_owned());
+        let result = blocking(move || {
+            db.write(|conn| {
+                let attempts = store::event(conn, &id)?.map_or(0, |e| e.attempts);
+                let next =
+                    now().millis().saturating_add(i64::try_from(backoff(attempts).as_millis()).unwrap_or(0));
+                Ok::<_, ApiError>(store::mark_event(conn, &id, processed, next)?)
+            })
+        })
+        .await;
+        if let Err(error) = result {
+            log::warn!("webhook event {event_id} could not be marked: {error}");
+        }
+    }
+
+    /// True when the event is applied (or has nothing to apply); false to retry it later.
+    async fn try_apply_event(&self, event_id: &str) -> Result<bool, ApiError> {
+        let (db, id) = (self.db.clone(), event_id.to_owned());
+        let Some(row) = blocking(move || db.read(|conn| Ok::<_, ApiError>(store::event(conn, &id)?))).await?
+        else {
+            return Ok(true);
+        };
+        if row.processed {
+            return Ok(true);
+        }
+        let event = match stripe_events::read(row.payload.as_bytes()) {
+            Ok(event) => event,
+            Err(reason) => {
+                log::warn!("webhook event {event_id} cannot be read and is skipped: {reason}");
+                return Ok(true);
+            }
+        };
+        if event.effects.is_empty() {
+            return Ok(true);
+        }
+        let (db, account, object_id) = (self.db.clone(), event.account.clone(), event.object_id.clone());
+        let mapped = blocking(move || {
+            db.read(|conn| Ok::<_, ApiError>(store::find_object(conn, &account, &object_id)?))
+        })
+        .await?;
+        let (project_key, payment_id, owner) = match (mapped, &event.payment_id) {
+            (Some((project, payment, transaction)), _) => (project, payment, Some(transaction)),
+            (None, Some(payment)) => {
+                let project_key = event.project_key.clone().unwrap_or_else(|| row.project_key.clone());
+                (project_key, payment.clone(), event.transaction_id.clone())
+            }
+            (None, None) => return Ok(give_up(&row)),
+        };
+        match self.payment(&project_key, &payment_id).await {
+            Ok(_) => {}
+            Err(ApiError::ResourceNotFound(_)) => return Ok(give_up(&row)),
+            Err(error) => return Err(error),
+        }
+        // A hosted checkout ended: its transaction's lookup (which also records the
+        // PaymentIntent) is due now rather than at its next backoff.
+        if event.effects.iter().any(|e| matches!(e, Effect::CheckoutChanged { .. })) {
+            if let Some(transaction_id) = owner {
+                let (db, id) = (self.db.clone(), transaction_id.clone());
+                blocking(move || {
+                    db.write(|conn| Ok::<_, ApiError>(store::due_now(conn, &id, now().millis())?))
+                })
+                .await?;
+                self.execute(&transaction_id).await;
+            }
+            return Ok(true);
+        }
+        // Worked out again on every attempt, so a retry never repeats what another writer did.
+        let effects = event.effects;
+        // Our transactions still being sent: what the event tells may be one of them.
+        let current = self.payment(&project_key, &payment_id).await?;
+        let ids: Vec<String> = current.transactions.iter().map(|t| t.id.clone()).collect();
+        let db = self.db.clone();
+        let (open, pinned) = blocking(move || {
+            db.read(|conn| {
+                Ok::<_, ApiError>((store::open_among(conn, &ids)?, store::pinned_among(conn, &ids)?))
+            })
+        })
+        .await?;
+        let confirmed = confirmed_by_customer(&current, &pinned);
+        // Decided on the snapshot the actions were worked out from.
+        let wait = std::sync::atomic::AtomicBool::new(false);
+        let unrecordable = std::sync::Mutex::new(Vec::new());
+        self.write_back(&project_key, &payment_id, |payment| {
+            wait.store(
+                transitions::must_wait(payment, &effects, &open),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            let applied = transitions::apply(payment, &effects, owner.as_deref(), &open, &confirmed);
+            *unrecordable.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = applied.unrecordable;
+            applied.actions
+        })
+        .await?;
+        // Not given up after a number of attempts: the operation it waits for closes within
+        // its own limits, and then the event is applied.
+        if wait.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(false);
+        }
+        for told in unrecordable.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+            log::warn!("webhook event {event_id} tells of a {told}, which payment {payment_id} cannot record; reconcile it by hand");
+        }
+        // A failure Stripe reported by webhook releases the PaymentIntent as one our own call
+        // or lookup found does.
+        if effects.iter().any(|e| matches!(e, Effect::IntentFailed { .. })) {
+            if let (Some(owner), Ok(payment)) =
+                (owner.as_deref(), self.payment(&project_key, &payment_id).await)
+            {
+                if let Ok(transaction) = payment.transaction(owner) {
+                    if transaction.state == TransactionState::Failure {
+                        let failed = Outcome::Failed(Report {
+                            object_id: Some(event.object_id.clone()),
+                            ..Report::default()
+                        });
+                        self.release_failed_intent(
+                            &project_key,
+                            &payment,
+                            transaction,
+                            "retrieve",
+                            &failed,
+                            &event.account,
+                        )
+                        .await;
+                    }
+                }
+            }
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,206 @@
+//! Releasing the PaymentIntents of failed transactions: each is cancelled at the provider so
+//! that the customer cannot complete it later beside a new authorization. A release is kept
+//! before it is tried, and tried again with backoff until the provider answers.
+
+use super::{backoff, blocking, lease_end, now, Executor, IDEMPOTENCY_WINDOW};
+use crate::domain::payment::{Payment, Transaction, TransactionState};
+use crate::error::ApiError;
+use crate::persistence::psp as store;
+use crate::psp::{transitions, Effect, Operation, Outcome, Report, Request};
+use std::sync::Arc;
+use std::time::Duration;
+
+impl Executor {
+    /// A PaymentIntent whose authorization or charge we recorded as Failure (a decline, a failed
+    /// 3-D Secure) is cancelled at Stripe: otherwise the customer could still complete it later,
+    /// and the payment, authorized again meanwhile, would hold the money twice. The release is
+    /// kept before it is tried, so that a crash or a lost answer leaves it to the worker.
+    /// (Where the customer confirms in the browser a decline is not a Failure, so nothing is
+    /// cancelled there.)
+    pub(super) async fn release_failed_intent(
+        &self,
+        project_key: &str,
+        payment: &Payment,
+        transaction: &Transaction,
+        name: &str,
+        outcome: &Outcome,
+        account_key: &str,
+    ) {
+        let Outcome::Failed(Report { object_id: Some(intent_id), status, .. }) = outcome else { return };
+        if status != "canceled" {
+            self.schedule_release(project_key, payment, transaction, name, intent_id, account_key).await;
+        }
+    }
+
+    /// Keeps the release of the transaction's own PaymentIntent (a failed capture names the
+    /// authorization's, which must stay) and tries it at once; a release kept before is left to
+    /// the worker.
+    pub(super) async fn schedule_release(
+        &self,
+        project_key: &str,
+        payment: &Payment,
+        transaction: &Transaction,
+        name: &str,
+        intent_id: &str,
+        account_key: &str,
+    ) {
+        use crate::domain::payment::TransactionType::{Authorization, Charge};
+        let direct_charge =
+            transaction.kind == Charge && !payment.transactions.iter().any(|t| t.kind == Authorization);
+        let own_intent = matches!(name, "authorize" | "charge")
+            || (name == "retrieve" && (transaction.kind == Authorization || direct_charge));
+        if !own_intent || !intent_id.starts_with("pi_") {
+            return;
+        }
+        let now = now().millis();
+        let release = store::ReleaseRow {
+            transaction_id: transaction.id.clone(),
+            project_key: project_key.to_owned(),
+            payment_id: payment.id.clone(),
+            intent_id: intent_id.to_owned(),
+            account: account_key.to_owned(),
+            attempts: 0,
+            // Held by this process for its first attempt.
+            next_attempt_at: lease_end(now, self.lease),
+            created_at: now,
+        };
+        let (db, row) = (self.db.clone(), release.clone());
+        match blocking(move || db.write(|conn| Ok::<_, ApiError>(store::schedule_release(conn, &row)?))).await
+        {
+            Ok(true) => self.release(release).await,
+            Ok(false) => {}
+            Err(error) => log::error!(
+                "the release of PaymentIntent {intent_id} of failed payment {} could not be kept: {error}",
+                payment.id
+            ),
+        }
+    }
+
+    /// Tries the releases (taken one by one, so that no other process tries one meanwhile),
+    /// together, for at most `wait`.
+    pub(super) async fn release_within(self: &Arc<Self>, transaction_ids: Vec<String>, wait: Duration) {
+        let tasks: Vec<_> = transaction_ids
+            .into_iter()
+            .map(|id| {
+                let executor = Arc::clone(self);
+                tokio::spawn(async move {
+                    let (db, until) = (executor.db.clone(), lease_end(now().millis(), executor.lease));
+                    let taken = blocking(move || {
+                        db.write(|conn| {
+                            Ok::<_, ApiError>(store::take_release(conn, &id, now().millis(), until)?)
+                        })
+                    })
+                    .await;
+                    match taken {
+                        Ok(Some(release)) => executor.release(release).await,
+                        Ok(None) => {}
+                        Err(error) => log::warn!("a release could not be taken: {error}"),
+                    }
+                })
+            })
+            .collect();
+        let all = async {
+            for task in tasks {
+                let _ = task.await;
+            }
+        };
+        let _ = tokio::time::timeout(wait, all).await;
+    }
+
+    /// One attempt at a release this process holds: dropped once settled, else due again after
+    /// a backoff, for as long as Stripe keeps the idempotency key.
+    async fn release(&self, release: store::ReleaseRow) {
+        let (intent_id, payment_id) = (&release.intent_id, &release.payment_id);
+        let settled = match self.try_release(&release).await {
+            Ok(settled) => settled,
+            Err(reason) => {
+                log::warn!(
+                    "PaymentIntent {intent_id} of failed payment {payment_id} not released yet: {reason}"
+                );
+                false
+            }
+        };
+        let expired = now().millis().saturating_sub(release.created_at)
+            > i64::try_from(IDEMPOTENCY_WINDOW.as_millis()).unwrap_or(i64::MAX);
+        if !settled && expired {
+            log::error!("PaymentIntent {intent_id} of failed payment {payment_id} could not be released in a day; cancel it by hand");
+        }
+        let attempts = release.attempts + 1;
+        let next =
+            now().millis().saturating_add(i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX));
+        let (db, held_until) = (self.db.clone(), release.next_attempt_at);
+        let recorded = blocking(move || {
+            db.write(|conn| {
+                if settled || expired {
+                    store::drop_release(conn, &release.transaction_id)?;
+                } else {
+                    store::reschedule_release(conn, &release.transaction_id, held_until, attempts, next)?;
+                }
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await;
+        if let Err(error) = recorded {
+            log::warn!("the release of a PaymentIntent could not be recorded: {error}");
+        }
+    }
+
+    /// Whether the release is settled: the transaction is no longer a Failure (an event
+    /// corrected it), the PaymentIntent turned out paid after all (recorded as the event would
+    /// have been, not cancelled), or it is cancelled now. An error when Stripe did not answer.
+    async fn try_release(&self, release: &store::ReleaseRow) -> Result<bool, String> {
+        let payment = match self.payment(&release.project_key, &release.payment_id).await {
+            Ok(payment) => payment,
+            Err(ApiError::ResourceNotFound(_)) => return Ok(true),
+            Err(error) => return Err(error.to_string()),
+        };
+        if !payment.transaction(&release.transaction_id).is_ok_and(|t| t.state == TransactionState::Failure) {
+            return Ok(true);
+        }
+        let request = |operation| Request {
+            operation,
+            account: Some(release.account.clone()).filter(|key| key != crate::psp::PLATFORM_ACCOUNT),
+            idempotency_key: format!("ct-release-{}", release.transaction_id),
+            metadata: vec![],
+        };
+        let intent_id = release.intent_id.clone();
+        let lookup = Operation::Retrieve { object_id: intent_id.clone(), customer_confirms: false };
+        match self.provider.execute(request(lookup)).await {
+            Outcome::Unknown(reason) => return Err(reason),
+            Outcome::Failed(report) if report.status == "canceled" => return Ok(true),
+            Outcome::Succeeded(report) => {
+                let effect = if report.status == "requires_capture" {
+                    Effect::IntentCapturable { intent_id }
+                } else {
+                    Effect::IntentSucceeded { intent_id }
+                };
+                let owner = release.transaction_id.as_str();
+                self.write_back(&release.project_key, &release.payment_id, |current| {
+                    transitions::actions(current, std::slice::from_ref(&effect), Some(owner), &[], &[])
+                })
+                .await
+                .map_err(|error| error.to_string())?;
+                log::warn!(
+                    "PaymentIntent {} of failed payment {} was paid after all; recorded",
+                    release.intent_id,
+                    release.payment_id
+                );
+                return Ok(true);
+            }
+            Outcome::Failed(_) | Outcome::Pending(_) => {}
+        }
+        match self.provider.execute(request(Operation::Cancel { intent_id: release.intent_id.clone() })).await
+        {
+            Outcome::Succeeded(_) => {
+                log::info!(
+                    "released PaymentIntent {} of failed payment {}",
+                    release.intent_id,
+                    release.payment_id
+                );
+                Ok(true)
+            }
+            // Refused because the customer paid meanwhile: the next attempt's lookup records it.
+            other => Err(format!("{other:?}")),
+        }
+    }
+}
