@@ -39,12 +39,18 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ApiError::invalid_json(detail(&path, &error.into_inner()))
     })?;
     deserializer.end().map_err(|e| ApiError::invalid_json(e.to_string()))?;
+    refuse_nul(bytes)?;
+    Ok(value)
+}
+
+/// Refuses a JSON document in which a string or key holds NUL, which PostgreSQL cannot store.
+pub fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
     if may_contain_nul(bytes)
         && contains_nul(&serde_json::from_slice(bytes).map_err(|e| ApiError::invalid_json(e.to_string()))?)
     {
         return Err(ApiError::invalid_json("Strings cannot contain the NUL character (\\u0000)."));
     }
-    Ok(value)
+    Ok(())
 }
 
 /// What is wrong where, worded as commercetools words it (`amountPlanned: Missing required

@@ -20,6 +20,8 @@ async fn receive(
     let Some(executor) = state.psp.clone().filter(|_| !state.webhook_secrets.is_empty()) else {
         return Err(ApiError::ResourceNotFound("Stripe webhooks are not configured.".into()));
     };
+    // Stored and routed by its strings, which PostgreSQL cannot hold with NUL in them.
+    super::json::refuse_nul(&body)?;
     let project_key = path.into_inner();
     let header = req.headers().get("stripe-signature").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (db, secrets) = (state.db.clone(), state.webhook_secrets.clone());

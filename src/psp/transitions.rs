@@ -50,12 +50,25 @@ fn knows(payment: &Payment, object_id: &str) -> bool {
     payment.transactions.iter().any(|t| t.interaction_id.as_deref() == Some(object_id))
 }
 
-/// Whether the payment authorized or charged on the intent: a refund or dispute of another
-/// intent is none of its business, whatever metadata names it.
+/// Whether the payment authorized or charged on the intent (and that did not fail): a refund or
+/// dispute of another intent is none of its business, whatever metadata names it.
 fn owns_intent(payment: &Payment, intent_id: &str) -> bool {
     payment.transactions.iter().any(|t| {
         matches!(t.kind, TransactionType::Authorization | TransactionType::Charge)
+            && t.state != TransactionState::Failure
             && t.interaction_id.as_deref() == Some(intent_id)
+    })
+}
+
+/// Whether the payment has moved on from a failed transaction's PaymentIntent: another
+/// authorization or charge on another PaymentIntent succeeded or is being settled. The old
+/// one, completed by the customer after all, would then hold or take the money twice.
+pub fn superseded(payment: &Payment, transaction_id: &str, intent_id: &str) -> bool {
+    payment.transactions.iter().any(|t| {
+        t.id != transaction_id
+            && matches!(t.kind, TransactionType::Authorization | TransactionType::Charge)
+            && matches!(t.state, TransactionState::Success | TransactionState::Pending)
+            && t.interaction_id.as_deref().is_some_and(|other| other != intent_id)
     })
 }
 
@@ -82,11 +95,12 @@ fn charged_on(payment: &Payment, intent_id: Option<&str>) -> i64 {
         .fold(0, i64::saturating_add)
 }
 
-/// Whether the payment holds an authorization (not failed) on the intent.
-fn authorized_on(payment: &Payment, intent_id: &str) -> bool {
+/// Whether the payment holds an authorization on the intent: one that did not fail, or the
+/// owner's, which the same event corrects from Failure.
+fn authorized_on(payment: &Payment, intent_id: &str, owner: Option<&str>) -> bool {
     payment.transactions.iter().any(|t| {
         t.kind == TransactionType::Authorization
-            && t.state != TransactionState::Failure
+            && (t.state != TransactionState::Failure || owner == Some(t.id.as_str()))
             && t.interaction_id.as_deref() == Some(intent_id)
     })
 }
@@ -104,11 +118,17 @@ fn in_flight(payment: &Payment, kind: TransactionType, open: &[String]) -> bool 
 
 /// What the intent captured (`amount` in the provider's units) beyond the payment's charges
 /// of it, if anything, for a payment authorized on that intent.
-fn uncaptured_elsewhere(payment: &Payment, intent_id: &str, currency: &str, amount: i64) -> Option<Money> {
+fn uncaptured_elsewhere(
+    payment: &Payment,
+    intent_id: &str,
+    owner: Option<&str>,
+    currency: &str,
+    amount: i64,
+) -> Option<Money> {
     let captured = in_cents(payment, currency, amount)?;
     let difference =
         captured.cent_amount().checked_sub(charged_on(payment, Some(intent_id))).filter(|d| *d > 0)?;
-    if !authorized_on(payment, intent_id) {
+    if !authorized_on(payment, intent_id, owner) {
         return None;
     }
     Money::cent(payment.amount_planned.currency().clone(), difference).ok()
@@ -132,7 +152,7 @@ pub fn must_wait(payment: &Payment, effects: &[Effect], open: &[String]) -> bool
         }
         Effect::IntentCaptured { intent_id, amount, currency } => {
             in_flight(payment, TransactionType::Charge, open)
-                && uncaptured_elsewhere(payment, intent_id, currency, *amount).is_some()
+                && uncaptured_elsewhere(payment, intent_id, None, currency, *amount).is_some()
         }
         _ => false,
     })
@@ -294,10 +314,11 @@ pub fn apply(
             // Captured at the provider beyond what the charges record (a capture in Stripe's
             // dashboard): a Charge records the difference, so that it can be refunded.
             Effect::IntentCaptured { intent_id, amount, currency } => {
-                if authorized_on(payment, intent_id) && in_cents(payment, currency, *amount).is_none() {
+                if authorized_on(payment, intent_id, owner) && in_cents(payment, currency, *amount).is_none()
+                {
                     unrecordable.push(format!("capture on {intent_id} of {amount} {currency}"));
                 }
-                let uncaptured = uncaptured_elsewhere(payment, intent_id, currency, *amount);
+                let uncaptured = uncaptured_elsewhere(payment, intent_id, owner, currency, *amount);
                 if let (false, Some(difference)) = (in_flight(payment, Charge, open), uncaptured) {
                     additions.push(recorded(Charge, difference, intent_id, Success));
                     // Told by payment_intent.succeeded.
@@ -569,6 +590,20 @@ mod tests {
             ),
             "{settled:?}"
         );
+    }
+
+    #[test]
+    fn a_payment_authorized_again_has_moved_on_from_the_failed_intent() {
+        let mut again = payment("Failure");
+        let failed = again.transactions[0].id.clone();
+        assert!(!superseded(&again, &failed, "pi_1"), "nothing else holds money");
+        again.transactions.push(again.transactions[0].clone());
+        again.transactions[1].id = "t-2".into();
+        again.transactions[1].state = TransactionState::Success;
+        again.transactions[1].interaction_id = Some("pi_2".into());
+        assert!(superseded(&again, &failed, "pi_1"));
+        again.transactions[1].state = TransactionState::Failure;
+        assert!(!superseded(&again, &failed, "pi_1"), "a second decline moves nothing on");
     }
 
     #[test]

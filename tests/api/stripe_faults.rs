@@ -355,3 +355,25 @@ async fn a_declined_intent_paid_before_its_release_is_recorded_not_cancelled() {
     assert_eq!(paid["paymentStatus"]["interfaceCode"], "requires_capture", "{paid}");
     assert_eq!(release_calls(&fake).1, 0, "never cancelled");
 }
+
+/// A payment deleted while the release of its declined PaymentIntent waits for Stripe: the
+/// PaymentIntent is released all the same, so that nobody can pay it without a payment.
+#[tokio::test]
+async fn a_declined_intent_is_released_after_its_payment_is_deleted() {
+    let fake = FakeStripe::start(vec![Fault::ServerError]).await;
+    let app = spawn_stripe_app_at(fake.base.clone(), 3_000).await;
+    let payment = declined_payment(&app).await;
+    let id = payment["id"].as_str().unwrap();
+    let version = payment["version"].as_i64().unwrap();
+    assert_eq!(
+        app.delete(&format!("/payments/{id}?version={version}")).await.status,
+        reqwest::StatusCode::OK
+    );
+    for _ in 0..100 {
+        if release_calls(&fake).1 >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(release_calls(&fake).1, 1, "cancelled once Stripe answered");
+}

@@ -2,10 +2,12 @@
 //! is claimed by one process, routed to its payment, and turned into update actions by the
 //! transition table; one whose payment is not known yet is retried with backoff.
 
+use super::releases::{stray, Stray};
 use super::{backoff, blocking, lease_end, now, Executor, Pinned};
-use crate::domain::payment::{Payment, TransactionState};
+use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
+use crate::psp::account_key;
 use crate::psp::{stripe_events, transitions, Effect, Outcome, Report};
 
 /// How often an event whose payment cannot be found is tried before it is set aside.
@@ -25,6 +27,33 @@ fn confirmed_by_customer(payment: &Payment, pinned: &[(String, String)]) -> Vec<
         })
         .map(|t| t.id.clone())
         .collect()
+}
+
+/// The owner transaction, in Failure on the PaymentIntent, that the effects would correct to
+/// a Success, with the PaymentIntent's id.
+fn corrected<'a>(payment: &'a Payment, effects: &[Effect], owner: &str) -> Option<(&'a Transaction, String)> {
+    let transaction = payment.transaction(owner).ok().filter(|t| t.state == TransactionState::Failure)?;
+    let intent_id = transaction.interaction_id.clone()?;
+    effects.iter().any(|effect| revives(effect, &intent_id)).then_some((transaction, intent_id))
+}
+
+/// Whether the effect tells that the PaymentIntent was paid (held or taken).
+fn revives(effect: &Effect, intent: &str) -> bool {
+    match effect {
+        Effect::IntentSucceeded { intent_id }
+        | Effect::IntentCapturable { intent_id }
+        | Effect::IntentCaptured { intent_id, .. } => intent_id == intent,
+        _ => false,
+    }
+}
+
+/// The account key of a transaction's PaymentIntent: as pinned with its operation, else the
+/// payment's.
+pub(super) fn release_account(payment: &Payment, pinned: Option<&str>) -> String {
+    let pinned = pinned.and_then(|text| serde_json::from_str::<Pinned>(text).ok());
+    let account =
+        pinned.and_then(|p| p.account).or_else(|| payment.payment_method_info.interface_account.clone());
+    account_key(account.as_deref())
 }
 
 /// For an event whose payment is not known (yet): retry, until it has been tried too often.
@@ -135,7 +164,7 @@ impl Executor {
             return Ok(true);
         }
         // Worked out again on every attempt, so a retry never repeats what another writer did.
-        let effects = event.effects;
+        let mut effects = event.effects;
         // Our transactions still being sent: what the event tells may be one of them.
         let current = self.payment(&project_key, &payment_id).await?;
         let ids: Vec<String> = current.transactions.iter().map(|t| t.id.clone()).collect();
@@ -147,6 +176,45 @@ impl Executor {
         })
         .await?;
         let confirmed = confirmed_by_customer(&current, &pinned);
+        // The account the owner's PaymentIntent lives in: as pinned with its operation.
+        let owner_account = owner.as_deref().map_or_else(
+            || account_key(current.payment_method_info.interface_account.as_deref()),
+            |owner| {
+                release_account(
+                    &current,
+                    pinned.iter().find(|(id, _)| id == owner).map(|(_, text)| text.as_str()),
+                )
+            },
+        );
+        // A failed transaction's PaymentIntent reported paid after all: confirmed with Stripe
+        // first (the event may be older than our cancel), and released instead of recorded if
+        // it only holds the money while the payment has moved on.
+        if let Some((transaction, intent_id)) =
+            owner.as_deref().and_then(|owner| corrected(&current, &effects, owner))
+        {
+            let account = Some(owner_account.clone()).filter(|key| key != crate::psp::PLATFORM_ACCOUNT);
+            let keep = match self.look_up_intent(&intent_id, account).await {
+                Outcome::Unknown(_) => return Ok(false),
+                Outcome::Succeeded(report) => {
+                    stray(Some(&current), &transaction.id, &intent_id, &report.status) == Stray::Record
+                }
+                _ => false,
+            };
+            if !keep {
+                effects.retain(|effect| !revives(effect, &intent_id));
+                let failed =
+                    Outcome::Failed(Report { object_id: Some(intent_id.clone()), ..Report::default() });
+                self.release_failed_intent(
+                    &project_key,
+                    &current,
+                    transaction,
+                    "retrieve",
+                    &failed,
+                    &owner_account,
+                )
+                .await;
+            }
+        }
         // Decided on the snapshot the actions were worked out from.
         let wait = std::sync::atomic::AtomicBool::new(false);
         let unrecordable = std::sync::Mutex::new(Vec::new());
@@ -186,7 +254,7 @@ impl Executor {
                             transaction,
                             "retrieve",
                             &failed,
-                            &event.account,
+                            &owner_account,
                         )
                         .await;
                     }

@@ -306,12 +306,7 @@ impl Executor {
         // A Failure written back by a process that died before it kept the release.
         if let (TransactionState::Failure, Some(intent_id)) = (transaction.state, &transaction.interaction_id)
         {
-            let pinned =
-                operation.pinned.as_deref().and_then(|text| serde_json::from_str::<Pinned>(text).ok());
-            let account = pinned
-                .and_then(|p| p.account)
-                .or_else(|| payment.payment_method_info.interface_account.clone());
-            let account = account_key(account.as_deref());
+            let account = events::release_account(&payment, operation.pinned.as_deref());
             self.schedule_release(
                 &operation.project_key,
                 &payment,

@@ -146,61 +146,161 @@ impl Executor {
     }
 
     /// Whether the release is settled: the transaction is no longer a Failure (an event
-    /// corrected it), the PaymentIntent turned out paid after all (recorded as the event would
-    /// have been, not cancelled), or it is cancelled now. An error when Stripe did not answer.
+    /// corrected it), the PaymentIntent was paid after all and is recorded (see [`stray`]), or
+    /// it is cancelled now. An error when Stripe did not answer, or refused the cancel.
     async fn try_release(&self, release: &store::ReleaseRow) -> Result<bool, String> {
         let payment = match self.payment(&release.project_key, &release.payment_id).await {
-            Ok(payment) => payment,
-            Err(ApiError::ResourceNotFound(_)) => return Ok(true),
+            Ok(payment) => Some(payment),
+            // Deleted meanwhile: its PaymentIntent must not stay payable all the same.
+            Err(ApiError::ResourceNotFound(_)) => None,
             Err(error) => return Err(error.to_string()),
         };
-        if !payment.transaction(&release.transaction_id).is_ok_and(|t| t.state == TransactionState::Failure) {
+        let failed = |p: &Payment| {
+            p.transaction(&release.transaction_id).is_ok_and(|t| t.state == TransactionState::Failure)
+        };
+        if payment.as_ref().is_some_and(|p| !failed(p)) {
             return Ok(true);
         }
-        let request = |operation| Request {
-            operation,
-            account: Some(release.account.clone()).filter(|key| key != crate::psp::PLATFORM_ACCOUNT),
-            idempotency_key: format!("ct-release-{}", release.transaction_id),
-            metadata: vec![],
-        };
-        let intent_id = release.intent_id.clone();
-        let lookup = Operation::Retrieve { object_id: intent_id.clone(), customer_confirms: false };
-        match self.provider.execute(request(lookup)).await {
+        let account = Some(release.account.clone()).filter(|key| key != crate::psp::PLATFORM_ACCOUNT);
+        let intent_id = &release.intent_id;
+        match self.look_up_intent(intent_id, account.clone()).await {
             Outcome::Unknown(reason) => return Err(reason),
             Outcome::Failed(report) if report.status == "canceled" => return Ok(true),
             Outcome::Succeeded(report) => {
-                let effect = if report.status == "requires_capture" {
-                    Effect::IntentCapturable { intent_id }
-                } else {
-                    Effect::IntentSucceeded { intent_id }
-                };
-                let owner = release.transaction_id.as_str();
-                self.write_back(&release.project_key, &release.payment_id, |current| {
-                    transitions::actions(current, std::slice::from_ref(&effect), Some(owner), &[], &[])
-                })
-                .await
-                .map_err(|error| error.to_string())?;
-                log::warn!(
-                    "PaymentIntent {} of failed payment {} was paid after all; recorded",
-                    release.intent_id,
-                    release.payment_id
-                );
-                return Ok(true);
+                match stray(payment.as_ref(), &release.transaction_id, intent_id, &report.status) {
+                    Stray::Release => {}
+                    Stray::Record => {
+                        self.record_paid_after_all(
+                            &release.project_key,
+                            &release.payment_id,
+                            &release.transaction_id,
+                            intent_id,
+                            &report.status,
+                        )
+                        .await
+                        .map_err(|error| error.to_string())?;
+                        return Ok(true);
+                    }
+                    Stray::ReconcileByHand => {
+                        log::error!("PaymentIntent {intent_id} of deleted payment {} was paid after all; refund it by hand", release.payment_id);
+                        return Ok(true);
+                    }
+                }
             }
             Outcome::Failed(_) | Outcome::Pending(_) => {}
         }
-        match self.provider.execute(request(Operation::Cancel { intent_id: release.intent_id.clone() })).await
-        {
+        // A key per attempt: a refusal Stripe keeps under one key (the PaymentIntent was
+        // processing) would otherwise be answered again to every later attempt.
+        let cancel = Request {
+            operation: Operation::Cancel { intent_id: intent_id.clone() },
+            account,
+            idempotency_key: format!("ct-release-{}-{}", release.transaction_id, release.attempts),
+            metadata: vec![],
+        };
+        match self.provider.execute(cancel).await {
             Outcome::Succeeded(_) => {
-                log::info!(
-                    "released PaymentIntent {} of failed payment {}",
-                    release.intent_id,
-                    release.payment_id
-                );
+                log::info!("released PaymentIntent {intent_id} of failed payment {}", release.payment_id);
                 Ok(true)
             }
-            // Refused because the customer paid meanwhile: the next attempt's lookup records it.
+            // Refused because the customer paid meanwhile: the next attempt's lookup tells.
             other => Err(format!("{other:?}")),
         }
+    }
+
+    /// The PaymentIntent as Stripe has it now.
+    pub(super) async fn look_up_intent(&self, intent_id: &str, account: Option<String>) -> Outcome {
+        let lookup = Request {
+            operation: Operation::Retrieve { object_id: intent_id.to_owned(), customer_confirms: false },
+            account,
+            idempotency_key: String::new(),
+            metadata: vec![],
+        };
+        self.provider.execute(lookup).await
+    }
+
+    /// Records that the failed transaction's PaymentIntent was paid after all (`status`
+    /// `requires_capture` or `succeeded`), as the webhook would have.
+    async fn record_paid_after_all(
+        &self,
+        project_key: &str,
+        payment_id: &str,
+        transaction_id: &str,
+        intent_id: &str,
+        status: &str,
+    ) -> Result<(), ApiError> {
+        let intent_id = intent_id.to_owned();
+        let effect = if status == "requires_capture" {
+            Effect::IntentCapturable { intent_id }
+        } else {
+            Effect::IntentSucceeded { intent_id }
+        };
+        self.write_back(project_key, payment_id, |current| {
+            transitions::actions(current, std::slice::from_ref(&effect), Some(transaction_id), &[], &[])
+        })
+        .await?;
+        log::warn!("PaymentIntent of failed transaction {transaction_id} of payment {payment_id} was paid after all; recorded");
+        Ok(())
+    }
+}
+
+/// What becomes of a failed transaction's PaymentIntent that Stripe reports paid after all.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Stray {
+    /// The payment records it: the Failure becomes a Success.
+    Record,
+    /// It only holds the money, and the payment has moved on (or is gone): it is cancelled.
+    Release,
+    /// It took the money and its payment is gone: a person refunds it.
+    ReconcileByHand,
+}
+
+/// Decides for a PaymentIntent in `status` (`requires_capture`: held; else taken). One that
+/// took money is recorded even where the payment moved on, so that it can be refunded: a
+/// charge is never hidden; the log says the customer paid twice.
+pub(super) fn stray(payment: Option<&Payment>, transaction_id: &str, intent_id: &str, status: &str) -> Stray {
+    let held = status == "requires_capture";
+    match payment {
+        None if held => Stray::Release,
+        None => Stray::ReconcileByHand,
+        Some(payment) if transitions::superseded(payment, transaction_id, intent_id) => {
+            if held {
+                Stray::Release
+            } else {
+                log::error!(
+                    "the customer paid PaymentIntent {intent_id} of payment {} beside another; refund one",
+                    payment.id
+                );
+                Stray::Record
+            }
+        }
+        Some(_) => Stray::Record,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::actions::test_support::create;
+    use serde_json::json;
+
+    #[test]
+    fn a_stray_intent_that_only_holds_is_released_once_the_payment_moved_on_or_is_gone() {
+        let transaction = |state: &str, intent: &str| json!({"type": "Authorization", "amount": {"currencyCode": "EUR", "centAmount": 100}, "state": state, "interactionId": intent});
+        let alone = create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 100},
+            "transactions": [transaction("Failure", "pi_1")]}))
+        .unwrap();
+        let moved_on = create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 100},
+            "transactions": [transaction("Failure", "pi_1"), transaction("Success", "pi_2")]}))
+        .unwrap();
+        let failed = |p: &Payment| p.transactions[0].id.clone();
+        assert_eq!(stray(Some(&alone), &failed(&alone), "pi_1", "requires_capture"), Stray::Record);
+        assert_eq!(stray(Some(&moved_on), &failed(&moved_on), "pi_1", "requires_capture"), Stray::Release);
+        assert_eq!(
+            stray(Some(&moved_on), &failed(&moved_on), "pi_1", "succeeded"),
+            Stray::Record,
+            "money taken is never hidden"
+        );
+        assert_eq!(stray(None, "t", "pi_1", "requires_capture"), Stray::Release);
+        assert_eq!(stray(None, "t", "pi_1", "succeeded"), Stray::ReconcileByHand);
     }
 }
