@@ -42,8 +42,8 @@ pub fn is_released(payment: &Payment, authorization: &Transaction) -> bool {
             .any(|t| t.kind == TransactionType::Charge && not_failed(t.state))
 }
 
-/// An authorization that has neither failed nor been released.
-fn is_live(payment: &Payment, transaction: &Transaction) -> bool {
+/// An authorization that has neither failed nor been released (one still being sent counts).
+pub fn is_live(payment: &Payment, transaction: &Transaction) -> bool {
     transaction.kind == TransactionType::Authorization
         && not_failed(transaction.state)
         && !is_released(payment, transaction)

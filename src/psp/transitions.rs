@@ -50,25 +50,29 @@ fn knows(payment: &Payment, object_id: &str) -> bool {
     payment.transactions.iter().any(|t| t.interaction_id.as_deref() == Some(object_id))
 }
 
-/// Whether the payment authorized or charged on the intent (and that did not fail): a refund or
-/// dispute of another intent is none of its business, whatever metadata names it.
+/// Whether the payment authorized or charged on the intent (a failed one too: a refund may be
+/// told before the success that corrects it): a refund or dispute of another intent is none of
+/// its business, whatever metadata names it.
 fn owns_intent(payment: &Payment, intent_id: &str) -> bool {
     payment.transactions.iter().any(|t| {
         matches!(t.kind, TransactionType::Authorization | TransactionType::Charge)
-            && t.state != TransactionState::Failure
             && t.interaction_id.as_deref() == Some(intent_id)
     })
 }
 
-/// Whether the payment has moved on from a failed transaction's PaymentIntent: another
-/// authorization or charge on another PaymentIntent succeeded or is being settled. The old
-/// one, completed by the customer after all, would then hold or take the money twice.
+/// Whether the payment has moved on from a failed transaction's PaymentIntent: on another
+/// PaymentIntent, an authorization is live (not failed, not released; one still being sent
+/// counts) or a charge took or is taking money. The old one, completed by the customer after
+/// all, would then hold or take the money twice.
 pub fn superseded(payment: &Payment, transaction_id: &str, intent_id: &str) -> bool {
     payment.transactions.iter().any(|t| {
         t.id != transaction_id
-            && matches!(t.kind, TransactionType::Authorization | TransactionType::Charge)
-            && matches!(t.state, TransactionState::Success | TransactionState::Pending)
-            && t.interaction_id.as_deref().is_some_and(|other| other != intent_id)
+            && t.interaction_id.as_deref() != Some(intent_id)
+            && match t.kind {
+                TransactionType::Authorization => crate::domain::psp_rules::is_live(payment, t),
+                TransactionType::Charge => t.state != TransactionState::Failure,
+                _ => false,
+            }
     })
 }
 
@@ -145,14 +149,14 @@ fn uncaptured(payment: &Payment, authorization: &crate::domain::payment::Transac
 /// Whether an event must be applied again later: it tells of a refund or capture made
 /// elsewhere while one of ours has no provider id yet, which may be the same one (once ours
 /// has its id, the retry tells them apart). Applying it now would drop it for good.
-pub fn must_wait(payment: &Payment, effects: &[Effect], open: &[String]) -> bool {
+pub fn must_wait(payment: &Payment, effects: &[Effect], owner: Option<&str>, open: &[String]) -> bool {
     effects.iter().any(|effect| match effect {
         Effect::RefundedElsewhere { refund_id, .. } => {
             !knows(payment, refund_id) && in_flight(payment, TransactionType::Refund, open)
         }
         Effect::IntentCaptured { intent_id, amount, currency } => {
             in_flight(payment, TransactionType::Charge, open)
-                && uncaptured_elsewhere(payment, intent_id, None, currency, *amount).is_some()
+                && uncaptured_elsewhere(payment, intent_id, owner, currency, *amount).is_some()
         }
         _ => false,
     })
@@ -513,7 +517,7 @@ mod tests {
             ] if transaction.kind == TransactionType::Charge && transaction.amount.cent_amount() == 100 && code == "succeeded"),
             "a capture made in the dashboard, with the PaymentIntent's status: {added:?}"
         );
-        assert!(!must_wait(&authorized, &captured, &[]));
+        assert!(!must_wait(&authorized, &captured, None, &[]));
         let mut ours = authorized.clone();
         ours.transactions.push(ours.transactions[0].clone());
         ours.transactions[1].kind = TransactionType::Charge;
@@ -522,8 +526,11 @@ mod tests {
         ours.transactions[1].state = TransactionState::Initial;
         let open = [ours.transactions[1].id.clone()];
         assert!(actions(&ours, &captured, None, &open, &[]).is_empty());
-        assert!(must_wait(&ours, &captured, &open), "ours is on its way and may be this one");
-        assert!(!must_wait(&ours, &captured, &[]), "a charge without an open operation is not on its way");
+        assert!(must_wait(&ours, &captured, None, &open), "ours is on its way and may be this one");
+        assert!(
+            !must_wait(&ours, &captured, None, &[]),
+            "a charge without an open operation is not on its way"
+        );
     }
 
     #[test]
@@ -535,15 +542,15 @@ mod tests {
             currency: "eur".into(),
         }];
         let mut in_flight = payment("Success");
-        assert!(!must_wait(&in_flight, &refunded, &[]));
+        assert!(!must_wait(&in_flight, &refunded, None, &[]));
         in_flight.transactions.push(in_flight.transactions[0].clone());
         in_flight.transactions[1].kind = TransactionType::Refund;
         in_flight.transactions[1].interaction_id = None;
         in_flight.transactions[1].state = TransactionState::Initial;
         let open = [in_flight.transactions[1].id.clone()];
-        assert!(must_wait(&in_flight, &refunded, &open));
+        assert!(must_wait(&in_flight, &refunded, None, &open));
         in_flight.transactions[1].interaction_id = Some("re_1".into());
-        assert!(!must_wait(&in_flight, &refunded, &open), "it was ours");
+        assert!(!must_wait(&in_flight, &refunded, None, &open), "it was ours");
     }
 
     #[test]
@@ -604,6 +611,16 @@ mod tests {
         assert!(superseded(&again, &failed, "pi_1"));
         again.transactions[1].state = TransactionState::Failure;
         assert!(!superseded(&again, &failed, "pi_1"), "a second decline moves nothing on");
+        again.transactions[1].state = TransactionState::Initial;
+        again.transactions[1].interaction_id = None;
+        assert!(superseded(&again, &failed, "pi_1"), "one being sent may hold the money too");
+        // Authorized, then released (expired at Stripe, say): the payment holds nothing there.
+        again.transactions[1].state = TransactionState::Success;
+        again.transactions[1].interaction_id = Some("pi_2".into());
+        again.transactions.push(again.transactions[1].clone());
+        again.transactions[2].id = "t-3".into();
+        again.transactions[2].kind = TransactionType::CancelAuthorization;
+        assert!(!superseded(&again, &failed, "pi_1"), "a released authorization holds nothing");
     }
 
     #[test]

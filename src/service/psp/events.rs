@@ -176,16 +176,13 @@ impl Executor {
         })
         .await?;
         let confirmed = confirmed_by_customer(&current, &pinned);
-        // The account the owner's PaymentIntent lives in: as pinned with its operation.
-        let owner_account = owner.as_deref().map_or_else(
-            || account_key(current.payment_method_info.interface_account.as_deref()),
-            |owner| {
-                release_account(
-                    &current,
-                    pinned.iter().find(|(id, _)| id == owner).map(|(_, text)| text.as_str()),
-                )
-            },
-        );
+        // The account the owner's PaymentIntent lives in: as pinned with its operation, else
+        // where Stripe says the event's object lives.
+        let owner_pinned = owner.as_deref().and_then(|owner| pinned.iter().find(|(id, _)| id == owner));
+        let owner_account = match owner_pinned {
+            Some((_, text)) => release_account(&current, Some(text)),
+            None => event.account.clone(),
+        };
         // A failed transaction's PaymentIntent reported paid after all: confirmed with Stripe
         // first (the event may be older than our cancel), and released instead of recorded if
         // it only holds the money while the payment has moved on.
@@ -194,7 +191,16 @@ impl Executor {
         {
             let account = Some(owner_account.clone()).filter(|key| key != crate::psp::PLATFORM_ACCOUNT);
             let keep = match self.look_up_intent(&intent_id, account).await {
-                Outcome::Unknown(_) => return Ok(false),
+                // Tried again later; a PaymentIntent Stripe never shows (not in that account,
+                // say) is not taken as paid once the event has been tried often enough.
+                Outcome::Unknown(reason) if row.attempts < MAX_EVENT_ATTEMPTS => {
+                    log::warn!("webhook event {event_id}: PaymentIntent {intent_id} could not be looked up: {reason}");
+                    return Ok(false);
+                }
+                Outcome::Unknown(_) => {
+                    log::error!("webhook event {event_id}: PaymentIntent {intent_id} never could be looked up; its failed transaction stays a Failure");
+                    false
+                }
                 Outcome::Succeeded(report) => {
                     stray(Some(&current), &transaction.id, &intent_id, &report.status) == Stray::Record
                 }
@@ -220,7 +226,7 @@ impl Executor {
         let unrecordable = std::sync::Mutex::new(Vec::new());
         self.write_back(&project_key, &payment_id, |payment| {
             wait.store(
-                transitions::must_wait(payment, &effects, &open),
+                transitions::must_wait(payment, &effects, owner.as_deref(), &open),
                 std::sync::atomic::Ordering::Relaxed,
             );
             let applied = transitions::apply(payment, &effects, owner.as_deref(), &open, &confirmed);

@@ -194,7 +194,10 @@ impl Executor {
         let cancel = Request {
             operation: Operation::Cancel { intent_id: intent_id.clone() },
             account,
-            idempotency_key: format!("ct-release-{}-{}", release.transaction_id, release.attempts),
+            idempotency_key: format!(
+                "ct-release-{}-{}-{}",
+                release.transaction_id, release.created_at, release.attempts
+            ),
             metadata: vec![],
         };
         match self.provider.execute(cancel).await {
