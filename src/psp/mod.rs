@@ -100,6 +100,8 @@ pub struct Report {
     /// For customer action (3-D Secure): what the client needs to continue.
     pub client_secret: Option<String>,
     pub next_action: Option<String>,
+    /// What a PaymentIntent has captured, in the provider's units and currency, when it has.
+    pub captured: Option<(i64, String)>,
 }
 
 /// The four ways a call can end. A timeout or server error is Unknown, never a decline.

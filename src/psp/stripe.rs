@@ -687,6 +687,10 @@ enum IntentStatus {
 struct PaymentIntent {
     id: String,
     status: IntentStatus,
+    #[serde(default)]
+    amount_received: i64,
+    #[serde(default)]
+    currency: String,
     client_secret: Option<String>,
     next_action: Option<serde_json::Value>,
     last_payment_error: Option<LastError>,
@@ -721,6 +725,7 @@ impl PaymentIntent {
             message,
             client_secret: None,
             next_action: None,
+            captured: (self.amount_received > 0).then(|| (self.amount_received, self.currency.clone())),
         };
         match (operation, self.status) {
             (Operation::Cancel { .. }, IntentStatus::Canceled) => Outcome::Succeeded(report),

@@ -263,9 +263,10 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
         } else if method == "GET" && path.starts_with(&format!("/v1/payment_intents/{DECLINED_INTENT}")) {
             let declined = state.declined;
             let error = (declined == "requires_payment_method").then(|| json!({"code": "card_declined"}));
-            Some(
-                json!({"id": DECLINED_INTENT, "object": "payment_intent", "status": declined, "last_payment_error": error}),
-            )
+            // Captured in full once it succeeded (the tests' drafts authorize 1200).
+            let received = if declined == "succeeded" { 1200 } else { 0 };
+            Some(json!({"id": DECLINED_INTENT, "object": "payment_intent", "status": declined,
+                "last_payment_error": error, "amount_received": received, "currency": "eur"}))
         } else if path.starts_with(&format!("/v1/payment_intents/{CHECKOUT_INTENT}"))
             && !path.ends_with("/capture")
         {

@@ -375,6 +375,49 @@ pub fn stripe_api_base() -> String {
 }
 
 /// Starts the application with the Stripe adapter pointed at `api_base`, and then `adjust`ed.
+/// A PaymentIntent as the fake Stripe has it now.
+pub async fn stripe_intent(intent: &str) -> Value {
+    stripe_get(&format!("/v1/payment_intents/{intent}")).await
+}
+
+/// An object as the fake Stripe has it now (`path` from `/v1/…`).
+pub async fn stripe_get(path: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}{path}", stripe_api_base()))
+        .bearer_auth("sk_test_fake")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// A PaymentIntent the customer paid at the fake Stripe: `amount` euro cents held for capture
+/// (`manual`) or captured at once. Its id.
+pub async fn stripe_paid_intent(amount: i64, manual: bool) -> String {
+    let capture_method = if manual { "manual" } else { "automatic" };
+    let paid: Value = reqwest::Client::new()
+        .post(format!("{}/v1/payment_intents", stripe_api_base()))
+        .bearer_auth("sk_test_fake")
+        .form(&[
+            ("amount", amount.to_string().as_str()),
+            ("currency", "eur"),
+            ("payment_method", "pm_card_visa"),
+            ("capture_method", capture_method),
+            ("confirm", "true"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expected = if manual { "requires_capture" } else { "succeeded" };
+    assert_eq!(paid["status"], expected, "{paid}");
+    paid["id"].as_str().unwrap().to_owned()
+}
+
 pub async fn spawn_stripe_app_with(api_base: String, adjust: impl FnOnce(&mut ServeArgs)) -> TestApp {
     spawn_app_with(|settings| {
         settings.psp.stripe_api_base = api_base;

@@ -57,19 +57,6 @@ async fn pay_in_browser(intent: &str) {
     }
 }
 
-/// A PaymentIntent as the fake Stripe has it now.
-async fn stripe_intent(intent: &str) -> Value {
-    reqwest::Client::new()
-        .get(format!("{}/v1/payment_intents/{intent}", stripe_api_base()))
-        .bearer_auth("sk_test_fake")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// A payment whose Authorization waits for 3-D Secure, with what the client needs for it
 /// checked; returns it and the PaymentIntent's client secret.
 async fn awaiting_three_d_secure(app: &TestApp) -> (Value, String) {
@@ -435,23 +422,12 @@ async fn a_customers_payments_share_one_stripe_customer() {
         assert_eq!(transaction(&payment, "Authorization", 0)["state"], "Success", "{payment}");
         intents.push(intent_of(&payment));
     }
-    let stripe_get = |path: String| async move {
-        reqwest::Client::new()
-            .get(format!("{}{path}", stripe_api_base()))
-            .bearer_auth("sk_test_fake")
-            .send()
-            .await
-            .unwrap()
-            .json::<Value>()
-            .await
-            .unwrap()
-    };
-    let first = stripe_get(format!("/v1/payment_intents/{}", intents[0])).await;
-    let second = stripe_get(format!("/v1/payment_intents/{}", intents[1])).await;
+    let first = stripe_intent(&intents[0]).await;
+    let second = stripe_intent(&intents[1]).await;
     let stripe_customer =
         first["customer"].as_str().expect("the intent belongs to a Stripe customer").to_owned();
     assert_eq!(second["customer"], stripe_customer, "one Stripe customer per customer");
-    let created = stripe_get(format!("/v1/customers/{stripe_customer}")).await;
+    let created = stripe_get(&format!("/v1/customers/{stripe_customer}")).await;
     assert_eq!(created["email"], "ada@example.com");
     assert_eq!(created["metadata"]["ct_customer_id"], customer["id"]);
 }

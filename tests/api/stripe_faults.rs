@@ -356,6 +356,23 @@ async fn a_declined_intent_paid_before_its_release_is_recorded_not_cancelled() {
     assert_eq!(release_calls(&fake).1, 0, "never cancelled");
 }
 
+/// A declined authorization whose PaymentIntent was completed and captured (in the dashboard)
+/// before its release: the authorization and the capture are both recorded, so that the money
+/// taken can be refunded through the API.
+#[tokio::test]
+async fn a_declined_intent_captured_before_its_release_is_recorded_with_its_charge() {
+    let fake = FakeStripe::start(vec![Fault::ServerError]).await;
+    let app = spawn_stripe_app_at(fake.base.clone(), 3_000).await;
+    let payment = declined_payment(&app).await;
+    fake.set_declined("succeeded");
+    let id = payment["id"].as_str().unwrap();
+    let paid = eventually(&app, id, |p| p["transactions"].as_array().unwrap().len() == 2).await;
+    assert_eq!(paid["transactions"][0]["state"], "Success", "{paid}");
+    assert_eq!(paid["transactions"][1]["type"], "Charge", "{paid}");
+    assert_eq!(paid["transactions"][1]["amount"]["centAmount"], 1200);
+    assert_eq!(release_calls(&fake).1, 0, "never cancelled");
+}
+
 /// A payment deleted while the release of its declined PaymentIntent waits for Stripe: the
 /// PaymentIntent is released all the same, so that nobody can pay it without a payment.
 #[tokio::test]

@@ -202,7 +202,7 @@ impl Executor {
                     false
                 }
                 Outcome::Succeeded(report) => {
-                    stray(Some(&current), &transaction.id, &intent_id, &report.status) == Stray::Record
+                    stray(Some(&current), &transaction.id, &intent_id, &report) == Stray::Record
                 }
                 _ => false,
             };

@@ -167,7 +167,7 @@ impl Executor {
             Outcome::Unknown(reason) => return Err(reason),
             Outcome::Failed(report) if report.status == "canceled" => return Ok(true),
             Outcome::Succeeded(report) => {
-                match stray(payment.as_ref(), &release.transaction_id, intent_id, &report.status) {
+                match stray(payment.as_ref(), &release.transaction_id, intent_id, &report) {
                     Stray::Release => {}
                     Stray::Record => {
                         self.record_paid_after_all(
@@ -175,7 +175,7 @@ impl Executor {
                             &release.payment_id,
                             &release.transaction_id,
                             intent_id,
-                            &report.status,
+                            &report,
                         )
                         .await
                         .map_err(|error| error.to_string())?;
@@ -221,24 +221,27 @@ impl Executor {
         self.provider.execute(lookup).await
     }
 
-    /// Records that the failed transaction's PaymentIntent was paid after all (`status`
-    /// `requires_capture` or `succeeded`), as the webhook would have.
+    /// Records that the failed transaction's PaymentIntent was paid after all (held, or
+    /// succeeded with what it captured), as the webhook would have.
     async fn record_paid_after_all(
         &self,
         project_key: &str,
         payment_id: &str,
         transaction_id: &str,
         intent_id: &str,
-        status: &str,
+        report: &Report,
     ) -> Result<(), ApiError> {
         let intent_id = intent_id.to_owned();
-        let effect = if status == "requires_capture" {
-            Effect::IntentCapturable { intent_id }
+        let mut effects = vec![if report.status == "requires_capture" {
+            Effect::IntentCapturable { intent_id: intent_id.clone() }
         } else {
-            Effect::IntentSucceeded { intent_id }
-        };
+            Effect::IntentSucceeded { intent_id: intent_id.clone() }
+        }];
+        if let Some((amount, currency)) = report.captured.clone() {
+            effects.push(Effect::IntentCaptured { intent_id, amount, currency });
+        }
         self.write_back(project_key, payment_id, |current| {
-            transitions::actions(current, std::slice::from_ref(&effect), Some(transaction_id), &[], &[])
+            transitions::actions(current, &effects, Some(transaction_id), &[], &[])
         })
         .await?;
         log::warn!("PaymentIntent of failed transaction {transaction_id} of payment {payment_id} was paid after all; recorded");
@@ -257,11 +260,17 @@ pub(super) enum Stray {
     ReconcileByHand,
 }
 
-/// Decides for a PaymentIntent in `status` (`requires_capture`: held; else taken). One that
-/// took money is recorded even where the payment moved on, so that it can be refunded: a
-/// charge is never hidden; the log says the customer paid twice.
-pub(super) fn stray(payment: Option<&Payment>, transaction_id: &str, intent_id: &str, status: &str) -> Stray {
-    let held = status == "requires_capture";
+/// Decides for a PaymentIntent as Stripe reports it: one that only holds the money
+/// (`requires_capture`, nothing captured) may be released; one that took money is recorded
+/// even where the payment moved on, so that it can be refunded (a charge is never hidden; the
+/// log says the customer paid twice).
+pub(super) fn stray(
+    payment: Option<&Payment>,
+    transaction_id: &str,
+    intent_id: &str,
+    report: &Report,
+) -> Stray {
+    let held = report.status == "requires_capture" && report.captured.is_none();
     match payment {
         None if held => Stray::Release,
         None => Stray::ReconcileByHand,
@@ -296,14 +305,30 @@ mod tests {
             "transactions": [transaction("Failure", "pi_1"), transaction("Success", "pi_2")]}))
         .unwrap();
         let failed = |p: &Payment| p.transactions[0].id.clone();
-        assert_eq!(stray(Some(&alone), &failed(&alone), "pi_1", "requires_capture"), Stray::Record);
-        assert_eq!(stray(Some(&moved_on), &failed(&moved_on), "pi_1", "requires_capture"), Stray::Release);
+        let report = |status: &str, captured: Option<i64>| Report {
+            status: status.into(),
+            captured: captured.map(|amount| (amount, "eur".to_owned())),
+            ..Report::default()
+        };
         assert_eq!(
-            stray(Some(&moved_on), &failed(&moved_on), "pi_1", "succeeded"),
+            stray(Some(&alone), &failed(&alone), "pi_1", &report("requires_capture", None)),
+            Stray::Record
+        );
+        assert_eq!(
+            stray(Some(&moved_on), &failed(&moved_on), "pi_1", &report("requires_capture", None)),
+            Stray::Release
+        );
+        assert_eq!(
+            stray(Some(&moved_on), &failed(&moved_on), "pi_1", &report("succeeded", Some(100))),
             Stray::Record,
             "money taken is never hidden"
         );
-        assert_eq!(stray(None, "t", "pi_1", "requires_capture"), Stray::Release);
-        assert_eq!(stray(None, "t", "pi_1", "succeeded"), Stray::ReconcileByHand);
+        assert_eq!(stray(None, "t", "pi_1", &report("requires_capture", None)), Stray::Release);
+        assert_eq!(stray(None, "t", "pi_1", &report("succeeded", Some(100))), Stray::ReconcileByHand);
+        assert_eq!(
+            stray(Some(&moved_on), &failed(&moved_on), "pi_1", &report("requires_capture", Some(40))),
+            Stray::Record,
+            "captured in part (multicapture): it took money"
+        );
     }
 }
