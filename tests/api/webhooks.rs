@@ -83,6 +83,43 @@ async fn the_previous_secret_works_during_a_rotation() {
     eventually(&app, id, |p| p["transactions"][0]["state"] == "Success").await;
 }
 
+/// A declined authorization's PaymentIntent that the customer completed after the payment was
+/// authorized again elsewhere only holds the money twice: it is released, not recorded. One
+/// an event reports paid while Stripe has it cancelled stays a Failure.
+#[tokio::test]
+async fn a_failed_authorization_is_revived_only_when_stripe_confirms_and_the_payment_needs_it() {
+    let app = spawn_stripe_app().await;
+    let (stray, current) = (stripe_paid_intent(700, true).await, stripe_paid_intent(700, true).await);
+    let payment = recorded_payment(
+        &app,
+        json!([
+            {"type": "Authorization", "amount": money(700), "state": "Failure", "interactionId": stray},
+            {"type": "Authorization", "amount": money(700), "state": "Success", "interactionId": current}
+        ]),
+    )
+    .await;
+    let id = payment["id"].as_str().unwrap();
+    let mut owned = intent(&stray, id);
+    owned["metadata"]["ct_transaction_id"] = payment["transactions"][0]["id"].clone();
+    app.send_event(&event("evt_stray", "payment_intent.amount_capturable_updated", owned.clone())).await;
+    app.event_processed("evt_stray").await;
+    for _ in 0..50 {
+        if stripe_intent(&stray).await["status"] == "canceled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stripe_intent(&stray).await["status"], "canceled", "the second hold is released");
+    assert_eq!(stripe_intent(&current).await["status"], "requires_capture", "the payment's own stays");
+    let after = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(after["transactions"][0]["state"], "Failure", "{after}");
+
+    // Cancelled at Stripe now: a late event telling it was capturable changes nothing.
+    app.send_event(&event("evt_late", "payment_intent.amount_capturable_updated", owned)).await;
+    app.event_processed("evt_late").await;
+    assert_eq!(app.get(&format!("/payments/{id}")).await.body["transactions"][0]["state"], "Failure");
+}
+
 #[tokio::test]
 async fn intent_events_settle_transactions_and_never_move_them_backwards() {
     let app = spawn_stripe_app().await;
