@@ -3,7 +3,7 @@
 //! transition table; one whose payment is not known yet is retried with backoff.
 
 use super::releases::{stray, Stray};
-use super::{backoff, blocking, lease_end, now, Executor, Pinned};
+use super::{blocking, lease_end, now, retry_at, Executor, Pinned};
 use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
@@ -101,8 +101,7 @@ impl Executor {
         let result = blocking(move || {
             db.write(|conn| {
                 let attempts = store::event(conn, &id)?.map_or(0, |e| e.attempts);
-                let next =
-                    now().millis().saturating_add(i64::try_from(backoff(attempts).as_millis()).unwrap_or(0));
+                let next = retry_at(attempts);
                 Ok::<_, ApiError>(store::mark_event(conn, &id, processed, next)?)
             })
         })

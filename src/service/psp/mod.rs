@@ -150,6 +150,21 @@ fn lease_end(now: i64, lease: Duration) -> i64 {
     now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// When something tried `attempts` times is due again (epoch milliseconds).
+fn retry_at(attempts: i64) -> i64 {
+    now().millis().saturating_add(i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Waits for the tasks, at most `wait`; those still running go on in the background.
+async fn join_within(tasks: Vec<tokio::task::JoinHandle<()>>, wait: Duration) {
+    let all = async {
+        for task in tasks {
+            let _ = task.await;
+        }
+    };
+    let _ = tokio::time::timeout(wait, all).await;
+}
+
 fn backoff(attempts: i64) -> Duration {
     let exponent = u32::try_from(attempts.clamp(0, 16)).unwrap_or(16);
     let base = Duration::from_secs(1).saturating_mul(2_u32.saturating_pow(exponent)).min(MAX_BACKOFF);
@@ -205,12 +220,7 @@ impl Executor {
                 tokio::spawn(async move { executor.execute(&id).await })
             })
             .collect();
-        let all = async {
-            for task in tasks {
-                let _ = task.await;
-            }
-        };
-        let _ = tokio::time::timeout(wait, all).await;
+        join_within(tasks, wait).await;
     }
 
     /// Runs forever: takes due operations (new ones a crashed process left, and retries) and
@@ -275,9 +285,7 @@ impl Executor {
                     .await
             }
             Ok(false) | Err(_) => {
-                let at = now()
-                    .millis()
-                    .saturating_add(i64::try_from(backoff(operation.attempts).as_millis()).unwrap_or(0));
+                let at = retry_at(operation.attempts);
                 let lease_until = operation.lease_until;
                 blocking(move || {
                     db.write(|conn| Ok::<_, ApiError>(store::retry_at(conn, &id, at, lease_until)?))

@@ -2,7 +2,7 @@
 //! that the customer cannot complete it later beside a new authorization. A release is kept
 //! before it is tried, and tried again with backoff until the provider answers.
 
-use super::{backoff, blocking, lease_end, now, Executor, IDEMPOTENCY_WINDOW};
+use super::{blocking, join_within, lease_end, now, retry_at, Executor, IDEMPOTENCY_WINDOW};
 use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
@@ -99,12 +99,7 @@ impl Executor {
                 })
             })
             .collect();
-        let all = async {
-            for task in tasks {
-                let _ = task.await;
-            }
-        };
-        let _ = tokio::time::timeout(wait, all).await;
+        join_within(tasks, wait).await;
     }
 
     /// One attempt at a release this process holds: dropped once settled, else due again after
@@ -126,8 +121,7 @@ impl Executor {
             log::error!("PaymentIntent {intent_id} of failed payment {payment_id} could not be released in a day; cancel it by hand");
         }
         let attempts = release.attempts + 1;
-        let next =
-            now().millis().saturating_add(i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX));
+        let next = retry_at(attempts);
         let (db, held_until) = (self.db.clone(), release.next_attempt_at);
         let recorded = blocking(move || {
             db.write(|conn| {
