@@ -97,9 +97,9 @@ impl ApiError {
                 DomainError::InvalidJsonInput { .. } => "InvalidJsonInput",
                 DomainError::InvalidField { .. } => "InvalidField",
                 DomainError::RequiredField { .. } => "RequiredField",
-                DomainError::DuplicateField { .. }
-                | DomainError::DuplicateCustomerEmail { .. }
-                | DomainError::DuplicateInterfaceIdWithoutInterface { .. } => "DuplicateField",
+                DomainError::DuplicateField { .. } | DomainError::DuplicateFieldWorded { .. } => {
+                    "DuplicateField"
+                }
                 DomainError::ReferencedResourceNotFound { .. } => "ReferencedResourceNotFound",
                 DomainError::ReferenceExists { .. } => "ReferenceExists",
             },
@@ -131,16 +131,11 @@ impl ApiError {
             Self::BadRequest(DomainError::RequiredField { field }) => {
                 error.insert("field".into(), json!(field));
             }
-            Self::BadRequest(DomainError::DuplicateField { field, duplicate_value }) => {
+            Self::BadRequest(
+                DomainError::DuplicateField { field, duplicate_value }
+                | DomainError::DuplicateFieldWorded { field, duplicate_value, .. },
+            ) => {
                 error.insert("field".into(), json!(field));
-                error.insert("duplicateValue".into(), duplicate_value.clone());
-            }
-            Self::BadRequest(DomainError::DuplicateCustomerEmail { duplicate_value }) => {
-                error.insert("field".into(), json!("email"));
-                error.insert("duplicateValue".into(), duplicate_value.clone());
-            }
-            Self::BadRequest(DomainError::DuplicateInterfaceIdWithoutInterface { duplicate_value }) => {
-                error.insert("field".into(), json!("interfaceId"));
                 error.insert("duplicateValue".into(), duplicate_value.clone());
             }
             Self::BadRequest(DomainError::ReferencedResourceNotFound { type_id, target }) => {

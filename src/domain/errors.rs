@@ -20,13 +20,9 @@ pub enum DomainError {
     RequiredField { field: String },
     #[error("A duplicate value {duplicate_value} exists for field {field}.")]
     DuplicateField { field: String, duplicate_value: Value },
-    /// A DuplicateField on `email`, worded as commercetools words it for customers.
-    #[error("There is already an existing customer with the provided email.")]
-    DuplicateCustomerEmail { duplicate_value: Value },
-    /// A DuplicateField on a payment's `interfaceId` when neither payment names its
-    /// paymentInterface (connectors retry on this wording: commercetools' connect-payments-sdk).
-    #[error("The interfaceId {duplicate_value} is already used without setting a payment interface.")]
-    DuplicateInterfaceIdWithoutInterface { duplicate_value: Value },
+    /// A DuplicateField in commercetools' own words for the case (see the constructors).
+    #[error("{}", wording.message(duplicate_value))]
+    DuplicateFieldWorded { field: String, duplicate_value: Value, wording: DuplicateWording },
     /// A resource cannot be deleted while others reference it.
     #[error("Can not delete a {type_id} while it is referenced by at least one {referenced_by}.")]
     ReferenceExists { type_id: String, referenced_by: String },
@@ -38,5 +34,40 @@ fn describe(target: &IdOrKey) -> String {
     match target {
         IdOrKey::Id(id) => format!("with id '{id}'"),
         IdOrKey::Key(key) => format!("with key '{key}'"),
+    }
+}
+
+impl DomainError {
+    /// A duplicate `email`, worded as commercetools words it for customers.
+    pub fn duplicate_customer_email(duplicate_value: Value) -> Self {
+        let wording = DuplicateWording::CustomerEmail;
+        Self::DuplicateFieldWorded { field: "email".into(), duplicate_value, wording }
+    }
+
+    /// A duplicate payment `interfaceId` where neither payment names its paymentInterface.
+    pub fn duplicate_interface_id_without_interface(duplicate_value: Value) -> Self {
+        let wording = DuplicateWording::InterfaceIdWithoutInterface;
+        Self::DuplicateFieldWorded { field: "interfaceId".into(), duplicate_value, wording }
+    }
+}
+
+/// The cases commercetools words a DuplicateField its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateWording {
+    CustomerEmail,
+    /// Connectors retry on this wording (commercetools' connect-payments-sdk).
+    InterfaceIdWithoutInterface,
+}
+
+impl DuplicateWording {
+    fn message(self, duplicate_value: &Value) -> String {
+        match self {
+            Self::CustomerEmail => "There is already an existing customer with the provided email.".into(),
+            Self::InterfaceIdWithoutInterface => {
+                format!(
+                    "The interfaceId {duplicate_value} is already used without setting a payment interface."
+                )
+            }
+        }
     }
 }

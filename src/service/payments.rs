@@ -338,7 +338,7 @@ fn duplicate_or(error: diesel::result::Error, payment: &Payment) -> ApiError {
         Some(UniqueField::Key) => duplicate("key", payment.key.as_ref().map(|k| k.as_str())).into(),
         Some(UniqueField::InterfaceId) if payment.payment_method_info.payment_interface.is_none() => {
             let duplicate_value = payment.interface_id.as_deref().map_or(Value::Null, Value::from);
-            DomainError::DuplicateInterfaceIdWithoutInterface { duplicate_value }.into()
+            DomainError::duplicate_interface_id_without_interface(duplicate_value).into()
         }
         Some(UniqueField::InterfaceId) => duplicate("interfaceId", payment.interface_id.as_deref()).into(),
         Some(UniqueField::UniqueValue | UniqueField::CustomerNumber) | None => error.into(),

@@ -264,7 +264,7 @@ impl ResourceKind for Customers {
     }
     fn duplicate(field: &str, value: serde_json::Value) -> DomainError {
         match field {
-            "email" => DomainError::DuplicateCustomerEmail { duplicate_value: value },
+            "email" => DomainError::duplicate_customer_email(value),
             _ => DomainError::DuplicateField { field: field.into(), duplicate_value: value },
         }
     }
