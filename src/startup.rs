@@ -78,6 +78,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(crate::service::MAX_DOCUMENT_BYTES))
                 .wrap(middleware::from_fn(http::refuse_nul))
+                .wrap(middleware::from_fn(http::allow_cross_origin))
                 .wrap(middleware::from_fn(http::correlate))
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))

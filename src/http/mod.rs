@@ -4,6 +4,7 @@ mod api_clients;
 mod auth;
 mod connect;
 mod correlation;
+mod cors;
 mod json;
 mod messages;
 mod meta;
@@ -24,6 +25,7 @@ use actix_web::{web, HttpResponse};
 use std::time::Duration;
 
 pub use correlation::{correlate, HEADER as CORRELATION_HEADER};
+pub use cors::allow_cross_origin;
 pub use nul_guard::refuse_nul;
 
 /// What every handler shares.

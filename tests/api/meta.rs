@@ -46,6 +46,42 @@ async fn unknown_routes_answer_404_in_commercetools_format() {
     assert_eq!(reply.headers["content-type"], "application/json; charset=utf-8", "as every JSON answer");
 }
 
+/// Browser shops call the API from their own origin, as commercetools allows: any origin, the
+/// correlation id readable, and a preflight answered without a token.
+#[tokio::test]
+async fn browsers_may_call_from_any_origin() {
+    let app = spawn_app().await;
+    let preflight = app
+        .raw_unauthenticated(
+            app.client
+                .request(reqwest::Method::OPTIONS, app.url("/payments"))
+                .header("Origin", "https://shop.example")
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "authorization, content-type, x-correlation-id"),
+        )
+        .await;
+    assert_eq!(preflight.status, StatusCode::OK, "no token is needed for a preflight");
+    assert_eq!(preflight.headers["access-control-allow-origin"], "*");
+    let allowed_headers = preflight.headers["access-control-allow-headers"].to_str().unwrap().to_lowercase();
+    for header in ["authorization", "content-type", "x-correlation-id"] {
+        assert!(allowed_headers.contains(header), "{header} in {allowed_headers}");
+    }
+    let allowed_methods = preflight.headers["access-control-allow-methods"].to_str().unwrap();
+    for method in ["GET", "POST", "DELETE"] {
+        assert!(allowed_methods.contains(method), "{method} in {allowed_methods}");
+    }
+    assert!(preflight.headers.contains_key("access-control-max-age"));
+    assert!(preflight.headers.contains_key("x-correlation-id"));
+
+    let read = app.raw(app.client.get(app.url("/payments")).header("Origin", "https://shop.example")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.headers["access-control-allow-origin"], "*");
+    assert_eq!(read.headers["access-control-expose-headers"], "X-Correlation-ID");
+    let refused = app.raw_unauthenticated(app.client.get(app.url("/payments"))).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.headers["access-control-allow-origin"], "*", "errors are readable too");
+}
+
 /// Processes that start together on a new database (several servers, or a server and the
 /// CLI) take turns migrating it instead of failing on each other's tables.
 #[tokio::test]
