@@ -204,6 +204,16 @@ impl Stripe {
         if creates {
             form.extend(request.metadata.iter().map(|(k, v)| (format!("metadata[{k}]"), v.clone())));
         }
+        // The hosted page's PaymentIntent carries the ct ids too, for the dashboard and for its
+        // events before the session's lookup records it.
+        if matches!(request.operation, Operation::Checkout { .. }) {
+            form.extend(
+                request
+                    .metadata
+                    .iter()
+                    .map(|(k, v)| (format!("payment_intent_data[metadata][{k}]"), v.clone())),
+            );
+        }
         let mut http = self
             .client
             .request(method.clone(), format!("{}{path}", self.api_base))

@@ -50,6 +50,11 @@ async fn a_checkout_session_is_paid_on_stripes_page_and_then_captured() {
     assert_eq!(field("success_url"), Some(format!("https://shop.test/paid/{id}")));
     assert_eq!(field("cancel_url"), Some(format!("https://shop.test/cart/{id}")));
     assert_eq!(field("metadata[ct_payment_id]"), Some(id.clone()));
+    assert_eq!(field("payment_intent_data[metadata][ct_payment_id]"), Some(id.clone()));
+    assert_eq!(
+        field("payment_intent_data[metadata][ct_transaction_id]"),
+        authorization["id"].as_str().map(str::to_owned)
+    );
 
     // The customer pays; Stripe says so by webhook.
     fake.set_checkout("complete");
