@@ -535,15 +535,43 @@ impl Checker<'_> {
                     ));
                 }
                 let value_type = if *kind == Kind::Any { any_type(&value) } else { value_type(kind) };
-                Ok(Checked::Value { path, value_type, test: CheckedTest::Compare(*op, value) })
+                let alternative = match (&literal.value, kind) {
+                    (LiteralValue::Param(_), Kind::Any) => {
+                        typed_alternatives(std::slice::from_ref(&value), literal.position)
+                    }
+                    _ => vec![],
+                };
+                let compare = |value_type, value| Checked::Value {
+                    path: path.clone(),
+                    value_type,
+                    test: CheckedTest::Compare(*op, value),
+                };
+                Ok(alternative.into_iter().fold(compare(value_type, value), |either, typed| {
+                    either_type(*op == Comparison::Ne, either, compare(any_type(&typed), typed))
+                }))
             }
             (Test::In { negated, values }, kind) if is_scalar(kind) => {
-                let values = self.list(values, kind)?;
-                let value_type = match (kind, values.first()) {
+                let listed = self.list(values, kind)?;
+                let value_type = match (kind, listed.first()) {
                     (Kind::Any, Some(first)) => any_type(first),
                     _ => value_type(kind),
                 };
-                Ok(Checked::Value { path, value_type, test: CheckedTest::In { negated: *negated, values } })
+                let alternative = match (values, kind) {
+                    (List::Param(_, position), Kind::Any) => typed_alternatives(&listed, *position),
+                    _ => vec![],
+                };
+                let test = |value_type, values| Checked::Value {
+                    path: path.clone(),
+                    value_type,
+                    test: CheckedTest::In { negated: *negated, values },
+                };
+                let either = test(value_type, listed);
+                Ok(match alternative.first().map(any_type) {
+                    Some(alternative_type) => {
+                        either_type(*negated, either, test(alternative_type, alternative))
+                    }
+                    None => either,
+                })
             }
             (Test::Compare(..) | Test::In { .. }, _) => Err(error(
                 format!(
@@ -668,6 +696,38 @@ fn typed(value: &LiteralValue, kind: &Kind, position: Position) -> Result<Scalar
         (Kind::Number, _) => Err(mismatch("a number")),
         (Kind::Boolean, _) => Err(mismatch("true or false")),
         _ => Err(mismatch("a value")),
+    }
+}
+
+/// A test of a value as text or as another type. A value of the other type is unequal to every
+/// literal, so a negated test (`!=`, `not in`) holds only where both do.
+fn either_type(negated: bool, as_text: Checked, as_typed: Checked) -> Checked {
+    if negated {
+        Checked::And(Box::new(as_text), Box::new(as_typed))
+    } else {
+        Checked::Or(Box::new(as_text), Box::new(as_typed))
+    }
+}
+
+/// A `var.*` value arrives as text, and a custom field's type is not known here: the values
+/// that read as numbers (or else as booleans) are tried as such too, so `:n` with
+/// `var.n=3` matches a Number field holding 3 as well as a String holding "3".
+fn typed_alternatives(values: &[Scalar], position: Position) -> Vec<Scalar> {
+    let texts: Vec<&str> = values
+        .iter()
+        .filter_map(|value| match value {
+            Scalar::Text(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let as_kind = |kind: &Kind| -> Vec<Scalar> {
+        texts.iter().filter_map(|text| from_variable(text, kind, position).ok()).collect()
+    };
+    let numbers = as_kind(&Kind::Number);
+    if numbers.is_empty() {
+        as_kind(&Kind::Boolean)
+    } else {
+        numbers
     }
 }
 

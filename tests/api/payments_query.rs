@@ -114,6 +114,14 @@ async fn every_predicate_construct_filters_in_the_database() {
         ("where=key = :k\nvar.k=big-usd", vec!["big-usd"]),
         ("where=key in :keys\nvar.keys=big-usd\nvar.keys=failed", vec!["big-usd", "failed"]),
         ("where=amountPlanned(centAmount > :min)\nvar.min=4000", vec!["big-eur", "big-usd"]),
+        // A custom field's type is not known to the predicate: a variable is tried as text and
+        // as the number or boolean it reads as.
+        ("where=custom(fields(attempts > :n and express = :e))\nvar.n=2\nvar.e=true", vec!["big-usd"]),
+        ("where=custom(fields(attempts in :ns))\nvar.ns=3\nvar.ns=x", vec!["big-usd"]),
+        ("where=custom(fields(attempts not in :ns))\nvar.ns=3", vec![]),
+        ("where=custom(fields(attempts != :n))\nvar.n=3", vec![]),
+        ("where=custom(fields(attempts != :n and orderId != :n))\nvar.n=4", vec!["big-usd"]),
+        ("where=custom(fields(orderId = :o))\nvar.o=o-1", vec!["big-usd"]),
         (
             "where=amountPlanned(currencyCode = \"EUR\")\nwhere=amountPlanned(centAmount > 600)",
             vec!["anonymous", "big-eur"],
