@@ -395,6 +395,12 @@ fn invalid(name: &str, value: &Value, allowed: Option<Vec<Value>>) -> DomainErro
     }
 }
 
+/// A time of day as commercetools stores a Time field: `hh:mm:ss.sss`.
+pub fn canonical_time(text: &str) -> Option<String> {
+    let time = chrono::NaiveTime::parse_from_str(text, "%H:%M:%S%.f").ok()?;
+    Some(time.format("%H:%M:%S%.3f").to_string())
+}
+
 /// Whether `value` is a valid value of `field_type` (the field is called `name`); a Money
 /// value is replaced by its CentPrecisionMoney, and a time or date-time by its canonical form,
 /// as commercetools stores them.
@@ -424,15 +430,13 @@ fn check_value(name: &str, field_type: &FieldType, value: &mut Value) -> Result<
         FieldType::Date => value
             .as_str()
             .is_some_and(|s| s.len() == 10 && chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
-        FieldType::Time => {
-            match value.as_str().map(|s| chrono::NaiveTime::parse_from_str(s, "%H:%M:%S%.f")) {
-                Some(Ok(time)) => {
-                    *value = Value::String(time.format("%H:%M:%S%.3f").to_string());
-                    true
-                }
-                _ => false,
+        FieldType::Time => match value.as_str().and_then(canonical_time) {
+            Some(time) => {
+                *value = Value::String(time);
+                true
             }
-        }
+            None => false,
+        },
         FieldType::DateTime => match value.as_str().map(Timestamp::parse) {
             Some(Ok(timestamp)) => {
                 *value = Value::String(timestamp.to_string());

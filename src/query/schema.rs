@@ -541,17 +541,37 @@ impl Checker<'_> {
                     }
                     _ => vec![],
                 };
+                let negated = *op == Comparison::Ne;
+                // A date-time or time compared in its canonical form equals the text as
+                // written too, where a String field holds it.
+                let as_text = match (kind, op, self.as_written(literal)?) {
+                    (Kind::Any, Comparison::Eq | Comparison::Ne, Some(written))
+                        if Scalar::Text(written.clone()) != value =>
+                    {
+                        CheckedTest::In { negated, values: vec![value.clone(), Scalar::Text(written)] }
+                    }
+                    _ => CheckedTest::Compare(*op, value.clone()),
+                };
                 let compare = |value_type, value| Checked::Value {
                     path: path.clone(),
                     value_type,
                     test: CheckedTest::Compare(*op, value),
                 };
-                Ok(alternative.into_iter().fold(compare(value_type, value), |either, typed| {
-                    either_type(*op == Comparison::Ne, either, compare(any_type(&typed), typed))
+                let as_text = Checked::Value { path: path.clone(), value_type, test: as_text };
+                Ok(alternative.into_iter().fold(as_text, |either, typed| {
+                    either_type(negated, either, compare(any_type(&typed), typed))
                 }))
             }
             (Test::In { negated, values }, kind) if is_scalar(kind) => {
-                let listed = self.list(values, kind)?;
+                let mut listed = self.list(values, kind)?;
+                if *kind == Kind::Any {
+                    for written in self.as_written_list(values)? {
+                        let written = Scalar::Text(written);
+                        if !listed.contains(&written) {
+                            listed.push(written);
+                        }
+                    }
+                }
                 let value_type = match (kind, listed.first()) {
                     (Kind::Any, Some(first)) => any_type(first),
                     _ => value_type(kind),
@@ -621,6 +641,28 @@ impl Checker<'_> {
         }
     }
 
+    /// The text of a string literal or parameter as written (before a date-time or time in it
+    /// is put in canonical form).
+    fn as_written(&self, literal: &Literal) -> Result<Option<String>, CheckError> {
+        Ok(match &literal.value {
+            LiteralValue::String(text) => Some(text.clone()),
+            LiteralValue::Param(name) => self.variable(name, literal.position)?.first().cloned(),
+            _ => None,
+        })
+    }
+
+    /// [`Self::as_written`] for each value of a list.
+    fn as_written_list(&self, list: &List) -> Result<Vec<String>, CheckError> {
+        Ok(match list {
+            List::Values(values) => values
+                .iter()
+                .map(|literal| self.as_written(literal))
+                .filter_map(Result::transpose)
+                .collect::<Result<_, _>>()?,
+            List::Param(name, position) => self.variable(name, *position)?.clone(),
+        })
+    }
+
     fn variable(&self, name: &str, position: Position) -> Result<&Vec<String>, CheckError> {
         self.variables.get(name).filter(|values| !values.is_empty()).ok_or_else(|| {
             error(format!("Missing value for input parameter ':{name}' (give it as var.{name})."), position)
@@ -684,18 +726,25 @@ fn typed(value: &LiteralValue, kind: &Kind, position: Position) -> Result<Scalar
                 Err(error(format!("Invalid enum value for {name}: {s}"), position))
             }
         }
-        // Custom DateTime values are stored in UTC with milliseconds; a date-time literal is
-        // written the same way, so that it compares in time order whatever the offset.
-        (Kind::Any, LiteralValue::String(s)) => Ok(Scalar::Text(match Timestamp::parse(s) {
-            Ok(timestamp) => timestamp.to_string(),
-            Err(_) => s.clone(),
-        })),
+        // Custom DateTime and Time values are stored in canonical form; a literal that reads as
+        // one is written the same way, so that it compares in time order whatever the offset.
+        (Kind::Any, LiteralValue::String(s)) => {
+            Ok(Scalar::Text(canonical_time(s).unwrap_or_else(|| s.clone())))
+        }
         (Kind::Any, LiteralValue::Number(n)) => Ok(Scalar::Number(n.clone())),
         (Kind::Any, LiteralValue::Bool(b)) => Ok(Scalar::Bool(*b)),
         (Kind::String | Kind::DateTime | Kind::Enum(..), _) => Err(mismatch("a string")),
         (Kind::Number, _) => Err(mismatch("a number")),
         (Kind::Boolean, _) => Err(mismatch("true or false")),
         _ => Err(mismatch("a value")),
+    }
+}
+
+/// A date-time or a time as custom fields store it: UTC with milliseconds, `hh:mm:ss.sss`.
+fn canonical_time(text: &str) -> Option<String> {
+    match Timestamp::parse(text) {
+        Ok(timestamp) => Some(timestamp.to_string()),
+        Err(_) => crate::domain::types::canonical_time(text),
     }
 }
 

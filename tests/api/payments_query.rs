@@ -11,6 +11,9 @@ async fn fixture(app: &TestApp) {
         field("fee", "Money"),
         field("note", "LocalizedString"),
         json!({"name": "buyer", "label": {"en": "b"}, "required": false, "type": {"name": "Reference", "referenceTypeId": "customer"}}),
+        field("pickup", "Time"),
+        field("at", "DateTime"),
+        field("label", "String"),
     ];
     app.create_type("objects", &["payment"], object_fields).await;
     app.create_customer("cust-1@example.com", "cust-1").await;
@@ -33,7 +36,8 @@ async fn fixture(app: &TestApp) {
                "interfaceInteractions": [{"type": {"key": "type-1"}, "fields": {"code": "200"}}]}),
         json!({"key": "failed", "amountPlanned": {"currencyCode": "EUR", "centAmount": 501},
                "custom": {"type": {"key": "objects"}, "fields": {"fee": {"currencyCode": "EUR", "centAmount": 75},
-                   "note": {"de": "abgelehnt"}, "buyer": {"typeId": "customer", "id": "c-9"}}},
+                   "note": {"de": "abgelehnt"}, "buyer": {"typeId": "customer", "id": "c-9"},
+                   "pickup": "10:00:00", "at": "2026-01-02T10:00:00+05:00", "label": "10:00:00"}},
                "transactions": [{"type": "Charge", "amount": money(501), "state": "Failure"}]}),
     ];
     for draft in drafts {
@@ -97,6 +101,20 @@ async fn every_predicate_construct_filters_in_the_database() {
         (r#"where=custom(fields(fee(type = "centPrecision" and fractionDigits = 2)))"#, vec!["failed"]),
         (r#"where=custom(fields(note(de = "abgelehnt") and buyer(id = "c-9")))"#, vec!["failed"]),
         (r#"where=custom(fields(buyer(id = "c-1")))"#, vec![]),
+        // Times and date-times compare as stored (canonical), and still equal a String as written.
+        (r#"where=custom(fields(pickup = "10:00:00" and label = "10:00:00"))"#, vec!["failed"]),
+        (r#"where=custom(fields(pickup > "09:30:00" and pickup < "10:00:00.001"))"#, vec!["failed"]),
+        (
+            r#"where=custom(fields(pickup in ("10:00:00", "11:00:00") and label in ("10:00:00")))"#,
+            vec!["failed"],
+        ),
+        (r#"where=custom(fields(pickup != "10:00:00" or label != "10:00:00"))"#, vec![]),
+        (r#"where=custom(fields(label not in ("10:00:00")))"#, vec![]),
+        (
+            r#"where=custom(fields(at = "2026-01-02T05:00:00Z" and at > "2026-01-02T09:00:00+05:00"))"#,
+            vec!["failed"],
+        ),
+        ("where=custom(fields(pickup = :t and label = :t))\nvar.t=10:00:00", vec!["failed"]),
         (r#"where=transactions(type = "Charge" and state = "Success")"#, vec!["big-usd"]),
         (r#"where=transactions(type = "Authorization" and state = "Pending")"#, vec!["small-eur"]),
         (
