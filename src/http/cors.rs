@@ -16,22 +16,31 @@ const ALLOW_METHODS: &str = "GET, HEAD, POST, DELETE, OPTIONS";
 /// How long a browser may reuse a preflight's answer, in seconds (commercetools sends 299).
 const MAX_AGE: &str = "299";
 
+/// Outermost, so that every answer carries the headers, those of the other middleware too (an
+/// invalid correlation id, say).
 pub async fn allow_cross_origin(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let mut response = if req.method() == Method::OPTIONS {
-        let preflight = HttpResponse::Ok()
-            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS))
-            .insert_header((header::ACCESS_CONTROL_MAX_AGE, MAX_AGE))
-            .finish();
-        req.into_response(preflight)
-    } else {
-        next.call(req).await?.map_into_boxed_body()
-    };
+    let mut response = next.call(req).await?.map_into_boxed_body();
     let headers = response.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("X-Correlation-ID"));
     Ok(response)
+}
+
+/// Inside the correlation middleware, so that a preflight gets an id and a log line too.
+pub async fn answer_preflight(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    if req.method() != Method::OPTIONS {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let preflight = HttpResponse::Ok()
+        .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, ALLOW_METHODS))
+        .insert_header((header::ACCESS_CONTROL_MAX_AGE, MAX_AGE))
+        .finish();
+    Ok(req.into_response(preflight))
 }

@@ -25,7 +25,7 @@ use actix_web::{web, HttpResponse};
 use std::time::Duration;
 
 pub use correlation::{correlate, HEADER as CORRELATION_HEADER};
-pub use cors::allow_cross_origin;
+pub use cors::{allow_cross_origin, answer_preflight};
 pub use nul_guard::refuse_nul;
 
 /// What every handler shares.

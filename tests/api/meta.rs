@@ -80,6 +80,9 @@ async fn browsers_may_call_from_any_origin() {
     let refused = app.raw_unauthenticated(app.client.get(app.url("/payments"))).await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
     assert_eq!(refused.headers["access-control-allow-origin"], "*", "errors are readable too");
+    let bad_id = app.raw(app.client.get(app.url("/payments")).header("X-Correlation-ID", "bad!")).await;
+    assert_eq!(bad_id.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_id.headers["access-control-allow-origin"], "*", "the correlation check's answer too");
 }
 
 /// Processes that start together on a new database (several servers, or a server and the
