@@ -86,8 +86,9 @@ pub fn sort_key(text: &str, fields: &[Field]) -> Result<SortKey, ApiError> {
     }
     let value_type = match kind {
         Some(Kind::Number) => ValueType::Number,
-        Some(Kind::String | Kind::DateTime | Kind::Enum(..) | Kind::Any) => ValueType::Text,
+        Some(Kind::String | Kind::DateTime | Kind::Enum(..)) => ValueType::Text,
         Some(Kind::Boolean) => ValueType::Bool,
+        Some(Kind::Any) => ValueType::Any,
         _ => return Err(malformed(format!("The field '{path_text}' cannot be sorted by."))),
     };
     Ok(SortKey { path: Path { segments, column }, value_type, descending })

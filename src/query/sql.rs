@@ -43,7 +43,8 @@ pub fn compile(predicate: &Checked, dialect: Dialect, table: &'static str) -> Sq
     compiler.out
 }
 
-/// An ORDER BY term for a scalar path: values first, missing ones last, in both directions.
+/// ORDER BY terms for a scalar path: values first, missing ones last, in both directions. A
+/// custom field's value (`ValueType::Any`) sorts as a number, else as text, else as a boolean.
 pub fn sort_term(
     path: &Path,
     value_type: ValueType,
@@ -51,10 +52,30 @@ pub fn sort_term(
     dialect: Dialect,
     table: &'static str,
 ) -> SqlFragment {
+    let direction = if descending { "DESC" } else { "ASC" };
+    let value_types: &[ValueType] = match value_type {
+        ValueType::Any => &[ValueType::Number, ValueType::Text, ValueType::Bool],
+        _ => std::slice::from_ref(&value_type),
+    };
+    let mut out = SqlFragment::default();
+    for value_type in value_types {
+        let expression = sortable(path, *value_type, dialect, table);
+        if !out.sql.is_empty() {
+            out.sql.push_str(", ");
+        }
+        out.sql.push_str(&format!("({0}) IS NULL ASC, {0} {direction}", expression.sql));
+        // The expression appears twice, so its parameters do too.
+        out.params.extend(expression.params.iter().cloned());
+        out.params.extend(expression.params);
+    }
+    out
+}
+
+/// The value at `path` where it has the JSON type `value_type`, else NULL.
+fn sortable(path: &Path, value_type: ValueType, dialect: Dialect, table: &'static str) -> SqlFragment {
     let mut compiler = Compiler { dialect, table, out: SqlFragment::default(), aliases: 0 };
     let root = compiler.root();
     let scope = Scope { json: root, root: true };
-    let direction = if descending { "DESC" } else { "ASC" };
     let expression = match (path.column, dialect) {
         (Some(column), _) => format!("{table}.{}", column_name(column)),
         (None, Dialect::Sqlite) => {
@@ -69,15 +90,15 @@ pub fn sort_term(
                 ValueType::Number => {
                     format!("(CASE WHEN jsonb_typeof({json}) = 'number' THEN ({text})::numeric END)")
                 }
+                ValueType::Bool => {
+                    format!("(CASE WHEN jsonb_typeof({json}) = 'boolean' THEN ({text})::boolean END)")
+                }
                 _ => format!("(CASE WHEN jsonb_typeof({json}) = 'string' THEN ({text}) END) COLLATE \"C\""),
             }
         }
     };
     let mut out = compiler.out;
-    let params = out.params.clone();
-    out.sql = format!("({expression}) IS NULL ASC, {expression} {direction}");
-    // The expression appears twice, so its parameters do too.
-    out.params.extend(params);
+    out.sql = expression;
     out
 }
 

@@ -308,6 +308,36 @@ async fn sorting_by_any_scalar_path() {
     assert_eq!(&by_name[..2], ["small-eur", "anonymous"], "payments without a name come last");
 }
 
+/// A custom field's type is not known to the query: its values sort as numbers, text or
+/// booleans, whichever they are, and payments without it come last.
+#[tokio::test]
+async fn sorting_by_custom_fields_of_any_type() {
+    let app = spawn_app().await;
+    app.create_open_type("type-1").await;
+    for (key, attempts, express, code) in
+        [("nine", 9, true, "b"), ("ten", 10, false, "c"), ("hundred", 100, true, "a")]
+    {
+        app.create_payment(json!({"key": key, "amountPlanned": money(100),
+            "custom": {"type": {"key": "type-1"}, "fields": {"attempts": attempts, "express": express, "code": code}}}))
+            .await;
+    }
+    app.create_payment(json!({"key": "none", "amountPlanned": money(100)})).await;
+    let sorted = |sort: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app.raw(app.client.get(app.url("/payments")).query(&[("sort", sort)])).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+            let results = reply.body["results"].as_array().unwrap().clone();
+            results.iter().map(|p| p["key"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(sorted("custom.fields.attempts asc").await, ["nine", "ten", "hundred", "none"]);
+    assert_eq!(sorted("custom.fields.attempts desc").await, ["hundred", "ten", "nine", "none"]);
+    assert_eq!(sorted("custom.fields.code asc").await, ["hundred", "nine", "ten", "none"]);
+    assert_eq!(sorted("custom.fields.express asc").await[0], "ten", "false before true");
+    assert_eq!(sorted("custom.fields.express desc").await[2..], ["ten", "none"]);
+}
+
 #[tokio::test]
 async fn query_results_are_paged_stably() {
     let app = spawn_app().await;
