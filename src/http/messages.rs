@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use crate::persistence::documents::MESSAGES;
 use crate::query::schema::MESSAGE_FIELDS;
 use crate::service;
+use crate::service::expansion::{expand_document, expand_documents};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -42,10 +43,16 @@ async fn get(
     auth: Scoped<ViewMessages>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner().1;
     let db = state.db.clone();
-    let document = blocking(move || service::messages::get(&db, &auth.project_key, &id)).await?;
+    let expand = QueryParams::parse(req.query_string()).expansions();
+    let document = blocking(move || {
+        let document = service::messages::get(&db, &auth.project_key, &id)?;
+        expand_document(&db, &auth.project_key, document, &expand)
+    })
+    .await?;
     Ok(json_response(StatusCode::OK, document))
 }
 
@@ -54,10 +61,12 @@ async fn query(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let request = QueryParams::parse(req.query_string()).list_query(&MESSAGE_FIELDS)?;
+    let params = QueryParams::parse(req.query_string());
+    let (request, expand) = (params.list_query(&MESSAGE_FIELDS)?, params.expansions());
     let db = state.db.clone();
     let (request, page) = blocking(move || {
-        let page = service::messages::list(&db, &auth.project_key, &request)?;
+        let mut page = service::messages::list(&db, &auth.project_key, &request)?;
+        page.documents = expand_documents(&db, &auth.project_key, page.documents, &expand)?;
         Ok((request, page))
     })
     .await?;

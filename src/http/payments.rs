@@ -59,11 +59,6 @@ fn with_deprecation(mut response: HttpResponse, deprecated: bool) -> HttpRespons
     response
 }
 
-/// The `expand` parameters of a request.
-fn expansions(params: &QueryParams) -> Vec<String> {
-    params.all("expand").into_iter().map(str::to_owned).collect()
-}
-
 async fn create(
     auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
@@ -73,7 +68,7 @@ async fn create(
     let deprecated = draft.uses_deprecated_fields();
     let actor = auth.actor();
     let db = state.db.clone();
-    let expand = expansions(&QueryParams::parse(req.query_string()));
+    let expand = QueryParams::parse(req.query_string()).expansions();
     let interface = state.psp.as_ref().map(|psp| psp.interface_name().to_owned());
     let project_key = auth.project_key.clone();
     let written =
@@ -115,7 +110,7 @@ async fn get<A: Addressing>(
 ) -> Result<HttpResponse, ApiError> {
     let locator = A::locator(path.into_inner().1);
     let db = state.db.clone();
-    let expand = expansions(&QueryParams::parse(req.query_string()));
+    let expand = QueryParams::parse(req.query_string()).expansions();
     let document = blocking(move || {
         let document = service::payments::get(&db, &auth.project_key, &locator)?;
         expand_document(&db, &auth.project_key, document, &expand)
@@ -156,7 +151,7 @@ async fn update<A: Addressing>(
     let deprecated = request.actions.iter().any(PaymentUpdateAction::is_deprecated);
     let actor = auth.actor();
     let db = state.db.clone();
-    let expand = expansions(&QueryParams::parse(req.query_string()));
+    let expand = QueryParams::parse(req.query_string()).expansions();
     let interface = state.psp.as_ref().map(|psp| psp.interface_name().to_owned());
     let project_key = auth.project_key.clone();
     let written = blocking(move || {
@@ -179,7 +174,7 @@ async fn delete<A: Addressing>(
     let version = params.version()?;
     let data_erasure = params.bool_or("dataErasure", false)?;
     let db = state.db.clone();
-    let expand = expansions(&params);
+    let expand = params.expansions();
     let document = blocking(move || {
         let document = service::payments::delete(&db, &auth.project_key, &locator, version, data_erasure)?;
         expand_document(&db, &auth.project_key, document, &expand)
@@ -196,7 +191,7 @@ async fn query(
     let params = QueryParams::parse(req.query_string());
     let request = params.list_query(&PAYMENT_FIELDS)?;
     let db = state.db.clone();
-    let expand = expansions(&params);
+    let expand = params.expansions();
     let (request, page) = blocking(move || {
         let mut page = service::payments::list(&db, &auth.project_key, &request)?;
         page.documents = expand_documents(&db, &auth.project_key, page.documents, &expand)?;

@@ -28,6 +28,11 @@ impl QueryParams {
         self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
     }
 
+    /// The `expand` parameters: paths of references to expand.
+    pub fn expansions(&self) -> Vec<String> {
+        self.all("expand").into_iter().map(str::to_owned).collect()
+    }
+
     /// The `var.<name>` input parameters of query predicates; a repeated name is a list.
     pub fn variables(&self) -> crate::query::schema::Variables {
         let mut variables = crate::query::schema::Variables::new();

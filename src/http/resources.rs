@@ -8,6 +8,7 @@ use super::json::JsonBody;
 use super::query::{paged_body, QueryParams};
 use super::{blocking, existence, head_query, json_response, Addressing, AppState, ById, ByKey};
 use crate::error::ApiError;
+use crate::service::expansion::{expand_document, expand_documents};
 use crate::service::resources::{self, Customers, ResourceKind, States, Types};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -119,11 +120,17 @@ struct Update<R: ResourceKind> {
 async fn create<R: HttpResource>(
     auth: Scoped<R::Manage>,
     state: web::Data<AppState>,
+    req: HttpRequest,
     JsonBody(draft): JsonBody<R::Draft>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.actor();
     let db = state.db.clone();
-    let document = blocking(move || resources::create::<R>(&db, &auth.project_key, draft, &actor)).await?;
+    let expand = QueryParams::parse(req.query_string()).expansions();
+    let document = blocking(move || {
+        let document = resources::create::<R>(&db, &auth.project_key, draft, &actor)?;
+        expand_document(&db, &auth.project_key, document, &expand)
+    })
+    .await?;
     Ok(json_response(StatusCode::CREATED, R::created_body(document)?))
 }
 
@@ -131,10 +138,16 @@ async fn get<R: HttpResource, A: Addressing>(
     auth: Scoped<R::View>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let locator = A::locator(path.into_inner().1);
     let db = state.db.clone();
-    let document = blocking(move || resources::get::<R>(&db, &auth.project_key, &locator)).await?;
+    let expand = QueryParams::parse(req.query_string()).expansions();
+    let document = blocking(move || {
+        let document = resources::get::<R>(&db, &auth.project_key, &locator)?;
+        expand_document(&db, &auth.project_key, document, &expand)
+    })
+    .await?;
     Ok(json_response(StatusCode::OK, document))
 }
 
@@ -153,13 +166,17 @@ async fn update<R: HttpResource, A: Addressing>(
     auth: Scoped<R::Manage>,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    req: HttpRequest,
     JsonBody(request): JsonBody<Update<R>>,
 ) -> Result<HttpResponse, ApiError> {
     let locator = A::locator(path.into_inner().1);
     let actor = auth.actor();
     let db = state.db.clone();
+    let expand = QueryParams::parse(req.query_string()).expansions();
     let document = blocking(move || {
-        resources::update::<R>(&db, &auth.project_key, &locator, request.version, request.actions, &actor)
+        let (version, actions) = (request.version, request.actions);
+        let document = resources::update::<R>(&db, &auth.project_key, &locator, version, actions, &actor)?;
+        expand_document(&db, &auth.project_key, document, &expand)
     })
     .await?;
     Ok(json_response(StatusCode::OK, document))
@@ -172,10 +189,14 @@ async fn delete<R: HttpResource, A: Addressing>(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let locator = A::locator(path.into_inner().1);
-    let version = QueryParams::parse(req.query_string()).version()?;
+    let params = QueryParams::parse(req.query_string());
+    let (version, expand) = (params.version()?, params.expansions());
     let db = state.db.clone();
-    let document =
-        blocking(move || resources::delete::<R>(&db, &auth.project_key, &locator, version)).await?;
+    let document = blocking(move || {
+        let document = resources::delete::<R>(&db, &auth.project_key, &locator, version)?;
+        expand_document(&db, &auth.project_key, document, &expand)
+    })
+    .await?;
     Ok(json_response(StatusCode::OK, document))
 }
 
@@ -184,10 +205,12 @@ async fn query<R: HttpResource>(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let request = QueryParams::parse(req.query_string()).list_query(R::fields())?;
+    let params = QueryParams::parse(req.query_string());
+    let (request, expand) = (params.list_query(R::fields())?, params.expansions());
     let db = state.db.clone();
     let (request, page) = blocking(move || {
-        let page = crate::service::list_documents(&db, &R::collection(), &auth.project_key, &request)?;
+        let mut page = crate::service::list_documents(&db, &R::collection(), &auth.project_key, &request)?;
+        page.documents = expand_documents(&db, &auth.project_key, page.documents, &expand)?;
         Ok((request, page))
     })
     .await?;

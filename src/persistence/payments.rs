@@ -83,6 +83,17 @@ pub fn find(conn: &mut Conn, project_key: &str, locator: &Locator) -> QueryResul
     })
 }
 
+/// The documents of the project's payments with any of these ids (for reference expansion).
+pub fn find_many(conn: &mut Conn, project_key: &str, ids: &[String]) -> QueryResult<Vec<String>> {
+    on_backend!(conn, |c| {
+        payments::table
+            .filter(payments::project_key.eq(project_key))
+            .filter(payments::id.eq_any(ids))
+            .select(payments::document)
+            .load(c)
+    })
+}
+
 pub fn exists(conn: &mut Conn, project_key: &str, locator: &Locator) -> QueryResult<bool> {
     on_backend!(conn, |c| {
         let query = payments::table.filter(payments::project_key.eq(project_key)).select(payments::id);

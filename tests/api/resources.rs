@@ -648,6 +648,56 @@ async fn references_resolve_and_expand_on_every_payment_endpoint() {
     check(&deleted.body);
 }
 
+/// Expansion on States (their transitions), Messages (the resource they are about, and the
+/// State of a transition) and through an expanded reference (`a.b` expands `a`, then `b` in it).
+#[tokio::test]
+async fn references_expand_on_states_messages_and_in_chains() {
+    let app = spawn_app().await;
+    app.create_state("shipped", false, Some(vec![])).await;
+    let paid = app.create_state("paid", false, Some(vec!["shipped"])).await;
+    app.create_state("open", true, Some(vec!["paid", "shipped"])).await;
+
+    let open = app.get("/states/key=open?expand=transitions[*]").await.body;
+    let targets: Vec<&str> =
+        open["transitions"].as_array().unwrap().iter().map(|t| t["obj"]["key"].as_str().unwrap()).collect();
+    assert_eq!(targets, ["paid", "shipped"], "{open}");
+    let listed = app.get("/states?where=key%3D%22open%22&expand=transitions[0]").await.body;
+    assert_eq!(listed["results"][0]["transitions"][0]["obj"]["key"], "paid");
+    assert!(listed["results"][0]["transitions"][1].get("obj").is_none(), "only the path asked for");
+    let chained = app.get("/states/key=open?expand=transitions[*].transitions[*]").await.body;
+    assert_eq!(chained["transitions"][0]["obj"]["transitions"][0]["obj"]["key"], "shipped", "{chained}");
+
+    let payment = app
+        .create_payment(json!({"key": "pp", "amountPlanned": money(1), "paymentStatus": {"state": {"typeId": "state", "key": "open"}}}))
+        .await;
+    let id = payment["id"].as_str().unwrap();
+    let deep = app.get(&format!("/payments/{id}?expand=paymentStatus.state.transitions[*]")).await.body;
+    let state = &deep["paymentStatus"]["state"]["obj"];
+    assert_eq!(state["key"], "open", "{deep}");
+    assert_eq!(state["transitions"][0]["obj"]["key"], "paid");
+    assert_eq!(state["transitions"][1]["obj"]["key"], "shipped");
+
+    app.update(&payment, json!([{"action": "transitionState", "state": {"typeId": "state", "key": "paid"}}]))
+        .await;
+    let messages = app
+        .get(&format!(
+            "/messages?where=resource(id%3D%22{id}%22)&sort=sequenceNumber+asc&expand=resource&expand=state"
+        ))
+        .await
+        .body;
+    let results = messages["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{messages}");
+    for message in results {
+        assert_eq!(message["resource"]["obj"]["key"], "pp", "{message}");
+        assert_eq!(message["resource"]["obj"]["version"], 2, "the payment as it is now");
+    }
+    assert_eq!(results[1]["type"], "PaymentStatusStateTransition");
+    assert_eq!(results[1]["state"]["obj"]["id"], paid["id"]);
+    let one = results[0]["id"].as_str().unwrap();
+    let single = app.get(&format!("/messages/{one}?expand=resource")).await.body;
+    assert_eq!(single["resource"]["obj"]["id"], id);
+}
+
 #[tokio::test]
 async fn messages_are_queried_and_rebuild_the_payment() {
     let app = spawn_app().await;
