@@ -81,6 +81,15 @@ pub trait ResourceKind: 'static {
     fn check_among(_conn: &mut Conn, _project_key: &str, _resource: &Self::Resource) -> Result<(), ApiError> {
         Ok(())
     }
+    /// The kind of another resource of the project that names resource `id` (besides payments
+    /// and customers, which reference tables record), so that deleting it is refused.
+    fn referenced_among(
+        _conn: &mut Conn,
+        _project_key: &str,
+        _id: &str,
+    ) -> Result<Option<&'static str>, ApiError> {
+        Ok(None)
+    }
     /// The field a broken `unique_value` constraint is reported on.
     fn unique_value_field() -> &'static str {
         "uniqueValue"
@@ -194,6 +203,22 @@ impl ResourceKind for States {
     }
     fn action_identifiers(action: &StateUpdateAction) -> Vec<(ReferenceTypeId, IdOrKey)> {
         owned(action.identifiers())
+    }
+    /// A State another State can transition to stays, so that no transition points nowhere.
+    /// (A project has few States: they are read whole.)
+    fn referenced_among(
+        conn: &mut Conn,
+        project_key: &str,
+        id: &str,
+    ) -> Result<Option<&'static str>, ApiError> {
+        for document in store::all_of_type(conn, project_key, ReferenceTypeId::State.as_str())? {
+            let state: State = parse(&document)?;
+            let names_it = state.transitions.iter().flatten().any(|transition| transition.id == id);
+            if names_it && state.id != id {
+                return Ok(Some("state"));
+            }
+        }
+        Ok(None)
     }
 }
 
@@ -431,8 +456,14 @@ pub fn delete<K: ResourceKind>(
         if stored.version != version {
             return Err(conflict(&stored.id, version, stored.version));
         }
-        let referenced_by =
-            if K::KEPT_WHILE_REFERENCED { store::referenced_by(conn, &stored.id)? } else { None };
+        let referenced_by = match K::KEPT_WHILE_REFERENCED {
+            true => store::referenced_by(conn, &stored.id)?,
+            false => None,
+        };
+        let referenced_by = match referenced_by {
+            Some(kind) => Some(kind),
+            None => K::referenced_among(conn, project_key, &stored.id)?,
+        };
         if let Some(referenced_by) = referenced_by {
             return Err(DomainError::ReferenceExists {
                 type_id: K::TYPE_ID.as_str().into(),

@@ -418,6 +418,19 @@ async fn payment_states_follow_their_workflow() {
         .post("/states/key=opened", json!({"version": 5, "actions": [{"action": "setTransitions", "transitions": updated.body["transitions"]}]}))
         .await;
     assert_eq!(same.error_code(), "InvalidOperation", "setting the same transitions");
+
+    // A State another State can move to stays, so that no transition points nowhere.
+    let target = app.create_state("target-only", false, Some(vec![])).await;
+    app.create_state("leads-there", false, Some(vec!["target-only"])).await;
+    let named = app.delete(&format!("/states/{}?version=1", target["id"].as_str().unwrap())).await;
+    assert_eq!(named.error_code(), "ReferenceExists", "{}", named.body);
+    assert_eq!(named.body["errors"][0]["referencedBy"], "state");
+    assert_eq!(app.delete("/states/key=leads-there?version=1").await.status, StatusCode::OK);
+    assert_eq!(
+        app.delete("/states/key=target-only?version=1").await.status,
+        StatusCode::OK,
+        "free once unnamed"
+    );
 }
 
 #[tokio::test]
