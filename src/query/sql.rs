@@ -299,6 +299,18 @@ impl Compiler {
                 };
                 self.push(&sql);
             }
+            // On PostgreSQL each use of the document parses it again (the lateral cast is inlined),
+            // so (in)equality reads the value once and compares it as jsonb, which is type-strict.
+            CheckedTest::Compare(op @ (Comparison::Eq | Comparison::Ne), scalar)
+                if self.dialect == Dialect::Postgres =>
+            {
+                let sql = self.pg_among(scope, path, *op == Comparison::Ne, std::slice::from_ref(scalar));
+                self.push(&sql);
+            }
+            CheckedTest::In { negated, values } if self.dialect == Dialect::Postgres => {
+                let sql = self.pg_among(scope, path, *negated, values);
+                self.push(&sql);
+            }
             CheckedTest::Compare(Comparison::Ne, scalar) => {
                 let defined = self.defined(scope, path);
                 let equal = self.typed_compare(scope, path, Comparison::Eq, scalar);
@@ -356,6 +368,28 @@ impl Compiler {
         }
     }
 
+    /// Whether the value equals one of `values` (JSON types must match); negated, whether it is
+    /// there (not null) and equals none.
+    fn pg_among(&mut self, scope: &Scope, path: &Path, negated: bool, values: &[Scalar]) -> String {
+        let json = self.pg_json(scope, path);
+        let mut literals: Vec<String> = values
+            .iter()
+            .map(|scalar| match scalar {
+                Scalar::Bool(flag) => format!("'{flag}'::jsonb"),
+                Scalar::Text(text) => format!("to_jsonb({}::text)", self.param(SqlParam::Text(text.clone()))),
+                Scalar::Number(number) => {
+                    format!("to_jsonb({}::numeric)", self.param(SqlParam::Number(number.clone())))
+                }
+            })
+            .collect();
+        if negated {
+            literals.insert(0, "'null'::jsonb".into());
+            format!("{json} NOT IN ({})", literals.join(", "))
+        } else {
+            format!("{json} IN ({})", literals.join(", "))
+        }
+    }
+
     /// `value <op> literal` where the value has the literal's JSON type.
     fn typed_compare(&mut self, scope: &Scope, path: &Path, op: Comparison, scalar: &Scalar) -> String {
         let op = operator(op);
@@ -379,6 +413,24 @@ impl Compiler {
                         format!("{json_type} IN ('integer', 'real') AND {extract} {op} {value}")
                     }
                 }
+            }
+            // An ordering reads the value once through a jsonpath, whose comparisons are
+            // type-strict and order strings by code point (byte-wise in UTF-8), as ours do.
+            Dialect::Postgres
+                if matches!(op, "<" | "<=" | ">" | ">=") && !matches!(scalar, Scalar::Bool(_)) =>
+            {
+                let jsonpath = self.param(SqlParam::Text(format!("strict {} ? (@ {op} $v)", jsonpath(path))));
+                let value = match scalar {
+                    Scalar::Number(number) => {
+                        format!("{}::numeric", self.param(SqlParam::Number(number.clone())))
+                    }
+                    Scalar::Text(text) => format!("{}::text", self.param(SqlParam::Text(text.clone()))),
+                    Scalar::Bool(flag) => flag.to_string(),
+                };
+                format!(
+                    "jsonb_path_exists({}, {jsonpath}::jsonpath, jsonb_build_object('v', {value}), true)",
+                    scope.json
+                )
             }
             Dialect::Postgres => {
                 let json = self.pg_json(scope, path);
@@ -488,6 +540,15 @@ fn sqlite_number(number: &str) -> SqlParam {
         Ok(integer) => SqlParam::Integer(integer),
         Err(_) => SqlParam::Number(number.to_owned()),
     }
+}
+
+/// A path as a jsonpath from the value it starts at: `$."amountPlanned"."centAmount"`.
+fn jsonpath(path: &Path) -> String {
+    let mut text = String::from("$");
+    for segment in &path.segments {
+        text.push_str(&format!(".{}", serde_json::Value::String(segment.clone())));
+    }
+    text
 }
 
 fn operator(op: Comparison) -> &'static str {

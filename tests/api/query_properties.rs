@@ -119,7 +119,17 @@ fn transaction_condition(rng: &mut StdRng, depth: usize) -> String {
 }
 
 fn custom_condition(rng: &mut StdRng) -> String {
-    match rng.random_range(0..6) {
+    let field = pick(rng, &["num", "str", "flag"]);
+    let literal = |rng: &mut StdRng| match rng.random_range(0..3) {
+        0 => number(rng),
+        1 => string(pick(rng, WORDS)),
+        _ => pick(rng, &["true", "false"]).to_owned(),
+    };
+    match rng.random_range(0..9) {
+        // A field's value against literals of any JSON type, lists mixing them too.
+        6 => format!("{field} {} {}", pick(rng, &["=", "!="]), literal(rng)),
+        7 => format!("{field} {}in ({}, {})", pick(rng, &["", "not "]), literal(rng), literal(rng)),
+        8 => format!("flag != {}", pick(rng, &["true", "false"])),
         0 => format!("num {} {}", pick(rng, OPS), number(rng)),
         1 => format!("str {} {}", pick(rng, OPS), string(pick(rng, WORDS))),
         2 => format!("flag = {}", pick(rng, &["true", "false"])),
