@@ -34,8 +34,9 @@ struct ApiClientDraft {
 async fn create(
     auth: Scoped<ManageApiClients>,
     state: web::Data<AppState>,
-    JsonBody(draft): JsonBody<ApiClientDraft>,
+    body: JsonBody<ApiClientDraft>,
 ) -> Result<HttpResponse, ApiError> {
+    let draft = body.parsed()?;
     let db = state.db.clone();
     let project_key = auth.project_key;
     let options = service::auth::ClientOptions {

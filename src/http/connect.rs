@@ -72,7 +72,7 @@ async fn create(
     state: web::Data<AppState>,
     draft: JsonBody<CreateDraft>,
 ) -> Result<HttpResponse, ApiError> {
-    let JsonBody(CreateDraft { kind, email, country }) = draft;
+    let CreateDraft { kind, email, country } = draft.parsed()?;
     let idempotency_key = idempotency_key(&request)?;
     let account = stripe_adapter(&state, "Connected accounts")?
         .create_account(&auth.project_key, AccountDraft { kind, email, country, idempotency_key })
@@ -107,7 +107,7 @@ async fn onboarding_link(
     path: web::Path<(String, String)>,
     draft: JsonBody<OnboardingDraft>,
 ) -> Result<HttpResponse, ApiError> {
-    let JsonBody(OnboardingDraft { refresh_url, return_url }) = draft;
+    let OnboardingDraft { refresh_url, return_url } = draft.parsed()?;
     let link = stripe_adapter(&state, "Connected accounts")?
         .onboarding_link(&auth.project_key, &path.into_inner().1, refresh_url, return_url)
         .await?;

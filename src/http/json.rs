@@ -9,8 +9,17 @@ use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
 
-/// A JSON request body parsed into `T`.
-pub struct JsonBody<T>(pub T);
+/// A JSON request body parsed into `T`. What is wrong with it is answered only when the
+/// handler takes it ([`JsonBody::parsed`]), after the token and scope were checked: actix
+/// answers whichever extractor fails first, and the token check may wait on the database, so a
+/// bad body must not overtake a bad token (commercetools answers 401 or 403 there).
+pub struct JsonBody<T>(Result<T, ApiError>);
+
+impl<T> JsonBody<T> {
+    pub fn parsed(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
@@ -19,14 +28,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|error| {
+            let read = bytes.await.map_err(|error| {
                 if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::ResourceSizeLimitExceeded
                 } else {
                     ApiError::invalid_json(error.to_string())
                 }
-            })?;
-            parse(&bytes).map(JsonBody)
+            });
+            Ok(JsonBody(read.and_then(|bytes| parse(&bytes))))
         })
     }
 }

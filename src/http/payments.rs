@@ -63,8 +63,9 @@ async fn create(
     auth: Scoped<ManagePayments>,
     state: web::Data<AppState>,
     req: HttpRequest,
-    JsonBody(draft): JsonBody<PaymentDraft>,
+    body: JsonBody<PaymentDraft>,
 ) -> Result<HttpResponse, ApiError> {
+    let draft = body.parsed()?;
     let deprecated = draft.uses_deprecated_fields();
     let actor = auth.actor();
     let db = state.db.clone();
@@ -145,8 +146,9 @@ async fn update<A: Addressing>(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-    JsonBody(request): JsonBody<UpdateRequest>,
+    body: JsonBody<UpdateRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let request = body.parsed()?;
     let locator = A::locator(path.into_inner().1);
     let deprecated = request.actions.iter().any(PaymentUpdateAction::is_deprecated);
     let actor = auth.actor();

@@ -121,8 +121,9 @@ async fn create<R: HttpResource>(
     auth: Scoped<R::Manage>,
     state: web::Data<AppState>,
     req: HttpRequest,
-    JsonBody(draft): JsonBody<R::Draft>,
+    body: JsonBody<R::Draft>,
 ) -> Result<HttpResponse, ApiError> {
+    let draft = body.parsed()?;
     let actor = auth.actor();
     let db = state.db.clone();
     let expand = QueryParams::parse(req.query_string()).expansions();
@@ -167,8 +168,9 @@ async fn update<R: HttpResource, A: Addressing>(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-    JsonBody(request): JsonBody<Update<R>>,
+    body: JsonBody<Update<R>>,
 ) -> Result<HttpResponse, ApiError> {
+    let request = body.parsed()?;
     let locator = A::locator(path.into_inner().1);
     let actor = auth.actor();
     let db = state.db.clone();

@@ -57,7 +57,7 @@ async fn save(
     draft: JsonBody<SaveDraft>,
 ) -> Result<HttpResponse, ApiError> {
     let customer_id = path.into_inner().1;
-    let JsonBody(SaveDraft { payment_method }) = draft;
+    let SaveDraft { payment_method } = draft.parsed()?;
     let saved = stripe_adapter(&state, "Saved payment methods")?
         .save_method(&auth.project_key, &customer_id, payment_method, account(&req).as_deref())
         .await?;

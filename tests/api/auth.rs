@@ -305,6 +305,7 @@ async fn every_endpoint_checks_token_and_scope() {
     let (_, manage) = issue("manage_payments:test-project").await;
     let (_, clients_admin) = issue("manage_api_clients:test-project").await;
     let (_, other_project) = issue("manage_project:other-project").await;
+    let (_, manage_project) = issue("manage_project:test-project").await;
     let (revoked_id, revoked) = issue("manage_project:test-project").await;
     payments_api::service::auth::delete_client(&app.database(), "test-project", &revoked_id).unwrap();
     let expired = {
@@ -340,6 +341,23 @@ async fn every_endpoint_checks_token_and_scope() {
         assert_eq!(forbidden.status, StatusCode::FORBIDDEN, "{method} {path}: token of another project");
         if method != Method::HEAD {
             assert_eq!(forbidden.error_code(), "insufficient_scope");
+        }
+        // A bad body does not overtake a bad token or scope (the token check may wait on the
+        // database while the body is refused at once).
+        if body.is_some() {
+            let bad_body = |token: String| {
+                let app = &app;
+                let (method, path) = (method.clone(), path.clone());
+                async move {
+                    app.request_with_token(method, &path, Some(json!(["not a draft"])), Some(&token)).await
+                }
+            };
+            let unknown = bad_body("x".repeat(43)).await;
+            assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "{method} {path}: bad body, unknown token");
+            let elsewhere = bad_body(other_project.clone()).await;
+            assert_eq!(elsewhere.status, StatusCode::FORBIDDEN, "{method} {path}: bad body, other project");
+            let valid = bad_body(manage_project.clone()).await;
+            assert_eq!(valid.status, StatusCode::BAD_REQUEST, "{method} {path}: bad body, valid token");
         }
         for (name, token, allowed) in [
             ("view", &view, access == Access::View),
