@@ -3,7 +3,7 @@
 use super::auth::{ManageApiClients, Scoped, ViewApiClients};
 use super::json::JsonBody;
 use super::query::QueryParams;
-use super::{blocking, AppState};
+use super::{blocking, existence, AppState};
 use crate::error::ApiError;
 use crate::service;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -12,11 +12,15 @@ use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/{projectKey}/api-clients").route(web::get().to(list)).route(web::post().to(create)),
+        web::resource("/{projectKey}/api-clients")
+            .route(web::get().to(list))
+            .route(web::head().to(exists_any))
+            .route(web::post().to(create)),
     )
     .service(
         web::resource("/{projectKey}/api-clients/{id}")
             .route(web::get().to(get))
+            .route(web::head().to(exists))
             .route(web::delete().to(delete)),
     );
 }
@@ -67,27 +71,58 @@ async fn get(
     Ok(HttpResponse::Ok().json(client))
 }
 
+async fn exists(
+    auth: Scoped<ViewApiClients>,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, id) = path.into_inner();
+    let db = state.db.clone();
+    let found =
+        blocking(move || service::auth::client_exists(&db, &auth.project_key, Some(id.as_str()))).await?;
+    Ok(existence(found))
+}
+
+async fn exists_any(
+    auth: Scoped<ViewApiClients>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    refuse_predicates(&QueryParams::parse(req.query_string()))?;
+    let db = state.db.clone();
+    let found = blocking(move || service::auth::client_exists(&db, &auth.project_key, None)).await?;
+    Ok(existence(found))
+}
+
+/// Refused rather than ignored: a client must not take every API client for its matches.
+fn refuse_predicates(params: &QueryParams) -> Result<(), ApiError> {
+    match ["where", "sort"].into_iter().find(|name| params.get(name).is_some()) {
+        Some(name) => Err(ApiError::invalid_input(format!(
+            "Malformed parameter: {name}: API clients are listed in creation order, without predicates or sorting."
+        ))),
+        None => Ok(()),
+    }
+}
+
 async fn list(
     auth: Scoped<ViewApiClients>,
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::parse(req.query_string());
-    // Refused rather than ignored: a client must not take every API client for its matches.
-    if let Some(name) = ["where", "sort"].into_iter().find(|name| params.get(name).is_some()) {
-        return Err(ApiError::invalid_input(format!(
-            "Malformed parameter: {name}: API clients are listed in creation order, without predicates or sorting."
-        )));
-    }
+    refuse_predicates(&params)?;
     let limit = params.int_in("limit", 0, 500)?.unwrap_or(20);
     let offset = params.int_in("offset", 0, 10_000)?.unwrap_or(0);
+    let with_total = params.bool_or("withTotal", true)?;
     let db = state.db.clone();
     let project_key = auth.project_key;
     let (clients, total) =
         blocking(move || service::auth::list_clients(&db, &project_key, limit, offset)).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "limit": limit, "offset": offset, "count": clients.len(), "total": total, "results": clients,
-    })))
+    let mut body = json!({"limit": limit, "offset": offset, "count": clients.len(), "results": clients});
+    if with_total {
+        body["total"] = json!(total);
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// Deleting a client revokes its tokens at once.

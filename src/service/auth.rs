@@ -285,13 +285,18 @@ pub fn create_client_with(
     scope: &str,
     options: &ClientOptions,
 ) -> Result<CreatedClient, ApiError> {
-    for (field, value) in [
-        ("accessTokenValiditySeconds", options.access_token_validity_seconds),
-        ("refreshTokenValiditySeconds", options.refresh_token_validity_seconds),
-        ("deleteDaysAfterCreation", options.delete_days_after_creation),
+    // commercetools' ranges: an access token lives an hour to a week.
+    for (field, value, range) in [
+        ("accessTokenValiditySeconds", options.access_token_validity_seconds, 3_600..=604_800),
+        ("refreshTokenValiditySeconds", options.refresh_token_validity_seconds, 30..=31_536_000),
+        ("deleteDaysAfterCreation", options.delete_days_after_creation, 1..=i64::MAX),
     ] {
-        if value.is_some_and(|v| v < 1) {
-            return Err(ApiError::invalid_input(format!("{field} must be at least 1.")));
+        if value.is_some_and(|v| !range.contains(&v)) {
+            let (low, high) = (range.start(), range.end());
+            return Err(ApiError::invalid_input(match *high {
+                i64::MAX => format!("{field} must be at least {low}."),
+                _ => format!("{field} must be between {low} and {high}."),
+            }));
         }
     }
     let scopes = ScopeSet::parse(scope)
@@ -338,6 +343,16 @@ pub fn list_clients(
         let rows = store::list(conn, project_key, limit, offset)?;
         let total = store::count(conn, project_key)?;
         Ok((rows.iter().map(ApiClient::from).collect(), total))
+    })
+}
+
+/// Whether the project has the client (or, without an id, any client).
+pub fn client_exists(db: &Database, project_key: &str, id: Option<&str>) -> Result<bool, ApiError> {
+    db.read(|conn| {
+        Ok(match id {
+            Some(id) => store::find_in_project(conn, project_key, id)?.is_some(),
+            None => store::count(conn, project_key)? > 0,
+        })
     })
 }
 

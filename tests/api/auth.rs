@@ -166,6 +166,12 @@ async fn api_clients_are_created_listed_read_and_deleted() {
     let listed = app.get("/api-clients").await;
     assert!(listed.body["results"].as_array().unwrap().iter().any(|c| c["id"] == id.as_str()));
     assert!(!listed.body.to_string().contains(&secret));
+    assert!(listed.body["total"].as_i64().is_some());
+    let without_total = app.get("/api-clients?withTotal=false").await;
+    assert!(without_total.body.get("total").is_none(), "{}", without_total.body);
+    assert_eq!(app.head(&format!("/api-clients/{id}")).await.status, StatusCode::OK);
+    assert_eq!(app.head("/api-clients/nope").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.head("/api-clients").await.status, StatusCode::OK);
 
     let token = app.token_for(&id, &secret, None).await;
     assert_eq!(
@@ -203,13 +209,18 @@ async fn an_api_client_draft_sets_its_token_lifetime_and_its_end() {
     execute_sql(&app, &format!("UPDATE api_clients SET delete_at = 1 WHERE id = '{id}'"));
     assert_eq!(app.token_reply(id, secret, None).await.status, StatusCode::UNAUTHORIZED);
 
-    let zero = app
-        .post(
-            "/api-clients",
-            json!({"name": "z", "scope": "view_payments:test-project", "accessTokenValiditySeconds": 0}),
-        )
-        .await;
-    assert_eq!(zero.error_code(), "InvalidInput");
+    for (field, value) in [
+        ("accessTokenValiditySeconds", 0),
+        ("accessTokenValiditySeconds", 3599),
+        ("accessTokenValiditySeconds", 604_801),
+        ("refreshTokenValiditySeconds", 29),
+        ("deleteDaysAfterCreation", 0),
+    ] {
+        let mut draft = json!({"name": "z", "scope": "view_payments:test-project"});
+        draft[field] = json!(value);
+        let refused = app.post("/api-clients", draft).await;
+        assert_eq!(refused.error_code(), "InvalidInput", "{field} {value}");
+    }
     let filtered =
         app.raw(app.client.get(app.url("/api-clients")).query(&[("where", r#"name = "nope""#)])).await;
     assert_eq!(filtered.error_code(), "InvalidInput", "refused, not ignored");
