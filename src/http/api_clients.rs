@@ -119,8 +119,8 @@ async fn list(
     let (clients, total) =
         blocking(move || service::auth::list_clients(&db, &project_key, limit, offset)).await?;
     let mut body = json!({"limit": limit, "offset": offset, "count": clients.len(), "results": clients});
-    if with_total {
-        body["total"] = json!(total);
+    if let (true, Some(fields)) = (with_total, body.as_object_mut()) {
+        fields.insert("total".into(), json!(total));
     }
     Ok(HttpResponse::Ok().json(body))
 }
