@@ -215,6 +215,7 @@ predicate_latencies() { # backend label, backend, database url
   latency "$1: transactions(interactionId = ...)" "where=$(enc "transactions(interactionId = \"pi-$middle\")")"
   latency "$1: createdAt in a one-hour window" "where=$(enc "createdAt >= \"$from\" and createdAt < \"$to\"")"
   latency "$1: unindexed amountPlanned(centAmount = ...), withTotal=false" "withTotal=false&where=$(enc "amountPlanned(centAmount = 4242)")" 5
+  latency "$1: unindexed amountPlanned(centAmount > ...), withTotal=false" "withTotal=false&where=$(enc "amountPlanned(centAmount > 99998)")" 5
   stop_server
 }
 
