@@ -48,6 +48,7 @@ pub enum ApiError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OAuthError {
     InvalidClient,
+    InvalidGrant,
     InvalidRequest,
     InvalidScope,
     UnsupportedGrantType,
@@ -57,6 +58,7 @@ impl OAuthError {
     fn code(self) -> &'static str {
         match self {
             Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
             Self::InvalidRequest => "invalid_request",
             Self::InvalidScope => "invalid_scope",
             Self::UnsupportedGrantType => "unsupported_grant_type",

@@ -56,6 +56,19 @@ async fn token(
             ))
         }
         Some("client_credentials") => {}
+        Some("refresh_token") if params.get("refresh_token").is_none() => {
+            return Err(ApiError::oauth(
+                OAuthError::InvalidRequest,
+                "Missing required parameter: refresh_token.",
+            ))
+        }
+        Some("refresh_token") => {
+            let db = state.db.clone();
+            let refusal =
+                blocking(move || Ok(service::auth::refresh_token_refusal(&db, &client_id, &client_secret)))
+                    .await?;
+            return Err(refusal);
+        }
         Some(other) => {
             return Err(ApiError::oauth(
                 OAuthError::UnsupportedGrantType,

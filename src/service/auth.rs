@@ -160,6 +160,17 @@ fn authenticate_client(db: &Database, client_id: &str, client_secret: &str) -> R
 
 /// The client-credentials grant. Without `requested_scope` the token gets all the client's
 /// scopes; otherwise each requested scope must be held or implied by one of them.
+/// The answer to a refresh-token grant: `invalid_client` for bad credentials, else
+/// `invalid_grant` (RFC 6749), since the client-credentials grant issues no refresh tokens.
+pub fn refresh_token_refusal(db: &Database, client_id: &str, client_secret: &str) -> ApiError {
+    match authenticate_client(db, client_id, client_secret) {
+        Err(error) => error,
+        Ok(_) => {
+            ApiError::oauth(OAuthError::InvalidGrant, "The refresh token was not found. It may have expired.")
+        }
+    }
+}
+
 pub fn issue_token(
     db: &Database,
     client_id: &str,

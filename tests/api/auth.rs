@@ -82,6 +82,27 @@ async fn token_endpoint_errors_follow_commercetools_auth_api() {
             app.client
                 .post(&url)
                 .basic_auth(&id, Some(&secret))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")]),
+            400,
+            "invalid_grant",
+        ),
+        (
+            app.client.post(&url).basic_auth(&id, Some(&secret)).form(&[("grant_type", "refresh_token")]),
+            400,
+            "invalid_request",
+        ),
+        (
+            app.client
+                .post(&url)
+                .basic_auth(&id, Some("wrong"))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")]),
+            401,
+            "invalid_client",
+        ),
+        (
+            app.client
+                .post(&url)
+                .basic_auth(&id, Some(&secret))
                 .form(&[("grant_type", "client_credentials"), ("scope", "manage_payments:test-project")]),
             400,
             "invalid_scope",
