@@ -534,63 +534,22 @@ impl Checker<'_> {
                         literal.position,
                     ));
                 }
-                let value_type = if *kind == Kind::Any { any_type(&value) } else { value_type(kind) };
-                let alternative = match (&literal.value, kind) {
-                    (LiteralValue::Param(_), Kind::Any) => {
-                        typed_alternatives(std::slice::from_ref(&value), literal.position)
-                    }
-                    _ => vec![],
-                };
-                let negated = *op == Comparison::Ne;
-                // A date-time or time compared in its canonical form equals the text as
-                // written too, where a String field holds it.
-                let as_text = match (kind, op, self.as_written(literal)?) {
-                    (Kind::Any, Comparison::Eq | Comparison::Ne, Some(written))
-                        if Scalar::Text(written.clone()) != value =>
-                    {
-                        CheckedTest::In { negated, values: vec![value.clone(), Scalar::Text(written)] }
-                    }
-                    _ => CheckedTest::Compare(*op, value.clone()),
-                };
-                let compare = |value_type, value| Checked::Value {
-                    path: path.clone(),
-                    value_type,
-                    test: CheckedTest::Compare(*op, value),
-                };
-                let as_text = Checked::Value { path: path.clone(), value_type, test: as_text };
-                Ok(alternative.into_iter().fold(as_text, |either, typed| {
-                    either_type(negated, either, compare(any_type(&typed), typed))
-                }))
-            }
-            (Test::In { negated, values }, kind) if is_scalar(kind) => {
-                let mut listed = self.list(values, kind)?;
                 if *kind == Kind::Any {
-                    for written in self.as_written_list(values)? {
-                        let written = Scalar::Text(written);
-                        if !listed.contains(&written) {
-                            listed.push(written);
-                        }
-                    }
+                    return self.custom_compare(path, *op, literal, value);
                 }
-                let value_type = match (kind, listed.first()) {
-                    (Kind::Any, Some(first)) => any_type(first),
-                    _ => value_type(kind),
-                };
-                let alternative = match (values, kind) {
-                    (List::Param(_, position), Kind::Any) => typed_alternatives(&listed, *position),
-                    _ => vec![],
-                };
-                let test = |value_type, values| Checked::Value {
-                    path: path.clone(),
-                    value_type,
+                Ok(Checked::Value {
+                    path,
+                    value_type: value_type(kind),
+                    test: CheckedTest::Compare(*op, value),
+                })
+            }
+            (Test::In { negated, values }, Kind::Any) => self.custom_in(path, *negated, values),
+            (Test::In { negated, values }, kind) if is_scalar(kind) => {
+                let values = self.list(values, kind)?;
+                Ok(Checked::Value {
+                    path,
+                    value_type: value_type(kind),
                     test: CheckedTest::In { negated: *negated, values },
-                };
-                let either = test(value_type, listed);
-                Ok(match alternative.first().map(any_type) {
-                    Some(alternative_type) => {
-                        either_type(*negated, either, test(alternative_type, alternative))
-                    }
-                    None => either,
                 })
             }
             (Test::Compare(..) | Test::In { .. }, _) => Err(error(
@@ -639,6 +598,64 @@ impl Checker<'_> {
                 .map(|value| from_variable(value, kind, *position))
                 .collect(),
         }
+    }
+
+    /// A comparison with a custom field, whose type the predicate does not know. A date-time or
+    /// time literal is compared in the canonical form such fields are stored in, and with `=` or
+    /// `!=` also as written (a String field may hold that text); a `var.*` value, which arrives
+    /// as text, is also tried as the number or boolean it reads as.
+    fn custom_compare(
+        &self,
+        path: Path,
+        op: Comparison,
+        literal: &Literal,
+        value: Scalar,
+    ) -> Result<Checked, CheckError> {
+        let negated = op == Comparison::Ne;
+        let as_text = match (op, self.as_written(literal)?) {
+            (Comparison::Eq | Comparison::Ne, Some(written)) if Scalar::Text(written.clone()) != value => {
+                CheckedTest::In { negated, values: vec![value.clone(), Scalar::Text(written)] }
+            }
+            _ => CheckedTest::Compare(op, value.clone()),
+        };
+        let alternatives = match literal.value {
+            LiteralValue::Param(_) => typed_alternatives(std::slice::from_ref(&value), literal.position),
+            _ => vec![],
+        };
+        let as_text = Checked::Value { path: path.clone(), value_type: any_type(&value), test: as_text };
+        Ok(alternatives.into_iter().fold(as_text, |either, typed| {
+            let test = CheckedTest::Compare(op, typed.clone());
+            either_type(
+                negated,
+                either,
+                Checked::Value { path: path.clone(), value_type: any_type(&typed), test },
+            )
+        }))
+    }
+
+    /// `in` on a custom field, as [`Self::custom_compare`] does `=`.
+    fn custom_in(&self, path: Path, negated: bool, values: &List) -> Result<Checked, CheckError> {
+        let mut listed = self.list(values, &Kind::Any)?;
+        for written in self.as_written_list(values)? {
+            let written = Scalar::Text(written);
+            if !listed.contains(&written) {
+                listed.push(written);
+            }
+        }
+        let alternatives = match values {
+            List::Param(_, position) => typed_alternatives(&listed, *position),
+            _ => vec![],
+        };
+        let test = |values: Vec<Scalar>| Checked::Value {
+            path: path.clone(),
+            value_type: values.first().map_or(ValueType::Any, any_type),
+            test: CheckedTest::In { negated, values },
+        };
+        let either = test(listed);
+        Ok(match alternatives.is_empty() {
+            true => either,
+            false => either_type(negated, either, test(alternatives)),
+        })
     }
 
     /// The text of a string literal or parameter as written (before a date-time or time in it
