@@ -1,11 +1,13 @@
-//! `/{projectKey}/api-clients`: create (the secret is shown once), get, list and delete.
+//! `/{projectKey}/api-clients`: create (the secret is shown once), get, query and delete.
 
 use super::auth::{ManageApiClients, Scoped, ViewApiClients};
 use super::json::JsonBody;
-use super::query::QueryParams;
-use super::{blocking, existence, AppState};
+use super::query::{paged_body, QueryParams};
+use super::{blocking, existence, json_response, AppState};
 use crate::error::ApiError;
+use crate::query::schema::API_CLIENT_FIELDS;
 use crate::service;
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -78,30 +80,21 @@ async fn exists(
 ) -> Result<HttpResponse, ApiError> {
     let (_, id) = path.into_inner();
     let db = state.db.clone();
-    let found =
-        blocking(move || service::auth::client_exists(&db, &auth.project_key, Some(id.as_str()))).await?;
+    let found = blocking(move || service::auth::client_exists(&db, &auth.project_key, &id)).await?;
     Ok(existence(found))
 }
 
+/// Whether any of the project's clients matches the `where` predicates (or, without, exists).
 async fn exists_any(
     auth: Scoped<ViewApiClients>,
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    refuse_predicates(&QueryParams::parse(req.query_string()))?;
+    let mut query = QueryParams::parse(req.query_string()).list_query(&API_CLIENT_FIELDS)?;
+    (query.limit, query.offset, query.sort) = (1, 0, vec![]);
     let db = state.db.clone();
-    let found = blocking(move || service::auth::client_exists(&db, &auth.project_key, None)).await?;
-    Ok(existence(found))
-}
-
-/// Refused rather than ignored: a client must not take every API client for its matches.
-fn refuse_predicates(params: &QueryParams) -> Result<(), ApiError> {
-    match ["where", "sort"].into_iter().find(|name| params.get(name).is_some()) {
-        Some(name) => Err(ApiError::invalid_input(format!(
-            "Malformed parameter: {name}: API clients are listed in creation order, without predicates or sorting."
-        ))),
-        None => Ok(()),
-    }
+    let (clients, _) = blocking(move || service::auth::list_clients(&db, &auth.project_key, &query)).await?;
+    Ok(existence(!clients.is_empty()))
 }
 
 async fn list(
@@ -109,20 +102,15 @@ async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let params = QueryParams::parse(req.query_string());
-    refuse_predicates(&params)?;
-    let limit = params.int_in("limit", 0, 500)?.unwrap_or(20);
-    let offset = params.int_in("offset", 0, 10_000)?.unwrap_or(0);
-    let with_total = params.bool_or("withTotal", true)?;
+    let query = QueryParams::parse(req.query_string()).list_query(&API_CLIENT_FIELDS)?;
     let db = state.db.clone();
-    let project_key = auth.project_key;
-    let (clients, total) =
-        blocking(move || service::auth::list_clients(&db, &project_key, limit, offset)).await?;
-    let mut body = json!({"limit": limit, "offset": offset, "count": clients.len(), "results": clients});
-    if let (true, Some(fields)) = (with_total, body.as_object_mut()) {
-        fields.insert("total".into(), json!(total));
-    }
-    Ok(HttpResponse::Ok().json(body))
+    let (query, clients, total) = blocking(move || {
+        let (clients, total) = service::auth::list_clients(&db, &auth.project_key, &query)?;
+        Ok((query, clients, total))
+    })
+    .await?;
+    let documents: Vec<String> = clients.iter().map(serde_json::Value::to_string).collect();
+    Ok(json_response(StatusCode::OK, paged_body(&query, &documents, query.with_total.then_some(total))))
 }
 
 /// Deleting a client revokes its tokens at once.

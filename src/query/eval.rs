@@ -23,6 +23,56 @@ pub fn matches(predicate: &Checked, scope: &Value) -> bool {
     }
 }
 
+/// How two documents order by the sort keys, as the SQL `ORDER BY` of the list endpoints does:
+/// values before missing ones in either direction, numbers numerically, strings byte-wise,
+/// remaining ties by id.
+pub fn order(a: &Value, b: &Value, keys: &[super::SortKey]) -> Ordering {
+    for key in keys {
+        let ordering = match (sortable(a, &key.path), sortable(b, &key.path)) {
+            // Types keep their order (numbers, strings, booleans) in either direction, as the
+            // SQL's one term per type does; the direction orders the values of a type.
+            (Some(x), Some(y)) => match (type_rank(x).cmp(&type_rank(y)), compare_values(x, y)) {
+                (Ordering::Equal, ordering) if key.descending => ordering.reverse(),
+                (Ordering::Equal, ordering) => ordering,
+                (by_type, _) => by_type,
+            },
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        };
+        if ordering != Ordering::Equal {
+            return ordering;
+        }
+    }
+    let id = |document: &Value| document.get("id").and_then(Value::as_str).map(str::to_owned);
+    id(a).cmp(&id(b))
+}
+
+fn sortable<'a>(document: &'a Value, path: &Path) -> Option<&'a Value> {
+    lookup(document, path).filter(|value| value.is_number() || value.is_string() || value.is_boolean())
+}
+
+/// Numbers before strings before booleans.
+fn type_rank(value: &Value) -> u8 {
+    match value {
+        Value::Number(_) => 0,
+        Value::String(_) => 1,
+        _ => 2,
+    }
+}
+
+/// Two values of one type in their order (numbers numerically, strings byte-wise).
+fn compare_values(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
+        }
+        (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => Ordering::Equal,
+    }
+}
+
 fn lookup<'a>(scope: &'a Value, path: &Path) -> Option<&'a Value> {
     let mut value = scope;
     for segment in &path.segments {
@@ -97,6 +147,31 @@ mod tests {
 
     fn eval(predicate: &str, document: &Value) -> bool {
         matches(&check(&parse(predicate).unwrap(), &payment(), &Variables::new()).unwrap(), document)
+    }
+
+    #[test]
+    fn documents_order_as_the_sql_sorts_them() {
+        let key = |text: &str| crate::query::sort_key(text, &payment()).unwrap();
+        let mut documents = vec![
+            json!({"id": "d", "custom": {"fields": {"n": "text"}}}),
+            json!({"id": "c"}),
+            json!({"id": "b", "custom": {"fields": {"n": 10}}}),
+            json!({"id": "a", "custom": {"fields": {"n": 9}}}),
+            json!({"id": "e", "custom": {"fields": {"n": true}}}),
+        ];
+        let ids = |documents: &[Value]| {
+            documents.iter().map(|d| d["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        };
+        documents.sort_by(|a, b| order(a, b, &[key("custom.fields.n asc")]));
+        assert_eq!(
+            ids(&documents),
+            ["a", "b", "d", "e", "c"],
+            "numbers, then text, then booleans; missing last"
+        );
+        documents.sort_by(|a, b| order(a, b, &[key("custom.fields.n desc")]));
+        assert_eq!(ids(&documents), ["b", "a", "d", "e", "c"], "types keep their order; missing last");
+        documents.sort_by(|a, b| order(a, b, &[]));
+        assert_eq!(ids(&documents), ["a", "b", "c", "d", "e"], "ties by id");
     }
 
     fn document() -> Value {

@@ -87,6 +87,20 @@ pub static TYPE_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::n
 pub static STATE_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(state);
 pub static CUSTOMER_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(customer);
 pub static MESSAGE_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(message);
+pub static API_CLIENT_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(api_client);
+
+/// API clients are few per project: they are filtered and sorted in memory.
+pub fn api_client() -> Vec<Field> {
+    vec![
+        field("id", Kind::String),
+        field("name", Kind::String),
+        field("scope", Kind::String),
+        field("createdAt", Kind::DateTime),
+        field("deleteAt", Kind::DateTime),
+        field("accessTokenValiditySeconds", Kind::Number),
+        field("refreshTokenValiditySeconds", Kind::Number),
+    ]
+}
 
 /// The fields every stored resource has, backed by columns.
 fn resource_basics() -> Vec<Field> {

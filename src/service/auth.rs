@@ -344,27 +344,34 @@ pub fn get_client(db: &Database, project_key: &str, id: &str) -> Result<ApiClien
     row.as_ref().map(ApiClient::from).ok_or_else(|| ApiError::not_found_by_id(id))
 }
 
+/// A page of the project's API clients that match the query, as JSON, and how many match.
+/// (A project has few clients: they are filtered and sorted in memory, by the evaluator the
+/// SQL of the other list endpoints is held to.)
 pub fn list_clients(
     db: &Database,
     project_key: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<ApiClient>, i64), ApiError> {
-    db.read(|conn| {
-        let rows = store::list(conn, project_key, limit, offset)?;
-        let total = store::count(conn, project_key)?;
-        Ok((rows.iter().map(ApiClient::from).collect(), total))
-    })
+    query: &crate::service::ListQuery,
+) -> Result<(Vec<serde_json::Value>, i64), ApiError> {
+    let rows = db.read(|conn| Ok::<_, ApiError>(store::list(conn, project_key, i64::MAX, 0)?))?;
+    let mut clients: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|row| serde_json::to_value(ApiClient::from(row)).map_err(ApiError::internal))
+        .collect::<Result<_, _>>()?;
+    if let Some(predicate) = &query.predicate {
+        clients.retain(|client| crate::query::eval::matches(predicate, client));
+    }
+    if !query.sort.is_empty() {
+        clients.sort_by(|a, b| crate::query::eval::order(a, b, &query.sort));
+    }
+    let total = i64::try_from(clients.len()).unwrap_or(i64::MAX);
+    let offset = usize::try_from(query.offset).unwrap_or(usize::MAX);
+    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+    Ok((clients.into_iter().skip(offset).take(limit).collect(), total))
 }
 
-/// Whether the project has the client (or, without an id, any client).
-pub fn client_exists(db: &Database, project_key: &str, id: Option<&str>) -> Result<bool, ApiError> {
-    db.read(|conn| {
-        Ok(match id {
-            Some(id) => store::find_in_project(conn, project_key, id)?.is_some(),
-            None => store::count(conn, project_key)? > 0,
-        })
-    })
+/// Whether the project has the client.
+pub fn client_exists(db: &Database, project_key: &str, id: &str) -> Result<bool, ApiError> {
+    db.read(|conn| Ok(store::find_in_project(conn, project_key, id)?.is_some()))
 }
 
 /// Deletes a client; its tokens stop working at once.

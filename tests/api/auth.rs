@@ -242,9 +242,44 @@ async fn an_api_client_draft_sets_its_token_lifetime_and_its_end() {
         let refused = app.post("/api-clients", draft).await;
         assert_eq!(refused.error_code(), "InvalidInput", "{field} {value}");
     }
-    let filtered =
-        app.raw(app.client.get(app.url("/api-clients")).query(&[("where", r#"name = "nope""#)])).await;
-    assert_eq!(filtered.error_code(), "InvalidInput", "refused, not ignored");
+}
+
+/// API clients are queried like any other resource: predicates, sorting, paging, HEAD.
+#[tokio::test]
+async fn api_clients_are_queried_with_predicates_and_sorted() {
+    let app = spawn_app().await;
+    for (name, lifetime) in [("alpha", 7200), ("beta", 3600), ("gamma", 86_400)] {
+        let draft = json!({"name": name, "scope": "view_payments:test-project", "accessTokenValiditySeconds": lifetime});
+        assert_eq!(app.post("/api-clients", draft).await.status, StatusCode::CREATED);
+    }
+    let names = |query: &'static str| {
+        let app = &app;
+        async move {
+            let reply = app.get(&format!("/api-clients?{query}")).await;
+            assert_eq!(reply.status, StatusCode::OK, "{query}: {}", reply.body);
+            let results = reply.body["results"].as_array().unwrap().clone();
+            (results.iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect::<Vec<_>>(), reply.body)
+        }
+    };
+    let (found, body) = names("where=name%20in%20(%22alpha%22%2C%20%22gamma%22)&sort=name%20desc").await;
+    assert_eq!(found, ["gamma", "alpha"]);
+    assert_eq!(body["total"], 2);
+    let (by_lifetime, _) = names(
+        "where=accessTokenValiditySeconds%20%3E%3D%20:min&var.min=3600&sort=accessTokenValiditySeconds",
+    )
+    .await;
+    assert_eq!(by_lifetime, ["beta", "alpha", "gamma"]);
+    let (newest, body) = names("sort=createdAt%20desc&limit=1&withTotal=false").await;
+    assert_eq!(newest.len(), 1);
+    assert!(body.get("total").is_none());
+    let unknown = app.get("/api-clients?where=secret%20%3D%20%22x%22").await;
+    assert_eq!(unknown.error_code(), "InvalidInput", "no such field: {}", unknown.body);
+    let any = |query: &'static str| {
+        let app = &app;
+        async move { app.head(&format!("/api-clients?{query}")).await.status }
+    };
+    assert_eq!(any("where=name%20%3D%20%22beta%22").await, StatusCode::OK);
+    assert_eq!(any("where=name%20%3D%20%22nope%22").await, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
