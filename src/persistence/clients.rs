@@ -56,13 +56,6 @@ pub fn list(conn: &mut Conn, project_key: &str, limit: i64, offset: i64) -> Quer
         .load(c))
 }
 
-pub fn count(conn: &mut Conn, project_key: &str) -> QueryResult<i64> {
-    on_backend!(conn, |c| api_clients::table
-        .filter(api_clients::project_key.eq(project_key))
-        .count()
-        .get_result(c))
-}
-
 pub fn any_exists(conn: &mut Conn) -> QueryResult<bool> {
     let first: Option<String> =
         on_backend!(conn, |c| api_clients::table.select(api_clients::id).first(c).optional())?;
