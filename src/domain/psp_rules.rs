@@ -289,21 +289,38 @@ pub fn check_client_change(
     Ok(())
 }
 
-/// A Chargeback is the provider's to report (from a dispute): one a client adds must be
-/// settled already. Nothing would ever settle an Initial or Pending one, and its state is the
-/// provider's, so the client could not settle it either.
-pub fn check_added<'a>(added: impl IntoIterator<Item = &'a Transaction>) -> Result<(), DomainError> {
-    let unsettled = |t: &&Transaction| {
-        t.kind == TransactionType::Chargeback
-            && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
-    };
-    match added.into_iter().find(unsettled) {
-        Some(transaction) => Err(DomainError::InvalidOperation(format!(
-            "Transaction '{}' is a Chargeback the payment service provider would never report on: chargebacks come from its disputes, and one recorded by hand must be Success or Failure.",
-            transaction.id
-        ))),
-        None => Ok(()),
+/// What a client may add to a payment the provider executes (`executed`: the ids of the
+/// transactions it executes).
+/// - A Chargeback is the provider's to report (from a dispute): one a client adds must be
+///   settled already. Nothing would ever settle an Initial or Pending one, and its state is the
+///   provider's, so the client could not settle it either.
+/// - While the provider holds an authorization of ours (or is about to), a capture is made by
+///   adding a Charge in state Initial: one recorded by hand would count as captured, blocking
+///   the real capture and the cancel of money Stripe still holds.
+pub fn check_added<'a>(
+    payment: &Payment,
+    executed: &[String],
+    added: impl IntoIterator<Item = &'a Transaction>,
+) -> Result<(), DomainError> {
+    let ours_held = payment
+        .transactions
+        .iter()
+        .any(|t| is_live(payment, t) && (t.state == TransactionState::Initial || executed.contains(&t.id)));
+    for transaction in added {
+        let refused =
+            |why: &str| Err(DomainError::InvalidOperation(format!("Transaction '{}' {why}", transaction.id)));
+        let unsettled = matches!(transaction.state, TransactionState::Initial | TransactionState::Pending);
+        if transaction.kind == TransactionType::Chargeback && unsettled {
+            return refused("is a Chargeback the payment service provider would never report on: chargebacks come from its disputes, and one recorded by hand must be Success or Failure.");
+        }
+        if transaction.kind == TransactionType::Charge
+            && transaction.state != TransactionState::Initial
+            && ours_held
+        {
+            return refused("records a capture the payment service provider did not make while it holds the authorization: add the Charge in state Initial to have it captured.");
+        }
     }
+    Ok(())
 }
 
 /// A transaction to be sent to the provider carries no interactionId: the adapter would take
@@ -645,9 +662,29 @@ mod tests {
             tx("Chargeback", 100, "Pending"),
             tx("Chargeback", 100, "Success")
         ]));
-        assert!(check_added(&added.transactions[0..1]).is_err());
-        assert!(check_added(&added.transactions[1..2]).is_err());
-        assert!(check_added(&added.transactions[2..]).is_ok());
+        assert!(check_added(&added, &[], &added.transactions[0..1]).is_err());
+        assert!(check_added(&added, &[], &added.transactions[1..2]).is_err());
+        assert!(check_added(&added, &[], &added.transactions[2..]).is_ok());
+    }
+
+    #[test]
+    fn a_capture_is_not_recorded_by_hand_while_the_provider_holds_our_authorization() {
+        let held = payment(json!([tx("Authorization", 3600, "Success"), tx("Charge", 3600, "Success")]));
+        let (authorization, by_hand) = (&held.transactions[0], &held.transactions[1..]);
+        let ours = [authorization.id.clone()];
+        assert!(check_added(&held, &ours, by_hand).is_err(), "it would block the real capture");
+        assert!(
+            check_added(&held, &[], by_hand).is_ok(),
+            "an authorization recorded by hand is the client's"
+        );
+        let being_sent =
+            payment(json!([tx("Authorization", 3600, "Initial"), tx("Charge", 3600, "Pending")]));
+        assert!(check_added(&being_sent, &[], &being_sent.transactions[1..]).is_err());
+        let to_capture =
+            payment(json!([tx("Authorization", 3600, "Success"), tx("Charge", 3600, "Initial")]));
+        assert!(check_added(&to_capture, &ours, &to_capture.transactions[1..]).is_ok(), "a capture to make");
+        let failed = payment(json!([tx("Authorization", 3600, "Failure"), tx("Charge", 3600, "Success")]));
+        assert!(check_added(&failed, &ours, &failed.transactions[1..]).is_ok(), "nothing is held");
     }
 
     #[test]

@@ -138,6 +138,24 @@ fn uncaptured_elsewhere(
     Money::cent(payment.amount_planned.currency().clone(), difference).ok()
 }
 
+/// A cancel of what is left of the intent's successful authorization, recorded as done: Stripe
+/// released it (the intent was cancelled at Stripe, or a final capture took part of it). None
+/// when nothing is left, or a cancel of it is known already.
+pub fn released_rest(payment: &Payment, intent_id: &str) -> Option<PaymentUpdateAction> {
+    let authorized = payment.transactions.iter().find(|t| {
+        t.kind == TransactionType::Authorization
+            && t.state == TransactionState::Success
+            && t.interaction_id.as_deref() == Some(intent_id)
+    })?;
+    let cancel_known = payment.transactions.iter().any(|t| {
+        t.kind == TransactionType::CancelAuthorization
+            && t.state != TransactionState::Failure
+            && t.interaction_id.as_deref().is_none_or(|id| id == intent_id)
+    });
+    let remainder = uncaptured(payment, authorized).filter(|_| !cancel_known)?;
+    Some(recorded(TransactionType::CancelAuthorization, remainder, intent_id, TransactionState::Success))
+}
+
 /// What is left of an authorization after the charges of its intent (partial captures of a
 /// multicapture one): what a cancel releases. None when nothing is left.
 fn uncaptured(payment: &Payment, authorization: &crate::domain::payment::Transaction) -> Option<Money> {
@@ -257,20 +275,9 @@ pub fn apply(
                 // Cancelled at Stripe, not by a CancelAuthorization of ours (it expired after
                 // seven days, or someone cancelled it in the dashboard): recorded as one, so that
                 // nothing more is captured from it.
-                let authorized = payment.transactions.iter().find(|t| {
-                    t.kind == Authorization
-                        && t.state == Success
-                        && t.interaction_id.as_deref() == Some(intent_id.as_str())
-                });
-                let cancel_known = payment.transactions.iter().any(|t| {
-                    t.kind == CancelAuthorization
-                        && t.state != TransactionState::Failure
-                        && t.interaction_id.as_deref().is_none_or(|id| id == intent_id.as_str())
-                });
-                let released = authorized.and_then(|authorization| uncaptured(payment, authorization));
-                if let (Some(remainder), false) = (released, cancel_known) {
+                if let Some(cancel) = released_rest(payment, intent_id) {
                     status = Some(("canceled".into(), "canceled".into()));
-                    additions.push(recorded(CancelAuthorization, remainder, intent_id, Success));
+                    additions.push(cancel);
                 }
             }
             Effect::RefundedElsewhere { intent_id, refund_id, amount, currency } => {

@@ -268,7 +268,12 @@ fn store(
             let is_added = |t: &&Transaction| {
                 routing.before.is_none_or(|(before, _)| before.transactions.iter().all(|b| b.id != t.id))
             };
-            crate::domain::psp_rules::check_added(payment.transactions.iter().filter(is_added))?;
+            let executed = routing.before.map_or(&[][..], |(_, executed)| executed);
+            crate::domain::psp_rules::check_added(
+                payment,
+                executed,
+                payment.transactions.iter().filter(is_added),
+            )?;
             super::psp::operations_for(project_key, payment.id.as_str(), &to_send)
         }
         None => vec![],

@@ -159,6 +159,47 @@ async fn partial_capture_and_the_capture_limit() {
     assert_eq!(too_much.error_code(), "InvalidOperation", "never more than authorized");
     let partial = add(&app, &authorized, "Charge", 1200).await;
     assert_eq!(transaction(&partial.body, "Charge", 0)["state"], "Success", "{}", partial.body);
+
+    // Without multicapture the capture was final: Stripe released the other 1800, recorded as
+    // a cancel of the rest, so that nothing more is captured or cancelled from it.
+    let id = partial.body["id"].as_str().unwrap();
+    let released = eventually(&app, id, |p| {
+        p["transactions"].as_array().unwrap().iter().any(|t| t["type"] == "CancelAuthorization")
+    })
+    .await;
+    let cancel = transaction(&released, "CancelAuthorization", 0);
+    assert_eq!(cancel["state"], "Success", "{released}");
+    assert_eq!(cancel["amount"]["centAmount"], 1800);
+    assert_eq!(cancel["interactionId"], transaction(&released, "Authorization", 0)["interactionId"]);
+    let more = add(&app, &released, "Charge", 100).await;
+    assert_eq!(more.error_code(), "InvalidOperation", "Stripe holds nothing more: {}", more.body);
+    let cancel_again = add(&app, &released, "CancelAuthorization", 1800).await;
+    assert_eq!(cancel_again.error_code(), "InvalidOperation", "{}", cancel_again.body);
+    let refund = add(&app, &released, "Refund", 1200).await;
+    assert_eq!(transaction(&refund.body, "Refund", 0)["state"], "Success", "what was captured is refunded");
+}
+
+/// A capture recorded by hand would count as captured while Stripe still holds the money,
+/// blocking the real capture and the cancel: while our authorization is held it is refused.
+#[tokio::test]
+async fn a_capture_is_not_recorded_by_hand_while_stripe_holds_the_authorization() {
+    let app = spawn_stripe_app().await;
+    let authorized = app
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": money(3600)}]),
+        ))
+        .await;
+    let authorized = authorization_settled(&app, &authorized).await;
+    let by_hand = app
+        .try_update(
+            &authorized,
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(3600), "state": "Success"}}]),
+        )
+        .await;
+    assert_eq!(by_hand.error_code(), "InvalidOperation", "{}", by_hand.body);
+    let captured = add(&app, &authorized, "Charge", 3600).await;
+    assert_eq!(transaction(&captured.body, "Charge", 0)["state"], "Success", "{}", captured.body);
 }
 
 #[tokio::test]

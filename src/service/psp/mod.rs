@@ -434,6 +434,17 @@ impl Executor {
             }
         })
         .await?;
+        // A capture Stripe made final (multicapture not asked for, or not available for the
+        // card) released the rest of the authorization: recorded as a cancel of the rest, so
+        // that neither a capture nor a cancel is tried on money Stripe no longer holds.
+        if let (true, Outcome::Succeeded(report)) = (name == "capture", &outcome) {
+            if let (Some(intent_id), "succeeded") = (&report.object_id, report.status.as_str()) {
+                self.write_back(&operation.project_key, &payment.id, |current| {
+                    transitions::released_rest(current, intent_id).into_iter().collect()
+                })
+                .await?;
+            }
+        }
         // An abandoned authorization is Failure, and the payment deletable, as soon as the
         // cancel went through: recorded as Stripe's cancel of its object (also when its own
         // lookups ended long ago), and looked up at once if they go on.
