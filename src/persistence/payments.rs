@@ -94,6 +94,15 @@ pub fn find_many(conn: &mut Conn, project_key: &str, ids: &[String]) -> QueryRes
     })
 }
 
+pub fn any_in_project(conn: &mut Conn, project_key: &str) -> QueryResult<bool> {
+    let first: Option<String> = on_backend!(conn, |c| payments::table
+        .filter(payments::project_key.eq(project_key))
+        .select(payments::id)
+        .first(c)
+        .optional())?;
+    Ok(first.is_some())
+}
+
 pub fn exists(conn: &mut Conn, project_key: &str, locator: &Locator) -> QueryResult<bool> {
     on_backend!(conn, |c| {
         let query = payments::table.filter(payments::project_key.eq(project_key)).select(payments::id);

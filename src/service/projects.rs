@@ -29,3 +29,14 @@ pub fn get(db: &Database, project_key: &str) -> Result<String, ApiError> {
     });
     Ok(project.to_string())
 }
+
+/// Whether the project exists: it has an API client, or payments (its clients may all have
+/// been deleted while events about its money still come).
+pub fn exists(db: &Database, project_key: &str) -> Result<bool, ApiError> {
+    db.read(|conn| {
+        if !clients::list(conn, project_key, 1, 0)?.is_empty() {
+            return Ok(true);
+        }
+        Ok(crate::persistence::payments::any_in_project(conn, project_key)?)
+    })
+}

@@ -19,6 +19,11 @@ pub fn receive(
     let now = now();
     signature::verify(signature_header, body, secrets, now.millis() / 1000)
         .map_err(|error| ApiError::invalid_input(error.to_string()))?;
+    // A webhook endpoint set up with a wrong project key fails at Stripe, where it shows,
+    // rather than storing events no payment will ever match.
+    if !super::projects::exists(db, project_key)? {
+        return Err(ApiError::ResourceNotFound(format!("The project '{project_key}' does not exist.")));
+    }
     let (event_id, event_type) = stripe_events::identify(body)
         .filter(|(id, _)| !id.is_empty())
         .ok_or_else(|| ApiError::invalid_json("The body is not a Stripe event (with an id)."))?;

@@ -53,6 +53,20 @@ async fn bad_signatures_are_refused_and_nothing_is_stored() {
     assert_eq!(nul.error_code(), "InvalidJsonInput");
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(app.get(&format!("/payments/{id}")).await.body["transactions"][0]["state"], "Pending");
+    // An endpoint set up with a wrong project key fails where it shows: at Stripe.
+    let body = succeeded.to_string();
+    let secret = payments_api::auth::credentials::Secret::new(WEBHOOK_SECRET.into());
+    let header = payments_api::psp::signature::sign(&secret, now, body.as_bytes());
+    let elsewhere = app
+        .raw_unauthenticated(
+            app.client
+                .post(format!("{}/no-such-project/stripe/webhooks", app.address))
+                .header("Stripe-Signature", header)
+                .body(body),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "{}", elsewhere.body);
+    assert_eq!(elsewhere.error_code(), "ResourceNotFound");
     let accepted = app.send_event(&succeeded).await;
     assert_eq!(
         accepted.status,
