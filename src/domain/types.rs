@@ -486,6 +486,8 @@ pub enum TypeUpdateAction {
     SetDescription { description: Option<LocalizedString> },
     AddFieldDefinition { field_definition: FieldDefinitionDraft },
     RemoveFieldDefinition { field_name: String },
+    /// `changeFieldDefinitionLabel` is its deprecated name, which commercetools still takes.
+    #[serde(alias = "changeFieldDefinitionLabel")]
     ChangeLabel { field_name: String, label: LocalizedString },
     AddEnumValue { field_name: String, value: EnumValue },
     AddLocalizedEnumValue { field_name: String, value: LocalizedEnumValue },
@@ -738,6 +740,7 @@ mod tests {
             {"action": "changeName", "name": {"en": "New"}},
             {"action": "setDescription", "description": {"en": "D"}},
             {"action": "addFieldDefinition", "fieldDefinition": {"name": "extra", "label": {"en": "E"}, "required": false, "type": {"name": "String"}}},
+            {"action": "changeFieldDefinitionLabel", "fieldName": "extra", "label": {"en": "Old name"}},
             {"action": "changeLabel", "fieldName": "extra", "label": {"en": "Extra"}},
             {"action": "addEnumValue", "fieldName": "color", "value": {"key": "blue", "label": "Blue"}},
             {"action": "removeFieldDefinition", "fieldName": "count"},
