@@ -481,22 +481,58 @@ fn enum_key(name: &str, value: &Value, allowed: &[&str]) -> Result<(), DomainErr
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum TypeUpdateAction {
-    ChangeKey { key: ResourceKey },
-    ChangeName { name: LocalizedString },
-    SetDescription { description: Option<LocalizedString> },
-    AddFieldDefinition { field_definition: FieldDefinitionDraft },
-    RemoveFieldDefinition { field_name: String },
+    ChangeKey {
+        key: ResourceKey,
+    },
+    ChangeName {
+        name: LocalizedString,
+    },
+    SetDescription {
+        description: Option<LocalizedString>,
+    },
+    AddFieldDefinition {
+        field_definition: FieldDefinitionDraft,
+    },
+    RemoveFieldDefinition {
+        field_name: String,
+    },
     /// `changeFieldDefinitionLabel` is its deprecated name, which commercetools still takes.
     #[serde(alias = "changeFieldDefinitionLabel")]
-    ChangeLabel { field_name: String, label: LocalizedString },
-    AddEnumValue { field_name: String, value: EnumValue },
-    AddLocalizedEnumValue { field_name: String, value: LocalizedEnumValue },
-    ChangeEnumValueLabel { field_name: String, value: EnumValue },
-    ChangeLocalizedEnumValueLabel { field_name: String, value: LocalizedEnumValue },
-    ChangeEnumValueOrder { field_name: String, keys: Vec<String> },
-    ChangeLocalizedEnumValueOrder { field_name: String, keys: Vec<String> },
-    ChangeFieldDefinitionOrder { field_names: Vec<String> },
-    ChangeInputHint { field_name: String, input_hint: InputHint },
+    ChangeLabel {
+        field_name: String,
+        label: LocalizedString,
+    },
+    AddEnumValue {
+        field_name: String,
+        value: EnumValue,
+    },
+    AddLocalizedEnumValue {
+        field_name: String,
+        value: LocalizedEnumValue,
+    },
+    ChangeEnumValueLabel {
+        field_name: String,
+        value: EnumValue,
+    },
+    ChangeLocalizedEnumValueLabel {
+        field_name: String,
+        value: LocalizedEnumValue,
+    },
+    ChangeEnumValueOrder {
+        field_name: String,
+        keys: Vec<String>,
+    },
+    ChangeLocalizedEnumValueOrder {
+        field_name: String,
+        keys: Vec<String>,
+    },
+    ChangeFieldDefinitionOrder {
+        field_names: Vec<String>,
+    },
+    ChangeInputHint {
+        field_name: String,
+        input_hint: InputHint,
+    },
 }
 
 pub fn apply(resource: &mut Type, action: TypeUpdateAction) -> Result<(), DomainError> {

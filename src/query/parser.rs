@@ -269,7 +269,9 @@ impl<'a> Lexer<'a> {
             text.push(c);
             self.bump();
         }
-        if is_number(&text) {
+        if is_number(&text) && !in_range(&text) {
+            Err(self.error(format!("Number out of range '{text}'")))
+        } else if is_number(&text) {
             Ok(Token::Number(text))
         } else if text.contains(['.', '+']) {
             Err(self.error(format!("Invalid number '{text}'")))
@@ -338,6 +340,16 @@ fn is_number(text: &str) -> bool {
     let exponent_ok =
         exponent.is_none_or(|e| all_digits(e.strip_prefix('+').or_else(|| e.strip_prefix('-')).unwrap_or(e)));
     int_ok && fraction_ok && exponent_ok
+}
+
+/// Whether both databases can hold the number: a finite double (SQLite binds one), with an
+/// exponent PostgreSQL's numeric takes (a literal like `1e999999` would fail the query there).
+fn in_range(text: &str) -> bool {
+    let exponent = match text.find(['e', 'E']) {
+        Some(at) => text.get(at + 1..).and_then(|e| e.parse::<i64>().ok()),
+        None => Some(0),
+    };
+    text.parse::<f64>().is_ok_and(f64::is_finite) && exponent.is_some_and(|e| e.abs() <= 1000)
 }
 
 struct Parser {
@@ -571,6 +583,17 @@ mod tests {
                 Test::Compare(op, l) => format!("{} {op:?} {:?}", c.field, l.value),
                 other => format!("{} {other:?}", c.field),
             },
+        }
+    }
+
+    #[test]
+    fn numbers_both_databases_cannot_hold_are_refused() {
+        for fine in ["1e308", "-1.5e-300", "0.000001", "123456789012345678901234567890"] {
+            assert!(parse(&format!("a = {fine}")).is_ok(), "{fine}");
+        }
+        for too_big in ["1e999999", "1e309", "-1e309", "1e-1001", "1e99999999999999999999"] {
+            let error = parse(&format!("a = {too_big}")).unwrap_err();
+            assert!(error.to_string().contains("out of range"), "{too_big}: {error}");
         }
     }
 

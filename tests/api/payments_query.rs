@@ -245,6 +245,24 @@ async fn injection_attempts_are_just_values() {
     let nul = app.raw(app.client.get(app.url("/payments")).query(&[("where", r#"key = "a\u0000b""#)])).await;
     assert_eq!(nul.status, StatusCode::BAD_REQUEST, "no stored string holds NUL");
     assert_eq!(nul.error_code(), "InvalidInput");
+    // A number no database can hold is the client's error, not a failed query.
+    for (name, value) in [
+        ("where", "amountPlanned(centAmount > 1e999999)"),
+        ("where", "custom(fields(attempts = 1e999999))"),
+        ("where", "amountPlanned(centAmount in (1, -1e999999))"),
+    ] {
+        let reply = app.raw(app.client.get(app.url("/payments")).query(&[(name, value)])).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{value}: {}", reply.body);
+        assert_eq!(reply.error_code(), "InvalidInput");
+    }
+    let variable = app
+        .raw(
+            app.client
+                .get(app.url("/payments"))
+                .query(&[("where", "amountPlanned(centAmount > :n)"), ("var.n", "1e999999")]),
+        )
+        .await;
+    assert_eq!(variable.error_code(), "InvalidInput", "{}", variable.body);
 }
 
 #[tokio::test]
