@@ -71,3 +71,17 @@ impl DuplicateWording {
         }
     }
 }
+
+/// The most a value the database indexes may hold, in bytes: PostgreSQL refuses index entries
+/// over about 2.7 KB, and two such values share the interfaceId index.
+pub const MAX_INDEXED_BYTES: usize = 1024;
+
+/// Refuses a value too long to index (an interfaceId, an interactionId, a customer number).
+pub fn check_indexed(field: &str, value: Option<&str>) -> Result<(), DomainError> {
+    match value {
+        Some(text) if text.len() > MAX_INDEXED_BYTES => Err(DomainError::InvalidInput(format!(
+            "The value of '{field}' is too long: at most {MAX_INDEXED_BYTES} bytes."
+        ))),
+        _ => Ok(()),
+    }
+}

@@ -312,6 +312,20 @@ impl Payment {
         referenced
     }
 
+    /// The values the database indexes (lookups and uniqueness) are short enough to index.
+    pub fn check_indexed_values(&self) -> Result<(), DomainError> {
+        use super::errors::check_indexed;
+        check_indexed("interfaceId", self.interface_id.as_deref())?;
+        check_indexed(
+            "paymentMethodInfo.paymentInterface",
+            self.payment_method_info.payment_interface.as_deref(),
+        )?;
+        for transaction in &self.transactions {
+            check_indexed("transactions.interactionId", transaction.interaction_id.as_deref())?;
+        }
+        Ok(())
+    }
+
     pub fn transaction(&self, transaction_id: &str) -> Result<&Transaction, DomainError> {
         self.transactions
             .iter()

@@ -258,6 +258,7 @@ fn store(
     messages: &[NewMessage],
     routing: &Routing,
 ) -> Result<Option<Written>, ApiError> {
+    payment.check_indexed_values()?;
     let operations = match routing.interface.filter(|name| super::psp::is_routed(payment, name)) {
         Some(_) => {
             crate::domain::psp_rules::check(payment)?;

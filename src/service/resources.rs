@@ -340,6 +340,8 @@ fn parse<T: DeserializeOwned>(document: &str) -> Result<T, ApiError> {
 
 fn to_row<K: ResourceKind>(project_key: &str, resource: &K::Resource) -> Result<ResourceRow, ApiError> {
     let row = K::row(resource);
+    crate::domain::errors::check_indexed("customerNumber", row.customer_number.as_deref())?;
+    crate::domain::errors::check_indexed(K::unique_value_field(), row.unique_value.as_deref())?;
     Ok(ResourceRow {
         id: row.id,
         project_key: project_key.to_owned(),
