@@ -99,9 +99,13 @@ pub enum PaymentMessage {
     },
 }
 
-impl PaymentMessage {
-    /// The Message `type` discriminator.
-    pub fn type_name(&self) -> &'static str {
+/// A Message payload: its fields, and its `type` discriminator.
+pub trait MessagePayload: Serialize {
+    fn type_name(&self) -> &'static str;
+}
+
+impl MessagePayload for PaymentMessage {
+    fn type_name(&self) -> &'static str {
         match self {
             Self::PaymentCreated { .. } => "PaymentCreated",
             Self::PaymentTransactionAdded { .. } => "PaymentTransactionAdded",

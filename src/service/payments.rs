@@ -1,10 +1,11 @@
 //! Creating, reading, updating, deleting and listing Payments.
 
+use super::messages::Subject;
 use super::resources::load_references;
 use super::{conflict, new_id, not_found, now, Actor, ListQuery, Page};
 use crate::domain::actions::{apply_actions, PaymentUpdateAction};
 use crate::domain::common::Timestamp;
-use crate::domain::common::{ClientLogging, IdOrKey};
+use crate::domain::common::IdOrKey;
 use crate::domain::context::{ChangeContext, ReferenceTypeId};
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
@@ -352,39 +353,7 @@ fn duplicate_or(error: diesel::result::Error, payment: &Payment) -> ApiError {
 }
 
 /// A stored Message: the envelope commercetools puts around every Message, and its payload.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Envelope<'a> {
-    id: &'a str,
-    version: i64,
-    sequence_number: i64,
-    resource: EnvelopeResource<'a>,
-    resource_version: i64,
-    created_at: Timestamp,
-    last_modified_at: Timestamp,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    resource_user_provided_identifiers: Option<UserProvidedIdentifiers<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    created_by: Option<&'a ClientLogging>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_modified_by: Option<&'a ClientLogging>,
-    #[serde(flatten)]
-    payload: &'a PaymentMessage,
-}
-
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct EnvelopeResource<'a> {
-    type_id: &'static str,
-    id: &'a str,
-}
-
-#[derive(serde::Serialize)]
-struct UserProvidedIdentifiers<'a> {
-    key: &'a str,
-}
-
-/// Wraps a Message payload in commercetools' Message representation.
+/// Wraps a Payment Message payload in commercetools' Message representation.
 fn envelope(
     project_key: &str,
     payment: &Payment,
@@ -394,35 +363,11 @@ fn envelope(
     now: Timestamp,
     actor: &Actor,
 ) -> Result<NewMessage, ApiError> {
-    let id = new_id();
-    let logging = actor.logging();
-    // Serialized straight from the payment: no intermediate JSON tree of it.
-    let document = serde_json::to_string(&Envelope {
-        id: &id,
-        version: 1,
-        sequence_number,
-        resource: EnvelopeResource { type_id: "payment", id: &payment.id },
-        resource_version,
-        created_at: now,
-        last_modified_at: now,
-        resource_user_provided_identifiers: payment
-            .key
-            .as_ref()
-            .map(|key| UserProvidedIdentifiers { key: key.as_str() }),
-        created_by: logging.as_ref(),
-        last_modified_by: logging.as_ref(),
-        payload: message,
-    })
-    .map_err(ApiError::internal)?;
-    Ok(NewMessage {
-        id,
-        project_key: project_key.to_owned(),
-        resource_type_id: "payment".into(),
-        resource_id: payment.id.clone(),
-        sequence_number,
-        resource_version,
-        message_type: message.type_name().into(),
-        created_at: now.millis(),
-        document,
-    })
+    let subject = Subject {
+        type_id: "payment",
+        id: &payment.id,
+        key: payment.key.as_ref().map(|key| key.as_str()),
+        customer_number: None,
+    };
+    super::messages::envelope(project_key, &subject, sequence_number, resource_version, message, now, actor)
 }

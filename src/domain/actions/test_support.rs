@@ -4,6 +4,7 @@ use super::{apply_actions, AppliedChange, PaymentUpdateAction};
 use crate::domain::common::Timestamp;
 use crate::domain::context::{ChangeContext, UncheckedReferences};
 use crate::domain::errors::DomainError;
+use crate::domain::messages::MessagePayload;
 use crate::domain::payment::{Payment, PaymentDraft};
 use serde_json::{json, Value};
 
