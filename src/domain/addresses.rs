@@ -123,8 +123,8 @@ impl AddressTarget {
     }
 }
 
-/// What an address is used for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What an address is used for (commercetools' AddressRole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Role {
     Shipping,
     Billing,
@@ -147,61 +147,76 @@ pub struct AddressBook {
 }
 
 impl AddressBook {
-    /// Adds an address under a new id; its key must be free.
+    /// Adds an address under a new id; its key must be free. Answers the address added.
     pub fn add(
         &mut self,
         mut address: Address,
         new_id: &mut dyn FnMut() -> String,
-    ) -> Result<(), DomainError> {
+    ) -> Result<Address, DomainError> {
         address.check_supported()?;
         self.check_key_free(&address, None)?;
         address.id = Some(new_id());
-        self.addresses.push(address);
-        Ok(())
+        self.addresses.push(address.clone());
+        Ok(address)
     }
 
-    /// Replaces an address, keeping its id (and so its roles).
-    pub fn change(&mut self, target: &AddressTarget, mut address: Address) -> Result<(), DomainError> {
+    /// Replaces an address, keeping its id (and so its roles). Answers the address as it is
+    /// now, with its roles.
+    pub fn change(
+        &mut self,
+        target: &AddressTarget,
+        mut address: Address,
+    ) -> Result<(Address, Vec<Role>), DomainError> {
         address.check_supported()?;
         let index = self.index_of(target)?;
         self.check_key_free(&address, Some(index))?;
         if let Some(slot) = self.addresses.get_mut(index) {
             address.id = slot.id.take();
-            *slot = address;
+            *slot = address.clone();
         }
-        Ok(())
+        let roles = self.roles_of(address.id.as_deref());
+        Ok((address, roles))
     }
 
-    /// Removes an address, and its roles.
-    pub fn remove(&mut self, target: &AddressTarget) -> Result<(), DomainError> {
+    /// Removes an address, and its roles. Answers the address removed, with the roles it had.
+    pub fn remove(&mut self, target: &AddressTarget) -> Result<(Address, Vec<Role>), DomainError> {
         let index = self.index_of(target)?;
-        let removed = self.addresses.remove(index).id;
-        self.shipping_address_ids.retain(|id| Some(id) != removed.as_ref());
-        self.billing_address_ids.retain(|id| Some(id) != removed.as_ref());
+        let removed = self.addresses.remove(index);
+        let roles = self.roles_of(removed.id.as_deref());
+        self.shipping_address_ids.retain(|id| Some(id) != removed.id.as_ref());
+        self.billing_address_ids.retain(|id| Some(id) != removed.id.as_ref());
         for default in [&mut self.default_shipping_address_id, &mut self.default_billing_address_id] {
-            if *default == removed {
+            if *default == removed.id {
                 *default = None;
             }
         }
-        Ok(())
+        Ok((removed, roles))
     }
 
     /// Sets the default address of a role (which gets the role too); no target unsets it.
-    pub fn set_default(&mut self, role: Role, target: &AddressTarget) -> Result<(), DomainError> {
-        let id = if target.is_empty() { None } else { Some(self.id_of(target)?) };
-        self.set_default_id(role, id);
-        Ok(())
+    /// Answers the new default address.
+    pub fn set_default(
+        &mut self,
+        role: Role,
+        target: &AddressTarget,
+    ) -> Result<Option<Address>, DomainError> {
+        let address = if target.is_empty() { None } else { Some(self.address(target)?) };
+        self.set_default_id(role, address.as_ref().and_then(|a| a.id.clone()));
+        Ok(address)
     }
 
-    pub fn add_role(&mut self, role: Role, target: &AddressTarget) -> Result<(), DomainError> {
-        let id = self.id_of(target)?;
-        add_once(self.role_mut(role).1, id);
-        Ok(())
+    /// Gives an address a role; answers the address.
+    pub fn add_role(&mut self, role: Role, target: &AddressTarget) -> Result<Address, DomainError> {
+        let address = self.address(target)?;
+        add_once(self.role_mut(role).1, address.id.clone().unwrap_or_default());
+        Ok(address)
     }
 
     /// Takes the role from an address (and the default, if it was); InvalidInput if it had none.
-    pub fn remove_role(&mut self, role: Role, target: &AddressTarget) -> Result<(), DomainError> {
-        let id = self.id_of(target)?;
+    /// Answers the address.
+    pub fn remove_role(&mut self, role: Role, target: &AddressTarget) -> Result<Address, DomainError> {
+        let address = self.address(target)?;
+        let id = address.id.clone().unwrap_or_default();
         let (default, ids) = self.role_mut(role);
         if !ids.contains(&id) {
             return Err(DomainError::InvalidInput(format!("The address '{id}' does not have this role.")));
@@ -210,7 +225,25 @@ impl AddressBook {
         if default.as_deref() == Some(id.as_str()) {
             *default = None;
         }
-        Ok(())
+        Ok(address)
+    }
+
+    /// The roles the address with this id has.
+    fn roles_of(&self, id: Option<&str>) -> Vec<Role> {
+        let has = |ids: &[String]| id.is_some_and(|id| ids.iter().any(|i| i == id));
+        let mut roles = Vec::new();
+        if has(&self.shipping_address_ids) {
+            roles.push(Role::Shipping);
+        }
+        if has(&self.billing_address_ids) {
+            roles.push(Role::Billing);
+        }
+        roles
+    }
+
+    fn address(&self, target: &AddressTarget) -> Result<Address, DomainError> {
+        let index = self.index_of(target)?;
+        self.addresses.get(index).cloned().ok_or_else(|| DomainError::InvalidInput("No such address.".into()))
     }
 
     /// The id of the address at `index`, for a draft's indices (`field` names the draft field).
@@ -241,11 +274,6 @@ impl AddressBook {
             Role::Shipping => (&mut self.default_shipping_address_id, &mut self.shipping_address_ids),
             Role::Billing => (&mut self.default_billing_address_id, &mut self.billing_address_ids),
         }
-    }
-
-    fn id_of(&self, target: &AddressTarget) -> Result<String, DomainError> {
-        let index = self.index_of(target)?;
-        Ok(self.addresses.get(index).and_then(|a| a.id.clone()).unwrap_or_default())
     }
 
     fn index_of(&self, target: &AddressTarget) -> Result<usize, DomainError> {

@@ -1,13 +1,14 @@
 //! The Customer: who a payment is for, found by email, with the names, numbers and addresses
 //! commercetools keeps (no password: this service signs no customer in).
 
-use super::actions::custom::{set_custom_field, set_custom_type};
+use super::actions::custom::{set_custom_field, set_custom_type, FieldChange};
 use super::addresses::{Address, AddressBook, AddressTarget, Role};
 use super::common::{
     ClientLogging, CustomFields, CustomFieldsDraft, FieldContainer, IdOrKey, ResourceIdentifier, ResourceKey,
     Timestamp,
 };
 use super::context::{CustomizedResource, ReferenceTypeId, References};
+use super::customer_messages::CustomerMessage;
 use super::errors::DomainError;
 use super::payment::optional_custom_fields;
 use chrono::NaiveDate;
@@ -337,35 +338,73 @@ impl CustomerUpdateAction {
     }
 }
 
+/// Applies an action, answering the Messages commercetools writes for it (kept only if the
+/// customer changed).
 pub fn apply(
     customer: &mut Customer,
     action: CustomerUpdateAction,
     references: &dyn References,
     new_id: &mut dyn FnMut() -> String,
-) -> Result<(), DomainError> {
+) -> Result<Vec<CustomerMessage>, DomainError> {
+    use CustomerMessage as M;
     use CustomerUpdateAction as A;
     if let Some(custom) = customer.custom.as_mut() {
         references.prune_custom_fields(custom);
     }
-    match action {
+    let book = &mut customer.address_book;
+    let message = match action {
         // A new address is not verified (as in commercetools).
         A::ChangeEmail { email } => {
             if email != customer.email {
                 customer.is_email_verified = false;
             }
-            customer.email = email;
+            let old = std::mem::replace(&mut customer.email, email);
+            Some(M::CustomerEmailChanged { email: customer.email.as_str().into(), old_email: old.into() })
         }
-        A::SetFirstName { first_name } => customer.first_name = non_empty(first_name),
-        A::SetLastName { last_name } => customer.last_name = non_empty(last_name),
-        A::SetMiddleName { middle_name } => customer.middle_name = non_empty(middle_name),
-        A::SetTitle { title } => customer.title = non_empty(title),
-        A::SetSalutation { salutation } => customer.salutation = non_empty(salutation),
-        A::SetDateOfBirth { date_of_birth } => customer.date_of_birth = date_of_birth,
-        A::SetCompanyName { company_name } => customer.company_name = non_empty(company_name),
-        A::SetVatId { vat_id } => customer.vat_id = non_empty(vat_id),
-        A::SetLocale { locale } => customer.locale = checked_locale(locale)?,
-        A::SetKey { key } => customer.key = key,
-        A::SetExternalId { external_id } => customer.external_id = non_empty(external_id),
+        A::SetFirstName { first_name } => {
+            customer.first_name = non_empty(first_name);
+            Some(M::CustomerFirstNameSet { first_name: customer.first_name.clone() })
+        }
+        A::SetLastName { last_name } => {
+            customer.last_name = non_empty(last_name);
+            Some(M::CustomerLastNameSet { last_name: customer.last_name.clone() })
+        }
+        A::SetMiddleName { middle_name } => {
+            customer.middle_name = non_empty(middle_name);
+            None
+        }
+        A::SetTitle { title } => {
+            customer.title = non_empty(title);
+            Some(M::CustomerTitleSet { title: customer.title.clone() })
+        }
+        A::SetSalutation { salutation } => {
+            customer.salutation = non_empty(salutation);
+            None
+        }
+        A::SetDateOfBirth { date_of_birth } => {
+            customer.date_of_birth = date_of_birth;
+            Some(M::CustomerDateOfBirthSet { date_of_birth })
+        }
+        A::SetCompanyName { company_name } => {
+            customer.company_name = non_empty(company_name);
+            Some(M::CustomerCompanyNameSet { company_name: customer.company_name.clone() })
+        }
+        A::SetVatId { vat_id } => {
+            customer.vat_id = non_empty(vat_id);
+            None
+        }
+        A::SetLocale { locale } => {
+            customer.locale = checked_locale(locale)?;
+            None
+        }
+        A::SetKey { key } => {
+            customer.key = key;
+            None
+        }
+        A::SetExternalId { external_id } => {
+            customer.external_id = non_empty(external_id);
+            Some(M::CustomerExternalIdSet { external_id: customer.external_id.clone() })
+        }
         A::SetCustomerNumber { customer_number } => {
             if customer.customer_number.is_some() {
                 return Err(DomainError::InvalidOperation(
@@ -373,22 +412,35 @@ pub fn apply(
                 ));
             }
             customer.customer_number = non_empty(customer_number);
+            None
         }
-        A::AddAddress { address } => customer.address_book.add(address, new_id)?,
-        A::ChangeAddress { target, address } => customer.address_book.change(&target, address)?,
-        A::RemoveAddress { target } => customer.address_book.remove(&target)?,
+        A::AddAddress { address } => Some(M::CustomerAddressAdded { address: book.add(address, new_id)? }),
+        A::ChangeAddress { target, address } => {
+            let (address, address_roles) = book.change(&target, address)?;
+            Some(M::CustomerAddressChanged { address, address_roles })
+        }
+        A::RemoveAddress { target } => {
+            let (address, address_roles) = book.remove(&target)?;
+            Some(M::CustomerAddressRemoved { address, address_roles })
+        }
         A::SetDefaultShippingAddress { target } => {
-            customer.address_book.set_default(Role::Shipping, &target)?
+            Some(M::CustomerDefaultShippingAddressSet { address: book.set_default(Role::Shipping, &target)? })
         }
         A::SetDefaultBillingAddress { target } => {
-            customer.address_book.set_default(Role::Billing, &target)?
+            Some(M::CustomerDefaultBillingAddressSet { address: book.set_default(Role::Billing, &target)? })
         }
-        A::AddShippingAddressId { target } => customer.address_book.add_role(Role::Shipping, &target)?,
-        A::AddBillingAddressId { target } => customer.address_book.add_role(Role::Billing, &target)?,
+        A::AddShippingAddressId { target } => {
+            Some(M::CustomerShippingAddressAdded { address: book.add_role(Role::Shipping, &target)? })
+        }
+        A::AddBillingAddressId { target } => {
+            Some(M::CustomerBillingAddressAdded { address: book.add_role(Role::Billing, &target)? })
+        }
         A::RemoveShippingAddressId { target } => {
-            customer.address_book.remove_role(Role::Shipping, &target)?
+            Some(M::CustomerShippingAddressRemoved { address: book.remove_role(Role::Shipping, &target)? })
         }
-        A::RemoveBillingAddressId { target } => customer.address_book.remove_role(Role::Billing, &target)?,
+        A::RemoveBillingAddressId { target } => {
+            Some(M::CustomerBillingAddressRemoved { address: book.remove_role(Role::Billing, &target)? })
+        }
         A::SetAuthenticationMode { auth_mode, password } => {
             if customer.authentication_mode == auth_mode {
                 return Err(DomainError::InvalidInput(format!(
@@ -401,19 +453,43 @@ pub fn apply(
                 ));
             }
             customer.authentication_mode = auth_mode;
+            None
         }
-        A::SetCustomType { type_identifier, fields } => set_custom_type(
-            &mut customer.custom,
-            type_identifier.as_ref(),
-            fields,
-            CustomizedResource::Customer,
-            references,
-        )?,
+        A::SetCustomType { type_identifier, fields } => {
+            let previous_type_id = customer.custom.as_ref().map(|custom| custom.type_ref.id.clone());
+            set_custom_type(
+                &mut customer.custom,
+                type_identifier.as_ref(),
+                fields,
+                CustomizedResource::Customer,
+                references,
+            )?;
+            Some(match &customer.custom {
+                Some(custom_fields) => {
+                    M::CustomerCustomTypeSet { custom_fields: custom_fields.clone(), previous_type_id }
+                }
+                None => M::CustomerCustomTypeRemoved { previous_type_id },
+            })
+        }
         A::SetCustomField { name, value } => {
-            set_custom_field(&mut customer.custom, name, value, CustomizedResource::Customer, references)?;
+            let change = set_custom_field(
+                &mut customer.custom,
+                name.clone(),
+                value,
+                CustomizedResource::Customer,
+                references,
+            )?;
+            match change {
+                FieldChange::Added(value) => Some(M::CustomerCustomFieldAdded { name, value }),
+                FieldChange::Changed { value, old_value } => {
+                    Some(M::CustomerCustomFieldChanged { name, value, previous_value: Some(old_value) })
+                }
+                FieldChange::Removed => Some(M::CustomerCustomFieldRemoved { name }),
+                FieldChange::Unchanged => None,
+            }
         }
-    }
-    Ok(())
+    };
+    Ok(message.into_iter().collect())
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -460,6 +536,7 @@ fn checked_locale(locale: Option<String>) -> Result<Option<String>, DomainError>
 mod tests {
     use super::*;
     use crate::domain::context::UncheckedReferences;
+    use crate::domain::messages::MessagePayload;
     use serde_json::json;
 
     fn at() -> Timestamp {
@@ -482,14 +559,64 @@ mod tests {
         )
     }
 
-    fn apply_all(customer: &mut Customer, actions: Value) -> Result<(), DomainError> {
+    /// Applies the actions in turn; answers the types of the Messages they emitted.
+    fn apply_all(customer: &mut Customer, actions: Value) -> Result<Vec<&'static str>, DomainError> {
         let mut next = 100;
         let mut new_id = || {
             next += 1;
             format!("a{next}")
         };
         let actions: Vec<CustomerUpdateAction> = serde_json::from_value(actions).unwrap();
-        actions.into_iter().try_for_each(|action| apply(customer, action, &UncheckedReferences, &mut new_id))
+        let mut emitted = Vec::new();
+        for action in actions {
+            let messages = apply(customer, action, &UncheckedReferences, &mut new_id)?;
+            emitted.extend(messages.iter().map(|m| m.type_name()));
+        }
+        Ok(emitted)
+    }
+
+    #[test]
+    fn actions_emit_commercetools_customer_messages() {
+        let mut customer = create(json!({"email": "jane@example.com", "password": "x"})).unwrap();
+        let emitted = apply_all(
+            &mut customer,
+            json!([
+                {"action": "changeEmail", "email": "jane.doe@example.com"},
+                {"action": "setFirstName", "firstName": "Jane"},
+                {"action": "setMiddleName", "middleName": "Q"},
+                {"action": "addAddress", "address": {"key": "home", "country": "DE"}},
+                {"action": "addShippingAddressId", "addressKey": "home"},
+                {"action": "setDefaultBillingAddress", "addressKey": "home"},
+                {"action": "changeAddress", "addressKey": "home", "address": {"key": "home", "country": "AT"}},
+                {"action": "removeAddress", "addressKey": "home"},
+                {"action": "setKey", "key": "jane"}
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            emitted,
+            [
+                "CustomerEmailChanged",
+                "CustomerFirstNameSet",
+                "CustomerAddressAdded",
+                "CustomerShippingAddressAdded",
+                "CustomerDefaultBillingAddressSet",
+                "CustomerAddressChanged",
+                "CustomerAddressRemoved"
+            ],
+            "setMiddleName and setKey have no Message type"
+        );
+        let mut again = create(json!({"email": "a@example.com", "password": "x"})).unwrap();
+        apply_all(&mut again, json!([{"action": "addAddress", "address": {"key": "k", "country": "DE"}}]))
+            .unwrap();
+        apply_all(&mut again, json!([{"action": "addShippingAddressId", "addressKey": "k"}])).unwrap();
+        let mut new_id = || "x".to_owned();
+        let target = serde_json::from_value(json!({"action": "removeAddress", "addressKey": "k"})).unwrap();
+        let removed = apply(&mut again, target, &UncheckedReferences, &mut new_id).unwrap();
+        let removed = serde_json::to_value(&removed[0]).unwrap();
+        assert_eq!(removed["type"], "CustomerAddressRemoved");
+        assert_eq!(removed["addressRoles"], json!(["Shipping"]));
+        assert_eq!(removed["address"]["country"], "DE");
     }
 
     #[test]

@@ -104,6 +104,16 @@ pub trait MessagePayload: Serialize {
     fn type_name(&self) -> &'static str;
 }
 
+/// The payload type of a resource commercetools writes no Messages for (Types, States).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum NoMessage {}
+
+impl MessagePayload for NoMessage {
+    fn type_name(&self) -> &'static str {
+        match *self {}
+    }
+}
+
 impl MessagePayload for PaymentMessage {
     fn type_name(&self) -> &'static str {
         match self {

@@ -5,6 +5,7 @@ pub mod actions;
 pub mod addresses;
 pub mod common;
 pub mod context;
+pub mod customer_messages;
 pub mod customers;
 pub mod errors;
 pub mod messages;

@@ -193,9 +193,12 @@ async fn delete<R: HttpResource, A: Addressing>(
     let locator = A::locator(path.into_inner().1);
     let params = QueryParams::parse(req.query_string());
     let (version, expand) = (params.version()?, params.expansions());
+    let data_erasure = params.bool_or("dataErasure", false)?;
+    let actor = auth.actor();
     let db = state.db.clone();
     let document = blocking(move || {
-        let document = resources::delete::<R>(&db, &auth.project_key, &locator, version)?;
+        let document =
+            resources::delete::<R>(&db, &auth.project_key, &locator, version, data_erasure, &actor)?;
         expand_document(&db, &auth.project_key, document, &expand)
     })
     .await?;

@@ -27,6 +27,16 @@ pub fn insert_all(conn: &mut Conn, rows: &[NewMessage]) -> QueryResult<()> {
     Ok(())
 }
 
+/// The highest sequence number of a resource's Messages (0 without any): for resources whose
+/// row keeps no count of its own.
+pub fn last_sequence_number(conn: &mut Conn, resource_id: &str) -> QueryResult<i64> {
+    let last: Option<i64> = on_backend!(conn, |c| messages::table
+        .filter(messages::resource_id.eq(resource_id))
+        .select(diesel::dsl::max(messages::sequence_number))
+        .first(c))?;
+    Ok(last.unwrap_or(0))
+}
+
 /// Removes a resource's Messages (data erasure on delete).
 pub fn delete_for_resource(conn: &mut Conn, project_key: &str, resource_id: &str) -> QueryResult<usize> {
     let target = messages::table

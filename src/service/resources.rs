@@ -2,11 +2,14 @@
 //! delete, list) over the resources table; each kind says how its documents are made and
 //! changed.
 
+use super::messages::{envelope, Subject};
 use super::{conflict, new_id, not_found, now, Actor};
 use crate::domain::common::{ClientLogging, IdOrKey, Timestamp};
 use crate::domain::context::{ReferenceTypeId, References};
+use crate::domain::customer_messages::CustomerMessage;
 use crate::domain::customers::{self, Customer, CustomerDraft, CustomerUpdateAction};
 use crate::domain::errors::DomainError;
+use crate::domain::messages::{MessagePayload, NoMessage};
 use crate::domain::references::{Known, LoadedReferences};
 use crate::domain::states::{self, State, StateDraft, StateUpdateAction};
 use crate::domain::types::{self, Type, TypeDraft, TypeUpdateAction};
@@ -42,6 +45,8 @@ pub trait ResourceKind: 'static {
     type Resource: Versioned + Serialize + DeserializeOwned + Send;
     type Draft: DeserializeOwned + Send + 'static;
     type Action: DeserializeOwned + Send + 'static;
+    /// The payloads of the Messages commercetools writes for the kind (none for some).
+    type Message: MessagePayload;
 
     fn fields() -> &'static [Field];
     fn create(
@@ -53,12 +58,22 @@ pub trait ResourceKind: 'static {
         new_id: &mut dyn FnMut() -> String,
     ) -> Result<Self::Resource, DomainError>;
     /// `new_id` gives ids to what an action adds inside the resource (a customer's addresses).
+    /// Applies an action, answering its Messages.
     fn apply(
         resource: &mut Self::Resource,
         action: Self::Action,
         references: &dyn References,
         new_id: &mut dyn FnMut() -> String,
-    ) -> Result<(), DomainError>;
+    ) -> Result<Vec<Self::Message>, DomainError>;
+    /// The Messages of a creation and of a deletion.
+    fn created(_resource: &Self::Resource) -> Vec<Self::Message> {
+        vec![]
+    }
+    fn deleted(_resource: &Self::Resource) -> Vec<Self::Message> {
+        vec![]
+    }
+    /// What a Message says its resource is.
+    fn subject(resource: &Self::Resource) -> Subject<'_>;
     fn row(resource: &Self::Resource) -> Row;
     /// The resources a draft or action names, for loading before it is applied.
     fn draft_identifiers(_draft: &Self::Draft) -> Vec<(ReferenceTypeId, IdOrKey)> {
@@ -114,6 +129,7 @@ impl ResourceKind for Types {
     type Resource = Type;
     type Draft = TypeDraft;
     type Action = TypeUpdateAction;
+    type Message = NoMessage;
 
     fn fields() -> &'static [Field] {
         &crate::query::schema::TYPE_FIELDS
@@ -133,8 +149,11 @@ impl ResourceKind for Types {
         action: TypeUpdateAction,
         _: &dyn References,
         _: &mut dyn FnMut() -> String,
-    ) -> Result<(), DomainError> {
-        types::apply(resource, action)
+    ) -> Result<Vec<NoMessage>, DomainError> {
+        types::apply(resource, action).map(|()| vec![])
+    }
+    fn subject(t: &Type) -> Subject<'_> {
+        Subject { type_id: "type", id: &t.id, key: Some(t.key.as_str()), customer_number: None }
     }
     /// A field name means one field type for a resource, whichever Type defines it.
     fn check_among(conn: &mut Conn, project_key: &str, resource: &Type) -> Result<(), ApiError> {
@@ -166,6 +185,7 @@ impl ResourceKind for States {
     type Resource = State;
     type Draft = StateDraft;
     type Action = StateUpdateAction;
+    type Message = NoMessage;
 
     fn fields() -> &'static [Field] {
         &crate::query::schema::STATE_FIELDS
@@ -185,8 +205,11 @@ impl ResourceKind for States {
         action: StateUpdateAction,
         references: &dyn References,
         _: &mut dyn FnMut() -> String,
-    ) -> Result<(), DomainError> {
-        states::apply(resource, action, references)
+    ) -> Result<Vec<NoMessage>, DomainError> {
+        states::apply(resource, action, references).map(|()| vec![])
+    }
+    fn subject(s: &State) -> Subject<'_> {
+        Subject { type_id: "state", id: &s.id, key: Some(s.key.as_str()), customer_number: None }
     }
     fn row(s: &State) -> Row {
         Row {
@@ -228,6 +251,7 @@ impl ResourceKind for Customers {
     type Resource = Customer;
     type Draft = CustomerDraft;
     type Action = CustomerUpdateAction;
+    type Message = CustomerMessage;
 
     fn fields() -> &'static [Field] {
         &crate::query::schema::CUSTOMER_FIELDS
@@ -247,8 +271,22 @@ impl ResourceKind for Customers {
         action: CustomerUpdateAction,
         references: &dyn References,
         new_id: &mut dyn FnMut() -> String,
-    ) -> Result<(), DomainError> {
+    ) -> Result<Vec<CustomerMessage>, DomainError> {
         customers::apply(resource, action, references, new_id)
+    }
+    fn created(customer: &Customer) -> Vec<CustomerMessage> {
+        vec![CustomerMessage::CustomerCreated { customer: Box::new(customer.clone()) }]
+    }
+    fn deleted(customer: &Customer) -> Vec<CustomerMessage> {
+        vec![CustomerMessage::CustomerDeleted { email: customer.email.as_str().into() }]
+    }
+    fn subject(c: &Customer) -> Subject<'_> {
+        Subject {
+            type_id: "customer",
+            id: &c.id,
+            key: c.key.as_ref().map(|key| key.as_str()),
+            customer_number: c.customer_number.as_deref(),
+        }
     }
     fn draft_identifiers(draft: &CustomerDraft) -> Vec<(ReferenceTypeId, IdOrKey)> {
         draft.identifiers()
@@ -381,11 +419,14 @@ pub fn create<K: ResourceKind>(
 ) -> Result<String, ApiError> {
     db.write(|conn| {
         let references = load_references(conn, None, project_key, &K::draft_identifiers(&draft))?;
-        let resource = K::create(new_id(), draft, &references, now(), actor.logging(), &mut new_id)?;
+        let now = now();
+        let resource = K::create(new_id(), draft, &references, now, actor.logging(), &mut new_id)?;
         K::check_among(conn, project_key, &resource)?;
         let row = to_row::<K>(project_key, &resource)?;
         store::insert(conn, &row).map_err(|e| duplicate_or::<K>(e, &row, &resource))?;
         K::write_references(conn, &resource)?;
+        let created = K::created(&resource).into_iter().map(|m| (resource.version(), m)).collect();
+        write_messages::<K>(conn, project_key, &resource, created, now, actor)?;
         Ok(row.document)
     })
 }
@@ -423,8 +464,9 @@ pub fn update<K: ResourceKind>(
         let mut wanted: Vec<_> = actions.iter().flat_map(K::action_identifiers).collect();
         wanted.extend(K::resource_identifiers(&resource));
         let references = load_references(conn, None, project_key, &wanted)?;
-        let applied = apply_all(resource, actions, now(), actor.logging(), |resource, action| {
-            K::apply(resource, action, &references, &mut new_id).map(|()| Vec::<()>::new())
+        let now = now();
+        let applied = apply_all(resource, actions, now, actor.logging(), |resource, action| {
+            K::apply(resource, action, &references, &mut new_id)
         })?;
         if applied.resource.version() == version {
             return Ok((stored.id, stored.document));
@@ -440,17 +482,22 @@ pub fn update<K: ResourceKind>(
             return Err(conflict(&stored.id, version, current.version));
         }
         K::write_references(conn, &applied.resource)?;
+        write_messages::<K>(conn, project_key, &applied.resource, applied.emitted, now, actor)?;
         Ok((stored.id, row.document))
     })?;
     db.resource_cache().evict(project_key, K::TYPE_ID.as_str(), &id);
     Ok(document)
 }
 
+/// Deletes the resource. With `data_erasure` its Messages go with it (commercetools' erasure of
+/// personal data), and none is written for the deletion.
 pub fn delete<K: ResourceKind>(
     db: &Database,
     project_key: &str,
     locator: &Locator,
     version: i64,
+    data_erasure: bool,
+    actor: &Actor,
 ) -> Result<String, ApiError> {
     let (id, document) = db.write(|conn| {
         let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?
@@ -485,10 +532,40 @@ pub fn delete<K: ResourceKind>(
                 error.into()
             }
         })?;
+        if data_erasure {
+            crate::persistence::messages::delete_for_resource(conn, project_key, &stored.id)?;
+        } else {
+            let resource: K::Resource = parse(&stored.document)?;
+            let deleted = K::deleted(&resource).into_iter().map(|m| (version, m)).collect();
+            write_messages::<K>(conn, project_key, &resource, deleted, now(), actor)?;
+        }
         Ok((stored.id, stored.document))
     })?;
     db.resource_cache().evict(project_key, K::TYPE_ID.as_str(), &id);
     Ok(document)
+}
+
+/// Stores the Messages a change emitted (with the resource version each belongs to), numbered
+/// after the resource's last one, in the change's transaction.
+fn write_messages<K: ResourceKind>(
+    conn: &mut Conn,
+    project_key: &str,
+    resource: &K::Resource,
+    emitted: Vec<(i64, K::Message)>,
+    now: Timestamp,
+    actor: &Actor,
+) -> Result<(), ApiError> {
+    if emitted.is_empty() {
+        return Ok(());
+    }
+    let subject = K::subject(resource);
+    let mut sequence = crate::persistence::messages::last_sequence_number(conn, subject.id)?;
+    let mut rows = Vec::with_capacity(emitted.len());
+    for (resource_version, payload) in &emitted {
+        sequence += 1;
+        rows.push(envelope(project_key, &subject, sequence, *resource_version, payload, now, actor)?);
+    }
+    Ok(crate::persistence::messages::insert_all(conn, &rows)?)
 }
 
 /// The body commercetools answers a customer creation with.

@@ -711,6 +711,65 @@ async fn references_expand_on_states_messages_and_in_chains() {
     assert_eq!(single["resource"]["obj"]["id"], id);
 }
 
+/// Customers write commercetools' Customer Messages, numbered per customer, in the change's
+/// transaction; a deletion writes one too, unless it erases the customer's data.
+#[tokio::test]
+async fn customer_changes_write_customer_messages() {
+    let app = spawn_app().await;
+    let customer = app.create_customer("jane@example.com", "jane").await;
+    let id = customer["id"].as_str().unwrap().to_owned();
+    let changed = app
+        .post(
+            &format!("/customers/{id}"),
+            json!({"version": 1, "actions": [
+                {"action": "changeEmail", "email": "jane.doe@example.com"},
+                {"action": "setLastName", "lastName": "Doe"},
+                {"action": "setVatId", "vatId": "DE1"},
+                {"action": "addAddress", "address": {"key": "home", "country": "DE", "city": "Berlin"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let messages_of = |id: String| {
+        let app = &app;
+        async move {
+            let query = format!("/messages?where=resource(id%3D%22{id}%22)&sort=sequenceNumber+asc");
+            app.get(&query).await.body["results"].as_array().unwrap().clone()
+        }
+    };
+    let messages = messages_of(id.clone()).await;
+    let types: Vec<&str> = messages.iter().map(|m| m["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["CustomerCreated", "CustomerEmailChanged", "CustomerLastNameSet", "CustomerAddressAdded"],
+        "setVatId has no Message type"
+    );
+    let numbers: Vec<i64> = messages.iter().map(|m| m["sequenceNumber"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, [1, 2, 3, 4]);
+    assert_eq!(messages[0]["customer"]["email"], "jane@example.com");
+    assert_eq!(messages[0]["resource"], json!({"typeId": "customer", "id": id}));
+    assert_eq!(messages[0]["resourceUserProvidedIdentifiers"]["key"], "jane");
+    assert_eq!(messages[1]["email"], "jane.doe@example.com");
+    assert_eq!(messages[1]["oldEmail"], "jane@example.com");
+    assert_eq!(messages[1]["resourceVersion"], 2);
+    assert_eq!(messages[3]["address"]["city"], "Berlin");
+    assert_eq!(messages[3]["resourceVersion"], 5, "one version per changing action");
+
+    let deleted = app.delete(&format!("/customers/{id}?version=5")).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let after = messages_of(id).await;
+    let last = after.last().unwrap();
+    assert_eq!(last["type"], "CustomerDeleted");
+    assert_eq!(last["email"], "jane.doe@example.com");
+    assert_eq!(last["sequenceNumber"], 5);
+
+    let erased = app.create_customer("erase@example.com", "erase-me").await;
+    let erased_id = erased["id"].as_str().unwrap().to_owned();
+    let gone = app.delete(&format!("/customers/{erased_id}?version=1&dataErasure=true")).await;
+    assert_eq!(gone.status, StatusCode::OK);
+    assert!(messages_of(erased_id).await.is_empty(), "erasure removes the customer's Messages");
+}
+
 #[tokio::test]
 async fn messages_are_queried_and_rebuild_the_payment() {
     let app = spawn_app().await;
