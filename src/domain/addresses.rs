@@ -228,6 +228,11 @@ impl AddressBook {
         Ok(address)
     }
 
+    /// Checks that the target names an address, changing nothing.
+    pub fn check_exists(&self, target: &AddressTarget) -> Result<(), DomainError> {
+        self.index_of(target).map(|_| ())
+    }
+
     /// The roles the address with this id has.
     fn roles_of(&self, id: Option<&str>) -> Vec<Role> {
         let has = |ids: &[String]| id.is_some_and(|id| ids.iter().any(|i| i == id));

@@ -156,9 +156,7 @@ impl CustomerDraft {
             ("anonymousCartId", self.anonymous_cart_id.as_ref().is_some_and(|v| !v.is_null())),
         ];
         match unsupported.iter().find(|(_, given)| *given) {
-            Some((field, _)) => Err(DomainError::InvalidInput(format!(
-                "'{field}' on customers is not supported by this service."
-            ))),
+            Some((field, _)) => Err(self::unsupported(field)),
             None => self.addresses.iter().try_for_each(Address::check_supported),
         }
     }
@@ -317,6 +315,35 @@ pub enum CustomerUpdateAction {
         name: String,
         value: Option<Value>,
     },
+    // Stores, Customer Groups and custom fields on addresses do not exist here: the actions
+    // that would set them are known (not an unknown action), take effect when they set
+    // nothing, and are refused otherwise, as the drafts are.
+    SetStores {
+        stores: Option<Vec<Value>>,
+    },
+    AddStore {
+        store: Value,
+    },
+    RemoveStore {
+        store: Value,
+    },
+    SetCustomerGroup {
+        customer_group: Option<Value>,
+    },
+    SetCustomerGroupAssignments {
+        customer_group_assignments: Option<Vec<Value>>,
+    },
+    SetAddressCustomType {
+        #[serde(flatten)]
+        target: AddressTarget,
+        #[serde(rename = "type")]
+        type_identifier: Option<Value>,
+    },
+    SetAddressCustomField {
+        #[serde(flatten)]
+        target: AddressTarget,
+        name: String,
+    },
 }
 
 impl CustomerDraft {
@@ -471,6 +498,31 @@ pub fn apply(
                 None => M::CustomerCustomTypeRemoved { previous_type_id },
             })
         }
+        A::SetStores { stores } if stores.as_ref().is_none_or(Vec::is_empty) => None,
+        A::SetCustomerGroup { customer_group } if customer_group.as_ref().is_none_or(Value::is_null) => None,
+        A::SetCustomerGroupAssignments { customer_group_assignments }
+            if customer_group_assignments.as_ref().is_none_or(Vec::is_empty) =>
+        {
+            None
+        }
+        A::SetAddressCustomType { target, type_identifier }
+            if type_identifier.as_ref().is_none_or(Value::is_null) =>
+        {
+            // Nothing to remove, but the address must exist.
+            book.check_exists(&target)?;
+            None
+        }
+        A::SetStores { .. } | A::AddStore { .. } | A::RemoveStore { .. } => {
+            return Err(unsupported("stores"))
+        }
+        A::SetCustomerGroup { .. } | A::SetCustomerGroupAssignments { .. } => {
+            return Err(unsupported("customerGroup"))
+        }
+        A::SetAddressCustomType { .. } | A::SetAddressCustomField { .. } => {
+            return Err(DomainError::InvalidInput(
+                "Custom fields on addresses are not supported by this service.".into(),
+            ))
+        }
         A::SetCustomField { name, value } => {
             let change = set_custom_field(
                 &mut customer.custom,
@@ -490,6 +542,10 @@ pub fn apply(
         }
     };
     Ok(message.into_iter().collect())
+}
+
+fn unsupported(field: &str) -> DomainError {
+    DomainError::InvalidInput(format!("'{field}' on customers is not supported by this service."))
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -573,6 +629,41 @@ mod tests {
             emitted.extend(messages.iter().map(|m| m.type_name()));
         }
         Ok(emitted)
+    }
+
+    #[test]
+    fn store_group_and_address_custom_actions_do_nothing_or_are_refused() {
+        let mut customer = create(json!({"email": "s@example.com", "password": "x"})).unwrap();
+        apply_all(
+            &mut customer,
+            json!([{"action": "addAddress", "address": {"key": "home", "country": "DE"}}]),
+        )
+        .unwrap();
+        let before = customer.clone();
+        let nothing = apply_all(
+            &mut customer,
+            json!([
+                {"action": "setStores", "stores": []},
+                {"action": "setCustomerGroup"},
+                {"action": "setCustomerGroupAssignments", "customerGroupAssignments": []},
+                {"action": "setAddressCustomType", "addressKey": "home"}
+            ]),
+        )
+        .unwrap();
+        assert!(nothing.is_empty());
+        assert_eq!(customer, before, "nothing changed");
+        for refused in [
+            json!({"action": "setStores", "stores": [{"typeId": "store", "key": "s"}]}),
+            json!({"action": "addStore", "store": {"typeId": "store", "key": "s"}}),
+            json!({"action": "removeStore", "store": {"typeId": "store", "key": "s"}}),
+            json!({"action": "setCustomerGroup", "customerGroup": {"typeId": "customer-group", "key": "g"}}),
+            json!({"action": "setAddressCustomType", "addressKey": "home", "type": {"key": "t"}}),
+            json!({"action": "setAddressCustomField", "addressKey": "home", "name": "f", "value": 1}),
+            json!({"action": "setAddressCustomType", "addressKey": "nowhere"}),
+        ] {
+            let error = apply_all(&mut customer, json!([refused.clone()])).unwrap_err();
+            assert!(matches!(error, DomainError::InvalidInput(_)), "{refused}: {error:?}");
+        }
     }
 
     #[test]
