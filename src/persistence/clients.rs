@@ -18,6 +18,8 @@ pub struct ClientRow {
     pub refresh_token_validity_seconds: Option<i64>,
     /// When the client stops working (epoch milliseconds).
     pub delete_at: Option<i64>,
+    /// The day it last obtained a token (`YYYY-MM-DD`).
+    pub last_used_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -69,6 +71,14 @@ pub fn delete(conn: &mut Conn, project_key: &str, id: &str) -> QueryResult<bool>
     let client = api_clients::table.find(id).filter(api_clients::project_key.eq(project_key));
     let deleted = on_backend!(conn, |c| diesel::delete(client).execute(c))?;
     Ok(deleted == 1)
+}
+
+/// Records the day the client obtained a token, writing only when the day is new.
+pub fn mark_used(conn: &mut Conn, id: &str, day: &str) -> QueryResult<()> {
+    let stale = api_clients::last_used_at.is_null().or(api_clients::last_used_at.ne(day));
+    let target = api_clients::table.find(id).filter(stale);
+    on_backend!(conn, |c| diesel::update(target).set(api_clients::last_used_at.eq(day)).execute(c))?;
+    Ok(())
 }
 
 pub fn insert_token(conn: &mut Conn, token: &TokenRow) -> QueryResult<()> {

@@ -51,6 +51,7 @@ diesel::table! {
         access_token_validity_seconds -> Nullable<BigInt>,
         refresh_token_validity_seconds -> Nullable<BigInt>,
         delete_at -> Nullable<BigInt>,
+        last_used_at -> Nullable<Text>,
     }
 }
 

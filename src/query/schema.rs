@@ -97,6 +97,7 @@ pub fn api_client() -> Vec<Field> {
         field("scope", Kind::String),
         field("createdAt", Kind::DateTime),
         field("deleteAt", Kind::DateTime),
+        field("lastUsedAt", Kind::String),
         field("accessTokenValiditySeconds", Kind::Number),
         field("refreshTokenValiditySeconds", Kind::Number),
     ]

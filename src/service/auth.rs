@@ -94,6 +94,9 @@ pub struct ApiClient {
     pub refresh_token_validity_seconds: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delete_at: Option<String>,
+    /// The day it last obtained an access token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
 }
 
 fn timestamp(millis: i64) -> String {
@@ -113,6 +116,7 @@ impl From<&ClientRow> for ApiClient {
             access_token_validity_seconds: row.access_token_validity_seconds,
             refresh_token_validity_seconds: row.refresh_token_validity_seconds,
             delete_at: row.delete_at.map(timestamp),
+            last_used_at: row.last_used_at.clone(),
         }
     }
 }
@@ -207,8 +211,11 @@ pub fn issue_token(
         created_at: now,
         expires_at,
     };
+    let today =
+        chrono::DateTime::from_timestamp_millis(now).unwrap_or_default().format("%Y-%m-%d").to_string();
     db.write(|conn| -> Result<(), ApiError> {
         store::delete_expired_tokens(conn, now)?;
+        store::mark_used(conn, &row.client_id, &today)?;
         Ok(store::insert_token(conn, &row)?)
     })?;
     let expires_in = u64::try_from(expires_at.saturating_sub(now) / 1000).unwrap_or_default();
@@ -334,6 +341,7 @@ pub fn create_client_with(
         delete_at: options
             .delete_days_after_creation
             .map(|days| now().millis().saturating_add(days.saturating_mul(86_400_000))),
+        last_used_at: None,
     };
     db.write(|conn| -> Result<(), ApiError> { Ok(store::insert(conn, &row)?) })?;
     Ok(CreatedClient { client: ApiClient::from(&row), secret })

@@ -194,11 +194,15 @@ async fn api_clients_are_created_listed_read_and_deleted() {
     assert_eq!(app.head("/api-clients/nope").await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.head("/api-clients").await.status, StatusCode::OK);
 
+    assert!(fetched.body.get("lastUsedAt").is_none(), "no token yet");
     let token = app.token_for(&id, &secret, None).await;
     assert_eq!(
         app.request_with_token(Method::GET, "/payments", None, Some(&token)).await.status,
         StatusCode::OK
     );
+    let used = app.get(&format!("/api-clients/{id}")).await.body;
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(used["lastUsedAt"], today, "the day it last obtained a token: {used}");
     let deleted = app.delete(&format!("/api-clients/{id}")).await;
     assert_eq!(deleted.status, StatusCode::OK);
     let revoked = app.request_with_token(Method::GET, "/payments", None, Some(&token)).await;
