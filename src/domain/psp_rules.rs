@@ -302,10 +302,12 @@ pub fn check_added<'a>(
     executed: &[String],
     added: impl IntoIterator<Item = &'a Transaction>,
 ) -> Result<(), DomainError> {
-    let ours_held = payment
-        .transactions
-        .iter()
-        .any(|t| is_live(payment, t) && (t.state == TransactionState::Initial || executed.contains(&t.id)));
+    // Worked out only for a Charge recorded by hand, not on every write.
+    let ours_held = || {
+        payment.transactions.iter().any(|t| {
+            is_live(payment, t) && (t.state == TransactionState::Initial || executed.contains(&t.id))
+        })
+    };
     for transaction in added {
         let refused =
             |why: &str| Err(DomainError::InvalidOperation(format!("Transaction '{}' {why}", transaction.id)));
@@ -315,7 +317,7 @@ pub fn check_added<'a>(
         }
         if transaction.kind == TransactionType::Charge
             && transaction.state != TransactionState::Initial
-            && ours_held
+            && ours_held()
         {
             return refused("records a capture the payment service provider did not make while it holds the authorization: add the Charge in state Initial to have it captured.");
         }
