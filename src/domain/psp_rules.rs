@@ -49,6 +49,22 @@ pub fn is_live(payment: &Payment, transaction: &Transaction) -> bool {
         && !is_released(payment, transaction)
 }
 
+/// The authorizations whose money the provider holds in full: succeeded, and nothing captured
+/// from or cancelled on their PaymentIntent (or being so).
+pub fn holding_in_full(payment: &Payment) -> impl Iterator<Item = &Transaction> {
+    payment.transactions.iter().filter(|authorization| {
+        let settles_it = |t: &Transaction| {
+            t.interaction_id == authorization.interaction_id
+                && matches!(t.kind, TransactionType::Charge | TransactionType::CancelAuthorization)
+                && not_failed(t.state)
+        };
+        authorization.kind == TransactionType::Authorization
+            && authorization.state == TransactionState::Success
+            && authorization.interaction_id.is_some()
+            && !payment.transactions.iter().any(settles_it)
+    })
+}
+
 fn refuse(message: &str) -> Result<(), DomainError> {
     Err(DomainError::InvalidOperation(message.into()))
 }
@@ -358,6 +374,40 @@ mod tests {
         let mut charge = tx("Charge", cents, "Success");
         charge["interactionId"] = json!("pi_1");
         charge
+    }
+
+    #[test]
+    fn an_authorization_is_held_in_full_until_something_is_captured_or_cancelled_on_it() {
+        let on = |kind: &str, state: &str, intent: &str| {
+            let mut t = tx(kind, 1000, state);
+            t["interactionId"] = json!(intent);
+            t
+        };
+        let held = |transactions| holding_in_full(&payment(transactions)).count();
+        assert_eq!(held(json!([on("Authorization", "Success", "pi_1")])), 1);
+        assert_eq!(held(json!([on("Authorization", "Pending", "pi_1")])), 0, "not held yet");
+        assert_eq!(
+            held(json!([tx("Authorization", 1000, "Success")])),
+            0,
+            "recorded by hand, no PaymentIntent"
+        );
+        assert_eq!(held(json!([on("Authorization", "Success", "pi_1"), on("Charge", "Success", "pi_1")])), 0);
+        assert_eq!(held(json!([on("Authorization", "Success", "pi_1"), on("Charge", "Failure", "pi_1")])), 1);
+        assert_eq!(
+            held(json!([
+                on("Authorization", "Success", "pi_1"),
+                on("CancelAuthorization", "Success", "pi_1")
+            ])),
+            0
+        );
+        assert_eq!(
+            held(json!([
+                on("Authorization", "Success", "pi_1"),
+                on("CancelAuthorization", "Success", "pi_2")
+            ])),
+            1,
+            "a cancel counts for its own PaymentIntent"
+        );
     }
 
     #[test]

@@ -177,9 +177,12 @@ async fn delete<A: Addressing>(
     let data_erasure = params.bool_or("dataErasure", false)?;
     let db = state.db.clone();
     let expand = params.expansions();
+    let interface = state.psp.as_ref().map(|psp| psp.interface_name().to_owned());
     let document = blocking(move || {
-        let document = service::payments::delete(&db, &auth.project_key, &locator, version, data_erasure)?;
-        expand_document(&db, &auth.project_key, document, &expand)
+        let (project_key, interface) = (&auth.project_key, interface.as_deref());
+        let document =
+            service::payments::delete(&db, project_key, &locator, version, data_erasure, interface)?;
+        expand_document(&db, project_key, document, &expand)
     })
     .await?;
     Ok(json_response(StatusCode::OK, document))

@@ -213,6 +213,30 @@ pub struct ReleaseRow {
     pub created_at: i64,
 }
 
+impl ReleaseRow {
+    /// A new release of the transaction's PaymentIntent, due at `due_at`.
+    pub fn new(
+        project_key: &str,
+        payment_id: &str,
+        transaction_id: &str,
+        intent_id: &str,
+        account: String,
+        now: i64,
+        due_at: i64,
+    ) -> Self {
+        Self {
+            transaction_id: transaction_id.to_owned(),
+            project_key: project_key.to_owned(),
+            payment_id: payment_id.to_owned(),
+            intent_id: intent_id.to_owned(),
+            account,
+            attempts: 0,
+            next_attempt_at: due_at,
+            created_at: now,
+        }
+    }
+}
+
 /// Keeps a new release (the transaction's first is kept, later ones change nothing); whether
 /// it was new.
 pub fn schedule_release(conn: &mut Conn, row: &ReleaseRow) -> QueryResult<bool> {
@@ -323,6 +347,18 @@ pub fn find_object(
         .select((psp_objects::project_key, psp_objects::payment_id, psp_objects::transaction_id))
         .first(c)
         .optional())
+}
+
+/// Whether this service created the provider object (under the account) for the payment.
+pub fn created_for(
+    conn: &mut Conn,
+    account: &str,
+    object_id: &str,
+    project_key: &str,
+    payment_id: &str,
+) -> QueryResult<bool> {
+    let owner = find_object(conn, account, object_id)?;
+    Ok(owner.is_some_and(|(project, payment, _)| project == project_key && payment == payment_id))
 }
 
 /// The provider customer of one of our customers, if one was created.

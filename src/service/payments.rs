@@ -140,17 +140,19 @@ fn current_conflict(db: &Database, project_key: &str, id: &str, version: i64, lo
 
 /// Deletes the Payment if `version` is current and returns it as it was. With `data_erasure`
 /// its Messages go too. Refused while provider operations are open; one whose result is
-/// already written is waited for (up to [`CLOSING_WAIT`]).
+/// already written is waited for (up to [`CLOSING_WAIT`]). On a payment the provider executes
+/// (`psp_interface`), the authorizations it still holds in full are released.
 pub fn delete(
     db: &Database,
     project_key: &str,
     locator: &Locator,
     version: i64,
     data_erasure: bool,
+    psp_interface: Option<&str>,
 ) -> Result<String, ApiError> {
     let deadline = std::time::Instant::now() + CLOSING_WAIT;
     loop {
-        match try_delete(db, project_key, locator, version, data_erasure)? {
+        match try_delete(db, project_key, locator, version, data_erasure, psp_interface)? {
             Deletion::Done(document) => return Ok(document),
             Deletion::Closing if std::time::Instant::now() < deadline => std::thread::sleep(CLOSING_POLL),
             Deletion::Closing | Deletion::MoneyInFlight => {
@@ -184,15 +186,16 @@ fn try_delete(
     locator: &Locator,
     version: i64,
     data_erasure: bool,
+    psp_interface: Option<&str>,
 ) -> Result<Deletion, ApiError> {
     db.write(|conn| {
         let stored = store::find(conn, project_key, locator)?.ok_or_else(|| not_found(locator))?;
         if stored.version != version {
             return Err(conflict(&stored.id, version, stored.version));
         }
+        let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
         let open = crate::persistence::psp::open_operations(conn, &stored.id)?;
         if !open.is_empty() {
-            let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
             let is_final = |transaction_id: &String| {
                 payment.transactions.iter().any(|t| {
                     &t.id == transaction_id
@@ -203,6 +206,9 @@ fn try_delete(
         }
         if !store::delete(conn, project_key, &stored.id, version)? {
             return Err(not_found(locator));
+        }
+        if psp_interface.is_some_and(|name| super::psp::is_routed(&payment, name)) {
+            super::psp::keep_releases_of_deleted(conn, project_key, &payment)?;
         }
         if data_erasure {
             messages::delete_for_resource(conn, project_key, &stored.id)?;

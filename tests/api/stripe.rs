@@ -324,6 +324,38 @@ async fn cancelling_an_authorization_and_no_capture_afterwards() {
     assert_eq!((&stripe["status"], &stripe["latest_charge"]["amount"]), (&json!("succeeded"), &json!(2000)));
 }
 
+/// A deleted payment can no longer be captured or cancelled through the API: the authorization
+/// Stripe holds for it is released rather than left holding the customer's money for a week.
+#[tokio::test]
+async fn deleting_a_payment_releases_the_authorization_stripe_holds() {
+    let app = spawn_stripe_app().await;
+    let authorize = json!([{"type": "Authorization", "amount": money(2500)}]);
+    let held = app.create_payment(stripe_payment("pm_card_visa", authorize.clone())).await;
+    let captured =
+        add(&app, &app.create_payment(stripe_payment("pm_card_visa", authorize)).await, "Charge", 2500)
+            .await
+            .body;
+    assert_eq!(transaction(&captured, "Charge", 0)["state"], "Success", "{captured}");
+    let intent = |payment: &Value| {
+        transaction(payment, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned()
+    };
+    for payment in [&held, &captured] {
+        let id = payment["id"].as_str().unwrap();
+        let deleted = app.delete(&format!("/payments/{id}?version={}", payment["version"])).await;
+        assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    }
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = stripe_intent(&intent(&held)).await["status"].clone();
+        if status == "canceled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "canceled", "the held authorization is released");
+    assert_eq!(stripe_intent(&intent(&captured)).await["status"], "succeeded", "money taken stays taken");
+}
+
 #[tokio::test]
 async fn a_declined_card_fails_the_transaction_with_the_decline_code() {
     let app = spawn_stripe_app().await;

@@ -3,10 +3,13 @@
 //! No database transaction or lock is held across a provider call. Unknown outcomes are retried
 //! with capped exponential backoff and jitter, with the same idempotency key, so a retry can
 //! only ever see the first attempt's result. Webhook events are applied in [`events`], and the
-//! PaymentIntents of failed transactions released in [`releases`].
+//! PaymentIntents of failed transactions, and those a deleted payment held, released in
+//! [`releases`].
 
 mod events;
 mod releases;
+
+pub use releases::keep_releases_of_deleted;
 
 use super::resources::{self as resource_service, Types};
 use super::{now, Actor};
@@ -621,12 +624,13 @@ impl Executor {
     ) -> Result<Option<Outcome>, ApiError> {
         let Some(object_id) = planned.existing_object() else { return Ok(None) };
         let (db, account_key, id) = (self.db.clone(), account_key(account), object_id.to_owned());
-        let owner =
-            blocking(move || db.read(|conn| Ok::<_, ApiError>(store::find_object(conn, &account_key, &id)?)))
-                .await?;
-        let ours = owner.is_some_and(|(project, payment, _)| {
-            project == operation.project_key && payment == operation.payment_id
-        });
+        let (project, payment) = (operation.project_key.clone(), operation.payment_id.clone());
+        let ours = blocking(move || {
+            db.read(|conn| {
+                Ok::<_, ApiError>(store::created_for(conn, &account_key, &id, &project, &payment)?)
+            })
+        })
+        .await?;
         Ok((!ours).then(|| {
             Outcome::refused(format!(
                 "{object_id} was not created for this payment{}.",

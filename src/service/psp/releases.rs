@@ -1,14 +1,52 @@
-//! Releasing the PaymentIntents of failed transactions: each is cancelled at the provider so
-//! that the customer cannot complete it later beside a new authorization. A release is kept
-//! before it is tried, and tried again with backoff until the provider answers.
+//! Releasing the PaymentIntents of failed transactions, and of a deleted payment's held
+//! authorizations: each is cancelled at the provider, so that the customer cannot complete it
+//! later beside a new authorization, and no money stays held for a payment that is gone. A
+//! release is kept before it is tried, and tried again with backoff until the provider answers.
 
+use super::events::release_account;
 use super::{blocking, join_within, lease_end, now, retry_at, Executor, IDEMPOTENCY_WINDOW};
 use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
+use crate::persistence::Conn;
 use crate::psp::{transitions, Effect, Operation, Outcome, Report, Request};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Keeps, in the deletion's own transaction, the release of each PaymentIntent of ours that
+/// holds the customer's money in full for the payment being deleted: once the payment is gone
+/// nothing can capture or cancel it, and Stripe would hold the money until the authorization
+/// expires (seven days). The worker cancels it (see [`Executor::try_release`]); one that
+/// captured money meanwhile is left for a person (see [`stray`]).
+pub fn keep_releases_of_deleted(
+    conn: &mut Conn,
+    project_key: &str,
+    payment: &Payment,
+) -> Result<(), ApiError> {
+    let now = now().millis();
+    for authorization in crate::domain::psp_rules::holding_in_full(payment) {
+        let Some(intent_id) = authorization.interaction_id.as_deref().filter(|id| id.starts_with("pi_"))
+        else {
+            continue;
+        };
+        let pinned = store::pinned_among(conn, std::slice::from_ref(&authorization.id))?;
+        let account = release_account(payment, pinned.first().map(|(_, text)| text.as_str()));
+        // Only a PaymentIntent this service created for this payment.
+        if store::created_for(conn, &account, intent_id, project_key, &payment.id)? {
+            let release = store::ReleaseRow::new(
+                project_key,
+                &payment.id,
+                &authorization.id,
+                intent_id,
+                account,
+                now,
+                now,
+            );
+            store::schedule_release(conn, &release)?;
+        }
+    }
+    Ok(())
+}
 
 impl Executor {
     /// A PaymentIntent whose authorization or charge we recorded as Failure (a decline, a failed
@@ -53,17 +91,17 @@ impl Executor {
             return;
         }
         let now = now().millis();
-        let release = store::ReleaseRow {
-            transaction_id: transaction.id.clone(),
-            project_key: project_key.to_owned(),
-            payment_id: payment.id.clone(),
-            intent_id: intent_id.to_owned(),
-            account: account_key.to_owned(),
-            attempts: 0,
-            // Held by this process for its first attempt.
-            next_attempt_at: lease_end(now, self.lease),
-            created_at: now,
-        };
+        // Held by this process for its first attempt.
+        let held_until = lease_end(now, self.lease);
+        let release = store::ReleaseRow::new(
+            project_key,
+            &payment.id,
+            &transaction.id,
+            intent_id,
+            account_key.to_owned(),
+            now,
+            held_until,
+        );
         let (db, row) = (self.db.clone(), release.clone());
         match blocking(move || db.write(|conn| Ok::<_, ApiError>(store::schedule_release(conn, &row)?))).await
         {
@@ -109,16 +147,14 @@ impl Executor {
         let settled = match self.try_release(&release).await {
             Ok(settled) => settled,
             Err(reason) => {
-                log::warn!(
-                    "PaymentIntent {intent_id} of failed payment {payment_id} not released yet: {reason}"
-                );
+                log::warn!("PaymentIntent {intent_id} of payment {payment_id} not released yet: {reason}");
                 false
             }
         };
         let expired = now().millis().saturating_sub(release.created_at)
             > i64::try_from(IDEMPOTENCY_WINDOW.as_millis()).unwrap_or(i64::MAX);
         if !settled && expired {
-            log::error!("PaymentIntent {intent_id} of failed payment {payment_id} could not be released in a day; cancel it by hand");
+            log::error!("PaymentIntent {intent_id} of payment {payment_id} could not be released in a day; cancel it by hand");
         }
         let attempts = release.attempts + 1;
         let next = retry_at(attempts);
@@ -196,7 +232,7 @@ impl Executor {
         };
         match self.provider.execute(cancel).await {
             Outcome::Succeeded(_) => {
-                log::info!("released PaymentIntent {intent_id} of failed payment {}", release.payment_id);
+                log::info!("released PaymentIntent {intent_id} of payment {}", release.payment_id);
                 Ok(true)
             }
             // Refused because the customer paid meanwhile: the next attempt's lookup tells.
