@@ -5,6 +5,7 @@
 //! `obj`, the referenced resource. As in commercetools this is best effort: unknown paths and
 //! missing targets are ignored, never an error.
 
+use crate::domain::payment::Payment;
 use crate::error::ApiError;
 use crate::persistence::resources;
 use crate::persistence::Conn;
@@ -124,8 +125,7 @@ pub fn expand(
             break;
         }
         for (type_id, ids) in &wanted {
-            for document in load(conn, project_key, type_id, ids)? {
-                let value: Value = serde_json::from_str(&document).map_err(ApiError::internal)?;
+            for value in load(conn, project_key, type_id, ids)? {
                 if let Some(id) = value.get("id").and_then(Value::as_str) {
                     loaded.insert((type_id.clone(), id.to_owned()), value.clone());
                 }
@@ -146,12 +146,21 @@ pub fn expand(
     Ok(parsed.iter().map(Value::to_string).collect())
 }
 
-/// The documents of the referenced resources of one type that exist.
-fn load(conn: &mut Conn, project_key: &str, type_id: &str, ids: &[String]) -> Result<Vec<String>, ApiError> {
-    Ok(match type_id {
+/// The documents of the referenced resources of one type that exist. An expanded Payment has
+/// its method token masked, as commercetools does: a client that may read Messages need not
+/// be one that may read Payments.
+fn load(conn: &mut Conn, project_key: &str, type_id: &str, ids: &[String]) -> Result<Vec<Value>, ApiError> {
+    let documents = match type_id {
         "payment" => crate::persistence::payments::find_many(conn, project_key, ids)?,
         _ => resources::find_many(conn, project_key, type_id, ids, &[])?,
-    })
+    };
+    let parse = |document: &String| -> Result<Value, serde_json::Error> {
+        match type_id {
+            "payment" => serde_json::to_value(serde_json::from_str::<Payment>(document)?.masked()),
+            _ => serde_json::from_str(document),
+        }
+    };
+    documents.iter().map(|document| parse(document).map_err(ApiError::internal)).collect()
 }
 
 /// [`expand`] on a connection of its own; documents pass through untouched without paths.

@@ -681,7 +681,8 @@ async fn references_expand_on_states_messages_and_in_chains() {
     assert_eq!(chained["transitions"][0]["obj"]["transitions"][0]["obj"]["key"], "shipped", "{chained}");
 
     let payment = app
-        .create_payment(json!({"key": "pp", "amountPlanned": money(1), "paymentStatus": {"state": {"typeId": "state", "key": "open"}}}))
+        .create_payment(json!({"key": "pp", "amountPlanned": money(1), "paymentStatus": {"state": {"typeId": "state", "key": "open"}},
+            "paymentMethodInfo": {"token": {"value": "tok_secret"}}}))
         .await;
     let id = payment["id"].as_str().unwrap();
     let deep = app.get(&format!("/payments/{id}?expand=paymentStatus.state.transitions[*]")).await.body;
@@ -703,6 +704,8 @@ async fn references_expand_on_states_messages_and_in_chains() {
     for message in results {
         assert_eq!(message["resource"]["obj"]["key"], "pp", "{message}");
         assert_eq!(message["resource"]["obj"]["version"], 2, "the payment as it is now");
+        let token = &message["resource"]["obj"]["paymentMethodInfo"]["token"]["value"];
+        assert_eq!(token, "***", "an expanded Payment has its token masked");
     }
     assert_eq!(results[1]["type"], "PaymentStatusStateTransition");
     assert_eq!(results[1]["state"]["obj"]["id"], paid["id"]);
