@@ -15,8 +15,11 @@ pub fn matches(predicate: &Checked, scope: &Value) -> bool {
         Checked::And(a, b) => matches(a, scope) && matches(b, scope),
         Checked::Or(a, b) => matches(a, scope) || matches(b, scope),
         Checked::Not(a) => !matches(a, scope),
-        Checked::AnyElement { path, predicate } => match lookup(scope, path) {
-            Some(Value::Array(elements)) => elements.iter().any(|element| matches(predicate, element)),
+        Checked::AnyElement { path, predicate, or_object } => match lookup(scope, path) {
+            Some(Value::Array(elements)) => {
+                elements.iter().any(|element| element.is_object() && matches(predicate, element))
+            }
+            Some(object @ Value::Object(_)) if *or_object => matches(predicate, object),
             _ => false,
         },
         Checked::Value { path, value_type, test } => test_value(lookup(scope, path), *value_type, test),

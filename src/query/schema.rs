@@ -406,10 +406,13 @@ pub enum Checked {
         value_type: ValueType,
         test: CheckedTest,
     },
-    /// Some element of the array at `path` matches `predicate` (evaluated on the element).
+    /// Some object element of the array at `path` matches `predicate` (evaluated on the
+    /// element); with `or_object`, an object at `path` may match it too (a custom field holds
+    /// one Money, say, or a Set of them).
     AnyElement {
         path: Path,
         predicate: Box<Checked>,
+        or_object: bool,
     },
 }
 
@@ -491,14 +494,23 @@ impl Checker<'_> {
                 Ok(Checked::AnyElement {
                     path: Path { column: None, ..path },
                     predicate: Box::new(predicate),
+                    or_object: false,
                 })
             }
             (Test::Nested(inner), Kind::Map(value_kind)) => {
                 self.map_entries(inner, value_kind, &path, at_root)
             }
             // A value of any shape (a custom field holding Money, a Reference or a
-            // LocalizedString): its fields are whatever the stored object has.
-            (Test::Nested(inner), Kind::Any) => self.map_entries(inner, &Kind::Any, &path, at_root),
+            // LocalizedString, or a Set of them): its fields are whatever the stored object, or
+            // some object of the stored array, has.
+            (Test::Nested(inner), Kind::Any) => {
+                let within = Path { segments: Vec::new(), column: None };
+                Ok(Checked::AnyElement {
+                    path: Path { column: None, ..path },
+                    predicate: Box::new(self.map_entries(inner, &Kind::Any, &within, false)?),
+                    or_object: true,
+                })
+            }
             (Test::Nested(_), _) => {
                 Err(error(format!("The field '{}' has no fields to query.", condition.field), position))
             }
@@ -868,13 +880,25 @@ mod tests {
 
     #[test]
     fn arrays_match_per_element_without_columns() {
-        let Checked::AnyElement { path, predicate } =
+        let Checked::AnyElement { path, predicate, or_object: false } =
             checked(r#"transactions(type = "Charge" and state = "Success")"#).unwrap()
         else {
             panic!()
         };
         assert_eq!(path.segments, vec!["transactions"]);
         assert!(matches!(*predicate, Checked::And(..)));
+    }
+
+    #[test]
+    fn a_custom_value_matches_as_an_object_or_by_its_elements() {
+        let Checked::AnyElement { path, predicate, or_object: true } =
+            checked(r#"custom(fields(prices(centAmount > 7)))"#).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(path.segments, vec!["custom", "fields", "prices"]);
+        let Checked::Value { path, .. } = *predicate else { panic!() };
+        assert_eq!(path.segments, vec!["centAmount"], "relative to the object or element");
     }
 
     #[test]

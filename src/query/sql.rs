@@ -162,7 +162,9 @@ impl Compiler {
                 self.predicate(inner, scope);
                 self.push(")");
             }
-            Checked::AnyElement { path, predicate } => self.any_element(path, predicate, scope),
+            Checked::AnyElement { path, predicate, or_object } => {
+                self.any_element(path, predicate, *or_object, scope)
+            }
             Checked::Value { path, test, .. } => match (path.column.filter(|_| scope.root), test) {
                 // Column tests stay bare so that indexes serve them; they are two-valued on
                 // their own (see `column_test`).
@@ -183,7 +185,9 @@ impl Compiler {
         }
     }
 
-    fn any_element(&mut self, path: &Path, predicate: &Checked, scope: &Scope) {
+    /// See [`Checked::AnyElement`]. Elements that are not objects never match: the predicate
+    /// tests their fields (and SQLite's JSON functions refuse a bare string element).
+    fn any_element(&mut self, path: &Path, predicate: &Checked, or_object: bool, scope: &Scope) {
         self.out.uses_document = true;
         self.aliases += 1;
         let alias = format!("e{}", self.aliases);
@@ -197,25 +201,45 @@ impl Compiler {
                 ));
             }
         }
+        let element = Scope { json: format!("{alias}.value"), root: false };
         match self.dialect {
             Dialect::Sqlite => {
                 let json_type = self.sqlite_type(scope, path);
                 let source = self.sqlite_path(path);
                 self.push(&format!(
-                    "{json_type} = 'array' AND EXISTS (SELECT 1 FROM json_each({}, {source}) AS {alias} WHERE ",
+                    "CASE {json_type} WHEN 'array' THEN EXISTS (SELECT 1 FROM json_each({}, {source}) AS {alias} \
+                     WHERE CASE WHEN {alias}.type = 'object' THEN ",
                     scope.json
                 ));
-                self.predicate(predicate, &Scope { json: format!("{alias}.value"), root: false });
+                self.predicate(predicate, &element);
+                self.push(" ELSE 0 END)");
             }
             Dialect::Postgres => {
+                let value = self.pg_json(scope, path);
                 let array = self.pg_array(scope, path);
                 self.push(&format!(
-                    "EXISTS (SELECT 1 FROM jsonb_array_elements({array}) AS {alias}(value) WHERE "
+                    "CASE jsonb_typeof({value}) WHEN 'array' THEN EXISTS (SELECT 1 FROM \
+                     jsonb_array_elements({array}) AS {alias}(value) WHERE jsonb_typeof({alias}.value) = 'object' AND "
                 ));
-                self.predicate(predicate, &Scope { json: format!("{alias}.value"), root: false });
+                self.predicate(predicate, &element);
+                self.push(")");
             }
         }
-        self.push("))");
+        if or_object {
+            // The path is written out rather than bound: the object's SQL is repeated in every
+            // test of the predicate, and segments are identifiers (`[-_A-Za-z0-9]`).
+            let object = match self.dialect {
+                Dialect::Sqlite => {
+                    let segments: Vec<String> = path.segments.iter().map(|s| format!(".\"{s}\"")).collect();
+                    format!("json_extract({}, '${}')", scope.json, segments.concat())
+                }
+                Dialect::Postgres => format!("({} #> '{{{}}}'::text[])", scope.json, path.segments.join(",")),
+            };
+            self.push(" WHEN 'object' THEN ");
+            self.predicate(predicate, &Scope { json: object, root: false });
+        }
+        let falsy = self.falsy();
+        self.push(&format!(" ELSE {falsy} END)"));
     }
 
     fn column_test(&mut self, column: Column, test: &CheckedTest) {

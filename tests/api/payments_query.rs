@@ -14,6 +14,7 @@ async fn fixture(app: &TestApp) {
         field("pickup", "Time"),
         field("at", "DateTime"),
         field("label", "String"),
+        json!({"name": "buyers", "label": {"en": "b"}, "required": false, "type": {"name": "Set", "elementType": {"name": "Reference", "referenceTypeId": "customer"}}}),
     ];
     app.create_type("objects", &["payment"], object_fields).await;
     app.create_customer("cust-1@example.com", "cust-1").await;
@@ -37,7 +38,8 @@ async fn fixture(app: &TestApp) {
         json!({"key": "failed", "amountPlanned": {"currencyCode": "EUR", "centAmount": 501},
                "custom": {"type": {"key": "objects"}, "fields": {"fee": {"currencyCode": "EUR", "centAmount": 75},
                    "note": {"de": "abgelehnt"}, "buyer": {"typeId": "customer", "id": "c-9"},
-                   "pickup": "10:00:00", "at": "2026-01-02T10:00:00+05:00", "label": "10:00:00"}},
+                   "pickup": "10:00:00", "at": "2026-01-02T10:00:00+05:00", "label": "10:00:00",
+                   "buyers": [{"typeId": "customer", "id": "c-9"}, {"typeId": "customer", "id": "c-10"}]}},
                "transactions": [{"type": "Charge", "amount": money(501), "state": "Failure"}]}),
     ];
     for draft in drafts {
@@ -101,6 +103,9 @@ async fn every_predicate_construct_filters_in_the_database() {
         (r#"where=custom(fields(fee(type = "centPrecision" and fractionDigits = 2)))"#, vec!["failed"]),
         (r#"where=custom(fields(note(de = "abgelehnt") and buyer(id = "c-9")))"#, vec!["failed"]),
         (r#"where=custom(fields(buyer(id = "c-1")))"#, vec![]),
+        // A Set of objects matches when one of them does.
+        (r#"where=custom(fields(buyers(id = "c-10")))"#, vec!["failed"]),
+        (r#"where=custom(fields(buyers(id = "c-1")))"#, vec![]),
         // Times and date-times compare as stored (canonical), and still equal a String as written.
         (r#"where=custom(fields(pickup = "10:00:00" and label = "10:00:00"))"#, vec!["failed"]),
         (r#"where=custom(fields(pickup > "09:30:00" and pickup < "10:00:00.001"))"#, vec!["failed"]),

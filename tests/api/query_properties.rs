@@ -83,6 +83,16 @@ fn random_draft(rng: &mut StdRng, index: usize, customers: &[String]) -> Value {
             let tags: Vec<&str> = WORDS.iter().copied().filter(|_| rng.random_bool(0.4)).collect();
             fields["tags"] = json!(tags);
         }
+        // Money, and a Set of it: objects matched by their fields, or by their elements' fields.
+        let price = |rng: &mut StdRng| json!({"currencyCode": pick(rng, CURRENCIES), "centAmount": pick(rng, AMOUNTS)});
+        if rng.random_bool(0.5) {
+            fields["price"] = price(rng);
+        }
+        if rng.random_bool(0.5) {
+            let mut prices: Vec<Value> = (0..rng.random_range(0..3)).map(|_| price(rng)).collect();
+            prices.dedup();
+            fields["prices"] = json!(prices);
+        }
         draft["custom"] = json!({"type": {"key": "props"}, "fields": fields});
     }
     draft
@@ -125,7 +135,15 @@ fn custom_condition(rng: &mut StdRng) -> String {
         1 => string(pick(rng, WORDS)),
         _ => pick(rng, &["true", "false"]).to_owned(),
     };
-    match rng.random_range(0..9) {
+    let money = |rng: &mut StdRng| match rng.random_range(0..3) {
+        0 => format!("centAmount {} {}", pick(rng, OPS), number(rng)),
+        1 => format!("currencyCode = {}", string(pick(rng, CURRENCIES))),
+        _ => format!("not(centAmount = {})", number(rng)),
+    };
+    match rng.random_range(0..11) {
+        9 => format!("{}({})", pick(rng, &["price", "prices"]), money(rng)),
+        // Fields of what holds none: strings, a Set of them, a boolean.
+        10 => format!("{}(x = \"alpha\")", pick(rng, &["str", "tags", "flag"])),
         // A field's value against literals of any JSON type, lists mixing them too.
         6 => format!("{field} {} {}", pick(rng, &["=", "!="]), literal(rng)),
         7 => format!("{field} {}in ({}, {})", pick(rng, &["", "not "]), literal(rng), literal(rng)),
@@ -203,6 +221,8 @@ async fn run(seed: u64) {
         field("str", "String"),
         field("flag", "Boolean"),
         json!({"name": "tags", "label": {"en": "tags"}, "required": false, "type": {"name": "Set", "elementType": {"name": "String"}}}),
+        field("price", "Money"),
+        json!({"name": "prices", "label": {"en": "prices"}, "required": false, "type": {"name": "Set", "elementType": {"name": "Money"}}}),
     ];
     app.create_type("props", &["payment"], fields).await;
     let mut customers = Vec::new();
