@@ -129,6 +129,38 @@ impl TryFrom<MoneyDraft> for Money {
     }
 }
 
+/// Money as a Money custom field holds it: unlike a payment's amounts, commercetools puts no
+/// bound on its sign (a fee returned, an adjustment). A negative draft is read as its positive
+/// counterpart and negated, so rounding is symmetric.
+#[derive(Debug, Deserialize)]
+#[serde(try_from = "MoneyDraft")]
+pub struct AnySignMoney(pub Money);
+
+impl TryFrom<MoneyDraft> for AnySignMoney {
+    type Error = String;
+
+    fn try_from(mut draft: MoneyDraft) -> Result<Self, String> {
+        let negative = draft.cent_amount.or(draft.precise_amount).is_some_and(|amount| amount < 0);
+        if !negative {
+            return Money::try_from(draft).map(Self);
+        }
+        let negate =
+            |amount: i64| amount.checked_neg().ok_or_else(|| format!("The amount {amount} is out of range."));
+        draft.cent_amount = draft.cent_amount.map(negate).transpose()?;
+        draft.precise_amount = draft.precise_amount.map(negate).transpose()?;
+        let negated = match Money::try_from(draft)? {
+            Money::Cent { currency, cent_amount } => Money::Cent { currency, cent_amount: -cent_amount },
+            Money::High { currency, cent_amount, precise_amount, fraction_digits } => Money::High {
+                currency,
+                cent_amount: -cent_amount,
+                precise_amount: -precise_amount,
+                fraction_digits,
+            },
+        };
+        Ok(Self(negated))
+    }
+}
+
 fn high_precision(currency: CurrencyCode, draft: MoneyDraft) -> Result<Money, String> {
     let precise_amount = draft.precise_amount.ok_or("Missing required value 'preciseAmount'.")?;
     let fraction_digits = draft.fraction_digits.ok_or("Missing required value 'fractionDigits'.")?;
@@ -255,6 +287,22 @@ mod tests {
         assert!(parse(json!({"currencyCode": "EUR", "centAmount": -1})).is_err());
         assert!(parse(json!({"currencyCode": "EUR", "centAmount": 1, "fractionDigits": 3})).is_err());
         assert!(parse(json!({"currencyCode": "EUR"})).is_err());
+    }
+
+    #[test]
+    fn custom_field_money_may_be_negative() {
+        let any =
+            |value| serde_json::from_value::<AnySignMoney>(value).map(|m| serde_json::to_value(m.0).unwrap());
+        assert_eq!(
+            any(json!({"currencyCode": "EUR", "centAmount": -5})).unwrap(),
+            json!({"type": "centPrecision", "currencyCode": "EUR", "centAmount": -5, "fractionDigits": 2})
+        );
+        let high = any(
+            json!({"type": "highPrecision", "currencyCode": "USD", "preciseAmount": -1015, "fractionDigits": 3}),
+        );
+        assert_eq!(high.unwrap()["centAmount"], -102, "rounded as its positive counterpart");
+        assert!(any(json!({"currencyCode": "EUR", "centAmount": i64::MIN})).is_err());
+        assert!(any(json!({"currencyCode": "EUR", "centAmount": -1, "fractionDigits": 3})).is_err());
     }
 
     #[test]

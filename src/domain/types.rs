@@ -3,7 +3,7 @@
 use super::common::{ClientLogging, CustomFields, LocalizedString, ResourceKey, Timestamp};
 use super::context::CustomizedResource;
 use super::errors::DomainError;
-use super::money::Money;
+use super::money::AnySignMoney;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -35,7 +35,10 @@ const RESOURCE_TYPE_IDS: &[&str] = &[
     "payment-method-info",
     "product-price",
     "product-selection",
+    "product-tailoring",
     "quote",
+    "recurring-order",
+    "reservation",
     "review",
     "shipping",
     "shipping-method",
@@ -64,7 +67,6 @@ const REFERENCE_TYPE_IDS: &[&str] = &[
     "review",
     "state",
     "shipping-method",
-    "variant",
     "zone",
 ];
 
@@ -210,23 +212,42 @@ impl FieldDefinitionDraft {
     }
 }
 
+/// A value outside one of commercetools' enums is malformed input, as the JSON parser reports
+/// an unknown enum value (`path: Invalid enum value 'x'. Expected one of: …`).
+fn check_enum(path: &str, value: &str, allowed: &[&str]) -> Result<(), DomainError> {
+    if allowed.contains(&value) {
+        return Ok(());
+    }
+    let expected: Vec<String> = allowed.iter().map(|v| format!("'{v}'")).collect();
+    Err(DomainError::InvalidJsonInput {
+        detail: format!("{path}: Invalid enum value '{value}'. Expected one of: {}", expected.join(", ")),
+    })
+}
+
 fn check_field_type(field_type: &FieldType) -> Result<(), DomainError> {
     match field_type {
-        FieldType::Reference { reference_type_id }
-            if !REFERENCE_TYPE_IDS.contains(&reference_type_id.as_str()) =>
-        {
-            Err(DomainError::InvalidField {
-                field: "referenceTypeId".into(),
-                invalid_value: json!(reference_type_id),
-                allowed_values: Some(REFERENCE_TYPE_IDS.iter().map(|id| json!(id)).collect()),
-            })
+        FieldType::Reference { reference_type_id } => {
+            check_enum("referenceTypeId", reference_type_id, REFERENCE_TYPE_IDS)
         }
         FieldType::Set { element_type } if matches!(**element_type, FieldType::Set { .. }) => {
             Err(DomainError::InvalidOperation("A Set cannot hold Sets.".into()))
         }
         FieldType::Set { element_type } => check_field_type(element_type),
+        FieldType::Enum { values } => unique_keys(values.iter().map(|v| v.key.as_str())),
+        FieldType::LocalizedEnum { values } => unique_keys(values.iter().map(|v| v.key.as_str())),
         _ => Ok(()),
     }
+}
+
+/// An enum's keys are unique, in a new definition as for `addEnumValue`.
+fn unique_keys<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), DomainError> {
+    let mut seen = std::collections::HashSet::new();
+    for key in keys {
+        if !seen.insert(key) {
+            return Err(duplicate_enum_key(key));
+        }
+    }
+    Ok(())
 }
 
 impl Type {
@@ -239,14 +260,8 @@ impl Type {
         if draft.resource_type_ids.is_empty() {
             return Err(DomainError::RequiredField { field: "resourceTypeIds".into() });
         }
-        for resource_type_id in &draft.resource_type_ids {
-            if !RESOURCE_TYPE_IDS.contains(&resource_type_id.as_str()) {
-                return Err(DomainError::InvalidField {
-                    field: "resourceTypeIds".into(),
-                    invalid_value: json!(resource_type_id),
-                    allowed_values: Some(RESOURCE_TYPE_IDS.iter().map(|id| json!(id)).collect()),
-                });
-            }
+        for (index, resource_type_id) in draft.resource_type_ids.iter().enumerate() {
+            check_enum(&format!("resourceTypeIds[{index}]"), resource_type_id, RESOURCE_TYPE_IDS)?;
         }
         let mut field_definitions = Vec::new();
         for draft in draft.field_definitions.unwrap_or_default() {
@@ -418,8 +433,8 @@ fn check_value(name: &str, field_type: &FieldType, value: &mut Value) -> Result<
             let allowed: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
             return enum_key(name, value, &allowed);
         }
-        FieldType::Money => match serde_json::from_value::<Money>(value.clone()) {
-            Ok(money) => {
+        FieldType::Money => match serde_json::from_value::<AnySignMoney>(value.clone()) {
+            Ok(AnySignMoney(money)) => {
                 *value = serde_json::to_value(money.in_cents()).map_err(|_| invalid(name, value, None))?;
                 true
             }
@@ -456,7 +471,7 @@ fn check_value(name: &str, field_type: &FieldType, value: &mut Value) -> Result<
             let unique = items
                 .iter()
                 .enumerate()
-                .all(|(i, item)| !items.iter().skip(i + 1).any(|other| other == item));
+                .all(|(i, item)| !items.iter().skip(i + 1).any(|other| same_value(other, item)));
             if !unique {
                 return Err(invalid(name, value, Some(vec![])));
             }
@@ -467,6 +482,15 @@ fn check_value(name: &str, field_type: &FieldType, value: &mut Value) -> Result<
         Ok(())
     } else {
         Err(invalid(name, value, None))
+    }
+}
+
+/// Whether two values of a Set are the same: numbers by value (`1` and `1.0`), the rest as
+/// stored (canonical forms make equal dates, times and money compare equal).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => a == b,
     }
 }
 
@@ -533,6 +557,16 @@ pub enum TypeUpdateAction {
         field_name: String,
         input_hint: InputHint,
     },
+    /// Always allowed: values that use a removed key stay until they are next set (and then
+    /// fail the check of the whole custom object, as in commercetools).
+    RemoveEnumValues {
+        field_name: String,
+        keys: Vec<String>,
+    },
+    RemoveLocalizedEnumValues {
+        field_name: String,
+        keys: Vec<String>,
+    },
 }
 
 pub fn apply(resource: &mut Type, action: TypeUpdateAction) -> Result<(), DomainError> {
@@ -596,7 +630,27 @@ pub fn apply(resource: &mut Type, action: TypeUpdateAction) -> Result<(), Domain
             }
             definition.input_hint = input_hint;
         }
+        A::RemoveEnumValues { field_name, keys } => {
+            remove_keys(resource.enum_values(&field_name)?, &field_name, &keys, |v| &v.key)?
+        }
+        A::RemoveLocalizedEnumValues { field_name, keys } => {
+            remove_keys(resource.localized_enum_values(&field_name)?, &field_name, &keys, |v| &v.key)?
+        }
     }
+    Ok(())
+}
+
+/// Removes the enum values of `keys`, each of which must exist.
+fn remove_keys<T>(
+    values: &mut Vec<T>,
+    field_name: &str,
+    keys: &[String],
+    key_of: impl Fn(&T) -> &str,
+) -> Result<(), DomainError> {
+    if let Some(unknown) = keys.iter().find(|key| !values.iter().any(|v| key_of(v) == key.as_str())) {
+        return Err(unknown_enum_key(field_name, unknown));
+    }
+    values.retain(|v| !keys.iter().any(|key| key_of(v) == key.as_str()));
     Ok(())
 }
 
@@ -770,6 +824,49 @@ mod tests {
     }
 
     #[test]
+    fn enum_values_are_removed_and_values_using_them_fail_only_when_next_checked() {
+        let mut t = a_type();
+        let remove = |action: &str, field: &str, keys: Value| {
+            serde_json::from_value::<TypeUpdateAction>(
+                json!({"action": action, "fieldName": field, "keys": keys}),
+            )
+            .unwrap()
+        };
+        let mut fields = custom(json!({"orderId": "o", "color": "red"}));
+        apply(&mut t, remove("removeEnumValues", "color", json!([]))).unwrap();
+        assert!(t.check(CustomizedResource::Payment, &mut fields).is_ok(), "an empty list changes nothing");
+        apply(&mut t, remove("removeEnumValues", "color", json!(["red"]))).unwrap();
+        assert!(matches!(
+            t.check(CustomizedResource::Payment, &mut fields),
+            Err(DomainError::InvalidField { .. })
+        ));
+        assert!(apply(&mut t, remove("removeEnumValues", "color", json!(["red"]))).is_err(), "gone already");
+        assert!(apply(&mut t, remove("removeEnumValues", "size", json!(["s"]))).is_err(), "not an Enum");
+        apply(&mut t, remove("removeLocalizedEnumValues", "size", json!(["s"]))).unwrap();
+        let size = t.field_definitions.iter().find(|d| d.name.as_str() == "size").unwrap();
+        assert_eq!(size.field_type, FieldType::LocalizedEnum { values: vec![] });
+    }
+
+    #[test]
+    fn sets_hold_no_value_twice_and_money_may_be_negative() {
+        let t = a_type();
+        let check = |fields: Value| t.check(CustomizedResource::Payment, &mut custom(fields));
+        let mut numbers = a_type();
+        let set_of_numbers = json!({"name": "ns", "label": {"en": "N"}, "required": false, "type": {"name": "Set", "elementType": {"name": "Number"}}});
+        apply(
+            &mut numbers,
+            serde_json::from_value(
+                json!({"action": "addFieldDefinition", "fieldDefinition": set_of_numbers}),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let mut twice = custom(json!({"orderId": "o", "ns": [1, 1.0]}));
+        assert!(numbers.check(CustomizedResource::Payment, &mut twice).is_err(), "1 and 1.0 are one number");
+        assert!(check(json!({"orderId": "o", "price": {"currencyCode": "EUR", "centAmount": -5}})).is_ok());
+    }
+
+    #[test]
     fn update_actions_change_definitions() {
         let mut t = a_type();
         let actions: Vec<TypeUpdateAction> = serde_json::from_value(json!([
@@ -845,10 +942,13 @@ mod tests {
         let now = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
         let unknown_resource =
             draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["spaceship"]})).unwrap();
-        assert!(matches!(
-            Type::create("t".into(), unknown_resource, now, None),
-            Err(DomainError::InvalidField { .. })
-        ));
+        assert!(
+            matches!(
+                Type::create("t".into(), unknown_resource, now, None),
+                Err(DomainError::InvalidJsonInput { .. })
+            ),
+            "an unknown resource type id is outside the enum, as the JSON parser reports it"
+        );
         let twice = draft(
             json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["payment"], "fieldDefinitions": [
             {"name": "xx", "label": {}, "required": false, "type": {"name": "String"}},
@@ -858,6 +958,20 @@ mod tests {
         assert!(matches!(
             Type::create("t".into(), twice, now, None),
             Err(DomainError::DuplicateField { .. })
+        ));
+        let enum_key_twice = draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["payment"], "fieldDefinitions": [
+            {"name": "xx", "label": {}, "required": false, "type": {"name": "Set", "elementType": {"name": "Enum", "values": [{"key": "a", "label": "A"}, {"key": "a", "label": "B"}]}}}]}))
+        .unwrap();
+        assert!(matches!(
+            Type::create("t".into(), enum_key_twice, now, None),
+            Err(DomainError::DuplicateField { .. })
+        ));
+        let variant = draft(json!({"key": "k1", "name": {"en": "n"}, "resourceTypeIds": ["payment"], "fieldDefinitions": [
+            {"name": "xx", "label": {}, "required": false, "type": {"name": "Reference", "referenceTypeId": "variant"}}]}))
+        .unwrap();
+        assert!(matches!(
+            Type::create("t".into(), variant, now, None),
+            Err(DomainError::InvalidJsonInput { .. })
         ));
     }
 }
