@@ -8,6 +8,32 @@ use super::errors::DomainError;
 /// commercetools refuses requests with more update actions than this.
 pub const MAX_ACTIONS_PER_REQUEST: usize = 500;
 
+/// An update request: the actions, and the version the client last saw.
+#[derive(Debug, serde::Deserialize)]
+pub struct UpdateRequest<A> {
+    pub version: i64,
+    pub actions: Vec<A>,
+}
+
+impl<A> UpdateRequest<A> {
+    /// The request if it is within the action limit, which is checked before anything is read
+    /// (so a request over it is refused whatever its version).
+    pub fn within_limits(self) -> Result<Self, DomainError> {
+        check_action_count(self.actions.len())?;
+        Ok(self)
+    }
+}
+
+/// The words are those commercetools answers with.
+fn check_action_count(count: usize) -> Result<(), DomainError> {
+    if count > MAX_ACTIONS_PER_REQUEST {
+        return Err(DomainError::InvalidInput(format!(
+            "The update actions count of {count} exceeds the limit of {MAX_ACTIONS_PER_REQUEST}."
+        )));
+    }
+    Ok(())
+}
+
 /// A resource whose changes are counted by its version.
 pub trait Versioned: Clone + PartialEq {
     fn version(&self) -> i64;
@@ -31,12 +57,7 @@ pub fn apply_all<R: Versioned, A, M>(
     actor: Option<ClientLogging>,
     mut apply: impl FnMut(&mut R, A) -> Result<Vec<M>, DomainError>,
 ) -> Result<Applied<R, M>, DomainError> {
-    if actions.len() > MAX_ACTIONS_PER_REQUEST {
-        return Err(DomainError::InvalidInput(format!(
-            "Too many update actions: {}. A request may have at most {MAX_ACTIONS_PER_REQUEST}.",
-            actions.len()
-        )));
-    }
+    check_action_count(actions.len())?;
     let original_version = resource.version();
     let mut emitted = Vec::new();
     for action in actions {

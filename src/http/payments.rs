@@ -6,6 +6,7 @@ use super::query::{paged_body, QueryParams};
 use super::{blocking, existence, head_query, json_response, Addressing, AppState, ById, ByKey};
 use crate::domain::actions::PaymentUpdateAction;
 use crate::domain::payment::PaymentDraft;
+use crate::domain::versioning::UpdateRequest;
 use crate::error::ApiError;
 use crate::persistence::documents::PAYMENTS;
 use crate::persistence::payments::Locator;
@@ -15,7 +16,6 @@ use crate::service::expansion::{expand_document, expand_documents};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 
 const DEPRECATION_NOTICE: &str =
     "This request uses deprecated Payment fields or update actions (externalId, amountAuthorized, authorizedUntil, amountPaid, amountRefunded, setExternalId, setAuthorization, setAmountPaid, setAmountRefunded).";
@@ -41,12 +41,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(update::<ById>))
             .route(web::delete().to(delete::<ById>)),
     );
-}
-
-#[derive(Deserialize)]
-struct UpdateRequest {
-    version: i64,
-    actions: Vec<PaymentUpdateAction>,
 }
 
 fn with_deprecation(mut response: HttpResponse, deprecated: bool) -> HttpResponse {
@@ -146,9 +140,9 @@ async fn update<A: Addressing>(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-    body: JsonBody<UpdateRequest>,
+    body: JsonBody<UpdateRequest<PaymentUpdateAction>>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.parsed()?;
+    let request = body.parsed()?.within_limits()?;
     let locator = A::locator(path.into_inner().1);
     let deprecated = request.actions.iter().any(PaymentUpdateAction::is_deprecated);
     let actor = auth.actor();

@@ -7,12 +7,12 @@ use super::auth::{
 use super::json::JsonBody;
 use super::query::{paged_body, QueryParams};
 use super::{blocking, existence, head_query, json_response, Addressing, AppState, ById, ByKey};
+use crate::domain::versioning::UpdateRequest;
 use crate::error::ApiError;
 use crate::service::expansion::{expand_document, expand_documents};
 use crate::service::resources::{self, Customers, ResourceKind, States, Types};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 
 /// A resource kind served over HTTP, with the scopes that read and change it.
 pub trait HttpResource: ResourceKind {
@@ -110,13 +110,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Deserialize)]
-#[serde(bound = "")]
-struct Update<R: ResourceKind> {
-    version: i64,
-    actions: Vec<R::Action>,
-}
-
 async fn create<R: HttpResource>(
     auth: Scoped<R::Manage>,
     state: web::Data<AppState>,
@@ -168,9 +161,9 @@ async fn update<R: HttpResource, A: Addressing>(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-    body: JsonBody<Update<R>>,
+    body: JsonBody<UpdateRequest<R::Action>>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.parsed()?;
+    let request = body.parsed()?.within_limits()?;
     let locator = A::locator(path.into_inner().1);
     let actor = auth.actor();
     let db = state.db.clone();

@@ -206,6 +206,9 @@ async fn invalid_update_requests_are_refused() {
     let reply = app.post(&path, json!({"version": 1, "actions": too_many})).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "InvalidInput");
+    assert_eq!(reply.body["message"], "The update actions count of 501 exceeds the limit of 500.");
+    let stale = app.post(&path, json!({"version": 7, "actions": too_many})).await;
+    assert_eq!(stale.error_code(), "InvalidInput", "the limit is checked before the version");
     assert_eq!(app.get(&path).await.body, payment);
 }
 
