@@ -88,11 +88,10 @@ pub enum PaymentMessage {
         name: String,
         value: Value,
     },
+    /// commercetools' payload has no previous value (unlike CustomerCustomFieldChanged's).
     PaymentMethodInfoCustomFieldChanged {
         name: String,
         value: Value,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        old_value: Option<Value>,
     },
     PaymentMethodInfoCustomFieldRemoved {
         name: String,

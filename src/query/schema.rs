@@ -287,7 +287,6 @@ pub fn message() -> Vec<Field> {
         "customFields",
         "oldTypeId",
         "value",
-        "oldValue",
     ] {
         fields.push(field(name, Kind::Any));
     }

@@ -138,12 +138,8 @@ pub fn set_custom_field(
     let change = set_field(slot, name.clone(), value, CustomizedResource::PaymentMethodInfo, ctx.references)?;
     Ok(match change {
         FieldChange::Added(value) => vec![PaymentMessage::PaymentMethodInfoCustomFieldAdded { name, value }],
-        FieldChange::Changed { value, old_value } => {
-            vec![PaymentMessage::PaymentMethodInfoCustomFieldChanged {
-                name,
-                value,
-                old_value: Some(old_value),
-            }]
+        FieldChange::Changed { value, .. } => {
+            vec![PaymentMessage::PaymentMethodInfoCustomFieldChanged { name, value }]
         }
         FieldChange::Removed => vec![PaymentMessage::PaymentMethodInfoCustomFieldRemoved { name }],
         FieldChange::Unchanged => vec![],
