@@ -17,6 +17,10 @@ pub enum ApiError {
     ResourceNotFound(String),
     #[error("Object {resource_id} has a different version than expected. Expected: {expected} - Actual: {current}.")]
     ConcurrentModification { resource_id: String, expected: i64, current: i64 },
+    /// A method the addressed route does not serve (405). commercetools defines no code for
+    /// it; the request is invalid input.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// A request body, or the resource a change would store, over commercetools' 16 MB.
     #[error("The resource size exceeds the maximal allowed size of 16 MB.")]
     ResourceSizeLimitExceeded,
@@ -106,6 +110,7 @@ impl ApiError {
                 DomainError::ReferenceExists { .. } => "ReferenceExists",
             },
             Self::ResourceNotFound(_) => "ResourceNotFound",
+            Self::MethodNotAllowed(_) => "InvalidInput",
             Self::QueryTimedOut => "QueryTimedOut",
             Self::InvalidToken(_) => "invalid_token",
             Self::InsufficientScope(_) => "insufficient_scope",
@@ -186,6 +191,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest(_) | Self::QueryTimedOut => StatusCode::BAD_REQUEST,
             Self::ResourceNotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidToken(_) | Self::OAuth { error: OAuthError::InvalidClient, .. } => {
                 StatusCode::UNAUTHORIZED
             }

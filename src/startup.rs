@@ -77,6 +77,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(web::PayloadConfig::new(crate::service::MAX_DOCUMENT_BYTES))
+                .wrap(middleware::from_fn(http::explain_method_not_allowed))
                 .wrap(middleware::from_fn(http::refuse_nul))
                 .wrap(middleware::from_fn(http::answer_preflight))
                 .wrap(middleware::from_fn(http::correlate))

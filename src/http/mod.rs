@@ -8,6 +8,7 @@ mod cors;
 mod json;
 mod messages;
 mod meta;
+mod not_allowed;
 mod nul_guard;
 mod oauth;
 mod payments;
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 pub use correlation::{correlate, HEADER as CORRELATION_HEADER};
 pub use cors::{allow_cross_origin, answer_preflight};
+pub use not_allowed::explain_method_not_allowed;
 pub use nul_guard::refuse_nul;
 
 /// What every handler shares.

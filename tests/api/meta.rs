@@ -46,6 +46,17 @@ async fn unknown_routes_answer_404_in_commercetools_format() {
     assert_eq!(reply.headers["content-type"], "application/json; charset=utf-8", "as every JSON answer");
 }
 
+#[tokio::test]
+async fn a_method_a_route_does_not_serve_is_405_in_commercetools_format() {
+    let app = spawn_app().await;
+    let reply = app.request(reqwest::Method::PUT, "/payments", None).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.error_code(), "InvalidInput");
+    assert_eq!(reply.body["statusCode"], 405);
+    assert_eq!(reply.headers["allow"], "GET, HEAD, POST", "{:?}", reply.headers);
+    assert!(reply.headers.contains_key("x-correlation-id"));
+}
+
 /// Browser shops call the API from their own origin, as commercetools allows: any origin, the
 /// correlation id readable, and a preflight answered without a token.
 #[tokio::test]
