@@ -14,11 +14,11 @@ pub enum DomainError {
     /// The input does not have the shape of the expected JSON.
     #[error("Request body does not contain valid JSON.")]
     InvalidJsonInput { detail: String },
-    #[error("The value {invalid_value} is not valid for field {field}.")]
+    #[error("The value '{invalid_value}' is not valid for field '{field}'.")]
     InvalidField { field: String, invalid_value: Value, allowed_values: Option<Vec<Value>> },
     #[error("A value is required for field {field}.")]
     RequiredField { field: String },
-    #[error("A duplicate value {duplicate_value} exists for field {field}.")]
+    #[error("A duplicate value '{duplicate_value}' exists for field '{field}'.")]
     DuplicateField { field: String, duplicate_value: Value },
     /// A DuplicateField in commercetools' own words for the case (see the constructors).
     #[error("{}", wording.message(duplicate_value))]
