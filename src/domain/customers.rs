@@ -380,7 +380,7 @@ pub fn apply(
     }
     let book = &mut customer.address_book;
     let message = match action {
-        // A new address is not verified (as in commercetools).
+        // A new email address is not verified (as in commercetools).
         A::ChangeEmail { email } => {
             if email != customer.email {
                 customer.is_email_verified = false;

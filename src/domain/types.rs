@@ -315,13 +315,13 @@ impl Type {
         }
     }
 
-    /// Checks custom field values against this Type for the given resource, and brings each
-    /// to its stored form (Money as CentPrecisionMoney).
     /// Whether the Type has a field definition of that name.
     pub fn defines(&self, name: &str) -> bool {
         self.field_definitions.iter().any(|d| d.name.as_str() == name)
     }
 
+    /// Checks custom field values against this Type for the given resource, and brings each
+    /// to its stored form (Money as CentPrecisionMoney).
     pub fn check(&self, resource: CustomizedResource, custom: &mut CustomFields) -> Result<(), DomainError> {
         if !self.resource_type_ids.iter().any(|id| id == resource.resource_type_id()) {
             return Err(DomainError::InvalidOperation(format!(

@@ -53,9 +53,10 @@ pub enum Operation {
     Capture { intent_id: String, amount: i64, currency: CurrencyCode, final_capture: bool },
     /// Return (part of) a collected amount.
     Refund { intent_id: String, amount: i64, currency: CurrencyCode },
-    /// Release an authorization.
+    /// Release an authorization (a PaymentIntent), or expire a hosted checkout's session
+    /// (`cs_…`) that is still open.
     Cancel { intent_id: String },
-    /// Look up where a provider object (a PaymentIntent or Refund) stands now, to settle a
+    /// Look up where a provider object (a PaymentIntent, Refund or Checkout Session) stands now, to settle a
     /// transaction left Pending. With `customer_confirms` (the payment has no payment method:
     /// the customer pays in the browser) a declined attempt is not final.
     Retrieve { object_id: String, customer_confirms: bool },
@@ -81,7 +82,9 @@ pub struct Request {
     pub operation: Operation,
     /// The connected account the call is made for, if any.
     pub account: Option<String>,
-    /// Derived from our transaction id; the same on every retry of the operation.
+    /// Stripe's `Idempotency-Key`: for a transaction's operation derived from the transaction
+    /// id and the same on every retry; a release or a provider customer has keys of its own,
+    /// and a lookup none (empty).
     pub idempotency_key: String,
     /// Our ids, carried by the provider's objects.
     pub metadata: Vec<(String, String)>,

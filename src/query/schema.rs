@@ -169,7 +169,6 @@ pub fn state() -> Vec<Field> {
     fields
 }
 
-/// Every queryable field of a Customer.
 fn address() -> Kind {
     let lines = [
         "id",
@@ -201,6 +200,7 @@ fn address() -> Kind {
     Kind::Object(lines.into_iter().map(|name| field(name, Kind::String)).collect())
 }
 
+/// Every queryable field of a Customer.
 pub fn customer() -> Vec<Field> {
     let mut fields = resource_basics();
     fields.extend([

@@ -3,7 +3,7 @@
 //! transition table; one whose payment is not known yet is retried with backoff.
 
 use super::releases::{stray, Stray};
-use super::{blocking, lease_end, now, retry_at, Executor, Pinned};
+use super::{blocking, lease_end, next_attempt_time, now, Executor, Pinned};
 use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
@@ -101,7 +101,7 @@ impl Executor {
         let result = blocking(move || {
             db.write(|conn| {
                 let attempts = store::event(conn, &id)?.map_or(0, |e| e.attempts);
-                let next = retry_at(attempts);
+                let next = next_attempt_time(attempts);
                 Ok::<_, ApiError>(store::mark_event(conn, &id, processed, next)?)
             })
         })

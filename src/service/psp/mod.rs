@@ -154,7 +154,7 @@ fn lease_end(now: i64, lease: Duration) -> i64 {
 }
 
 /// When something tried `attempts` times is due again (epoch milliseconds).
-fn retry_at(attempts: i64) -> i64 {
+fn next_attempt_time(attempts: i64) -> i64 {
     now().millis().saturating_add(i64::try_from(backoff(attempts).as_millis()).unwrap_or(i64::MAX))
 }
 
@@ -288,7 +288,7 @@ impl Executor {
                     .await
             }
             Ok(false) | Err(_) => {
-                let at = retry_at(operation.attempts);
+                let at = next_attempt_time(operation.attempts);
                 let lease_until = operation.lease_until;
                 blocking(move || {
                     db.write(|conn| Ok::<_, ApiError>(store::retry_at(conn, &id, at, lease_until)?))
@@ -611,8 +611,6 @@ impl Executor {
         .await
     }
 
-    /// A refusal when the account is a connected account that another project created: a
-    /// project's payments go to its own accounts (or ones created outside this service).
     /// Refuses an operation on a provider object this service did not create for the payment
     /// (under the account the call goes to): a client may set any `interactionId`, and must
     /// not reach another payment's PaymentIntent through it.
@@ -639,6 +637,8 @@ impl Executor {
         }))
     }
 
+    /// A refusal when the account is a connected account that another project created: a
+    /// project's payments go to its own accounts (or ones created outside this service).
     async fn foreign_account(
         &self,
         project_key: &str,

@@ -4,7 +4,7 @@
 //! release is kept before it is tried, and tried again with backoff until the provider answers.
 
 use super::events::release_account;
-use super::{blocking, join_within, lease_end, now, retry_at, Executor, IDEMPOTENCY_WINDOW};
+use super::{blocking, join_within, lease_end, next_attempt_time, now, Executor, IDEMPOTENCY_WINDOW};
 use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
@@ -157,7 +157,7 @@ impl Executor {
             log::error!("PaymentIntent {intent_id} of payment {payment_id} could not be released in a day; cancel it by hand");
         }
         let attempts = release.attempts + 1;
-        let next = retry_at(attempts);
+        let next = next_attempt_time(attempts);
         let (db, held_until) = (self.db.clone(), release.next_attempt_at);
         let recorded = blocking(move || {
             db.write(|conn| {
