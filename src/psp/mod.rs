@@ -76,6 +76,52 @@ impl Operation {
     }
 }
 
+/// What an operation did, as its interface interaction records it (`operation`), and as the
+/// executor decides what follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationKind {
+    Authorize,
+    /// An authorization with automatic capture: a direct charge.
+    Charge,
+    Capture,
+    Refund,
+    Cancel,
+    Retrieve,
+    CreateCustomer,
+    Checkout,
+    /// Not sent: refused before any call (an object or account not ours, a plan that failed).
+    Refused,
+}
+
+impl OperationKind {
+    pub fn of(operation: &Operation) -> Self {
+        match operation {
+            Operation::Authorize { capture: false, .. } => Self::Authorize,
+            Operation::Authorize { capture: true, .. } => Self::Charge,
+            Operation::Capture { .. } => Self::Capture,
+            Operation::Refund { .. } => Self::Refund,
+            Operation::Cancel { .. } => Self::Cancel,
+            Operation::Retrieve { .. } => Self::Retrieve,
+            Operation::CreateCustomer { .. } => Self::CreateCustomer,
+            Operation::Checkout { .. } => Self::Checkout,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Authorize => "authorize",
+            Self::Charge => "charge",
+            Self::Capture => "capture",
+            Self::Refund => "refund",
+            Self::Cancel => "cancel",
+            Self::Retrieve => "retrieve",
+            Self::CreateCustomer => "create-customer",
+            Self::Checkout => "checkout",
+            Self::Refused => "refused",
+        }
+    }
+}
+
 /// One call to a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {

@@ -1,7 +1,7 @@
 //! A provider's outcome as the update actions a client would send, so that versions and
 //! Messages stay true.
 
-use super::{Outcome, Report};
+use super::{OperationKind, Outcome, Report};
 use crate::domain::actions::PaymentUpdateAction;
 use crate::domain::common::{FieldContainer, IdOrKey, ResourceIdentifier, Timestamp};
 use crate::domain::payment::{Transaction, TransactionState};
@@ -17,7 +17,7 @@ pub const INTERACTION_FIELDS: &[&str] =
 /// transaction without a timestamp gets the time the provider answered.
 pub fn actions(
     transaction: &Transaction,
-    operation: &str,
+    operation: OperationKind,
     outcome: &Outcome,
     at: Timestamp,
 ) -> Vec<PaymentUpdateAction> {
@@ -61,14 +61,14 @@ pub fn actions(
 }
 
 /// An allow-listed summary of the exchange: never card data or secret keys.
-fn summary(transaction_id: &str, operation: &str, report: &Report) -> FieldContainer {
+fn summary(transaction_id: &str, operation: OperationKind, report: &Report) -> FieldContainer {
     let mut fields = FieldContainer::new();
     let mut put = |name: &str, value: Option<&String>| {
         if let Some(value) = value {
             fields.insert(name.into(), Value::String(value.clone()));
         }
     };
-    put("operation", Some(&operation.to_owned()));
+    put("operation", Some(&operation.as_str().to_owned()));
     put("transactionId", Some(&transaction_id.to_owned()));
     put("objectId", report.object_id.as_ref());
     put("status", Some(&report.status));

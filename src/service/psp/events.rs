@@ -8,7 +8,7 @@ use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
 use crate::psp::account_key;
-use crate::psp::{stripe_events, transitions, Effect, Outcome, Report};
+use crate::psp::{stripe_events, transitions, Effect, OperationKind, Outcome, Report};
 
 /// How often an event whose payment cannot be found is tried before it is set aside.
 const MAX_EVENT_ATTEMPTS: i64 = 50;
@@ -213,7 +213,7 @@ impl Executor {
                     &project_key,
                     &current,
                     transaction,
-                    "retrieve",
+                    OperationKind::Retrieve,
                     &failed,
                     &owner_account,
                 )
@@ -257,7 +257,7 @@ impl Executor {
                             &project_key,
                             &payment,
                             transaction,
-                            "retrieve",
+                            OperationKind::Retrieve,
                             &failed,
                             &owner_account,
                         )

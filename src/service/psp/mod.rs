@@ -22,7 +22,9 @@ use crate::persistence::payments::Locator;
 use crate::persistence::psp as store;
 use crate::persistence::Database;
 use crate::psp::writeback::{self, INTERACTION_FIELDS, INTERACTION_TYPE_KEY};
-use crate::psp::{account_key, plan, transitions, Effect, Operation, Outcome, Provider, Report, Request};
+use crate::psp::{
+    account_key, plan, transitions, Effect, Operation, OperationKind, Outcome, Provider, Report, Request,
+};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -191,19 +193,6 @@ fn too_old_to_resend(operation: &store::OperationRow) -> bool {
     age(operation) > IDEMPOTENCY_WINDOW
 }
 
-fn operation_name(operation: &Operation) -> &'static str {
-    match operation {
-        Operation::Authorize { capture: false, .. } => "authorize",
-        Operation::Authorize { capture: true, .. } => "charge",
-        Operation::Capture { .. } => "capture",
-        Operation::Refund { .. } => "refund",
-        Operation::Cancel { .. } => "cancel",
-        Operation::Retrieve { .. } => "retrieve",
-        Operation::CreateCustomer { .. } => "create-customer",
-        Operation::Checkout { .. } => "checkout",
-    }
-}
-
 impl Executor {
     pub fn new(db: Database, provider: Arc<dyn Provider>, lease: Duration) -> Self {
         Self { db, provider, lease }
@@ -322,7 +311,7 @@ impl Executor {
                 &operation.project_key,
                 &payment,
                 transaction,
-                "retrieve",
+                OperationKind::Retrieve,
                 intent_id,
                 &account,
             )
@@ -352,7 +341,7 @@ impl Executor {
                 return Ok(true);
             }
             Ok(planned) => {
-                let name = operation_name(&planned);
+                let name = OperationKind::of(&planned);
                 let Some((planned, pinned_account)) = self.pinned(operation, &payment, planned).await? else {
                     return Ok(false);
                 };
@@ -366,7 +355,7 @@ impl Executor {
                     None => self.foreign_object(operation, &planned, account.as_deref()).await?,
                 };
                 if let Some(refused) = refused {
-                    ("refused", refused)
+                    (OperationKind::Refused, refused)
                 } else {
                     let request = Request {
                         operation: planned,
@@ -381,7 +370,7 @@ impl Executor {
                     (name, self.provider.execute(request).await)
                 }
             }
-            Err(reason) => ("refused", Outcome::refused(reason)),
+            Err(reason) => (OperationKind::Refused, Outcome::refused(reason)),
         };
         if let Outcome::Unknown(reason) = &outcome {
             log::warn!("psp outcome unknown for transaction {}: {reason}", transaction.id);
@@ -390,7 +379,7 @@ impl Executor {
         self.forget_missing_customer(operation, &payment, &account, provider_customer, &outcome).await?;
         // A lookup that finds the object still pending changes nothing; it is looked up again
         // later (with backoff), which settles transactions whose webhook was lost.
-        if name == "retrieve" && matches!(outcome, Outcome::Pending(_) | Outcome::Unknown(_)) {
+        if name == OperationKind::Retrieve && matches!(outcome, Outcome::Pending(_) | Outcome::Unknown(_)) {
             // A PaymentIntent the customer never paid waits for ever; after a week only its
             // webhooks can still settle it, so that abandoned checkouts are not polled for ever.
             if age(operation) > LOOKUP_HORIZON {
@@ -440,7 +429,7 @@ impl Executor {
         // A capture Stripe made final (multicapture not asked for, or not available for the
         // card) released the rest of the authorization: recorded as a cancel of the rest, so
         // that neither a capture nor a cancel is tried on money Stripe no longer holds.
-        if let (true, Outcome::Succeeded(report)) = (name == "capture", &outcome) {
+        if let (true, Outcome::Succeeded(report)) = (name == OperationKind::Capture, &outcome) {
             if let (Some(intent_id), "succeeded") = (&report.object_id, report.status.as_str()) {
                 self.write_back(&operation.project_key, &payment.id, |current| {
                     transitions::released_rest(current, intent_id).into_iter().collect()
@@ -451,7 +440,7 @@ impl Executor {
         // An abandoned authorization is Failure, and the payment deletable, as soon as the
         // cancel went through: recorded as Stripe's cancel of its object (also when its own
         // lookups ended long ago), and looked up at once if they go on.
-        let cancelled = name == "cancel" && matches!(outcome, Outcome::Succeeded(_));
+        let cancelled = name == OperationKind::Cancel && matches!(outcome, Outcome::Succeeded(_));
         if let (true, Some(abandoned)) = (cancelled, plan::awaiting_customer(&payment)) {
             if let Some(intent_id) = abandoned.interaction_id.clone() {
                 let effects = [Effect::IntentCanceled { intent_id }];

@@ -9,7 +9,7 @@ use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
 use crate::persistence::Conn;
-use crate::psp::{transitions, Effect, Operation, Outcome, Report, Request};
+use crate::psp::{transitions, Effect, Operation, OperationKind, Outcome, Report, Request};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,7 +60,7 @@ impl Executor {
         project_key: &str,
         payment: &Payment,
         transaction: &Transaction,
-        name: &str,
+        name: OperationKind,
         outcome: &Outcome,
         account_key: &str,
     ) {
@@ -78,15 +78,15 @@ impl Executor {
         project_key: &str,
         payment: &Payment,
         transaction: &Transaction,
-        name: &str,
+        name: OperationKind,
         intent_id: &str,
         account_key: &str,
     ) {
         use crate::domain::payment::TransactionType::{Authorization, Charge};
         let direct_charge =
             transaction.kind == Charge && !payment.transactions.iter().any(|t| t.kind == Authorization);
-        let own_intent = matches!(name, "authorize" | "charge")
-            || (name == "retrieve" && (transaction.kind == Authorization || direct_charge));
+        let own_intent = matches!(name, OperationKind::Authorize | OperationKind::Charge)
+            || (name == OperationKind::Retrieve && (transaction.kind == Authorization || direct_charge));
         if !own_intent || !intent_id.starts_with("pi_") {
             return;
         }
