@@ -3,7 +3,7 @@
 //! transition table; one whose payment is not known yet is retried with backoff.
 
 use super::releases::{stray, Stray};
-use super::{blocking, lease_end, next_attempt_time, now, Executor, Pinned};
+use super::{lease_end, next_attempt_time, now, Executor, Pinned};
 use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
@@ -73,13 +73,8 @@ impl Executor {
     /// Applies a stored webhook event to its payment, if this process gets to claim it. An
     /// event whose payment is not known yet is parked and retried with backoff, never dropped.
     pub async fn apply_event(&self, event_id: &str) {
-        let (db, id, lease) = (self.db.clone(), event_id.to_owned(), self.lease);
-        let claimed = blocking(move || {
-            let now = now().millis();
-            let until = lease_end(now, lease);
-            db.write(|conn| Ok::<_, ApiError>(store::claim_event(conn, &id, now, until)?))
-        })
-        .await;
+        let (id, now, lease) = (event_id.to_owned(), now().millis(), self.lease);
+        let claimed = self.write(move |conn| store::claim_event(conn, &id, now, lease_end(now, lease))).await;
         match claimed {
             Ok(true) => {}
             // Applied already, or another process is applying it.
@@ -97,15 +92,13 @@ impl Executor {
                 false
             }
         };
-        let (db, id) = (self.db.clone(), event_id.to_owned());
-        let result = blocking(move || {
-            db.write(|conn| {
+        let id = event_id.to_owned();
+        let result = self
+            .write(move |conn| {
                 let attempts = store::event(conn, &id)?.map_or(0, |e| e.attempts);
-                let next = next_attempt_time(attempts);
-                Ok::<_, ApiError>(store::mark_event(conn, &id, processed, next)?)
+                store::mark_event(conn, &id, processed, next_attempt_time(attempts))
             })
-        })
-        .await;
+            .await;
         if let Err(error) = result {
             log::warn!("webhook event {event_id} could not be marked: {error}");
         }
@@ -113,9 +106,8 @@ impl Executor {
 
     /// True when the event is applied (or has nothing to apply); false to retry it later.
     async fn try_apply_event(&self, event_id: &str) -> Result<bool, ApiError> {
-        let (db, id) = (self.db.clone(), event_id.to_owned());
-        let Some(row) = blocking(move || db.read(|conn| Ok::<_, ApiError>(store::event(conn, &id)?))).await?
-        else {
+        let id = event_id.to_owned();
+        let Some(row) = self.read(move |conn| store::event(conn, &id)).await? else {
             return Ok(true);
         };
         if row.processed {
@@ -131,11 +123,8 @@ impl Executor {
         if event.effects.is_empty() {
             return Ok(true);
         }
-        let (db, account, object_id) = (self.db.clone(), event.account.clone(), event.object_id.clone());
-        let mapped = blocking(move || {
-            db.read(|conn| Ok::<_, ApiError>(store::find_object(conn, &account, &object_id)?))
-        })
-        .await?;
+        let (account, object_id) = (event.account.clone(), event.object_id.clone());
+        let mapped = self.read(move |conn| store::find_object(conn, &account, &object_id)).await?;
         let (project_key, payment_id, owner) = match (mapped, &event.payment_id) {
             (Some((project, payment, transaction)), _) => (project, payment, Some(transaction)),
             (None, Some(payment)) => {
@@ -153,11 +142,8 @@ impl Executor {
         // PaymentIntent) is due now rather than at its next backoff.
         if event.effects.iter().any(|e| matches!(e, Effect::CheckoutChanged { .. })) {
             if let Some(transaction_id) = owner {
-                let (db, id) = (self.db.clone(), transaction_id.clone());
-                blocking(move || {
-                    db.write(|conn| Ok::<_, ApiError>(store::due_now(conn, &id, now().millis())?))
-                })
-                .await?;
+                let id = transaction_id.clone();
+                self.write(move |conn| store::due_now(conn, &id, now().millis())).await?;
                 self.execute(&transaction_id).await;
             }
             return Ok(true);
@@ -167,13 +153,9 @@ impl Executor {
         // Our transactions still being sent: what the event tells may be one of them.
         let current = self.payment(&project_key, &payment_id).await?;
         let ids: Vec<String> = current.transactions.iter().map(|t| t.id.clone()).collect();
-        let db = self.db.clone();
-        let (open, pinned) = blocking(move || {
-            db.read(|conn| {
-                Ok::<_, ApiError>((store::open_among(conn, &ids)?, store::pinned_among(conn, &ids)?))
-            })
-        })
-        .await?;
+        let (open, pinned) = self
+            .read(move |conn| Ok((store::open_among(conn, &ids)?, store::pinned_among(conn, &ids)?)))
+            .await?;
         let confirmed = confirmed_by_customer(&current, &pinned);
         // The account the owner's PaymentIntent lives in: as pinned with its operation, else
         // where Stripe says the event's object lives.

@@ -20,11 +20,12 @@ use crate::domain::types::TypeDraft;
 use crate::error::ApiError;
 use crate::persistence::payments::Locator;
 use crate::persistence::psp as store;
-use crate::persistence::Database;
+use crate::persistence::{Conn, Database};
 use crate::psp::writeback::{self, INTERACTION_FIELDS, INTERACTION_TYPE_KEY};
 use crate::psp::{
     account_key, plan, transitions, Effect, Operation, OperationKind, Outcome, Provider, Report, Request,
 };
+use diesel::QueryResult;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,6 +151,26 @@ pub(super) async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
 }
 
+impl Executor {
+    /// Reads the store, off the async workers.
+    async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Conn) -> QueryResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let db = self.db.clone();
+        blocking(move || db.read(|conn| Ok::<_, ApiError>(work(conn)?))).await
+    }
+
+    /// Writes to the store in one transaction, off the async workers.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Conn) -> QueryResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let db = self.db.clone();
+        blocking(move || db.write(|conn| Ok::<_, ApiError>(work(conn)?))).await
+    }
+}
+
 /// Until when a process that takes something now holds it.
 fn lease_end(now: i64, lease: Duration) -> i64 {
     now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
@@ -220,16 +241,13 @@ impl Executor {
     pub async fn run_worker(self: Arc<Self>, interval: Duration) {
         loop {
             tokio::time::sleep(interval).await;
-            let db = self.db.clone();
-            let due = blocking(move || db.read(|conn| Ok(store::due(conn, now().millis(), 50)?))).await;
+            let due = self.read(|conn| store::due(conn, now().millis(), 50)).await;
             match due {
                 Ok(ids) if !ids.is_empty() => self.execute_within(ids, self.lease).await,
                 Ok(_) => {}
                 Err(error) => log::warn!("psp worker cannot read the outbox: {error}"),
             }
-            let db = self.db.clone();
-            let events =
-                blocking(move || db.read(|conn| Ok(store::due_events(conn, now().millis(), 50)?))).await;
+            let events = self.read(|conn| store::due_events(conn, now().millis(), 50)).await;
             match events {
                 Ok(events) => {
                     for event in events {
@@ -238,9 +256,7 @@ impl Executor {
                 }
                 Err(error) => log::warn!("psp worker cannot read the inbox: {error}"),
             }
-            let db = self.db.clone();
-            let releases =
-                blocking(move || db.read(|conn| Ok(store::due_releases(conn, now().millis(), 20)?))).await;
+            let releases = self.read(|conn| store::due_releases(conn, now().millis(), 20)).await;
             match releases {
                 Ok(ids) if !ids.is_empty() => self.release_within(ids, self.lease).await,
                 Ok(_) => {}
@@ -257,32 +273,17 @@ impl Executor {
     }
 
     async fn try_execute(&self, transaction_id: &str) -> Result<(), ApiError> {
-        let db = self.db.clone();
         let id = transaction_id.to_owned();
-        let lease = self.lease;
-        let leased = blocking(move || {
-            let now = now().millis();
-            let until = lease_end(now, lease);
-            db.write(|conn| Ok::<_, ApiError>(store::lease(conn, &id, now, until)?))
-        })
-        .await?;
+        let (now, lease) = (now().millis(), self.lease);
+        let leased = self.write(move |conn| store::lease(conn, &id, now, lease_end(now, lease))).await?;
         let Some(operation) = leased else { return Ok(()) };
         let result = self.run(&operation).await;
-        let db = self.db.clone();
-        let id = transaction_id.to_owned();
+        let (id, lease_until) = (transaction_id.to_owned(), operation.lease_until);
         match result {
-            Ok(true) => {
-                let lease_until = operation.lease_until;
-                blocking(move || db.write(|conn| Ok::<_, ApiError>(store::finish(conn, &id, lease_until)?)))
-                    .await
-            }
+            Ok(true) => self.write(move |conn| store::finish(conn, &id, lease_until)).await,
             Ok(false) | Err(_) => {
                 let at = next_attempt_time(operation.attempts);
-                let lease_until = operation.lease_until;
-                blocking(move || {
-                    db.write(|conn| Ok::<_, ApiError>(store::retry_at(conn, &id, at, lease_until)?))
-                })
-                .await?;
+                self.write(move |conn| store::retry_at(conn, &id, at, lease_until)).await?;
                 result.map(|_| ())
             }
         }
@@ -394,25 +395,15 @@ impl Executor {
         // crash in between cannot leave the payment pointing at an object later refused as foreign.
         if let Outcome::Succeeded(report) | Outcome::Pending(report) | Outcome::Failed(report) = &outcome {
             if let Some(object_id) = &report.object_id {
-                let (db, account, object_id, project, payment_id, transaction_id) = (
-                    self.db.clone(),
+                let (account, object_id, project, payment_id, transaction_id) = (
                     account.clone(),
                     object_id.clone(),
                     operation.project_key.clone(),
                     payment.id.clone(),
                     transaction.id.clone(),
                 );
-                blocking(move || {
-                    db.write(|conn| {
-                        Ok::<_, ApiError>(store::map_object(
-                            conn,
-                            &account,
-                            &object_id,
-                            &project,
-                            &payment_id,
-                            &transaction_id,
-                        )?)
-                    })
+                self.write(move |conn| {
+                    store::map_object(conn, &account, &object_id, &project, &payment_id, &transaction_id)
                 })
                 .await?;
             }
@@ -449,9 +440,8 @@ impl Executor {
                 })
                 .await?;
             }
-            let (db, id) = (self.db.clone(), abandoned.id.clone());
-            blocking(move || db.write(|conn| Ok::<_, ApiError>(store::due_now(conn, &id, now().millis())?)))
-                .await?;
+            let id = abandoned.id.clone();
+            self.write(move |conn| store::due_now(conn, &id, now().millis())).await?;
         }
         self.release_failed_intent(&operation.project_key, &payment, transaction, name, &outcome, &account)
             .await;
@@ -510,12 +500,8 @@ impl Executor {
                     },
                 };
                 let text = serde_json::to_string(&pinned).map_err(ApiError::internal)?;
-                let (db, id, lease_until) =
-                    (self.db.clone(), operation.transaction_id.clone(), operation.lease_until);
-                let done = blocking(move || {
-                    db.write(|conn| Ok::<_, ApiError>(store::pin(conn, &id, &text, lease_until)?))
-                })
-                .await?;
+                let (id, lease_until) = (operation.transaction_id.clone(), operation.lease_until);
+                let done = self.write(move |conn| store::pin(conn, &id, &text, lease_until)).await?;
                 if !done {
                     return Ok(None);
                 }
@@ -587,17 +573,9 @@ impl Executor {
         log::warn!(
             "the Stripe customer of customer {customer_id} is gone at Stripe; a new one will be created"
         );
-        let (db, account, project, id, gone) = (
-            self.db.clone(),
-            account.to_owned(),
-            project_key.to_owned(),
-            customer_id.to_owned(),
-            gone.to_owned(),
-        );
-        blocking(move || {
-            db.write(|conn| Ok::<_, ApiError>(store::forget_customer(conn, &account, &project, &id, &gone)?))
-        })
-        .await
+        let (account, project, id, gone) =
+            (account.to_owned(), project_key.to_owned(), customer_id.to_owned(), gone.to_owned());
+        self.write(move |conn| store::forget_customer(conn, &account, &project, &id, &gone)).await
     }
 
     /// Refuses an operation on a provider object this service did not create for the payment
@@ -610,14 +588,10 @@ impl Executor {
         account: Option<&str>,
     ) -> Result<Option<Outcome>, ApiError> {
         let Some(object_id) = planned.existing_object() else { return Ok(None) };
-        let (db, account_key, id) = (self.db.clone(), account_key(account), object_id.to_owned());
+        let (account_key, id) = (account_key(account), object_id.to_owned());
         let (project, payment) = (operation.project_key.clone(), operation.payment_id.clone());
-        let ours = blocking(move || {
-            db.read(|conn| {
-                Ok::<_, ApiError>(store::created_for(conn, &account_key, &id, &project, &payment)?)
-            })
-        })
-        .await?;
+        let ours =
+            self.read(move |conn| store::created_for(conn, &account_key, &id, &project, &payment)).await?;
         Ok((!ours).then(|| {
             Outcome::refused(format!(
                 "{object_id} was not created for this payment{}.",
@@ -634,9 +608,8 @@ impl Executor {
         account: Option<&str>,
     ) -> Result<Option<Outcome>, ApiError> {
         let Some(account) = account else { return Ok(None) };
-        let (db, id) = (self.db.clone(), account.to_owned());
-        let owner =
-            blocking(move || db.read(|conn| Ok::<_, ApiError>(store::account_owner(conn, &id)?))).await?;
+        let id = account.to_owned();
+        let owner = self.read(move |conn| store::account_owner(conn, &id)).await?;
         Ok(owner.filter(|owner| owner != project_key).map(|_| {
             Outcome::refused(format!("The connected account {account} belongs to another project."))
         }))
@@ -665,10 +638,10 @@ impl Executor {
         interface_account: Option<&str>,
     ) -> Result<Option<String>, ApiError> {
         let account = account_key(interface_account);
-        let (db, project, customer_id) = (self.db.clone(), project_key.to_owned(), customer_id.to_owned());
+        let (project, customer_id) = (project_key.to_owned(), customer_id.to_owned());
         let lookup_account = account.clone();
-        let (known, generation, ours) = blocking(move || {
-            db.read(|conn| {
+        let (known, generation, ours) = self
+            .read(move |conn| {
                 let known = store::find_customer(conn, &lookup_account, &project, &customer_id)?;
                 let generation = store::customer_generation(conn, &lookup_account, &project, &customer_id)?;
                 let ours = crate::persistence::resources::find_many(
@@ -678,10 +651,9 @@ impl Executor {
                     &[customer_id],
                     &[],
                 )?;
-                Ok::<_, ApiError>((known, generation, ours.into_iter().next()))
+                Ok((known, generation, ours.into_iter().next()))
             })
-        })
-        .await?;
+            .await?;
         if known.is_some() {
             return Ok(known);
         }
@@ -709,13 +681,10 @@ impl Executor {
         };
         match self.provider.execute(request).await {
             Outcome::Succeeded(Report { object_id: Some(created), .. }) => {
-                let (db, project) = (self.db.clone(), project_key.to_owned());
-                let recorded = blocking(move || {
-                    db.write(|conn| {
-                        Ok::<_, ApiError>(store::map_customer(conn, &account, &project, &ours.id, &created)?)
-                    })
-                })
-                .await?;
+                let project = project_key.to_owned();
+                let recorded = self
+                    .write(move |conn| store::map_customer(conn, &account, &project, &ours.id, &created))
+                    .await?;
                 Ok(Some(recorded))
             }
             Outcome::Failed(report) => {

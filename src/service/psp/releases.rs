@@ -4,7 +4,7 @@
 //! release is kept before it is tried, and tried again with backoff until the provider answers.
 
 use super::events::release_account;
-use super::{blocking, join_within, lease_end, next_attempt_time, now, Executor, IDEMPOTENCY_WINDOW};
+use super::{join_within, lease_end, next_attempt_time, now, Executor, IDEMPOTENCY_WINDOW};
 use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
@@ -102,9 +102,8 @@ impl Executor {
             now,
             held_until,
         );
-        let (db, row) = (self.db.clone(), release.clone());
-        match blocking(move || db.write(|conn| Ok::<_, ApiError>(store::schedule_release(conn, &row)?))).await
-        {
+        let row = release.clone();
+        match self.write(move |conn| store::schedule_release(conn, &row)).await {
             Ok(true) => self.release(release).await,
             Ok(false) => {}
             Err(error) => log::error!(
@@ -122,13 +121,10 @@ impl Executor {
             .map(|id| {
                 let executor = Arc::clone(self);
                 tokio::spawn(async move {
-                    let (db, until) = (executor.db.clone(), lease_end(now().millis(), executor.lease));
-                    let taken = blocking(move || {
-                        db.write(|conn| {
-                            Ok::<_, ApiError>(store::take_release(conn, &id, now().millis(), until)?)
-                        })
-                    })
-                    .await;
+                    let (now, lease) = (now().millis(), executor.lease);
+                    let taken = executor
+                        .write(move |conn| store::take_release(conn, &id, now, lease_end(now, lease)))
+                        .await;
                     match taken {
                         Ok(Some(release)) => executor.release(release).await,
                         Ok(None) => {}
@@ -158,18 +154,16 @@ impl Executor {
         }
         let attempts = release.attempts + 1;
         let next = next_attempt_time(attempts);
-        let (db, held_until) = (self.db.clone(), release.next_attempt_at);
-        let recorded = blocking(move || {
-            db.write(|conn| {
+        let held_until = release.next_attempt_at;
+        let recorded = self
+            .write(move |conn| {
                 if settled || expired {
-                    store::drop_release(conn, &release.transaction_id)?;
+                    store::drop_release(conn, &release.transaction_id)
                 } else {
-                    store::reschedule_release(conn, &release.transaction_id, held_until, attempts, next)?;
+                    store::reschedule_release(conn, &release.transaction_id, held_until, attempts, next)
                 }
-                Ok::<_, ApiError>(())
             })
-        })
-        .await;
+            .await;
         if let Err(error) = recorded {
             log::warn!("the release of a PaymentIntent could not be recorded: {error}");
         }
