@@ -8,7 +8,7 @@ use crate::domain::payment::{Payment, Transaction, TransactionState};
 use crate::error::ApiError;
 use crate::persistence::psp as store;
 use crate::psp::account_key;
-use crate::psp::{stripe_events, transitions, Effect, OperationKind, Outcome, Report};
+use crate::psp::{stripe_events, transitions, Effect, OperationKind, Outcome};
 
 /// How often an event whose payment cannot be found is tried before it is set aside.
 const MAX_EVENT_ATTEMPTS: i64 = 50;
@@ -189,14 +189,13 @@ impl Executor {
             };
             if !keep {
                 effects.retain(|effect| !revives(effect, &intent_id));
-                let failed =
-                    Outcome::Failed(Report { object_id: Some(intent_id.clone()), ..Report::default() });
-                self.release_failed_intent(
+                let retrieve = OperationKind::Retrieve;
+                self.schedule_release(
                     &project_key,
                     &current,
                     transaction,
-                    OperationKind::Retrieve,
-                    &failed,
+                    retrieve,
+                    &intent_id,
                     &owner_account,
                 )
                 .await;
@@ -231,16 +230,13 @@ impl Executor {
             {
                 if let Ok(transaction) = payment.transaction(owner) {
                     if transaction.state == TransactionState::Failure {
-                        let failed = Outcome::Failed(Report {
-                            object_id: Some(event.object_id.clone()),
-                            ..Report::default()
-                        });
-                        self.release_failed_intent(
+                        let (retrieve, intent_id) = (OperationKind::Retrieve, &event.object_id);
+                        self.schedule_release(
                             &project_key,
                             &payment,
                             transaction,
-                            OperationKind::Retrieve,
-                            &failed,
+                            retrieve,
+                            intent_id,
                             &owner_account,
                         )
                         .await;
