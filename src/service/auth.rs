@@ -295,6 +295,9 @@ pub fn create_client(
     create_client_with(db, project_key, name, scope, &ClientOptions::default())
 }
 
+/// The most days after its creation that a client can be set to be deleted.
+const MAX_DELETE_DAYS: i64 = 2_900_000;
+
 /// Creates a client with what its draft set.
 pub fn create_client_with(
     db: &Database,
@@ -307,14 +310,13 @@ pub fn create_client_with(
     for (field, value, range) in [
         ("accessTokenValiditySeconds", options.access_token_validity_seconds, 3_600..=604_800),
         ("refreshTokenValiditySeconds", options.refresh_token_validity_seconds, 30..=31_536_000),
-        ("deleteDaysAfterCreation", options.delete_days_after_creation, 1..=i64::MAX),
+        // commercetools sets no upper bound; this one keeps `deleteAt` a four-digit-year
+        // date-time (before 9999-12-31) for clients created before 2050.
+        ("deleteDaysAfterCreation", options.delete_days_after_creation, 1..=MAX_DELETE_DAYS),
     ] {
         if value.is_some_and(|v| !range.contains(&v)) {
             let (low, high) = (range.start(), range.end());
-            return Err(ApiError::invalid_input(match *high {
-                i64::MAX => format!("{field} must be at least {low}."),
-                _ => format!("{field} must be between {low} and {high}."),
-            }));
+            return Err(ApiError::invalid_input(format!("{field} must be between {low} and {high}.")));
         }
     }
     let scopes = ScopeSet::parse(scope)

@@ -240,6 +240,7 @@ async fn an_api_client_draft_sets_its_token_lifetime_and_its_end() {
         ("accessTokenValiditySeconds", 604_801),
         ("refreshTokenValiditySeconds", 29),
         ("deleteDaysAfterCreation", 0),
+        ("deleteDaysAfterCreation", 99_999_999),
     ] {
         let mut draft = json!({"name": "z", "scope": "view_payments:test-project"});
         draft[field] = json!(value);
