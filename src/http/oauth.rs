@@ -1,5 +1,5 @@
-//! `/oauth/token` (client credentials grant) and `/oauth/introspect`, as commercetools' auth
-//! API answers them. Parameters may come in the form body or the query string.
+//! `/oauth/token` (client credentials grant), `/oauth/token/revoke` and `/oauth/introspect`,
+//! as commercetools' auth API answers them. Parameters may come in the form body or the query string.
 
 use super::query::QueryParams;
 use super::{blocking, AppState};
@@ -12,7 +12,9 @@ use base64::Engine;
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/token", web::post().to(token)).route("/oauth/introspect", web::post().to(introspect));
+    cfg.route("/oauth/token", web::post().to(token))
+        .route("/oauth/token/revoke", web::post().to(revoke))
+        .route("/oauth/introspect", web::post().to(introspect));
 }
 
 /// Client id and secret from `Authorization: Basic base64(id:secret)`.
@@ -105,4 +107,23 @@ async fn introspect(
     let db = state.db.clone();
     let answer = blocking(move || service::auth::introspect(&db, &client_id, &client_secret, &token)).await?;
     Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(answer))
+}
+
+/// Revokes an access token of the client (RFC 7009): 200 with an empty body. Refresh tokens
+/// are never issued here, so revoking one changes nothing.
+async fn revoke(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (client_id, client_secret) = basic_credentials(&req)?;
+    let params = parameters(&req, &body);
+    let token = params
+        .get("token")
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::oauth(OAuthError::InvalidRequest, "Missing required parameter: token."))?;
+    let db = state.db.clone();
+    let revoked = blocking(move || service::auth::revoke(&db, &client_id, &client_secret, &token)).await?;
+    state.tokens.forget(&revoked);
+    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).finish())
 }

@@ -86,6 +86,11 @@ pub fn insert_token(conn: &mut Conn, token: &TokenRow) -> QueryResult<()> {
     Ok(())
 }
 
+/// Removes a token; whether there was one.
+pub fn delete_token(conn: &mut Conn, token_hash: &str) -> QueryResult<bool> {
+    on_backend!(conn, |c| diesel::delete(access_tokens::table.find(token_hash)).execute(c)).map(|n| n > 0)
+}
+
 pub fn find_token(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<TokenRow>> {
     on_backend!(conn, |c| access_tokens::table.find(token_hash).first(c).optional())
 }

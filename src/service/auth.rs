@@ -66,6 +66,12 @@ impl TokenCache {
         }
     }
 
+    pub fn forget(&self, token_hash: &str) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.remove(token_hash);
+        }
+    }
+
     pub fn forget_client(&self, client_id: &str) {
         if let Ok(mut entries) = self.entries.write() {
             entries.retain(|_, (principal, _)| principal.client_id != client_id);
@@ -162,8 +168,6 @@ fn authenticate_client(db: &Database, client_id: &str, client_secret: &str) -> R
     }
 }
 
-/// The client-credentials grant. Without `requested_scope` the token gets all the client's
-/// scopes; otherwise each requested scope must be held or implied by one of them.
 /// The answer to a refresh-token grant: `invalid_client` for bad credentials, else
 /// `invalid_grant` (RFC 6749), since the client-credentials grant issues no refresh tokens.
 pub fn refresh_token_refusal(db: &Database, client_id: &str, client_secret: &str) -> ApiError {
@@ -175,6 +179,8 @@ pub fn refresh_token_refusal(db: &Database, client_id: &str, client_secret: &str
     }
 }
 
+/// The client-credentials grant. Without `requested_scope` the token gets all the client's
+/// scopes; otherwise each requested scope must be held or implied by one of them.
 pub fn issue_token(
     db: &Database,
     client_id: &str,
@@ -220,6 +226,30 @@ pub fn issue_token(
     })?;
     let expires_in = u64::try_from(expires_at.saturating_sub(now) / 1000).unwrap_or_default();
     Ok(IssuedToken { access_token, expires_in, scope: scope_text })
+}
+
+/// Token revocation (RFC 7009): the client's own access token stops working. A token that is
+/// unknown (or expired, or revoked before) is no error, as the RFC asks; another client's is
+/// refused and stays valid. The hash of the revoked token, for the cache to forget.
+pub fn revoke(db: &Database, client_id: &str, client_secret: &str, token: &str) -> Result<String, ApiError> {
+    let client = authenticate_client(db, client_id, client_secret)?;
+    let token_hash = credentials::hash(token);
+    db.write(|conn| {
+        match store::find_token(conn, &token_hash)? {
+            Some(row) if row.client_id != client.id => {
+                return Err(ApiError::oauth(
+                    OAuthError::InvalidRequest,
+                    "The token was not issued to this client.",
+                ))
+            }
+            Some(_) => {
+                store::delete_token(conn, &token_hash)?;
+            }
+            None => {}
+        }
+        Ok(())
+    })?;
+    Ok(token_hash)
 }
 
 fn missing_token() -> ApiError {

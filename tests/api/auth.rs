@@ -167,6 +167,37 @@ async fn introspection_reports_active_and_inactive_tokens() {
     assert_eq!(admin.body["active"], true);
 }
 
+/// An app that logs out revokes its token: it stops working at once, for this client only.
+#[tokio::test]
+async fn a_client_revokes_its_own_tokens() {
+    let app = spawn_app().await;
+    let (id, secret) = app.create_client("view_payments:test-project");
+    let token = app.token_for(&id, &secret, None).await;
+    let kept = app.token_for(&id, &secret, None).await;
+    let read = |token: String| {
+        let app = &app;
+        async move { app.request_with_token(Method::GET, "/payments", None, Some(&token)).await.status }
+    };
+    assert_eq!(read(token.clone()).await, StatusCode::OK);
+    let url = format!("{}/oauth/token/revoke", app.address);
+    let revoke = |id: &str, secret: &str, token: &str| {
+        let form = [("token", token.to_owned()), ("token_type_hint", "access_token".to_owned())];
+        app.client.post(&url).basic_auth(id, Some(secret)).form(&form)
+    };
+    let (other_id, other_secret) = app.create_client("manage_project:test-project");
+    let stranger = app.raw_unauthenticated(revoke(&other_id, &other_secret, &token)).await;
+    assert_eq!(stranger.status, StatusCode::BAD_REQUEST, "another client's token is not its to revoke");
+    assert_eq!(read(token.clone()).await, StatusCode::OK);
+    let revoked = app.raw_unauthenticated(revoke(&id, &secret, &token)).await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_eq!(read(token.clone()).await, StatusCode::UNAUTHORIZED, "revoked at once");
+    assert_eq!(read(kept).await, StatusCode::OK, "the client's other tokens stay");
+    let again = app.raw_unauthenticated(revoke(&id, &secret, &token)).await;
+    assert_eq!(again.status, StatusCode::OK, "an unknown token is no error (RFC 7009)");
+    let wrong_secret = app.raw_unauthenticated(revoke(&id, "nope", &token)).await;
+    assert_eq!(wrong_secret.status, StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn api_clients_are_created_listed_read_and_deleted() {
     let app = spawn_app().await;
