@@ -333,6 +333,12 @@ pub enum CustomerUpdateAction {
     SetCustomerGroupAssignments {
         customer_group_assignments: Option<Vec<Value>>,
     },
+    AddCustomerGroupAssignment {
+        customer_group_assignment: Value,
+    },
+    RemoveCustomerGroupAssignment {
+        customer_group: Value,
+    },
     SetAddressCustomType {
         #[serde(flatten)]
         target: AddressTarget,
@@ -515,9 +521,10 @@ pub fn apply(
         A::SetStores { .. } | A::AddStore { .. } | A::RemoveStore { .. } => {
             return Err(unsupported("stores"))
         }
-        A::SetCustomerGroup { .. } | A::SetCustomerGroupAssignments { .. } => {
-            return Err(unsupported("customerGroup"))
-        }
+        A::SetCustomerGroup { .. }
+        | A::SetCustomerGroupAssignments { .. }
+        | A::AddCustomerGroupAssignment { .. }
+        | A::RemoveCustomerGroupAssignment { .. } => return Err(unsupported("customerGroup")),
         A::SetAddressCustomType { .. } | A::SetAddressCustomField { .. } => {
             return Err(DomainError::InvalidInput(
                 "Custom fields on addresses are not supported by this service.".into(),
@@ -657,6 +664,8 @@ mod tests {
             json!({"action": "addStore", "store": {"typeId": "store", "key": "s"}}),
             json!({"action": "removeStore", "store": {"typeId": "store", "key": "s"}}),
             json!({"action": "setCustomerGroup", "customerGroup": {"typeId": "customer-group", "key": "g"}}),
+            json!({"action": "addCustomerGroupAssignment", "customerGroupAssignment": {"customerGroup": {"typeId": "customer-group", "key": "g"}}}),
+            json!({"action": "removeCustomerGroupAssignment", "customerGroup": {"typeId": "customer-group", "key": "g"}}),
             json!({"action": "setAddressCustomType", "addressKey": "home", "type": {"key": "t"}}),
             json!({"action": "setAddressCustomField", "addressKey": "home", "name": "f", "value": 1}),
             json!({"action": "setAddressCustomType", "addressKey": "nowhere"}),

@@ -9,6 +9,7 @@ use super::query::{paged_body, QueryParams};
 use super::{blocking, existence, head_query, json_response, Addressing, AppState, ById, ByKey};
 use crate::domain::versioning::UpdateRequest;
 use crate::error::ApiError;
+use crate::persistence::payments::Locator;
 use crate::service::expansion::{expand_document, expand_documents};
 use crate::service::resources::{self, Customers, ResourceKind, States, Types};
 use actix_web::http::StatusCode;
@@ -18,6 +19,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 pub trait HttpResource: ResourceKind {
     type View: Needs + 'static;
     type Manage: Needs + 'static;
+    /// commercetools endpoints under the resource's path that this service does not serve;
+    /// a POST to one would otherwise read as an update of a resource with that id.
+    const UNSERVED: &'static [&'static str] = &[];
 
     /// The body of a 201 answer to a create.
     fn created_body(document: String) -> Result<String, ApiError> {
@@ -38,6 +42,9 @@ impl HttpResource for States {
 impl HttpResource for Customers {
     type View = ViewCustomers;
     type Manage = ManageCustomers;
+    /// Sign-in, password and email flows, and search: this service signs no customer in.
+    const UNSERVED: &'static [&'static str] =
+        &["password-token", "email-token", "password", "search", "email"];
 
     /// commercetools answers `{"customer": {...}}` (a CustomerSignInResult).
     fn created_body(document: String) -> Result<String, ApiError> {
@@ -163,8 +170,14 @@ async fn update<R: HttpResource, A: Addressing>(
     req: HttpRequest,
     body: JsonBody<UpdateRequest<R::Action>>,
 ) -> Result<HttpResponse, ApiError> {
-    let request = body.parsed()?.within_limits()?;
     let locator = A::locator(path.into_inner().1);
+    if matches!(&locator, Locator::Id(id) if R::UNSERVED.contains(&id.as_str())) {
+        return Err(ApiError::ResourceNotFound(format!(
+            "The endpoint '{}' is not served by this service.",
+            req.path()
+        )));
+    }
+    let request = body.parsed()?.within_limits()?;
     let actor = auth.actor();
     let db = state.db.clone();
     let expand = QueryParams::parse(req.query_string()).expansions();

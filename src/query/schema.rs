@@ -234,6 +234,8 @@ pub fn customer() -> Vec<Field> {
                 field("key", Kind::String),
             ]))),
         ),
+        // Never set here (there are no Customer Groups), but queryable as in commercetools.
+        field("customerGroup", reference(None)),
         field("customerGroupAssignments", Kind::Array(Box::new(Kind::Any))),
         field("custom", custom_fields()),
     ]);

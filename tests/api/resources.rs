@@ -576,6 +576,16 @@ async fn customers_are_unique_by_email_and_found_by_it() {
         .raw(app.client.get(app.url("/customers")).query(&[("where", r#"email = "Jane@Example.com""#)]))
         .await;
     assert_eq!(found.body["results"][0]["id"], customer["id"]);
+    let without_group = app
+        .raw(app.client.get(app.url("/customers")).query(&[("where", "customerGroup is not defined")]))
+        .await;
+    assert_eq!(without_group.body["total"], 1, "no customer has a group here: {}", without_group.body);
+    // commercetools' sign-in, token and search endpoints live beside the customers' ids.
+    for unserved in ["password-token", "email-token", "password", "search"] {
+        let reply = app.post(&format!("/customers/{unserved}"), json!({"email": "jane@example.com"})).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{unserved}: {}", reply.body);
+        assert_eq!(reply.error_code(), "ResourceNotFound");
+    }
     let updated = app
         .post(
             "/customers/key=jane",
