@@ -3,6 +3,7 @@
 
 use super::common::{ClientLogging, CustomFields, IdOrKey, Reference, ResourceIdentifier, Timestamp};
 use super::errors::DomainError;
+use super::states::StateType;
 
 /// The kinds of resources a Payment references.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -64,8 +65,9 @@ pub trait References {
     /// a field definition is removed, and they must not block the next change.
     fn prune_custom_fields(&self, custom: &mut CustomFields);
 
-    /// Checks that the state is a PaymentState (a draft's `paymentStatus.state`).
-    fn check_payment_state(&self, target: &Reference) -> Result<(), DomainError>;
+    /// Checks that the state is of the type (a payment's is a PaymentState; a State's
+    /// transitions lead to States of its own type).
+    fn check_state_type(&self, target: &Reference, expected: StateType) -> Result<(), DomainError>;
 
     /// Checks the PaymentState workflow (initial state, allowed transitions); not called when forced.
     fn check_state_transition(
@@ -101,7 +103,7 @@ impl References for UncheckedReferences {
 
     fn prune_custom_fields(&self, _: &mut CustomFields) {}
 
-    fn check_payment_state(&self, _: &Reference) -> Result<(), DomainError> {
+    fn check_state_type(&self, _: &Reference, _: StateType) -> Result<(), DomainError> {
         Ok(())
     }
 

@@ -8,6 +8,7 @@ use super::context::{ChangeContext, CustomizedResource, ReferenceTypeId, Referen
 use super::errors::DomainError;
 use super::messages::PaymentMessage;
 use super::money::Money;
+use crate::domain::states::StateType;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -259,7 +260,7 @@ impl Payment {
                 state: match &status.state {
                     Some(state) => {
                         let state = ctx.references.resolve(ReferenceTypeId::State, state)?;
-                        ctx.references.check_payment_state(&state)?;
+                        ctx.references.check_state_type(&state, StateType::PaymentState)?;
                         Some(state)
                     }
                     None => None,

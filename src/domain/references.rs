@@ -4,7 +4,7 @@
 use super::common::{CustomFields, IdOrKey, Reference, ResourceIdentifier};
 use super::context::{check_type_id, CustomizedResource, ReferenceTypeId, References};
 use super::errors::DomainError;
-use super::states::{check_is_payment_state, check_payment_transition, State};
+use super::states::{check_payment_transition, check_state_type, State, StateType};
 use super::types::Type;
 
 /// A resource known to exist: its id and key.
@@ -87,8 +87,8 @@ impl References for LoadedReferences {
         }
     }
 
-    fn check_payment_state(&self, target: &Reference) -> Result<(), DomainError> {
-        check_is_payment_state(self.state(&target.id)?)
+    fn check_state_type(&self, target: &Reference, expected: StateType) -> Result<(), DomainError> {
+        check_state_type(self.state(&target.id)?, expected)
     }
 
     fn check_state_transition(

@@ -91,13 +91,18 @@ impl StateDraft {
     }
 }
 
+/// The transitions as references, each to a State of the same type (as commercetools asks).
 fn resolve_transitions(
     transitions: Option<&Vec<ResourceIdentifier>>,
+    state_type: StateType,
     references: &dyn References,
 ) -> Result<Option<Vec<Reference>>, DomainError> {
-    transitions
-        .map(|list| list.iter().map(|t| references.resolve(ReferenceTypeId::State, t)).collect())
-        .transpose()
+    let resolve = |transition| {
+        let target = references.resolve(ReferenceTypeId::State, transition)?;
+        references.check_state_type(&target, state_type)?;
+        Ok(target)
+    };
+    transitions.map(|list| list.iter().map(resolve).collect()).transpose()
 }
 
 impl State {
@@ -118,7 +123,7 @@ impl State {
             initial: draft.initial.unwrap_or(true),
             built_in: false,
             roles: role_names(&draft.roles.unwrap_or_default()),
-            transitions: resolve_transitions(draft.transitions.as_ref(), references)?,
+            transitions: resolve_transitions(draft.transitions.as_ref(), draft.state_type, references)?,
             created_at: now,
             last_modified_at: now,
             created_by: actor.clone(),
@@ -127,11 +132,12 @@ impl State {
     }
 }
 
-/// Payments are only in states of the PaymentState type.
-pub fn check_is_payment_state(state: &State) -> Result<(), DomainError> {
-    if state.state_type != StateType::PaymentState {
+/// Payments are only in states of the PaymentState type, and a State's transitions lead to
+/// States of its own type.
+pub fn check_state_type(state: &State, expected: StateType) -> Result<(), DomainError> {
+    if state.state_type != expected {
         return Err(DomainError::InvalidOperation(format!(
-            "The state '{}' is not a PaymentState.",
+            "The state '{}' is not a {expected:?}.",
             state.key.as_str()
         )));
     }
@@ -141,7 +147,7 @@ pub fn check_is_payment_state(state: &State) -> Result<(), DomainError> {
 /// The PaymentState workflow: from no state only to an initial one; from a state with
 /// transitions only to one of them.
 pub fn check_payment_transition(current: Option<&State>, target: &State) -> Result<(), DomainError> {
-    check_is_payment_state(target)?;
+    check_state_type(target, StateType::PaymentState)?;
     match current {
         None if !target.initial => Err(DomainError::InvalidOperation(format!(
             "The payment has no state yet, so the new state must be initial, and '{}' is not.",
@@ -230,7 +236,7 @@ pub fn apply(
         }
         A::ChangeType { state_type } => state.state_type = state_type,
         A::SetTransitions { transitions } => {
-            let transitions = resolve_transitions(transitions.as_ref(), references)?;
+            let transitions = resolve_transitions(transitions.as_ref(), state.state_type, references)?;
             if transitions == state.transitions {
                 return Err(DomainError::InvalidOperation("The state already has these transitions.".into()));
             }
@@ -292,6 +298,33 @@ mod tests {
         let mut order_state = state("order", true, None);
         order_state.state_type = StateType::OrderState;
         assert!(check_payment_transition(None, &order_state).is_err());
+    }
+
+    #[test]
+    fn transitions_lead_to_states_of_the_same_type() {
+        let paid = state("paid", false, None);
+        let mut shipped = state("shipped", false, None);
+        shipped.state_type = StateType::OrderState;
+        let references =
+            crate::domain::references::LoadedReferences { states: vec![paid, shipped], ..Default::default() };
+        let mut open = state("open", true, None);
+        let to = |id: &str| {
+            serde_json::from_value(
+                json!({"action": "setTransitions", "transitions": [{"typeId": "state", "id": id}]}),
+            )
+            .unwrap()
+        };
+        assert!(matches!(
+            apply(&mut open, to("shipped"), &references),
+            Err(DomainError::InvalidOperation(_))
+        ));
+        apply(&mut open, to("paid"), &references).unwrap();
+        let draft: StateDraft = serde_json::from_value(
+            json!({"key": "new", "type": "PaymentState", "transitions": [{"typeId": "state", "key": "shipped"}]}),
+        )
+        .unwrap();
+        let now = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+        assert!(State::create("x".into(), draft, &references, now, None).is_err());
     }
 
     #[test]

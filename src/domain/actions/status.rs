@@ -5,6 +5,7 @@ use crate::domain::common::ResourceIdentifier;
 use crate::domain::context::{ChangeContext, ReferenceTypeId};
 use crate::domain::messages::PaymentMessage;
 use crate::domain::payment::Payment;
+use crate::domain::states::StateType;
 
 pub fn set_interface_code(payment: &mut Payment, interface_code: Option<String>) -> Emitted {
     let interface_code = non_empty(interface_code);
@@ -26,7 +27,7 @@ pub fn transition_state(
 ) -> Emitted {
     let target = ctx.references.resolve(ReferenceTypeId::State, state)?;
     // Forced past the workflow, but a payment's state is still a PaymentState.
-    ctx.references.check_payment_state(&target)?;
+    ctx.references.check_state_type(&target, StateType::PaymentState)?;
     if !force {
         ctx.references.check_state_transition(payment.payment_status.state.as_ref(), &target)?;
     }
