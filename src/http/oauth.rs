@@ -93,17 +93,22 @@ async fn token(
     })))
 }
 
+/// The client's credentials and the `token` parameter, which introspection and revocation take.
+fn token_request(req: &HttpRequest, body: &[u8]) -> Result<(String, String, String), ApiError> {
+    let (client_id, client_secret) = basic_credentials(req)?;
+    let token = parameters(req, body)
+        .get("token")
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::oauth(OAuthError::InvalidRequest, "Missing required parameter: token."))?;
+    Ok((client_id, client_secret, token))
+}
+
 async fn introspect(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (client_id, client_secret) = basic_credentials(&req)?;
-    let params = parameters(&req, &body);
-    let token = params
-        .get("token")
-        .map(str::to_owned)
-        .ok_or_else(|| ApiError::oauth(OAuthError::InvalidRequest, "Missing required parameter: token."))?;
+    let (client_id, client_secret, token) = token_request(&req, &body)?;
     let db = state.db.clone();
     let answer = blocking(move || service::auth::introspect(&db, &client_id, &client_secret, &token)).await?;
     Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(answer))
@@ -116,12 +121,7 @@ async fn revoke(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let (client_id, client_secret) = basic_credentials(&req)?;
-    let params = parameters(&req, &body);
-    let token = params
-        .get("token")
-        .map(str::to_owned)
-        .ok_or_else(|| ApiError::oauth(OAuthError::InvalidRequest, "Missing required parameter: token."))?;
+    let (client_id, client_secret, token) = token_request(&req, &body)?;
     let db = state.db.clone();
     let revoked = blocking(move || service::auth::revoke(&db, &client_id, &client_secret, &token)).await?;
     state.tokens.forget(&revoked);
