@@ -157,6 +157,20 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
             "The payment was charged already: without an authorization it is charged once (authorize to capture in parts).",
         );
     }
+    // Captures go one at a time: where Stripe cannot capture in parts (multicapture not asked
+    // for, or not available for the card) the first capture is final and releases the rest, so
+    // a second one sent beside it would find nothing left to capture.
+    let capturing = payment
+        .transactions
+        .iter()
+        .filter(|t| {
+            t.kind == TransactionType::Charge
+                && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
+        })
+        .count();
+    if active.is_some() && initial(TransactionType::Charge) && capturing > 1 {
+        return refuse("A capture is under way: add the next Charge once it has settled.");
+    }
     if active.is_some() && captured > authorized {
         return refuse("The captured amount would exceed the authorized amount.");
     }
@@ -175,11 +189,7 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
         // it fails once the authorization is abandoned.) After partial captures a cancel
         // releases the rest (multicapture), once no capture is under way: a cancel would fail
         // a capture Stripe may still make.
-        let capturing = payment.transactions.iter().any(|t| {
-            t.kind == TransactionType::Charge
-                && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
-        });
-        if authorization_succeeded && capturing {
+        if authorization_succeeded && capturing > 0 {
             return refuse("A capture is under way: cancel what is left once it has settled.");
         }
         if active_intent.is_none() {
@@ -436,6 +446,31 @@ mod tests {
         assert!(
             check(&payment(json!([tx("Charge", 5000, "Initial")]))).is_ok(),
             "a direct charge needs no authorization"
+        );
+    }
+
+    #[test]
+    fn captures_go_one_at_a_time() {
+        let two_at_once = check(&payment(json!([
+            tx("Authorization", 1000, "Initial"),
+            tx("Charge", 600, "Initial"),
+            tx("Charge", 400, "Initial")
+        ])));
+        assert!(two_at_once.is_err(), "the first capture may be final and release the rest");
+        assert!(check(&payment(json!([
+            tx("Authorization", 1000, "Success"),
+            tx("Charge", 600, "Pending"),
+            tx("Charge", 400, "Initial")
+        ])))
+        .is_err());
+        assert!(
+            check(&payment(json!([
+                tx("Authorization", 1000, "Success"),
+                tx("Charge", 600, "Failure"),
+                tx("Charge", 400, "Initial")
+            ])))
+            .is_ok(),
+            "a failed capture is not under way"
         );
     }
 

@@ -42,8 +42,8 @@ pub fn waits_for_authorization(payment: &Payment, transaction: &Transaction) -> 
 }
 
 /// Whether capturing `transaction` finishes the authorization: the charges that succeeded and
-/// this one reach the authorized amount, and no other charge is under way (captures run in
-/// parallel, and a final one releases what is left).
+/// this one reach the authorized amount, and no other charge is under way (one is final only
+/// where it is the last).
 fn is_final_capture(payment: &Payment, transaction: &Transaction, authorized: i64) -> bool {
     let mut captured = transaction.amount.cent_amount();
     for charge in

@@ -157,6 +157,20 @@ async fn partial_capture_and_the_capture_limit() {
         .await;
     let too_much = add(&app, &authorized, "Charge", 3001).await;
     assert_eq!(too_much.error_code(), "InvalidOperation", "never more than authorized");
+    let two_at_once = app
+        .try_update(
+            &authorized,
+            json!([
+                {"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(2000)}},
+                {"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(1000)}}
+            ]),
+        )
+        .await;
+    assert_eq!(
+        two_at_once.error_code(),
+        "InvalidOperation",
+        "the first capture may be final and release what the second would take"
+    );
     let partial = add(&app, &authorized, "Charge", 1200).await;
     assert_eq!(transaction(&partial.body, "Charge", 0)["state"], "Success", "{}", partial.body);
 
@@ -783,6 +797,35 @@ async fn an_authorization_no_longer_looked_up_is_abandoned_by_its_cancel() {
         )
         .await;
     assert_eq!(transaction(&again, "Authorization", 1)["state"], "Success", "{again}");
+}
+
+/// Deleting a payment whose customer never paid, once its lookups have ended, cancels the
+/// PaymentIntent: the customer can no longer pay for a payment that is gone.
+#[tokio::test]
+async fn deleting_a_payment_the_customer_never_paid_cancels_its_payment_intent() {
+    let app = spawn_stripe_app().await;
+    let waiting = app.create_payment(browser_payment(2500)).await;
+    let authorization = transaction(&waiting, "Authorization", 0);
+    let intent = authorization["interactionId"].as_str().unwrap().to_owned();
+    execute_sql(
+        &app,
+        &format!(
+            "UPDATE psp_operations SET done = TRUE WHERE transaction_id = '{}'",
+            authorization["id"].as_str().unwrap()
+        ),
+    );
+    let id = waiting["id"].as_str().unwrap();
+    let deleted = app.delete(&format!("/payments/{id}?version={}", waiting["version"])).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = stripe_intent(&intent).await["status"].clone();
+        if status == "canceled" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "canceled", "the unpaid PaymentIntent is no longer payable");
 }
 
 /// Transactions written while the adapter was off are not sent when it is turned on, not even

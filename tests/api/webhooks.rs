@@ -493,7 +493,8 @@ async fn a_dispute_closed_before_it_was_opened_is_recorded_once() {
 }
 
 /// A capture made in Stripe's dashboard is told by `payment_intent.succeeded`: a Charge
-/// records what was captured, so that the payment's totals match Stripe and it can be refunded.
+/// records what was captured, so that the payment's totals match Stripe and it can be refunded,
+/// and a CancelAuthorization the rest Stripe released with it.
 #[tokio::test]
 async fn a_capture_made_in_the_dashboard_is_recorded() {
     let app = spawn_stripe_app().await;
@@ -509,13 +510,26 @@ async fn a_capture_made_in_the_dashboard_is_recorded() {
     let succeeded = json!({"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 2500,
         "amount_received": 2000, "currency": "eur", "metadata": {}});
     app.send_event(&event("evt_dash_capture", "payment_intent.succeeded", succeeded)).await;
-    let captured = eventually(&app, id, |p| p["transactions"].as_array().unwrap().len() == 2).await;
+    let captured = eventually(&app, id, |p| p["transactions"].as_array().unwrap().len() == 3).await;
     let charge = &captured["transactions"][1];
     assert_eq!(
         (&charge["type"], &charge["state"], &charge["amount"]["centAmount"]),
         (&json!("Charge"), &json!("Success"), &json!(2000))
     );
     assert_eq!(charge["interactionId"], intent);
+    let released = &captured["transactions"][2];
+    assert_eq!(
+        (&released["type"], &released["state"], &released["amount"]["centAmount"]),
+        (&json!("CancelAuthorization"), &json!("Success"), &json!(500)),
+        "{captured}"
+    );
+    let more = app
+        .try_update(
+            &captured,
+            json!([{"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(500)}}]),
+        )
+        .await;
+    assert_eq!(more.error_code(), "InvalidOperation", "Stripe holds nothing more to capture");
 }
 
 /// A refund made in the dashboard while one of ours has no Stripe id yet may be ours: its event

@@ -219,6 +219,12 @@ impl Executor {
         if wait.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(false);
         }
+        for intent_id in effects.iter().filter_map(|effect| match effect {
+            Effect::IntentSucceeded { intent_id } => Some(intent_id),
+            _ => None,
+        }) {
+            self.record_released_rest(&project_key, &payment_id, intent_id).await?;
+        }
         for told in unrecordable.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()) {
             log::warn!("webhook event {event_id} tells of a {told}, which payment {payment_id} cannot record; reconcile it by hand");
         }

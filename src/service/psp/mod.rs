@@ -417,15 +417,9 @@ impl Executor {
             }
         })
         .await?;
-        // A capture Stripe made final (multicapture not asked for, or not available for the
-        // card) released the rest of the authorization: recorded as a cancel of the rest, so
-        // that neither a capture nor a cancel is tried on money Stripe no longer holds.
         if let (true, Outcome::Succeeded(report)) = (name == OperationKind::Capture, &outcome) {
             if let (Some(intent_id), "succeeded") = (&report.object_id, report.status.as_str()) {
-                self.write_back(&operation.project_key, &payment.id, |current| {
-                    transitions::released_rest(current, intent_id).into_iter().collect()
-                })
-                .await?;
+                self.record_released_rest(&operation.project_key, &payment.id, intent_id).await?;
             }
         }
         // An abandoned authorization is Failure, and the payment deletable, as soon as the
@@ -581,6 +575,22 @@ impl Executor {
         let (db, project, id) = (self.db.clone(), project_key.to_owned(), payment_id.to_owned());
         let document = blocking(move || super::payments::get(&db, &project, &Locator::Id(id))).await?;
         serde_json::from_str(&document).map_err(ApiError::internal)
+    }
+
+    /// A PaymentIntent that succeeded after a capture of part of its authorization (final: ours
+    /// where multicapture was not asked for or not available for the card, or one made in
+    /// Stripe's dashboard) released the rest: recorded as a cancel of the rest, so that neither
+    /// a capture nor a cancel is tried on money Stripe no longer holds.
+    async fn record_released_rest(
+        &self,
+        project_key: &str,
+        payment_id: &str,
+        intent_id: &str,
+    ) -> Result<(), ApiError> {
+        self.write_back(project_key, payment_id, |current| {
+            transitions::released_rest(current, intent_id).into_iter().collect()
+        })
+        .await
     }
 
     /// Applies the actions worked out from the current payment, retrying when another writer

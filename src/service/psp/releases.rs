@@ -14,29 +14,30 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Keeps, in the deletion's own transaction, the release of each PaymentIntent of ours that
-/// holds the customer's money in full for the payment being deleted: once the payment is gone
-/// nothing can capture or cancel it, and Stripe would hold the money until the authorization
-/// expires (seven days). The worker cancels it (see [`Executor::try_release`]); one that
-/// captured money meanwhile is left for a person (see [`stray`]).
+/// holds the customer's money in full for the payment being deleted, or that the customer has
+/// not paid yet: once the payment is gone nothing can capture or cancel it, Stripe would hold
+/// the money until the authorization expires (seven days), and an unpaid one would stay payable
+/// for a payment that no longer exists. The worker cancels it (see [`Executor::try_release`]);
+/// one that took money meanwhile is left for a person (see [`stray`]).
 pub fn keep_releases_of_deleted(
     conn: &mut Conn,
     project_key: &str,
     payment: &Payment,
 ) -> Result<(), ApiError> {
     let now = now().millis();
-    for authorization in crate::domain::psp_rules::holding_in_full(payment) {
-        let Some(intent_id) = authorization.interaction_id.as_deref().filter(|id| id.starts_with("pi_"))
-        else {
+    let unpaid = crate::psp::plan::awaiting_customer(payment);
+    for transaction in crate::domain::psp_rules::holding_in_full(payment).chain(unpaid) {
+        let Some(intent_id) = transaction.interaction_id.as_deref().filter(|id| id.starts_with("pi_")) else {
             continue;
         };
-        let pinned = store::pinned_among(conn, std::slice::from_ref(&authorization.id))?;
+        let pinned = store::pinned_among(conn, std::slice::from_ref(&transaction.id))?;
         let account = release_account(payment, pinned.first().map(|(_, text)| text.as_str()));
         // Only a PaymentIntent this service created for this payment.
         if store::created_for(conn, &account, intent_id, project_key, &payment.id)? {
             let release = store::ReleaseRow::new(
                 project_key,
                 &payment.id,
-                &authorization.id,
+                &transaction.id,
                 intent_id,
                 account,
                 now,
