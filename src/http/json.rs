@@ -28,15 +28,32 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let read = bytes.await.map_err(|error| {
-                if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::ResourceSizeLimitExceeded
-                } else {
-                    ApiError::invalid_json(error.to_string())
-                }
-            });
+            let read = bytes.await.map_err(unreadable);
             Ok(JsonBody(read.and_then(|bytes| parse(&bytes))))
         })
+    }
+}
+
+/// A request body as it came (a form, a signed webhook), read with the same size limit and
+/// answered in commercetools' error format when it cannot be read.
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move { bytes.await.map(RawBody).map_err(unreadable) })
+    }
+}
+
+/// Why a body could not be read: too large (commercetools' document limit), or cut off.
+fn unreadable(error: actix_web::Error) -> ApiError {
+    if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::ResourceSizeLimitExceeded
+    } else {
+        ApiError::invalid_json(error.to_string())
     }
 }
 

@@ -1,6 +1,7 @@
 //! `/oauth/token` (client credentials grant), `/oauth/token/revoke` and `/oauth/introspect`,
 //! as commercetools' auth API answers them. Parameters may come in the form body or the query string.
 
+use super::json::RawBody;
 use super::query::QueryParams;
 use super::{blocking, AppState};
 use crate::error::{ApiError, OAuthError};
@@ -46,7 +47,7 @@ fn parameters(req: &HttpRequest, body: &[u8]) -> QueryParams {
 async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    RawBody(body): RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let (client_id, client_secret) = basic_credentials(&req)?;
     let params = parameters(&req, &body);
@@ -106,7 +107,7 @@ fn token_request(req: &HttpRequest, body: &[u8]) -> Result<(String, String, Stri
 async fn introspect(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    RawBody(body): RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let (client_id, client_secret, token) = token_request(&req, &body)?;
     let db = state.db.clone();
@@ -119,7 +120,7 @@ async fn introspect(
 async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    RawBody(body): RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let (client_id, client_secret, token) = token_request(&req, &body)?;
     let db = state.db.clone();

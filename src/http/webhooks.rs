@@ -1,6 +1,7 @@
 //! `POST /{projectKey}/stripe/webhooks`: Stripe's events, signed instead of authenticated with
 //! a token. The event is stored before it is acknowledged, then applied in the background.
 
+use super::json::RawBody;
 use super::{blocking, AppState};
 use crate::error::ApiError;
 use crate::service;
@@ -15,7 +16,7 @@ async fn receive(
     state: web::Data<AppState>,
     path: web::Path<String>,
     req: HttpRequest,
-    body: web::Bytes,
+    RawBody(body): RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let Some(executor) = state.psp.clone().filter(|_| !state.webhook_secrets.is_empty()) else {
         return Err(ApiError::ResourceNotFound("Stripe webhooks are not configured.".into()));

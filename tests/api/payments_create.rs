@@ -267,6 +267,13 @@ async fn resources_over_16_mib_are_refused() {
         .await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.error_code(), "ResourceSizeLimitExceeded");
+    // Bodies that are not JSON documents (a token request's form, a signed webhook) too.
+    let big = "z".repeat(17 * 1024 * 1024);
+    for url in [format!("{}/oauth/token", app.address), app.url("/stripe/webhooks")] {
+        let reply = app.raw_unauthenticated(app.client.post(url).body(big.clone())).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+        assert_eq!(reply.error_code(), "ResourceSizeLimitExceeded");
+    }
 
     let nine_mib = "y".repeat(9 * 1024 * 1024);
     let payment = app.create_payment(json!({"amountPlanned": money(1), "anonymousId": nine_mib})).await;
