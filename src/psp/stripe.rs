@@ -511,7 +511,7 @@ impl Stripe {
         if !status.is_success() {
             let error = serde_json::from_str::<ErrorBody>(&body).map(|b| b.error).unwrap_or_default();
             return Err(CallError::Refused(
-                error.message.unwrap_or_else(|| format!("Stripe answered {status}")),
+                error.message.unwrap_or_else(|| format!("Stripe refused the call ({status}).")),
             ));
         }
         Ok(body)
