@@ -153,6 +153,25 @@ pub struct Report {
     pub captured: Option<(i64, String)>,
 }
 
+/// The PaymentIntent statuses the service acts on beyond recording them, so that Stripe's
+/// vocabulary stays in the adapter.
+impl Report {
+    /// Cancelled: it holds nothing and can no longer be paid.
+    pub fn is_cancelled(&self) -> bool {
+        self.status == "canceled"
+    }
+
+    /// Authorized and waiting for a capture (captures in parts leave it so).
+    pub fn awaits_capture(&self) -> bool {
+        self.status == "requires_capture"
+    }
+
+    /// Finished: whatever was not captured is released.
+    pub fn is_completed(&self) -> bool {
+        self.status == "succeeded"
+    }
+}
+
 /// The four ways a call can end. A timeout or server error is Unknown, never a decline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

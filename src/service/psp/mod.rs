@@ -418,7 +418,7 @@ impl Executor {
         })
         .await?;
         if let (true, Outcome::Succeeded(report)) = (name == OperationKind::Capture, &outcome) {
-            if let (Some(intent_id), "succeeded") = (&report.object_id, report.status.as_str()) {
+            if let (Some(intent_id), true) = (&report.object_id, report.is_completed()) {
                 self.record_released_rest(&operation.project_key, &payment.id, intent_id).await?;
             }
         }

@@ -65,8 +65,8 @@ impl Executor {
         outcome: &Outcome,
         account_key: &str,
     ) {
-        let Outcome::Failed(Report { object_id: Some(intent_id), status, .. }) = outcome else { return };
-        if status != "canceled" {
+        let Outcome::Failed(report @ Report { object_id: Some(intent_id), .. }) = outcome else { return };
+        if !report.is_cancelled() {
             self.schedule_release(project_key, payment, transaction, name, intent_id, account_key).await;
         }
     }
@@ -190,7 +190,7 @@ impl Executor {
         let intent_id = &release.intent_id;
         match self.look_up_intent(intent_id, account.clone()).await {
             Outcome::Unknown(reason) => return Err(reason),
-            Outcome::Failed(report) if report.status == "canceled" => return Ok(true),
+            Outcome::Failed(report) if report.is_cancelled() => return Ok(true),
             Outcome::Succeeded(report) => {
                 match stray(payment.as_ref(), &release.transaction_id, intent_id, &report) {
                     Stray::Release => {}
@@ -257,7 +257,7 @@ impl Executor {
         report: &Report,
     ) -> Result<(), ApiError> {
         let intent_id = intent_id.to_owned();
-        let mut effects = vec![if report.status == "requires_capture" {
+        let mut effects = vec![if report.awaits_capture() {
             Effect::IntentCapturable { intent_id: intent_id.clone() }
         } else {
             Effect::IntentSucceeded { intent_id: intent_id.clone() }
@@ -295,7 +295,7 @@ pub(super) fn stray(
     intent_id: &str,
     report: &Report,
 ) -> Stray {
-    let held = report.status == "requires_capture" && report.captured.is_none();
+    let held = report.awaits_capture() && report.captured.is_none();
     match payment {
         None if held => Stray::Release,
         None => Stray::ReconcileByHand,
