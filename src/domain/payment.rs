@@ -124,6 +124,13 @@ pub enum TransactionState {
     Failure,
 }
 
+impl TransactionState {
+    /// Not settled yet: still to be sent, or waiting for its outcome.
+    pub fn is_unsettled(self) -> bool {
+        matches!(self, Self::Initial | Self::Pending)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentDraft {

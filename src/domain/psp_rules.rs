@@ -163,10 +163,7 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     let capturing = payment
         .transactions
         .iter()
-        .filter(|t| {
-            t.kind == TransactionType::Charge
-                && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
-        })
+        .filter(|t| t.kind == TransactionType::Charge && t.state.is_unsettled())
         .count();
     if active.is_some() && initial(TransactionType::Charge) && capturing > 1 {
         return refuse("A capture is under way: add the next Charge once it has settled.");
@@ -250,12 +247,13 @@ pub fn check_client_change(
     executed: &Executed,
 ) -> Result<(), DomainError> {
     let is_executed = |t: &Transaction| executed.transactions.contains(&t.id);
-    let unsettled =
-        |t: &Transaction| matches!(t.state, TransactionState::Initial | TransactionState::Pending);
     // Closed without ever learning the provider's object: only then is it the client's. (One
     // the provider knows may still move, and its events still come.)
     let abandoned = |t: &Transaction| {
-        is_executed(t) && unsettled(t) && !executed.open.contains(&t.id) && t.interaction_id.is_none()
+        is_executed(t)
+            && t.state.is_unsettled()
+            && !executed.open.contains(&t.id)
+            && t.interaction_id.is_none()
     };
     let intents: Vec<&str> = before
         .transactions
@@ -337,8 +335,7 @@ pub fn check_added<'a>(
     for transaction in added {
         let refused =
             |why: &str| Err(DomainError::InvalidOperation(format!("Transaction '{}' {why}", transaction.id)));
-        let unsettled = matches!(transaction.state, TransactionState::Initial | TransactionState::Pending);
-        if transaction.kind == TransactionType::Chargeback && unsettled {
+        if transaction.kind == TransactionType::Chargeback && transaction.state.is_unsettled() {
             return refused("is a Chargeback the payment service provider would never report on: chargebacks come from its disputes, and one recorded by hand must be Success or Failure.");
         }
         if transaction.kind == TransactionType::Charge

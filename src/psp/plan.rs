@@ -35,10 +35,10 @@ pub fn waits_for_authorization(payment: &Payment, transaction: &Transaction) -> 
     transaction.kind == TransactionType::Charge
         && transaction.state == TransactionState::Initial
         && successful(payment, TransactionType::Authorization).is_none()
-        && payment.transactions.iter().any(|t| {
-            t.kind == TransactionType::Authorization
-                && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
-        })
+        && payment
+            .transactions
+            .iter()
+            .any(|t| t.kind == TransactionType::Authorization && t.state.is_unsettled())
 }
 
 /// Whether capturing `transaction` finishes the authorization: the charges that succeeded and

@@ -113,10 +113,7 @@ fn authorized_on(payment: &Payment, intent_id: &str, owner: Option<&str>) -> boo
 /// provider id yet: it is being sent, or its outcome is unknown.
 fn in_flight(payment: &Payment, kind: TransactionType, open: &[String]) -> bool {
     payment.transactions.iter().any(|t| {
-        t.kind == kind
-            && matches!(t.state, TransactionState::Initial | TransactionState::Pending)
-            && t.interaction_id.is_none()
-            && open.contains(&t.id)
+        t.kind == kind && t.state.is_unsettled() && t.interaction_id.is_none() && open.contains(&t.id)
     })
 }
 

@@ -318,7 +318,7 @@ impl Executor {
             )
             .await;
         }
-        if !matches!(transaction.state, TransactionState::Initial | TransactionState::Pending) {
+        if !transaction.state.is_unsettled() {
             return Ok(true);
         }
         // Tried again later (with backoff) once its authorization has succeeded or failed.
