@@ -14,6 +14,7 @@ pub struct Subject<'a> {
     pub id: &'a str,
     pub key: Option<&'a str>,
     pub customer_number: Option<&'a str>,
+    pub external_id: Option<&'a str>,
 }
 
 #[derive(serde::Serialize)]
@@ -50,6 +51,8 @@ struct UserProvidedIdentifiers<'a> {
     key: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     customer_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    external_id: Option<&'a str>,
 }
 
 /// Wraps a Message payload in commercetools' Message representation, ready to store.
@@ -64,8 +67,15 @@ pub fn envelope<M: MessagePayload>(
 ) -> Result<NewMessage, ApiError> {
     let id = new_id();
     let logging = actor.logging();
-    let identifiers = (subject.key.is_some() || subject.customer_number.is_some())
-        .then_some(UserProvidedIdentifiers { key: subject.key, customer_number: subject.customer_number });
+    let identifiers = UserProvidedIdentifiers {
+        key: subject.key,
+        customer_number: subject.customer_number,
+        external_id: subject.external_id,
+    };
+    let identifiers = [identifiers.key, identifiers.customer_number, identifiers.external_id]
+        .iter()
+        .any(Option::is_some)
+        .then_some(identifiers);
     // Serialized straight from the payload: no intermediate JSON tree of it.
     let document = serde_json::to_string(&Envelope {
         id: &id,

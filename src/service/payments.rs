@@ -374,6 +374,7 @@ fn envelope(
         id: &payment.id,
         key: payment.key.as_ref().map(|key| key.as_str()),
         customer_number: None,
+        external_id: None,
     };
     super::messages::envelope(project_key, &subject, sequence_number, resource_version, message, now, actor)
 }

@@ -153,7 +153,13 @@ impl ResourceKind for Types {
         types::apply(resource, action).map(|()| vec![])
     }
     fn subject(t: &Type) -> Subject<'_> {
-        Subject { type_id: "type", id: &t.id, key: Some(t.key.as_str()), customer_number: None }
+        Subject {
+            type_id: "type",
+            id: &t.id,
+            key: Some(t.key.as_str()),
+            customer_number: None,
+            external_id: None,
+        }
     }
     /// A field name means one field type for a resource, whichever Type defines it.
     fn check_among(conn: &mut Conn, project_key: &str, resource: &Type) -> Result<(), ApiError> {
@@ -209,7 +215,13 @@ impl ResourceKind for States {
         states::apply(resource, action, references).map(|()| vec![])
     }
     fn subject(s: &State) -> Subject<'_> {
-        Subject { type_id: "state", id: &s.id, key: Some(s.key.as_str()), customer_number: None }
+        Subject {
+            type_id: "state",
+            id: &s.id,
+            key: Some(s.key.as_str()),
+            customer_number: None,
+            external_id: None,
+        }
     }
     fn row(s: &State) -> Row {
         Row {
@@ -286,6 +298,7 @@ impl ResourceKind for Customers {
             id: &c.id,
             key: c.key.as_ref().map(|key| key.as_str()),
             customer_number: c.customer_number.as_deref(),
+            external_id: c.external_id.as_deref(),
         }
     }
     fn draft_identifiers(draft: &CustomerDraft) -> Vec<(ReferenceTypeId, IdOrKey)> {

@@ -781,6 +781,17 @@ async fn customer_changes_write_customer_messages() {
     let gone = app.delete(&format!("/customers/{erased_id}?version=1&dataErasure=true")).await;
     assert_eq!(gone.status, StatusCode::OK);
     assert!(messages_of(erased_id).await.is_empty(), "erasure removes the customer's Messages");
+
+    let numbered = app
+        .post("/customers", json!({"email": "n@example.com", "password": "secret", "customerNumber": "C-1", "externalId": "crm-7"}))
+        .await;
+    assert_eq!(numbered.status, StatusCode::CREATED, "{}", numbered.body);
+    let created = messages_of(numbered.body["customer"]["id"].as_str().unwrap().to_owned()).await;
+    assert_eq!(
+        created[0]["resourceUserProvidedIdentifiers"],
+        json!({"customerNumber": "C-1", "externalId": "crm-7"}),
+        "no key, so none shown"
+    );
 }
 
 #[tokio::test]
