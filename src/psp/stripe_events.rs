@@ -8,7 +8,6 @@ use serde_json::Value;
 /// A provider event in our terms.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderEvent {
-    pub id: String,
     /// The connected account the event is about ("platform" for the platform's own).
     pub account: String,
     /// The provider object whose payment the event concerns.
@@ -151,7 +150,6 @@ pub fn read(body: &[u8]) -> Result<ProviderEvent, String> {
         object.pointer(&format!("/metadata/{field}")).and_then(Value::as_str).map(str::to_owned)
     };
     Ok(ProviderEvent {
-        id: event.id,
         account: super::account_key(event.account.as_deref()),
         project_key: ours("ct_project_key"),
         payment_id: ours("ct_payment_id"),
