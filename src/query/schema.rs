@@ -538,11 +538,15 @@ impl Checker<'_> {
                 })
             }
             (Test::Contains { all, values }, Kind::Any) => {
-                let values = self.list(values, &Kind::Any)?;
-                Ok(Checked::Value {
-                    path,
+                let test = |values| Checked::Value {
+                    path: path.clone(),
                     value_type: ValueType::Any,
                     test: CheckedTest::Contains { all: *all, values },
+                };
+                let listed = test(self.list(values, &Kind::Any)?);
+                Ok(match self.retyped(values)? {
+                    Some(typed) => either_type(false, listed, test(typed)),
+                    None => listed,
                 })
             }
             (Test::Contains { .. }, _) => Err(error(
@@ -646,19 +650,15 @@ impl Checker<'_> {
             }
             _ => CheckedTest::Compare(op, value.clone()),
         };
-        let alternatives = match literal.value {
-            LiteralValue::Param(_) => typed_alternatives(std::slice::from_ref(&value), literal.position),
-            _ => vec![],
-        };
+        let retyped = self.retyped(&List::Values(vec![literal.clone()]))?;
         let as_text = Checked::Value { path: path.clone(), value_type: any_type(&value), test: as_text };
-        Ok(alternatives.into_iter().fold(as_text, |either, typed| {
-            let test = CheckedTest::Compare(op, typed.clone());
-            either_type(
-                negated,
-                either,
-                Checked::Value { path: path.clone(), value_type: any_type(&typed), test },
-            )
-        }))
+        Ok(match retyped.and_then(|values| values.into_iter().next()) {
+            Some(typed) => {
+                let test = CheckedTest::Compare(op, typed.clone());
+                either_type(negated, as_text, Checked::Value { path, value_type: any_type(&typed), test })
+            }
+            None => as_text,
+        })
     }
 
     /// `in` on a custom field, as [`Self::custom_compare`] does `=`.
@@ -670,20 +670,58 @@ impl Checker<'_> {
                 listed.push(written);
             }
         }
-        let alternatives = match values {
-            List::Param(_, position) => typed_alternatives(&listed, *position),
-            _ => vec![],
-        };
         let test = |values: Vec<Scalar>| Checked::Value {
             path: path.clone(),
             value_type: values.first().map_or(ValueType::Any, any_type),
             test: CheckedTest::In { negated, values },
         };
-        let either = test(listed);
-        Ok(match alternatives.is_empty() {
-            true => either,
-            false => either_type(negated, either, test(alternatives)),
+        Ok(match self.retyped(values)? {
+            Some(typed) => either_type(negated, test(listed), test(typed)),
+            None => test(listed),
         })
+    }
+
+    /// The list with each `var.*` value that reads as a number (or else as a boolean) as that
+    /// type: a value arrives as text, and a custom field's type is not known here, so `:n`
+    /// with `var.n=3` matches a Number field holding 3 as well as a String holding "3". None
+    /// when no value reads so.
+    fn retyped(&self, list: &List) -> Result<Option<Vec<Scalar>>, CheckError> {
+        let retype = |text: &str, position| {
+            from_variable(text, &Kind::Number, position)
+                .or_else(|_| from_variable(text, &Kind::Boolean, position))
+                .ok()
+        };
+        let mut changed = false;
+        let mut typed = Vec::new();
+        let mut push = |value: Scalar, variable: Option<(&str, Position)>| match variable
+            .and_then(|(text, position)| retype(text, position))
+        {
+            Some(retyped) => {
+                changed = true;
+                typed.push(retyped);
+            }
+            None => typed.push(value),
+        };
+        match list {
+            List::Values(literals) => {
+                for literal in literals {
+                    let value = self.scalar(literal, &Kind::Any)?;
+                    match &literal.value {
+                        LiteralValue::Param(name) => {
+                            let text = self.variable(name, literal.position)?.first().cloned();
+                            push(value, text.as_deref().map(|text| (text, literal.position)));
+                        }
+                        _ => push(value, None),
+                    }
+                }
+            }
+            List::Param(name, position) => {
+                for text in self.variable(name, *position)? {
+                    push(from_variable(text, &Kind::Any, *position)?, Some((text, *position)));
+                }
+            }
+        }
+        Ok(changed.then_some(typed))
     }
 
     /// The text of a string literal or parameter as written (before a date-time or time in it
@@ -803,28 +841,6 @@ fn either_type(negated: bool, as_text: Checked, as_typed: Checked) -> Checked {
     }
 }
 
-/// A `var.*` value arrives as text, and a custom field's type is not known here: the values
-/// that read as numbers (or else as booleans) are tried as such too, so `:n` with
-/// `var.n=3` matches a Number field holding 3 as well as a String holding "3".
-fn typed_alternatives(values: &[Scalar], position: Position) -> Vec<Scalar> {
-    let texts: Vec<&str> = values
-        .iter()
-        .filter_map(|value| match value {
-            Scalar::Text(text) => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
-    let as_kind = |kind: &Kind| -> Vec<Scalar> {
-        texts.iter().filter_map(|text| from_variable(text, kind, position).ok()).collect()
-    };
-    let numbers = as_kind(&Kind::Number);
-    if numbers.is_empty() {
-        as_kind(&Kind::Boolean)
-    } else {
-        numbers
-    }
-}
-
 /// A `var.*` value (always text on the wire) as the field's type.
 fn from_variable(text: &str, kind: &Kind, position: Position) -> Result<Scalar, CheckError> {
     if text.contains('\0') {
@@ -838,7 +854,8 @@ fn from_variable(text: &str, kind: &Kind, position: Position) -> Result<Scalar, 
             }
             LiteralValue::Number(number.to_owned())
         }
-        Kind::Boolean => match text {
+        // Any case, as the literals `true` and `false` are.
+        Kind::Boolean => match text.to_ascii_lowercase().as_str() {
             "true" => LiteralValue::Bool(true),
             "false" => LiteralValue::Bool(false),
             _ => return Err(error(format!("Invalid value \"{text}\" for a boolean parameter."), position)),

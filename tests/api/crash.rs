@@ -45,7 +45,14 @@ async fn acknowledged_writes_survive_a_kill_9() {
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // Killed once the writers are under way, however slow the machine is today.
+    for _ in 0..600 {
+        if acknowledged.lock().unwrap().len() > 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
     server.kill().await.expect("SIGKILL delivered");
     for writer in writers {
         writer.await.unwrap();

@@ -15,6 +15,7 @@ async fn fixture(app: &TestApp) {
         field("at", "DateTime"),
         field("label", "String"),
         json!({"name": "buyers", "label": {"en": "b"}, "required": false, "type": {"name": "Set", "elementType": {"name": "Reference", "referenceTypeId": "customer"}}}),
+        json!({"name": "sizes", "label": {"en": "s"}, "required": false, "type": {"name": "Set", "elementType": {"name": "Number"}}}),
     ];
     app.create_type("objects", &["payment"], object_fields).await;
     app.create_customer("cust-1@example.com", "cust-1").await;
@@ -39,7 +40,8 @@ async fn fixture(app: &TestApp) {
                "custom": {"type": {"key": "objects"}, "fields": {"fee": {"currencyCode": "EUR", "centAmount": 75},
                    "note": {"de": "abgelehnt"}, "buyer": {"typeId": "customer", "id": "c-9"},
                    "pickup": "10:00:00", "at": "2026-01-02T10:00:00+05:00", "label": "10:00:00",
-                   "buyers": [{"typeId": "customer", "id": "c-9"}, {"typeId": "customer", "id": "c-10"}]}},
+                   "buyers": [{"typeId": "customer", "id": "c-9"}, {"typeId": "customer", "id": "c-10"}],
+                   "sizes": [1, 2.5]}},
                "transactions": [{"type": "Charge", "amount": money(501), "state": "Failure"}]}),
     ];
     for draft in drafts {
@@ -145,6 +147,15 @@ async fn every_predicate_construct_filters_in_the_database() {
         ("where=custom(fields(attempts != :n))\nvar.n=3", vec![]),
         ("where=custom(fields(attempts != :n and orderId != :n))\nvar.n=4", vec!["big-usd"]),
         ("where=custom(fields(orderId = :o))\nvar.o=o-1", vec!["big-usd"]),
+        // A variable takes a custom field's type wherever it stands: in a list, in `contains`,
+        // and as a boolean in any case.
+        ("where=custom(fields(attempts in (:n)))\nvar.n=3", vec!["big-usd"]),
+        ("where=custom(fields(attempts in (:n, 7)))\nvar.n=3", vec!["big-usd"]),
+        ("where=custom(fields(sizes contains any :t))\nvar.t=1", vec!["failed"]),
+        ("where=custom(fields(sizes contains any (:t)))\nvar.t=2.5", vec!["failed"]),
+        ("where=custom(fields(sizes contains all (:a, 2.5)))\nvar.a=1", vec!["failed"]),
+        ("where=custom(fields(sizes contains all :t))\nvar.t=1\nvar.t=3", vec![]),
+        ("where=custom(fields(express = :b))\nvar.b=True", vec!["big-usd"]),
         (
             "where=amountPlanned(currencyCode = \"EUR\")\nwhere=amountPlanned(centAmount > 600)",
             vec!["anonymous", "big-eur"],
