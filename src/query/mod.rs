@@ -77,6 +77,12 @@ pub fn sort_key(text: &str, fields: &[Field]) -> Result<SortKey, ApiError> {
                 column = None;
                 continue;
             }
+            // Inside a custom field (a LocalizedString's locale, a Money's centAmount, a
+            // Reference's id): its type is not known here, so what it holds decides.
+            Some(Kind::Any) => {
+                segments.push(segment.to_owned());
+                continue;
+            }
             Some(_) => None,
         };
         let field = next.ok_or_else(|| malformed(format!("The field '{path_text}' cannot be sorted by.")))?;
@@ -110,6 +116,9 @@ mod tests {
             Some(schema::Column::Millis("created_at"))
         );
         assert!(sort_key("paymentMethodInfo.name.en asc", &fields).is_ok());
+        let within_custom = sort_key("custom.fields.fee.centAmount desc", &fields).unwrap();
+        assert_eq!(within_custom.path.segments, vec!["custom", "fields", "fee", "centAmount"]);
+        assert_eq!(within_custom.value_type, ValueType::Any);
         for bad in ["transactions.state", "amountPlanned", "nope asc", "key sideways", "key asc more", ""] {
             assert!(sort_key(bad, &fields).is_err(), "{bad}");
         }

@@ -86,6 +86,18 @@ pub enum LiteralValue {
     Param(String),
 }
 
+/// As a predicate writes it, for error messages.
+impl std::fmt::Display for LiteralValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::String(text) => write!(f, "{}", serde_json::Value::from(text.as_str())),
+            Self::Number(number) => f.write_str(number),
+            Self::Bool(value) => write!(f, "{value}"),
+            Self::Param(name) => write!(f, ":{name}"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Literal {
     pub value: LiteralValue,
@@ -309,18 +321,40 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// `\uXXXX`, or a surrogate pair `\uD83D\uDE00` for a character beyond the BMP (as JSON
+    /// writes it, e.g. Python's `json.dumps`).
     fn unicode_escape(&mut self) -> Result<char, SyntaxError> {
+        let code = self.hex4()?;
+        let code = match code {
+            0xD800..=0xDBFF => {
+                let low = match (self.bump(), self.bump()) {
+                    (Some('\\'), Some('u')) => self.hex4()?,
+                    _ => return Err(self.error("Invalid \\u escape: an unpaired surrogate")),
+                };
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err(self.error("Invalid \\u escape: an unpaired surrogate"));
+                }
+                0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+            }
+            0xDC00..=0xDFFF => return Err(self.error("Invalid \\u escape: an unpaired surrogate")),
+            code => code,
+        };
+        match char::from_u32(code) {
+            // Stored strings never hold NUL (PostgreSQL cannot), so no literal may either.
+            Some('\0') => Err(self.error("Invalid \\u escape: strings cannot contain NUL")),
+            Some(c) => Ok(c),
+            None => Err(self.error("Invalid \\u escape")),
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, SyntaxError> {
         let mut code = 0u32;
         for _ in 0..4 {
             let digit =
                 self.bump().and_then(|c| c.to_digit(16)).ok_or_else(|| self.error("Invalid \\u escape"))?;
             code = code * 16 + digit;
         }
-        match char::from_u32(code) {
-            // Stored strings never hold NUL (PostgreSQL cannot), so no literal may either.
-            Some('\0') | None => Err(self.error("Invalid \\u escape: strings cannot contain NUL")),
-            Some(c) => Ok(c),
-        }
+        Ok(code)
     }
 }
 
@@ -653,6 +687,15 @@ mod tests {
         assert_eq!(literal.value, LiteralValue::String("a\"b\\cé\n".into()));
         assert!(parse("key = \"a\0b\"").is_err(), "no stored string holds NUL");
         assert!(parse(r#"key = "a\u0000b""#).is_err(), "nor escaped");
+        let pair = parse(r#"key = "\ud83d\ude00""#).unwrap();
+        let Expr::Condition(Condition { test: Test::Compare(_, literal), .. }) = pair else { panic!() };
+        assert_eq!(literal.value, LiteralValue::String("\u{1F600}".into()), "a surrogate pair");
+        for unpaired in
+            [r#"key = "\ud83d""#, r#"key = "\ud83dx""#, r#"key = "\ude00""#, r#"key = "\ud83d\u0041""#]
+        {
+            let error = parse(unpaired).unwrap_err();
+            assert!(format!("{error:?}").contains("unpaired surrogate"), "{unpaired}: {error:?}");
+        }
     }
 
     #[test]

@@ -792,7 +792,7 @@ fn any_type(value: &Scalar) -> ValueType {
 
 /// A literal as the field's type, or an error naming the mismatch.
 fn typed(value: &LiteralValue, kind: &Kind, position: Position) -> Result<Scalar, CheckError> {
-    let mismatch = |expected: &str| error(format!("Invalid value {value:?}: expected {expected}."), position);
+    let mismatch = |expected: &str| error(format!("Invalid value {value}: expected {expected}."), position);
     match (kind, value) {
         (Kind::String, LiteralValue::String(s)) => Ok(Scalar::Text(s.clone())),
         (Kind::Number, LiteralValue::Number(n)) => Ok(Scalar::Number(n.clone())),
@@ -945,6 +945,12 @@ mod tests {
         ] {
             assert!(checked(bad).is_err(), "{bad}");
         }
+        let message = |text| checked(text).err().map(|e| e.message);
+        assert_eq!(message("key = 5").as_deref(), Some("Invalid value 5: expected a string."));
+        assert_eq!(
+            message(r#"amountPlanned(centAmount = "ten")"#).as_deref(),
+            Some(r#"Invalid value "ten": expected a number."#)
+        );
     }
 
     #[test]

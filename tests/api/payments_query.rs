@@ -420,3 +420,31 @@ fn fill_copies(app: &TestApp, count: usize) {
         execute_sql(app, &format!("WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {count}) INSERT INTO payments ({columns}) SELECT {copy} FROM s, (SELECT * FROM payments LIMIT 1)"));
     }
 }
+
+/// A sort path goes on inside a custom field: a Money's centAmount, a LocalizedString's locale.
+#[tokio::test]
+async fn sorting_reaches_inside_custom_fields() {
+    let app = spawn_app().await;
+    app.create_type("priced", &["payment"], vec![field("fee", "Money"), field("note", "LocalizedString")])
+        .await;
+    for (key, cents, note) in [("low", 5, "b"), ("high", 90, "a")] {
+        app.create_payment(
+            json!({"key": key, "amountPlanned": money(1), "custom": {"type": {"key": "priced"},
+            "fields": {"fee": {"currencyCode": "EUR", "centAmount": cents}, "note": {"en": note}}}}),
+        )
+        .await;
+    }
+    app.create_payment(json!({"key": "none", "amountPlanned": money(1)})).await;
+    let keys = |sort: &'static str| {
+        let app = &app;
+        async move {
+            let page = app.get(&format!("/payments?sort={sort}")).await;
+            assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+            let results = page.body["results"].as_array().unwrap().clone();
+            results.iter().map(|p| p["key"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(keys("custom.fields.fee.centAmount+desc").await, ["high", "low", "none"]);
+    assert_eq!(keys("custom.fields.fee.centAmount+asc").await, ["low", "high", "none"]);
+    assert_eq!(keys("custom.fields.note.en").await, ["high", "low", "none"]);
+}
