@@ -163,7 +163,10 @@ pub fn state() -> Vec<Field> {
         field("description", localized()),
         field("initial", Kind::Boolean),
         field("builtIn", Kind::Boolean),
-        field("roles", Kind::Array(Box::new(Kind::String))),
+        field(
+            "roles",
+            Kind::Array(Box::new(Kind::Enum("StateRoleEnum", &["ReviewIncludedInStatistics", "Return"]))),
+        ),
         field("transitions", Kind::Array(Box::new(reference(None)))),
     ]);
     fields

@@ -431,6 +431,12 @@ async fn payment_states_follow_their_workflow() {
         StatusCode::OK,
         "free once unnamed"
     );
+
+    // Roles are an enum in predicates too.
+    let roles = app.get("/states?where=roles%20contains%20any%20(%22Return%22)").await;
+    assert_eq!(roles.status, StatusCode::OK, "{}", roles.body);
+    let bogus = app.get("/states?where=roles%20contains%20any%20(%22Bogus%22)").await;
+    assert_eq!(bogus.error_code(), "InvalidInput", "{}", bogus.body);
 }
 
 #[tokio::test]
