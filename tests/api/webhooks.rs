@@ -532,6 +532,41 @@ async fn a_capture_made_in_the_dashboard_is_recorded() {
     assert_eq!(more.error_code(), "InvalidOperation", "Stripe holds nothing more to capture");
 }
 
+/// An event that does not tell what was captured says nothing about the rest: the
+/// authorization is not recorded as released, so that what Stripe captured stays refundable
+/// once it is known.
+#[tokio::test]
+async fn a_success_that_does_not_tell_what_was_captured_releases_nothing() {
+    let app = spawn_stripe_app().await;
+    let authorized = app
+        .create_payment(json!({
+            "amountPlanned": money(2500),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
+            "transactions": [{"type": "Authorization", "amount": money(2500)}]
+        }))
+        .await;
+    let id = authorized["id"].as_str().unwrap();
+    let intent = authorized["transactions"][0]["interactionId"].as_str().unwrap();
+    let untold = json!({"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 2500,
+        "currency": "eur", "metadata": {}});
+    app.send_event(&event("evt_untold_capture", "payment_intent.succeeded", untold)).await;
+    for _ in 0..100 {
+        if has_processed_event(&app, "evt_untold_capture") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(has_processed_event(&app, "evt_untold_capture"));
+    let after = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(after["transactions"].as_array().unwrap().len(), 1, "nothing recorded as released: {after}");
+    let told = json!({"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 2500,
+        "amount_received": 2000, "currency": "eur", "metadata": {}});
+    app.send_event(&event("evt_told_capture", "payment_intent.succeeded", told)).await;
+    let recorded = eventually(&app, id, |p| p["transactions"].as_array().unwrap().len() == 3).await;
+    assert_eq!(recorded["transactions"][1]["amount"]["centAmount"], 2000, "{recorded}");
+    assert_eq!(recorded["transactions"][2]["amount"]["centAmount"], 500, "{recorded}");
+}
+
 /// A refund made in the dashboard while one of ours has no Stripe id yet may be ours: its event
 /// is kept and applied again later, not dropped.
 #[tokio::test]

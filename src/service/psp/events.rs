@@ -219,13 +219,26 @@ impl Executor {
         if wait.load(std::sync::atomic::Ordering::Relaxed) {
             return Ok(false);
         }
-        for intent_id in effects.iter().filter_map(|effect| match effect {
-            Effect::IntentSucceeded { intent_id } => Some(intent_id),
-            _ => None,
-        }) {
-            self.record_released_rest(&project_key, &payment_id, intent_id).await?;
+        let unrecordable = unrecordable.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A PaymentIntent that succeeded released what it did not capture, once what it
+        // captured is recorded: only an event that told that amount, recordable, says what the
+        // rest is (without it, the whole authorization would read as released).
+        if unrecordable.is_empty() {
+            for intent_id in effects.iter().filter_map(|effect| match effect {
+                Effect::IntentCaptured { intent_id, amount, .. }
+                    if *amount > 0
+                        && effects.iter().any(|e| {
+                            matches!(e, Effect::IntentSucceeded { intent_id: succeeded } if succeeded == intent_id)
+                        }) =>
+                {
+                    Some(intent_id)
+                }
+                _ => None,
+            }) {
+                self.record_released_rest(&project_key, &payment_id, intent_id).await?;
+            }
         }
-        for told in unrecordable.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+        for told in unrecordable {
             log::warn!("webhook event {event_id} tells of a {told}, which payment {payment_id} cannot record; reconcile it by hand");
         }
         // A failure Stripe reported by webhook releases the PaymentIntent as one our own call
