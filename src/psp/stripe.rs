@@ -373,7 +373,7 @@ impl Stripe {
                 ..Report::default()
             }),
             // The status is what the client reads (`interfaceCode`), not Stripe's error code.
-            Ok(ObjectStatus { id, status: Some(status) }) => Outcome::Failed(Report {
+            Ok(ObjectStatus { id, status: Some(status), amount_received, currency }) => Outcome::Failed(Report {
                 message: Some(match status.as_str() {
                     "succeeded" => "The PaymentIntent has succeeded (paid, or captured for the last time): nothing is left to cancel; refund what should go back.".into(),
                     "complete" => "The customer completed the checkout already: once its PaymentIntent is recorded, cancel its authorization or refund its charge.".into(),
@@ -382,6 +382,7 @@ impl Stripe {
                 object_id: Some(id),
                 status,
                 code: None,
+                captured: (amount_received > 0).then_some((amount_received, currency)),
                 ..refusal
             }),
             Ok(_) => Outcome::Failed(refusal),
@@ -428,6 +429,11 @@ fn segment(id: &str) -> String {
 struct ObjectStatus {
     id: String,
     status: Option<String>,
+    /// A PaymentIntent's: what it captured.
+    #[serde(default)]
+    amount_received: i64,
+    #[serde(default)]
+    currency: String,
 }
 
 /// A Checkout Session, as far as we read it.

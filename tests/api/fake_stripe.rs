@@ -44,6 +44,9 @@ struct State {
     checkout: &'static str,
     /// A customer deleted at Stripe: PaymentIntents for it are refused.
     deleted_customer: Option<String>,
+    /// What a capture in Stripe's dashboard took of every PaymentIntent (which then succeeded
+    /// and can no longer be cancelled).
+    captured_at_stripe: Option<i64>,
 }
 
 /// The PaymentIntent a completed Checkout Session made.
@@ -106,6 +109,12 @@ impl FakeStripe {
     /// customer completed it).
     pub fn set_declined(&self, status: &'static str) {
         self.state.lock().unwrap().declined = status;
+    }
+
+    /// Captures `amount` of every PaymentIntent in the dashboard: they succeed, and release
+    /// the rest.
+    pub fn capture_at_stripe(&self, amount: i64) {
+        self.state.lock().unwrap().captured_at_stripe = Some(amount);
     }
 
     pub fn intents_created(&self) -> usize {
@@ -171,6 +180,22 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                     "payment_intent": {"id": DECLINED_INTENT, "object": "payment_intent", "status": "requires_payment_method"}}}),
                 )
             }
+            // Like Stripe: a PaymentIntent that succeeded cannot be cancelled.
+            _ if state.captured_at_stripe.is_some()
+                && path.starts_with("/v1/payment_intents/")
+                && path.ends_with("/cancel") =>
+            {
+                state.received.push(Received {
+                    method: method.clone(),
+                    path: path.clone(),
+                    headers: headers.clone(),
+                    body: body.clone(),
+                });
+                Some(
+                    json!({"error": {"type": "invalid_request_error", "code": "payment_intent_unexpected_state",
+                    "message": "You cannot cancel this PaymentIntent because it has a status of succeeded."}}),
+                )
+            }
             // Like Stripe: only an open session can be expired.
             _ if path.starts_with("/v1/checkout/sessions/")
                 && path.ends_with("/expire")
@@ -208,7 +233,16 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
             "url": format!("https://checkout.stripe.test/c/pay/{id}"),
             "payment_intent": (checkout == "complete").then_some(CHECKOUT_INTENT)})
         };
-        let checkout_answer = if path == "/v1/checkout/sessions" {
+        let captured_at_stripe = state.captured_at_stripe;
+        let looked_up_intent = (method == "GET")
+            .then(|| path.strip_prefix("/v1/payment_intents/"))
+            .flatten()
+            .map(|rest| rest.split('?').next().unwrap_or_default().to_owned());
+        let checkout_answer = if let (Some(received), Some(intent)) = (captured_at_stripe, &looked_up_intent)
+        {
+            Some(json!({"id": intent, "object": "payment_intent", "status": "succeeded",
+                "amount_received": received, "currency": "eur"}))
+        } else if path == "/v1/checkout/sessions" {
             Some(
                 state
                     .intents

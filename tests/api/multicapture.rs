@@ -137,3 +137,44 @@ async fn what_is_left_after_partial_captures_is_released_by_a_cancel() {
     assert_eq!(released["transactions"][0]["state"], "Success", "the authorization was used, not abandoned");
     assert_eq!(released["transactions"][1]["state"], "Success");
 }
+
+/// A cancel Stripe refuses because part of the PaymentIntent was captured in its dashboard
+/// meanwhile (no webhook yet): the lookup that follows the refusal tells what was captured,
+/// recorded as a Charge, and the rest as released, so that the payment reads as Stripe has it.
+#[tokio::test]
+async fn a_cancel_refused_after_a_dashboard_capture_records_that_capture() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = app_against(&fake, false).await;
+    let payment = authorized(&app).await;
+    fake.capture_at_stripe(400);
+    let cancel = app
+        .try_update(
+            &payment,
+            json!([{"action": "addTransaction", "transaction": {"type": "CancelAuthorization", "amount": money(1000)}}]),
+        )
+        .await;
+    assert_eq!(cancel.status, reqwest::StatusCode::OK, "{}", cancel.body);
+    let id = payment["id"].as_str().unwrap();
+    let recorded = eventually(&app, id, |p| p["transactions"].as_array().unwrap().len() == 4).await;
+    let summary: Vec<(String, String, i64)> = recorded["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["type"].as_str().unwrap().to_owned(),
+                t["state"].as_str().unwrap().to_owned(),
+                t["amount"]["centAmount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("Authorization", "Success", 1000),
+        ("CancelAuthorization", "Failure", 1000),
+        ("Charge", "Success", 400),
+        ("CancelAuthorization", "Success", 600),
+    ];
+    let expected: Vec<(String, String, i64)> =
+        expected.iter().map(|(k, s, a)| (k.to_string(), s.to_string(), *a)).collect();
+    assert_eq!(summary, expected, "{recorded}");
+}

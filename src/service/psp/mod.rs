@@ -417,10 +417,9 @@ impl Executor {
             }
         })
         .await?;
-        if let (true, Outcome::Succeeded(report)) = (name == OperationKind::Capture, &outcome) {
-            if let (Some(intent_id), true) = (&report.object_id, report.is_completed()) {
-                self.record_released_rest(&operation.project_key, &payment.id, intent_id).await?;
-            }
+        if let Outcome::Succeeded(report) | Outcome::Failed(report) = &outcome {
+            let own_capture = name == OperationKind::Capture && matches!(outcome, Outcome::Succeeded(_));
+            self.record_completed_intent(&operation.project_key, &payment.id, report, own_capture).await?;
         }
         // An abandoned authorization is Failure, and the payment deletable, as soon as the
         // cancel went through: recorded as Stripe's cancel of its object (also when its own
@@ -575,6 +574,45 @@ impl Executor {
         let (db, project, id) = (self.db.clone(), project_key.to_owned(), payment_id.to_owned());
         let document = blocking(move || super::payments::get(&db, &project, &Locator::Id(id))).await?;
         serde_json::from_str(&document).map_err(ApiError::internal)
+    }
+
+    /// A PaymentIntent a call or lookup found succeeded: what it captured beyond the payment's
+    /// charges (a capture made in Stripe's dashboard, whose webhook may never come) is recorded
+    /// as a Charge, as the webhook would, and the rest of its authorization as released. The
+    /// rest is known from what Stripe says it captured, or after our own capture (the charges
+    /// are then complete); while another capture of ours is in flight, nothing is recorded.
+    async fn record_completed_intent(
+        &self,
+        project_key: &str,
+        payment_id: &str,
+        report: &crate::psp::Report,
+        own_capture: bool,
+    ) -> Result<(), ApiError> {
+        let Some(intent_id) = report.object_id.as_ref().filter(|_| report.is_completed()) else {
+            return Ok(());
+        };
+        if let Some((amount, currency)) = report.captured.clone() {
+            let effects =
+                [Effect::IntentCaptured { intent_id: intent_id.clone(), amount, currency: currency.clone() }];
+            let current = self.payment(project_key, payment_id).await?;
+            let ids: Vec<String> = current.transactions.iter().map(|t| t.id.clone()).collect();
+            let open = self.read(move |conn| store::open_among(conn, &ids)).await?;
+            if transitions::must_wait(&current, &effects, None, &open) {
+                return Ok(());
+            }
+            let applied = transitions::apply(&current, &effects, None, &open, &[]);
+            if !applied.unrecordable.is_empty() {
+                log::warn!("payment {payment_id}: Stripe captured {amount} {currency} on {intent_id}, which it cannot record; reconcile it by hand");
+                return Ok(());
+            }
+            self.write_back(project_key, payment_id, |current| {
+                transitions::actions(current, &effects, None, &open, &[])
+            })
+            .await?;
+        } else if !own_capture {
+            return Ok(());
+        }
+        self.record_released_rest(project_key, payment_id, intent_id).await
     }
 
     /// A PaymentIntent that succeeded after a capture of part of its authorization (final: ours
