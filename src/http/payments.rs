@@ -172,6 +172,9 @@ async fn delete<A: Addressing>(
     let db = state.db.clone();
     let expand = params.expansions();
     let interface = state.psp.as_ref().map(|psp| psp.interface_name().to_owned());
+    if let Some(psp) = &state.psp {
+        psp.record_paid_before_delete(&auth.project_key, &locator).await?;
+    }
     let document = blocking(move || {
         let (project_key, interface) = (&auth.project_key, interface.as_deref());
         let document =

@@ -826,6 +826,28 @@ async fn deleting_a_payment_the_customer_never_paid_cancels_its_payment_intent()
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(status, "canceled", "the unpaid PaymentIntent is no longer payable");
+
+    // One the customer paid meanwhile (no webhook came) is recorded instead of deleted with
+    // the payment: the deletion meets the new version.
+    let waiting = app.create_payment(browser_payment(1500)).await;
+    let authorization = transaction(&waiting, "Authorization", 0);
+    let intent = authorization["interactionId"].as_str().unwrap().to_owned();
+    let done = format!(
+        "UPDATE psp_operations SET done = TRUE WHERE transaction_id = '{}'",
+        authorization["id"].as_str().unwrap()
+    );
+    execute_sql(&app, &done);
+    pay_in_browser(&intent).await;
+    let id = waiting["id"].as_str().unwrap();
+    let refused = app.delete(&format!("/payments/{id}?version={}", waiting["version"])).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    let current = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(transaction(&current, "Authorization", 0)["state"], "Success", "{current}");
+    assert_eq!(
+        stripe_intent(&intent).await["status"],
+        "requires_capture",
+        "held, not released behind the shop's back"
+    );
 }
 
 /// Transactions written while the adapter was off are not sent when it is turned on, not even

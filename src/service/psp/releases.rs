@@ -50,6 +50,41 @@ pub fn keep_releases_of_deleted(
 }
 
 impl Executor {
+    /// Before a payment is deleted: the PaymentIntent it still records as unpaid (a customer
+    /// who confirms in the browser, its lookups ended) is looked up, and one the customer paid
+    /// meanwhile is recorded, so that a payment whose money Stripe took or holds does not
+    /// disappear (the deletion then meets a new version: 409, and the client sees why). A
+    /// lookup that fails lets the deletion go ahead; the release that follows looks again.
+    pub async fn record_paid_before_delete(
+        &self,
+        project_key: &str,
+        locator: &crate::persistence::payments::Locator,
+    ) -> Result<(), ApiError> {
+        let (project, found) = (project_key.to_owned(), locator.clone());
+        let stored =
+            self.read(move |conn| crate::persistence::payments::find(conn, &project, &found)).await?;
+        // (A payment not found is the deletion's to answer.)
+        let Some(stored) = stored else { return Ok(()) };
+        let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
+        if !super::is_routed(&payment, self.interface_name()) {
+            return Ok(());
+        }
+        let Some(unpaid) = crate::psp::plan::awaiting_customer(&payment) else { return Ok(()) };
+        let Some(intent_id) = unpaid.interaction_id.clone().filter(|id| id.starts_with("pi_")) else {
+            return Ok(());
+        };
+        let ids = vec![unpaid.id.clone()];
+        let pinned = self.read(move |conn| store::pinned_among(conn, &ids)).await?;
+        let account = release_account(&payment, pinned.first().map(|(_, text)| text.as_str()));
+        let account = Some(account).filter(|key| key != crate::psp::PLATFORM_ACCOUNT);
+        match self.look_up_intent(&intent_id, account).await {
+            Outcome::Succeeded(report) => {
+                self.record_paid_after_all(project_key, &payment.id, &unpaid.id, &intent_id, &report).await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A PaymentIntent whose authorization or charge we recorded as Failure (a decline, a failed
     /// 3-D Secure) is cancelled at Stripe: otherwise the customer could still complete it later,
     /// and the payment, authorized again meanwhile, would hold the money twice. The release is
@@ -246,8 +281,9 @@ impl Executor {
         self.provider.execute(lookup).await
     }
 
-    /// Records that the failed transaction's PaymentIntent was paid after all (held, or
-    /// succeeded with what it captured), as the webhook would have.
+    /// Records that the transaction's PaymentIntent (failed, or never paid as far as the
+    /// payment knew) was paid after all (held, or succeeded with what it captured), as the
+    /// webhook would have.
     async fn record_paid_after_all(
         &self,
         project_key: &str,
@@ -269,7 +305,7 @@ impl Executor {
             transitions::actions(current, &effects, Some(transaction_id), &[], &[])
         })
         .await?;
-        log::warn!("PaymentIntent of failed transaction {transaction_id} of payment {payment_id} was paid after all; recorded");
+        log::warn!("PaymentIntent of transaction {transaction_id} of payment {payment_id} was paid after all; recorded");
         Ok(())
     }
 }
