@@ -235,6 +235,9 @@ impl From<diesel::result::Error> for ApiError {
             {
                 Self::QueryTimedOut
             }
+            // A timeout that struck while diesel ended the statement's transaction comes
+            // wrapped (a failed rollback or commit): still the query's deadline, not a fault.
+            _ if error.to_string().contains("statement timeout") => Self::QueryTimedOut,
             _ => Self::Internal(error.to_string()),
         }
     }

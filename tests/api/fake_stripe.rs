@@ -145,6 +145,7 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
     reader.read_exact(&mut body).await?;
     let body = String::from_utf8_lossy(&body).into_owned();
     let key = headers.get("idempotency-key").cloned().unwrap_or_default();
+    let received = Received { method: method.clone(), path: path.clone(), headers, body: body.clone() };
     let refused = {
         let mut state = state.lock().unwrap();
         let names_customer = |customer: &str| {
@@ -157,23 +158,13 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                 if (path == "/v1/payment_intents" || path.starts_with("/v1/payment_methods"))
                     && names_customer(&customer) =>
             {
-                state.received.push(Received {
-                    method: method.clone(),
-                    path: path.clone(),
-                    headers: headers.clone(),
-                    body: body.clone(),
-                });
+                state.received.push(received.clone());
                 Some(json!({"error": {"type": "invalid_request_error", "code": "resource_missing",
                     "param": "customer", "message": format!("No such customer: '{customer}'")}}))
             }
             // Like Stripe: a declined card answers 402 with the PaymentIntent it left behind.
             _ if path == "/v1/payment_intents" && form_value(&body, "payment_method") == DECLINED_CARD => {
-                state.received.push(Received {
-                    method: method.clone(),
-                    path: path.clone(),
-                    headers: headers.clone(),
-                    body: body.clone(),
-                });
+                state.received.push(received.clone());
                 Some(
                     json!({"error": {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
                     "message": "Your card was declined.",
@@ -185,12 +176,7 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                 && path.starts_with("/v1/payment_intents/")
                 && path.ends_with("/cancel") =>
             {
-                state.received.push(Received {
-                    method: method.clone(),
-                    path: path.clone(),
-                    headers: headers.clone(),
-                    body: body.clone(),
-                });
+                state.received.push(received.clone());
                 Some(
                     json!({"error": {"type": "invalid_request_error", "code": "payment_intent_unexpected_state",
                     "message": "You cannot cancel this PaymentIntent because it has a status of succeeded."}}),
@@ -201,12 +187,7 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                 && path.ends_with("/expire")
                 && state.checkout != "open" =>
             {
-                state.received.push(Received {
-                    method: method.clone(),
-                    path: path.clone(),
-                    headers: headers.clone(),
-                    body: body.clone(),
-                });
+                state.received.push(received.clone());
                 Some(json!({"error": {"type": "invalid_request_error",
                     "message": "Only Checkout Sessions with a status of `open` can be expired."}}))
             }
@@ -218,12 +199,7 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
     }
     let (fault, answer_body) = {
         let mut state = state.lock().unwrap();
-        state.received.push(Received {
-            method: method.clone(),
-            path: path.clone(),
-            headers: headers.clone(),
-            body: body.clone(),
-        });
+        state.received.push(received);
         let fault = if state.faults.is_empty() { None } else { Some(state.faults.remove(0)) };
         let next = state.intents.len() + 1;
         let multicapture = state.multicapture;
