@@ -235,9 +235,15 @@ impl From<diesel::result::Error> for ApiError {
             {
                 Self::QueryTimedOut
             }
-            // A timeout that struck while diesel ended the statement's transaction comes
-            // wrapped (a failed rollback or commit): still the query's deadline, not a fault.
-            _ if error.to_string().contains("statement timeout") => Self::QueryTimedOut,
+            // A query's timeout that struck the rollback of its transaction too (a tiny
+            // QUERY_TIMEOUT_MS under load): still the query's deadline, not a fault.
+            Error::RollbackErrorOnCommit { rollback_error, commit_error }
+                if [rollback_error, commit_error]
+                    .iter()
+                    .all(|e| e.to_string().contains("statement timeout")) =>
+            {
+                Self::QueryTimedOut
+            }
             _ => Self::Internal(error.to_string()),
         }
     }

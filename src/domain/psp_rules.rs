@@ -159,11 +159,16 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     }
     // Captures go one at a time: where Stripe cannot capture in parts (multicapture not asked
     // for, or not available for the card) the first capture is final and releases the rest, so
-    // a second one sent beside it would find nothing left to capture.
+    // a second one sent beside it would find nothing left to capture. (A Charge recorded by
+    // hand as Pending, without a provider id, is no capture.)
     let capturing = payment
         .transactions
         .iter()
-        .filter(|t| t.kind == TransactionType::Charge && t.state.is_unsettled())
+        .filter(|t| {
+            t.kind == TransactionType::Charge
+                && (t.state == TransactionState::Initial
+                    || (t.state == TransactionState::Pending && t.interaction_id.is_some()))
+        })
         .count();
     if active.is_some() && initial(TransactionType::Charge) && capturing > 1 {
         return refuse("A capture is under way: add the next Charge once it has settled.");
@@ -454,12 +459,23 @@ mod tests {
             tx("Charge", 400, "Initial")
         ])));
         assert!(two_at_once.is_err(), "the first capture may be final and release the rest");
+        let mut at_stripe = tx("Charge", 600, "Pending");
+        at_stripe["interactionId"] = json!("pi_1");
         assert!(check(&payment(json!([
             tx("Authorization", 1000, "Success"),
-            tx("Charge", 600, "Pending"),
+            at_stripe,
             tx("Charge", 400, "Initial")
         ])))
         .is_err());
+        assert!(
+            check(&payment(json!([
+                tx("Authorization", 1000, "Success"),
+                tx("Charge", 600, "Pending"),
+                tx("Charge", 400, "Initial")
+            ])))
+            .is_ok(),
+            "a Charge recorded by hand as Pending is no capture"
+        );
         assert!(
             check(&payment(json!([
                 tx("Authorization", 1000, "Success"),

@@ -166,9 +166,14 @@ impl Report {
         self.status == "requires_capture"
     }
 
-    /// Finished: whatever was not captured is released.
+    /// Finished (for a PaymentIntent: whatever was not captured is released).
     pub fn is_completed(&self) -> bool {
         self.status == "succeeded"
+    }
+
+    /// Paid, and being processed: it will succeed or fail by itself.
+    pub fn is_processing(&self) -> bool {
+        self.status == "processing"
     }
 }
 

@@ -153,6 +153,33 @@ pub fn released_rest(payment: &Payment, intent_id: &str) -> Option<PaymentUpdate
     Some(recorded(TransactionType::CancelAuthorization, remainder, intent_id, TransactionState::Success))
 }
 
+/// Charges queued behind an authorization (sent once it succeeds) that never can be sent: every
+/// authorization of the payment failed or was released. They fail at once, so that none is
+/// sent later as the capture of a new authorization, with the old amount, and none holds up
+/// the captures that go one at a time.
+pub fn orphaned_charges(payment: &Payment) -> Vec<PaymentUpdateAction> {
+    let authorizations = payment.transactions.iter().filter(|t| t.kind == TransactionType::Authorization);
+    let mut authorizations = authorizations.peekable();
+    if authorizations.peek().is_none()
+        || authorizations.any(|t| crate::domain::psp_rules::is_live(payment, t))
+    {
+        return vec![];
+    }
+    payment
+        .transactions
+        .iter()
+        .filter(|t| {
+            t.kind == TransactionType::Charge
+                && t.state == TransactionState::Initial
+                && t.interaction_id.is_none()
+        })
+        .map(|t| PaymentUpdateAction::ChangeTransactionState {
+            transaction_id: t.id.clone(),
+            state: TransactionState::Failure,
+        })
+        .collect()
+}
+
 /// What is left of an authorization after the charges of its intent (partial captures of a
 /// multicapture one): what a cancel releases. None when nothing is left.
 fn uncaptured(payment: &Payment, authorization: &crate::domain::payment::Transaction) -> Option<Money> {
@@ -356,6 +383,25 @@ mod tests {
             {"type": "Authorization", "amount": {"currencyCode": "EUR", "centAmount": 100}, "state": state, "interactionId": "pi_1"}
         ]}))
         .unwrap()
+    }
+
+    #[test]
+    fn charges_queued_behind_authorizations_that_all_failed_fail() {
+        let with = |authorization: &str| {
+            create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 100}, "transactions": [
+                {"type": "Authorization", "amount": {"currencyCode": "EUR", "centAmount": 100}, "state": authorization},
+                {"type": "Charge", "amount": {"currencyCode": "EUR", "centAmount": 100}, "state": "Initial"}
+            ]}))
+            .unwrap()
+        };
+        assert_eq!(orphaned_charges(&with("Failure")).len(), 1);
+        assert!(orphaned_charges(&with("Pending")).is_empty(), "it may still succeed");
+        assert!(orphaned_charges(&with("Success")).is_empty(), "it is captured");
+        let direct =
+            create(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 100}, "transactions": [
+            {"type": "Charge", "amount": {"currencyCode": "EUR", "centAmount": 100}, "state": "Initial"}]}))
+            .unwrap();
+        assert!(orphaned_charges(&direct).is_empty(), "a direct charge waits for no authorization");
     }
 
     #[test]

@@ -396,6 +396,36 @@ async fn three_d_secure_leaves_the_transaction_pending_with_what_the_client_need
     assert_eq!(settled["paymentStatus"]["interfaceCode"], "requires_capture");
 }
 
+/// A Charge queued behind an authorization that then fails can never be sent: it fails with
+/// it at once, so that the shop's retry (a new authorization and its capture) is not held up,
+/// and the old Charge is never sent as the capture of the new authorization.
+#[tokio::test]
+async fn a_charge_queued_behind_a_failed_authorization_fails_with_it() {
+    let app = spawn_stripe_app().await;
+    let (pending, client_secret) = awaiting_three_d_secure(&app).await;
+    let queued = add(&app, &pending, "Charge", 4200).await;
+    assert_eq!(transaction(&queued.body, "Charge", 0)["state"], "Initial", "{}", queued.body);
+    let intent = transaction(&pending, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
+    authenticate(&intent, &client_secret, false).await;
+    let id = pending["id"].as_str().unwrap();
+    let failed = eventually(&app, id, |p| transaction(p, "Authorization", 0)["state"] == "Failure").await;
+    let failed = eventually(&app, id, |p| transaction(p, "Charge", 0)["state"] == "Failure").await;
+    let retried = app
+        .update(
+            &failed,
+            json!([
+                {"action": "setMethodInfoToken", "token": {"value": "pm_card_visa"}},
+                {"action": "addTransaction", "transaction": {"type": "Authorization", "amount": money(4000)}},
+                {"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(4000)}}
+            ]),
+        )
+        .await;
+    let settled = eventually(&app, id, |p| transaction(p, "Charge", 1)["state"] != "Initial").await;
+    assert_eq!(transaction(&settled, "Charge", 1)["state"], "Success", "{settled} after {retried}");
+    assert_eq!(transaction(&settled, "Charge", 1)["amount"]["centAmount"], 4000);
+    assert_eq!(transaction(&settled, "Charge", 0)["state"], "Failure", "the old one never captures");
+}
+
 #[tokio::test]
 async fn a_failed_three_d_secure_fails_the_transaction_and_releases_its_payment_intent() {
     let app = spawn_stripe_app().await;

@@ -438,6 +438,7 @@ impl Executor {
         }
         self.release_failed_intent(&operation.project_key, &payment, transaction, name, &outcome, &account)
             .await;
+        self.write_back(&operation.project_key, &payment.id, transitions::orphaned_charges).await?;
         Ok(settled)
     }
 
@@ -588,7 +589,10 @@ impl Executor {
         report: &crate::psp::Report,
         own_capture: bool,
     ) -> Result<(), ApiError> {
-        let Some(intent_id) = report.object_id.as_ref().filter(|_| report.is_completed()) else {
+        // (A refund succeeds too: only a PaymentIntent's success says what it released.)
+        let Some(intent_id) =
+            report.object_id.as_ref().filter(|id| id.starts_with("pi_") && report.is_completed())
+        else {
             return Ok(());
         };
         if let Some((amount, currency)) = report.captured.clone() {
@@ -610,6 +614,8 @@ impl Executor {
             })
             .await?;
         } else if !own_capture {
+            // Stripe always tells what a succeeded PaymentIntent captured; only a stand-in that
+            // does not (localstripe) reaches here, where our own capture completed the charges.
             return Ok(());
         }
         self.record_released_rest(project_key, payment_id, intent_id).await

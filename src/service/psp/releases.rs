@@ -53,8 +53,11 @@ impl Executor {
     /// Before a payment is deleted: the PaymentIntent it still records as unpaid (a customer
     /// who confirms in the browser, its lookups ended) is looked up, and one the customer paid
     /// meanwhile is recorded, so that a payment whose money Stripe took or holds does not
-    /// disappear (the deletion then meets a new version: 409, and the client sees why). A
-    /// lookup that fails lets the deletion go ahead; the release that follows looks again.
+    /// disappear (the deletion then meets a new version: 409, and the client sees why). Where
+    /// Stripe cannot tell (no answer: 503) or the payment is being processed, the deletion is
+    /// refused: it fails closed. (A customer who pays between this lookup and the deletion's
+    /// commit is still possible: the release that follows cancels a held PaymentIntent and logs
+    /// one that took money for a person to refund.)
     pub async fn record_paid_before_delete(
         &self,
         project_key: &str,
@@ -81,7 +84,14 @@ impl Executor {
             Outcome::Succeeded(report) => {
                 self.record_paid_after_all(project_key, &payment.id, &unpaid.id, &intent_id, &report).await
             }
-            _ => Ok(()),
+            Outcome::Unknown(reason) => Err(ApiError::ProviderUnavailable(reason)),
+            Outcome::Pending(report) if report.is_processing() => {
+                Err(crate::domain::errors::DomainError::InvalidOperation(format!(
+                    "PaymentIntent {intent_id} is being processed; delete the payment once it has settled."
+                ))
+                .into())
+            }
+            Outcome::Pending(_) | Outcome::Failed(_) => Ok(()),
         }
     }
 
