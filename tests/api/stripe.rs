@@ -408,7 +408,7 @@ async fn a_charge_queued_behind_a_failed_authorization_fails_with_it() {
     let intent = transaction(&pending, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
     authenticate(&intent, &client_secret, false).await;
     let id = pending["id"].as_str().unwrap();
-    let failed = eventually(&app, id, |p| transaction(p, "Authorization", 0)["state"] == "Failure").await;
+    eventually(&app, id, |p| transaction(p, "Authorization", 0)["state"] == "Failure").await;
     let failed = eventually(&app, id, |p| transaction(p, "Charge", 0)["state"] == "Failure").await;
     let retried = app
         .update(
