@@ -56,6 +56,17 @@ pub fn due_now(conn: &mut Conn, transaction_id: &str, now: i64) -> QueryResult<(
     Ok(())
 }
 
+/// Closes the operations of transactions that will never be sent (they failed before their
+/// call), unless a process holds one now (it closes it itself once it sees the Failure).
+pub fn abandon(conn: &mut Conn, transaction_ids: &[String], now: i64) -> QueryResult<()> {
+    let target = psp_operations::table
+        .filter(psp_operations::transaction_id.eq_any(transaction_ids))
+        .filter(psp_operations::done.eq(false))
+        .filter(psp_operations::lease_until.lt(now));
+    on_backend!(conn, |c| diesel::update(target).set(psp_operations::done.eq(true)).execute(c))?;
+    Ok(())
+}
+
 /// Operations that are due and not leased, oldest first.
 pub fn due(conn: &mut Conn, now: i64, limit: i64) -> QueryResult<Vec<String>> {
     on_backend!(conn, |c| psp_operations::table

@@ -158,6 +158,17 @@ pub fn released_rest(payment: &Payment, intent_id: &str) -> Option<PaymentUpdate
 /// sent later as the capture of a new authorization, with the old amount, and none holds up
 /// the captures that go one at a time.
 pub fn orphaned_charges(payment: &Payment) -> Vec<PaymentUpdateAction> {
+    orphaned(payment)
+        .into_iter()
+        .map(|transaction_id| PaymentUpdateAction::ChangeTransactionState {
+            transaction_id,
+            state: TransactionState::Failure,
+        })
+        .collect()
+}
+
+/// The ids of [`orphaned_charges`].
+pub fn orphaned(payment: &Payment) -> Vec<String> {
     let authorizations = payment.transactions.iter().filter(|t| t.kind == TransactionType::Authorization);
     let mut authorizations = authorizations.peekable();
     if authorizations.peek().is_none()
@@ -173,10 +184,7 @@ pub fn orphaned_charges(payment: &Payment) -> Vec<PaymentUpdateAction> {
                 && t.state == TransactionState::Initial
                 && t.interaction_id.is_none()
         })
-        .map(|t| PaymentUpdateAction::ChangeTransactionState {
-            transaction_id: t.id.clone(),
-            state: TransactionState::Failure,
-        })
+        .map(|t| t.id.clone())
         .collect()
 }
 

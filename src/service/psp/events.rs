@@ -238,7 +238,7 @@ impl Executor {
                 self.record_released_rest(&project_key, &payment_id, intent_id).await?;
             }
         }
-        self.write_back(&project_key, &payment_id, transitions::orphaned_charges).await?;
+        self.fail_orphaned_charges(&project_key, &payment_id).await?;
         for told in unrecordable {
             log::warn!("webhook event {event_id} tells of a {told}, which payment {payment_id} cannot record; reconcile it by hand");
         }

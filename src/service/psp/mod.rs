@@ -438,7 +438,7 @@ impl Executor {
         }
         self.release_failed_intent(&operation.project_key, &payment, transaction, name, &outcome, &account)
             .await;
-        self.write_back(&operation.project_key, &payment.id, transitions::orphaned_charges).await?;
+        self.fail_orphaned_charges(&operation.project_key, &payment.id).await?;
         Ok(settled)
     }
 
@@ -575,6 +575,25 @@ impl Executor {
         let (db, project, id) = (self.db.clone(), project_key.to_owned(), payment_id.to_owned());
         let document = blocking(move || super::payments::get(&db, &project, &Locator::Id(id))).await?;
         serde_json::from_str(&document).map_err(ApiError::internal)
+    }
+
+    /// Fails the Charges queued behind authorizations that all failed or were released (see
+    /// [`transitions::orphaned_charges`]) and closes their operations, which will never call
+    /// Stripe: the payment is then no longer "in progress" for a deletion.
+    async fn fail_orphaned_charges(&self, project_key: &str, payment_id: &str) -> Result<(), ApiError> {
+        if transitions::orphaned(&self.payment(project_key, payment_id).await?).is_empty() {
+            return Ok(());
+        }
+        self.write_back(project_key, payment_id, transitions::orphaned_charges).await?;
+        let current = self.payment(project_key, payment_id).await?;
+        let failed: Vec<String> = current
+            .transactions
+            .iter()
+            .filter(|t| t.state == TransactionState::Failure && t.interaction_id.is_none())
+            .map(|t| t.id.clone())
+            .collect();
+        let now = now().millis();
+        self.write(move |conn| store::abandon(conn, &failed, now)).await
     }
 
     /// A PaymentIntent a call or lookup found succeeded: what it captured beyond the payment's
