@@ -829,12 +829,20 @@ async fn an_authorization_no_longer_looked_up_is_abandoned_by_its_cancel() {
     assert_eq!(transaction(&again, "Authorization", 1)["state"], "Success", "{again}");
 }
 
+/// The payment once its Authorization has its PaymentIntent (on a loaded machine the create
+/// may answer before Stripe did).
+async fn created_at_stripe(app: &TestApp, draft: Value) -> Value {
+    let created = app.create_payment(draft).await;
+    let id = created["id"].as_str().unwrap();
+    eventually(app, id, |p| transaction(p, "Authorization", 0)["interactionId"].is_string()).await
+}
+
 /// Deleting a payment whose customer never paid, once its lookups have ended, cancels the
 /// PaymentIntent: the customer can no longer pay for a payment that is gone.
 #[tokio::test]
 async fn deleting_a_payment_the_customer_never_paid_cancels_its_payment_intent() {
     let app = spawn_stripe_app().await;
-    let waiting = app.create_payment(browser_payment(2500)).await;
+    let waiting = created_at_stripe(&app, browser_payment(2500)).await;
     let authorization = transaction(&waiting, "Authorization", 0);
     let intent = authorization["interactionId"].as_str().unwrap().to_owned();
     execute_sql(
@@ -859,7 +867,7 @@ async fn deleting_a_payment_the_customer_never_paid_cancels_its_payment_intent()
 
     // One the customer paid meanwhile (no webhook came) is recorded instead of deleted with
     // the payment: the deletion meets the new version.
-    let waiting = app.create_payment(browser_payment(1500)).await;
+    let waiting = created_at_stripe(&app, browser_payment(1500)).await;
     let authorization = transaction(&waiting, "Authorization", 0);
     let intent = authorization["interactionId"].as_str().unwrap().to_owned();
     let done = format!(
