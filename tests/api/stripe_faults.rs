@@ -373,6 +373,28 @@ async fn a_declined_intent_captured_before_its_release_is_recorded_with_its_char
     assert_eq!(release_calls(&fake).1, 0, "never cancelled");
 }
 
+/// The same, captured in part: the rest Stripe released with that capture is recorded too.
+#[tokio::test]
+async fn a_declined_intent_captured_in_part_before_its_release_records_the_released_rest() {
+    let fake = FakeStripe::start(vec![Fault::ServerError]).await;
+    let app = spawn_stripe_app_at(fake.base.clone(), 3_000).await;
+    let payment = declined_payment(&app).await;
+    fake.capture_at_stripe(500);
+    let id = payment["id"].as_str().unwrap();
+    let paid = eventually(&app, id, |p| p["transactions"].as_array().unwrap().len() == 3).await;
+    let transactions = paid["transactions"].as_array().unwrap();
+    assert_eq!(transactions[0]["state"], "Success", "{paid}");
+    assert_eq!(
+        (&transactions[1]["type"], &transactions[1]["amount"]["centAmount"]),
+        (&json!("Charge"), &json!(500))
+    );
+    assert_eq!(
+        (&transactions[2]["type"], &transactions[2]["state"], &transactions[2]["amount"]["centAmount"]),
+        (&json!("CancelAuthorization"), &json!("Success"), &json!(700)),
+        "{paid}"
+    );
+}
+
 /// A payment deleted while the release of its declined PaymentIntent waits for Stripe: the
 /// PaymentIntent is released all the same, so that nobody can pay it without a payment.
 #[tokio::test]

@@ -302,19 +302,23 @@ impl Executor {
         intent_id: &str,
         report: &Report,
     ) -> Result<(), ApiError> {
-        let intent_id = intent_id.to_owned();
+        let intent = intent_id.to_owned();
         let mut effects = vec![if report.awaits_capture() {
-            Effect::IntentCapturable { intent_id: intent_id.clone() }
+            Effect::IntentCapturable { intent_id: intent.clone() }
         } else {
-            Effect::IntentSucceeded { intent_id: intent_id.clone() }
+            Effect::IntentSucceeded { intent_id: intent.clone() }
         }];
         if let Some((amount, currency)) = report.captured.clone() {
-            effects.push(Effect::IntentCaptured { intent_id, amount, currency });
+            effects.push(Effect::IntentCaptured { intent_id: intent, amount, currency });
         }
         self.write_back(project_key, payment_id, |current| {
             transitions::actions(current, &effects, Some(transaction_id), &[], &[])
         })
         .await?;
+        // One that succeeded after a capture of part of it (in the dashboard) released the rest.
+        if report.is_completed() && report.captured.is_some() {
+            self.record_released_rest(project_key, payment_id, intent_id).await?;
+        }
         log::warn!("PaymentIntent of transaction {transaction_id} of payment {payment_id} was paid after all; recorded");
         Ok(())
     }
