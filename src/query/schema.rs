@@ -141,6 +141,7 @@ pub fn custom_type() -> Vec<Field> {
     fields
 }
 
+const STATE_ROLES: &[&str] = &["ReviewIncludedInStatistics", "Return"];
 const STATE_TYPES: &[&str] = &[
     "OrderState",
     "LineItemState",
@@ -163,10 +164,7 @@ pub fn state() -> Vec<Field> {
         field("description", localized()),
         field("initial", Kind::Boolean),
         field("builtIn", Kind::Boolean),
-        field(
-            "roles",
-            Kind::Array(Box::new(Kind::Enum("StateRoleEnum", &["ReviewIncludedInStatistics", "Return"]))),
-        ),
+        field("roles", Kind::Array(Box::new(Kind::Enum("StateRoleEnum", STATE_ROLES)))),
         field("transitions", Kind::Array(Box::new(reference(None)))),
     ]);
     fields

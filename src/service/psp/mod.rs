@@ -581,16 +581,16 @@ impl Executor {
     /// [`transitions::orphaned_charges`]) and closes their operations, which will never call
     /// Stripe: the payment is then no longer "in progress" for a deletion.
     async fn fail_orphaned_charges(&self, project_key: &str, payment_id: &str) -> Result<(), ApiError> {
-        if transitions::orphaned(&self.payment(project_key, payment_id).await?).is_empty() {
+        let orphaned = transitions::orphaned(&self.payment(project_key, payment_id).await?);
+        if orphaned.is_empty() {
             return Ok(());
         }
         self.write_back(project_key, payment_id, transitions::orphaned_charges).await?;
+        // Only those the write failed (another writer may have settled one meanwhile).
         let current = self.payment(project_key, payment_id).await?;
-        let failed: Vec<String> = current
-            .transactions
-            .iter()
-            .filter(|t| t.state == TransactionState::Failure && t.interaction_id.is_none())
-            .map(|t| t.id.clone())
+        let failed: Vec<String> = orphaned
+            .into_iter()
+            .filter(|id| current.transaction(id).is_ok_and(|t| t.state == TransactionState::Failure))
             .collect();
         let now = now().millis();
         self.write(move |conn| store::abandon(conn, &failed, now)).await
