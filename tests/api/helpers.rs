@@ -353,6 +353,14 @@ impl TestApp {
 
 /// Waits until `check` holds for the payment (provider work and events settle in the
 /// background), and returns it.
+/// The created payment once its first transaction has its Stripe object (on a loaded machine
+/// the create may answer before Stripe did).
+pub async fn created_at_stripe(app: &TestApp, draft: Value) -> Value {
+    let created = app.create_payment(draft).await;
+    let id = created["id"].as_str().expect("an id");
+    eventually(app, id, |p| p["transactions"][0]["interactionId"].is_string()).await
+}
+
 pub async fn eventually(app: &TestApp, id: &str, check: impl Fn(&Value) -> bool) -> Value {
     for _ in 0..300 {
         let payment = app.get(&format!("/payments/{id}")).await.body;

@@ -829,14 +829,6 @@ async fn an_authorization_no_longer_looked_up_is_abandoned_by_its_cancel() {
     assert_eq!(transaction(&again, "Authorization", 1)["state"], "Success", "{again}");
 }
 
-/// The payment once its Authorization has its PaymentIntent (on a loaded machine the create
-/// may answer before Stripe did).
-async fn created_at_stripe(app: &TestApp, draft: Value) -> Value {
-    let created = app.create_payment(draft).await;
-    let id = created["id"].as_str().unwrap();
-    eventually(app, id, |p| transaction(p, "Authorization", 0)["interactionId"].is_string()).await
-}
-
 /// Deleting a payment whose customer never paid, once its lookups have ended, cancels the
 /// PaymentIntent: the customer can no longer pay for a payment that is gone.
 #[tokio::test]

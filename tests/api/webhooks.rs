@@ -332,13 +332,15 @@ async fn localstripe_delivers_signed_events_to_the_running_service() {
         .await
         .unwrap();
     assert!(registered.status().is_success());
-    let charged = app
-        .create_payment(json!({
+    let charged = created_at_stripe(
+        &app,
+        json!({
             "amountPlanned": money(900),
             "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
             "transactions": [{"type": "Charge", "amount": money(900)}]
-        }))
-        .await;
+        }),
+    )
+    .await;
     let intent = charged["transactions"][0]["interactionId"].as_str().unwrap().to_owned();
     // localstripe sends its events about a second after they happen.
     for _ in 0..100 {
