@@ -259,10 +259,15 @@ impl Stripe {
             // because the Checkout Session expired already, did what it was for. One refused
             // because the customer paid meanwhile reports that status. (A lookup that fails
             // leaves the outcome unknown, and the cancel is tried again.)
-            if let Operation::Cancel { intent_id } = &request.operation {
-                return self.refused_cancel(intent_id, request.account.as_deref(), report).await;
+            match &request.operation {
+                Operation::Cancel { intent_id } => {
+                    return self.refused_cancel(intent_id, request.account.as_deref(), report).await
+                }
+                Operation::Capture { intent_id, .. } => {
+                    return self.refused_capture(intent_id, request.account.as_deref(), report).await
+                }
+                _ => return Outcome::Failed(report),
             }
-            return Outcome::Failed(report);
         }
         let is_refund = match &request.operation {
             Operation::Refund { .. } => true,
@@ -387,6 +392,28 @@ impl Stripe {
             }),
             Ok(_) => Outcome::Failed(refusal),
             Err(unknown) => unknown,
+        }
+    }
+
+    /// After a refused capture: Failed all the same (Stripe took nothing for it), but if the
+    /// PaymentIntent succeeded meanwhile (captured in Stripe's dashboard before ours arrived)
+    /// the report says what it captured, so that the capture is recorded as the webhook would.
+    /// A lookup that fails leaves that to the webhook.
+    async fn refused_capture(&self, intent_id: &str, account: Option<&str>, refusal: Report) -> Outcome {
+        let path = format!("/v1/payment_intents/{}", segment(intent_id));
+        match self.get_json::<ObjectStatus>(&path, &[], account).await {
+            Ok(ObjectStatus { id, status: Some(status), amount_received, currency }) if status == "succeeded" => {
+                Outcome::Failed(Report {
+                    message: Some(format!(
+                        "{id} has succeeded already (captured in Stripe's dashboard, or paid in full): nothing is left to capture."
+                    )),
+                    object_id: Some(id),
+                    status,
+                    captured: (amount_received > 0).then_some((amount_received, currency)),
+                    ..refusal
+                })
+            }
+            _ => Outcome::Failed(refusal),
         }
     }
 

@@ -171,15 +171,16 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                     "payment_intent": {"id": DECLINED_INTENT, "object": "payment_intent", "status": "requires_payment_method"}}}),
                 )
             }
-            // Like Stripe: a PaymentIntent that succeeded cannot be cancelled.
+            // Like Stripe: a PaymentIntent that succeeded cannot be cancelled or captured.
             _ if state.captured_at_stripe.is_some()
                 && path.starts_with("/v1/payment_intents/")
-                && path.ends_with("/cancel") =>
+                && (path.ends_with("/cancel") || path.ends_with("/capture")) =>
             {
                 state.received.push(received.clone());
+                let verb = if path.ends_with("/cancel") { "cancel" } else { "capture" };
                 Some(
                     json!({"error": {"type": "invalid_request_error", "code": "payment_intent_unexpected_state",
-                    "message": "You cannot cancel this PaymentIntent because it has a status of succeeded."}}),
+                    "message": format!("You cannot {verb} this PaymentIntent because it has a status of succeeded.")}}),
                 )
             }
             // Like Stripe: only an open session can be expired.
