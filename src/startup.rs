@@ -82,6 +82,8 @@ impl Application {
                 .wrap(middleware::from_fn(http::answer_preflight))
                 .wrap(middleware::from_fn(http::correlate))
                 .wrap(middleware::from_fn(http::allow_cross_origin))
+                // gzip (or deflate) for clients that accept it, as the SDKs do.
+                .wrap(middleware::Compress::default())
                 .configure(http::configure)
                 .default_service(web::to(http::not_found))
         })

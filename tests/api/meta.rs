@@ -177,3 +177,78 @@ async fn nul_in_a_path_or_query_is_refused_before_the_database() {
         assert!(message.contains("cannot contain the NUL character"), "{query}: {message}");
     }
 }
+
+/// Responses are gzip-compressed for clients that accept it (the SDKs do), and gzip request
+/// bodies are read; the size limit holds for what a compressed body inflates to.
+#[tokio::test]
+async fn gzip_is_spoken_both_ways() {
+    use flate2::{read::GzDecoder, write::GzEncoder, Compression};
+    use std::io::{Read, Write};
+    let gzip = |bytes: &[u8]| {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    };
+    let app = spawn_app().await;
+    let draft =
+        serde_json::json!({"key": "zipped", "amountPlanned": {"currencyCode": "EUR", "centAmount": 100}});
+    let created = app
+        .raw(
+            app.client
+                .post(app.url("/payments"))
+                .header("content-type", "application/json")
+                .header("content-encoding", "gzip")
+                .body(gzip(draft.to_string().as_bytes())),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["key"], "zipped");
+
+    let response = app
+        .client
+        .get(app.url("/payments/key=zipped"))
+        .bearer_auth(&app.token)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+    let mut text = String::new();
+    GzDecoder::new(&response.bytes().await.unwrap()[..]).read_to_string(&mut text).unwrap();
+    let payment: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(payment["id"], created.body["id"]);
+    let plain = app.get("/payments/key=zipped").await;
+    assert!(!plain.headers.contains_key("content-encoding"), "only when asked for");
+
+    // 17 MiB of JSON whitespace, about 17 KiB compressed.
+    let mut bomb = b"{\"amountPlanned\": {\"currencyCode\": \"EUR\", \"centAmount\": 1}".to_vec();
+    bomb.extend(std::iter::repeat_n(b' ', 17 * 1024 * 1024));
+    bomb.push(b'}');
+    let refused = app
+        .raw(
+            app.client
+                .post(app.url("/payments"))
+                .header("content-type", "application/json")
+                .header("content-encoding", "gzip")
+                .body(gzip(&bomb)),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(refused.error_code(), "ResourceSizeLimitExceeded");
+
+    // A body that is not what its encoding says is bad input, like any other.
+    for encoding in ["gzip", "br", "x-unknown"] {
+        let broken = app
+            .raw(
+                app.client
+                    .post(app.url("/payments"))
+                    .header("content-type", "application/json")
+                    .header("content-encoding", encoding)
+                    .body("this is not compressed"),
+            )
+            .await;
+        assert_eq!(broken.status, StatusCode::BAD_REQUEST, "{encoding}");
+        assert_eq!(broken.error_code(), "InvalidJsonInput", "{encoding}");
+    }
+}
