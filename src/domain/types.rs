@@ -423,7 +423,10 @@ fn check_value(name: &str, field_type: &FieldType, value: &mut Value) -> Result<
     let ok = match field_type {
         FieldType::Boolean => value.is_boolean(),
         FieldType::String => value.is_string(),
-        FieldType::Number => value.is_number(),
+        FieldType::Number => {
+            super::numbers::stored(value);
+            value.is_number()
+        }
         FieldType::LocalizedString => value.as_object().is_some_and(|o| o.values().all(Value::is_string)),
         FieldType::Enum { values } => {
             let allowed: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
@@ -489,7 +492,9 @@ fn check_value(name: &str, field_type: &FieldType, value: &mut Value) -> Result<
 /// stored (canonical forms make equal dates, times and money compare equal).
 fn same_value(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (Value::Number(a), Value::Number(b)) => {
+            super::numbers::compare(a, b) == Some(std::cmp::Ordering::Equal)
+        }
         _ => a == b,
     }
 }

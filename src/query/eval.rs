@@ -7,6 +7,7 @@
 
 use super::parser::Comparison;
 use super::schema::{Checked, CheckedTest, Path, Scalar, ValueType};
+use crate::domain::numbers;
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -67,9 +68,7 @@ fn type_rank(value: &Value) -> u8 {
 /// Two values of one type in their order (numbers numerically, strings byte-wise).
 fn compare_values(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
-        }
+        (Value::Number(x), Value::Number(y)) => numbers::compare(x, y).unwrap_or(Ordering::Equal),
         (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
         _ => Ordering::Equal,
@@ -129,16 +128,9 @@ fn compare(value: &Value, scalar: &Scalar, _value_type: ValueType) -> Option<Ord
     match (value, scalar) {
         (Value::String(text), Scalar::Text(literal)) => Some(text.as_bytes().cmp(literal.as_bytes())),
         (Value::Bool(flag), Scalar::Bool(literal)) => Some(flag.cmp(literal)),
-        (Value::Number(number), Scalar::Number(literal)) => compare_numbers(number, literal),
+        (Value::Number(number), Scalar::Number(literal)) => numbers::compare_to_literal(number, literal),
         _ => None,
     }
-}
-
-fn compare_numbers(number: &serde_json::Number, literal: &str) -> Option<Ordering> {
-    if let (Some(left), Ok(right)) = (number.as_i64(), literal.parse::<i64>()) {
-        return Some(left.cmp(&right));
-    }
-    number.as_f64()?.partial_cmp(&literal.parse::<f64>().ok()?)
 }
 
 #[cfg(test)]

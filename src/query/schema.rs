@@ -4,6 +4,7 @@
 
 use super::parser::{Comparison, Condition, Expr, List, Literal, LiteralValue, Position, Test};
 use crate::domain::common::Timestamp;
+use crate::domain::numbers::canonical_literal;
 use std::collections::HashMap;
 
 /// What a field holds.
@@ -356,18 +357,9 @@ pub fn payment() -> Vec<Field> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scalar {
     Text(String),
-    /// A JSON number, kept as written (integers stay exact).
+    /// A JSON number in its canonical spelling (see [`canonical_literal`]).
     Number(String),
     Bool(bool),
-}
-
-impl Scalar {
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Scalar::Number(n) => n.parse().ok(),
-            _ => None,
-        }
-    }
 }
 
 /// How values of a path compare.
@@ -796,7 +788,7 @@ fn typed(value: &LiteralValue, kind: &Kind, position: Position) -> Result<Scalar
     let mismatch = |expected: &str| error(format!("Invalid value {value}: expected {expected}."), position);
     match (kind, value) {
         (Kind::String, LiteralValue::String(s)) => Ok(Scalar::Text(s.clone())),
-        (Kind::Number, LiteralValue::Number(n)) => Ok(Scalar::Number(n.clone())),
+        (Kind::Number, LiteralValue::Number(n)) => Ok(Scalar::Number(canonical_literal(n))),
         (Kind::Boolean, LiteralValue::Bool(b)) => Ok(Scalar::Bool(*b)),
         (Kind::DateTime, LiteralValue::String(s)) => {
             Timestamp::parse(s).map(|t| Scalar::Text(t.to_string())).map_err(|_| {
@@ -815,7 +807,7 @@ fn typed(value: &LiteralValue, kind: &Kind, position: Position) -> Result<Scalar
         (Kind::Any, LiteralValue::String(s)) => {
             Ok(Scalar::Text(canonical_time(s).unwrap_or_else(|| s.clone())))
         }
-        (Kind::Any, LiteralValue::Number(n)) => Ok(Scalar::Number(n.clone())),
+        (Kind::Any, LiteralValue::Number(n)) => Ok(Scalar::Number(canonical_literal(n))),
         (Kind::Any, LiteralValue::Bool(b)) => Ok(Scalar::Bool(*b)),
         (Kind::String | Kind::DateTime | Kind::Enum(..), _) => Err(mismatch("a string")),
         (Kind::Number, _) => Err(mismatch("a number")),

@@ -20,6 +20,35 @@ const TYPES: &[&str] = &["Authorization", "CancelAuthorization", "Charge", "Refu
 const STATES: &[&str] = &["Initial", "Pending", "Success", "Failure"];
 const WORDS: &[&str] = &["alpha", "Beta", "gamma", "", "ä-umlaut", "Z"];
 const INTERFACES: &[&str] = &["STRIPE", "ADYEN"];
+/// Numbers where doubles and integers part: beyond 2^53 and i64, the nearest double to 0.3,
+/// negative zero, huge ones.
+const EDGE_NUMBERS: &[&str] = &[
+    "9007199254740993",
+    "9007199254740992",
+    "9223372036854775807",
+    "9223372036854775808",
+    "18446744073709551615",
+    "0.30000000000000004",
+    "-0.0",
+    "1e300",
+    "0.5",
+];
+/// Literals that a double cannot hold exactly, or that spell one value in another way.
+const EDGE_LITERALS: &[&str] = &[
+    "9007199254740993.0",
+    "9007199254740992",
+    "9223372036854775807.0",
+    "9223372036854775808",
+    "18446744073709551614",
+    "18446744073709551615",
+    "1e-400",
+    "-1e-400",
+    "0.3000000000000000444",
+    "0.30000000000000004",
+    "-0",
+    "1e300",
+    "5e-1",
+];
 const OPS: &[&str] = &["=", "!=", "<>", "<", "<=", ">", ">="];
 
 fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
@@ -71,7 +100,11 @@ fn random_draft(rng: &mut StdRng, index: usize, customers: &[String]) -> Value {
     if rng.random_bool(0.4) {
         let mut fields = json!({});
         if rng.random_bool(0.7) {
-            fields["num"] = json!(pick(rng, AMOUNTS));
+            fields["num"] = if rng.random_bool(0.3) {
+                pick(rng, EDGE_NUMBERS).parse().unwrap()
+            } else {
+                json!(pick(rng, AMOUNTS))
+            };
         }
         if rng.random_bool(0.7) {
             fields["str"] = json!(pick(rng, WORDS));
@@ -111,6 +144,15 @@ fn number(rng: &mut StdRng) -> String {
     }
 }
 
+/// A literal for the Number custom field: often one of the edges.
+fn num_literal(rng: &mut StdRng) -> String {
+    if rng.random_bool(0.5) {
+        pick(rng, EDGE_LITERALS).to_owned()
+    } else {
+        number(rng)
+    }
+}
+
 fn transaction_condition(rng: &mut StdRng, depth: usize) -> String {
     match rng.random_range(0..7) {
         0 => format!("type = {}", string(pick(rng, TYPES))),
@@ -131,7 +173,7 @@ fn transaction_condition(rng: &mut StdRng, depth: usize) -> String {
 fn custom_condition(rng: &mut StdRng) -> String {
     let field = pick(rng, &["num", "str", "flag"]);
     let literal = |rng: &mut StdRng| match rng.random_range(0..3) {
-        0 => number(rng),
+        0 => num_literal(rng),
         1 => string(pick(rng, WORDS)),
         _ => pick(rng, &["true", "false"]).to_owned(),
     };
@@ -148,7 +190,7 @@ fn custom_condition(rng: &mut StdRng) -> String {
         6 => format!("{field} {} {}", pick(rng, &["=", "!="]), literal(rng)),
         7 => format!("{field} {}in ({}, {})", pick(rng, &["", "not "]), literal(rng), literal(rng)),
         8 => format!("flag != {}", pick(rng, &["true", "false"])),
-        0 => format!("num {} {}", pick(rng, OPS), number(rng)),
+        0 => format!("num {} {}", pick(rng, OPS), num_literal(rng)),
         1 => format!("str {} {}", pick(rng, OPS), string(pick(rng, WORDS))),
         2 => format!("flag = {}", pick(rng, &["true", "false"])),
         3 => format!(
@@ -237,19 +279,46 @@ async fn run(seed: u64) {
     assert_eq!(all.len(), PAYMENTS);
     for _ in 0..PREDICATES {
         let text = predicate(&mut rng, 0, &customers);
-        let checked = query::predicate(&[text.as_str()], &schema::PAYMENT_FIELDS, &schema::Variables::new())
-            .unwrap_or_else(|e| panic!("seed {seed}: generated predicate {text} is invalid: {e}"))
-            .unwrap();
-        let expected: BTreeSet<&str> =
-            all.iter().filter(|p| eval::matches(&checked, p)).map(|p| p["id"].as_str().unwrap()).collect();
-        let reply = app
-            .raw(app.client.get(app.url("/payments")).query(&[("where", text.as_str()), ("limit", "500")]))
+        let context = format!("seed {seed} (replay with QUERY_PROPERTY_SEED={seed})");
+        assert_agrees(&app, &all, &text, &context).await;
+    }
+}
+
+/// The database returns exactly the payments of `all` that the evaluator accepts.
+async fn assert_agrees(app: &TestApp, all: &[Value], text: &str, context: &str) {
+    let checked = query::predicate(&[text], &schema::PAYMENT_FIELDS, &schema::Variables::new())
+        .unwrap_or_else(|e| panic!("{context}: generated predicate {text} is invalid: {e}"))
+        .unwrap();
+    let expected: BTreeSet<&str> =
+        all.iter().filter(|p| eval::matches(&checked, p)).map(|p| p["id"].as_str().unwrap()).collect();
+    let reply =
+        app.raw(app.client.get(app.url("/payments")).query(&[("where", text), ("limit", "500")])).await;
+    assert_eq!(reply.status, reqwest::StatusCode::OK, "{context}: {text}: {}", reply.body);
+    let actual: BTreeSet<&str> =
+        reply.body["results"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    assert_eq!(actual, expected, "{context}: {text}");
+    assert_eq!(reply.body["total"], expected.len(), "{context}: total of {text}");
+}
+
+/// Every edge literal against every edge number, with every operator: integers beyond 2^53
+/// and i64, doubles a literal spells with more digits, zero of either sign, underflow.
+#[tokio::test]
+async fn the_database_agrees_with_the_evaluator_on_numbers_at_the_edges() {
+    let app = spawn_app().await;
+    app.create_type("props", &["payment"], vec![field("num", "Number")]).await;
+    for number in EDGE_NUMBERS {
+        let num: Value = number.parse().unwrap();
+        app.create_payment(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 1},
+            "custom": {"type": {"key": "props"}, "fields": {"num": num}}}))
             .await;
-        assert_eq!(reply.status, reqwest::StatusCode::OK, "seed {seed}: {text}: {}", reply.body);
-        let actual: BTreeSet<&str> =
-            reply.body["results"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
-        assert_eq!(actual, expected, "seed {seed} (replay with QUERY_PROPERTY_SEED={seed}): {text}");
-        assert_eq!(reply.body["total"], expected.len(), "seed {seed}: total of {text}");
+    }
+    let all = app.get("/payments?limit=500").await.body["results"].as_array().unwrap().clone();
+    for literal in EDGE_LITERALS {
+        for op in OPS {
+            assert_agrees(&app, &all, &format!("custom(fields(num {op} {literal}))"), "edges").await;
+        }
+        let list = format!("custom(fields(num in ({literal}, 0.5)))");
+        assert_agrees(&app, &all, &list, "edges").await;
     }
 }
 
