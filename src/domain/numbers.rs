@@ -1,33 +1,50 @@
-//! JSON numbers as custom fields store them and predicates compare them: an integer that i64
-//! holds is exact, anything else is the nearest double. SQLite (INTEGER and REAL, compared
-//! exactly with each other), PostgreSQL (numeric, from the same text) and the in-memory
-//! evaluator then agree on every comparison, also beyond 2^53.
+//! JSON numbers as custom fields store them and predicates compare them: a whole number that
+//! i64 holds is an exact integer, anything else the nearest double. SQLite (INTEGER and REAL,
+//! compared exactly with each other), PostgreSQL (numeric, read from the same text) and the
+//! in-memory evaluator then agree beyond 2^53 too: a double is written in its shortest
+//! spelling, which PostgreSQL reads as a slightly different value, but no integer lies between
+//! the two once whole doubles within i64 are written as integers. (Documents stored before
+//! keep their spelling.)
 
 use num_traits::ToPrimitive;
 use serde_json::{Number, Value};
 use std::cmp::Ordering;
 
-/// A number as stored: integers beyond i64 become the nearest double, as SQLite reads them.
+/// A number as stored: integers beyond i64 become the nearest double (as SQLite reads them),
+/// whole doubles within i64 the integer (`144115188075855872.0` would be written
+/// `1.4411518807585587e17`).
 pub fn stored(value: &mut Value) {
     if let Some(big) = value.as_u64().filter(|u| i64::try_from(*u).is_err()) {
         // Rounded to the nearest double, which is always finite.
         if let Some(number) = big.to_f64().and_then(Number::from_f64) {
             *value = Value::Number(number);
         }
+    } else if let Some(integer) = value.as_f64().and_then(whole_within_i64) {
+        *value = Value::from(integer);
     }
+}
+
+/// The integer a whole double at or beyond 2^53 (where doubles are spelled inexactly) stands
+/// for, if i64 holds it.
+fn whole_within_i64(double: f64) -> Option<i64> {
+    const EXACT_BELOW: f64 = 9_007_199_254_740_992.0; // 2^53
+    (double.abs() >= EXACT_BELOW && double.fract() == 0.0).then(|| double.to_i64()).flatten()
 }
 
 /// A literal (`-?digits(.digits)?(e±digits)?`, range-checked by the parser) as the value it
 /// stands for, in one canonical spelling: the integer where it is an integer that i64 holds
-/// (`1e3`, `42.0`), else the nearest double written out in full (`0.30000000000000004`);
-/// zero is `0`.
+/// (`1e3`, `42.0`), else the nearest double, written as an integer where that is a whole
+/// number i64 holds, else in full (`0.30000000000000004`); zero is `0`.
 pub fn canonical_literal(text: &str) -> String {
     if let Some(integer) = exact_integer(text) {
         return integer.to_string();
     }
     match text.parse::<f64>() {
         Ok(0.0) => "0".into(),
-        Ok(value) => format!("{value}"),
+        Ok(value) => match whole_within_i64(value) {
+            Some(integer) => integer.to_string(),
+            None => format!("{value}"),
+        },
         Err(_) => text.to_owned(),
     }
 }
@@ -145,6 +162,8 @@ mod tests {
             ("0.3000000000000000444", "0.30000000000000004"),
             ("0.5", "0.5"),
             ("-2.5e-1", "-0.25"),
+            ("-9223372036854775809", "-9223372036854775808"),
+            ("144115188075855871.5", "144115188075855872"),
         ] {
             assert_eq!(canonical_literal(literal), canonical, "{literal}");
         }
@@ -179,5 +198,11 @@ mod tests {
         let mut fits = json!(i64::MAX);
         stored(&mut fits);
         assert_eq!(fits, json!(i64::MAX));
+        let mut whole = json!(144_115_188_075_855_872.0_f64);
+        stored(&mut whole);
+        assert_eq!(whole, json!(144_115_188_075_855_872_i64));
+        let mut small = json!(2.0);
+        stored(&mut small);
+        assert_eq!(small, json!(2.0), "exact below 2^53: kept as written");
     }
 }

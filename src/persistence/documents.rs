@@ -149,9 +149,10 @@ where
                 query = match param {
                     SqlParam::Text(text) => query.bind::<Text, _>(text),
                     SqlParam::Integer(integer) => query.bind::<BigInt, _>(integer),
-                    SqlParam::Number(number) => {
-                        query.bind::<Double, _>(number.parse::<f64>().unwrap_or(f64::NAN))
-                    }
+                    SqlParam::Number(number) => match number.parse::<i64>() {
+                        Ok(integer) => query.bind::<BigInt, _>(integer),
+                        Err(_) => query.bind::<Double, _>(number.parse::<f64>().unwrap_or(f64::NAN)),
+                    },
                 };
             }
             let (rows, expired) = with_deadline(timeout, || query.load(*c));

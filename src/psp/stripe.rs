@@ -396,16 +396,18 @@ impl Stripe {
     }
 
     /// After a refused capture: Failed all the same (Stripe took nothing for it), but if the
-    /// PaymentIntent succeeded meanwhile (captured in Stripe's dashboard before ours arrived)
-    /// the report says what it captured, so that the capture is recorded as the webhook would.
-    /// A lookup that fails leaves that to the webhook.
+    /// PaymentIntent has succeeded meanwhile (captured in Stripe's dashboard before ours
+    /// arrived) the report also carries its status and what it captured, so that the capture
+    /// is recorded as the webhook would (the refusal's code stays the `interfaceCode`). A
+    /// lookup that fails leaves the outcome unknown: the retry is refused again (under the
+    /// same key) and looks again.
     async fn refused_capture(&self, intent_id: &str, account: Option<&str>, refusal: Report) -> Outcome {
         let path = format!("/v1/payment_intents/{}", segment(intent_id));
         match self.get_json::<ObjectStatus>(&path, &[], account).await {
             Ok(ObjectStatus { id, status: Some(status), amount_received, currency }) if status == "succeeded" => {
                 Outcome::Failed(Report {
                     message: Some(format!(
-                        "{id} has succeeded already (captured in Stripe's dashboard, or paid in full): nothing is left to capture."
+                        "{id} has succeeded already (captured outside this payment, in Stripe's dashboard or by an earlier final capture): nothing is left to capture."
                     )),
                     object_id: Some(id),
                     status,
@@ -413,7 +415,8 @@ impl Stripe {
                     ..refusal
                 })
             }
-            _ => Outcome::Failed(refusal),
+            Ok(_) => Outcome::Failed(refusal),
+            Err(unknown) => unknown,
         }
     }
 

@@ -19,7 +19,8 @@ pub enum Dialect {
 pub enum SqlParam {
     Text(String),
     Integer(i64),
-    /// A number as written; SQLite binds it as a double, PostgreSQL casts it to numeric.
+    /// A number literal in its canonical spelling (`domain::numbers`); SQLite binds it as an
+    /// integer where it is one, else as a double; PostgreSQL casts it to numeric.
     Number(String),
 }
 
@@ -433,7 +434,7 @@ impl Compiler {
                     }
                     Scalar::Number(number) => {
                         let extract = self.sqlite_extract(scope, path);
-                        let value = self.param(sqlite_number(number));
+                        let value = self.param(SqlParam::Number(number.clone()));
                         format!("{json_type} IN ('integer', 'real') AND {extract} {op} {value}")
                     }
                 }
@@ -494,7 +495,7 @@ impl Compiler {
                     Scalar::Number(number) => {
                         format!(
                             "{alias}.type IN ('integer', 'real') AND {alias}.value = {}",
-                            self.param(sqlite_number(number))
+                            self.param(SqlParam::Number(number.clone()))
                         )
                     }
                     Scalar::Bool(flag) => format!("{alias}.type = '{flag}'"),
@@ -556,13 +557,6 @@ impl Compiler {
         let json = self.pg_json(scope, path);
         let again = self.pg_json(scope, path);
         format!("(CASE WHEN jsonb_typeof({json}) = 'array' THEN {again} ELSE '[]'::jsonb END)")
-    }
-}
-
-fn sqlite_number(number: &str) -> SqlParam {
-    match number.parse::<i64>() {
-        Ok(integer) => SqlParam::Integer(integer),
-        Err(_) => SqlParam::Number(number.to_owned()),
     }
 }
 

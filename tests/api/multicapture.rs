@@ -189,6 +189,15 @@ async fn a_capture_refused_after_a_dashboard_capture_records_that_capture() {
     ];
     assert_eq!(summary(&recorded), expected, "{recorded}");
     assert_eq!(recorded["transactions"][2]["interactionId"], "pi_fake_1", "{recorded}");
+    // The webhook that tells the same, arriving late, records nothing twice.
+    let succeeded = json!({"id": "evt_dashboard", "object": "event", "type": "payment_intent.succeeded",
+        "created": chrono::Utc::now().timestamp(), "data": {"object": {"id": "pi_fake_1",
+        "object": "payment_intent", "status": "succeeded", "amount_received": 400, "currency": "eur",
+        "metadata": {"ct_payment_id": id}}}});
+    assert_eq!(app.send_event(&succeeded).await.status, reqwest::StatusCode::OK);
+    app.event_processed("evt_dashboard").await;
+    let recorded = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(summary(&recorded), expected, "{recorded}");
     let refund = app
         .update(
             &recorded,

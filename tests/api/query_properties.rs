@@ -32,6 +32,8 @@ const EDGE_NUMBERS: &[&str] = &[
     "-0.0",
     "1e300",
     "0.5",
+    "144115188075855872.0",
+    "-9223372036854775808",
 ];
 /// Literals that a double cannot hold exactly, or that spell one value in another way.
 const EDGE_LITERALS: &[&str] = &[
@@ -48,6 +50,9 @@ const EDGE_LITERALS: &[&str] = &[
     "-0",
     "1e300",
     "5e-1",
+    "144115188075855871",
+    "144115188075855872",
+    "-9223372036854775809",
 ];
 const OPS: &[&str] = &["=", "!=", "<>", "<", "<=", ">", ">="];
 
