@@ -112,6 +112,16 @@ pub fn finish(conn: &mut Conn, transaction_id: &str, lease_until: i64) -> QueryR
     Ok(())
 }
 
+/// Whether an attempt at the operation is under way (its lease is held and it is not done).
+pub fn attempt_under_way(conn: &mut Conn, transaction_id: &str, now: i64) -> QueryResult<bool> {
+    let held = psp_operations::table
+        .find(transaction_id)
+        .filter(psp_operations::done.eq(false))
+        .filter(psp_operations::lease_until.ge(now))
+        .select(psp_operations::transaction_id);
+    on_backend!(conn, |c| held.first::<String>(c).optional()).map(|found| found.is_some())
+}
+
 /// Releases the lease (if this process still holds it) and schedules another attempt.
 pub fn retry_at(conn: &mut Conn, transaction_id: &str, at: i64, lease_until: i64) -> QueryResult<()> {
     let target =

@@ -416,3 +416,22 @@ async fn a_declined_intent_is_released_after_its_payment_is_deleted() {
     }
     assert_eq!(release_calls(&fake).1, 1, "cancelled once Stripe answered");
 }
+
+/// The worker may take an operation a request just wrote before the request does (here it
+/// looks every millisecond): the request then waits for the worker's attempt, and answers
+/// with its outcome all the same.
+#[tokio::test]
+async fn an_answer_shows_the_outcome_when_the_worker_ran_the_operation() {
+    let fake = FakeStripe::start(vec![]).await;
+    let app = spawn_stripe_app_with(fake.base.clone(), |settings| settings.psp.worker_interval_ms = 1).await;
+    for _ in 0..20 {
+        let payment = app
+            .create_payment(json!({
+                "amountPlanned": money(1200),
+                "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
+                "transactions": [{"type": "Authorization", "amount": money(1200)}]
+            }))
+            .await;
+        assert_eq!(payment["transactions"][0]["state"], "Success", "{payment}");
+    }
+}

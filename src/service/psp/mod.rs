@@ -36,6 +36,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const WRITE_BACK_ATTEMPTS: usize = 20;
 /// The client id recorded as the author of write-backs.
 const WRITER: &str = "payments-api-psp";
+/// How often a request looks whether an attempt another task holds has ended.
+const ATTEMPT_POLL: Duration = Duration::from_millis(20);
 
 /// A direct provider call that did not happen: refused (400 InvalidOperation with the
 /// provider's message) or unanswered (503).
@@ -223,17 +225,38 @@ impl Executor {
         self.provider.interface_name()
     }
 
-    /// Executes the operations and waits for them at most `wait`; what is unfinished then is
-    /// finished in the background (by this call's tasks, or by the worker after a crash).
+    /// Executes the operations a request wrote and waits for them at most `wait`; what is
+    /// unfinished then is finished in the background (by this call's tasks, or by the worker
+    /// after a crash). One that the worker (or another process) took first is waited for until
+    /// that attempt ends, so that the answer shows its outcome all the same.
     pub async fn execute_within(self: &Arc<Self>, transaction_ids: Vec<String>, wait: Duration) {
+        self.run_within(transaction_ids, wait, true).await;
+    }
+
+    async fn run_within(self: &Arc<Self>, transaction_ids: Vec<String>, wait: Duration, await_others: bool) {
         let tasks: Vec<_> = transaction_ids
             .into_iter()
             .map(|id| {
                 let executor = Arc::clone(self);
-                tokio::spawn(async move { executor.execute(&id).await })
+                tokio::spawn(async move {
+                    if !executor.execute(&id).await && await_others {
+                        executor.await_attempt(&id).await;
+                    }
+                })
             })
             .collect();
         join_within(tasks, wait).await;
+    }
+
+    /// Returns once no process holds the operation's lease (its attempt ended) or it is done.
+    async fn await_attempt(&self, transaction_id: &str) {
+        loop {
+            let id = transaction_id.to_owned();
+            match self.read(move |conn| store::attempt_under_way(conn, &id, now().millis())).await {
+                Ok(true) => tokio::time::sleep(ATTEMPT_POLL).await,
+                Ok(false) | Err(_) => return,
+            }
+        }
     }
 
     /// Runs forever: takes due operations (new ones a crashed process left, and retries) and
@@ -243,7 +266,7 @@ impl Executor {
             tokio::time::sleep(interval).await;
             let due = self.read(|conn| store::due(conn, now().millis(), 50)).await;
             match due {
-                Ok(ids) if !ids.is_empty() => self.execute_within(ids, self.lease).await,
+                Ok(ids) if !ids.is_empty() => self.run_within(ids, self.lease, false).await,
                 Ok(_) => {}
                 Err(error) => log::warn!("psp worker cannot read the outbox: {error}"),
             }
@@ -265,26 +288,30 @@ impl Executor {
         }
     }
 
-    /// Executes one operation if this process gets its lease.
-    pub async fn execute(&self, transaction_id: &str) {
-        if let Err(error) = self.try_execute(transaction_id).await {
-            log::warn!("psp operation for transaction {transaction_id} will be retried: {error}");
+    /// Executes one operation if this process gets its lease; false when it did not.
+    pub async fn execute(&self, transaction_id: &str) -> bool {
+        match self.try_execute(transaction_id).await {
+            Ok(ran) => ran,
+            Err(error) => {
+                log::warn!("psp operation for transaction {transaction_id} will be retried: {error}");
+                true
+            }
         }
     }
 
-    async fn try_execute(&self, transaction_id: &str) -> Result<(), ApiError> {
+    async fn try_execute(&self, transaction_id: &str) -> Result<bool, ApiError> {
         let id = transaction_id.to_owned();
         let (now, lease) = (now().millis(), self.lease);
         let leased = self.write(move |conn| store::lease(conn, &id, now, lease_end(now, lease))).await?;
-        let Some(operation) = leased else { return Ok(()) };
+        let Some(operation) = leased else { return Ok(false) };
         let result = self.run(&operation).await;
         let (id, lease_until) = (transaction_id.to_owned(), operation.lease_until);
         match result {
-            Ok(true) => self.write(move |conn| store::finish(conn, &id, lease_until)).await,
+            Ok(true) => self.write(move |conn| store::finish(conn, &id, lease_until)).await.map(|_| true),
             Ok(false) | Err(_) => {
                 let at = next_attempt_time(operation.attempts);
                 self.write(move |conn| store::retry_at(conn, &id, at, lease_until)).await?;
-                result.map(|_| ())
+                result.map(|_| true)
             }
         }
     }
