@@ -546,3 +546,14 @@ pub async fn token_from(database_url: &str, base: &str, project: &str) -> String
 pub async fn post_json(url: &str, token: &str, body: &Value) -> Value {
     reqwest::Client::new().post(url).bearer_auth(token).json(body).send().await.unwrap().json().await.unwrap()
 }
+
+/// A Stripe payment authorized with a test card (its PaymentIntent waits for capture), as the
+/// create answered.
+pub async fn authorized_with_card(app: &TestApp, cents: i64) -> Value {
+    app.create_payment(json!({
+        "amountPlanned": money(cents),
+        "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
+        "transactions": [{"type": "Authorization", "amount": money(cents)}]
+    }))
+    .await
+}

@@ -11,13 +11,7 @@ async fn app_against(fake: &FakeStripe, multicapture: bool) -> TestApp {
 }
 
 async fn authorized(app: &TestApp) -> Value {
-    let payment = app
-        .create_payment(json!({
-            "amountPlanned": money(1000),
-            "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
-            "transactions": [{"type": "Authorization", "amount": money(1000)}]
-        }))
-        .await;
+    let payment = authorized_with_card(app, 1000).await;
     assert_eq!(payment["transactions"][0]["state"], "Success", "{payment}");
     payment
 }

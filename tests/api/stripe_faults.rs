@@ -425,13 +425,7 @@ async fn an_answer_shows_the_outcome_when_the_worker_ran_the_operation() {
     let fake = FakeStripe::start(vec![]).await;
     let app = spawn_stripe_app_with(fake.base.clone(), |settings| settings.psp.worker_interval_ms = 1).await;
     for _ in 0..20 {
-        let payment = app
-            .create_payment(json!({
-                "amountPlanned": money(1200),
-                "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
-                "transactions": [{"type": "Authorization", "amount": money(1200)}]
-            }))
-            .await;
+        let payment = authorized_with_card(&app, 1200).await;
         assert_eq!(payment["transactions"][0]["state"], "Success", "{payment}");
     }
 }

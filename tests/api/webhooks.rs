@@ -20,16 +20,6 @@ async fn recorded_payment(app: &TestApp, transactions: Value) -> Value {
     .await
 }
 
-/// A Stripe payment authorized with a card, its PaymentIntent waiting for capture.
-async fn authorized_at_stripe(app: &TestApp, cents: i64) -> Value {
-    app.create_payment(json!({
-        "amountPlanned": money(cents),
-        "paymentMethodInfo": {"paymentInterface": "STRIPE", "token": {"value": "pm_card_visa"}},
-        "transactions": [{"type": "Authorization", "amount": money(cents)}]
-    }))
-    .await
-}
-
 fn intent(id: &str, payment_id: &str) -> Value {
     json!({"id": id, "object": "payment_intent", "metadata": {"ct_payment_id": payment_id}})
 }
@@ -510,7 +500,7 @@ async fn a_dispute_closed_before_it_was_opened_is_recorded_once() {
 #[tokio::test]
 async fn a_capture_made_in_the_dashboard_is_recorded() {
     let app = spawn_stripe_app().await;
-    let authorized = authorized_at_stripe(&app, 2500).await;
+    let authorized = authorized_with_card(&app, 2500).await;
     let id = authorized["id"].as_str().unwrap();
     let intent = authorized["transactions"][0]["interactionId"].as_str().unwrap();
     let succeeded = json!({"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 2500,
@@ -544,7 +534,7 @@ async fn a_capture_made_in_the_dashboard_is_recorded() {
 #[tokio::test]
 async fn a_success_that_does_not_tell_what_was_captured_releases_nothing() {
     let app = spawn_stripe_app().await;
-    let authorized = authorized_at_stripe(&app, 2500).await;
+    let authorized = authorized_with_card(&app, 2500).await;
     let id = authorized["id"].as_str().unwrap();
     let intent = authorized["transactions"][0]["interactionId"].as_str().unwrap();
     let untold = json!({"id": intent, "object": "payment_intent", "status": "succeeded", "amount": 2500,
