@@ -387,7 +387,7 @@ impl Stripe {
                 object_id: Some(id),
                 status,
                 code: None,
-                captured: (amount_received > 0).then_some((amount_received, currency)),
+                captured: captured(amount_received, currency),
                 ..refusal
             }),
             Ok(_) => Outcome::Failed(refusal),
@@ -411,7 +411,7 @@ impl Stripe {
                     )),
                     object_id: Some(id),
                     status,
-                    captured: (amount_received > 0).then_some((amount_received, currency)),
+                    captured: captured(amount_received, currency),
                     ..refusal
                 })
             }
@@ -452,6 +452,11 @@ fn segment(id: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+/// What a PaymentIntent captured, as a Report tells it (None before anything was).
+fn captured(amount_received: i64, currency: String) -> Option<(i64, String)> {
+    (amount_received > 0).then_some((amount_received, currency))
 }
 
 /// Any Stripe object's id and status.
@@ -771,7 +776,7 @@ impl PaymentIntent {
             message,
             client_secret: None,
             next_action: None,
-            captured: (self.amount_received > 0).then(|| (self.amount_received, self.currency.clone())),
+            captured: captured(self.amount_received, self.currency.clone()),
         };
         match (operation, self.status) {
             (Operation::Cancel { .. }, IntentStatus::Canceled) => Outcome::Succeeded(report),
