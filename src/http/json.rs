@@ -57,11 +57,11 @@ fn unreadable(error: actix_web::Error) -> ApiError {
     }
 }
 
-/// Parses JSON, naming where in the document a problem is (`actions[0].amount: ...`).
+/// Parses JSON, naming where in the document a problem is (`actions -> amount: ...`).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
+        let path = commercetools_path(error.path());
         ApiError::invalid_json(detail(&path, &error.into_inner()))
     })?;
     deserializer.end().map_err(|e| ApiError::invalid_json(e.to_string()))?;
@@ -79,6 +79,20 @@ pub fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A JSON path as commercetools writes it: field names joined by ` -> `, array positions left
+/// out (`actions -> customerId`); empty for the document itself.
+fn commercetools_path(path: &serde_path_to_error::Path) -> String {
+    let names: Vec<String> = path
+        .iter()
+        .filter_map(|segment| match segment {
+            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+            serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
+            serde_path_to_error::Segment::Seq { .. } | serde_path_to_error::Segment::Unknown => None,
+        })
+        .collect();
+    names.join(" -> ")
+}
+
 /// What is wrong where, worded as commercetools words it (`amountPlanned: Missing required
 /// value`); a document that is not JSON at all keeps the parser's line and column.
 fn detail(path: &str, error: &serde_json::Error) -> String {
@@ -91,7 +105,7 @@ fn detail(path: &str, error: &serde_json::Error) -> String {
         None => &message,
     };
     let quoted = |text: &str| text.replace('`', "'");
-    let at = |inner: &str| if path == "." { inner.to_owned() } else { format!("{path}.{inner}") };
+    let at = |inner: &str| if path.is_empty() { inner.to_owned() } else { format!("{path} -> {inner}") };
     if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
         return format!("{}: Missing required value", at(field));
     }
@@ -115,7 +129,7 @@ fn detail(path: &str, error: &serde_json::Error) -> String {
     } else {
         message.to_owned()
     };
-    if path == "." {
+    if path.is_empty() {
         problem
     } else {
         format!("{path}: {problem}")
@@ -188,20 +202,34 @@ mod tests {
         assert_eq!(detail_of("{}"), "amountPlanned: Missing required value");
         assert_eq!(
             detail_of(r#"{"amountPlanned": {"currencyCode": "EUR"}}"#),
-            "amountPlanned.centAmount: Missing required value"
+            "amountPlanned -> centAmount: Missing required value"
         );
         assert_eq!(
             detail_of(r#"{"amountPlanned": {"currencyCode": "EUR", "centAmount": "ten"}}"#),
-            "amountPlanned.centAmount: JSON number expected."
+            "amountPlanned -> centAmount: JSON number expected."
         );
         let body = r#"{"amountPlanned": {"currencyCode": "EUR", "centAmount": 1}, "transactions": [{"type": "Payout"}]}"#;
         assert_eq!(
             detail_of(body),
-            "transactions[0].type: Invalid enum value 'Payout'. Expected one of: 'Charge', 'Refund'"
+            "transactions -> type: Invalid enum value 'Payout'. Expected one of: 'Charge', 'Refund'"
         );
         let body = r#"{"amountPlanned": {"currencyCode": "EUR", "centAmount": 1}, "transactions": [{"type": "Charge", "express": 1}]}"#;
-        assert_eq!(detail_of(body), "transactions[0].express: JSON boolean expected.");
+        assert_eq!(detail_of(body), "transactions -> express: JSON boolean expected.");
         assert_eq!(detail_of(r#"{"amountPlanned": 5}"#), "amountPlanned: JSON object expected.");
         assert!(detail_of("{").contains("line 1"), "a syntax error keeps its position");
+    }
+
+    #[test]
+    fn a_bad_update_action_is_named_without_its_position() {
+        use crate::domain::actions::PaymentUpdateAction;
+        use crate::domain::versioning::UpdateRequest;
+        let body = r#"{"version": 1, "actions": [{"action": "setCustomer", "customer": {"typeId": "customer", "id": 7}}]}"#;
+        match parse::<UpdateRequest<PaymentUpdateAction>>(body.as_bytes()) {
+            Err(ApiError::BadRequest(crate::domain::errors::DomainError::InvalidJsonInput { detail })) => {
+                // serde buffers a tagged action before reading it, so the path ends at the action.
+                assert_eq!(detail, "actions: JSON string expected.");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }
