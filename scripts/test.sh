@@ -24,15 +24,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+apt_install() {
+  echo "== installing $* (apt-get)"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 ensure_postgres() {
-  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    echo "== installing PostgreSQL (apt-get)"
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    export DEBIAN_FRONTEND=noninteractive
-    $sudo apt-get update -qq
-    $sudo apt-get install -y -qq postgresql >/dev/null
-  fi
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 }
 
@@ -64,10 +66,21 @@ ensure_venv() {
   fi
 }
 
-# The commercetools Python SDK, which tests/api/sdk.rs runs against the server.
-install_sdk() {
+# The SDKs tests/api/sdk.rs runs against the server: the commercetools Python SDK in a venv, and
+# commercetools' TypeScript SDK from the npm registry (Node.js from apt-get when it is missing).
+install_sdks() {
   ensure_venv target/sdk-venv tests/sdk/requirements.txt commercetools
   export SDK_PYTHON="$PWD/target/sdk-venv/bin/python"
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  local dir=target/sdk-node
+  if ! cmp -s tests/sdk/package-lock.json "$dir/package-lock.json" || [ ! -d "$dir/node_modules/@commercetools" ]; then
+    echo "== installing tests/sdk/package-lock.json into $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp tests/sdk/package.json tests/sdk/package-lock.json "$dir/"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  export SDK_NODE_PATH="$PWD/$dir/node_modules"
 }
 
 # localstripe (PyPI) in a venv of its own, on a free loopback port, without an on-disk store.
@@ -107,7 +120,7 @@ cargo clippy --all-targets --quiet -- -D warnings
 ensure_postgres
 start_postgres
 start_localstripe
-install_sdk
+install_sdks
 
 echo "== unit tests, and integration tests on SQLite"
 TEST_DATABASE_URL="" cargo test --quiet --lib --bins --tests
