@@ -9,12 +9,16 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-/// Registered before the project routes, so `/health` is never read as a project key.
+/// Registered before the project routes, so `/health` is never read as a project key. HEAD is
+/// answered where GET is (load balancers check health with it); other methods get a 405.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(about))
-        .route("/health", web::get().to(health))
-        .route("/{projectKey}", web::get().to(project))
-        .route("/{projectKey}", web::head().to(project_exists));
+    cfg.service(web::resource("/").route(web::get().to(about)).route(web::head().to(about)))
+        .service(web::resource("/health").route(web::get().to(health)).route(web::head().to(health)))
+        .service(
+            web::resource("/{projectKey}")
+                .route(web::get().to(project))
+                .route(web::head().to(project_exists)),
+        );
 }
 
 /// A token for the project is only issued while the project exists (it has API clients).

@@ -10,6 +10,15 @@ async fn root_names_the_service_and_health_reports_the_database() {
     let health = app.raw(app.client.get(format!("{}/health", app.address))).await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.body["database"], "up");
+    // Load balancers check with HEAD; `/health` is not read as a project key.
+    for path in ["/", "/health"] {
+        let head = app.client.head(format!("{}{path}", app.address)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK, "HEAD {path}");
+        assert!(head.bytes().await.unwrap().is_empty());
+        let post = app.raw(app.client.post(format!("{}{path}", app.address))).await;
+        assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED, "POST {path}");
+        assert_eq!(post.headers["allow"], "GET, HEAD");
+    }
 }
 
 #[tokio::test]
