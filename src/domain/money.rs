@@ -109,7 +109,7 @@ impl TryFrom<MoneyDraft> for Money {
         let currency = CurrencyCode::parse(&draft.currency_code)?;
         match draft.kind.as_deref() {
             None | Some("centPrecision") => {
-                let cent_amount = draft.cent_amount.ok_or("Missing required value 'centAmount'.")?;
+                let cent_amount = draft.cent_amount.ok_or_else(|| missing("centAmount"))?;
                 if let Some(digits) = draft.fraction_digits {
                     if digits != currency.fraction_digits() {
                         return Err(format!(
@@ -161,9 +161,15 @@ impl TryFrom<MoneyDraft> for AnySignMoney {
     }
 }
 
+/// A field the draft's type requires, worded as serde words a missing field, so that the HTTP
+/// layer names its path as for any other (`amountPlanned -> centAmount: Missing required value`).
+fn missing(field: &str) -> String {
+    format!("missing field `{field}`")
+}
+
 fn high_precision(currency: CurrencyCode, draft: MoneyDraft) -> Result<Money, String> {
-    let precise_amount = draft.precise_amount.ok_or("Missing required value 'preciseAmount'.")?;
-    let fraction_digits = draft.fraction_digits.ok_or("Missing required value 'fractionDigits'.")?;
+    let precise_amount = draft.precise_amount.ok_or_else(|| missing("preciseAmount"))?;
+    let fraction_digits = draft.fraction_digits.ok_or_else(|| missing("fractionDigits"))?;
     if fraction_digits <= currency.fraction_digits() || fraction_digits > MAX_PRECISE_FRACTION_DIGITS {
         return Err(format!(
             "fractionDigits must be greater than {} and at most {MAX_PRECISE_FRACTION_DIGITS} for {currency}.",

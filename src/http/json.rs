@@ -189,12 +189,31 @@ mod tests {
     }
 
     fn detail_of(body: &str) -> String {
-        match parse::<Draft>(body.as_bytes()) {
+        detail_as::<Draft>(body)
+    }
+
+    fn detail_as<T: DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
+        match parse::<T>(body.as_bytes()) {
             Err(ApiError::BadRequest(crate::domain::errors::DomainError::InvalidJsonInput { detail })) => {
                 detail
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_money_draft_names_the_amount_it_misses_like_any_missing_field() {
+        use crate::domain::payment::PaymentDraft;
+        assert_eq!(
+            detail_as::<PaymentDraft>(r#"{"amountPlanned": {"currencyCode": "EUR"}}"#),
+            "amountPlanned -> centAmount: Missing required value"
+        );
+        assert_eq!(
+            detail_as::<PaymentDraft>(
+                r#"{"amountPlanned": {"type": "highPrecision", "currencyCode": "EUR", "fractionDigits": 4}}"#
+            ),
+            "amountPlanned -> preciseAmount: Missing required value"
+        );
     }
 
     #[test]
