@@ -4,16 +4,18 @@ use payments_api::persistence::Database;
 use payments_api::service;
 use payments_api::startup::Application;
 use serde_json::json;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     limit_malloc_arenas();
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
-    let result = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.serve).await,
-        Command::Clients(ClientsCommand::Create { project, scope, name }) => {
-            create_client(&cli.serve.database, &project, &scope, &name)
+    let result = match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Clients(ClientsCommand::Create { project, scope, name, database })) => {
+            create_client(&database, &project, &scope, &name)
         }
     };
     match result {
@@ -27,7 +29,13 @@ async fn main() -> std::process::ExitCode {
 
 async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let app = Application::build(&args)?;
-    let base = format!("http://{}:{}", args.bind, app.port());
+    // A wildcard address is not one to send requests to; the loopback of its family is.
+    let host = match args.bind {
+        IpAddr::V4(address) if address.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(address) if address.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        address => address,
+    };
+    let base = format!("http://{}", SocketAddr::new(host, app.port()));
     log::info!("payments-api listening on {base} ({} database)", args.database.url.backend_name());
     if let Some(created) = app.bootstrap_client() {
         // Shown once on stdout (never logged): the credentials of the first client.

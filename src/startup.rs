@@ -9,7 +9,7 @@ use crate::service::auth::{CreatedClient, TokenCache};
 use crate::service::psp::Executor;
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,10 +54,12 @@ impl Application {
         let db = Database::open(&settings.database.url, settings.database.pool_size)?
             .with_query_timeout(Duration::from_millis(settings.query_timeout_ms))
             .with_resource_cache(Duration::from_secs(settings.resource_cache_seconds));
-        let listener = TcpListener::bind((settings.bind, settings.port))?;
+        let listener = TcpListener::bind((settings.bind, settings.port)).map_err(|e| {
+            format!("cannot listen on {}: {e}", SocketAddr::new(settings.bind, settings.port))
+        })?;
         let port = listener.local_addr()?.port();
-        let bootstrap = service::auth::bootstrap_if_empty(&db)?;
         let psp = psp_executor(settings, &db)?;
+        let bootstrap_db = db.clone();
         let state = web::Data::new(AppState {
             psp: psp.clone(),
             psp_wait: Duration::from_millis(settings.psp.wait_ms),
@@ -89,8 +91,11 @@ impl Application {
         })
         .listen(listener)?;
         if let Some(workers) = settings.workers {
-            server = server.workers(workers);
+            server = server.workers(usize::from(workers));
         }
+        // Last of all, once nothing else can stop the start: the first client's secret is shown
+        // only once, so it must not be created by a start that then fails.
+        let bootstrap = service::auth::bootstrap_if_empty(&bootstrap_db)?;
         let server = server.run();
         if let Some(executor) = psp {
             let interval = Duration::from_millis(settings.psp.worker_interval_ms);

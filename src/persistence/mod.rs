@@ -52,8 +52,15 @@ impl DatabaseUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self::Postgres(url.to_owned()));
         }
-        let path = url.strip_prefix("sqlite://").unwrap_or(url);
-        Ok(Self::Sqlite(path.to_owned()))
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(format!(
+                "the database URL scheme '{scheme}' is not supported: give a SQLite file path (optionally sqlite://...) or a postgres:// URL"
+            ));
+        }
+        Ok(Self::Sqlite(url.to_owned()))
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -165,6 +172,13 @@ impl Database {
     /// Opens the pool and brings the schema up to date.
     pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Self, StartupError> {
         let connect = |e: diesel::r2d2::PoolError| StartupError::Connect(e.to_string());
+        // One direct attempt first: a database that cannot be reached is reported at once, not
+        // after the pool has retried (and logged each retry) for POOL_WAIT.
+        let unreachable = |e: diesel::ConnectionError| StartupError::Connect(e.to_string());
+        match url {
+            DatabaseUrl::Sqlite(path) => drop(SqliteConnection::establish(path).map_err(unreachable)?),
+            DatabaseUrl::Postgres(url) => drop(PgConnection::establish(url).map_err(unreachable)?),
+        }
         let database = match url {
             DatabaseUrl::Sqlite(path) => {
                 let manager = || ConnectionManager::<SqliteConnection>::new(path);
@@ -362,5 +376,8 @@ mod tests {
             DatabaseUrl::Postgres("postgres://u@localhost/db".into())
         );
         assert!(DatabaseUrl::parse(" ").is_err());
+        assert!(DatabaseUrl::parse("mysql://u@localhost/db")
+            .unwrap_err()
+            .contains("'mysql' is not supported"));
     }
 }
