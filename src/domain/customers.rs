@@ -11,6 +11,7 @@ use super::context::{CustomizedResource, ReferenceTypeId, References};
 use super::customer_messages::CustomerMessage;
 use super::errors::DomainError;
 use super::payment::optional_custom_fields;
+use crate::domain::update_actions::update_actions;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -224,132 +225,132 @@ impl Customer {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
-pub enum CustomerUpdateAction {
-    ChangeEmail {
-        email: Email,
-    },
-    SetFirstName {
-        first_name: Option<String>,
-    },
-    SetLastName {
-        last_name: Option<String>,
-    },
-    SetMiddleName {
-        middle_name: Option<String>,
-    },
-    SetTitle {
-        title: Option<String>,
-    },
-    SetSalutation {
-        salutation: Option<String>,
-    },
-    SetDateOfBirth {
-        date_of_birth: Option<NaiveDate>,
-    },
-    SetCompanyName {
-        company_name: Option<String>,
-    },
-    SetVatId {
-        vat_id: Option<String>,
-    },
-    SetLocale {
-        locale: Option<String>,
-    },
-    SetKey {
-        key: Option<ResourceKey>,
-    },
-    SetExternalId {
-        external_id: Option<String>,
-    },
-    SetCustomerNumber {
-        customer_number: Option<String>,
-    },
-    AddAddress {
-        address: Address,
-    },
-    ChangeAddress {
-        #[serde(flatten)]
-        target: AddressTarget,
-        address: Address,
-    },
-    RemoveAddress {
-        #[serde(flatten)]
-        target: AddressTarget,
-    },
-    SetDefaultShippingAddress {
-        #[serde(flatten)]
-        target: AddressTarget,
-    },
-    SetDefaultBillingAddress {
-        #[serde(flatten)]
-        target: AddressTarget,
-    },
-    AddShippingAddressId {
-        #[serde(flatten)]
-        target: AddressTarget,
-    },
-    RemoveShippingAddressId {
-        #[serde(flatten)]
-        target: AddressTarget,
-    },
-    AddBillingAddressId {
-        #[serde(flatten)]
-        target: AddressTarget,
-    },
-    RemoveBillingAddressId {
-        #[serde(flatten)]
-        target: AddressTarget,
-    },
-    SetAuthenticationMode {
-        auth_mode: AuthenticationMode,
-        password: Option<String>,
-    },
-    SetCustomType {
-        #[serde(rename = "type")]
-        type_identifier: Option<ResourceIdentifier>,
-        fields: Option<FieldContainer>,
-    },
-    SetCustomField {
-        name: String,
-        value: Option<Value>,
-    },
-    // Stores, Customer Groups and custom fields on addresses do not exist here: the actions
-    // that would set them are known (not an unknown action), take effect when they set
-    // nothing, and are refused otherwise, as the drafts are.
-    SetStores {
-        stores: Option<Vec<Value>>,
-    },
-    AddStore {
-        store: Value,
-    },
-    RemoveStore {
-        store: Value,
-    },
-    SetCustomerGroup {
-        customer_group: Option<Value>,
-    },
-    SetCustomerGroupAssignments {
-        customer_group_assignments: Option<Vec<Value>>,
-    },
-    AddCustomerGroupAssignment {
-        customer_group_assignment: Value,
-    },
-    RemoveCustomerGroupAssignment {
-        customer_group: Value,
-    },
-    SetAddressCustomType {
-        #[serde(flatten)]
-        target: AddressTarget,
-        #[serde(rename = "type")]
-        type_identifier: Option<Value>,
-    },
-    SetAddressCustomField {
-        #[serde(flatten)]
-        target: AddressTarget,
-        name: String,
-    },
+update_actions! {
+    pub enum CustomerUpdateAction / NamedCustomerUpdateAction {
+        ChangeEmail {
+            email: Email,
+        },
+        SetFirstName {
+            first_name: Option<String>,
+        },
+        SetLastName {
+            last_name: Option<String>,
+        },
+        SetMiddleName {
+            middle_name: Option<String>,
+        },
+        SetTitle {
+            title: Option<String>,
+        },
+        SetSalutation {
+            salutation: Option<String>,
+        },
+        SetDateOfBirth {
+            date_of_birth: Option<NaiveDate>,
+        },
+        SetCompanyName {
+            company_name: Option<String>,
+        },
+        SetVatId {
+            vat_id: Option<String>,
+        },
+        SetLocale {
+            locale: Option<String>,
+        },
+        SetKey {
+            key: Option<ResourceKey>,
+        },
+        SetExternalId {
+            external_id: Option<String>,
+        },
+        SetCustomerNumber {
+            customer_number: Option<String>,
+        },
+        AddAddress {
+            address: Address,
+        },
+        ChangeAddress {
+            #[serde(flatten)]
+            target: AddressTarget,
+            address: Address,
+        },
+        RemoveAddress {
+            #[serde(flatten)]
+            target: AddressTarget,
+        },
+        SetDefaultShippingAddress {
+            #[serde(flatten)]
+            target: AddressTarget,
+        },
+        SetDefaultBillingAddress {
+            #[serde(flatten)]
+            target: AddressTarget,
+        },
+        AddShippingAddressId {
+            #[serde(flatten)]
+            target: AddressTarget,
+        },
+        RemoveShippingAddressId {
+            #[serde(flatten)]
+            target: AddressTarget,
+        },
+        AddBillingAddressId {
+            #[serde(flatten)]
+            target: AddressTarget,
+        },
+        RemoveBillingAddressId {
+            #[serde(flatten)]
+            target: AddressTarget,
+        },
+        SetAuthenticationMode {
+            auth_mode: AuthenticationMode,
+            password: Option<String>,
+        },
+        SetCustomType {
+            #[serde(rename = "type")]
+            type_identifier: Option<ResourceIdentifier>,
+            fields: Option<FieldContainer>,
+        },
+        SetCustomField {
+            name: String,
+            value: Option<Value>,
+        },
+        // Stores, Customer Groups and custom fields on addresses do not exist here: the actions
+        // that would set them are known (not an unknown action), take effect when they set
+        // nothing, and are refused otherwise, as the drafts are.
+        SetStores {
+            stores: Option<Vec<Value>>,
+        },
+        AddStore {
+            store: Value,
+        },
+        RemoveStore {
+            store: Value,
+        },
+        SetCustomerGroup {
+            customer_group: Option<Value>,
+        },
+        SetCustomerGroupAssignments {
+            customer_group_assignments: Option<Vec<Value>>,
+        },
+        AddCustomerGroupAssignment {
+            customer_group_assignment: Value,
+        },
+        RemoveCustomerGroupAssignment {
+            customer_group: Value,
+        },
+        SetAddressCustomType {
+            #[serde(flatten)]
+            target: AddressTarget,
+            #[serde(rename = "type")]
+            type_identifier: Option<Value>,
+        },
+        SetAddressCustomField {
+            #[serde(flatten)]
+            target: AddressTarget,
+            name: String,
+        },
+    }
 }
 
 impl CustomerDraft {

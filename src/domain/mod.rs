@@ -16,4 +16,5 @@ pub mod psp_rules;
 pub mod references;
 pub mod states;
 pub mod types;
+pub mod update_actions;
 pub mod versioning;

@@ -4,6 +4,7 @@
 use super::common::{ClientLogging, LocalizedString, Reference, ResourceIdentifier, ResourceKey, Timestamp};
 use super::context::{ReferenceTypeId, References};
 use super::errors::DomainError;
+use crate::domain::update_actions::update_actions;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,37 +168,37 @@ pub fn check_payment_transition(current: Option<&State>, target: &State) -> Resu
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
-pub enum StateUpdateAction {
-    ChangeKey {
-        key: ResourceKey,
-    },
-    SetName {
-        name: Option<LocalizedString>,
-    },
-    SetDescription {
-        description: Option<LocalizedString>,
-    },
-    ChangeInitial {
-        initial: bool,
-    },
-    SetTransitions {
-        transitions: Option<Vec<ResourceIdentifier>>,
-    },
-    SetRoles {
-        roles: Vec<StateRole>,
-    },
-    AddRoles {
-        roles: Vec<StateRole>,
-    },
-    RemoveRoles {
-        roles: Vec<StateRole>,
-    },
-    ChangeType {
-        #[serde(rename = "type")]
-        state_type: StateType,
-    },
+update_actions! {
+    pub enum StateUpdateAction / NamedStateUpdateAction {
+        ChangeKey {
+            key: ResourceKey,
+        },
+        SetName {
+            name: Option<LocalizedString>,
+        },
+        SetDescription {
+            description: Option<LocalizedString>,
+        },
+        ChangeInitial {
+            initial: bool,
+        },
+        SetTransitions {
+            transitions: Option<Vec<ResourceIdentifier>>,
+        },
+        SetRoles {
+            roles: Vec<StateRole>,
+        },
+        AddRoles {
+            roles: Vec<StateRole>,
+        },
+        RemoveRoles {
+            roles: Vec<StateRole>,
+        },
+        ChangeType {
+            #[serde(rename = "type")]
+            state_type: StateType,
+        },
+    }
 }
 
 impl StateUpdateAction {

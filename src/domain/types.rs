@@ -4,6 +4,7 @@ use super::common::{ClientLogging, CustomFields, LocalizedString, ResourceKey, T
 use super::context::CustomizedResource;
 use super::errors::DomainError;
 use super::money::AnySignMoney;
+use crate::domain::update_actions::update_actions;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -506,72 +507,72 @@ fn enum_key(name: &str, value: &Value, allowed: &[&str]) -> Result<(), DomainErr
     }
 }
 
-/// Type update actions.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
-pub enum TypeUpdateAction {
-    ChangeKey {
-        key: ResourceKey,
-    },
-    ChangeName {
-        name: LocalizedString,
-    },
-    SetDescription {
-        description: Option<LocalizedString>,
-    },
-    AddFieldDefinition {
-        field_definition: FieldDefinitionDraft,
-    },
-    RemoveFieldDefinition {
-        field_name: String,
-    },
-    /// `changeFieldDefinitionLabel` is its deprecated name, which commercetools still takes.
-    #[serde(alias = "changeFieldDefinitionLabel")]
-    ChangeLabel {
-        field_name: String,
-        label: LocalizedString,
-    },
-    AddEnumValue {
-        field_name: String,
-        value: EnumValue,
-    },
-    AddLocalizedEnumValue {
-        field_name: String,
-        value: LocalizedEnumValue,
-    },
-    ChangeEnumValueLabel {
-        field_name: String,
-        value: EnumValue,
-    },
-    ChangeLocalizedEnumValueLabel {
-        field_name: String,
-        value: LocalizedEnumValue,
-    },
-    ChangeEnumValueOrder {
-        field_name: String,
-        keys: Vec<String>,
-    },
-    ChangeLocalizedEnumValueOrder {
-        field_name: String,
-        keys: Vec<String>,
-    },
-    ChangeFieldDefinitionOrder {
-        field_names: Vec<String>,
-    },
-    ChangeInputHint {
-        field_name: String,
-        input_hint: InputHint,
-    },
-    /// Always allowed: values that use a removed key stay until they are next set (and then
-    /// fail the check of the whole custom object, as in commercetools).
-    RemoveEnumValues {
-        field_name: String,
-        keys: Vec<String>,
-    },
-    RemoveLocalizedEnumValues {
-        field_name: String,
-        keys: Vec<String>,
-    },
+update_actions! {
+    /// Type update actions.
+    pub enum TypeUpdateAction / NamedTypeUpdateAction {
+        ChangeKey {
+            key: ResourceKey,
+        },
+        ChangeName {
+            name: LocalizedString,
+        },
+        SetDescription {
+            description: Option<LocalizedString>,
+        },
+        AddFieldDefinition {
+            field_definition: FieldDefinitionDraft,
+        },
+        RemoveFieldDefinition {
+            field_name: String,
+        },
+        /// `changeFieldDefinitionLabel` is its deprecated name, which commercetools still takes.
+        #[serde(alias = "changeFieldDefinitionLabel")]
+        ChangeLabel {
+            field_name: String,
+            label: LocalizedString,
+        },
+        AddEnumValue {
+            field_name: String,
+            value: EnumValue,
+        },
+        AddLocalizedEnumValue {
+            field_name: String,
+            value: LocalizedEnumValue,
+        },
+        ChangeEnumValueLabel {
+            field_name: String,
+            value: EnumValue,
+        },
+        ChangeLocalizedEnumValueLabel {
+            field_name: String,
+            value: LocalizedEnumValue,
+        },
+        ChangeEnumValueOrder {
+            field_name: String,
+            keys: Vec<String>,
+        },
+        ChangeLocalizedEnumValueOrder {
+            field_name: String,
+            keys: Vec<String>,
+        },
+        ChangeFieldDefinitionOrder {
+            field_names: Vec<String>,
+        },
+        ChangeInputHint {
+            field_name: String,
+            input_hint: InputHint,
+        },
+        /// Always allowed: values that use a removed key stay until they are next set (and then
+        /// fail the check of the whole custom object, as in commercetools).
+        RemoveEnumValues {
+            field_name: String,
+            keys: Vec<String>,
+        },
+        RemoveLocalizedEnumValues {
+            field_name: String,
+            keys: Vec<String>,
+        },
+    }
 }
 
 pub fn apply(resource: &mut Type, action: TypeUpdateAction) -> Result<(), DomainError> {

@@ -1,11 +1,14 @@
 //! Request bodies: read with a size limit and parsed into typed values, every failure answered
 //! as commercetools does (InvalidJsonInput with the JSON path of the problem).
 
+use crate::domain::update_actions::UpdateAction;
+use crate::domain::versioning::UpdateRequest;
 use crate::error::ApiError;
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -26,12 +29,40 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let bytes = web::Bytes::from_request(req, payload);
-        Box::pin(async move {
-            let read = bytes.await.map_err(unreadable);
-            Ok(JsonBody(read.and_then(|bytes| parse(&bytes))))
-        })
+        let body = read_then(req, payload, parse);
+        Box::pin(async move { Ok(JsonBody(body.await)) })
     }
+}
+
+/// An update request (`{version, actions}`) as [`JsonBody`] takes a body, its actions read by
+/// [`parse_update`].
+pub struct UpdateBody<A>(Result<UpdateRequest<A>, ApiError>);
+
+impl<A> UpdateBody<A> {
+    pub fn parsed(self) -> Result<UpdateRequest<A>, ApiError> {
+        self.0
+    }
+}
+
+impl<A: UpdateAction + 'static> FromRequest for UpdateBody<A> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_then(req, payload, parse_update);
+        Box::pin(async move { Ok(UpdateBody(body.await)) })
+    }
+}
+
+/// Reads the body with the size limit, then parses it; a body that cannot be read is refused
+/// as the parse would refuse it, when the handler takes it.
+fn read_then<T>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    parse: impl FnOnce(&[u8]) -> Result<T, ApiError>,
+) -> impl Future<Output = Result<T, ApiError>> {
+    let bytes = web::Bytes::from_request(req, payload);
+    async move { parse(&bytes.await.map_err(unreadable)?) }
 }
 
 /// A request body as it came (a form, a signed webhook), read with the same size limit and
@@ -69,6 +100,36 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Parses an update request. Each action is read through its enum's named twin (see
+/// [`crate::domain::update_actions`]), so that a problem inside it is named by its path
+/// (`actions -> customer -> id: ...`), as commercetools names it.
+pub fn parse_update<A: UpdateAction>(bytes: &[u8]) -> Result<UpdateRequest<A>, ApiError> {
+    let request: UpdateRequest<Map<String, Value>> = parse(bytes)?;
+    let actions = request.actions.into_iter().map(parse_action).collect::<Result<_, _>>()?;
+    Ok(UpdateRequest { version: request.version, actions })
+}
+
+fn parse_action<A: UpdateAction>(mut fields: Map<String, Value>) -> Result<A, ApiError> {
+    let name = match fields.remove("action") {
+        Some(Value::String(name)) => name,
+        Some(_) => return Err(ApiError::invalid_json("actions -> action: JSON string expected.")),
+        None => return Err(ApiError::invalid_json("actions -> action: Missing required value")),
+    };
+    let named = Value::Object(Map::from_iter([(name, Value::Object(fields))]));
+    serde_path_to_error::deserialize(named).map(A::from_named).map_err(|error| {
+        let inside = commercetools_path(error.path());
+        let error = error.into_inner();
+        // An unknown name is the fault of the `action` field.
+        let field = if inside.is_empty() && error.to_string().starts_with("unknown variant") {
+            "action".to_owned()
+        } else {
+            inside
+        };
+        let path = if field.is_empty() { "actions".to_owned() } else { format!("actions -> {field}") };
+        ApiError::invalid_json(detail(&path, &error))
+    })
+}
+
 /// Refuses a JSON document in which a string or key holds NUL, which PostgreSQL cannot store.
 pub fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
     if may_contain_nul(bytes)
@@ -80,14 +141,16 @@ pub fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
 }
 
 /// A JSON path as commercetools writes it: field names joined by ` -> `, array positions left
-/// out (`actions -> customerId`); empty for the document itself.
+/// out (`actions -> customerId`); empty for the document itself. An enum's variant is no field
+/// (the documents' enums are strings, or update actions read through their named twin).
 fn commercetools_path(path: &serde_path_to_error::Path) -> String {
     let names: Vec<String> = path
         .iter()
         .filter_map(|segment| match segment {
             serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-            serde_path_to_error::Segment::Enum { variant } => Some(variant.clone()),
-            serde_path_to_error::Segment::Seq { .. } | serde_path_to_error::Segment::Unknown => None,
+            serde_path_to_error::Segment::Enum { .. }
+            | serde_path_to_error::Segment::Seq { .. }
+            | serde_path_to_error::Segment::Unknown => None,
         })
         .collect();
     names.join(" -> ")
@@ -238,17 +301,68 @@ mod tests {
         assert!(detail_of("{").contains("line 1"), "a syntax error keeps its position");
     }
 
-    #[test]
-    fn a_bad_update_action_is_named_without_its_position() {
+    fn update_detail(actions: &str) -> String {
         use crate::domain::actions::PaymentUpdateAction;
-        use crate::domain::versioning::UpdateRequest;
-        let body = r#"{"version": 1, "actions": [{"action": "setCustomer", "customer": {"typeId": "customer", "id": 7}}]}"#;
-        match parse::<UpdateRequest<PaymentUpdateAction>>(body.as_bytes()) {
+        let body = format!(r#"{{"version": 1, "actions": {actions}}}"#);
+        match parse_update::<PaymentUpdateAction>(body.as_bytes()) {
             Err(ApiError::BadRequest(crate::domain::errors::DomainError::InvalidJsonInput { detail })) => {
-                // serde buffers a tagged action before reading it, so the path ends at the action.
-                assert_eq!(detail, "actions: JSON string expected.");
+                detail
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_problem_inside_an_update_action_is_named_by_its_path() {
+        let cases = [
+            (
+                r#"[{"action": "setCustomer", "customer": {"typeId": "customer", "id": 7}}]"#,
+                "actions -> customer -> id: JSON string expected.",
+            ),
+            (
+                r#"[{"action": "changeTransactionState", "transactionId": "t"}]"#,
+                "actions -> state: Missing required value",
+            ),
+            (
+                r#"[{"action": "changeTransactionState", "transactionId": "t", "state": "Paid"}]"#,
+                "actions -> state: Invalid enum value 'Paid'. Expected one of: 'Initial', 'Pending', 'Success', 'Failure'",
+            ),
+            (
+                r#"[{"action": "changeAmountPlanned", "amount": {"currencyCode": "EUR"}}]"#,
+                "actions -> amount -> centAmount: Missing required value",
+            ),
+            (
+                r#"[{"action": "addTransaction", "transaction": {"type": "Charge", "amount": {"currencyCode": "EUR", "centAmount": "1"}}}]"#,
+                "actions -> transaction -> amount -> centAmount: JSON number expected.",
+            ),
+            (r#"[{"action": "setKey", "key": 5}]"#, "actions -> key: JSON string expected."),
+            (r#"[{"key": "k"}]"#, "actions -> action: Missing required value"),
+            (r#"[{"action": 1}]"#, "actions -> action: JSON string expected."),
+            (r#"["setKey"]"#, "actions: JSON object expected."),
+            (r#"{"action": "setKey"}"#, "actions: JSON array expected."),
+        ];
+        for (actions, expected) in cases {
+            assert_eq!(update_detail(actions), expected, "{actions}");
+        }
+        let unknown = update_detail(r#"[{"action": "setColour"}]"#);
+        assert!(
+            unknown.starts_with(
+                "actions -> action: Invalid enum value 'setColour'. Expected one of: 'setKey', "
+            ),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn the_actions_of_an_update_are_read_in_order() {
+        use crate::domain::actions::PaymentUpdateAction;
+        let body =
+            br#"{"version": 3, "actions": [{"key": "key-1", "action": "setKey"}, {"action": "setKey"}]}"#;
+        let request = parse_update::<PaymentUpdateAction>(body).unwrap();
+        assert_eq!(request.version, 3);
+        assert!(matches!(
+            request.actions.as_slice(),
+            [PaymentUpdateAction::SetKey { key: Some(_) }, PaymentUpdateAction::SetKey { key: None }]
+        ));
     }
 }

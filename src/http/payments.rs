@@ -1,12 +1,11 @@
 //! `/{projectKey}/payments`: create, get, check, update, delete and list Payments.
 
 use super::auth::{ManagePayments, Scoped, ViewPayments};
-use super::json::JsonBody;
+use super::json::{JsonBody, UpdateBody};
 use super::query::{paged_body, QueryParams};
 use super::{blocking, existence, head_query, json_response, Addressing, AppState, ById, ByKey};
 use crate::domain::actions::PaymentUpdateAction;
 use crate::domain::payment::PaymentDraft;
-use crate::domain::versioning::UpdateRequest;
 use crate::error::ApiError;
 use crate::persistence::documents::PAYMENTS;
 use crate::persistence::payments::Locator;
@@ -140,7 +139,7 @@ async fn update<A: Addressing>(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-    body: JsonBody<UpdateRequest<PaymentUpdateAction>>,
+    body: UpdateBody<PaymentUpdateAction>,
 ) -> Result<HttpResponse, ApiError> {
     let request = body.parsed()?.within_limits()?;
     let locator = A::locator(path.into_inner().1);

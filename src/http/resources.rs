@@ -4,10 +4,9 @@
 use super::auth::{
     ManageCustomers, ManageStates, ManageTypes, Needs, Scoped, ViewCustomers, ViewStates, ViewTypes,
 };
-use super::json::JsonBody;
+use super::json::{JsonBody, UpdateBody};
 use super::query::{paged_body, QueryParams};
 use super::{blocking, existence, head_query, json_response, Addressing, AppState, ById, ByKey};
-use crate::domain::versioning::UpdateRequest;
 use crate::error::ApiError;
 use crate::persistence::payments::Locator;
 use crate::service::expansion::{expand_document, expand_documents};
@@ -168,7 +167,7 @@ async fn update<R: HttpResource, A: Addressing>(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-    body: JsonBody<UpdateRequest<R::Action>>,
+    body: UpdateBody<R::Action>,
 ) -> Result<HttpResponse, ApiError> {
     let locator = A::locator(path.into_inner().1);
     if matches!(&locator, Locator::Id(id) if R::UNSERVED.contains(&id.as_str())) {

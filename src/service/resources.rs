@@ -44,7 +44,7 @@ pub trait ResourceKind: 'static {
     const KEPT_WHILE_REFERENCED: bool;
     type Resource: Versioned + Serialize + DeserializeOwned + Send;
     type Draft: DeserializeOwned + Send + 'static;
-    type Action: DeserializeOwned + Send + 'static;
+    type Action: crate::domain::update_actions::UpdateAction + Send + 'static;
     /// The payloads of the Messages commercetools writes for the kind (none for some).
     type Message: MessagePayload;
 

@@ -212,6 +212,51 @@ async fn invalid_update_requests_are_refused() {
     assert_eq!(app.get(&path).await.body, payment);
 }
 
+/// commercetools names the field inside an action (`actions -> customerId: Invalid UUID`), with
+/// neither the action's position nor its name.
+#[tokio::test]
+async fn a_malformed_action_is_named_by_the_path_of_its_field() {
+    let app = spawn_app().await;
+    let payment = payment_with_transaction(&app).await;
+    let path = format!("/payments/{}", payment["id"].as_str().unwrap());
+    let cases = [
+        (
+            json!({"action": "setCustomer", "customer": {"typeId": "customer", "id": 7}}),
+            "actions -> customer -> id: JSON string expected.",
+        ),
+        (
+            json!({"action": "changeAmountPlanned", "amount": {"currencyCode": "EUR"}}),
+            "actions -> amount -> centAmount: Missing required value",
+        ),
+        (
+            json!({"action": "setKey", "key": "a b"}),
+            "actions -> key: Invalid key 'a b'. A key may only contain [A-Za-z0-9_-].",
+        ),
+        (
+            json!({"action": "fly"}),
+            "actions -> action: Invalid enum value 'fly'. Expected one of: 'setKey', ",
+        ),
+    ];
+    for (action, detail) in cases {
+        let body =
+            json!({"version": 1, "actions": [{"action": "setAnonymousId", "anonymousId": "a"}, action]});
+        let reply = app.post(&path, body).await;
+        assert_eq!(reply.error_code(), "InvalidJsonInput");
+        let got = reply.body["errors"][0]["detailedErrorMessage"].as_str().unwrap();
+        assert!(got.starts_with(detail), "{got}");
+    }
+    let type_reply =
+        app.post("/types", json!({"key": "t-1", "name": {"en": "T"}, "resourceTypeIds": ["payment"]})).await;
+    let renamed = app
+        .post(
+            &format!("/types/{}", type_reply.body["id"].as_str().unwrap()),
+            json!({"version": 1, "actions": [{"action": "changeName", "name": "T2"}]}),
+        )
+        .await;
+    assert_eq!(renamed.body["errors"][0]["detailedErrorMessage"], "actions -> name: JSON object expected.");
+    assert_eq!(app.get(&path).await.body, payment);
+}
+
 #[tokio::test]
 async fn immutable_fields_cannot_change_once_set() {
     let app = spawn_app().await;

@@ -15,135 +15,135 @@ use super::messages::PaymentMessage;
 use super::money::Money;
 use super::payment::{Payment, PaymentMethodToken, TransactionDraft, TransactionState};
 use super::versioning::apply_all;
-use serde::Deserialize;
+use crate::domain::update_actions::update_actions;
 use serde_json::Value;
 
 pub use crate::domain::versioning::MAX_ACTIONS_PER_REQUEST;
 
-/// Every update action commercetools accepts on a Payment, deprecated ones included.
-/// In `set*` actions an absent (or null) value removes the current one.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "action", rename_all = "camelCase", rename_all_fields = "camelCase")]
-pub enum PaymentUpdateAction {
-    SetKey {
-        key: Option<ResourceKey>,
-    },
-    ChangeAmountPlanned {
-        amount: Money,
-    },
-    SetCustomer {
-        customer: Option<ResourceIdentifier>,
-    },
-    SetAnonymousId {
-        anonymous_id: Option<String>,
-    },
-    SetInterfaceId {
-        interface_id: String,
-    },
-    SetMethodInfo {
-        payment_interface: Option<String>,
-        method: Option<String>,
-        name: Option<LocalizedString>,
-        token: Option<PaymentMethodToken>,
-        interface_account: Option<String>,
-        custom: Option<super::common::CustomFieldsDraft>,
-    },
-    SetMethodInfoInterface {
-        interface: String,
-    },
-    SetMethodInfoMethod {
-        method: Option<String>,
-    },
-    SetMethodInfoName {
-        name: Option<LocalizedString>,
-    },
-    SetMethodInfoToken {
-        token: Option<PaymentMethodToken>,
-    },
-    SetMethodInfoInterfaceAccount {
-        interface_account: Option<String>,
-    },
-    SetMethodInfoCustomType {
-        #[serde(rename = "type")]
-        type_identifier: Option<ResourceIdentifier>,
-        fields: Option<FieldContainer>,
-    },
-    SetMethodInfoCustomField {
-        name: String,
-        value: Option<Value>,
-    },
-    SetStatusInterfaceCode {
-        interface_code: Option<String>,
-    },
-    SetStatusInterfaceText {
-        interface_text: Option<String>,
-    },
-    TransitionState {
-        state: ResourceIdentifier,
-        #[serde(default)]
-        force: bool,
-    },
-    AddTransaction {
-        transaction: TransactionDraft,
-    },
-    ChangeTransactionState {
-        transaction_id: String,
-        state: TransactionState,
-    },
-    ChangeTransactionTimestamp {
-        transaction_id: String,
-        timestamp: Timestamp,
-    },
-    ChangeTransactionInteractionId {
-        transaction_id: String,
-        interaction_id: String,
-    },
-    SetTransactionInterfaceId {
-        transaction_id: String,
-        interface_id: Option<String>,
-    },
-    AddInterfaceInteraction {
-        #[serde(rename = "type")]
-        type_identifier: ResourceIdentifier,
-        fields: Option<FieldContainer>,
-    },
-    SetCustomType {
-        #[serde(rename = "type")]
-        type_identifier: Option<ResourceIdentifier>,
-        fields: Option<FieldContainer>,
-    },
-    SetCustomField {
-        name: String,
-        value: Option<Value>,
-    },
-    SetTransactionCustomType {
-        transaction_id: String,
-        #[serde(rename = "type")]
-        type_identifier: Option<ResourceIdentifier>,
-        fields: Option<FieldContainer>,
-    },
-    SetTransactionCustomField {
-        transaction_id: String,
-        name: String,
-        value: Option<Value>,
-    },
-    /// Deprecated by commercetools.
-    SetExternalId {
-        external_id: Option<String>,
-    },
-    /// Deprecated by commercetools.
-    SetAuthorization {
-        amount: Option<Money>,
-        until: Option<Timestamp>,
-    },
-    /// Deprecated by commercetools.
-    SetAmountPaid {
-        amount: Option<Money>,
-    },
-    /// Deprecated by commercetools.
-    SetAmountRefunded {
-        amount: Option<Money>,
-    },
+update_actions! {
+    /// Every update action commercetools accepts on a Payment, deprecated ones included.
+    /// In `set*` actions an absent (or null) value removes the current one.
+    pub enum PaymentUpdateAction / NamedPaymentUpdateAction {
+        SetKey {
+            key: Option<ResourceKey>,
+        },
+        ChangeAmountPlanned {
+            amount: Money,
+        },
+        SetCustomer {
+            customer: Option<ResourceIdentifier>,
+        },
+        SetAnonymousId {
+            anonymous_id: Option<String>,
+        },
+        SetInterfaceId {
+            interface_id: String,
+        },
+        SetMethodInfo {
+            payment_interface: Option<String>,
+            method: Option<String>,
+            name: Option<LocalizedString>,
+            token: Option<PaymentMethodToken>,
+            interface_account: Option<String>,
+            custom: Option<super::common::CustomFieldsDraft>,
+        },
+        SetMethodInfoInterface {
+            interface: String,
+        },
+        SetMethodInfoMethod {
+            method: Option<String>,
+        },
+        SetMethodInfoName {
+            name: Option<LocalizedString>,
+        },
+        SetMethodInfoToken {
+            token: Option<PaymentMethodToken>,
+        },
+        SetMethodInfoInterfaceAccount {
+            interface_account: Option<String>,
+        },
+        SetMethodInfoCustomType {
+            #[serde(rename = "type")]
+            type_identifier: Option<ResourceIdentifier>,
+            fields: Option<FieldContainer>,
+        },
+        SetMethodInfoCustomField {
+            name: String,
+            value: Option<Value>,
+        },
+        SetStatusInterfaceCode {
+            interface_code: Option<String>,
+        },
+        SetStatusInterfaceText {
+            interface_text: Option<String>,
+        },
+        TransitionState {
+            state: ResourceIdentifier,
+            #[serde(default)]
+            force: bool,
+        },
+        AddTransaction {
+            transaction: TransactionDraft,
+        },
+        ChangeTransactionState {
+            transaction_id: String,
+            state: TransactionState,
+        },
+        ChangeTransactionTimestamp {
+            transaction_id: String,
+            timestamp: Timestamp,
+        },
+        ChangeTransactionInteractionId {
+            transaction_id: String,
+            interaction_id: String,
+        },
+        SetTransactionInterfaceId {
+            transaction_id: String,
+            interface_id: Option<String>,
+        },
+        AddInterfaceInteraction {
+            #[serde(rename = "type")]
+            type_identifier: ResourceIdentifier,
+            fields: Option<FieldContainer>,
+        },
+        SetCustomType {
+            #[serde(rename = "type")]
+            type_identifier: Option<ResourceIdentifier>,
+            fields: Option<FieldContainer>,
+        },
+        SetCustomField {
+            name: String,
+            value: Option<Value>,
+        },
+        SetTransactionCustomType {
+            transaction_id: String,
+            #[serde(rename = "type")]
+            type_identifier: Option<ResourceIdentifier>,
+            fields: Option<FieldContainer>,
+        },
+        SetTransactionCustomField {
+            transaction_id: String,
+            name: String,
+            value: Option<Value>,
+        },
+        /// Deprecated by commercetools.
+        SetExternalId {
+            external_id: Option<String>,
+        },
+        /// Deprecated by commercetools.
+        SetAuthorization {
+            amount: Option<Money>,
+            until: Option<Timestamp>,
+        },
+        /// Deprecated by commercetools.
+        SetAmountPaid {
+            amount: Option<Money>,
+        },
+        /// Deprecated by commercetools.
+        SetAmountRefunded {
+            amount: Option<Money>,
+        },
+    }
 }
 
 impl PaymentUpdateAction {
