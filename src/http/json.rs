@@ -10,59 +10,59 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 
-/// A JSON request body parsed into `T`. What is wrong with it is answered only when the
-/// handler takes it ([`JsonBody::parsed`]), after the token and scope were checked: actix
-/// answers whichever extractor fails first, and the token check may wait on the database, so a
-/// bad body must not overtake a bad token (commercetools answers 401 or 403 there).
-pub struct JsonBody<T>(Result<T, ApiError>);
+/// A JSON request body parsed into `T` (by `How`: [`AsJson`], or [`AsUpdate`] for update
+/// requests). What is wrong with it is answered only when the handler takes it
+/// ([`Body::parsed`]), after the token and scope were checked: actix answers whichever extractor
+/// fails first, and the token check may wait on the database, so a bad body must not overtake a
+/// bad token (commercetools answers 401 or 403 there).
+pub struct Body<T, How>(Result<T, ApiError>, PhantomData<How>);
 
-impl<T> JsonBody<T> {
+pub type JsonBody<T> = Body<T, AsJson>;
+pub type UpdateBody<A> = Body<UpdateRequest<A>, AsUpdate>;
+
+impl<T, How> Body<T, How> {
     pub fn parsed(self) -> Result<T, ApiError> {
         self.0
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+/// How a body becomes a `T`.
+pub trait ParseBody<T> {
+    fn parse(bytes: &[u8]) -> Result<T, ApiError>;
+}
+
+/// Any document, by [`parse`].
+pub struct AsJson;
+
+impl<T: DeserializeOwned> ParseBody<T> for AsJson {
+    fn parse(bytes: &[u8]) -> Result<T, ApiError> {
+        parse(bytes)
+    }
+}
+
+/// An update request, by [`parse_update`].
+pub struct AsUpdate;
+
+impl<A: UpdateAction> ParseBody<UpdateRequest<A>> for AsUpdate {
+    fn parse(bytes: &[u8]) -> Result<UpdateRequest<A>, ApiError> {
+        parse_update(bytes)
+    }
+}
+
+impl<T: 'static, How: ParseBody<T> + 'static> FromRequest for Body<T, How> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_then(req, payload, parse);
-        Box::pin(async move { Ok(JsonBody(body.await)) })
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let parsed = bytes.await.map_err(unreadable).and_then(|bytes| How::parse(&bytes));
+            Ok(Body(parsed, PhantomData))
+        })
     }
-}
-
-/// An update request (`{version, actions}`) as [`JsonBody`] takes a body, its actions read by
-/// [`parse_update`].
-pub struct UpdateBody<A>(Result<UpdateRequest<A>, ApiError>);
-
-impl<A> UpdateBody<A> {
-    pub fn parsed(self) -> Result<UpdateRequest<A>, ApiError> {
-        self.0
-    }
-}
-
-impl<A: UpdateAction + 'static> FromRequest for UpdateBody<A> {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let body = read_then(req, payload, parse_update);
-        Box::pin(async move { Ok(UpdateBody(body.await)) })
-    }
-}
-
-/// Reads the body with the size limit, then parses it; a body that cannot be read is refused
-/// as the parse would refuse it, when the handler takes it.
-fn read_then<T>(
-    req: &HttpRequest,
-    payload: &mut Payload,
-    parse: impl FnOnce(&[u8]) -> Result<T, ApiError>,
-) -> impl Future<Output = Result<T, ApiError>> {
-    let bytes = web::Bytes::from_request(req, payload);
-    async move { parse(&bytes.await.map_err(unreadable)?) }
 }
 
 /// A request body as it came (a form, a signed webhook), read with the same size limit and
