@@ -206,15 +206,20 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            Self::Internal(cause) => log::error!("internal error: {cause}"),
-            Self::OverCapacity(cause) => log::warn!("over capacity: {cause}"),
-            Self::ProviderUnavailable(cause) => log::warn!("provider unavailable: {cause}"),
+            Self::Internal(cause) => log::error!("internal error: {}", one_line(cause)),
+            Self::OverCapacity(cause) => log::warn!("over capacity: {}", one_line(cause)),
+            Self::ProviderUnavailable(cause) => log::warn!("provider unavailable: {}", one_line(cause)),
             _ => {}
         }
         HttpResponse::build(self.status_code())
             .content_type("application/json; charset=utf-8")
             .body(self.body().to_string())
     }
+}
+
+/// A cause on one log line: libpq's messages span several ("…\n\tIs the server running…").
+fn one_line(cause: &str) -> String {
+    cause.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl From<diesel::result::Error> for ApiError {

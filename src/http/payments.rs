@@ -87,13 +87,26 @@ async fn settle(
         let payment: serde_json::Value = serde_json::from_str(&document).map_err(ApiError::internal)?;
         let id = payment.get("id").and_then(|id| id.as_str()).unwrap_or_default().to_owned();
         let (db, project) = (state.db.clone(), project_key.to_owned());
-        document = blocking(move || service::payments::get(&db, &project, &Locator::Id(id))).await?;
+        let reread = blocking(move || service::payments::get(&db, &project, &Locator::Id(id))).await;
+        document = committed_answer(reread, document);
     }
     if expand.is_empty() {
         return Ok(document);
     }
     let (db, project) = (state.db.clone(), project_key.to_owned());
-    blocking(move || expand_document(&db, &project, document, &expand)).await
+    let unexpanded = document.clone();
+    let expanded = blocking(move || expand_document(&db, &project, document, &expand)).await;
+    Ok(committed_answer(expanded, unexpanded))
+}
+
+/// The change is committed once `settle` runs: an error after that (the database gone for a
+/// moment) must not answer 503, which invites a retry and, for a create without a key, a second
+/// payment. The payment is answered as written then.
+fn committed_answer(better: Result<String, ApiError>, as_written: String) -> String {
+    better.unwrap_or_else(|error| {
+        log::warn!("answering a committed change as written: {error}");
+        as_written
+    })
 }
 
 async fn get<A: Addressing>(

@@ -28,6 +28,8 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 const MIGRATION_LOCK: i64 = 0x7061_796d_656e_7473;
 /// How long a request waits for a pooled connection before it is answered with 503.
 const POOL_WAIT: Duration = Duration::from_secs(10);
+/// How long a health check waits for a connection.
+const PING_WAIT: Duration = Duration::from_secs(1);
 /// How long SQLite waits for a lock held by another process before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 10_000;
 /// The page cache of each SQLite connection, in KiB. SQLite's default (2 MiB) times the pool
@@ -295,20 +297,18 @@ impl Database {
         }
     }
 
-    /// Whether the database answers a trivial query.
+    /// Whether the database answers a trivial query within a second: a health check must
+    /// answer before its prober gives up, also while no connection can be made.
     pub fn ping(&self) -> bool {
-        #[derive(Debug, thiserror::Error)]
-        enum PingError {
-            #[error(transparent)]
-            Pool(#[from] diesel::r2d2::PoolError),
-            #[error(transparent)]
-            Query(#[from] diesel::result::Error),
+        let answers = |conn: &mut Conn| on_backend!(conn, |c| c.batch_execute("SELECT 1")).is_ok();
+        match &self.pools {
+            Pools::Sqlite { readers, .. } => {
+                readers.get_timeout(PING_WAIT).is_ok_and(|mut c| answers(&mut Conn::Sqlite(&mut c)))
+            }
+            Pools::Postgres { pool, .. } => {
+                pool.get_timeout(PING_WAIT).is_ok_and(|mut c| answers(&mut Conn::Postgres(&mut c)))
+            }
         }
-        let result: Result<(), PingError> = self.read(|conn| {
-            on_backend!(conn, |c| c.batch_execute("SELECT 1"))?;
-            Ok(())
-        });
-        result.is_ok()
     }
 }
 

@@ -237,6 +237,13 @@ impl Stripe {
         if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 409 {
             return Outcome::Unknown(format!("Stripe answered {status}"));
         }
+        // Our key, or its access to the account, was refused: nothing was done, and it is no
+        // fault of the customer's. The call is tried again (with backoff) until an operator fixes
+        // the key; the transaction stays Pending meanwhile.
+        if matches!(status.as_u16(), 401 | 403) {
+            log::error!("Stripe refused our API key ({status}): check STRIPE_SECRET_KEY and its access to the account");
+            return Outcome::Unknown(format!("Stripe refused our API key ({status})"));
+        }
         // A failed lookup says nothing about the object: never record it as a decline.
         if !status.is_success() && matches!(request.operation, Operation::Retrieve { .. }) {
             return Outcome::Unknown(format!("Stripe answered {status} to a lookup"));
@@ -247,6 +254,12 @@ impl Stripe {
             if error.kind.as_deref() == Some("idempotency_error") {
                 return Outcome::Unknown(format!("Stripe refused the idempotency key: {:?}", error.message));
             }
+            // Type and code only: Stripe's message may repeat what was sent (a token, say).
+            log::info!(
+                "Stripe refused a call ({status}, {}, {})",
+                error.kind.as_deref().unwrap_or("no error type"),
+                error.decline_code.as_deref().or(error.code.as_deref()).unwrap_or("no code")
+            );
             let report = Report {
                 object_id: error.payment_intent.and_then(|pi| pi.id),
                 status: format!("http_{}", status.as_u16()),

@@ -17,8 +17,11 @@ pub fn receive(
     body: &[u8],
 ) -> Result<Option<String>, ApiError> {
     let now = now();
-    signature::verify(signature_header, body, secrets, now.millis() / 1000)
-        .map_err(|error| ApiError::invalid_input(error.to_string()))?;
+    signature::verify(signature_header, body, secrets, now.millis() / 1000).map_err(|error| {
+        // Seen at Stripe as failed deliveries too; logged here for a wrong secret or a forger.
+        log::warn!("a Stripe webhook for project {project_key} was refused: {error}");
+        ApiError::invalid_input(error.to_string())
+    })?;
     // A webhook endpoint set up with a wrong project key fails at Stripe, where it shows,
     // rather than storing events no payment will ever match.
     if !super::projects::exists(db, project_key)? {

@@ -19,6 +19,8 @@ pub enum Fault {
     Slow(Duration),
     /// Closes the connection without an answer.
     Drop,
+    /// Refuses our API key (a revoked or mistyped key).
+    Unauthorized,
 }
 
 /// One request the fake received.
@@ -338,6 +340,11 @@ async fn answer(
         Some(Fault::TooManyRequests) => {
             ("429 Too Many Requests", json!({"error": {"message": "slow down"}}).to_string())
         }
+        Some(Fault::Unauthorized) => (
+            "401 Unauthorized",
+            json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided: sk_test_****"}})
+                .to_string(),
+        ),
         Some(Fault::Slow(delay)) => {
             tokio::time::sleep(delay).await;
             ("200 OK", answer.to_string())

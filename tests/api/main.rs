@@ -15,6 +15,7 @@ mod checkout;
 mod concurrency;
 mod connected_accounts;
 mod crash;
+mod db_proxy;
 mod fake_stripe;
 mod meta;
 mod multicapture;

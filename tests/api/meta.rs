@@ -246,3 +246,38 @@ async fn gzip_is_spoken_both_ways() {
         assert_eq!(broken.error_code(), "InvalidJsonInput", "{encoding}");
     }
 }
+
+/// While the database is away, /health says so (503) within a prober's patience (a client
+/// timeout of 5 s here, against the 10 s a request waits for a connection), and recovers.
+#[tokio::test]
+async fn health_answers_503_while_the_database_is_away() {
+    let Ok(server) = std::env::var("TEST_DATABASE_URL") else { return };
+    if server.is_empty() {
+        return; // SQLite is a file in the process: there is no connection to lose.
+    }
+    let proxy = crate::db_proxy::DbProxy::start(&server);
+    let database = std::sync::Arc::new(fresh_database());
+    let proxied = proxy.url_for(&database.url);
+    let app = spawn_app_on(database, |settings| {
+        settings.database.url = payments_api::persistence::DatabaseUrl::parse(&proxied).unwrap();
+    })
+    .await;
+    let prober = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().unwrap();
+    let health = || prober.get(format!("{}/health", app.address)).send();
+    assert_eq!(health().await.unwrap().status(), StatusCode::OK);
+    proxy.cut();
+    // More checks than the pool (4) holds connections: the later ones must make a new one.
+    for _ in 0..6 {
+        assert_eq!(health().await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    proxy.restore();
+    let mut status = StatusCode::SERVICE_UNAVAILABLE;
+    for _ in 0..50 {
+        status = health().await.unwrap().status();
+        if status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, StatusCode::OK, "recovered");
+}

@@ -3,6 +3,7 @@
 //! 500s, 429s, timeouts, dropped connections, a crash between the call and the write-back, and
 //! two server processes sharing one database.
 
+use crate::db_proxy::DbProxy;
 use crate::fake_stripe::{FakeStripe, Fault};
 use crate::helpers::*;
 use serde_json::{json, Value};
@@ -114,9 +115,14 @@ async fn a_retry_sends_what_the_first_attempt_sent_even_if_the_payment_changed()
 
 #[tokio::test]
 async fn faults_are_retried_with_the_same_key_and_charge_once() {
-    for fault in
-        [Fault::ServerError, Fault::TooManyRequests, Fault::Slow(Duration::from_millis(1_500)), Fault::Drop]
-    {
+    // A refused key is ours to fix, not the customer's decline: retried like the others.
+    for fault in [
+        Fault::ServerError,
+        Fault::TooManyRequests,
+        Fault::Slow(Duration::from_millis(1_500)),
+        Fault::Drop,
+        Fault::Unauthorized,
+    ] {
         let fake = FakeStripe::start(vec![fault]).await;
         let app = app_against(&fake, 1_000).await;
         let payment = app.create_payment(draft("Charge", None)).await;
@@ -132,6 +138,55 @@ async fn faults_are_retried_with_the_same_key_and_charge_once() {
         assert_eq!(keys.len(), 1, "{fault:?}: every retry sends the same key");
         assert_eq!(fake.intents_created(), 1, "{fault:?}: one Stripe-side operation");
     }
+}
+
+/// The database goes away while Stripe is answering a create's authorization: the payment is
+/// committed, so the create is answered with it (a 503 would invite a retry, and a second
+/// payment), and the operation, whose outcome could not be written, is sent again once the
+/// database is back, not only when its lease (a minute) ends.
+#[tokio::test]
+async fn a_database_outage_during_a_stripe_call_answers_the_payment_and_finishes_it_soon() {
+    let Ok(server) = std::env::var("TEST_DATABASE_URL") else { return };
+    if server.is_empty() {
+        return; // SQLite is a file in the process: there is no connection to lose.
+    }
+    let proxy = DbProxy::start(&server);
+    let fake = FakeStripe::start(vec![Fault::Slow(Duration::from_millis(1_500))]).await;
+    let database = std::sync::Arc::new(fresh_database());
+    let proxied = proxy.url_for(&database.url);
+    let app = spawn_app_on(database, |settings| {
+        settings.database.url = payments_api::persistence::DatabaseUrl::parse(&proxied).unwrap();
+        settings.psp.stripe_api_base = fake.base.clone();
+        settings.psp.stripe_secret_key =
+            Some(payments_api::auth::credentials::Secret::new("sk_test_fake".into()));
+        settings.psp.timeout_ms = 5_000;
+        settings.psp.wait_ms = 3_000;
+        settings.psp.worker_interval_ms = 100;
+    })
+    .await;
+    let creating = {
+        let app_address = app.address.clone();
+        let (token, project) = (app.token.clone(), app.project.clone());
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{app_address}/{project}/payments"))
+                .bearer_auth(token)
+                .json(&draft("Authorization", None))
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    proxy.cut();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    proxy.restore();
+    let reply = creating.await.unwrap();
+    assert_eq!(reply.status(), reqwest::StatusCode::CREATED);
+    let payment: Value = reply.json().await.unwrap();
+    let id = payment["id"].as_str().unwrap();
+    eventually_success(&app.address, &app.token, &app.project, id).await;
+    assert_eq!(fake.intents_created(), 1, "one PaymentIntent, however often it was sent");
 }
 
 #[tokio::test]

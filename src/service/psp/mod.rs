@@ -145,6 +145,17 @@ pub struct Executor {
     pub(super) provider: Arc<dyn Provider>,
     /// How long a process owns an operation it took; after that another may take it over.
     lease: Duration,
+    /// Leases this process could not hand back (the database was away): the worker hands them
+    /// back once it can, so that the operation is retried then, not only when the lease ends.
+    unreturned: std::sync::Mutex<Vec<UnreturnedLease>>,
+}
+
+/// An operation's lease to hand back: due again at `at`, if still held until `lease_until`.
+#[derive(Debug, Clone)]
+struct UnreturnedLease {
+    transaction_id: String,
+    lease_until: i64,
+    at: i64,
 }
 
 pub(super) async fn blocking<T: Send + 'static>(
@@ -218,7 +229,7 @@ fn too_old_to_resend(operation: &store::OperationRow) -> bool {
 
 impl Executor {
     pub fn new(db: Database, provider: Arc<dyn Provider>, lease: Duration) -> Self {
-        Self { db, provider, lease }
+        Self { db, provider, lease, unreturned: std::sync::Mutex::new(Vec::new()) }
     }
 
     pub fn interface_name(&self) -> &str {
@@ -264,6 +275,7 @@ impl Executor {
     pub async fn run_worker(self: Arc<Self>, interval: Duration) {
         loop {
             tokio::time::sleep(interval).await;
+            self.return_leases().await;
             let due = self.read(|conn| store::due(conn, now().millis(), 50)).await;
             match due {
                 Ok(ids) if !ids.is_empty() => self.run_within(ids, self.lease, false).await,
@@ -306,12 +318,46 @@ impl Executor {
         let Some(operation) = leased else { return Ok(false) };
         let result = self.run(&operation).await;
         let (id, lease_until) = (transaction_id.to_owned(), operation.lease_until);
-        match result {
-            Ok(true) => self.write(move |conn| store::finish(conn, &id, lease_until)).await.map(|_| true),
+        let handed_back = match result {
+            Ok(true) => self.write(move |conn| store::finish(conn, &id, lease_until)).await,
             Ok(false) | Err(_) => {
                 let at = next_attempt_time(operation.attempts);
-                self.write(move |conn| store::retry_at(conn, &id, at, lease_until)).await?;
-                result.map(|_| true)
+                self.write(move |conn| store::retry_at(conn, &id, at, lease_until)).await
+            }
+        };
+        if let Err(error) = handed_back {
+            // Sent again (and answered again by Stripe for the same idempotency key) once the
+            // lease is back; a settled one then only finds its outcome written.
+            self.keep_unreturned(UnreturnedLease {
+                transaction_id: transaction_id.to_owned(),
+                lease_until,
+                at: next_attempt_time(operation.attempts),
+            });
+            return Err(error);
+        }
+        result.map(|_| true)
+    }
+
+    fn unreturned(&self) -> std::sync::MutexGuard<'_, Vec<UnreturnedLease>> {
+        // Nothing panics while it is held; should it, the list is still whole.
+        self.unreturned.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn keep_unreturned(&self, lease: UnreturnedLease) {
+        self.unreturned().push(lease);
+    }
+
+    /// Hands back the leases that could not be handed back before; those that still cannot are
+    /// kept for the next round.
+    async fn return_leases(&self) {
+        let leases = std::mem::take(&mut *self.unreturned());
+        for lease in leases {
+            let kept = lease.clone();
+            let returned = self
+                .write(move |conn| store::retry_at(conn, &lease.transaction_id, lease.at, lease.lease_until))
+                .await;
+            if returned.is_err() {
+                self.keep_unreturned(kept);
             }
         }
     }
