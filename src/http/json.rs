@@ -8,10 +8,13 @@ use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde::de::IgnoredAny;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+
+mod update;
+pub use update::parse_update;
 
 /// A JSON request body parsed into `T` (by `How`: [`AsJson`], or [`AsUpdate`] for update
 /// requests). What is wrong with it is answered only when the handler takes it
@@ -90,44 +93,20 @@ fn unreadable(error: actix_web::Error) -> ApiError {
 
 /// Parses JSON, naming where in the document a problem is (`actions -> amount: ...`).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every request document is an object; serde would read a struct from an array too.
+    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::invalid_json("JSON object expected."));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = commercetools_path(error.path());
-        ApiError::invalid_json(detail(&path, &error.into_inner()))
+        let error = error.into_inner();
+        let well_formed = error.is_data() || serde_json::from_slice::<IgnoredAny>(bytes).is_ok();
+        ApiError::invalid_json(detail(&path, &error, well_formed))
     })?;
     deserializer.end().map_err(|e| ApiError::invalid_json(e.to_string()))?;
     refuse_nul(bytes)?;
     Ok(value)
-}
-
-/// Parses an update request. Each action is read through its enum's named twin (see
-/// [`crate::domain::update_actions`]), so that a problem inside it is named by its path
-/// (`actions -> customer -> id: ...`), as commercetools names it.
-pub fn parse_update<A: UpdateAction>(bytes: &[u8]) -> Result<UpdateRequest<A>, ApiError> {
-    let request: UpdateRequest<Map<String, Value>> = parse(bytes)?;
-    let actions = request.actions.into_iter().map(parse_action).collect::<Result<_, _>>()?;
-    Ok(UpdateRequest { version: request.version, actions })
-}
-
-fn parse_action<A: UpdateAction>(mut fields: Map<String, Value>) -> Result<A, ApiError> {
-    let name = match fields.remove("action") {
-        Some(Value::String(name)) => name,
-        Some(_) => return Err(ApiError::invalid_json("actions -> action: JSON string expected.")),
-        None => return Err(ApiError::invalid_json("actions -> action: Missing required value")),
-    };
-    let named = Value::Object(Map::from_iter([(name, Value::Object(fields))]));
-    serde_path_to_error::deserialize(named).map(A::from_named).map_err(|error| {
-        let inside = commercetools_path(error.path());
-        let error = error.into_inner();
-        // An unknown name is the fault of the `action` field.
-        let field = if inside.is_empty() && error.to_string().starts_with("unknown variant") {
-            "action".to_owned()
-        } else {
-            inside
-        };
-        let path = if field.is_empty() { "actions".to_owned() } else { format!("actions -> {field}") };
-        ApiError::invalid_json(detail(&path, &error))
-    })
 }
 
 /// Refuses a JSON document in which a string or key holds NUL, which PostgreSQL cannot store.
@@ -157,11 +136,22 @@ fn commercetools_path(path: &serde_path_to_error::Path) -> String {
 }
 
 /// What is wrong where, worded as commercetools words it (`amountPlanned: Missing required
-/// value`); a document that is not JSON at all keeps the parser's line and column.
-fn detail(path: &str, error: &serde_json::Error) -> String {
+/// value`); a document that is not JSON at all (not `well_formed`) keeps the parser's line and
+/// column.
+fn detail(path: &str, error: &serde_json::Error, well_formed: bool) -> String {
     let message = error.to_string();
-    if !error.is_data() {
+    if !error.is_data() && !well_formed {
         return message;
+    }
+    // In well-formed JSON the parser objects only to a number beyond a double's range, or to
+    // a value that is neither a string nor an object where an enum's string belongs.
+    if !error.is_data() {
+        let problem = if message.starts_with("number out of range") {
+            "Number out of range."
+        } else {
+            "JSON string expected."
+        };
+        return if path.is_empty() { problem.to_owned() } else { format!("{path}: {problem}") };
     }
     let message = match message.rfind(" at line ") {
         Some(at) => &message[..at],
@@ -172,23 +162,36 @@ fn detail(path: &str, error: &serde_json::Error) -> String {
     if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
         return format!("{}: Missing required value", at(field));
     }
+    if let Some(field) = message.strip_prefix("duplicate field `").and_then(|m| m.strip_suffix('`')) {
+        return format!("{}: Duplicate field", at(field));
+    }
+    let integer = |kind: &str| matches!(kind, "i64" | "u64" | "u8" | "u16" | "i32" | "u32");
     let problem = if let Some(rest) = message.strip_prefix("unknown variant ") {
         let (given, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
         let expected = expected.trim_start_matches("one of ").replace(" or ", ", ");
         format!("Invalid enum value {}. Expected one of: {}", quoted(given), quoted(&expected))
-    } else if let Some((_, expected)) =
+    } else if let Some((given, expected)) =
         message.strip_prefix("invalid type: ").and_then(|m| m.rsplit_once(", expected "))
     {
         match expected {
-            "a string" | "a borrowed string" => "JSON string expected.".to_owned(),
+            // An enum's value is a string (serde would also take a one-key map).
+            "a string" | "a borrowed string" | "string or map" => "JSON string expected.".to_owned(),
             "a boolean" => "JSON boolean expected.".to_owned(),
             "a sequence" => "JSON array expected.".to_owned(),
-            "i64" | "u64" | "u8" | "i32" | "u32" | "f64" | "a number" => "JSON number expected.".to_owned(),
+            e if integer(e) && given.starts_with("floating point") => "JSON integer expected.".to_owned(),
+            e if integer(e) || e == "f64" || e == "a number" => "JSON number expected.".to_owned(),
             e if e.starts_with("struct ") || e.starts_with("a map") || e.starts_with("internally tagged") => {
                 "JSON object expected.".to_owned()
             }
             _ => message.to_owned(),
         }
+    } else if message == "invalid value: map, expected map with a single key" {
+        "JSON string expected.".to_owned()
+    } else if message
+        .strip_prefix("invalid value: integer ")
+        .is_some_and(|m| m.rsplit_once(", expected ").is_some_and(|(_, expected)| integer(expected)))
+    {
+        "Value out of range.".to_owned()
     } else {
         message.to_owned()
     };
@@ -299,70 +302,10 @@ mod tests {
         assert_eq!(detail_of(body), "transactions -> express: JSON boolean expected.");
         assert_eq!(detail_of(r#"{"amountPlanned": 5}"#), "amountPlanned: JSON object expected.");
         assert!(detail_of("{").contains("line 1"), "a syntax error keeps its position");
-    }
-
-    fn update_detail(actions: &str) -> String {
-        use crate::domain::actions::PaymentUpdateAction;
-        let body = format!(r#"{{"version": 1, "actions": {actions}}}"#);
-        match parse_update::<PaymentUpdateAction>(body.as_bytes()) {
-            Err(ApiError::BadRequest(crate::domain::errors::DomainError::InvalidJsonInput { detail })) => {
-                detail
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_problem_inside_an_update_action_is_named_by_its_path() {
-        let cases = [
-            (
-                r#"[{"action": "setCustomer", "customer": {"typeId": "customer", "id": 7}}]"#,
-                "actions -> customer -> id: JSON string expected.",
-            ),
-            (
-                r#"[{"action": "changeTransactionState", "transactionId": "t"}]"#,
-                "actions -> state: Missing required value",
-            ),
-            (
-                r#"[{"action": "changeTransactionState", "transactionId": "t", "state": "Paid"}]"#,
-                "actions -> state: Invalid enum value 'Paid'. Expected one of: 'Initial', 'Pending', 'Success', 'Failure'",
-            ),
-            (
-                r#"[{"action": "changeAmountPlanned", "amount": {"currencyCode": "EUR"}}]"#,
-                "actions -> amount -> centAmount: Missing required value",
-            ),
-            (
-                r#"[{"action": "addTransaction", "transaction": {"type": "Charge", "amount": {"currencyCode": "EUR", "centAmount": "1"}}}]"#,
-                "actions -> transaction -> amount -> centAmount: JSON number expected.",
-            ),
-            (r#"[{"action": "setKey", "key": 5}]"#, "actions -> key: JSON string expected."),
-            (r#"[{"key": "k"}]"#, "actions -> action: Missing required value"),
-            (r#"[{"action": 1}]"#, "actions -> action: JSON string expected."),
-            (r#"["setKey"]"#, "actions: JSON object expected."),
-            (r#"{"action": "setKey"}"#, "actions: JSON array expected."),
-        ];
-        for (actions, expected) in cases {
-            assert_eq!(update_detail(actions), expected, "{actions}");
-        }
-        let unknown = update_detail(r#"[{"action": "setColour"}]"#);
-        assert!(
-            unknown.starts_with(
-                "actions -> action: Invalid enum value 'setColour'. Expected one of: 'setKey', "
-            ),
-            "{unknown}"
-        );
-    }
-
-    #[test]
-    fn the_actions_of_an_update_are_read_in_order() {
-        use crate::domain::actions::PaymentUpdateAction;
+        assert!(detail_of(r#"{"amountPlanned": tru}"#).contains("line 1"), "also inside a field");
         let body =
-            br#"{"version": 3, "actions": [{"key": "key-1", "action": "setKey"}, {"action": "setKey"}]}"#;
-        let request = parse_update::<PaymentUpdateAction>(body).unwrap();
-        assert_eq!(request.version, 3);
-        assert!(matches!(
-            request.actions.as_slice(),
-            [PaymentUpdateAction::SetKey { key: Some(_) }, PaymentUpdateAction::SetKey { key: None }]
-        ));
+            r#"{"amountPlanned": {"currencyCode": "EUR", "centAmount": 1}, "transactions": [{"type": 1}]}"#;
+        assert_eq!(detail_of(body), "transactions -> type: JSON string expected.");
+        assert_eq!(detail_of(r#"[{"currencyCode": "EUR", "centAmount": 1}]"#), "JSON object expected.");
     }
 }

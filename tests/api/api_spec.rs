@@ -15,10 +15,14 @@ fn spec() -> Value {
 /// (path, method) of every route registered in src/http: `web::resource("P")` followed by
 /// `.route(web::get()...)`, or `.route("P", web::get()...)`.
 fn served_routes() -> BTreeSet<(String, String)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
+    let mut files = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http"))];
     let mut routes = BTreeSet::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|entry| entry.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
         let mut events: Vec<(usize, String, bool)> = Vec::new();
         for marker in ["web::resource(\"", ".route(\""] {
             for (at, _) in text.match_indices(marker) {
