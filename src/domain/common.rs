@@ -51,6 +51,17 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Reads an optional date written `YYYY-MM-DD` (a Customer's `dateOfBirth`), refusing anything
+/// else in commercetools' words rather than the date library's.
+pub fn optional_date<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<chrono::NaiveDate>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else { return Ok(None) };
+    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| serde::de::Error::custom(format!("Invalid date '{text}'. Expected YYYY-MM-DD.")))
+}
+
 /// A user-defined key: 2..256 characters of `[A-Za-z0-9_-]`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

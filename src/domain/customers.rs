@@ -118,6 +118,7 @@ pub struct CustomerDraft {
     pub middle_name: Option<String>,
     pub title: Option<String>,
     pub salutation: Option<String>,
+    #[serde(default, deserialize_with = "super::common::optional_date")]
     pub date_of_birth: Option<NaiveDate>,
     pub company_name: Option<String>,
     pub vat_id: Option<String>,
@@ -246,6 +247,7 @@ update_actions! {
             salutation: Option<String>,
         },
         SetDateOfBirth {
+            #[serde(default, deserialize_with = "super::common::optional_date")]
             date_of_birth: Option<NaiveDate>,
         },
         SetCompanyName {
@@ -798,6 +800,20 @@ mod tests {
         let out_of_range =
             create(json!({"email": "a@b.co", "password": "pw", "addresses": [], "shippingAddresses": [0]}));
         assert!(matches!(out_of_range, Err(DomainError::InvalidInput(_))));
+    }
+
+    #[test]
+    fn a_date_of_birth_is_a_date() {
+        for text in ["1990-13-45", "1990-01-01T00:00:00Z", ""] {
+            let error = serde_json::from_value::<CustomerUpdateAction>(
+                json!({"action": "setDateOfBirth", "dateOfBirth": text}),
+            )
+            .unwrap_err();
+            assert_eq!(error.to_string(), format!("Invalid date '{text}'. Expected YYYY-MM-DD."));
+        }
+        let removed: CustomerUpdateAction =
+            serde_json::from_value(json!({"action": "setDateOfBirth"})).unwrap();
+        assert!(matches!(removed, CustomerUpdateAction::SetDateOfBirth { date_of_birth: None }));
     }
 
     #[test]
