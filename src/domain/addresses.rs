@@ -110,8 +110,7 @@ impl Address {
 }
 
 /// Names one of the owner's addresses, by id or by key (both must name the same one).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct AddressTarget {
     pub address_id: Option<String>,
     pub address_key: Option<String>,

@@ -272,37 +272,37 @@ update_actions! {
             address: Address,
         },
         ChangeAddress {
-            #[serde(flatten)]
-            target: AddressTarget,
+            address_id: Option<String>,
+            address_key: Option<String>,
             address: Address,
         },
         RemoveAddress {
-            #[serde(flatten)]
-            target: AddressTarget,
+            address_id: Option<String>,
+            address_key: Option<String>,
         },
         SetDefaultShippingAddress {
-            #[serde(flatten)]
-            target: AddressTarget,
+            address_id: Option<String>,
+            address_key: Option<String>,
         },
         SetDefaultBillingAddress {
-            #[serde(flatten)]
-            target: AddressTarget,
+            address_id: Option<String>,
+            address_key: Option<String>,
         },
         AddShippingAddressId {
-            #[serde(flatten)]
-            target: AddressTarget,
+            address_id: Option<String>,
+            address_key: Option<String>,
         },
         RemoveShippingAddressId {
-            #[serde(flatten)]
-            target: AddressTarget,
+            address_id: Option<String>,
+            address_key: Option<String>,
         },
         AddBillingAddressId {
-            #[serde(flatten)]
-            target: AddressTarget,
+            address_id: Option<String>,
+            address_key: Option<String>,
         },
         RemoveBillingAddressId {
-            #[serde(flatten)]
-            target: AddressTarget,
+            address_id: Option<String>,
+            address_key: Option<String>,
         },
         SetAuthenticationMode {
             auth_mode: AuthenticationMode,
@@ -342,14 +342,14 @@ update_actions! {
             customer_group: Value,
         },
         SetAddressCustomType {
-            #[serde(flatten)]
-            target: AddressTarget,
+            address_id: Option<String>,
+            address_key: Option<String>,
             #[serde(rename = "type")]
             type_identifier: Option<Value>,
         },
         SetAddressCustomField {
-            #[serde(flatten)]
-            target: AddressTarget,
+            address_id: Option<String>,
+            address_key: Option<String>,
             name: String,
         },
     }
@@ -451,32 +451,37 @@ pub fn apply(
             None
         }
         A::AddAddress { address } => Some(M::CustomerAddressAdded { address: book.add(address, new_id)? }),
-        A::ChangeAddress { target, address } => {
-            let (address, address_roles) = book.change(&target, address)?;
+        A::ChangeAddress { address_id, address_key, address } => {
+            let (address, address_roles) =
+                book.change(&AddressTarget { address_id, address_key }, address)?;
             Some(M::CustomerAddressChanged { address, address_roles })
         }
-        A::RemoveAddress { target } => {
-            let (address, address_roles) = book.remove(&target)?;
+        A::RemoveAddress { address_id, address_key } => {
+            let (address, address_roles) = book.remove(&AddressTarget { address_id, address_key })?;
             Some(M::CustomerAddressRemoved { address, address_roles })
         }
-        A::SetDefaultShippingAddress { target } => {
-            Some(M::CustomerDefaultShippingAddressSet { address: book.set_default(Role::Shipping, &target)? })
+        A::SetDefaultShippingAddress { address_id, address_key } => {
+            Some(M::CustomerDefaultShippingAddressSet {
+                address: book.set_default(Role::Shipping, &AddressTarget { address_id, address_key })?,
+            })
         }
-        A::SetDefaultBillingAddress { target } => {
-            Some(M::CustomerDefaultBillingAddressSet { address: book.set_default(Role::Billing, &target)? })
+        A::SetDefaultBillingAddress { address_id, address_key } => {
+            Some(M::CustomerDefaultBillingAddressSet {
+                address: book.set_default(Role::Billing, &AddressTarget { address_id, address_key })?,
+            })
         }
-        A::AddShippingAddressId { target } => {
-            Some(M::CustomerShippingAddressAdded { address: book.add_role(Role::Shipping, &target)? })
-        }
-        A::AddBillingAddressId { target } => {
-            Some(M::CustomerBillingAddressAdded { address: book.add_role(Role::Billing, &target)? })
-        }
-        A::RemoveShippingAddressId { target } => {
-            Some(M::CustomerShippingAddressRemoved { address: book.remove_role(Role::Shipping, &target)? })
-        }
-        A::RemoveBillingAddressId { target } => {
-            Some(M::CustomerBillingAddressRemoved { address: book.remove_role(Role::Billing, &target)? })
-        }
+        A::AddShippingAddressId { address_id, address_key } => Some(M::CustomerShippingAddressAdded {
+            address: book.add_role(Role::Shipping, &AddressTarget { address_id, address_key })?,
+        }),
+        A::AddBillingAddressId { address_id, address_key } => Some(M::CustomerBillingAddressAdded {
+            address: book.add_role(Role::Billing, &AddressTarget { address_id, address_key })?,
+        }),
+        A::RemoveShippingAddressId { address_id, address_key } => Some(M::CustomerShippingAddressRemoved {
+            address: book.remove_role(Role::Shipping, &AddressTarget { address_id, address_key })?,
+        }),
+        A::RemoveBillingAddressId { address_id, address_key } => Some(M::CustomerBillingAddressRemoved {
+            address: book.remove_role(Role::Billing, &AddressTarget { address_id, address_key })?,
+        }),
         A::SetAuthenticationMode { auth_mode, password } => {
             if customer.authentication_mode == auth_mode {
                 return Err(DomainError::InvalidInput(format!(
@@ -514,11 +519,11 @@ pub fn apply(
         {
             None
         }
-        A::SetAddressCustomType { target, type_identifier }
+        A::SetAddressCustomType { address_id, address_key, type_identifier }
             if type_identifier.as_ref().is_none_or(Value::is_null) =>
         {
             // Nothing to remove, but the address must exist.
-            book.check_exists(&target)?;
+            book.check_exists(&AddressTarget { address_id, address_key })?;
             None
         }
         A::SetStores { .. } | A::AddStore { .. } | A::RemoveStore { .. } => {

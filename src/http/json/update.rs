@@ -176,6 +176,18 @@ mod tests {
     }
 
     #[test]
+    fn the_other_resources_actions_are_named_by_path_too() {
+        use crate::domain::customers::CustomerUpdateAction;
+        let body = br#"{"version": 1, "actions": [{"action": "removeAddress", "addressId": 1}]}"#;
+        match parse_update::<CustomerUpdateAction>(body) {
+            Err(ApiError::BadRequest(crate::domain::errors::DomainError::InvalidJsonInput { detail })) => {
+                assert_eq!(detail, "actions -> addressId: JSON string expected.");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn the_actions_of_an_update_are_read_in_order() {
         use crate::domain::actions::PaymentUpdateAction;
         let body =
