@@ -259,7 +259,12 @@ mod tests {
     }
 
     fn detail_as<T: DeserializeOwned + std::fmt::Debug>(body: &str) -> String {
-        match parse::<T>(body.as_bytes()) {
+        invalid_json_detail(parse::<T>(body.as_bytes()))
+    }
+
+    /// The `detailedErrorMessage` of an InvalidJsonInput refusal.
+    pub(super) fn invalid_json_detail<T: std::fmt::Debug>(result: Result<T, ApiError>) -> String {
+        match result {
             Err(ApiError::BadRequest(crate::domain::errors::DomainError::InvalidJsonInput { detail })) => {
                 detail
             }

@@ -291,24 +291,35 @@ impl Database {
     where
         E: From<diesel::r2d2::PoolError>,
     {
+        self.read_waiting(POOL_WAIT, work)
+    }
+
+    /// [`Database::read`], waiting at most `wait` for a connection.
+    fn read_waiting<T, E>(&self, wait: Duration, work: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::r2d2::PoolError>,
+    {
         match &self.pools {
-            Pools::Sqlite { readers, .. } => work(&mut Conn::Sqlite(&mut *readers.get()?)),
-            Pools::Postgres { pool, .. } => work(&mut Conn::Postgres(&mut *pool.get()?)),
+            Pools::Sqlite { readers, .. } => work(&mut Conn::Sqlite(&mut *readers.get_timeout(wait)?)),
+            Pools::Postgres { pool, .. } => work(&mut Conn::Postgres(&mut *pool.get_timeout(wait)?)),
         }
     }
 
     /// Whether the database answers a trivial query within a second: a health check must
     /// answer before its prober gives up, also while no connection can be made.
     pub fn ping(&self) -> bool {
-        let answers = |conn: &mut Conn| on_backend!(conn, |c| c.batch_execute("SELECT 1")).is_ok();
-        match &self.pools {
-            Pools::Sqlite { readers, .. } => {
-                readers.get_timeout(PING_WAIT).is_ok_and(|mut c| answers(&mut Conn::Sqlite(&mut c)))
-            }
-            Pools::Postgres { pool, .. } => {
-                pool.get_timeout(PING_WAIT).is_ok_and(|mut c| answers(&mut Conn::Postgres(&mut c)))
-            }
+        #[derive(Debug, thiserror::Error)]
+        enum PingError {
+            #[error(transparent)]
+            Pool(#[from] diesel::r2d2::PoolError),
+            #[error(transparent)]
+            Query(#[from] diesel::result::Error),
         }
+        let result: Result<(), PingError> = self.read_waiting(PING_WAIT, |conn| {
+            on_backend!(conn, |c| c.batch_execute("SELECT 1"))?;
+            Ok(())
+        });
+        result.is_ok()
     }
 }
 

@@ -90,17 +90,13 @@ impl<'de> Deserialize<'de> for ActionFields {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::invalid_json_detail;
     use super::*;
 
     fn update_detail(actions: &str) -> String {
         use crate::domain::actions::PaymentUpdateAction;
         let body = format!(r#"{{"version": 1, "actions": {actions}}}"#);
-        match parse_update::<PaymentUpdateAction>(body.as_bytes()) {
-            Err(ApiError::BadRequest(crate::domain::errors::DomainError::InvalidJsonInput { detail })) => {
-                detail
-            }
-            other => panic!("{other:?}"),
-        }
+        invalid_json_detail(parse_update::<PaymentUpdateAction>(body.as_bytes()))
     }
 
     #[test]
@@ -179,12 +175,10 @@ mod tests {
     fn the_other_resources_actions_are_named_by_path_too() {
         use crate::domain::customers::CustomerUpdateAction;
         let body = br#"{"version": 1, "actions": [{"action": "removeAddress", "addressId": 1}]}"#;
-        match parse_update::<CustomerUpdateAction>(body) {
-            Err(ApiError::BadRequest(crate::domain::errors::DomainError::InvalidJsonInput { detail })) => {
-                assert_eq!(detail, "actions -> addressId: JSON string expected.");
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(
+            invalid_json_detail(parse_update::<CustomerUpdateAction>(body)),
+            "actions -> addressId: JSON string expected."
+        );
     }
 
     #[test]

@@ -318,21 +318,16 @@ impl Executor {
         let Some(operation) = leased else { return Ok(false) };
         let result = self.run(&operation).await;
         let (id, lease_until) = (transaction_id.to_owned(), operation.lease_until);
+        let at = next_attempt_time(operation.attempts);
         let handed_back = match result {
             Ok(true) => self.write(move |conn| store::finish(conn, &id, lease_until)).await,
-            Ok(false) | Err(_) => {
-                let at = next_attempt_time(operation.attempts);
-                self.write(move |conn| store::retry_at(conn, &id, at, lease_until)).await
-            }
+            Ok(false) | Err(_) => self.write(move |conn| store::retry_at(conn, &id, at, lease_until)).await,
         };
         if let Err(error) = handed_back {
             // Sent again (and answered again by Stripe for the same idempotency key) once the
             // lease is back; a settled one then only finds its outcome written.
-            self.keep_unreturned(UnreturnedLease {
-                transaction_id: transaction_id.to_owned(),
-                lease_until,
-                at: next_attempt_time(operation.attempts),
-            });
+            let transaction_id = transaction_id.to_owned();
+            self.keep_unreturned(UnreturnedLease { transaction_id, lease_until, at });
             return Err(error);
         }
         result.map(|_| true)
