@@ -5,6 +5,7 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::marker::PhantomData;
 
 /// A UTC instant with millisecond precision, written as `2015-10-20T08:54:24.000Z`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -108,12 +109,68 @@ pub struct Reference {
     pub id: String,
 }
 
-/// How a draft or an action names another resource: by `id` or by `key`, never both.
+/// The kinds of resources a Payment references.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReferenceTypeId {
+    Customer,
+    State,
+    Type,
+}
+
+impl ReferenceTypeId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Customer => "customer",
+            Self::State => "state",
+            Self::Type => "type",
+        }
+    }
+}
+
+/// The kind of resource a field names, fixed by the field: a wrong `typeId` is malformed
+/// input, reported with the field's path as the parser reports it.
+pub trait ReferenceKind {
+    const TYPE_ID: ReferenceTypeId;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToCustomer;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToState;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ToType;
+
+impl ReferenceKind for ToCustomer {
+    const TYPE_ID: ReferenceTypeId = ReferenceTypeId::Customer;
+}
+impl ReferenceKind for ToState {
+    const TYPE_ID: ReferenceTypeId = ReferenceTypeId::State;
+}
+impl ReferenceKind for ToType {
+    const TYPE_ID: ReferenceTypeId = ReferenceTypeId::Type;
+}
+
+pub type CustomerIdentifier = ResourceIdentifier<ToCustomer>;
+pub type StateIdentifier = ResourceIdentifier<ToState>;
+pub type TypeIdentifier = ResourceIdentifier<ToType>;
+
+/// How a draft or an action names another resource of kind `K`: by `id` or by `key`, never both.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "ResourceIdentifierWire")]
-pub struct ResourceIdentifier {
-    pub type_id: Option<String>,
+#[serde(try_from = "ResourceIdentifierWire<K>", bound = "K: ReferenceKind")]
+pub struct ResourceIdentifier<K: ReferenceKind> {
     pub target: IdOrKey,
+    kind: PhantomData<K>,
+}
+
+impl<K: ReferenceKind> ResourceIdentifier<K> {
+    pub fn new(target: IdOrKey) -> Self {
+        Self { target, kind: PhantomData }
+    }
+
+    /// The resource named, for the service to load before a change is applied.
+    pub fn named(&self) -> (ReferenceTypeId, IdOrKey) {
+        (K::TYPE_ID, self.target.clone())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -123,22 +180,38 @@ pub enum IdOrKey {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ResourceIdentifierWire {
-    type_id: Option<String>,
+#[serde(rename_all = "camelCase", bound = "K: ReferenceKind")]
+struct ResourceIdentifierWire<K: ReferenceKind> {
+    /// Only checked: the field decides the kind.
+    #[serde(rename = "typeId", default)]
+    _type_id: Option<ExpectedTypeId<K>>,
     id: Option<String>,
     key: Option<String>,
 }
 
-impl TryFrom<ResourceIdentifierWire> for ResourceIdentifier {
+impl<K: ReferenceKind> TryFrom<ResourceIdentifierWire<K>> for ResourceIdentifier<K> {
     type Error = &'static str;
-    fn try_from(wire: ResourceIdentifierWire) -> Result<Self, Self::Error> {
+    fn try_from(wire: ResourceIdentifierWire<K>) -> Result<Self, Self::Error> {
         let target = match (wire.id, wire.key) {
             (Some(id), None) => IdOrKey::Id(id),
             (None, Some(key)) => IdOrKey::Key(key),
             _ => return Err("ResourceIdentifier requires an 'id' xor a 'key'."),
         };
-        Ok(Self { type_id: wire.type_id, target })
+        Ok(Self::new(target))
+    }
+}
+
+/// A `typeId` that must name `K`.
+struct ExpectedTypeId<K>(PhantomData<K>);
+
+impl<'de, K: ReferenceKind> Deserialize<'de> for ExpectedTypeId<K> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let given = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        let expected = K::TYPE_ID.as_str();
+        if given != expected {
+            return Err(serde::de::Error::custom(format!("Expected '{expected}' but got '{given}'.")));
+        }
+        Ok(Self(PhantomData))
     }
 }
 
@@ -158,7 +231,7 @@ pub struct CustomFields {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct CustomFieldsDraft {
     #[serde(rename = "type")]
-    pub type_identifier: ResourceIdentifier,
+    pub type_identifier: TypeIdentifier,
     #[serde(default)]
     pub fields: Option<FieldContainer>,
 }
@@ -173,6 +246,10 @@ pub struct ClientLogging {
     pub external_user_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anonymous_id: Option<String>,
+    /// Whether the Merchant Center made the change; never here, but commercetools always
+    /// writes the field.
+    #[serde(default)]
+    pub is_platform_client: bool,
 }
 
 #[cfg(test)]
@@ -201,12 +278,21 @@ mod tests {
 
     #[test]
     fn resource_identifiers_need_exactly_one_of_id_and_key() {
-        let by_key: ResourceIdentifier =
-            serde_json::from_value(json!({"typeId": "type", "key": "k"})).unwrap();
+        let by_key: TypeIdentifier = serde_json::from_value(json!({"typeId": "type", "key": "k"})).unwrap();
         assert_eq!(by_key.target, IdOrKey::Key("k".into()));
-        let by_id: ResourceIdentifier = serde_json::from_value(json!({"id": "i"})).unwrap();
+        let by_id: TypeIdentifier = serde_json::from_value(json!({"id": "i"})).unwrap();
         assert_eq!(by_id.target, IdOrKey::Id("i".into()));
-        assert!(serde_json::from_value::<ResourceIdentifier>(json!({"id": "i", "key": "k"})).is_err());
-        assert!(serde_json::from_value::<ResourceIdentifier>(json!({"typeId": "type"})).is_err());
+        assert!(serde_json::from_value::<TypeIdentifier>(json!({"id": "i", "key": "k"})).is_err());
+        assert!(serde_json::from_value::<TypeIdentifier>(json!({"typeId": "type"})).is_err());
+    }
+
+    #[test]
+    fn a_resource_identifier_names_the_kind_its_field_holds() {
+        let error = serde_json::from_value::<CustomerIdentifier>(json!({"typeId": "cart", "id": "c"}))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(error, "Expected 'customer' but got 'cart'.");
+        let state: StateIdentifier = serde_json::from_value(json!({"typeId": "state", "id": "s"})).unwrap();
+        assert_eq!(state.named(), (ReferenceTypeId::State, IdOrKey::Id("s".into())));
     }
 }

@@ -1,27 +1,12 @@
 //! What a change needs from outside the aggregate, handed in so that the aggregate stays pure:
 //! the time, fresh ids, who acts, and the resources it references.
 
-use super::common::{ClientLogging, CustomFields, IdOrKey, Reference, ResourceIdentifier, Timestamp};
+use super::common::{
+    ClientLogging, CustomFields, IdOrKey, Reference, ReferenceKind, ReferenceTypeId, ResourceIdentifier,
+    Timestamp,
+};
 use super::errors::DomainError;
 use super::states::StateType;
-
-/// The kinds of resources a Payment references.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ReferenceTypeId {
-    Customer,
-    State,
-    Type,
-}
-
-impl ReferenceTypeId {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Customer => "customer",
-            Self::State => "state",
-            Self::Type => "type",
-        }
-    }
-}
 
 /// The resource types a custom Type can extend here: a Payment and its parts, and a Customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,11 +33,7 @@ impl CustomizedResource {
 /// Resolves references and checks custom fields. The service prepares an implementation from
 /// the database before a change is applied; the aggregate only reads from it.
 pub trait References {
-    fn resolve(
-        &self,
-        type_id: ReferenceTypeId,
-        identifier: &ResourceIdentifier,
-    ) -> Result<Reference, DomainError>;
+    fn resolve(&self, type_id: ReferenceTypeId, target: &IdOrKey) -> Result<Reference, DomainError>;
 
     /// Checks the values against their Type and brings them to their stored form.
     fn check_custom_fields(
@@ -77,22 +58,17 @@ pub trait References {
     ) -> Result<(), DomainError>;
 }
 
-/// Checks what can be checked without other resources: the `typeId`, and that an id is given.
-/// Keys cannot be resolved without the referenced resource, so they are reported as not found.
+/// Checks what can be checked without other resources: that an id is given. Keys cannot be
+/// resolved without the referenced resource, so they are reported as not found.
 pub struct UncheckedReferences;
 
 impl References for UncheckedReferences {
-    fn resolve(
-        &self,
-        type_id: ReferenceTypeId,
-        identifier: &ResourceIdentifier,
-    ) -> Result<Reference, DomainError> {
-        check_type_id(type_id, identifier)?;
-        match &identifier.target {
+    fn resolve(&self, type_id: ReferenceTypeId, target: &IdOrKey) -> Result<Reference, DomainError> {
+        match target {
             IdOrKey::Id(id) => Ok(Reference { type_id: type_id.as_str().to_owned(), id: id.clone() }),
             IdOrKey::Key(_) => Err(DomainError::ReferencedResourceNotFound {
                 type_id: type_id.as_str().to_owned(),
-                target: identifier.target.clone(),
+                target: target.clone(),
             }),
         }
     }
@@ -112,13 +88,10 @@ impl References for UncheckedReferences {
     }
 }
 
-/// A given `typeId` must name the expected resource type.
-pub fn check_type_id(expected: ReferenceTypeId, identifier: &ResourceIdentifier) -> Result<(), DomainError> {
-    match identifier.type_id.as_deref() {
-        Some(given) if given != expected.as_str() => Err(DomainError::InvalidJsonInput {
-            detail: format!("typeId: Expected '{}' but got '{given}'.", expected.as_str()),
-        }),
-        _ => Ok(()),
+impl<K: ReferenceKind> ResourceIdentifier<K> {
+    /// The reference to the resource named, if it exists.
+    pub fn resolve(&self, references: &dyn References) -> Result<Reference, DomainError> {
+        references.resolve(K::TYPE_ID, &self.target)
     }
 }
 

@@ -4,10 +4,10 @@
 use super::actions::custom::{set_custom_field, set_custom_type, FieldChange};
 use super::addresses::{Address, AddressBook, AddressTarget, Role};
 use super::common::{
-    ClientLogging, CustomFields, CustomFieldsDraft, FieldContainer, IdOrKey, ResourceIdentifier, ResourceKey,
-    Timestamp,
+    ClientLogging, CustomFields, CustomFieldsDraft, FieldContainer, IdOrKey, ReferenceTypeId, ResourceKey,
+    Timestamp, TypeIdentifier,
 };
-use super::context::{CustomizedResource, ReferenceTypeId, References};
+use super::context::{CustomizedResource, References};
 use super::customer_messages::CustomerMessage;
 use super::errors::DomainError;
 use super::payment::optional_custom_fields;
@@ -310,7 +310,7 @@ update_actions! {
         },
         SetCustomType {
             #[serde(rename = "type")]
-            type_identifier: Option<ResourceIdentifier>,
+            type_identifier: Option<TypeIdentifier>,
             fields: Option<FieldContainer>,
         },
         SetCustomField {
@@ -358,7 +358,7 @@ update_actions! {
 impl CustomerDraft {
     /// The resources the draft names, for loading before it is applied.
     pub fn identifiers(&self) -> Vec<(ReferenceTypeId, IdOrKey)> {
-        self.custom.iter().map(|c| (ReferenceTypeId::Type, c.type_identifier.target.clone())).collect()
+        self.custom.iter().map(|c| c.type_identifier.named()).collect()
     }
 }
 
@@ -367,7 +367,7 @@ impl CustomerUpdateAction {
     pub fn identifiers(&self) -> Vec<(ReferenceTypeId, IdOrKey)> {
         match self {
             Self::SetCustomType { type_identifier: Some(identifier), .. } => {
-                vec![(ReferenceTypeId::Type, identifier.target.clone())]
+                vec![identifier.named()]
             }
             _ => vec![],
         }

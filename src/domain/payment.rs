@@ -1,10 +1,10 @@
 //! The Payment aggregate as commercetools represents it, and its creation from a PaymentDraft.
 
 use super::common::{
-    ClientLogging, CustomFields, CustomFieldsDraft, LocalizedString, Reference, ResourceIdentifier,
-    ResourceKey, Timestamp,
+    ClientLogging, CustomFields, CustomFieldsDraft, CustomerIdentifier, IdOrKey, LocalizedString, Reference,
+    ReferenceTypeId, ResourceKey, StateIdentifier, Timestamp,
 };
-use super::context::{ChangeContext, CustomizedResource, ReferenceTypeId, References};
+use super::context::{ChangeContext, CustomizedResource, References};
 use super::errors::DomainError;
 use super::messages::PaymentMessage;
 use super::money::Money;
@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 pub struct Payment {
     pub id: String,
     pub version: i64,
+    /// The `sequenceNumber` of the payment's latest Message; the service numbers Messages.
+    #[serde(default)]
+    pub last_message_sequence_number: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<ResourceKey>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -135,7 +138,7 @@ impl TransactionState {
 #[serde(rename_all = "camelCase")]
 pub struct PaymentDraft {
     pub key: Option<ResourceKey>,
-    pub customer: Option<ResourceIdentifier>,
+    pub customer: Option<CustomerIdentifier>,
     pub anonymous_id: Option<String>,
     pub external_id: Option<String>,
     pub interface_id: Option<String>,
@@ -153,18 +156,17 @@ pub struct PaymentDraft {
 
 impl PaymentDraft {
     /// The resources this draft names, for the service to load before creating the payment.
-    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, &ResourceIdentifier)> {
+    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, IdOrKey)> {
         let mut identifiers = Vec::new();
-        identifiers.extend(self.customer.iter().map(|c| (ReferenceTypeId::Customer, c)));
-        identifiers
-            .extend(self.payment_status.iter().flat_map(|s| &s.state).map(|s| (ReferenceTypeId::State, s)));
+        identifiers.extend(self.customer.iter().map(CustomerIdentifier::named));
+        identifiers.extend(self.payment_status.iter().flat_map(|s| &s.state).map(StateIdentifier::named));
         let customs = self
             .custom
             .iter()
             .chain(self.payment_method_info.iter().flat_map(|m| &m.custom))
             .chain(self.transactions.iter().flatten().flat_map(|t| &t.custom))
             .chain(self.interface_interactions.iter().flatten());
-        identifiers.extend(customs.map(|c| (ReferenceTypeId::Type, &c.type_identifier)));
+        identifiers.extend(customs.map(|c| c.type_identifier.named()));
         identifiers
     }
 
@@ -194,7 +196,7 @@ pub struct PaymentMethodInfoDraft {
 pub struct PaymentStatusDraft {
     pub interface_code: Option<String>,
     pub interface_text: Option<String>,
-    pub state: Option<ResourceIdentifier>,
+    pub state: Option<StateIdentifier>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -216,11 +218,8 @@ impl Payment {
         draft: PaymentDraft,
         ctx: &mut ChangeContext,
     ) -> Result<(Payment, PaymentMessage), DomainError> {
-        let customer = draft
-            .customer
-            .as_ref()
-            .map(|customer| ctx.references.resolve(ReferenceTypeId::Customer, customer))
-            .transpose()?;
+        let customer =
+            draft.customer.as_ref().map(|customer| customer.resolve(ctx.references)).transpose()?;
         let method_info = draft.payment_method_info.unwrap_or_default();
         let status = draft.payment_status.unwrap_or_default();
         let mut transactions = Vec::new();
@@ -239,6 +238,7 @@ impl Payment {
         let payment = Payment {
             id: (ctx.new_id)(),
             version: 1,
+            last_message_sequence_number: 0,
             key: draft.key,
             customer,
             anonymous_id: draft.anonymous_id,
@@ -266,7 +266,7 @@ impl Payment {
                 interface_text: status.interface_text,
                 state: match &status.state {
                     Some(state) => {
-                        let state = ctx.references.resolve(ReferenceTypeId::State, state)?;
+                        let state = state.resolve(ctx.references)?;
                         ctx.references.check_state_type(&state, StateType::PaymentState)?;
                         Some(state)
                     }
@@ -406,7 +406,7 @@ pub fn custom_fields(
     references: &dyn References,
 ) -> Result<CustomFields, DomainError> {
     let mut custom = CustomFields {
-        type_ref: references.resolve(ReferenceTypeId::Type, &draft.type_identifier)?,
+        type_ref: draft.type_identifier.resolve(references)?,
         fields: draft.fields.clone().unwrap_or_default(),
     };
     references.check_custom_fields(resource, &mut custom)?;

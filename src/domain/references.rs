@@ -1,8 +1,8 @@
 //! The referenced resources a change needs, loaded by the service before the change is
 //! applied, so that resolving and checking them stays pure.
 
-use super::common::{CustomFields, IdOrKey, Reference, ResourceIdentifier};
-use super::context::{check_type_id, CustomizedResource, ReferenceTypeId, References};
+use super::common::{CustomFields, IdOrKey, Reference, ReferenceTypeId};
+use super::context::{CustomizedResource, References};
 use super::errors::DomainError;
 use super::states::{check_payment_transition, check_state_type, State, StateType};
 use super::types::Type;
@@ -44,13 +44,7 @@ impl LoadedReferences {
 }
 
 impl References for LoadedReferences {
-    fn resolve(
-        &self,
-        type_id: ReferenceTypeId,
-        identifier: &ResourceIdentifier,
-    ) -> Result<Reference, DomainError> {
-        check_type_id(type_id, identifier)?;
-        let target = &identifier.target;
+    fn resolve(&self, type_id: ReferenceTypeId, target: &IdOrKey) -> Result<Reference, DomainError> {
         let id = match type_id {
             ReferenceTypeId::Customer => self.customers.iter().find(|c| c.is(target)).map(|c| c.id.clone()),
             ReferenceTypeId::State => self

@@ -1,8 +1,11 @@
 //! States: workflows for payments (and other resources), with the transition rules that
 //! `transitionState` follows.
 
-use super::common::{ClientLogging, LocalizedString, Reference, ResourceIdentifier, ResourceKey, Timestamp};
-use super::context::{ReferenceTypeId, References};
+use super::common::{
+    ClientLogging, IdOrKey, LocalizedString, Reference, ReferenceTypeId, ResourceKey, StateIdentifier,
+    Timestamp,
+};
+use super::context::References;
 use super::errors::DomainError;
 use crate::domain::update_actions::update_actions;
 use serde::{Deserialize, Serialize};
@@ -83,23 +86,23 @@ pub struct StateDraft {
     pub description: Option<LocalizedString>,
     pub initial: Option<bool>,
     pub roles: Option<Vec<StateRole>>,
-    pub transitions: Option<Vec<ResourceIdentifier>>,
+    pub transitions: Option<Vec<StateIdentifier>>,
 }
 
 impl StateDraft {
-    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, &ResourceIdentifier)> {
-        self.transitions.iter().flatten().map(|t| (ReferenceTypeId::State, t)).collect()
+    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, IdOrKey)> {
+        self.transitions.iter().flatten().map(StateIdentifier::named).collect()
     }
 }
 
 /// The transitions as references, each to a State of the same type (as commercetools asks).
 fn resolve_transitions(
-    transitions: Option<&Vec<ResourceIdentifier>>,
+    transitions: Option<&Vec<StateIdentifier>>,
     state_type: StateType,
     references: &dyn References,
 ) -> Result<Option<Vec<Reference>>, DomainError> {
-    let resolve = |transition| {
-        let target = references.resolve(ReferenceTypeId::State, transition)?;
+    let resolve = |transition: &StateIdentifier| {
+        let target = transition.resolve(references)?;
         references.check_state_type(&target, state_type)?;
         Ok(target)
     };
@@ -183,7 +186,7 @@ update_actions! {
             initial: bool,
         },
         SetTransitions {
-            transitions: Option<Vec<ResourceIdentifier>>,
+            transitions: Option<Vec<StateIdentifier>>,
         },
         SetRoles {
             roles: Vec<StateRole>,
@@ -202,10 +205,10 @@ update_actions! {
 }
 
 impl StateUpdateAction {
-    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, &ResourceIdentifier)> {
+    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, IdOrKey)> {
         match self {
             Self::SetTransitions { transitions } => {
-                transitions.iter().flatten().map(|t| (ReferenceTypeId::State, t)).collect()
+                transitions.iter().flatten().map(StateIdentifier::named).collect()
             }
             _ => vec![],
         }

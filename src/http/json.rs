@@ -273,6 +273,29 @@ mod tests {
     }
 
     #[test]
+    fn a_reference_of_the_wrong_kind_is_named_by_its_path() {
+        use crate::domain::payment::PaymentDraft;
+        let amount = r#""amountPlanned": {"currencyCode": "EUR", "centAmount": 1}"#;
+        let cases = [
+            (
+                r#""customer": {"typeId": "cart", "id": "c"}"#,
+                "customer -> typeId: Expected 'customer' but got 'cart'.",
+            ),
+            (
+                r#""paymentStatus": {"state": {"typeId": "type", "key": "k"}}"#,
+                "paymentStatus -> state -> typeId: Expected 'state' but got 'type'.",
+            ),
+            (
+                r#""transactions": [{"type": "Charge", "amount": {"currencyCode": "EUR", "centAmount": 1}, "custom": {"type": {"typeId": "customer", "id": "t"}}}]"#,
+                "transactions -> custom -> type -> typeId: Expected 'type' but got 'customer'.",
+            ),
+        ];
+        for (field, expected) in cases {
+            assert_eq!(detail_as::<PaymentDraft>(&format!("{{{amount}, {field}}}")), expected, "{field}");
+        }
+    }
+
+    #[test]
     fn a_money_draft_names_the_amount_it_misses_like_any_missing_field() {
         use crate::domain::payment::PaymentDraft;
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use super::{OperationKind, Outcome, Report};
 use crate::domain::actions::PaymentUpdateAction;
-use crate::domain::common::{FieldContainer, IdOrKey, ResourceIdentifier, Timestamp};
+use crate::domain::common::{FieldContainer, IdOrKey, Timestamp, TypeIdentifier};
 use crate::domain::payment::{Transaction, TransactionState};
 use serde_json::Value;
 
@@ -51,10 +51,7 @@ pub fn actions(
         interface_text: Some(report.message.clone().unwrap_or_else(|| report.status.clone())),
     });
     actions.push(PaymentUpdateAction::AddInterfaceInteraction {
-        type_identifier: ResourceIdentifier {
-            type_id: Some("type".into()),
-            target: IdOrKey::Key(INTERACTION_TYPE_KEY.into()),
-        },
+        type_identifier: TypeIdentifier::new(IdOrKey::Key(INTERACTION_TYPE_KEY.into())),
         fields: Some(summary(&transaction_id, operation, report)),
     });
     actions

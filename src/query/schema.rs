@@ -75,6 +75,7 @@ fn client_logging() -> Kind {
         field("clientId", Kind::String),
         field("externalUserId", Kind::String),
         field("anonymousId", Kind::String),
+        field("isPlatformClient", Kind::Boolean),
     ])
 }
 

@@ -49,6 +49,7 @@ impl Actor {
             client_id: self.client_id.clone(),
             external_user_id: self.external_user_id.clone(),
             anonymous_id: None,
+            is_platform_client: false,
         })
     }
 }

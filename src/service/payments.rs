@@ -5,8 +5,9 @@ use super::resources::load_references;
 use super::{conflict, new_id, not_found, now, Actor, ListQuery, Page};
 use crate::domain::actions::{apply_actions, PaymentUpdateAction};
 use crate::domain::common::IdOrKey;
+use crate::domain::common::ReferenceTypeId;
 use crate::domain::common::Timestamp;
-use crate::domain::context::{ChangeContext, ReferenceTypeId};
+use crate::domain::context::ChangeContext;
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
 use crate::domain::payment::{Payment, PaymentDraft, Transaction, TransactionState, TransactionType};
@@ -32,16 +33,17 @@ pub fn create(
     actor: &Actor,
     psp_interface: Option<&str>,
 ) -> Result<Written, ApiError> {
-    let wanted: Vec<_> = draft.identifiers().into_iter().map(|(t, i)| (t, i.target.clone())).collect();
+    let wanted: Vec<_> = draft.identifiers();
     let references =
         db.read(|conn| load_references(conn, Some(db.resource_cache()), project_key, &wanted))?;
     let now = now();
     let mut ids = new_id;
     let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
-    let (payment, created) = Payment::create(draft, &mut ctx)?;
+    let (mut payment, created) = Payment::create(draft, &mut ctx)?;
+    payment.last_message_sequence_number = 1;
     let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
     let routing = Routing { interface: psp_interface, before: None };
-    store(db, project_key, &payment, None, 1, &[message], &routing)?
+    store(db, project_key, &payment, None, &[message], &routing)?
         .ok_or_else(|| ApiError::internal("a new payment was not stored"))
 }
 pub fn get(db: &Database, project_key: &str, locator: &Locator) -> Result<String, ApiError> {
@@ -84,8 +86,7 @@ pub fn update(
             None => None,
         };
         // The actions' references, and the payment's own (its state and custom Types).
-        let mut wanted: Vec<_> =
-            actions.iter().flat_map(|a| a.identifiers()).map(|(t, i)| (t, i.target.clone())).collect();
+        let mut wanted: Vec<_> = actions.iter().flat_map(|a| a.identifiers()).collect();
         wanted.extend(payment.referenced().into_iter().map(|(t, id)| (t, IdOrKey::Id(id))));
         let references = load_references(conn, Some(db.resource_cache()), project_key, &wanted)?;
         Ok((stored, payment, references, executed))
@@ -99,7 +100,7 @@ pub fn update(
     if !applied.changed(version) {
         return Ok(Written { document: stored.document, due_operations: vec![] });
     }
-    let payment = applied.payment;
+    let mut payment = applied.payment;
     if let Some((before, (transactions, open))) = &guarded {
         let executed = crate::domain::psp_rules::Executed { transactions, open };
         crate::domain::psp_rules::check_client_change(before, &payment, &executed)?;
@@ -118,9 +119,10 @@ pub fn update(
             actor,
         )?);
     }
+    payment.last_message_sequence_number = sequence;
     let before = guarded.as_ref().map(|(before, (executed, _))| (before, executed.as_slice()));
     let routing = Routing { interface: psp_interface, before };
-    match store(db, project_key, &payment, Some(version), sequence, &messages, &routing)? {
+    match store(db, project_key, &payment, Some(version), &messages, &routing)? {
         Some(written) => Ok(written),
         // Another writer got there first.
         None => Err(current_conflict(db, project_key, &stored.id, version, locator)),
@@ -253,15 +255,15 @@ impl Routing<'_> {
 }
 
 /// Writes the payment (new when `replaces` is None, else by compare-and-set on that version)
-/// with its Messages. For a payment the provider executes (`psp_interface`), the amount rules
-/// are checked and each transaction the change sends (see [`Routing::sends`]) becomes a
-/// provider operation in the same write, so none is lost. None when the compare-and-set lost.
+/// with its Messages, the last of which is numbered `payment.last_message_sequence_number`.
+/// For a payment the provider executes (`psp_interface`), the amount rules are checked and
+/// each transaction the change sends (see [`Routing::sends`]) becomes a provider operation in
+/// the same write, so none is lost. None when the compare-and-set lost.
 fn store(
     db: &Database,
     project_key: &str,
     payment: &Payment,
     replaces: Option<i64>,
-    last_sequence: i64,
     messages: &[NewMessage],
     routing: &Routing,
 ) -> Result<Option<Written>, ApiError> {
@@ -292,7 +294,7 @@ fn store(
         project_key,
         payment,
         document: &document,
-        last_sequence,
+        last_sequence: payment.last_message_sequence_number,
         replaces,
         references: &references,
         messages,

@@ -4,8 +4,9 @@
 
 use super::messages::{envelope, Subject};
 use super::{conflict, new_id, not_found, now, Actor};
+use crate::domain::common::ReferenceTypeId;
 use crate::domain::common::{ClientLogging, IdOrKey, Timestamp};
-use crate::domain::context::{ReferenceTypeId, References};
+use crate::domain::context::References;
 use crate::domain::customer_messages::CustomerMessage;
 use crate::domain::customers::{self, Customer, CustomerDraft, CustomerUpdateAction};
 use crate::domain::errors::DomainError;
@@ -179,12 +180,6 @@ impl ResourceKind for Types {
     }
 }
 
-fn owned(
-    identifiers: Vec<(ReferenceTypeId, &crate::domain::common::ResourceIdentifier)>,
-) -> Vec<(ReferenceTypeId, IdOrKey)> {
-    identifiers.into_iter().map(|(type_id, identifier)| (type_id, identifier.target.clone())).collect()
-}
-
 impl ResourceKind for States {
     const TYPE_ID: ReferenceTypeId = ReferenceTypeId::State;
     const KEPT_WHILE_REFERENCED: bool = true;
@@ -234,10 +229,10 @@ impl ResourceKind for States {
         }
     }
     fn draft_identifiers(draft: &StateDraft) -> Vec<(ReferenceTypeId, IdOrKey)> {
-        owned(draft.identifiers())
+        draft.identifiers()
     }
     fn action_identifiers(action: &StateUpdateAction) -> Vec<(ReferenceTypeId, IdOrKey)> {
-        owned(action.identifiers())
+        action.identifiers()
     }
     /// A State another State can transition to stays, so that no transition points nowhere.
     /// (A project has few States: they are read whole.)

@@ -341,8 +341,8 @@ async fn changes_record_the_client_that_made_them() {
     let (id, secret) = app.create_client("manage_payments:test-project");
     let token = app.token_for(&id, &secret, None).await;
     let created = app.request_with_token(Method::POST, "/payments", Some(draft()), Some(&token)).await;
-    assert_eq!(created.body["createdBy"], json!({"clientId": id}));
-    assert_eq!(created.body["lastModifiedBy"], json!({"clientId": id}));
+    assert_eq!(created.body["createdBy"], json!({"clientId": id, "isPlatformClient": false}));
+    assert_eq!(created.body["lastModifiedBy"], json!({"clientId": id, "isPlatformClient": false}));
     let updated = app
         .raw(
             app.client
@@ -351,7 +351,7 @@ async fn changes_record_the_client_that_made_them() {
                 .json(&json!({"version": 1, "actions": [{"action": "setAnonymousId", "anonymousId": "a"}]})),
         )
         .await;
-    assert_eq!(updated.body["createdBy"], json!({"clientId": id}));
+    assert_eq!(updated.body["createdBy"], json!({"clientId": id, "isPlatformClient": false}));
     assert_eq!(updated.body["lastModifiedBy"]["externalUserId"], "clerk-7");
 }
 

@@ -375,6 +375,8 @@ async fn every_change_records_its_messages_in_order() {
             ]),
         )
         .await;
+    assert_eq!(payment["lastMessageSequenceNumber"], 1, "PaymentCreated is the first");
+    assert_eq!(updated["lastMessageSequenceNumber"], 4, "setKey writes no Message");
     let db = app.database();
     let id = updated["id"].as_str().unwrap();
     let messages: Vec<Value> = payments_api::service::payments::messages_of(&db, &app.project, id)

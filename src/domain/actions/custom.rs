@@ -2,7 +2,7 @@
 //! two operations (set the Type, set one field) serve every place that carries custom fields.
 
 use super::Emitted;
-use crate::domain::common::{CustomFields, CustomFieldsDraft, FieldContainer, ResourceIdentifier};
+use crate::domain::common::{CustomFields, CustomFieldsDraft, FieldContainer, TypeIdentifier};
 use crate::domain::context::{ChangeContext, CustomizedResource, References};
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
@@ -21,7 +21,7 @@ pub enum FieldChange {
 /// Replaces the Type and values, or removes the custom fields when no Type is given.
 pub fn set_custom_type(
     slot: &mut Option<CustomFields>,
-    type_identifier: Option<&ResourceIdentifier>,
+    type_identifier: Option<&TypeIdentifier>,
     fields: Option<FieldContainer>,
     resource: CustomizedResource,
     references: &dyn References,
@@ -77,7 +77,7 @@ pub fn set_custom_field(
 
 pub fn set_payment_custom_type(
     payment: &mut Payment,
-    type_identifier: Option<&ResourceIdentifier>,
+    type_identifier: Option<&TypeIdentifier>,
     fields: Option<FieldContainer>,
     ctx: &ChangeContext,
 ) -> Emitted {
@@ -104,7 +104,7 @@ pub fn set_payment_custom_field(
 pub fn set_transaction_custom_type(
     payment: &mut Payment,
     transaction_id: &str,
-    type_identifier: Option<&ResourceIdentifier>,
+    type_identifier: Option<&TypeIdentifier>,
     fields: Option<FieldContainer>,
     ctx: &ChangeContext,
 ) -> Emitted {
@@ -133,7 +133,7 @@ pub fn set_transaction_custom_field(
 
 pub fn add_interface_interaction(
     payment: &mut Payment,
-    type_identifier: &ResourceIdentifier,
+    type_identifier: &TypeIdentifier,
     fields: Option<FieldContainer>,
     ctx: &ChangeContext,
 ) -> Emitted {

@@ -3,7 +3,7 @@
 
 use super::custom::{set_custom_field as set_field, set_custom_type as set_type, FieldChange};
 use super::{non_empty, Emitted};
-use crate::domain::common::{CustomFieldsDraft, FieldContainer, LocalizedString, ResourceIdentifier};
+use crate::domain::common::{CustomFieldsDraft, FieldContainer, LocalizedString, TypeIdentifier};
 use crate::domain::context::{ChangeContext, CustomizedResource};
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
@@ -112,7 +112,7 @@ pub fn set_interface_account(payment: &mut Payment, interface_account: Option<St
 
 pub fn set_custom_type(
     payment: &mut Payment,
-    type_identifier: Option<&ResourceIdentifier>,
+    type_identifier: Option<&TypeIdentifier>,
     fields: Option<FieldContainer>,
     ctx: &ChangeContext,
 ) -> Emitted {

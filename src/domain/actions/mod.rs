@@ -8,8 +8,11 @@ mod method_info;
 mod status;
 mod transactions;
 
-use super::common::{FieldContainer, LocalizedString, ResourceIdentifier, ResourceKey, Timestamp};
-use super::context::{ChangeContext, ReferenceTypeId};
+use super::common::{
+    CustomerIdentifier, FieldContainer, IdOrKey, LocalizedString, ReferenceTypeId, ResourceKey,
+    StateIdentifier, Timestamp, TypeIdentifier,
+};
+use super::context::ChangeContext;
 use super::errors::DomainError;
 use super::messages::PaymentMessage;
 use super::money::Money;
@@ -31,7 +34,7 @@ update_actions! {
             amount: Money,
         },
         SetCustomer {
-            customer: Option<ResourceIdentifier>,
+            customer: Option<CustomerIdentifier>,
         },
         SetAnonymousId {
             anonymous_id: Option<String>,
@@ -64,7 +67,7 @@ update_actions! {
         },
         SetMethodInfoCustomType {
             #[serde(rename = "type")]
-            type_identifier: Option<ResourceIdentifier>,
+            type_identifier: Option<TypeIdentifier>,
             fields: Option<FieldContainer>,
         },
         SetMethodInfoCustomField {
@@ -78,7 +81,7 @@ update_actions! {
             interface_text: Option<String>,
         },
         TransitionState {
-            state: ResourceIdentifier,
+            state: StateIdentifier,
             #[serde(default)]
             force: bool,
         },
@@ -103,12 +106,12 @@ update_actions! {
         },
         AddInterfaceInteraction {
             #[serde(rename = "type")]
-            type_identifier: ResourceIdentifier,
+            type_identifier: TypeIdentifier,
             fields: Option<FieldContainer>,
         },
         SetCustomType {
             #[serde(rename = "type")]
-            type_identifier: Option<ResourceIdentifier>,
+            type_identifier: Option<TypeIdentifier>,
             fields: Option<FieldContainer>,
         },
         SetCustomField {
@@ -118,7 +121,7 @@ update_actions! {
         SetTransactionCustomType {
             transaction_id: String,
             #[serde(rename = "type")]
-            type_identifier: Option<ResourceIdentifier>,
+            type_identifier: Option<TypeIdentifier>,
             fields: Option<FieldContainer>,
         },
         SetTransactionCustomField {
@@ -148,22 +151,22 @@ update_actions! {
 
 impl PaymentUpdateAction {
     /// The resources this action names, for the service to load before applying it.
-    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, &ResourceIdentifier)> {
+    pub fn identifiers(&self) -> Vec<(ReferenceTypeId, IdOrKey)> {
         use PaymentUpdateAction as A;
         match self {
-            A::SetCustomer { customer: Some(customer) } => vec![(ReferenceTypeId::Customer, customer)],
-            A::TransitionState { state, .. } => vec![(ReferenceTypeId::State, state)],
+            A::SetCustomer { customer: Some(customer) } => vec![customer.named()],
+            A::TransitionState { state, .. } => vec![state.named()],
             A::AddTransaction { transaction } => {
-                transaction.custom.iter().map(|c| (ReferenceTypeId::Type, &c.type_identifier)).collect()
+                transaction.custom.iter().map(|c| c.type_identifier.named()).collect()
             }
             A::SetMethodInfo { custom: Some(custom), .. } => {
-                vec![(ReferenceTypeId::Type, &custom.type_identifier)]
+                vec![custom.type_identifier.named()]
             }
             A::AddInterfaceInteraction { type_identifier, .. }
             | A::SetMethodInfoCustomType { type_identifier: Some(type_identifier), .. }
             | A::SetCustomType { type_identifier: Some(type_identifier), .. }
             | A::SetTransactionCustomType { type_identifier: Some(type_identifier), .. } => {
-                vec![(ReferenceTypeId::Type, type_identifier)]
+                vec![type_identifier.named()]
             }
             _ => vec![],
         }

@@ -1,8 +1,8 @@
 //! Actions on `paymentStatus`.
 
 use super::{non_empty, Emitted};
-use crate::domain::common::ResourceIdentifier;
-use crate::domain::context::{ChangeContext, ReferenceTypeId};
+use crate::domain::common::StateIdentifier;
+use crate::domain::context::ChangeContext;
 use crate::domain::messages::PaymentMessage;
 use crate::domain::payment::Payment;
 use crate::domain::states::StateType;
@@ -21,11 +21,11 @@ pub fn set_interface_text(payment: &mut Payment, interface_text: Option<String>)
 /// Moves the payment to another PaymentState; the State workflow rules are checked unless forced.
 pub fn transition_state(
     payment: &mut Payment,
-    state: &ResourceIdentifier,
+    state: &StateIdentifier,
     force: bool,
     ctx: &ChangeContext,
 ) -> Emitted {
-    let target = ctx.references.resolve(ReferenceTypeId::State, state)?;
+    let target = state.resolve(ctx.references)?;
     // Forced past the workflow, but a payment's state is still a PaymentState.
     ctx.references.check_state_type(&target, StateType::PaymentState)?;
     if !force {

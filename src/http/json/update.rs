@@ -122,6 +122,14 @@ mod tests {
                 r#"[{"action": "addTransaction", "transaction": {"type": "Charge", "amount": {"currencyCode": "EUR", "centAmount": "1"}}}]"#,
                 "actions -> transaction -> amount -> centAmount: JSON number expected.",
             ),
+            (
+                r#"[{"action": "setCustomer", "customer": {"typeId": "cart", "id": "c"}}]"#,
+                "actions -> customer -> typeId: Expected 'customer' but got 'cart'.",
+            ),
+            (
+                r#"[{"action": "setTransactionCustomType", "transactionId": "t", "type": {"typeId": "state", "key": "k"}}]"#,
+                "actions -> type -> typeId: Expected 'type' but got 'state'.",
+            ),
             (r#"[{"action": "setKey", "key": 5}]"#, "actions -> key: JSON string expected."),
             (r#"[{"key": "k"}]"#, "actions -> action: Missing required value"),
             (r#"[{"action": 1}]"#, "actions -> action: JSON string expected."),
