@@ -177,6 +177,12 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
         return refuse("The captured amount would exceed the authorized amount.");
     }
     let authorization_succeeded = active.is_some_and(|a| a.state == TransactionState::Success);
+    // After partial captures a cancel releases the rest (multicapture), once no capture is
+    // under way: a cancel would fail a capture Stripe may still make. (Checked before the rule
+    // below, which counts the cancel asked for as made.)
+    if initial(TransactionType::CancelAuthorization) && authorization_succeeded && capturing > 0 {
+        return refuse("A capture is under way: cancel what is left once it has settled.");
+    }
     // Charges queued behind an authorization still waiting for the customer fail with it.
     if cancelled && initial(TransactionType::Charge) && (authorization_succeeded || active.is_none()) {
         return refuse("The authorization was cancelled; nothing can be captured any more.");
@@ -188,12 +194,7 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
             );
         }
         // (A Charge queued behind an authorization that has not succeeded captures nothing;
-        // it fails once the authorization is abandoned.) After partial captures a cancel
-        // releases the rest (multicapture), once no capture is under way: a cancel would fail
-        // a capture Stripe may still make.
-        if authorization_succeeded && capturing > 0 {
-            return refuse("A capture is under way: cancel what is left once it has settled.");
-        }
+        // it fails once the authorization is abandoned.)
         if active_intent.is_none() {
             return refuse(
                 "The authorization has not reached the provider yet; cancel it once its outcome is known.",
@@ -326,6 +327,9 @@ pub fn check_client_change(
 /// - While the provider holds an authorization of ours (or is about to), a capture is made by
 ///   adding a Charge in state Initial: one recorded by hand would count as captured, blocking
 ///   the real capture and the cancel of money Stripe still holds.
+/// - A capture waits for an authorization under way; one recorded by hand as Pending (no
+///   provider id, not sent) is not under way at the provider and would keep it waiting for
+///   ever, so a Charge to capture it is refused until its outcome is recorded.
 pub fn check_added<'a>(
     payment: &Payment,
     executed: &[String],
@@ -336,6 +340,26 @@ pub fn check_added<'a>(
         payment.transactions.iter().any(|t| {
             is_live(payment, t) && (t.state == TransactionState::Initial || executed.contains(&t.id))
         })
+    };
+    let only_hand_recorded_pending = || {
+        let capturable = payment.transactions.iter().any(|t| {
+            t.kind == TransactionType::Authorization
+                && t.state == TransactionState::Success
+                && t.interaction_id.is_some()
+                && !is_released(payment, t)
+        });
+        let mut under_way = payment
+            .transactions
+            .iter()
+            .filter(|t| t.kind == TransactionType::Authorization && t.state.is_unsettled())
+            .peekable();
+        !capturable
+            && under_way.peek().is_some()
+            && under_way.all(|t| {
+                t.state == TransactionState::Pending
+                    && t.interaction_id.is_none()
+                    && !executed.contains(&t.id)
+            })
     };
     for transaction in added {
         let refused =
@@ -348,6 +372,12 @@ pub fn check_added<'a>(
             && ours_held()
         {
             return refused("records a capture the payment service provider did not make while it holds the authorization: add the Charge in state Initial to have it captured.");
+        }
+        if transaction.kind == TransactionType::Charge
+            && transaction.state == TransactionState::Initial
+            && only_hand_recorded_pending()
+        {
+            return refused("would capture an Authorization recorded by hand as Pending, which the payment service provider does not hold: record its outcome first.");
         }
     }
     Ok(())
@@ -765,6 +795,39 @@ mod tests {
         assert!(check_added(&added, &[], &added.transactions[0..1]).is_err());
         assert!(check_added(&added, &[], &added.transactions[1..2]).is_err());
         assert!(check_added(&added, &[], &added.transactions[2..]).is_ok());
+    }
+
+    #[test]
+    fn a_capture_does_not_wait_for_an_authorization_recorded_by_hand_as_pending() {
+        let by_hand = payment(json!([tx("Authorization", 5000, "Pending"), tx("Charge", 5000, "Initial")]));
+        let charge = &by_hand.transactions[1..];
+        assert!(check_added(&by_hand, &[], charge).is_err(), "nothing would ever settle it");
+        let ours = [by_hand.transactions[0].id.clone()];
+        assert!(check_added(&by_hand, &ours, charge).is_ok(), "ours, its outcome unknown yet, is retried");
+        let mut at_stripe = tx("Authorization", 5000, "Pending");
+        at_stripe["interactionId"] = json!("pi_1");
+        let three_d_secure = payment(json!([at_stripe, tx("Charge", 5000, "Initial")]));
+        assert!(check_added(&three_d_secure, &[], &three_d_secure.transactions[1..]).is_ok());
+        let being_sent =
+            payment(json!([tx("Authorization", 5000, "Initial"), tx("Charge", 5000, "Initial")]));
+        assert!(check_added(&being_sent, &[], &being_sent.transactions[1..]).is_ok());
+    }
+
+    #[test]
+    fn a_cancel_during_a_capture_is_told_to_wait_for_it() {
+        let mut authorized = tx("Authorization", 5000, "Success");
+        authorized["interactionId"] = json!("pi_1");
+        let refused = check(&payment(json!([
+            authorized,
+            tx("Charge", 5000, "Initial"),
+            tx("CancelAuthorization", 5000, "Initial")
+        ])));
+        assert_eq!(
+            refused,
+            Err(DomainError::InvalidOperation(
+                "A capture is under way: cancel what is left once it has settled.".into()
+            ))
+        );
     }
 
     #[test]

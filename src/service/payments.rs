@@ -157,11 +157,17 @@ pub fn delete(
         match try_delete(db, project_key, locator, version, data_erasure, psp_interface)? {
             Deletion::Done(document) => return Ok(document),
             Deletion::Closing if std::time::Instant::now() < deadline => std::thread::sleep(CLOSING_POLL),
-            Deletion::Closing | Deletion::MoneyInFlight => {
+            Deletion::Closing | Deletion::MoneyInFlight { awaiting_customer: None } => {
                 return Err(DomainError::InvalidOperation(
                     "The payment has provider operations in progress; delete it once they are finished."
                         .into(),
                 )
+                .into())
+            }
+            Deletion::MoneyInFlight { awaiting_customer: Some(transaction_id) } => {
+                return Err(DomainError::InvalidOperation(format!(
+                    "The payment waits for the customer to pay transaction '{transaction_id}': add a CancelAuthorization to abandon it, then delete the payment."
+                ))
                 .into())
             }
         }
@@ -175,7 +181,10 @@ const CLOSING_POLL: std::time::Duration = std::time::Duration::from_millis(25);
 enum Deletion {
     Done(String),
     /// Money may be moving: the result of a provider call must have a payment to land on.
-    MoneyInFlight,
+    /// Where the customer has yet to pay, the shop can abandon the payment with a cancel.
+    MoneyInFlight {
+        awaiting_customer: Option<String>,
+    },
     /// Every open operation's transaction already has its final state: the provider's result is
     /// written to the payment just before its operation is closed, and the closing is under
     /// way. The deletion is tried again shortly (outside the write) rather than refused.
@@ -204,7 +213,13 @@ fn try_delete(
                         && matches!(t.state, TransactionState::Success | TransactionState::Failure)
                 })
             };
-            return Ok(if open.iter().all(is_final) { Deletion::Closing } else { Deletion::MoneyInFlight });
+            if open.iter().all(is_final) {
+                return Ok(Deletion::Closing);
+            }
+            let awaiting_customer = crate::psp::plan::awaiting_customer(&payment)
+                .filter(|t| open.contains(&t.id))
+                .map(|t| t.id.clone());
+            return Ok(Deletion::MoneyInFlight { awaiting_customer });
         }
         if !store::delete(conn, project_key, &stored.id, version)? {
             return Err(not_found(locator));

@@ -61,6 +61,8 @@ async fn saved_methods_need_the_adapter_a_known_customer_and_customer_scopes() {
     let path = format!("/customers/{}/payment-methods", customer["id"].as_str().unwrap());
     let bad_body = app.post(&path, json!({"paymentMethod": 7})).await;
     assert_eq!(bad_body.error_code(), "InvalidJsonInput");
+    let empty = app.post(&path, json!({"paymentMethod": " "})).await;
+    assert_eq!(empty.error_code(), "InvalidInput", "refused before Stripe is called: {}", empty.body);
     let token = |scope: &str| {
         let (id, secret) = app.create_client(scope);
         let app = &app;

@@ -216,6 +216,26 @@ async fn a_capture_is_not_recorded_by_hand_while_stripe_holds_the_authorization(
     assert_eq!(transaction(&captured.body, "Charge", 0)["state"], "Success", "{}", captured.body);
 }
 
+/// An Authorization recorded by hand as Pending is not under way at Stripe: a Charge queued
+/// behind it would wait for ever, so it is refused until the authorization's outcome is known.
+#[tokio::test]
+async fn a_capture_of_an_authorization_recorded_by_hand_as_pending_is_refused() {
+    let app = spawn_stripe_app().await;
+    let recorded = app
+        .create_payment(stripe_payment(
+            "pm_card_visa",
+            json!([{"type": "Authorization", "amount": money(5000), "state": "Pending"}]),
+        ))
+        .await;
+    let refused = add(&app, &recorded, "Charge", 5000).await;
+    assert_eq!(refused.error_code(), "InvalidOperation", "{}", refused.body);
+    assert!(
+        refused.body["message"].as_str().unwrap().contains("recorded by hand as Pending"),
+        "{}",
+        refused.body
+    );
+}
+
 #[tokio::test]
 async fn a_charge_without_authorization_captures_at_once() {
     let app = spawn_stripe_app().await;
@@ -701,6 +721,15 @@ async fn an_authorization_awaiting_the_customer_can_be_abandoned() {
     let waiting = app.create_payment(browser_payment(2500)).await;
     assert_eq!(transaction(&waiting, "Authorization", 0)["state"], "Pending", "{waiting}");
     let intent = transaction(&waiting, "Authorization", 0)["interactionId"].as_str().unwrap().to_owned();
+    let early = app
+        .delete(&format!("/payments/{}?version={}", waiting["id"].as_str().unwrap(), waiting["version"]))
+        .await;
+    assert_eq!(early.error_code(), "InvalidOperation");
+    assert!(
+        early.body["message"].as_str().unwrap().contains("add a CancelAuthorization to abandon it"),
+        "the deletion names the way out: {}",
+        early.body
+    );
     let cancelled = add(&app, &waiting, "CancelAuthorization", 2500).await;
     assert_eq!(
         transaction(&cancelled.body, "CancelAuthorization", 0)["state"],
