@@ -77,8 +77,9 @@ fn summary(transaction_id: &str, operation: OperationKind, report: &Report) -> F
     fields
 }
 
-/// The essential part of a write-back: the transaction's state and provider id, without the
-/// status and the interaction record (used when those cannot be written).
+/// The essential part of a write-back: the transactions' states and provider ids, and what
+/// happened at the provider (a transaction recorded), without the status and the interaction
+/// record (used when those cannot be written).
 pub fn essential(actions: &[PaymentUpdateAction]) -> Vec<PaymentUpdateAction> {
     actions
         .iter()
@@ -87,8 +88,49 @@ pub fn essential(actions: &[PaymentUpdateAction]) -> Vec<PaymentUpdateAction> {
                 a,
                 PaymentUpdateAction::ChangeTransactionState { .. }
                     | PaymentUpdateAction::ChangeTransactionInteractionId { .. }
+                    | PaymentUpdateAction::AddTransaction { .. }
             )
         })
         .cloned()
         .collect()
+}
+
+/// Dates the transactions a write-back records (what happened at the provider, learned from an
+/// event or a lookup) that carry no time: when it was learned, as the transactions the adapter
+/// executes carry the time the provider answered.
+pub fn dated(mut actions: Vec<PaymentUpdateAction>, at: Timestamp) -> Vec<PaymentUpdateAction> {
+    for action in &mut actions {
+        if let PaymentUpdateAction::AddTransaction { transaction } = action {
+            transaction.timestamp.get_or_insert(at);
+        }
+    }
+    actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn recorded_transactions_are_dated_and_kept_when_only_the_essentials_are_written() {
+        let at = Timestamp::parse("2026-12-03T10:00:00Z").unwrap();
+        let earlier = Timestamp::parse("2026-12-01T10:00:00Z").unwrap();
+        let actions: Vec<PaymentUpdateAction> = serde_json::from_value(json!([
+            {"action": "addTransaction", "transaction": {"type": "Refund", "amount": {"currencyCode": "EUR", "centAmount": 100}, "state": "Success"}},
+            {"action": "addTransaction", "transaction": {"type": "Refund", "amount": {"currencyCode": "EUR", "centAmount": 100}, "state": "Success", "timestamp": "2026-12-01T10:00:00Z"}},
+            {"action": "setStatusInterfaceCode", "interfaceCode": "refunded"}
+        ]))
+        .unwrap();
+        let dated = dated(actions, at);
+        let times: Vec<Option<Timestamp>> = dated
+            .iter()
+            .filter_map(|a| match a {
+                PaymentUpdateAction::AddTransaction { transaction } => Some(transaction.timestamp),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(times, [Some(at), Some(earlier)], "a time already known is kept");
+        assert_eq!(essential(&dated).len(), 2, "the recorded refunds stay, the status goes");
+    }
 }

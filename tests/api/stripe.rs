@@ -185,6 +185,7 @@ async fn partial_capture_and_the_capture_limit() {
     assert_eq!(cancel["state"], "Success", "{released}");
     assert_eq!(cancel["amount"]["centAmount"], 1800);
     assert_eq!(cancel["interactionId"], transaction(&released, "Authorization", 0)["interactionId"]);
+    assert!(cancel["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')), "dated when recorded: {cancel}");
     let more = add(&app, &released, "Charge", 100).await;
     assert_eq!(more.error_code(), "InvalidOperation", "Stripe holds nothing more: {}", more.body);
     let cancel_again = add(&app, &released, "CancelAuthorization", 1800).await;

@@ -736,7 +736,7 @@ impl Executor {
         let mut essential_only = false;
         for _ in 0..WRITE_BACK_ATTEMPTS {
             let current = self.payment(project_key, payment_id).await?;
-            let mut actions = actions_for(&current);
+            let mut actions = writeback::dated(actions_for(&current), now());
             if essential_only {
                 actions = writeback::essential(&actions);
             }
