@@ -215,6 +215,12 @@ impl<'de, K: ReferenceKind> Deserialize<'de> for ExpectedTypeId<K> {
     }
 }
 
+/// For `skip_serializing_if`: no Message numbered yet (a resource as its creation Message
+/// embeds it).
+pub fn no_message_yet(sequence_number: &i64) -> bool {
+    *sequence_number == 0
+}
+
 /// Custom field values by field name.
 pub type FieldContainer = serde_json::Map<String, serde_json::Value>;
 

@@ -21,6 +21,9 @@ use serde_json::Value;
 pub struct Customer {
     pub id: String,
     pub version: i64,
+    /// The `sequenceNumber` of the customer's latest Message; the service numbers Messages.
+    #[serde(default, skip_serializing_if = "super::common::no_message_yet")]
+    pub last_message_sequence_number: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<ResourceKey>,
     /// Unique per project; once set, it cannot be changed.
@@ -182,6 +185,8 @@ impl Customer {
         let mut customer = Customer {
             id,
             version: 1,
+            // CustomerCreated, which embeds the customer, is its first Message.
+            last_message_sequence_number: 1,
             key: draft.key,
             customer_number: non_empty(draft.customer_number),
             external_id: non_empty(draft.external_id),

@@ -17,7 +17,7 @@ pub struct Payment {
     pub id: String,
     pub version: i64,
     /// The `sequenceNumber` of the payment's latest Message; the service numbers Messages.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "super::common::no_message_yet")]
     pub last_message_sequence_number: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<ResourceKey>,
@@ -238,7 +238,8 @@ impl Payment {
         let payment = Payment {
             id: (ctx.new_id)(),
             version: 1,
-            last_message_sequence_number: 0,
+            // PaymentCreated, which embeds the payment, is its first Message.
+            last_message_sequence_number: 1,
             key: draft.key,
             customer,
             anonymous_id: draft.anonymous_id,

@@ -65,6 +65,17 @@ pub fn holding_in_full(payment: &Payment) -> impl Iterator<Item = &Transaction> 
     })
 }
 
+/// The payment's successful transaction of `kind` that has a provider object, if any; an
+/// authorization released since (cancelled at the provider) is not one.
+pub fn successful(payment: &Payment, kind: TransactionType) -> Option<&Transaction> {
+    payment.transactions.iter().find(|t| {
+        t.kind == kind
+            && t.state == TransactionState::Success
+            && t.interaction_id.is_some()
+            && !is_released(payment, t)
+    })
+}
+
 fn refuse(message: &str) -> Result<(), DomainError> {
     Err(DomainError::InvalidOperation(message.into()))
 }
@@ -161,15 +172,12 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     // for, or not available for the card) the first capture is final and releases the rest, so
     // a second one sent beside it would find nothing left to capture. (A Charge recorded by
     // hand as Pending, without a provider id, is no capture.)
-    let capturing = payment
-        .transactions
-        .iter()
-        .filter(|t| {
-            t.kind == TransactionType::Charge
-                && (t.state == TransactionState::Initial
-                    || (t.state == TransactionState::Pending && t.interaction_id.is_some()))
-        })
-        .count();
+    let is_capturing = |t: &Transaction| {
+        t.kind == TransactionType::Charge
+            && (t.state == TransactionState::Initial
+                || (t.state == TransactionState::Pending && t.interaction_id.is_some()))
+    };
+    let capturing = payment.transactions.iter().filter(|t| is_capturing(t)).count();
     if active.is_some() && initial(TransactionType::Charge) && capturing > 1 {
         return refuse("A capture is under way: add the next Charge once it has settled.");
     }
@@ -178,9 +186,13 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     }
     let authorization_succeeded = active.is_some_and(|a| a.state == TransactionState::Success);
     // After partial captures a cancel releases the rest (multicapture), once no capture is
-    // under way: a cancel would fail a capture Stripe may still make. (Checked before the rule
-    // below, which counts the cancel asked for as made.)
-    if initial(TransactionType::CancelAuthorization) && authorization_succeeded && capturing > 0 {
+    // under way: a cancel would fail a capture Stripe may still make. (A cancel asked for after
+    // the capture is told so here; a capture asked for after a cancel, by the rule below.)
+    let last_cancel = payment.transactions.iter().rposition(|t| {
+        t.kind == TransactionType::CancelAuthorization && t.state == TransactionState::Initial
+    });
+    let last_capture = payment.transactions.iter().rposition(is_capturing);
+    if last_cancel > last_capture && authorization_succeeded && capturing > 0 {
         return refuse("A capture is under way: cancel what is left once it has settled.");
     }
     // Charges queued behind an authorization still waiting for the customer fail with it.
@@ -229,6 +241,7 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
 
 /// What the provider executes for a payment: the transactions that have a provider operation,
 /// and those of them whose operation is still open.
+#[derive(Debug, Clone, Copy)]
 pub struct Executed<'a> {
     pub transactions: &'a [String],
     pub open: &'a [String],
@@ -319,47 +332,43 @@ pub fn check_client_change(
     Ok(())
 }
 
-/// What a client may add to a payment the provider executes (`executed`: the ids of the
-/// transactions it executes).
+/// What a client may add to a payment the provider executes (`executed`: the transactions it
+/// executes and those of them still open; `to_send`: the ids this write sends).
 /// - A Chargeback is the provider's to report (from a dispute): one a client adds must be
 ///   settled already. Nothing would ever settle an Initial or Pending one, and its state is the
 ///   provider's, so the client could not settle it either.
 /// - While the provider holds an authorization of ours (or is about to), a capture is made by
 ///   adding a Charge in state Initial: one recorded by hand would count as captured, blocking
 ///   the real capture and the cancel of money Stripe still holds.
-/// - A capture waits for an authorization under way; one recorded by hand as Pending (no
-///   provider id, not sent) is not under way at the provider and would keep it waiting for
-///   ever, so a Charge to capture it is refused until its outcome is recorded.
+/// - A capture waits for an authorization under way at the provider (it has a provider id, or
+///   its operation is open or starts with this write). One that is not (recorded by hand as
+///   Pending, left Initial while the adapter was off, or ours abandoned without an answer)
+///   would keep it waiting for ever, so such a Charge is refused.
 pub fn check_added<'a>(
     payment: &Payment,
-    executed: &[String],
+    executed: &Executed,
+    to_send: &[&str],
     added: impl IntoIterator<Item = &'a Transaction>,
 ) -> Result<(), DomainError> {
     // Worked out only for a Charge recorded by hand, not on every write.
     let ours_held = || {
         payment.transactions.iter().any(|t| {
-            is_live(payment, t) && (t.state == TransactionState::Initial || executed.contains(&t.id))
+            is_live(payment, t)
+                && (t.state == TransactionState::Initial || executed.transactions.contains(&t.id))
         })
     };
-    let only_hand_recorded_pending = || {
-        let capturable = payment.transactions.iter().any(|t| {
-            t.kind == TransactionType::Authorization
-                && t.state == TransactionState::Success
-                && t.interaction_id.is_some()
-                && !is_released(payment, t)
-        });
-        let mut under_way = payment
+    let waits_in_vain = || {
+        let under_way = |t: &Transaction| {
+            t.interaction_id.is_some() || executed.open.contains(&t.id) || to_send.contains(&t.id.as_str())
+        };
+        let mut unsettled = payment
             .transactions
             .iter()
             .filter(|t| t.kind == TransactionType::Authorization && t.state.is_unsettled())
             .peekable();
-        !capturable
-            && under_way.peek().is_some()
-            && under_way.all(|t| {
-                t.state == TransactionState::Pending
-                    && t.interaction_id.is_none()
-                    && !executed.contains(&t.id)
-            })
+        successful(payment, TransactionType::Authorization).is_none()
+            && unsettled.peek().is_some()
+            && !unsettled.any(under_way)
     };
     for transaction in added {
         let refused =
@@ -375,9 +384,9 @@ pub fn check_added<'a>(
         }
         if transaction.kind == TransactionType::Charge
             && transaction.state == TransactionState::Initial
-            && only_hand_recorded_pending()
+            && waits_in_vain()
         {
-            return refused("would capture an Authorization recorded by hand as Pending, which the payment service provider does not hold: record its outcome first.");
+            return refused("would capture an Authorization the payment service provider is not making (recorded by hand, or never sent), so it would wait for ever: a capture needs an authorization the provider made. Settle that Authorization, then add one in state Initial.");
         }
     }
     Ok(())
@@ -785,6 +794,8 @@ mod tests {
         assert!(over.is_err(), "{over:?}");
     }
 
+    const NOTHING: Executed<'static> = Executed { transactions: &[], open: &[] };
+
     #[test]
     fn a_chargeback_recorded_by_hand_is_settled() {
         let added = payment(json!([
@@ -792,25 +803,38 @@ mod tests {
             tx("Chargeback", 100, "Pending"),
             tx("Chargeback", 100, "Success")
         ]));
-        assert!(check_added(&added, &[], &added.transactions[0..1]).is_err());
-        assert!(check_added(&added, &[], &added.transactions[1..2]).is_err());
-        assert!(check_added(&added, &[], &added.transactions[2..]).is_ok());
+        assert!(check_added(&added, &NOTHING, &[], &added.transactions[0..1]).is_err());
+        assert!(check_added(&added, &NOTHING, &[], &added.transactions[1..2]).is_err());
+        assert!(check_added(&added, &NOTHING, &[], &added.transactions[2..]).is_ok());
     }
 
     #[test]
-    fn a_capture_does_not_wait_for_an_authorization_recorded_by_hand_as_pending() {
+    fn a_capture_does_not_wait_for_an_authorization_no_one_is_making() {
         let by_hand = payment(json!([tx("Authorization", 5000, "Pending"), tx("Charge", 5000, "Initial")]));
-        let charge = &by_hand.transactions[1..];
-        assert!(check_added(&by_hand, &[], charge).is_err(), "nothing would ever settle it");
-        let ours = [by_hand.transactions[0].id.clone()];
-        assert!(check_added(&by_hand, &ours, charge).is_ok(), "ours, its outcome unknown yet, is retried");
+        let (authorization, charge) = (by_hand.transactions[0].id.clone(), &by_hand.transactions[1..]);
+        assert!(
+            check_added(&by_hand, &NOTHING, &[], charge).is_err(),
+            "recorded by hand: nothing settles it"
+        );
+        let ours = [authorization.clone()];
+        let open = Executed { transactions: &ours, open: &ours };
+        assert!(
+            check_added(&by_hand, &open, &[], charge).is_ok(),
+            "ours, its outcome unknown yet, is retried"
+        );
+        let closed = Executed { transactions: &ours, open: &[] };
+        assert!(check_added(&by_hand, &closed, &[], charge).is_err(), "ours, abandoned without an answer");
         let mut at_stripe = tx("Authorization", 5000, "Pending");
         at_stripe["interactionId"] = json!("pi_1");
         let three_d_secure = payment(json!([at_stripe, tx("Charge", 5000, "Initial")]));
-        assert!(check_added(&three_d_secure, &[], &three_d_secure.transactions[1..]).is_ok());
-        let being_sent =
-            payment(json!([tx("Authorization", 5000, "Initial"), tx("Charge", 5000, "Initial")]));
-        assert!(check_added(&being_sent, &[], &being_sent.transactions[1..]).is_ok());
+        assert!(check_added(&three_d_secure, &NOTHING, &[], &three_d_secure.transactions[1..]).is_ok());
+        let initial = payment(json!([tx("Authorization", 5000, "Initial"), tx("Charge", 5000, "Initial")]));
+        let (authorization, charge) = (initial.transactions[0].id.as_str(), &initial.transactions[1..]);
+        assert!(check_added(&initial, &NOTHING, &[authorization], charge).is_ok(), "sent with it");
+        assert!(
+            check_added(&initial, &NOTHING, &[], charge).is_err(),
+            "left Initial while the adapter was off"
+        );
     }
 
     #[test]
@@ -831,23 +855,44 @@ mod tests {
     }
 
     #[test]
+    fn a_capture_after_a_cancel_is_told_the_authorization_was_cancelled() {
+        let mut authorized = tx("Authorization", 5000, "Success");
+        authorized["interactionId"] = json!("pi_1");
+        let refused = check(&payment(json!([
+            authorized,
+            tx("CancelAuthorization", 5000, "Initial"),
+            tx("Charge", 5000, "Initial")
+        ])));
+        assert_eq!(
+            refused,
+            Err(DomainError::InvalidOperation(
+                "The authorization was cancelled; nothing can be captured any more.".into()
+            ))
+        );
+    }
+
+    #[test]
     fn a_capture_is_not_recorded_by_hand_while_the_provider_holds_our_authorization() {
         let held = payment(json!([tx("Authorization", 3600, "Success"), tx("Charge", 3600, "Success")]));
         let (authorization, by_hand) = (&held.transactions[0], &held.transactions[1..]);
-        let ours = [authorization.id.clone()];
-        assert!(check_added(&held, &ours, by_hand).is_err(), "it would block the real capture");
+        let ids = [authorization.id.clone()];
+        let ours = Executed { transactions: &ids, open: &[] };
+        assert!(check_added(&held, &ours, &[], by_hand).is_err(), "it would block the real capture");
         assert!(
-            check_added(&held, &[], by_hand).is_ok(),
+            check_added(&held, &NOTHING, &[], by_hand).is_ok(),
             "an authorization recorded by hand is the client's"
         );
         let being_sent =
             payment(json!([tx("Authorization", 3600, "Initial"), tx("Charge", 3600, "Pending")]));
-        assert!(check_added(&being_sent, &[], &being_sent.transactions[1..]).is_err());
+        assert!(check_added(&being_sent, &NOTHING, &[], &being_sent.transactions[1..]).is_err());
         let to_capture =
             payment(json!([tx("Authorization", 3600, "Success"), tx("Charge", 3600, "Initial")]));
-        assert!(check_added(&to_capture, &ours, &to_capture.transactions[1..]).is_ok(), "a capture to make");
+        assert!(
+            check_added(&to_capture, &ours, &[], &to_capture.transactions[1..]).is_ok(),
+            "a capture to make"
+        );
         let failed = payment(json!([tx("Authorization", 3600, "Failure"), tx("Charge", 3600, "Success")]));
-        assert!(check_added(&failed, &ours, &failed.transactions[1..]).is_ok(), "nothing is held");
+        assert!(check_added(&failed, &ours, &[], &failed.transactions[1..]).is_ok(), "nothing is held");
     }
 
     #[test]

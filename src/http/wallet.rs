@@ -6,7 +6,6 @@ use super::auth::{ManageCustomers, Scoped, ViewCustomers};
 use super::json::JsonBody;
 use super::query::QueryParams;
 use super::{json_response, stripe_adapter, AppState};
-use crate::domain::errors::DomainError;
 use crate::error::ApiError;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -61,9 +60,9 @@ async fn save(
     let SaveDraft { payment_method } = draft.parsed()?;
     // It names the Stripe object in the call's URL.
     if payment_method.trim().is_empty() {
-        return Err(ApiError::BadRequest(DomainError::InvalidInput(
-            "paymentMethod is empty: give the id of a Stripe PaymentMethod (pm_…).".into(),
-        )));
+        return Err(ApiError::invalid_input(
+            "paymentMethod is empty: give the id of a Stripe PaymentMethod (pm_…).",
+        ));
     }
     let saved = stripe_adapter(&state, "Saved payment methods")?
         .save_method(&auth.project_key, &customer_id, payment_method, account(&req).as_deref())

@@ -2,21 +2,10 @@
 
 use super::Operation;
 use crate::domain::payment::{Payment, Transaction, TransactionState, TransactionType};
-use crate::domain::psp_rules::is_released;
+use crate::domain::psp_rules::successful;
 
 /// The `paymentMethodInfo.method` of payments paid on the provider's hosted checkout page.
 pub const CHECKOUT_METHOD: &str = "stripe-checkout";
-
-/// The payment's successful transaction of `kind` that has a provider object, if any; an
-/// authorization released since (cancelled at the provider) is not one.
-fn successful(payment: &Payment, kind: TransactionType) -> Option<&Transaction> {
-    payment.transactions.iter().find(|t| {
-        t.kind == kind
-            && t.state == TransactionState::Success
-            && t.interaction_id.is_some()
-            && !is_released(payment, t)
-    })
-}
 
 /// The payment's Authorization (or, on a payment that never tried to authorize, its direct
 /// Charge) that has a provider object but is still Pending: the customer has not paid yet.

@@ -11,6 +11,7 @@ use crate::domain::context::ChangeContext;
 use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
 use crate::domain::payment::{Payment, PaymentDraft, Transaction, TransactionState, TransactionType};
+use crate::domain::psp_rules::Executed;
 use crate::error::ApiError;
 use crate::persistence::documents::PAYMENTS;
 use crate::persistence::messages::{self, NewMessage};
@@ -39,9 +40,9 @@ pub fn create(
     let now = now();
     let mut ids = new_id;
     let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
-    let (mut payment, created) = Payment::create(draft, &mut ctx)?;
-    payment.last_message_sequence_number = 1;
-    let message = envelope(project_key, &payment, 1, payment.version, &created, now, actor)?;
+    let (payment, created) = Payment::create(draft, &mut ctx)?;
+    let sequence_number = payment.last_message_sequence_number;
+    let message = envelope(project_key, &payment, sequence_number, payment.version, &created, now, actor)?;
     let routing = Routing { interface: psp_interface, before: None };
     store(db, project_key, &payment, None, &[message], &routing)?
         .ok_or_else(|| ApiError::internal("a new payment was not stored"))
@@ -101,9 +102,10 @@ pub fn update(
         return Ok(Written { document: stored.document, due_operations: vec![] });
     }
     let mut payment = applied.payment;
-    if let Some((before, (transactions, open))) = &guarded {
-        let executed = crate::domain::psp_rules::Executed { transactions, open };
-        crate::domain::psp_rules::check_client_change(before, &payment, &executed)?;
+    let before =
+        guarded.as_ref().map(|(before, (transactions, open))| (before, Executed { transactions, open }));
+    if let Some((before, executed)) = &before {
+        crate::domain::psp_rules::check_client_change(before, &payment, executed)?;
     }
     let mut sequence = stored.last_message_sequence_number;
     let mut messages = Vec::with_capacity(applied.messages.len());
@@ -120,7 +122,6 @@ pub fn update(
         )?);
     }
     payment.last_message_sequence_number = sequence;
-    let before = guarded.as_ref().map(|(before, (executed, _))| (before, executed.as_slice()));
     let routing = Routing { interface: psp_interface, before };
     match store(db, project_key, &payment, Some(version), &messages, &routing)? {
         Some(written) => Ok(written),
@@ -216,8 +217,18 @@ fn try_delete(
             if open.iter().all(is_final) {
                 return Ok(Deletion::Closing);
             }
+            // Named only where no cancel of it is under way already.
+            let cancelling = |awaiting: &Transaction| {
+                payment.transactions.iter().any(|t| {
+                    t.kind == TransactionType::CancelAuthorization
+                        && t.state != TransactionState::Failure
+                        && t.interaction_id
+                            .as_ref()
+                            .is_none_or(|id| Some(id) == awaiting.interaction_id.as_ref())
+                })
+            };
             let awaiting_customer = crate::psp::plan::awaiting_customer(&payment)
-                .filter(|t| open.contains(&t.id))
+                .filter(|t| open.contains(&t.id) && !cancelling(t))
                 .map(|t| t.id.clone());
             return Ok(Deletion::MoneyInFlight { awaiting_customer });
         }
@@ -247,7 +258,7 @@ pub fn messages_of(db: &Database, project_key: &str, payment_id: &str) -> Result
 /// routed already, the payment as it was and the transactions of it that it executes.
 struct Routing<'a> {
     interface: Option<&'a str>,
-    before: Option<(&'a Payment, &'a [String])>,
+    before: Option<(&'a Payment, Executed<'a>)>,
 }
 
 impl Routing<'_> {
@@ -260,12 +271,12 @@ impl Routing<'_> {
         if transaction.state != TransactionState::Initial || transaction.kind == TransactionType::Chargeback {
             return false;
         }
-        let Some((before, executed)) = self.before else { return true };
+        let Some((before, executed)) = &self.before else { return true };
         let was_initial = before
             .transactions
             .iter()
             .any(|t| t.id == transaction.id && t.state == TransactionState::Initial);
-        !was_initial && !executed.contains(&transaction.id)
+        !was_initial && !executed.transactions.contains(&transaction.id)
     }
 }
 
@@ -293,10 +304,13 @@ fn store(
             let is_added = |t: &&Transaction| {
                 routing.before.is_none_or(|(before, _)| before.transactions.iter().all(|b| b.id != t.id))
             };
-            let executed = routing.before.map_or(&[][..], |(_, executed)| executed);
+            let nothing = Executed { transactions: &[], open: &[] };
+            let executed = routing.before.as_ref().map_or(&nothing, |(_, executed)| executed);
+            let sent: Vec<&str> = to_send.iter().map(|t| t.id.as_str()).collect();
             crate::domain::psp_rules::check_added(
                 payment,
                 executed,
+                &sent,
                 payment.transactions.iter().filter(is_added),
             )?;
             super::psp::operations_for(project_key, payment.id.as_str(), &to_send)

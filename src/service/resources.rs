@@ -17,6 +17,7 @@ use crate::domain::types::{self, Type, TypeDraft, TypeUpdateAction};
 use crate::domain::versioning::{apply_all, Versioned};
 use crate::error::ApiError;
 use crate::persistence::documents::Collection;
+use crate::persistence::messages::NewMessage;
 use crate::persistence::payments::Locator;
 use crate::persistence::resource_cache::ResourceCache;
 use crate::persistence::resources::{self as store, ResourceRow};
@@ -75,6 +76,9 @@ pub trait ResourceKind: 'static {
     }
     /// What a Message says its resource is.
     fn subject(resource: &Self::Resource) -> Subject<'_>;
+    /// Records the `sequenceNumber` of the resource's latest Message on it, where commercetools
+    /// writes `lastMessageSequenceNumber` (the kinds with Messages).
+    fn record_last_message(_resource: &mut Self::Resource, _sequence_number: i64) {}
     fn row(resource: &Self::Resource) -> Row;
     /// The resources a draft or action names, for loading before it is applied.
     fn draft_identifiers(_draft: &Self::Draft) -> Vec<(ReferenceTypeId, IdOrKey)> {
@@ -287,6 +291,9 @@ impl ResourceKind for Customers {
     fn deleted(customer: &Customer) -> Vec<CustomerMessage> {
         vec![CustomerMessage::CustomerDeleted { email: customer.email.as_str().into() }]
     }
+    fn record_last_message(customer: &mut Customer, sequence_number: i64) {
+        customer.last_message_sequence_number = sequence_number;
+    }
     fn subject(c: &Customer) -> Subject<'_> {
         Subject {
             type_id: "customer",
@@ -428,13 +435,14 @@ pub fn create<K: ResourceKind>(
     db.write(|conn| {
         let references = load_references(conn, None, project_key, &K::draft_identifiers(&draft))?;
         let now = now();
-        let resource = K::create(new_id(), draft, &references, now, actor.logging(), &mut new_id)?;
+        let mut resource = K::create(new_id(), draft, &references, now, actor.logging(), &mut new_id)?;
         K::check_among(conn, project_key, &resource)?;
+        let created = K::created(&resource).into_iter().map(|m| (resource.version(), m)).collect();
+        let messages = number_messages::<K>(conn, project_key, &mut resource, created, now, actor)?;
         let row = to_row::<K>(project_key, &resource)?;
         store::insert(conn, &row).map_err(|e| duplicate_or::<K>(e, &row, &resource))?;
         K::write_references(conn, &resource)?;
-        let created = K::created(&resource).into_iter().map(|m| (resource.version(), m)).collect();
-        write_messages::<K>(conn, project_key, &resource, created, now, actor)?;
+        crate::persistence::messages::insert_all(conn, &messages)?;
         Ok(row.document)
     })
 }
@@ -473,13 +481,15 @@ pub fn update<K: ResourceKind>(
         wanted.extend(K::resource_identifiers(&resource));
         let references = load_references(conn, None, project_key, &wanted)?;
         let now = now();
-        let applied = apply_all(resource, actions, now, actor.logging(), |resource, action| {
+        let mut applied = apply_all(resource, actions, now, actor.logging(), |resource, action| {
             K::apply(resource, action, &references, &mut new_id)
         })?;
         if applied.resource.version() == version {
             return Ok((stored.id, stored.document));
         }
         K::check_among(conn, project_key, &applied.resource)?;
+        let messages =
+            number_messages::<K>(conn, project_key, &mut applied.resource, applied.emitted, now, actor)?;
         let row = to_row::<K>(project_key, &applied.resource)?;
         let written =
             store::update(conn, &row, version).map_err(|e| duplicate_or::<K>(e, &row, &applied.resource))?;
@@ -490,7 +500,7 @@ pub fn update<K: ResourceKind>(
             return Err(conflict(&stored.id, version, current.version));
         }
         K::write_references(conn, &applied.resource)?;
-        write_messages::<K>(conn, project_key, &applied.resource, applied.emitted, now, actor)?;
+        crate::persistence::messages::insert_all(conn, &messages)?;
         Ok((stored.id, row.document))
     })?;
     db.resource_cache().evict(project_key, K::TYPE_ID.as_str(), &id);
@@ -543,9 +553,10 @@ pub fn delete<K: ResourceKind>(
         if data_erasure {
             crate::persistence::messages::delete_for_resource(conn, project_key, &stored.id)?;
         } else {
-            let resource: K::Resource = parse(&stored.document)?;
+            let mut resource: K::Resource = parse(&stored.document)?;
             let deleted = K::deleted(&resource).into_iter().map(|m| (version, m)).collect();
-            write_messages::<K>(conn, project_key, &resource, deleted, now(), actor)?;
+            let messages = number_messages::<K>(conn, project_key, &mut resource, deleted, now(), actor)?;
+            crate::persistence::messages::insert_all(conn, &messages)?;
         }
         Ok((stored.id, stored.document))
     })?;
@@ -553,27 +564,30 @@ pub fn delete<K: ResourceKind>(
     Ok(document)
 }
 
-/// Stores the Messages a change emitted (with the resource version each belongs to), numbered
-/// after the resource's last one, in the change's transaction.
-fn write_messages<K: ResourceKind>(
+/// The Messages a change emitted (with the resource version each belongs to), numbered after
+/// the resource's last one, for the change's transaction; the last number is recorded on the
+/// resource before it is written.
+fn number_messages<K: ResourceKind>(
     conn: &mut Conn,
     project_key: &str,
-    resource: &K::Resource,
+    resource: &mut K::Resource,
     emitted: Vec<(i64, K::Message)>,
     now: Timestamp,
     actor: &Actor,
-) -> Result<(), ApiError> {
+) -> Result<Vec<NewMessage>, ApiError> {
     if emitted.is_empty() {
-        return Ok(());
+        return Ok(vec![]);
     }
+    let before = crate::persistence::messages::last_sequence_number(conn, K::subject(resource).id)?;
+    let count = i64::try_from(emitted.len()).map_err(ApiError::internal)?;
+    K::record_last_message(resource, before + count);
     let subject = K::subject(resource);
-    let mut sequence = crate::persistence::messages::last_sequence_number(conn, subject.id)?;
-    let mut rows = Vec::with_capacity(emitted.len());
-    for (resource_version, payload) in &emitted {
-        sequence += 1;
-        rows.push(envelope(project_key, &subject, sequence, *resource_version, payload, now, actor)?);
-    }
-    Ok(crate::persistence::messages::insert_all(conn, &rows)?)
+    (before + 1..)
+        .zip(&emitted)
+        .map(|(number, (resource_version, payload))| {
+            envelope(project_key, &subject, number, *resource_version, payload, now, actor)
+        })
+        .collect()
 }
 
 /// The body commercetools answers a customer creation with.

@@ -353,6 +353,8 @@ async fn changes_record_the_client_that_made_them() {
         .await;
     assert_eq!(updated.body["createdBy"], json!({"clientId": id, "isPlatformClient": false}));
     assert_eq!(updated.body["lastModifiedBy"]["externalUserId"], "clerk-7");
+    let by_clients = app.get("/payments?where=createdBy(isPlatformClient%20%3D%20false)").await;
+    assert_eq!(by_clients.body["total"], 1, "{}", by_clients.body);
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -405,6 +405,7 @@ async fn every_change_records_its_messages_in_order() {
     );
     assert_eq!(messages[0]["resource"], json!({"typeId": "payment", "id": id}));
     assert_eq!(messages[0]["payment"]["id"], id);
+    assert_eq!(messages[0]["payment"]["lastMessageSequenceNumber"], 1, "as the payment it created");
     assert_eq!(messages[1]["transactionId"], tx.as_str());
     assert_eq!(messages[1]["state"], "Pending");
     assert_eq!(messages[3]["token"]["value"], "***", "token values are masked in messages");

@@ -766,6 +766,9 @@ async fn customer_changes_write_customer_messages() {
     let numbers: Vec<i64> = messages.iter().map(|m| m["sequenceNumber"].as_i64().unwrap()).collect();
     assert_eq!(numbers, [1, 2, 3, 4]);
     assert_eq!(messages[0]["customer"]["email"], "jane@example.com");
+    assert_eq!(customer["lastMessageSequenceNumber"], 1);
+    assert_eq!(messages[0]["customer"]["lastMessageSequenceNumber"], 1);
+    assert_eq!(changed.body["lastMessageSequenceNumber"], 4, "its latest Message's, as on payments");
     assert_eq!(messages[0]["resource"], json!({"typeId": "customer", "id": id}));
     assert_eq!(messages[0]["resourceUserProvidedIdentifiers"]["key"], "jane");
     assert_eq!(messages[1]["email"], "jane.doe@example.com");

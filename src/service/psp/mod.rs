@@ -725,8 +725,9 @@ impl Executor {
     }
 
     /// Applies the actions worked out from the current payment, retrying when another writer
-    /// got there first. If the payment refuses them (say, the interaction Type was changed by
-    /// hand), the transaction's state and provider id are still written.
+    /// got there first; the transactions they record are dated now. If the payment refuses
+    /// them (say, the interaction Type was changed by hand), the essentials are still written:
+    /// the transactions' states and provider ids, and the transactions recorded.
     async fn write_back(
         &self,
         project_key: &str,
