@@ -838,36 +838,21 @@ mod tests {
     }
 
     #[test]
-    fn a_cancel_during_a_capture_is_told_to_wait_for_it() {
+    fn a_cancel_and_a_capture_under_way_are_told_apart_by_which_came_first() {
         let mut authorized = tx("Authorization", 5000, "Success");
         authorized["interactionId"] = json!("pi_1");
-        let refused = check(&payment(json!([
-            authorized,
-            tx("Charge", 5000, "Initial"),
-            tx("CancelAuthorization", 5000, "Initial")
-        ])));
+        let (charge, cancel) = (tx("Charge", 5000, "Initial"), tx("CancelAuthorization", 5000, "Initial"));
+        let refusal = |transactions| match check(&payment(transactions)) {
+            Err(DomainError::InvalidOperation(message)) => message,
+            other => panic!("{other:?}"),
+        };
         assert_eq!(
-            refused,
-            Err(DomainError::InvalidOperation(
-                "A capture is under way: cancel what is left once it has settled.".into()
-            ))
+            refusal(json!([authorized, charge, cancel])),
+            "A capture is under way: cancel what is left once it has settled."
         );
-    }
-
-    #[test]
-    fn a_capture_after_a_cancel_is_told_the_authorization_was_cancelled() {
-        let mut authorized = tx("Authorization", 5000, "Success");
-        authorized["interactionId"] = json!("pi_1");
-        let refused = check(&payment(json!([
-            authorized,
-            tx("CancelAuthorization", 5000, "Initial"),
-            tx("Charge", 5000, "Initial")
-        ])));
         assert_eq!(
-            refused,
-            Err(DomainError::InvalidOperation(
-                "The authorization was cancelled; nothing can be captured any more.".into()
-            ))
+            refusal(json!([authorized, cancel, charge])),
+            "The authorization was cancelled; nothing can be captured any more."
         );
     }
 
