@@ -132,6 +132,27 @@ async fn what_is_left_after_partial_captures_is_released_by_a_cancel() {
     assert_eq!(released["transactions"][1]["state"], "Success");
 }
 
+/// Deleting a payment whose authorization was captured in part releases the rest: nothing could
+/// capture or cancel it afterwards, and Stripe would hold it until the authorization expires.
+#[tokio::test]
+async fn deleting_a_payment_captured_in_part_releases_the_rest() {
+    let fake = FakeStripe::start(vec![]).await;
+    fake.set_multicapture("available");
+    let app = app_against(&fake, true).await;
+    let payment = capture(&app, &authorized(&app).await, 600).await;
+    let id = payment["id"].as_str().unwrap();
+    let deleted = app.delete(&format!("/payments/{id}?version={}", payment["version"])).await;
+    assert_eq!(deleted.status, reqwest::StatusCode::OK, "{}", deleted.body);
+    let released = || fake.received().iter().any(|r| r.path == "/v1/payment_intents/pi_fake_1/cancel");
+    for _ in 0..100 {
+        if released() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(released(), "the 400 left of the authorization are released");
+}
+
 /// A cancel Stripe refuses because part of the PaymentIntent was captured in its dashboard
 /// meanwhile (no webhook yet): the lookup that follows the refusal tells what was captured,
 /// recorded as a Charge, and the rest as released, so that the payment reads as Stripe has it.
