@@ -258,6 +258,49 @@ async fn events_for_unknown_objects_are_kept_not_dropped() {
 
 /// Stripe may deliver an event to two processes at the same moment: both acknowledge it, and
 /// it is stored once.
+/// Object ids are unique only per account: an event found by its metadata alone must come from
+/// the account the payment's PaymentIntents live in.
+#[tokio::test]
+async fn an_event_from_another_account_is_not_applied_to_a_payment_it_names() {
+    let app = spawn_stripe_app().await;
+    let payment = app
+        .create_payment(json!({
+            "amountPlanned": money(1000),
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "interfaceAccount": "acct_seller"},
+            "transactions": [{"type": "CancelAuthorization", "amount": money(1000), "state": "Pending", "interactionId": "pi_seller"}]
+        }))
+        .await;
+    let id = payment["id"].as_str().unwrap();
+    let from = |account: &str, event_id: &str| {
+        let mut event = event(event_id, "payment_intent.canceled", intent("pi_seller", id));
+        event["account"] = json!(account);
+        event
+    };
+    app.send_event(&from("acct_intruder", "evt_elsewhere")).await;
+    let db = app.database();
+    let tried = || {
+        let stored = db.read(|conn| {
+            Ok::<_, payments_api::error::ApiError>(payments_api::persistence::psp::event(
+                conn,
+                "evt_elsewhere",
+            )?)
+        });
+        stored.unwrap().is_some_and(|event| event.attempts > 0)
+    };
+    for _ in 0..100 {
+        if tried() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(tried(), "the event was tried");
+    let untouched = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(untouched["transactions"][0]["state"], "Pending", "{untouched}");
+    app.send_event(&from("acct_seller", "evt_seller")).await;
+    let settled = eventually(&app, id, |p| p["transactions"][0]["state"] != "Pending").await;
+    assert_eq!(settled["transactions"][0]["state"], "Success", "{settled}");
+}
+
 #[tokio::test]
 async fn the_same_event_delivered_at_once_is_acknowledged_every_time() {
     let app = spawn_stripe_app().await;

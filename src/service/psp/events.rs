@@ -125,6 +125,7 @@ impl Executor {
         }
         let (account, object_id) = (event.account.clone(), event.object_id.clone());
         let mapped = self.read(move |conn| store::find_object(conn, &account, &object_id)).await?;
+        let via_metadata = mapped.is_none();
         let (project_key, payment_id, owner) = match (mapped, &event.payment_id) {
             (Some((project, payment, transaction)), _) => (project, payment, Some(transaction)),
             (None, Some(payment)) => {
@@ -164,6 +165,14 @@ impl Executor {
             Some((_, text)) => release_account(&current, Some(text)),
             None => event.account.clone(),
         };
+        // Found by its metadata alone, the object must live in the account the payment's
+        // PaymentIntents live in: ids are unique only per account, and anyone who can write
+        // to another account can write metadata naming our payment. (One of ours whose
+        // object is not known yet is matched again once it is.)
+        let payment_account = release_account(&current, owner_pinned.map(|(_, text)| text.as_str()));
+        if via_metadata && event.account != payment_account {
+            return Ok(give_up(&row));
+        }
         // A failed transaction's PaymentIntent reported paid after all: confirmed with Stripe
         // first (the event may be older than our cancel), and released instead of recorded if
         // it only holds the money while the payment has moved on.
