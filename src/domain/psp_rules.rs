@@ -49,19 +49,38 @@ pub fn is_live(payment: &Payment, transaction: &Transaction) -> bool {
         && !is_released(payment, transaction)
 }
 
-/// The authorizations whose provider still holds money for them: succeeded, nothing cancelled
-/// on their PaymentIntent (or being so), and not captured in full (all of it held, or what is
-/// left after captures in parts).
-pub fn holding(payment: &Payment) -> impl Iterator<Item = &Transaction> {
-    payment.transactions.iter().filter(|authorization| {
+/// An authorization captured in part whose PaymentIntent still holds the rest (multicapture),
+/// with that rest: only a cancel releases it.
+pub fn captured_in_part(payment: &Payment) -> Option<(&Transaction, i128)> {
+    payment.transactions.iter().find_map(|authorization| {
         let on_it =
             |t: &&Transaction| t.interaction_id == authorization.interaction_id && not_failed(t.state);
         let of_kind = |kind| payment.transactions.iter().filter(on_it).filter(move |t| t.kind == kind);
-        authorization.kind == TransactionType::Authorization
+        let captured = sum(of_kind(TransactionType::Charge));
+        let rest = i128::from(authorization.amount.cent_amount()) - captured;
+        let holds_rest = authorization.kind == TransactionType::Authorization
             && authorization.state == TransactionState::Success
             && authorization.interaction_id.is_some()
             && of_kind(TransactionType::CancelAuthorization).next().is_none()
-            && sum(of_kind(TransactionType::Charge)) < i128::from(authorization.amount.cent_amount())
+            && captured > 0
+            && rest > 0;
+        holds_rest.then_some((authorization, rest))
+    })
+}
+
+/// The authorizations whose money the provider holds in full: succeeded, and nothing captured
+/// from or cancelled on their PaymentIntent (or being so).
+pub fn holding_in_full(payment: &Payment) -> impl Iterator<Item = &Transaction> {
+    payment.transactions.iter().filter(|authorization| {
+        let settles_it = |t: &Transaction| {
+            t.interaction_id == authorization.interaction_id
+                && matches!(t.kind, TransactionType::Charge | TransactionType::CancelAuthorization)
+                && not_failed(t.state)
+        };
+        authorization.kind == TransactionType::Authorization
+            && authorization.state == TransactionState::Success
+            && authorization.interaction_id.is_some()
+            && !payment.transactions.iter().any(settles_it)
     })
 }
 
@@ -428,13 +447,13 @@ mod tests {
     }
 
     #[test]
-    fn an_authorization_is_held_until_it_is_captured_in_full_or_cancelled() {
+    fn an_authorization_is_held_in_full_until_something_is_captured_or_cancelled_on_it() {
         let on = |kind: &str, state: &str, intent: &str| {
             let mut t = tx(kind, 1000, state);
             t["interactionId"] = json!(intent);
             t
         };
-        let held = |transactions| holding(&payment(transactions)).count();
+        let held = |transactions| holding_in_full(&payment(transactions)).count();
         assert_eq!(held(json!([on("Authorization", "Success", "pi_1")])), 1);
         assert_eq!(held(json!([on("Authorization", "Pending", "pi_1")])), 0, "not held yet");
         assert_eq!(
@@ -444,13 +463,6 @@ mod tests {
         );
         assert_eq!(held(json!([on("Authorization", "Success", "pi_1"), on("Charge", "Success", "pi_1")])), 0);
         assert_eq!(held(json!([on("Authorization", "Success", "pi_1"), on("Charge", "Failure", "pi_1")])), 1);
-        let mut part = on("Charge", "Success", "pi_1");
-        part["amount"]["centAmount"] = json!(600);
-        assert_eq!(
-            held(json!([on("Authorization", "Success", "pi_1"), part])),
-            1,
-            "the rest after a capture in part (multicapture)"
-        );
         assert_eq!(
             held(json!([
                 on("Authorization", "Success", "pi_1"),
@@ -466,6 +478,35 @@ mod tests {
             1,
             "a cancel counts for its own PaymentIntent"
         );
+    }
+
+    #[test]
+    fn an_authorization_captured_in_part_holds_the_rest_until_it_is_cancelled() {
+        let on = |kind: &str, cents: i64, state: &str| {
+            let mut t = tx(kind, cents, state);
+            t["interactionId"] = json!("pi_1");
+            t
+        };
+        let rest = |transactions| captured_in_part(&payment(transactions)).map(|(_, rest)| rest);
+        assert_eq!(
+            rest(json!([on("Authorization", 1000, "Success"), on("Charge", 600, "Success")])),
+            Some(400)
+        );
+        assert_eq!(
+            rest(json!([on("Authorization", 1000, "Success")])),
+            None,
+            "held in full: released on deletion"
+        );
+        assert_eq!(rest(json!([on("Authorization", 1000, "Success"), on("Charge", 1000, "Success")])), None);
+        assert_eq!(
+            rest(json!([
+                on("Authorization", 1000, "Success"),
+                on("Charge", 600, "Success"),
+                on("CancelAuthorization", 400, "Success")
+            ])),
+            None
+        );
+        assert_eq!(rest(json!([on("Authorization", 1000, "Success"), on("Charge", 600, "Failure")])), None);
     }
 
     #[test]

@@ -144,7 +144,8 @@ fn current_conflict(db: &Database, project_key: &str, id: &str, version: i64, lo
 /// Deletes the Payment if `version` is current and returns it as it was. With `data_erasure`
 /// its Messages go too. Refused while provider operations are open; one whose result is
 /// already written is waited for (up to [`CLOSING_WAIT`]). On a payment the provider executes
-/// (`psp_interface`), the authorizations it still holds in full are released.
+/// (`psp_interface`), the authorizations it still holds in full are released, and one captured
+/// in part whose rest it still holds refuses the deletion.
 pub fn delete(
     db: &Database,
     project_key: &str,
@@ -232,10 +233,22 @@ fn try_delete(
                 .map(|t| t.id.clone());
             return Ok(Deletion::MoneyInFlight { awaiting_customer });
         }
+        let routed = psp_interface.is_some_and(|name| super::psp::is_routed(&payment, name));
+        // The rest of an authorization captured in part is the shop's to release or capture:
+        // deleting the payment would leave it held until the authorization expires.
+        if let Some((authorization, rest)) =
+            crate::domain::psp_rules::captured_in_part(&payment).filter(|_| routed)
+        {
+            return Err(DomainError::InvalidOperation(format!(
+                "Authorization '{}' was captured in part and the payment service provider still holds the rest: add a CancelAuthorization of {rest} cents to release it (or capture it), then delete the payment.",
+                authorization.id
+            ))
+            .into());
+        }
         if !store::delete(conn, project_key, &stored.id, version)? {
             return Err(not_found(locator));
         }
-        if psp_interface.is_some_and(|name| super::psp::is_routed(&payment, name)) {
+        if routed {
             super::psp::keep_releases_of_deleted(conn, project_key, &payment)?;
         }
         if data_erasure {

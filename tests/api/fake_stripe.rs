@@ -217,28 +217,9 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
             .then(|| path.strip_prefix("/v1/payment_intents/"))
             .flatten()
             .map(|rest| rest.split('?').next().unwrap_or_default().to_owned());
-        // What was captured of an intent in parts with more to come (multicapture).
-        let captured_in_parts = looked_up_intent.as_ref().and_then(|intent| {
-            let captures: Vec<&Received> = state
-                .received
-                .iter()
-                .filter(|r| r.path == format!("/v1/payment_intents/{intent}/capture"))
-                .collect();
-            let more_to_come =
-                captures.last().is_some_and(|c| form_value(&c.body, "final_capture") == "false");
-            more_to_come.then(|| {
-                captures
-                    .iter()
-                    .map(|c| form_value(&c.body, "amount_to_capture").parse::<i64>().unwrap_or(0))
-                    .sum::<i64>()
-            })
-        });
         let checkout_answer = if let (Some(received), Some(intent)) = (captured_at_stripe, &looked_up_intent)
         {
             Some(json!({"id": intent, "object": "payment_intent", "status": "succeeded",
-                "amount_received": received, "currency": "eur"}))
-        } else if let (Some(received), Some(intent)) = (captured_in_parts, &looked_up_intent) {
-            Some(json!({"id": intent, "object": "payment_intent", "status": "requires_capture",
                 "amount_received": received, "currency": "eur"}))
         } else if path == "/v1/checkout/sessions" {
             Some(
@@ -317,7 +298,11 @@ async fn serve(socket: tokio::net::TcpStream, state: Arc<Mutex<State>>) -> std::
                 .or_insert_with(|| {
                     let waits =
                         body.contains("capture_method=manual") || body.contains("final_capture=false");
-                    json!({"id": format!("pi_fake_{next}"), "object": "payment_intent",
+                    // A capture answers the PaymentIntent it captured.
+                    let captured =
+                        path.strip_prefix("/v1/payment_intents/").and_then(|p| p.strip_suffix("/capture"));
+                    let id = captured.map_or_else(|| format!("pi_fake_{next}"), str::to_owned);
+                    json!({"id": id, "object": "payment_intent",
                        "status": if waits { "requires_capture" } else { "succeeded" },
                        "latest_charge": {"id": format!("ch_fake_{next}"),
                            "payment_method_details": {"card": {"multicapture": {"status": multicapture}}}}})

@@ -14,9 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Keeps, in the deletion's own transaction, the release of each PaymentIntent of ours that
-/// still holds the customer's money for the payment being deleted (all of it, or what is left
-/// after captures in parts: a cancel releases only that), or that the customer has not paid
-/// yet: once the payment is gone nothing can capture or cancel it, Stripe would hold
+/// holds the customer's money in full for the payment being deleted, or that the customer has
+/// not paid yet: once the payment is gone nothing can capture or cancel it, Stripe would hold
 /// the money until the authorization expires (seven days), and an unpaid one would stay payable
 /// for a payment that no longer exists. The worker cancels it (see [`Executor::try_release`]);
 /// one that took money meanwhile is left for a person (see [`stray`]).
@@ -27,7 +26,7 @@ pub fn keep_releases_of_deleted(
 ) -> Result<(), ApiError> {
     let now = now().millis();
     let unpaid = crate::psp::plan::awaiting_customer(payment);
-    for transaction in crate::domain::psp_rules::holding(payment).chain(unpaid) {
+    for transaction in crate::domain::psp_rules::holding_in_full(payment).chain(unpaid) {
         let Some(intent_id) = transaction.interaction_id.as_deref().filter(|id| id.starts_with("pi_")) else {
             continue;
         };
@@ -339,8 +338,7 @@ pub(super) enum Stray {
 /// Decides for a PaymentIntent as Stripe reports it: one that only holds the money
 /// (`requires_capture`, nothing captured) may be released; one that took money is recorded
 /// even where the payment moved on, so that it can be refunded (a charge is never hidden; the
-/// log says the customer paid twice). Of a deleted payment's PaymentIntent that still waits
-/// for a capture, what is left is released (a cancel leaves what was captured as it is).
+/// log says the customer paid twice).
 pub(super) fn stray(
     payment: Option<&Payment>,
     transaction_id: &str,
@@ -349,7 +347,7 @@ pub(super) fn stray(
 ) -> Stray {
     let held = report.awaits_capture() && report.captured.is_none();
     match payment {
-        None if report.awaits_capture() => Stray::Release,
+        None if held => Stray::Release,
         None => Stray::ReconcileByHand,
         Some(payment) if transitions::superseded(payment, transaction_id, intent_id) => {
             if held {
@@ -402,11 +400,6 @@ mod tests {
         );
         assert_eq!(stray(None, "t", "pi_1", &report("requires_capture", None)), Stray::Release);
         assert_eq!(stray(None, "t", "pi_1", &report("succeeded", Some(100))), Stray::ReconcileByHand);
-        assert_eq!(
-            stray(None, "t", "pi_1", &report("requires_capture", Some(40))),
-            Stray::Release,
-            "a deleted payment's rest after captures in parts is released; the captured part stays"
-        );
         assert_eq!(
             stray(Some(&moved_on), &failed(&moved_on), "pi_1", &report("requires_capture", Some(40))),
             Stray::Record,
