@@ -256,8 +256,6 @@ async fn events_for_unknown_objects_are_kept_not_dropped() {
     assert!(stored.attempts >= 1);
 }
 
-/// Stripe may deliver an event to two processes at the same moment: both acknowledge it, and
-/// it is stored once.
 /// Object ids are unique only per account: an event found by its metadata alone must come from
 /// the account the payment's PaymentIntents live in.
 #[tokio::test]
@@ -301,6 +299,8 @@ async fn an_event_from_another_account_is_not_applied_to_a_payment_it_names() {
     assert_eq!(settled["transactions"][0]["state"], "Success", "{settled}");
 }
 
+/// Stripe may deliver an event to two processes at the same moment: both acknowledge it, and
+/// it is stored once.
 #[tokio::test]
 async fn the_same_event_delivered_at_once_is_acknowledged_every_time() {
     let app = spawn_stripe_app().await;

@@ -134,45 +134,48 @@ impl Executor {
             }
             (None, None) => return Ok(give_up(&row)),
         };
-        match self.payment(&project_key, &payment_id).await {
-            Ok(_) => {}
+        // Worked out again on every attempt, so a retry never repeats what another writer did.
+        let current = match self.payment(&project_key, &payment_id).await {
+            Ok(current) => current,
             Err(ApiError::ResourceNotFound(_)) => return Ok(give_up(&row)),
             Err(error) => return Err(error),
-        }
-        // A hosted checkout ended: its transaction's lookup (which also records the
-        // PaymentIntent) is due now rather than at its next backoff.
-        if event.effects.iter().any(|e| matches!(e, Effect::CheckoutChanged { .. })) {
-            if let Some(transaction_id) = owner {
-                let id = transaction_id.clone();
-                self.write(move |conn| store::due_now(conn, &id, now().millis())).await?;
-                self.execute(&transaction_id).await;
-            }
-            return Ok(true);
-        }
-        // Worked out again on every attempt, so a retry never repeats what another writer did.
-        let mut effects = event.effects;
+        };
         // Our transactions still being sent: what the event tells may be one of them.
-        let current = self.payment(&project_key, &payment_id).await?;
         let ids: Vec<String> = current.transactions.iter().map(|t| t.id.clone()).collect();
         let (open, pinned) = self
             .read(move |conn| Ok((store::open_among(conn, &ids)?, store::pinned_among(conn, &ids)?)))
             .await?;
-        let confirmed = confirmed_by_customer(&current, &pinned);
-        // The account the owner's PaymentIntent lives in: as pinned with its operation, else
-        // where Stripe says the event's object lives.
         let owner_pinned = owner.as_deref().and_then(|owner| pinned.iter().find(|(id, _)| id == owner));
-        let owner_account = match owner_pinned {
-            Some((_, text)) => release_account(&current, Some(text)),
-            None => event.account.clone(),
-        };
         // Found by its metadata alone, the object must live in the account the payment's
         // PaymentIntents live in: ids are unique only per account, and anyone who can write
         // to another account can write metadata naming our payment. (One of ours whose
         // object is not known yet is matched again once it is.)
         let payment_account = release_account(&current, owner_pinned.map(|(_, text)| text.as_str()));
         if via_metadata && event.account != payment_account {
+            log::warn!(
+                "webhook event {event_id} from account {} names payment {payment_id} of account {payment_account}; not applied",
+                event.account
+            );
             return Ok(give_up(&row));
         }
+        // A hosted checkout ended: its transaction's lookup (which also records the
+        // PaymentIntent) is due now rather than at its next backoff.
+        if event.effects.iter().any(|e| matches!(e, Effect::CheckoutChanged { .. })) {
+            if let Some(transaction_id) = owner.filter(|id| current.transaction(id).is_ok()) {
+                let id = transaction_id.clone();
+                self.write(move |conn| store::due_now(conn, &id, now().millis())).await?;
+                self.execute(&transaction_id).await;
+            }
+            return Ok(true);
+        }
+        let mut effects = event.effects;
+        let confirmed = confirmed_by_customer(&current, &pinned);
+        // The account the owner's PaymentIntent lives in: as pinned with its operation, else
+        // where Stripe says the event's object lives.
+        let owner_account = match owner_pinned {
+            Some((_, text)) => release_account(&current, Some(text)),
+            None => event.account.clone(),
+        };
         // A failed transaction's PaymentIntent reported paid after all: confirmed with Stripe
         // first (the event may be older than our cancel), and released instead of recorded if
         // it only holds the money while the payment has moved on.
