@@ -47,12 +47,14 @@ fn revives(effect: &Effect, intent: &str) -> bool {
     }
 }
 
-/// The account key of a transaction's PaymentIntent: as pinned with its operation, else the
-/// payment's.
+/// The account key of a transaction's PaymentIntent: as pinned with its operation (no account
+/// there is the platform's), else the payment's.
 pub(super) fn release_account(payment: &Payment, pinned: Option<&str>) -> String {
     let pinned = pinned.and_then(|text| serde_json::from_str::<Pinned>(text).ok());
-    let account =
-        pinned.and_then(|p| p.account).or_else(|| payment.payment_method_info.interface_account.clone());
+    let account = match pinned {
+        Some(pinned) => pinned.account,
+        None => payment.payment_method_info.interface_account.clone(),
+    };
     account_key(account.as_deref())
 }
 
