@@ -22,24 +22,40 @@ fn not_failed(state: TransactionState) -> bool {
     state != TransactionState::Failure
 }
 
+/// The transactions recorded on the authorization's PaymentIntent that did not fail.
+fn on_its_intent<'a>(
+    payment: &'a Payment,
+    authorization: &'a Transaction,
+) -> impl Iterator<Item = &'a Transaction> {
+    payment
+        .transactions
+        .iter()
+        .filter(move |t| t.interaction_id == authorization.interaction_id && not_failed(t.state))
+}
+
+/// Whether `transaction` is a cancel, not failed, of the PaymentIntent `intent_id` (one not sent
+/// yet has no id, and is of the PaymentIntent the payment has).
+pub fn is_cancel_of(transaction: &Transaction, intent_id: Option<&str>) -> bool {
+    transaction.kind == TransactionType::CancelAuthorization
+        && not_failed(transaction.state)
+        && transaction.interaction_id.as_deref().is_none_or(|id| Some(id) == intent_id)
+}
+
+/// A succeeded authorization with a PaymentIntent.
+fn is_provider_authorization(transaction: &Transaction) -> bool {
+    transaction.kind == TransactionType::Authorization
+        && transaction.state == TransactionState::Success
+        && transaction.interaction_id.is_some()
+}
+
 /// Whether `authorization` succeeded and was then released: a successful cancel of its
 /// PaymentIntent (ours, its expiry, or the dashboard's), before anything was captured from it,
 /// left nothing to capture.
 pub fn is_released(payment: &Payment, authorization: &Transaction) -> bool {
-    let on_its_intent = |t: &&Transaction| t.interaction_id == authorization.interaction_id;
-    authorization.kind == TransactionType::Authorization
-        && authorization.state == TransactionState::Success
-        && authorization.interaction_id.is_some()
-        && payment
-            .transactions
-            .iter()
-            .filter(on_its_intent)
+    is_provider_authorization(authorization)
+        && on_its_intent(payment, authorization)
             .any(|t| t.kind == TransactionType::CancelAuthorization && t.state == TransactionState::Success)
-        && !payment
-            .transactions
-            .iter()
-            .filter(on_its_intent)
-            .any(|t| t.kind == TransactionType::Charge && not_failed(t.state))
+        && !on_its_intent(payment, authorization).any(|t| t.kind == TransactionType::Charge)
 }
 
 /// An authorization that has neither failed nor been released (one still being sent counts).
@@ -52,18 +68,12 @@ pub fn is_live(payment: &Payment, transaction: &Transaction) -> bool {
 /// An authorization captured in part whose PaymentIntent still holds the rest (multicapture),
 /// with that rest: only a cancel releases it.
 pub fn captured_in_part(payment: &Payment) -> Option<(&Transaction, i128)> {
-    payment.transactions.iter().find_map(|authorization| {
-        let on_it =
-            |t: &&Transaction| t.interaction_id == authorization.interaction_id && not_failed(t.state);
-        let of_kind = |kind| payment.transactions.iter().filter(on_it).filter(move |t| t.kind == kind);
+    payment.transactions.iter().filter(|t| is_provider_authorization(t)).find_map(|authorization| {
+        let of_kind = |kind| on_its_intent(payment, authorization).filter(move |t| t.kind == kind);
         let captured = sum(of_kind(TransactionType::Charge));
         let rest = i128::from(authorization.amount.cent_amount()) - captured;
-        let holds_rest = authorization.kind == TransactionType::Authorization
-            && authorization.state == TransactionState::Success
-            && authorization.interaction_id.is_some()
-            && of_kind(TransactionType::CancelAuthorization).next().is_none()
-            && captured > 0
-            && rest > 0;
+        let holds_rest =
+            of_kind(TransactionType::CancelAuthorization).next().is_none() && captured > 0 && rest > 0;
         holds_rest.then_some((authorization, rest))
     })
 }
@@ -72,15 +82,9 @@ pub fn captured_in_part(payment: &Payment) -> Option<(&Transaction, i128)> {
 /// from or cancelled on their PaymentIntent (or being so).
 pub fn holding_in_full(payment: &Payment) -> impl Iterator<Item = &Transaction> {
     payment.transactions.iter().filter(|authorization| {
-        let settles_it = |t: &Transaction| {
-            t.interaction_id == authorization.interaction_id
-                && matches!(t.kind, TransactionType::Charge | TransactionType::CancelAuthorization)
-                && not_failed(t.state)
-        };
-        authorization.kind == TransactionType::Authorization
-            && authorization.state == TransactionState::Success
-            && authorization.interaction_id.is_some()
-            && !payment.transactions.iter().any(settles_it)
+        is_provider_authorization(authorization)
+            && !on_its_intent(payment, authorization)
+                .any(|t| matches!(t.kind, TransactionType::Charge | TransactionType::CancelAuthorization))
     })
 }
 
@@ -153,15 +157,8 @@ pub fn check(payment: &Payment) -> Result<(), DomainError> {
     };
     let target = active.or_else(unpaid_charge);
     let active_intent = target.and_then(|a| a.interaction_id.as_deref());
-    let active_cancels: Vec<&Transaction> = payment
-        .transactions
-        .iter()
-        .filter(|t| {
-            t.kind == TransactionType::CancelAuthorization
-                && not_failed(t.state)
-                && (t.interaction_id.is_none() || t.interaction_id.as_deref() == active_intent)
-        })
-        .collect();
+    let active_cancels: Vec<&Transaction> =
+        payment.transactions.iter().filter(|t| is_cancel_of(t, active_intent)).collect();
     let released = payment.transactions.iter().any(|t| is_released(payment, t));
     let cancelled = !active_cancels.is_empty() || (active.is_none() && released);
     let count = |kind| payment.transactions.iter().filter(|t| t.kind == kind && not_failed(t.state)).count();

@@ -5,6 +5,7 @@ use super::Effect;
 use crate::domain::actions::PaymentUpdateAction;
 use crate::domain::money::Money;
 use crate::domain::payment::{Payment, TransactionDraft, TransactionState, TransactionType};
+use crate::domain::psp_rules::{is_cancel_of, is_live};
 
 /// Whether an event may move a transaction from `from` to `to`. A failure later confirmed as a
 /// success is a real correction; nothing leaves Success, and nothing goes back to Initial.
@@ -69,7 +70,7 @@ pub fn superseded(payment: &Payment, transaction_id: &str, intent_id: &str) -> b
         t.id != transaction_id
             && t.interaction_id.as_deref() != Some(intent_id)
             && match t.kind {
-                TransactionType::Authorization => crate::domain::psp_rules::is_live(payment, t),
+                TransactionType::Authorization => is_live(payment, t),
                 TransactionType::Charge => t.state != TransactionState::Failure,
                 _ => false,
             }
@@ -144,11 +145,7 @@ pub fn released_rest(payment: &Payment, intent_id: &str) -> Option<PaymentUpdate
             && t.state == TransactionState::Success
             && t.interaction_id.as_deref() == Some(intent_id)
     })?;
-    let cancel_known = payment.transactions.iter().any(|t| {
-        t.kind == TransactionType::CancelAuthorization
-            && t.state != TransactionState::Failure
-            && t.interaction_id.as_deref().is_none_or(|id| id == intent_id)
-    });
+    let cancel_known = payment.transactions.iter().any(|t| is_cancel_of(t, Some(intent_id)));
     let remainder = uncaptured(payment, authorized).filter(|_| !cancel_known)?;
     Some(recorded(TransactionType::CancelAuthorization, remainder, intent_id, TransactionState::Success))
 }
@@ -171,9 +168,7 @@ pub fn orphaned_charges(payment: &Payment) -> Vec<PaymentUpdateAction> {
 pub fn orphaned(payment: &Payment) -> Vec<String> {
     let authorizations = payment.transactions.iter().filter(|t| t.kind == TransactionType::Authorization);
     let mut authorizations = authorizations.peekable();
-    if authorizations.peek().is_none()
-        || authorizations.any(|t| crate::domain::psp_rules::is_live(payment, t))
-    {
+    if authorizations.peek().is_none() || authorizations.any(|t| is_live(payment, t)) {
         return vec![];
     }
     payment

@@ -220,13 +220,8 @@ fn try_delete(
             }
             // Named only where no cancel of it is under way already.
             let cancelling = |awaiting: &Transaction| {
-                payment.transactions.iter().any(|t| {
-                    t.kind == TransactionType::CancelAuthorization
-                        && t.state != TransactionState::Failure
-                        && t.interaction_id
-                            .as_ref()
-                            .is_none_or(|id| Some(id) == awaiting.interaction_id.as_ref())
-                })
+                let intent = awaiting.interaction_id.as_deref();
+                payment.transactions.iter().any(|t| crate::domain::psp_rules::is_cancel_of(t, intent))
             };
             let awaiting_customer = crate::psp::plan::awaiting_customer(&payment)
                 .filter(|t| open.contains(&t.id) && !cancelling(t))
