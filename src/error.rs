@@ -56,6 +56,8 @@ pub enum OAuthError {
     InvalidRequest,
     InvalidScope,
     UnsupportedGrantType,
+    /// The password flow's answer to an unknown email or a wrong password, alike.
+    InvalidCustomerAccountCredentials,
 }
 
 impl OAuthError {
@@ -66,6 +68,7 @@ impl OAuthError {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidScope => "invalid_scope",
             Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidCustomerAccountCredentials => "invalid_customer_account_credentials",
         }
     }
 }

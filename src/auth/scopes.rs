@@ -20,11 +20,13 @@ pub enum Permission {
     ViewApiClients,
     IntrospectOauthTokens,
     ViewProjectSettings,
+    ManageMyPayments,
+    CreateAnonymousToken,
 }
 
 impl Permission {
     #[cfg(test)]
-    const ALL: [Permission; 14] = [
+    const ALL: [Permission; 16] = [
         Self::ManageProject,
         Self::ManagePayments,
         Self::ViewPayments,
@@ -39,6 +41,8 @@ impl Permission {
         Self::ViewApiClients,
         Self::IntrospectOauthTokens,
         Self::ViewProjectSettings,
+        Self::ManageMyPayments,
+        Self::CreateAnonymousToken,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,8 @@ impl Permission {
             Self::ViewApiClients => "view_api_clients",
             Self::IntrospectOauthTokens => "introspect_oauth_tokens",
             Self::ViewProjectSettings => "view_project_settings",
+            Self::ManageMyPayments => "manage_my_payments",
+            Self::CreateAnonymousToken => "create_anonymous_token",
         }
     }
 }

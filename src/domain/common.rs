@@ -250,6 +250,9 @@ pub struct ClientLogging {
     pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
+    /// The signed-in customer who made the change (a password-flow token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<Reference>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub anonymous_id: Option<String>,
     /// Whether the Merchant Center made the change; never here, but commercetools always

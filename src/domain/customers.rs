@@ -111,7 +111,8 @@ impl Email {
 #[serde(rename_all = "camelCase")]
 pub struct CustomerDraft {
     pub email: Email,
-    /// Required in the Password mode; this service does not sign customers in and keeps none.
+    /// Required in the Password mode. Kept only as a hash, apart from the document, for the
+    /// password flow (see [`CustomerDraft::password_to_keep`]).
     pub password: Option<String>,
     pub key: Option<ResourceKey>,
     pub customer_number: Option<String>,
@@ -361,6 +362,12 @@ update_actions! {
 }
 
 impl CustomerDraft {
+    /// The password the customer signs in with, in the Password mode.
+    pub fn password_to_keep(&self) -> Option<&str> {
+        let mode = self.authentication_mode.unwrap_or(AuthenticationMode::Password);
+        self.password.as_deref().filter(|_| mode == AuthenticationMode::Password)
+    }
+
     /// The resources the draft names, for loading before it is applied.
     pub fn identifiers(&self) -> Vec<(ReferenceTypeId, IdOrKey)> {
         self.custom.iter().map(|c| c.type_identifier.named()).collect()
@@ -608,6 +615,19 @@ fn checked_locale(locale: Option<String>) -> Result<Option<String>, DomainError>
     }
 }
 
+/// How a request's actions change the password the customer signs in with: a new one
+/// (`Some(Some)`), none any more (`Some(None)`, the ExternalAuth mode), or no change. The last
+/// change of the mode wins, as the actions apply in order.
+pub fn password_change(actions: &[CustomerUpdateAction]) -> Option<Option<&str>> {
+    actions.iter().rev().find_map(|action| match action {
+        CustomerUpdateAction::SetAuthenticationMode { auth_mode: AuthenticationMode::Password, password } => {
+            Some(password.as_deref())
+        }
+        CustomerUpdateAction::SetAuthenticationMode { .. } => Some(None),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -741,7 +761,24 @@ mod tests {
         let value = serde_json::to_value(&customer).unwrap();
         assert_eq!(value["addresses"], json!([]));
         assert_eq!(value["isEmailVerified"], false);
-        assert!(value.get("password").is_none(), "no password is kept or shown");
+        assert!(value.get("password").is_none(), "no password is shown");
+    }
+
+    #[test]
+    fn the_password_kept_is_the_draft_s_in_the_password_mode_and_the_last_mode_change_s() {
+        let draft = |value: Value| serde_json::from_value::<CustomerDraft>(value).unwrap();
+        assert_eq!(draft(json!({"email": "a@b.co", "password": "pw"})).password_to_keep(), Some("pw"));
+        let external =
+            draft(json!({"email": "a@b.co", "password": "pw", "authenticationMode": "ExternalAuth"}));
+        assert_eq!(external.password_to_keep(), None);
+        let action = |value: Value| serde_json::from_value::<CustomerUpdateAction>(value).unwrap();
+        let to_external = action(json!({"action": "setAuthenticationMode", "authMode": "ExternalAuth"}));
+        let to_password =
+            action(json!({"action": "setAuthenticationMode", "authMode": "Password", "password": "n"}));
+        let other = action(json!({"action": "setFirstName", "firstName": "J"}));
+        assert_eq!(password_change(std::slice::from_ref(&other)), None);
+        assert_eq!(password_change(&[to_password.clone(), to_external.clone(), other.clone()]), Some(None));
+        assert_eq!(password_change(&[to_external, to_password, other]), Some(Some("n")));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod customers;
 pub mod errors;
 pub mod messages;
 pub mod money;
+pub mod my_payments;
 pub mod numbers;
 pub mod payment;
 pub mod psp_rules;

@@ -46,6 +46,7 @@ permission_markers!(
     ManageCustomers,
     ViewMessages,
     ViewProjectSettings,
+    ManageMyPayments,
 );
 
 /// A request whose token grants `N` on the project in the URL.
@@ -62,6 +63,7 @@ impl<N: Needs> Scoped<N> {
         Actor {
             client_id: Some(self.principal.client_id.clone()),
             external_user_id: self.external_user_id.clone(),
+            shopper: self.principal.identity.clone(),
         }
     }
 }
@@ -98,6 +100,7 @@ async fn authenticate(
             client_id: "no-auth".into(),
             scopes: Default::default(),
             expires_at: i64::MAX,
+            identity: None,
         }));
     }
     let header = match header {

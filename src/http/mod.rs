@@ -8,6 +8,7 @@ mod cors;
 mod json;
 mod messages;
 mod meta;
+mod my_payments;
 mod not_allowed;
 mod nul_guard;
 mod oauth;
@@ -48,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     meta::configure(cfg);
     oauth::configure(cfg);
     payments::configure(cfg);
+    my_payments::configure(cfg);
     api_clients::configure(cfg);
     resources::configure(cfg);
     messages::configure(cfg);

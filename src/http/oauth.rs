@@ -1,11 +1,14 @@
-//! `/oauth/token` (client credentials grant), `/oauth/token/revoke` and `/oauth/introspect`,
-//! as commercetools' auth API answers them. Parameters may come in the form body or the query string.
+//! `/oauth/token` (client credentials and refresh token grants), the anonymous session flow
+//! `/oauth/{projectKey}/anonymous/token`, the password flow
+//! `/oauth/{projectKey}/customers/token`, `/oauth/token/revoke` and `/oauth/introspect`, as
+//! commercetools' auth API answers them. Parameters may come in the form body or the query string.
 
 use super::json::RawBody;
 use super::query::QueryParams;
 use super::{blocking, AppState};
 use crate::error::{ApiError, OAuthError};
 use crate::service;
+use crate::service::auth::TokenRequest;
 use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL};
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;
@@ -14,6 +17,8 @@ use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/oauth/token", web::post().to(token))
+        .route("/oauth/{projectKey}/anonymous/token", web::post().to(anonymous_token))
+        .route("/oauth/{projectKey}/customers/token", web::post().to(customer_token))
         .route("/oauth/token/revoke", web::post().to(revoke))
         .route("/oauth/introspect", web::post().to(introspect));
 }
@@ -44,63 +49,114 @@ fn parameters(req: &HttpRequest, body: &[u8]) -> QueryParams {
     QueryParams::parse(&format!("{}&{body}", req.query_string()))
 }
 
+/// The client's credentials and what every grant takes from the parameters.
+fn grant_request(
+    state: &AppState,
+    req: &HttpRequest,
+    params: &QueryParams,
+) -> Result<TokenRequest, ApiError> {
+    let (client_id, client_secret) = basic_credentials(req)?;
+    Ok(TokenRequest {
+        client_id,
+        client_secret,
+        scope: params.get("scope").map(str::to_owned),
+        lifetime: state.token_lifetime,
+    })
+}
+
+fn required<'a>(params: &'a QueryParams, name: &str) -> Result<&'a str, ApiError> {
+    params.get(name).ok_or_else(|| {
+        ApiError::oauth(OAuthError::InvalidRequest, format!("Missing required parameter: {name}."))
+    })
+}
+
+/// The client credentials grant, and the refresh token grant of a shopper's session.
 async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
     RawBody(body): RawBody,
 ) -> Result<HttpResponse, ApiError> {
-    let (client_id, client_secret) = basic_credentials(&req)?;
     let params = parameters(&req, &body);
-    match params.get("grant_type") {
-        None => {
-            return Err(ApiError::oauth(
-                OAuthError::InvalidRequest,
-                "Missing required parameter: grant_type.",
-            ))
-        }
-        Some("client_credentials") => {}
-        Some("refresh_token") if params.get("refresh_token").is_none() => {
-            return Err(ApiError::oauth(
-                OAuthError::InvalidRequest,
-                "Missing required parameter: refresh_token.",
-            ))
-        }
-        Some("refresh_token") => {
-            let db = state.db.clone();
-            let refusal =
-                blocking(move || Ok(service::auth::refresh_token_refusal(&db, &client_id, &client_secret)))
-                    .await?;
-            return Err(refusal);
-        }
-        Some(other) => {
-            return Err(ApiError::oauth(
-                OAuthError::UnsupportedGrantType,
-                format!("Invalid parameter: grant_type: Invalid grant type: {other}"),
-            ))
-        }
-    }
-    let scope = params.get("scope").map(str::to_owned);
+    let request = grant_request(&state, &req, &params)?;
     let db = state.db.clone();
-    let lifetime = state.token_lifetime;
-    let issued = blocking(move || {
-        service::auth::issue_token(&db, &client_id, &client_secret, scope.as_deref(), lifetime)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(json!({
+    let issued = if params.get("grant_type") == Some("refresh_token") {
+        let refresh_token = required(&params, "refresh_token")?.to_owned();
+        blocking(move || service::auth::refresh(&db, &request, &refresh_token)).await?
+    } else {
+        require_grant(&params, "client_credentials")?;
+        blocking(move || service::auth::issue_token(&db, &request)).await?
+    };
+    Ok(token_response(issued))
+}
+
+fn token_response(issued: service::auth::IssuedToken) -> HttpResponse {
+    let mut body = json!({
         "access_token": issued.access_token.expose(),
         "token_type": "Bearer",
         "expires_in": issued.expires_in,
         "scope": issued.scope,
-    })))
+    });
+    if let (Some(refresh_token), Some(fields)) = (&issued.refresh_token, body.as_object_mut()) {
+        fields.insert("refresh_token".into(), json!(refresh_token.expose()));
+    }
+    HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(body)
+}
+
+fn require_grant(params: &QueryParams, expected: &str) -> Result<(), ApiError> {
+    match params.get("grant_type") {
+        None => Err(ApiError::oauth(OAuthError::InvalidRequest, "Missing required parameter: grant_type.")),
+        Some(grant) if grant == expected => Ok(()),
+        Some(other) => Err(ApiError::oauth(
+            OAuthError::UnsupportedGrantType,
+            format!("Invalid parameter: grant_type: Invalid grant type: {other}"),
+        )),
+    }
+}
+
+/// The anonymous session flow: a token (and refresh token) for a new anonymous shopper.
+async fn anonymous_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    RawBody(body): RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let params = parameters(&req, &body);
+    let request = grant_request(&state, &req, &params)?;
+    require_grant(&params, "client_credentials")?;
+    let anonymous_id = params.get("anonymous_id").map(str::to_owned);
+    let project_key = path.into_inner();
+    let db = state.db.clone();
+    let issued = blocking(move || {
+        service::auth::issue_anonymous_token(&db, &project_key, &request, anonymous_id.as_deref())
+    })
+    .await?;
+    Ok(token_response(issued))
+}
+
+/// The password flow: a token (and refresh token) for a customer who signs in.
+async fn customer_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    RawBody(body): RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let params = parameters(&req, &body);
+    let request = grant_request(&state, &req, &params)?;
+    require_grant(&params, "password")?;
+    let email = required(&params, "username")?.to_owned();
+    let password = required(&params, "password")?.to_owned();
+    let project_key = path.into_inner();
+    let db = state.db.clone();
+    let issued =
+        blocking(move || service::auth::issue_customer_token(&db, &project_key, &request, &email, &password))
+            .await?;
+    Ok(token_response(issued))
 }
 
 /// The client's credentials and the `token` parameter, which introspection and revocation take.
 fn token_request(req: &HttpRequest, body: &[u8]) -> Result<(String, String, String), ApiError> {
     let (client_id, client_secret) = basic_credentials(req)?;
-    let token = parameters(req, body)
-        .get("token")
-        .map(str::to_owned)
-        .ok_or_else(|| ApiError::oauth(OAuthError::InvalidRequest, "Missing required parameter: token."))?;
+    let token = required(&parameters(req, body), "token")?.to_owned();
     Ok((client_id, client_secret, token))
 }
 
@@ -115,8 +171,7 @@ async fn introspect(
     Ok(HttpResponse::Ok().insert_header((CACHE_CONTROL, "no-store")).json(answer))
 }
 
-/// Revokes an access token of the client (RFC 7009): 200 with an empty body. Refresh tokens
-/// are never issued here, so revoking one changes nothing.
+/// Revokes an access or refresh token of the client (RFC 7009): 200 with an empty body.
 async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,

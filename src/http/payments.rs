@@ -75,7 +75,7 @@ async fn create(
 /// After a committed change: lets the provider work on what became due (waiting a bounded
 /// time, so that a quick answer is already in the response), then answers the payment as it
 /// is now, expanded as asked.
-async fn settle(
+pub(super) async fn settle(
     state: &web::Data<AppState>,
     project_key: &str,
     written: service::payments::Written,

@@ -1,6 +1,6 @@
 //! API clients and the access tokens issued to them. Only hashes of secrets and tokens are kept.
 
-use super::schema::{access_tokens, api_clients};
+use super::schema::{access_tokens, anonymous_sessions, api_clients, refresh_tokens};
 use super::{on_backend, Conn};
 use diesel::prelude::*;
 use diesel::result::QueryResult;
@@ -29,6 +29,20 @@ pub struct TokenRow {
     pub client_id: String,
     pub scope: String,
     pub created_at: i64,
+    pub expires_at: i64,
+    /// Whose session the token is, for a shopper's token (see [`crate::auth::Identity`]).
+    pub customer_id: Option<String>,
+    pub anonymous_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshTokenRow {
+    pub token_hash: String,
+    pub client_id: String,
+    pub scope: String,
+    pub customer_id: Option<String>,
+    pub anonymous_id: Option<String>,
     pub expires_at: i64,
 }
 
@@ -68,6 +82,8 @@ pub fn any_exists(conn: &mut Conn) -> QueryResult<bool> {
 pub fn delete(conn: &mut Conn, project_key: &str, id: &str) -> QueryResult<bool> {
     let tokens = access_tokens::table.filter(access_tokens::client_id.eq(id));
     on_backend!(conn, |c| diesel::delete(tokens).execute(c))?;
+    let refresh = refresh_tokens::table.filter(refresh_tokens::client_id.eq(id));
+    on_backend!(conn, |c| diesel::delete(refresh).execute(c))?;
     let client = api_clients::table.find(id).filter(api_clients::project_key.eq(project_key));
     let deleted = on_backend!(conn, |c| diesel::delete(client).execute(c))?;
     Ok(deleted == 1)
@@ -99,4 +115,50 @@ pub fn find_token(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<Token
 pub fn delete_expired_tokens(conn: &mut Conn, now_millis: i64) -> QueryResult<usize> {
     let expired = access_tokens::table.filter(access_tokens::expires_at.lt(now_millis));
     on_backend!(conn, |c| diesel::delete(expired).execute(c))
+}
+
+pub fn insert_refresh_token(conn: &mut Conn, token: &RefreshTokenRow) -> QueryResult<()> {
+    on_backend!(conn, |c| diesel::insert_into(refresh_tokens::table).values(token).execute(c))?;
+    Ok(())
+}
+
+pub fn find_refresh_token(conn: &mut Conn, token_hash: &str) -> QueryResult<Option<RefreshTokenRow>> {
+    on_backend!(conn, |c| refresh_tokens::table.find(token_hash).first(c).optional())
+}
+
+/// Pushes a refresh token's expiry back, as each use does.
+pub fn extend_refresh_token(conn: &mut Conn, token_hash: &str, expires_at: i64) -> QueryResult<()> {
+    let target = refresh_tokens::table.find(token_hash);
+    on_backend!(conn, |c| diesel::update(target).set(refresh_tokens::expires_at.eq(expires_at)).execute(c))?;
+    Ok(())
+}
+
+/// Removes a refresh token; whether there was one.
+pub fn delete_refresh_token(conn: &mut Conn, token_hash: &str) -> QueryResult<bool> {
+    on_backend!(conn, |c| diesel::delete(refresh_tokens::table.find(token_hash)).execute(c)).map(|n| n > 0)
+}
+
+/// Removes refresh tokens that expired before `now_millis`.
+pub fn delete_expired_refresh_tokens(conn: &mut Conn, now_millis: i64) -> QueryResult<usize> {
+    let expired = refresh_tokens::table.filter(refresh_tokens::expires_at.lt(now_millis));
+    on_backend!(conn, |c| diesel::delete(expired).execute(c))
+}
+
+/// Records an anonymous session's id; false if a session of the project had it already.
+pub fn start_anonymous_session(
+    conn: &mut Conn,
+    project_key: &str,
+    anonymous_id: &str,
+    now_millis: i64,
+) -> QueryResult<bool> {
+    let row = (
+        anonymous_sessions::project_key.eq(project_key),
+        anonymous_sessions::anonymous_id.eq(anonymous_id),
+        anonymous_sessions::created_at.eq(now_millis),
+    );
+    let inserted = on_backend!(conn, |c| diesel::insert_into(anonymous_sessions::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
 }

@@ -2,7 +2,7 @@
 
 use super::payments::Locator;
 use super::resource_cache::{CachedResource, ResourceCache};
-use super::schema::{customer_references, payment_references, resources};
+use super::schema::{customer_passwords, customer_references, payment_references, resources};
 use super::{on_backend, Conn};
 use diesel::prelude::*;
 use diesel::result::QueryResult;
@@ -176,4 +176,45 @@ pub fn replace_customer_references(
         }
         Ok(())
     })
+}
+
+/// Sets the password hash a customer signs in with, or removes it (`None`).
+pub fn set_customer_password(
+    conn: &mut Conn,
+    customer_id: &str,
+    password_hash: Option<&str>,
+) -> QueryResult<()> {
+    let existing = customer_passwords::table.find(customer_id);
+    on_backend!(conn, |c| diesel::delete(existing).execute(c))?;
+    if let Some(password_hash) = password_hash {
+        let row = (
+            customer_passwords::customer_id.eq(customer_id),
+            customer_passwords::password_hash.eq(password_hash),
+        );
+        on_backend!(conn, |c| diesel::insert_into(customer_passwords::table).values(row).execute(c))?;
+    }
+    Ok(())
+}
+
+/// The customer of the project with this email (in its normalized form), and the hash of
+/// the password it signs in with, if it has one.
+pub fn customer_sign_in(
+    conn: &mut Conn,
+    project_key: &str,
+    normalized_email: &str,
+) -> QueryResult<Option<(String, Option<String>)>> {
+    let customer: Option<String> = on_backend!(conn, |c| resources::table
+        .filter(resources::project_key.eq(project_key))
+        .filter(resources::type_id.eq("customer"))
+        .filter(resources::unique_value.eq(normalized_email))
+        .select(resources::id)
+        .first(c)
+        .optional())?;
+    let Some(customer_id) = customer else { return Ok(None) };
+    let password_hash: Option<String> = on_backend!(conn, |c| customer_passwords::table
+        .find(&customer_id)
+        .select(customer_passwords::password_hash)
+        .first(c)
+        .optional())?;
+    Ok(Some((customer_id, password_hash)))
 }

@@ -62,8 +62,37 @@ diesel::table! {
         scope -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        customer_id -> Nullable<Text>,
+        anonymous_id -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        client_id -> Text,
+        scope -> Text,
+        customer_id -> Nullable<Text>,
+        anonymous_id -> Nullable<Text>,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    anonymous_sessions (project_key, anonymous_id) {
+        project_key -> Text,
+        anonymous_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    customer_passwords (customer_id) {
+        customer_id -> Text,
+        password_hash -> Text,
+    }
+}
+
 diesel::table! {
     resources (id) {
         id -> Text,
@@ -176,6 +205,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     api_clients,
     access_tokens,
+    refresh_tokens,
+    anonymous_sessions,
+    customer_passwords,
     resources,
     customer_references,
     payment_references,

@@ -74,6 +74,7 @@ fn client_logging() -> Kind {
     Kind::Object(vec![
         field("clientId", Kind::String),
         field("externalUserId", Kind::String),
+        field("customer", reference(None)),
         field("anonymousId", Kind::String),
         field("isPlatformClient", Kind::Boolean),
     ])

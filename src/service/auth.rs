@@ -2,9 +2,9 @@
 
 use super::now;
 use crate::auth::credentials::{self, Secret};
-use crate::auth::{Permission, ScopeSet};
+use crate::auth::{Identity, Permission, ScopeSet};
 use crate::error::{ApiError, OAuthError};
-use crate::persistence::clients::{self as store, ClientRow, TokenRow};
+use crate::persistence::clients::{self as store, ClientRow, RefreshTokenRow, TokenRow};
 use crate::persistence::Database;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -18,6 +18,8 @@ pub struct Principal {
     pub scopes: ScopeSet,
     /// When the token expires, in epoch milliseconds.
     pub expires_at: i64,
+    /// The shopper whose session the token is (anonymous and password flows).
+    pub identity: Option<Identity>,
 }
 
 impl Principal {
@@ -28,6 +30,25 @@ impl Principal {
         } else {
             Err(ApiError::InsufficientScope(vec![permission.as_str().to_owned()]))
         }
+    }
+
+    /// The shopper a `/me` endpoint acts for; 403 for a token that is no shopper's.
+    pub fn shopper(&self) -> Result<&Identity, ApiError> {
+        self.identity
+            .as_ref()
+            .ok_or_else(|| ApiError::InsufficientScope(vec!["customer_id".into(), "anonymous_id".into()]))
+    }
+
+    /// The token's scope as the token endpoints show it: the shopper's word last.
+    fn scope_text(&self) -> String {
+        with_identity(self.scopes.to_string(), self.identity.as_ref())
+    }
+}
+
+fn with_identity(scope: String, identity: Option<&Identity>) -> String {
+    match identity {
+        Some(identity) => format!("{scope} {identity}"),
+        None => scope,
     }
 }
 
@@ -79,12 +100,18 @@ impl TokenCache {
     }
 }
 
-/// A token just issued. The token itself is shown once, here.
+/// A token just issued. The token itself is shown once, here; so is the refresh token a
+/// shopper's session gets.
 pub struct IssuedToken {
     pub access_token: Secret,
     pub expires_in: u64,
     pub scope: String,
+    pub refresh_token: Option<Secret>,
 }
+
+/// How long a refresh token stays valid after its last use unless the client's draft said
+/// otherwise: 200 days, as in commercetools.
+const DEFAULT_REFRESH_TOKEN_SECONDS: i64 = 17_280_000;
 
 /// An API client as the API shows it (the secret only when it is created).
 #[derive(Debug, Clone, Serialize)]
@@ -168,69 +195,241 @@ fn authenticate_client(db: &Database, client_id: &str, client_secret: &str) -> R
     }
 }
 
-/// The answer to a refresh-token grant: `invalid_client` for bad credentials, else
-/// `invalid_grant` (RFC 6749), since the client-credentials grant issues no refresh tokens.
-pub fn refresh_token_refusal(db: &Database, client_id: &str, client_secret: &str) -> ApiError {
-    match authenticate_client(db, client_id, client_secret) {
-        Err(error) => error,
-        Ok(_) => {
-            ApiError::oauth(OAuthError::InvalidGrant, "The refresh token was not found. It may have expired.")
-        }
-    }
+fn refresh_token_not_found() -> ApiError {
+    ApiError::oauth(OAuthError::InvalidGrant, "The refresh token was not found. It may have expired.")
 }
 
-/// The client-credentials grant. Without `requested_scope` the token gets all the client's
-/// scopes; otherwise each requested scope must be held or implied by one of them.
-pub fn issue_token(
-    db: &Database,
-    client_id: &str,
-    client_secret: &str,
-    requested_scope: Option<&str>,
-    lifetime: Duration,
-) -> Result<IssuedToken, ApiError> {
-    let client = authenticate_client(db, client_id, client_secret)?;
+/// The refresh-token grant: a new access token for the session the refresh token was issued
+/// with (same scopes, same shopper), and a later expiry for the refresh token. Unknown,
+/// expired and other clients' refresh tokens are all `invalid_grant`.
+pub fn refresh(db: &Database, request: &TokenRequest, refresh_token: &str) -> Result<IssuedToken, ApiError> {
+    let client = request.client(db)?;
+    let token_hash = credentials::hash(refresh_token);
+    let now = now().millis();
+    let row = db.read(|conn| Ok::<_, ApiError>(store::find_refresh_token(conn, &token_hash)?))?;
+    let row = row.filter(|row| row.client_id == client.id && row.expires_at > now);
+    let row = row.ok_or_else(refresh_token_not_found)?;
+    let granted = ScopeSet::parse(&row.scope).map_err(ApiError::internal)?;
+    let identity = Identity::from_columns(row.customer_id, row.anonymous_id);
+    let expires_at = refresh_expiry(&client, now);
+    let scope_text = with_identity(granted.to_string(), identity.as_ref());
+    let minted = mint(&client, &granted, identity, request.lifetime, now);
+    db.write(|conn| -> Result<(), ApiError> {
+        store::extend_refresh_token(conn, &token_hash, expires_at)?;
+        Ok(store::insert_token(conn, &minted.row)?)
+    })?;
+    Ok(IssuedToken {
+        access_token: minted.token,
+        expires_in: minted.expires_in,
+        scope: scope_text,
+        refresh_token: None,
+    })
+}
+
+/// When a refresh token used (or issued) at `now` expires.
+fn refresh_expiry(client: &ClientRow, now: i64) -> i64 {
+    let seconds = client.refresh_token_validity_seconds.unwrap_or(DEFAULT_REFRESH_TOKEN_SECONDS);
+    now.saturating_add(seconds.saturating_mul(1000)).min(client.delete_at.unwrap_or(i64::MAX))
+}
+
+/// The scopes a token gets: all the client's without `requested_scope`; otherwise each
+/// requested scope must be held or implied by one of them. The text is what the response
+/// shows: the request repeated exactly as asked (SDKs compare it).
+fn granted_scopes(client: &ClientRow, requested_scope: Option<&str>) -> Result<(ScopeSet, String), ApiError> {
     let held = ScopeSet::parse(&client.scope).map_err(ApiError::internal)?;
-    let (granted, scope_text) = match requested_scope.map(str::trim).filter(|s| !s.is_empty()) {
-        None => (held.clone(), held.to_string()),
+    match requested_scope.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok((held.clone(), held.to_string())),
         Some(requested) => {
             let wanted = ScopeSet::parse(requested).map_err(|_| invalid_scope())?;
             if !held.covers(&wanted) {
                 return Err(invalid_scope());
             }
-            // The response repeats the scope exactly as it was asked for (SDKs compare it).
-            (wanted, requested.to_owned())
+            Ok((wanted, requested.to_owned()))
         }
-    };
-    let access_token = credentials::new_access_token();
-    let now = now().millis();
+    }
+}
+
+/// A new access token of the client, not yet stored.
+struct Minted {
+    token: Secret,
+    row: TokenRow,
+    expires_in: u64,
+}
+
+fn mint(
+    client: &ClientRow,
+    granted: &ScopeSet,
+    identity: Option<Identity>,
+    lifetime: Duration,
+    now: i64,
+) -> Minted {
+    let token = credentials::new_access_token();
     // The client's own token lifetime, if its draft set one; never past its deleteAt.
-    let lifetime = client
+    let lifetime_ms = client
         .access_token_validity_seconds
-        .and_then(|seconds| u64::try_from(seconds).ok())
-        .map_or(lifetime, Duration::from_secs);
-    let lifetime_ms = i64::try_from(lifetime.as_millis()).map_err(ApiError::internal)?;
+        .map(|seconds| seconds.saturating_mul(1000))
+        .unwrap_or_else(|| i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX));
     let expires_at = now.saturating_add(lifetime_ms).min(client.delete_at.unwrap_or(i64::MAX));
+    let (customer_id, anonymous_id) = Identity::columns(identity.as_ref());
     let row = TokenRow {
-        token_hash: access_token.hash(),
-        client_id: client.id,
+        token_hash: token.hash(),
+        client_id: client.id.clone(),
         scope: granted.to_string(),
         created_at: now,
         expires_at,
+        customer_id,
+        anonymous_id,
     };
-    let today =
-        chrono::DateTime::from_timestamp_millis(now).unwrap_or_default().format("%Y-%m-%d").to_string();
-    db.write(|conn| -> Result<(), ApiError> {
-        store::delete_expired_tokens(conn, now)?;
-        store::mark_used(conn, &row.client_id, &today)?;
-        Ok(store::insert_token(conn, &row)?)
-    })?;
     let expires_in = u64::try_from(expires_at.saturating_sub(now) / 1000).unwrap_or_default();
-    Ok(IssuedToken { access_token, expires_in, scope: scope_text })
+    Minted { token, row, expires_in }
 }
 
-/// Token revocation (RFC 7009): the client's own access token stops working. A token that is
-/// unknown (or expired, or revoked before) is no error, as the RFC asks; another client's is
-/// refused and stays valid. The hash of the revoked token, for the cache to forget.
+fn today(now: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(now).unwrap_or_default().format("%Y-%m-%d").to_string()
+}
+
+/// What every grant is asked with: the client's credentials, the scope it asks for, and the
+/// server's default token lifetime.
+pub struct TokenRequest {
+    pub client_id: String,
+    pub client_secret: String,
+    pub scope: Option<String>,
+    pub lifetime: Duration,
+}
+
+impl TokenRequest {
+    fn client(&self, db: &Database) -> Result<ClientRow, ApiError> {
+        authenticate_client(db, &self.client_id, &self.client_secret)
+    }
+}
+
+/// The client-credentials grant.
+pub fn issue_token(db: &Database, request: &TokenRequest) -> Result<IssuedToken, ApiError> {
+    let client = request.client(db)?;
+    let (granted, scope_text) = granted_scopes(&client, request.scope.as_deref())?;
+    let now = now().millis();
+    let minted = mint(&client, &granted, None, request.lifetime, now);
+    db.write(|conn| -> Result<(), ApiError> {
+        store::delete_expired_tokens(conn, now)?;
+        store::mark_used(conn, &client.id, &today(now))?;
+        Ok(store::insert_token(conn, &minted.row)?)
+    })?;
+    Ok(IssuedToken {
+        access_token: minted.token,
+        expires_in: minted.expires_in,
+        scope: scope_text,
+        refresh_token: None,
+    })
+}
+
+/// The anonymous session flow: a token for a new anonymous shopper of the client's project,
+/// with a refresh token. The client needs `create_anonymous_token`; an `anonymous_id` the
+/// caller chooses must not have started a session before (one is generated otherwise).
+pub fn issue_anonymous_token(
+    db: &Database,
+    project_key: &str,
+    request: &TokenRequest,
+    anonymous_id: Option<&str>,
+) -> Result<IssuedToken, ApiError> {
+    let client = request.client(db)?;
+    let held = ScopeSet::parse(&client.scope).map_err(ApiError::internal)?;
+    if client.project_key != project_key || !held.allows(Permission::CreateAnonymousToken, project_key) {
+        let scope = format!("{}:{project_key}", Permission::CreateAnonymousToken.as_str());
+        return Err(ApiError::InsufficientScope(vec![scope]));
+    }
+    let (granted, scope_text) = granted_scopes(&client, request.scope.as_deref())?;
+    let anonymous_id =
+        match anonymous_id {
+            Some(id) if Identity::valid_anonymous_id(id) => id.to_owned(),
+            Some(_) => return Err(ApiError::oauth(
+                OAuthError::InvalidRequest,
+                "Invalid parameter: anonymous_id: 1 to 256 characters without spaces or control characters.",
+            )),
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+    let identity = Identity::Anonymous(anonymous_id.clone());
+    issue_session(db, &client, (&granted, &scope_text), identity, request.lifetime, |conn, now| {
+        if store::start_anonymous_session(conn, project_key, &anonymous_id, now)? {
+            Ok(())
+        } else {
+            Err(ApiError::oauth(OAuthError::InvalidRequest, "The anonymousId is already in use."))
+        }
+    })
+}
+
+/// The password flow: a token (and refresh token) for the customer of the project whose email
+/// and password these are. An unknown email, a wrong password and a customer without a
+/// password (ExternalAuth) are answered alike, in the same time.
+pub fn issue_customer_token(
+    db: &Database,
+    project_key: &str,
+    request: &TokenRequest,
+    email: &str,
+    password: &str,
+) -> Result<IssuedToken, ApiError> {
+    let client = request.client(db)?;
+    if client.project_key != project_key {
+        return Err(invalid_client());
+    }
+    let (granted, scope_text) = granted_scopes(&client, request.scope.as_deref())?;
+    let email = email.trim().to_lowercase();
+    let found = db.read(|conn| {
+        Ok::<_, ApiError>(crate::persistence::resources::customer_sign_in(conn, project_key, &email)?)
+    })?;
+    let (customer_id, password_hash) = found.unzip();
+    if !credentials::verify_password(password, password_hash.flatten().as_deref()) {
+        return Err(ApiError::oauth(
+            OAuthError::InvalidCustomerAccountCredentials,
+            "Customer account with the given credentials not found.",
+        ));
+    }
+    let customer_id = customer_id.ok_or_else(|| ApiError::internal("a password matched no customer"))?;
+    let identity = Identity::Customer(customer_id);
+    issue_session(db, &client, (&granted, &scope_text), identity, request.lifetime, |_, _| Ok(()))
+}
+
+/// Stores a shopper's access token and refresh token, after `claim` (in the same
+/// transaction) has taken whatever the session needs.
+fn issue_session(
+    db: &Database,
+    client: &ClientRow,
+    (granted, scope_text): (&ScopeSet, &str),
+    identity: Identity,
+    lifetime: Duration,
+    claim: impl FnOnce(&mut crate::persistence::Conn, i64) -> Result<(), ApiError>,
+) -> Result<IssuedToken, ApiError> {
+    let now = now().millis();
+    let refresh_token = credentials::new_refresh_token(&client.project_key);
+    let (customer_id, anonymous_id) = Identity::columns(Some(&identity));
+    let refresh_row = RefreshTokenRow {
+        token_hash: refresh_token.hash(),
+        client_id: client.id.clone(),
+        scope: granted.to_string(),
+        customer_id,
+        anonymous_id,
+        expires_at: refresh_expiry(client, now),
+    };
+    let scope = with_identity(scope_text.to_owned(), Some(&identity));
+    let minted = mint(client, granted, Some(identity), lifetime, now);
+    db.write(|conn| -> Result<(), ApiError> {
+        claim(conn, now)?;
+        store::delete_expired_tokens(conn, now)?;
+        store::delete_expired_refresh_tokens(conn, now)?;
+        store::mark_used(conn, &client.id, &today(now))?;
+        store::insert_refresh_token(conn, &refresh_row)?;
+        Ok(store::insert_token(conn, &minted.row)?)
+    })?;
+    Ok(IssuedToken {
+        access_token: minted.token,
+        expires_in: minted.expires_in,
+        scope,
+        refresh_token: Some(refresh_token),
+    })
+}
+
+/// Token revocation (RFC 7009): the client's own access or refresh token stops working. A
+/// token that is unknown (or expired, or revoked before) is no error, as the RFC asks; another
+/// client's is refused and stays valid. The hash of the revoked token, for the cache to forget.
 pub fn revoke(db: &Database, client_id: &str, client_secret: &str, token: &str) -> Result<String, ApiError> {
     let client = authenticate_client(db, client_id, client_secret)?;
     let token_hash = credentials::hash(token);
@@ -245,7 +444,18 @@ pub fn revoke(db: &Database, client_id: &str, client_secret: &str, token: &str) 
             Some(_) => {
                 store::delete_token(conn, &token_hash)?;
             }
-            None => {}
+            None => match store::find_refresh_token(conn, &token_hash)? {
+                Some(row) if row.client_id != client.id => {
+                    return Err(ApiError::oauth(
+                        OAuthError::InvalidRequest,
+                        "The token was not issued to this client.",
+                    ))
+                }
+                Some(_) => {
+                    store::delete_refresh_token(conn, &token_hash)?;
+                }
+                None => {}
+            },
         }
         Ok(())
     })?;
@@ -267,6 +477,7 @@ pub fn authenticate(db: &Database, token_hash: &str) -> Result<Principal, ApiErr
             client_id: row.client_id,
             scopes: ScopeSet::parse(&row.scope).map_err(ApiError::internal)?,
             expires_at: row.expires_at,
+            identity: Identity::from_columns(row.customer_id, row.anonymous_id),
         }),
         _ => Err(ApiError::InvalidToken("invalid_token".into())),
     }
@@ -308,7 +519,7 @@ pub fn introspect(
     }
     Ok(serde_json::json!({
         "active": true,
-        "scope": principal.scopes.to_string(),
+        "scope": principal.scope_text(),
         "exp": principal.expires_at / 1000,
         "client_id": principal.client_id,
     }))

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod connect;
 pub mod expansion;
 pub mod messages;
+pub mod my_payments;
 pub mod payments;
 pub mod projects;
 pub mod psp;
@@ -12,7 +13,7 @@ pub mod resources;
 pub mod wallet;
 pub mod webhooks;
 
-use crate::domain::common::{ClientLogging, Timestamp};
+use crate::domain::common::{ClientLogging, Reference, Timestamp};
 use crate::error::ApiError;
 use crate::persistence::documents::{self, Collection, PageQuery};
 use crate::persistence::Database;
@@ -38,6 +39,8 @@ fn document_of<T: serde::Serialize>(resource: &T) -> Result<String, ApiError> {
 pub struct Actor {
     pub client_id: Option<String>,
     pub external_user_id: Option<String>,
+    /// The shopper whose session the token is, if it is one's.
+    pub shopper: Option<crate::auth::Identity>,
 }
 
 impl Actor {
@@ -45,10 +48,20 @@ impl Actor {
         if self.client_id.is_none() && self.external_user_id.is_none() {
             return None;
         }
+        use crate::auth::Identity;
+        let customer = match &self.shopper {
+            Some(Identity::Customer(id)) => Some(Reference { type_id: "customer".into(), id: id.clone() }),
+            _ => None,
+        };
+        let anonymous_id = match &self.shopper {
+            Some(Identity::Anonymous(id)) => Some(id.clone()),
+            _ => None,
+        };
         Some(ClientLogging {
             client_id: self.client_id.clone(),
             external_user_id: self.external_user_id.clone(),
-            anonymous_id: None,
+            customer,
+            anonymous_id,
             is_platform_client: false,
         })
     }

@@ -111,6 +111,14 @@ pub trait ResourceKind: 'static {
         Ok(None)
     }
     /// The field a broken `unique_value` constraint is reported on.
+    /// The password a new resource signs in with (customers), kept hashed apart from it.
+    fn password_of(_draft: &Self::Draft) -> Option<&str> {
+        None
+    }
+    /// How a request's actions change that password (see [`customers::password_change`]).
+    fn password_change(_actions: &[Self::Action]) -> Option<Option<&str>> {
+        None
+    }
     fn unique_value_field() -> &'static str {
         "uniqueValue"
     }
@@ -337,6 +345,12 @@ impl ResourceKind for Customers {
             last_modified_at: c.last_modified_at,
         }
     }
+    fn password_of(draft: &CustomerDraft) -> Option<&str> {
+        draft.password_to_keep()
+    }
+    fn password_change(actions: &[CustomerUpdateAction]) -> Option<Option<&str>> {
+        customers::password_change(actions)
+    }
     fn unique_value_field() -> &'static str {
         "email"
     }
@@ -346,6 +360,11 @@ impl ResourceKind for Customers {
             _ => DomainError::DuplicateField { field: field.into(), duplicate_value: value },
         }
     }
+}
+
+fn hash_password(password: &str) -> Result<String, ApiError> {
+    crate::auth::credentials::hash_password(password)
+        .ok_or_else(|| ApiError::internal("a password could not be hashed"))
 }
 
 /// Loads what the identifiers name, for [`References`] to resolve without I/O. With a cache
@@ -432,6 +451,8 @@ pub fn create<K: ResourceKind>(
     draft: K::Draft,
     actor: &Actor,
 ) -> Result<String, ApiError> {
+    // Hashed before the transaction: the hash is slow by design.
+    let password_hash = K::password_of(&draft).map(hash_password).transpose()?;
     db.write(|conn| {
         let references = load_references(conn, None, project_key, &K::draft_identifiers(&draft))?;
         let now = now();
@@ -442,6 +463,9 @@ pub fn create<K: ResourceKind>(
         let row = to_row::<K>(project_key, &resource)?;
         store::insert(conn, &row).map_err(|e| duplicate_or::<K>(e, &row, &resource))?;
         K::write_references(conn, &resource)?;
+        if let Some(password_hash) = &password_hash {
+            store::set_customer_password(conn, &row.id, Some(password_hash))?;
+        }
         crate::persistence::messages::insert_all(conn, &messages)?;
         Ok(row.document)
     })
@@ -470,6 +494,10 @@ pub fn update<K: ResourceKind>(
     actions: Vec<K::Action>,
     actor: &Actor,
 ) -> Result<String, ApiError> {
+    let password_change = match K::password_change(&actions) {
+        Some(password) => Some(password.map(hash_password).transpose()?),
+        None => None,
+    };
     let (id, document) = db.write(|conn| {
         let stored = store::find(conn, project_key, K::TYPE_ID.as_str(), locator)?
             .ok_or_else(|| not_found(locator))?;
@@ -500,6 +528,9 @@ pub fn update<K: ResourceKind>(
             return Err(conflict(&stored.id, version, current.version));
         }
         K::write_references(conn, &applied.resource)?;
+        if let Some(password_hash) = &password_change {
+            store::set_customer_password(conn, &stored.id, password_hash.as_deref())?;
+        }
         crate::persistence::messages::insert_all(conn, &messages)?;
         Ok((stored.id, row.document))
     })?;

@@ -19,6 +19,7 @@ mod db_proxy;
 mod fake_stripe;
 mod meta;
 mod multicapture;
+mod my_payments;
 mod payments_create;
 mod payments_query;
 mod payments_read;

@@ -745,7 +745,7 @@ impl Executor {
                 return Ok(());
             }
             let (db, project, id) = (self.db.clone(), project_key.to_owned(), payment_id.to_owned());
-            let actor = Actor { client_id: Some(WRITER.into()), external_user_id: None };
+            let actor = Actor { client_id: Some(WRITER.into()), external_user_id: None, shopper: None };
             let written = blocking(move || {
                 super::payments::update(
                     &db,
@@ -792,7 +792,7 @@ impl Executor {
                 "fieldDefinitions": fields,
             }))
             .map_err(ApiError::internal)?;
-            let actor = Actor { client_id: Some(WRITER.into()), external_user_id: None };
+            let actor = Actor { client_id: Some(WRITER.into()), external_user_id: None, shopper: None };
             match resource_service::create::<Types>(&db, &project, draft, &actor) {
                 // Another process may have created it meanwhile.
                 Ok(_) | Err(ApiError::BadRequest(crate::domain::errors::DomainError::DuplicateField { .. })) => Ok(()),

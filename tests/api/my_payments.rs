@@ -1,0 +1,453 @@
+//! Shopper sessions and the My Payments API: the anonymous session and password flows, refresh
+//! tokens, and `/me/payments`, where a shopper sees and changes only their own payments, and
+//! only until a transaction is added.
+
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// A session's tokens: (access token, refresh token, scope).
+struct Session {
+    access: String,
+    refresh: String,
+    scope: String,
+}
+
+async fn session_reply(app: &TestApp, path: &str, client: &(String, String), form: &[(&str, &str)]) -> Reply {
+    let request = app
+        .client
+        .post(format!("{}/oauth/{}{path}", app.address, app.project))
+        .basic_auth(&client.0, Some(&client.1))
+        .form(form);
+    app.raw_unauthenticated(request).await
+}
+
+fn session_of(reply: &Reply) -> Session {
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.body["token_type"], "Bearer");
+    assert!(reply.body["expires_in"].as_u64().unwrap() > 0);
+    Session {
+        access: reply.body["access_token"].as_str().unwrap().to_owned(),
+        refresh: reply.body["refresh_token"].as_str().unwrap().to_owned(),
+        scope: reply.body["scope"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// A client of the shop's front end: it starts sessions and acts for shoppers.
+fn shop_client(app: &TestApp) -> (String, String) {
+    app.create_client("create_anonymous_token:test-project manage_my_payments:test-project")
+}
+
+async fn anonymous(app: &TestApp, client: &(String, String), anonymous_id: Option<&str>) -> Session {
+    let mut form = vec![("grant_type", "client_credentials"), ("scope", "manage_my_payments:test-project")];
+    form.extend(anonymous_id.map(|id| ("anonymous_id", id)));
+    session_of(&session_reply(app, "/anonymous/token", client, &form).await)
+}
+
+async fn as_shopper(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
+    app.request_with_token(method, path, body, Some(token)).await
+}
+
+fn my_draft(cents: i64) -> Value {
+    json!({
+        "amountPlanned": money(cents),
+        "paymentMethodInfo": {"paymentInterface": "psp", "method": "card", "name": {"en": "Card"}}
+    })
+}
+
+#[tokio::test]
+async fn an_anonymous_session_gets_a_token_its_id_and_a_refresh_token() {
+    let app = spawn_app().await;
+    let client = shop_client(&app);
+    let chosen = anonymous(&app, &client, Some("phone-123")).await;
+    assert_eq!(chosen.scope, "manage_my_payments:test-project anonymous_id:phone-123");
+    assert!(chosen.refresh.starts_with("test-project:"), "{}", chosen.refresh);
+    let generated = anonymous(&app, &client, None).await;
+    let id = generated.scope.rsplit_once("anonymous_id:").unwrap().1;
+    assert_eq!(id.len(), 36, "a generated id: {}", generated.scope);
+
+    let again = session_reply(
+        &app,
+        "/anonymous/token",
+        &client,
+        &[("grant_type", "client_credentials"), ("anonymous_id", "phone-123")],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert_eq!(again.error_code(), "invalid_request");
+    assert_eq!(again.body["message"], "The anonymousId is already in use.");
+
+    let spaced = session_reply(
+        &app,
+        "/anonymous/token",
+        &client,
+        &[("grant_type", "client_credentials"), ("anonymous_id", "a b")],
+    )
+    .await;
+    assert_eq!(spaced.status, StatusCode::BAD_REQUEST);
+    assert_eq!(spaced.error_code(), "invalid_request");
+
+    let backend = app.create_client("manage_my_payments:test-project");
+    let refused =
+        session_reply(&app, "/anonymous/token", &backend, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert_eq!(refused.error_code(), "insufficient_scope");
+    let beyond = session_reply(
+        &app,
+        "/anonymous/token",
+        &client,
+        &[("grant_type", "client_credentials"), ("scope", "manage_payments:test-project")],
+    )
+    .await;
+    assert_eq!(beyond.error_code(), "invalid_scope");
+    let wrong_grant = session_reply(&app, "/anonymous/token", &client, &[("grant_type", "password")]).await;
+    assert_eq!(wrong_grant.error_code(), "unsupported_grant_type");
+    let wrong_secret = session_reply(
+        &app,
+        "/anonymous/token",
+        &(client.0.clone(), "x".into()),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(wrong_secret.status, StatusCode::UNAUTHORIZED);
+    let other_project = session_reply(
+        &app.in_project("other-project").await,
+        "/anonymous/token",
+        &client,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(other_project.status, StatusCode::FORBIDDEN, "{}", other_project.body);
+}
+
+#[tokio::test]
+async fn a_refresh_token_gets_new_access_tokens_for_the_same_session_until_revoked() {
+    let app = spawn_app().await;
+    let client = shop_client(&app);
+    let session = anonymous(&app, &client, Some("refreshing")).await;
+    let created = as_shopper(&app, &session.access, Method::POST, "/me/payments", Some(my_draft(100))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+
+    let url = format!("{}/oauth/token", app.address);
+    let refresh = |client: &(String, String), token: &str| {
+        app.client
+            .post(&url)
+            .basic_auth(&client.0, Some(&client.1))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", token)])
+    };
+    let refreshed = app.raw_unauthenticated(refresh(&client, &session.refresh)).await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{}", refreshed.body);
+    assert!(refreshed.body.get("refresh_token").is_none(), "the refresh token stays the same");
+    assert_eq!(refreshed.body["scope"], session.scope.as_str());
+    let access = refreshed.body["access_token"].as_str().unwrap();
+    assert_ne!(access, session.access);
+    let mine = as_shopper(&app, access, Method::GET, "/me/payments", None).await;
+    assert_eq!(mine.body["results"][0]["id"], created.body["id"], "the same shopper: {}", mine.body);
+
+    let other_client = shop_client(&app);
+    let stolen = app.raw_unauthenticated(refresh(&other_client, &session.refresh)).await;
+    assert_eq!(stolen.status, StatusCode::BAD_REQUEST);
+    assert_eq!(stolen.error_code(), "invalid_grant");
+
+    let revoke = app
+        .client
+        .post(format!("{}/oauth/token/revoke", app.address))
+        .basic_auth(&client.0, Some(&client.1))
+        .form(&[("token", session.refresh.as_str())]);
+    assert_eq!(app.raw_unauthenticated(revoke).await.status, StatusCode::OK);
+    let revoked = app.raw_unauthenticated(refresh(&client, &session.refresh)).await;
+    assert_eq!(revoked.error_code(), "invalid_grant");
+    assert_eq!(revoked.body["message"], "The refresh token was not found. It may have expired.");
+
+    let introspect = app
+        .client
+        .post(format!("{}/oauth/introspect", app.address))
+        .basic_auth(&client.0, Some(&client.1))
+        .form(&[("token", access)]);
+    let introspected = app.raw_unauthenticated(introspect).await;
+    assert_eq!(introspected.body["scope"], session.scope.as_str(), "{}", introspected.body);
+}
+
+#[tokio::test]
+async fn a_shopper_creates_reads_lists_and_changes_only_their_own_payments() {
+    let app = spawn_app().await;
+    let client = shop_client(&app);
+    let alice = anonymous(&app, &client, Some("alice")).await;
+    let bob = anonymous(&app, &client, Some("bob")).await;
+
+    let created = as_shopper(&app, &alice.access, Method::POST, "/me/payments", Some(my_draft(1500))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let payment = &created.body;
+    assert_eq!(payment["anonymousId"], "alice");
+    assert_eq!(payment["version"], 1);
+    assert_eq!(payment["amountPlanned"]["centAmount"], 1500);
+    assert_eq!(payment["transactions"], json!([]));
+    for hidden in ["createdAt", "createdBy", "paymentStatus", "interfaceInteractions", "key"] {
+        assert!(payment.get(hidden).is_none(), "{hidden} is the merchant's: {payment}");
+    }
+    let id = payment["id"].as_str().unwrap();
+    let path = format!("/me/payments/{id}");
+
+    // The merchant sees the whole payment, and who made it.
+    let merchant = app.get(&format!("/payments/{id}")).await.body;
+    assert_eq!(merchant["anonymousId"], "alice");
+    assert_eq!(merchant["createdBy"]["anonymousId"], "alice", "{merchant}");
+    assert_eq!(merchant["createdBy"]["clientId"], client.0.as_str());
+
+    let read = as_shopper(&app, &alice.access, Method::GET, &path, None).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(&read.body, payment);
+    assert_eq!(as_shopper(&app, &alice.access, Method::HEAD, &path, None).await.status, StatusCode::OK);
+
+    // Another shopper finds nothing: not a 403 that tells the payment exists.
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::HEAD, None),
+        (
+            Method::POST,
+            Some(json!({"version": 1, "actions": [{"action": "setMethodInfoMethod", "method": "x"}]})),
+        ),
+    ] {
+        let reply = as_shopper(&app, &bob.access, method.clone(), &path, body).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method}");
+    }
+    let bobs_delete = as_shopper(&app, &bob.access, Method::DELETE, &format!("{path}?version=1"), None).await;
+    assert_eq!(bobs_delete.status, StatusCode::NOT_FOUND);
+    app.create_payment(json!({"amountPlanned": money(5), "anonymousId": "bob-elsewhere"})).await;
+    let bobs = as_shopper(&app, &bob.access, Method::GET, "/me/payments", None).await;
+    assert_eq!(bobs.body["results"], json!([]), "{}", bobs.body);
+    assert_eq!(bobs.body["total"], 0);
+
+    let listed = as_shopper(
+        &app,
+        &alice.access,
+        Method::GET,
+        "/me/payments?where=amountPlanned(centAmount%3E1000)",
+        None,
+    )
+    .await;
+    assert_eq!(listed.body["count"], 1, "{}", listed.body);
+    assert_eq!(&listed.body["results"][0], payment);
+    let none = as_shopper(
+        &app,
+        &alice.access,
+        Method::HEAD,
+        "/me/payments?where=amountPlanned(centAmount%3C1000)",
+        None,
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+
+    let updated = as_shopper(
+        &app,
+        &alice.access,
+        Method::POST,
+        &path,
+        Some(json!({"version": 1, "actions": [
+            {"action": "changeAmountPlanned", "amount": money(1800)},
+            {"action": "setMethodInfoMethod", "method": "paypal"}
+        ]})),
+    )
+    .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["version"], 3);
+    assert_eq!(updated.body["paymentMethodInfo"]["method"], "paypal");
+    let stale = as_shopper(
+        &app,
+        &alice.access,
+        Method::POST,
+        &path,
+        Some(json!({"version": 1, "actions": [{"action": "setMethodInfoMethod", "method": "x"}]})),
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.body["errors"][0]["currentVersion"], 3);
+
+    let merchant_only = as_shopper(
+        &app,
+        &alice.access,
+        Method::POST,
+        &path,
+        Some(json!({"version": 3, "actions": [{"action": "setKey", "key": "mine"}]})),
+    )
+    .await;
+    assert_eq!(merchant_only.status, StatusCode::BAD_REQUEST);
+    assert_eq!(merchant_only.error_code(), "InvalidJsonInput");
+
+    let deleted = as_shopper(&app, &alice.access, Method::DELETE, &format!("{path}?version=3"), None).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    assert_eq!(app.get(&format!("/payments/{id}")).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_payment_with_a_transaction_is_no_longer_the_shoppers_to_change() {
+    let app = spawn_app().await;
+    let client = shop_client(&app);
+    let shopper = anonymous(&app, &client, None).await;
+    let mut draft = my_draft(2500);
+    draft["transaction"] =
+        json!({"type": "Authorization", "amount": money(2500), "state": "Success", "interactionId": "psp-1"});
+    let created = as_shopper(&app, &shopper.access, Method::POST, "/me/payments", Some(draft)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let transaction = &created.body["transactions"][0];
+    assert_eq!(transaction["state"], "Initial", "a shopper cannot say how a transaction went");
+    assert_eq!(transaction["interactionId"], "psp-1");
+    let path = format!("/me/payments/{}", created.body["id"].as_str().unwrap());
+
+    let update = json!({"version": 1, "actions": [{"action": "setMethodInfoMethod", "method": "x"}]});
+    let refused = as_shopper(&app, &shopper.access, Method::POST, &path, Some(update)).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.error_code(), "InvalidOperation");
+    let not_deleted =
+        as_shopper(&app, &shopper.access, Method::DELETE, &format!("{path}?version=1"), None).await;
+    assert_eq!(not_deleted.error_code(), "InvalidOperation");
+
+    // Without a transaction yet, the shopper adds one (only an authorization or a charge).
+    let later =
+        as_shopper(&app, &shopper.access, Method::POST, "/me/payments", Some(my_draft(900))).await.body;
+    let later_path = format!("/me/payments/{}", later["id"].as_str().unwrap());
+    let refund = json!({"version": 1, "actions": [
+        {"action": "addTransaction", "transaction": {"type": "Refund", "amount": money(900)}}
+    ]});
+    let refused = as_shopper(&app, &shopper.access, Method::POST, &later_path, Some(refund)).await;
+    assert_eq!(refused.error_code(), "InvalidJsonInput", "{}", refused.body);
+    let charge = json!({"version": 1, "actions": [
+        {"action": "addTransaction", "transaction": {"type": "Charge", "amount": money(900), "state": "Success"}}
+    ]});
+    let charged = as_shopper(&app, &shopper.access, Method::POST, &later_path, Some(charge)).await;
+    assert_eq!(charged.status, StatusCode::OK, "{}", charged.body);
+    assert_eq!(charged.body["transactions"][0]["state"], "Initial");
+    let bad_draft = as_shopper(
+        &app,
+        &shopper.access,
+        Method::POST,
+        "/me/payments",
+        Some(json!({"amountPlanned": money(1), "transaction": {"type": "Chargeback", "amount": money(1)}})),
+    )
+    .await;
+    assert_eq!(bad_draft.error_code(), "InvalidJsonInput");
+}
+
+#[tokio::test]
+async fn me_endpoints_need_a_shoppers_token_with_the_scope() {
+    let app = spawn_app().await;
+    let (id, secret) = app.create_client("manage_my_payments:test-project manage_payments:test-project");
+    let backend = app.token_for(&id, &secret, None).await;
+    for (method, body) in
+        [(Method::GET, None), (Method::POST, Some(my_draft(1))), (Method::POST, Some(json!([1])))]
+    {
+        let reply = as_shopper(&app, &backend, method.clone(), "/me/payments", body).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method}: {}", reply.body);
+        assert_eq!(reply.error_code(), "insufficient_scope");
+    }
+    let client = app.create_client("create_anonymous_token:test-project view_payments:test-project");
+    let session = session_of(
+        &session_reply(&app, "/anonymous/token", &client, &[("grant_type", "client_credentials")]).await,
+    );
+    let reply = as_shopper(&app, &session.access, Method::GET, "/me/payments", None).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "manage_my_payments is needed: {}", reply.body);
+    let reply = as_shopper(&app, &session.access, Method::GET, "/payments", None).await;
+    assert_eq!(reply.status, StatusCode::OK, "a shopper's token opens what its scopes open");
+}
+
+#[tokio::test]
+async fn a_customer_signs_in_with_a_password_and_pays_as_themselves() {
+    let app = spawn_app().await;
+    let customer = app.create_customer("Jane@Example.com", "jane").await;
+    let client = shop_client(&app);
+    let sign_in = |email: &'static str, password: &'static str| {
+        let (app, client) = (&app, &client);
+        async move {
+            let form = [("grant_type", "password"), ("username", email), ("password", password)];
+            session_reply(app, "/customers/token", client, &form).await
+        }
+    };
+    let signed_in = session_of(&sign_in("jane@example.com", "secret").await);
+    let customer_id = customer["id"].as_str().unwrap();
+    assert!(signed_in.scope.ends_with(&format!(" customer_id:{customer_id}")), "{}", signed_in.scope);
+    for (email, password) in [("jane@example.com", "Secret"), ("nobody@example.com", "secret")] {
+        let refused = sign_in(email, password).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.error_code(), "invalid_customer_account_credentials");
+        assert_eq!(refused.body["message"], "Customer account with the given credentials not found.");
+    }
+    let missing =
+        session_reply(&app, "/customers/token", &client, &[("grant_type", "password"), ("username", "x")])
+            .await;
+    assert_eq!(missing.error_code(), "invalid_request");
+
+    let created =
+        as_shopper(&app, &signed_in.access, Method::POST, "/me/payments", Some(my_draft(700))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["customer"], json!({"typeId": "customer", "id": customer_id}));
+    assert!(created.body.get("anonymousId").is_none());
+    let expanded = as_shopper(
+        &app,
+        &signed_in.access,
+        Method::GET,
+        &format!("/me/payments/{}?expand=customer", created.body["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(expanded.body["customer"]["obj"]["email"], "Jane@Example.com", "{}", expanded.body);
+    let merchant = app.get(&format!("/payments/{}", created.body["id"].as_str().unwrap())).await.body;
+    assert_eq!(merchant["createdBy"]["customer"], json!({"typeId": "customer", "id": customer_id}));
+    assert!(app.get("/customers/key=jane").await.body.get("password").is_none(), "the hash is never served");
+
+    // A customer who signs in elsewhere (ExternalAuth) has no password here any more.
+    let customer = app.get("/customers/key=jane").await.body;
+    let external = app
+        .post(
+            "/customers/key=jane",
+            json!({"version": customer["version"], "actions": [{"action": "setAuthenticationMode", "authMode": "ExternalAuth"}]}),
+        )
+        .await;
+    assert_eq!(external.status, StatusCode::OK, "{}", external.body);
+    assert_eq!(
+        sign_in("jane@example.com", "secret").await.error_code(),
+        "invalid_customer_account_credentials"
+    );
+    let back = app
+        .post(
+            "/customers/key=jane",
+            json!({"version": external.body["version"], "actions": [
+                {"action": "setAuthenticationMode", "authMode": "Password", "password": "n3w"}
+            ]}),
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.body);
+    assert_eq!(sign_in("jane@example.com", "n3w").await.status, StatusCode::OK);
+
+    // A deleted customer signs in no more, and their token creates nothing.
+    let gone = app.create_customer("gone@example.com", "gone").await;
+    let session = session_of(&sign_in("gone@example.com", "secret").await);
+    let deleted = app.delete(&format!("/customers/key=gone?version={}", gone["version"])).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    assert_eq!(
+        sign_in("gone@example.com", "secret").await.error_code(),
+        "invalid_customer_account_credentials"
+    );
+    let orphan = as_shopper(&app, &session.access, Method::POST, "/me/payments", Some(my_draft(1))).await;
+    assert_eq!(orphan.error_code(), "ReferencedResourceNotFound", "{}", orphan.body);
+}
+
+#[tokio::test]
+async fn a_shoppers_authorization_is_made_at_stripe() {
+    let app = spawn_stripe_app().await;
+    let client = shop_client(&app);
+    let shopper = anonymous(&app, &client, None).await;
+    let draft = json!({
+        "amountPlanned": money(4200),
+        "paymentMethodInfo": {"paymentInterface": "STRIPE", "method": "CREDIT_CARD", "token": {"value": "pm_card_visa"}},
+        "transaction": {"type": "Authorization", "amount": money(4200)}
+    });
+    let created = as_shopper(&app, &shopper.access, Method::POST, "/me/payments", Some(draft)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    let authorized = eventually(&app, id, |p| p["transactions"][0]["state"] == "Success").await;
+    let intent = authorized["transactions"][0]["interactionId"].as_str().unwrap();
+    assert_eq!(stripe_intent(intent).await["status"], "requires_capture");
+    let seen = as_shopper(&app, &shopper.access, Method::GET, &format!("/me/payments/{id}"), None).await;
+    assert_eq!(seen.body["transactions"][0]["state"], "Success", "{}", seen.body);
+    assert!(seen.body.get("interfaceInteractions").is_none());
+}
