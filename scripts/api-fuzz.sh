@@ -46,3 +46,14 @@ cd "$work"
   -H "Authorization: Bearer $token" --checks "$checks" --phases examples,fuzzing \
   --exclude-operation-id deleteApiClientById \
   --max-examples "${MAX_EXAMPLES:-30}" --max-time "${MAX_TIME:-200}"
+
+# The My Payments operations once more, with a shopper's token (an anonymous session): with
+# the project token above they only answer 403.
+shop=$("$OLDPWD/target/release/payments-api" clients create --project fuzz \
+  --scope "create_anonymous_token:fuzz manage_my_payments:fuzz")
+shopper=$(curl -sf -u "$(field clientId <<<"$shop"):$(field clientSecret <<<"$shop")" \
+  -d grant_type=client_credentials "http://127.0.0.1:$port/oauth/fuzz/anonymous/token" | field access_token)
+"$OLDPWD/$venv/bin/st" run "$OLDPWD/api-spec/openapi.json" -u "http://127.0.0.1:$port" \
+  -H "Authorization: Bearer $shopper" --checks "$checks" --phases examples,fuzzing \
+  --include-tag "My Payments" \
+  --max-examples "${MAX_EXAMPLES:-30}" --max-time "${MAX_TIME:-200}"
