@@ -34,7 +34,7 @@ pub enum ApiError {
     #[error("{message}")]
     OAuth { error: OAuthError, message: String },
     /// A query ran longer than allowed and was cancelled.
-    #[error("The query timed out. Narrow the predicate, or use fields that are indexed (id, key, interfaceId, customer, createdAt, transactions' interactionId).")]
+    #[error("The query timed out. Narrow the predicate, or use fields that are indexed (id, key, interfaceId, customer, anonymousId, createdAt, transactions' interactionId).")]
     QueryTimedOut,
     /// The service cannot take the request now (pool exhausted, database unreachable).
     #[error("The service is over capacity. Please retry with backoff.")]

@@ -28,12 +28,12 @@ impl Identity {
         }
     }
 
-    /// Whether an anonymous id may start a session: 1..256 printable characters without
-    /// spaces, since the id is also a word of the token's scope.
+    /// Whether an anonymous id may start a session: 1..256 of `[A-Za-z0-9._-]`. The id becomes a
+    /// word of the token's scope, which front ends parse (`customer_id:…`), so it may hold
+    /// neither spaces nor colons.
     pub fn valid_anonymous_id(id: &str) -> bool {
-        !id.is_empty()
-            && id.len() <= MAX_ANONYMOUS_ID_LENGTH
-            && id.chars().all(|c| !c.is_whitespace() && !c.is_control())
+        (1..=MAX_ANONYMOUS_ID_LENGTH).contains(&id.len())
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     }
 }
 
@@ -65,7 +65,8 @@ mod tests {
     #[test]
     fn anonymous_ids_are_single_printable_words() {
         assert!(Identity::valid_anonymous_id("phone-123"));
-        for bad in ["", "a b", "tab\there", "nul\0", &"x".repeat(257)] {
+        assert!(Identity::valid_anonymous_id("0b4c2a9e-1f3d-4e5a-9c7b-2d8f6a1e3b5c"));
+        for bad in ["", "a b", "tab\there", "nul\0", "customer_id:c-1", "é", &"x".repeat(257)] {
             assert!(!Identity::valid_anonymous_id(bad), "{bad:?}");
         }
     }

@@ -46,6 +46,7 @@ pub struct MyTransactionDraft {
     pub kind: MyTransactionType,
     pub amount: Money,
     pub interaction_id: Option<String>,
+    pub interface_id: Option<String>,
     pub custom: Option<CustomFieldsDraft>,
 }
 
@@ -66,7 +67,7 @@ impl From<MyTransactionDraft> for TransactionDraft {
             kind,
             amount: draft.amount,
             interaction_id: draft.interaction_id,
-            interface_id: None,
+            interface_id: draft.interface_id,
             state: None,
             custom: draft.custom,
         }
@@ -74,12 +75,17 @@ impl From<MyTransactionDraft> for TransactionDraft {
 }
 
 impl MyPaymentDraft {
-    pub fn into_payment_draft(self, shopper: &Identity) -> PaymentDraft {
+    /// The shopper's payment draft. `paymentMethodInfo.interfaceAccount` is refused: here it
+    /// names the Stripe account the money goes to, which is the merchant's to choose.
+    pub fn into_payment_draft(self, shopper: &Identity) -> Result<PaymentDraft, DomainError> {
+        if self.payment_method_info.as_ref().is_some_and(|info| info.interface_account.is_some()) {
+            return Err(merchants_account());
+        }
         let (customer, anonymous_id) = match shopper {
             Identity::Customer(id) => (Some(CustomerIdentifier::new(IdOrKey::Id(id.clone()))), None),
             Identity::Anonymous(id) => (None, Some(id.clone())),
         };
-        PaymentDraft {
+        Ok(PaymentDraft {
             key: None,
             customer,
             anonymous_id,
@@ -95,16 +101,39 @@ impl MyPaymentDraft {
             transactions: self.transaction.map(|t| vec![t.into()]),
             interface_interactions: None,
             custom: self.custom,
-        }
+        })
     }
 }
 
-/// Whether the payment is this shopper's.
+fn merchants_account() -> DomainError {
+    DomainError::InvalidInput(
+        "paymentMethodInfo.interfaceAccount names the account that is paid; only the merchant's systems set it (at /payments).".into(),
+    )
+}
+
+/// Whether the payment is this shopper's: a customer's by its `customer`, an anonymous
+/// session's by its `anonymousId`.
 pub fn owns(shopper: &Identity, payment: &Payment) -> bool {
     match shopper {
         Identity::Customer(id) => payment.customer.as_ref().is_some_and(|customer| &customer.id == id),
         Identity::Anonymous(id) => payment.anonymous_id.as_ref() == Some(id),
     }
+}
+
+/// [`owns`] as a query predicate with the input variable `shopper`, and that variable's value.
+pub fn ownership_predicate(shopper: &Identity) -> (&'static str, &str) {
+    match shopper {
+        Identity::Customer(id) => ("customer(id = :shopper)", id),
+        Identity::Anonymous(id) => ("anonymousId = :shopper", id),
+    }
+}
+
+/// The references a shopper may expand: their own customer, and the Types of custom fields.
+/// Reference values inside custom fields are the shopper's to write, so expanding them could
+/// show any resource of the project.
+pub fn expandable(path: &str) -> bool {
+    ["customer", "custom.type", "paymentMethodInfo.custom.type", "transactions[*].custom.type"]
+        .contains(&path)
 }
 
 update_actions! {
@@ -129,9 +158,6 @@ update_actions! {
         SetMethodInfoName {
             name: Option<LocalizedString>,
         },
-        SetMethodInfoInterfaceAccount {
-            interface_account: Option<String>,
-        },
         SetMethodInfoCustomType {
             #[serde(rename = "type")]
             type_identifier: Option<TypeIdentifier>,
@@ -154,9 +180,6 @@ impl From<MyPaymentUpdateAction> for PaymentUpdateAction {
             My::SetMethodInfoInterface { interface } => Self::SetMethodInfoInterface { interface },
             My::SetMethodInfoMethod { method } => Self::SetMethodInfoMethod { method },
             My::SetMethodInfoName { name } => Self::SetMethodInfoName { name },
-            My::SetMethodInfoInterfaceAccount { interface_account } => {
-                Self::SetMethodInfoInterfaceAccount { interface_account }
-            }
             My::SetMethodInfoCustomType { type_identifier, fields } => {
                 Self::SetMethodInfoCustomType { type_identifier, fields }
             }
@@ -165,22 +188,37 @@ impl From<MyPaymentUpdateAction> for PaymentUpdateAction {
     }
 }
 
+/// What a shopper does to a payment they have.
+#[derive(Debug, Clone, Copy)]
+pub enum Change {
+    Update,
+    Delete,
+}
+
 /// A shopper may change or delete their payment only while it has no transactions: once one
 /// is added, the payment is on its way to the provider and only the merchant's systems act on it.
-pub fn check_changeable(payment: &Payment, change: &str) -> Result<(), DomainError> {
+pub fn check_changeable(payment: &Payment, change: Change) -> Result<(), DomainError> {
     if payment.transactions.is_empty() {
         return Ok(());
     }
+    let done = match change {
+        Change::Update => "updated",
+        Change::Delete => "deleted",
+    };
     Err(DomainError::InvalidOperation(format!(
-        "A Payment with Transactions cannot be {change} through the My Payments API."
+        "A Payment with Transactions cannot be {done} through the My Payments API."
     )))
 }
 
-/// The document a shopper is shown: the payment's visible fields only.
+/// The document a shopper is shown: the payment's visible fields only, and of `customer` and
+/// `anonymousId` one (a customer's payment is theirs, whatever session started it).
 pub fn shopper_view(document: Value) -> Value {
     match document {
         Value::Object(mut fields) => {
-            fields.retain(|name, _| VISIBLE_FIELDS.contains(&name.as_str()));
+            let has_customer = fields.contains_key("customer");
+            fields.retain(|name, _| {
+                VISIBLE_FIELDS.contains(&name.as_str()) && !(has_customer && name == "anonymousId")
+            });
             Value::Object(fields)
         }
         other => other,
@@ -205,7 +243,7 @@ mod tests {
                             "state": "Success", "interactionId": "pi_1"}
         }))
         .unwrap();
-        let payment = draft.into_payment_draft(&Identity::Anonymous("session-1".into()));
+        let payment = draft.into_payment_draft(&Identity::Anonymous("session-1".into())).unwrap();
         assert_eq!(payment.anonymous_id.as_deref(), Some("session-1"));
         assert!(payment.customer.is_none() && payment.key.is_none());
         let transactions = payment.transactions.unwrap();
@@ -218,9 +256,50 @@ mod tests {
     #[test]
     fn a_customer_owns_the_payment_by_reference() {
         let draft = draft(json!({"amountPlanned": {"currencyCode": "EUR", "centAmount": 1}})).unwrap();
-        let payment = draft.into_payment_draft(&Identity::Customer("c-1".into()));
+        let payment = draft.into_payment_draft(&Identity::Customer("c-1".into())).unwrap();
         assert_eq!(payment.customer.map(|c| c.target), Some(IdOrKey::Id("c-1".into())));
         assert!(payment.anonymous_id.is_none());
+    }
+
+    #[test]
+    fn the_account_that_is_paid_is_not_the_shoppers_to_name() {
+        let draft = draft(json!({
+            "amountPlanned": {"currencyCode": "EUR", "centAmount": 1},
+            "paymentMethodInfo": {"paymentInterface": "STRIPE", "interfaceAccount": "acct_1"}
+        }))
+        .unwrap();
+        let refused = draft.into_payment_draft(&Identity::Anonymous("s".into()));
+        assert!(matches!(refused, Err(DomainError::InvalidInput(_))));
+        let action = json!({"action": "setMethodInfoInterfaceAccount", "interfaceAccount": "acct_1"});
+        assert!(serde_json::from_value::<MyPaymentUpdateAction>(action).is_err());
+    }
+
+    #[test]
+    fn ownership_and_its_predicate_name_the_same_field() {
+        let payment = |value: Value| -> Payment {
+            let mut document = json!({
+                "id": "p", "version": 1, "amountPlanned": {"type": "centPrecision", "currencyCode": "EUR",
+                "centAmount": 1, "fractionDigits": 2}, "paymentMethodInfo": {}, "paymentStatus": {},
+                "transactions": [], "interfaceInteractions": [],
+                "createdAt": "2026-01-01T00:00:00.000Z", "lastModifiedAt": "2026-01-01T00:00:00.000Z"
+            });
+            document.as_object_mut().unwrap().extend(value.as_object().unwrap().clone());
+            serde_json::from_value(document).unwrap()
+        };
+        let anonymous = Identity::Anonymous("s-1".into());
+        let customer = Identity::Customer("c-1".into());
+        assert!(owns(&anonymous, &payment(json!({"anonymousId": "s-1"}))));
+        assert!(!owns(&anonymous, &payment(json!({"anonymousId": "s-2"}))));
+        assert!(owns(&customer, &payment(json!({"customer": {"typeId": "customer", "id": "c-1"}}))));
+        assert!(!owns(&customer, &payment(json!({"anonymousId": "c-1"}))));
+        assert_eq!(ownership_predicate(&anonymous), ("anonymousId = :shopper", "s-1"));
+        assert_eq!(ownership_predicate(&customer), ("customer(id = :shopper)", "c-1"));
+    }
+
+    #[test]
+    fn shoppers_expand_their_customer_and_types_only() {
+        assert!(expandable("customer") && expandable("transactions[*].custom.type"));
+        assert!(!expandable("custom.fields.buyer") && !expandable("paymentStatus.state"));
     }
 
     #[test]
@@ -260,5 +339,9 @@ mod tests {
             names,
             ["amountPlanned", "anonymousId", "id", "paymentMethodInfo", "transactions", "version"]
         );
+        let customers = shopper_view(
+            json!({"id": "p", "customer": {"typeId": "customer", "id": "c"}, "anonymousId": "a"}),
+        );
+        assert!(customers.get("anonymousId").is_none());
     }
 }

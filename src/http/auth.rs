@@ -4,6 +4,7 @@
 
 use super::{blocking, AppState};
 use crate::auth::credentials;
+use crate::auth::Identity;
 use crate::auth::Permission;
 use crate::error::ApiError;
 use crate::service::auth::{bearer_token, Principal};
@@ -60,9 +61,11 @@ pub struct Scoped<N: Needs> {
 impl<N: Needs> Scoped<N> {
     /// Who acts, for createdBy/lastModifiedBy and Messages.
     pub fn actor(&self) -> Actor {
+        // A shopper's token lives in a browser: the header would be the shopper's to write.
+        let external_user_id = self.external_user_id.clone().filter(|_| self.principal.identity.is_none());
         Actor {
             client_id: Some(self.principal.client_id.clone()),
-            external_user_id: self.external_user_id.clone(),
+            external_user_id,
             shopper: self.principal.identity.clone(),
         }
     }
@@ -87,6 +90,27 @@ impl<N: Needs + 'static> FromRequest for Scoped<N> {
             let principal = authenticate(&state, header).await?;
             principal.require(&project_key, N::PERMISSION)?;
             Ok(Self { principal, project_key, external_user_id, needs: PhantomData })
+        })
+    }
+}
+
+/// A request of a shopper (a token of an anonymous or a signed-in session) whose token grants
+/// `N`: 403 for any other token, before the handler runs.
+pub struct Shopper<N: Needs> {
+    pub scoped: Scoped<N>,
+    pub identity: Identity,
+}
+
+impl<N: Needs + 'static> FromRequest for Shopper<N> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let scoped = Scoped::<N>::from_request(req, payload);
+        Box::pin(async move {
+            let scoped = scoped.await?;
+            let identity = scoped.principal.shopper()?.clone();
+            Ok(Self { scoped, identity })
         })
     }
 }

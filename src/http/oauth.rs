@@ -81,7 +81,7 @@ async fn token(
     let db = state.db.clone();
     let issued = if params.get("grant_type") == Some("refresh_token") {
         let refresh_token = required(&params, "refresh_token")?.to_owned();
-        blocking(move || service::auth::refresh(&db, &request, &refresh_token)).await?
+        blocking(move || service::sessions::refresh(&db, &request, &refresh_token)).await?
     } else {
         require_grant(&params, "client_credentials")?;
         blocking(move || service::auth::issue_token(&db, &request)).await?
@@ -127,7 +127,7 @@ async fn anonymous_token(
     let project_key = path.into_inner();
     let db = state.db.clone();
     let issued = blocking(move || {
-        service::auth::issue_anonymous_token(&db, &project_key, &request, anonymous_id.as_deref())
+        service::sessions::issue_anonymous_token(&db, &project_key, &request, anonymous_id.as_deref())
     })
     .await?;
     Ok(token_response(issued))
@@ -147,9 +147,10 @@ async fn customer_token(
     let password = required(&params, "password")?.to_owned();
     let project_key = path.into_inner();
     let db = state.db.clone();
-    let issued =
-        blocking(move || service::auth::issue_customer_token(&db, &project_key, &request, &email, &password))
-            .await?;
+    let issued = blocking(move || {
+        service::sessions::issue_customer_token(&db, &project_key, &request, &email, &password)
+    })
+    .await?;
     Ok(token_response(issued))
 }
 

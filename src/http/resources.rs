@@ -41,7 +41,8 @@ impl HttpResource for States {
 impl HttpResource for Customers {
     type View = ViewCustomers;
     type Manage = ManageCustomers;
-    /// Sign-in, password and email flows, and search: this service signs no customer in.
+    /// Sign-in, password-change and email flows, and search: customers sign in with the
+    /// password flow of the auth API (`/oauth/{projectKey}/customers/token`) only.
     const UNSERVED: &'static [&'static str] =
         &["password-token", "email-token", "password", "search", "email"];
 

@@ -126,10 +126,20 @@ pub fn find_refresh_token(conn: &mut Conn, token_hash: &str) -> QueryResult<Opti
     on_backend!(conn, |c| refresh_tokens::table.find(token_hash).first(c).optional())
 }
 
-/// Pushes a refresh token's expiry back, as each use does.
-pub fn extend_refresh_token(conn: &mut Conn, token_hash: &str, expires_at: i64) -> QueryResult<()> {
+/// Pushes a refresh token's expiry back, as each use does; false if the token is gone
+/// (revoked, or its customer or client deleted, since it was read).
+pub fn extend_refresh_token(conn: &mut Conn, token_hash: &str, expires_at: i64) -> QueryResult<bool> {
     let target = refresh_tokens::table.find(token_hash);
-    on_backend!(conn, |c| diesel::update(target).set(refresh_tokens::expires_at.eq(expires_at)).execute(c))?;
+    on_backend!(conn, |c| diesel::update(target).set(refresh_tokens::expires_at.eq(expires_at)).execute(c))
+        .map(|n| n == 1)
+}
+
+/// Ends every session of the customer: its access tokens and refresh tokens.
+pub fn end_customer_sessions(conn: &mut Conn, customer_id: &str) -> QueryResult<()> {
+    let access = access_tokens::table.filter(access_tokens::customer_id.eq(customer_id));
+    on_backend!(conn, |c| diesel::delete(access).execute(c))?;
+    let refresh = refresh_tokens::table.filter(refresh_tokens::customer_id.eq(customer_id));
+    on_backend!(conn, |c| diesel::delete(refresh).execute(c))?;
     Ok(())
 }
 

@@ -25,6 +25,7 @@ pub(super) struct PaymentWrite {
     pub last_modified_at: i64,
     pub last_message_sequence_number: i64,
     pub document: String,
+    pub anonymous_id: Option<String>,
     /// None inserts the payment; Some(v) replaces it if it is still at version v.
     pub replaces: Option<i64>,
     /// (transaction id, interaction id) of the rows the lookup table keeps.
@@ -37,20 +38,20 @@ pub(super) struct PaymentWrite {
 }
 
 /// The parameters by name: a row of arrays, one element per payment (`a`) or per child row.
-const PARAMETERS: &str = "WITH a AS (SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+const PARAMETERS: &str = "WITH a AS (SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
      AS a(id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, \
-     last_modified_at, last_message_sequence_number, document, expected_version)), \
-     t AS (SELECT * FROM unnest($13, $14, $15) AS t(payment_id, transaction_id, interaction_id)), \
-     r AS (SELECT * FROM unnest($16, $17) AS r(payment_id, target_id)), \
-     m AS (SELECT * FROM unnest($18, $19, $20, $21, $22, $23, $24) \
+     last_modified_at, last_message_sequence_number, document, expected_version, anonymous_id)), \
+     t AS (SELECT * FROM unnest($14, $15, $16) AS t(payment_id, transaction_id, interaction_id)), \
+     r AS (SELECT * FROM unnest($17, $18) AS r(payment_id, target_id)), \
+     m AS (SELECT * FROM unnest($19, $20, $21, $22, $23, $24, $25) \
         AS m(id, resource_id, sequence_number, resource_version, type, created_at, document)), \
-     o AS (SELECT * FROM unnest($25, $26, $27, $28) AS o(transaction_id, payment_id, idempotency_key, created_at))";
+     o AS (SELECT * FROM unnest($26, $27, $28, $29) AS o(transaction_id, payment_id, idempotency_key, created_at))";
 
 /// Writes new payments.
 const INSERT_HEAD: &str = ", p AS (INSERT INTO payments (id, project_key, version, key, interface_id, \
-     payment_interface, customer_id, created_at, last_modified_at, last_message_sequence_number, document) \
-     SELECT id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, \
-     last_modified_at, last_message_sequence_number, document FROM a RETURNING id, project_key)";
+     payment_interface, customer_id, created_at, last_modified_at, last_message_sequence_number, document, \
+     anonymous_id) SELECT id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, \
+     last_modified_at, last_message_sequence_number, document, anonymous_id FROM a RETURNING id, project_key)";
 
 /// Replaces each payment that is still at its expected version; the others are not in `p`,
 /// and nothing below is written for them. A new payment has no rows to remove, so only a
@@ -59,7 +60,7 @@ const INSERT_HEAD: &str = ", p AS (INSERT INTO payments (id, project_key, versio
 const UPDATE_HEAD: &str = ", p AS (UPDATE payments SET version = a.version, key = a.key, \
      interface_id = a.interface_id, payment_interface = a.payment_interface, customer_id = a.customer_id, \
      last_modified_at = a.last_modified_at, last_message_sequence_number = a.last_message_sequence_number, \
-     document = a.document FROM a WHERE payments.id = a.id AND payments.project_key = a.project_key \
+     document = a.document, anonymous_id = a.anonymous_id FROM a WHERE payments.id = a.id AND payments.project_key = a.project_key \
      AND payments.version = a.expected_version RETURNING payments.id, payments.project_key), \
      stale_transactions AS (DELETE FROM payment_transactions s USING p WHERE s.payment_id = p.id \
         AND NOT EXISTS (SELECT 1 FROM t WHERE t.payment_id = s.payment_id AND t.transaction_id = s.transaction_id)), \
@@ -111,6 +112,7 @@ pub(super) struct PaymentStatement<'a, M> {
     last_message_sequence_numbers: Vec<i64>,
     documents: Vec<&'a str>,
     expected_versions: Vec<i64>,
+    anonymous_ids: Vec<Option<&'a str>>,
     transaction_payment_ids: Vec<&'a str>,
     transaction_ids: Vec<&'a str>,
     interaction_ids: Vec<&'a str>,
@@ -154,6 +156,7 @@ impl<'a, M: Mode> PaymentStatement<'a, M> {
             last_message_sequence_numbers: each_number(|w| w.last_message_sequence_number),
             documents: each(|w| &w.document),
             expected_versions: each_number(|w| w.replaces.unwrap_or(0)),
+            anonymous_ids: each_optional(|w| &w.anonymous_id),
             transaction_payment_ids: transactions().map(|(w, _)| w.id.as_str()).collect(),
             transaction_ids: transactions().map(|(_, t)| t.0.as_str()).collect(),
             interaction_ids: transactions().map(|(_, t)| t.1.as_str()).collect(),
@@ -219,6 +222,7 @@ impl<M: Mode> QueryFragment<Pg> for PaymentStatement<'_, M> {
             BigInt: &self.last_message_sequence_numbers,
             Text: &self.documents,
             BigInt: &self.expected_versions,
+            Nullable<Text>: &self.anonymous_ids,
             Text: &self.transaction_payment_ids,
             Text: &self.transaction_ids,
             Text: &self.interaction_ids,

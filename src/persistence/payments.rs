@@ -41,6 +41,7 @@ pub(super) struct PaymentRow<'a> {
     pub last_modified_at: i64,
     pub last_message_sequence_number: i64,
     pub document: &'a str,
+    pub anonymous_id: Option<&'a str>,
 }
 
 impl<'a> PaymentRow<'a> {
@@ -58,6 +59,7 @@ impl<'a> PaymentRow<'a> {
             last_modified_at: payment.last_modified_at.millis(),
             last_message_sequence_number: change.last_sequence,
             document: change.document,
+            anonymous_id: payment.anonymous_id.as_deref(),
         }
     }
 }
@@ -97,6 +99,17 @@ pub fn find_many(conn: &mut Conn, project_key: &str, ids: &[String]) -> QueryRes
 pub fn any_in_project(conn: &mut Conn, project_key: &str) -> QueryResult<bool> {
     let first: Option<String> = on_backend!(conn, |c| payments::table
         .filter(payments::project_key.eq(project_key))
+        .select(payments::id)
+        .first(c)
+        .optional())?;
+    Ok(first.is_some())
+}
+
+/// Whether a payment of the project carries this anonymousId.
+pub fn any_with_anonymous_id(conn: &mut Conn, project_key: &str, anonymous_id: &str) -> QueryResult<bool> {
+    let first: Option<String> = on_backend!(conn, |c| payments::table
+        .filter(payments::project_key.eq(project_key))
+        .filter(payments::anonymous_id.eq(anonymous_id))
         .select(payments::id)
         .first(c)
         .optional())?;
@@ -161,6 +174,7 @@ impl PaymentWrite {
             last_modified_at: row.last_modified_at,
             last_message_sequence_number: row.last_message_sequence_number,
             document: row.document.to_owned(),
+            anonymous_id: owned(row.anonymous_id),
             replaces: change.replaces,
             transactions: lookup_rows(change.payment).map(|(t, i)| (t.to_owned(), i.to_owned())).collect(),
             references: change.references.to_vec(),

@@ -178,12 +178,14 @@ pub fn replace_customer_references(
     })
 }
 
-/// Sets the password hash a customer signs in with, or removes it (`None`).
+/// Sets the password hash a customer signs in with, or removes it (`None`). Either ends the
+/// customer's sessions: whoever knew the old password signs in again.
 pub fn set_customer_password(
     conn: &mut Conn,
     customer_id: &str,
     password_hash: Option<&str>,
 ) -> QueryResult<()> {
+    super::clients::end_customer_sessions(conn, customer_id)?;
     let existing = customer_passwords::table.find(customer_id);
     on_backend!(conn, |c| diesel::delete(existing).execute(c))?;
     if let Some(password_hash) = password_hash {

@@ -13,6 +13,7 @@ diesel::table! {
         last_modified_at -> BigInt,
         last_message_sequence_number -> BigInt,
         document -> Text,
+        anonymous_id -> Nullable<Text>,
     }
 }
 

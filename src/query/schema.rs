@@ -86,6 +86,11 @@ const TRANSACTION_STATES: &[&str] = &["Initial", "Pending", "Success", "Failure"
 
 /// The queryable fields of each resource, built once.
 pub static PAYMENT_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(payment);
+/// The fields a shopper queries at /me/payments: those of a MyPayment, which they are shown.
+pub static MY_PAYMENT_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(|| {
+    let visible = crate::domain::my_payments::VISIBLE_FIELDS;
+    payment().into_iter().filter(|field| visible.contains(&field.name)).collect()
+});
 pub static TYPE_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(custom_type);
 pub static STATE_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(state);
 pub static CUSTOMER_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(customer);
@@ -306,7 +311,7 @@ pub fn payment() -> Vec<Field> {
         column("version", Kind::Number, Column::Integer("version")),
         column("key", Kind::String, Column::Text("key")),
         field("customer", reference(Some(Column::Text("customer_id")))),
-        field("anonymousId", Kind::String),
+        column("anonymousId", Kind::String, Column::Text("anonymous_id")),
         field("externalId", Kind::String),
         column("interfaceId", Kind::String, Column::Text("interface_id")),
         field("amountPlanned", money()),

@@ -4,7 +4,7 @@ use super::now;
 use crate::auth::credentials::{self, Secret};
 use crate::auth::{Identity, Permission, ScopeSet};
 use crate::error::{ApiError, OAuthError};
-use crate::persistence::clients::{self as store, ClientRow, RefreshTokenRow, TokenRow};
+use crate::persistence::clients::{self as store, ClientRow, TokenRow};
 use crate::persistence::Database;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -45,7 +45,7 @@ impl Principal {
     }
 }
 
-fn with_identity(scope: String, identity: Option<&Identity>) -> String {
+pub(super) fn with_identity(scope: String, identity: Option<&Identity>) -> String {
     match identity {
         Some(identity) => format!("{scope} {identity}"),
         None => scope,
@@ -109,10 +109,6 @@ pub struct IssuedToken {
     pub refresh_token: Option<Secret>,
 }
 
-/// How long a refresh token stays valid after its last use unless the client's draft said
-/// otherwise: 200 days, as in commercetools.
-const DEFAULT_REFRESH_TOKEN_SECONDS: i64 = 17_280_000;
-
 /// An API client as the API shows it (the secret only when it is created).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -168,7 +164,7 @@ pub struct CreatedClient {
     pub secret: Secret,
 }
 
-fn invalid_client() -> ApiError {
+pub(super) fn invalid_client() -> ApiError {
     ApiError::oauth(
         OAuthError::InvalidClient,
         "Please provide valid client credentials using HTTP Basic Authentication.",
@@ -195,47 +191,13 @@ fn authenticate_client(db: &Database, client_id: &str, client_secret: &str) -> R
     }
 }
 
-fn refresh_token_not_found() -> ApiError {
-    ApiError::oauth(OAuthError::InvalidGrant, "The refresh token was not found. It may have expired.")
-}
-
-/// The refresh-token grant: a new access token for the session the refresh token was issued
-/// with (same scopes, same shopper), and a later expiry for the refresh token. Unknown,
-/// expired and other clients' refresh tokens are all `invalid_grant`.
-pub fn refresh(db: &Database, request: &TokenRequest, refresh_token: &str) -> Result<IssuedToken, ApiError> {
-    let client = request.client(db)?;
-    let token_hash = credentials::hash(refresh_token);
-    let now = now().millis();
-    let row = db.read(|conn| Ok::<_, ApiError>(store::find_refresh_token(conn, &token_hash)?))?;
-    let row = row.filter(|row| row.client_id == client.id && row.expires_at > now);
-    let row = row.ok_or_else(refresh_token_not_found)?;
-    let granted = ScopeSet::parse(&row.scope).map_err(ApiError::internal)?;
-    let identity = Identity::from_columns(row.customer_id, row.anonymous_id);
-    let expires_at = refresh_expiry(&client, now);
-    let scope_text = with_identity(granted.to_string(), identity.as_ref());
-    let minted = mint(&client, &granted, identity, request.lifetime, now);
-    db.write(|conn| -> Result<(), ApiError> {
-        store::extend_refresh_token(conn, &token_hash, expires_at)?;
-        Ok(store::insert_token(conn, &minted.row)?)
-    })?;
-    Ok(IssuedToken {
-        access_token: minted.token,
-        expires_in: minted.expires_in,
-        scope: scope_text,
-        refresh_token: None,
-    })
-}
-
-/// When a refresh token used (or issued) at `now` expires.
-fn refresh_expiry(client: &ClientRow, now: i64) -> i64 {
-    let seconds = client.refresh_token_validity_seconds.unwrap_or(DEFAULT_REFRESH_TOKEN_SECONDS);
-    now.saturating_add(seconds.saturating_mul(1000)).min(client.delete_at.unwrap_or(i64::MAX))
-}
-
 /// The scopes a token gets: all the client's without `requested_scope`; otherwise each
 /// requested scope must be held or implied by one of them. The text is what the response
 /// shows: the request repeated exactly as asked (SDKs compare it).
-fn granted_scopes(client: &ClientRow, requested_scope: Option<&str>) -> Result<(ScopeSet, String), ApiError> {
+pub(super) fn granted_scopes(
+    client: &ClientRow,
+    requested_scope: Option<&str>,
+) -> Result<(ScopeSet, String), ApiError> {
     let held = ScopeSet::parse(&client.scope).map_err(ApiError::internal)?;
     match requested_scope.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok((held.clone(), held.to_string())),
@@ -250,13 +212,13 @@ fn granted_scopes(client: &ClientRow, requested_scope: Option<&str>) -> Result<(
 }
 
 /// A new access token of the client, not yet stored.
-struct Minted {
-    token: Secret,
-    row: TokenRow,
-    expires_in: u64,
+pub(super) struct Minted {
+    pub token: Secret,
+    pub row: TokenRow,
+    pub expires_in: u64,
 }
 
-fn mint(
+pub(super) fn mint(
     client: &ClientRow,
     granted: &ScopeSet,
     identity: Option<Identity>,
@@ -284,7 +246,7 @@ fn mint(
     Minted { token, row, expires_in }
 }
 
-fn today(now: i64) -> String {
+pub(super) fn today(now: i64) -> String {
     chrono::DateTime::from_timestamp_millis(now).unwrap_or_default().format("%Y-%m-%d").to_string()
 }
 
@@ -298,7 +260,7 @@ pub struct TokenRequest {
 }
 
 impl TokenRequest {
-    fn client(&self, db: &Database) -> Result<ClientRow, ApiError> {
+    pub(super) fn client(&self, db: &Database) -> Result<ClientRow, ApiError> {
         authenticate_client(db, &self.client_id, &self.client_secret)
     }
 }
@@ -322,111 +284,6 @@ pub fn issue_token(db: &Database, request: &TokenRequest) -> Result<IssuedToken,
     })
 }
 
-/// The anonymous session flow: a token for a new anonymous shopper of the client's project,
-/// with a refresh token. The client needs `create_anonymous_token`; an `anonymous_id` the
-/// caller chooses must not have started a session before (one is generated otherwise).
-pub fn issue_anonymous_token(
-    db: &Database,
-    project_key: &str,
-    request: &TokenRequest,
-    anonymous_id: Option<&str>,
-) -> Result<IssuedToken, ApiError> {
-    let client = request.client(db)?;
-    let held = ScopeSet::parse(&client.scope).map_err(ApiError::internal)?;
-    if client.project_key != project_key || !held.allows(Permission::CreateAnonymousToken, project_key) {
-        let scope = format!("{}:{project_key}", Permission::CreateAnonymousToken.as_str());
-        return Err(ApiError::InsufficientScope(vec![scope]));
-    }
-    let (granted, scope_text) = granted_scopes(&client, request.scope.as_deref())?;
-    let anonymous_id =
-        match anonymous_id {
-            Some(id) if Identity::valid_anonymous_id(id) => id.to_owned(),
-            Some(_) => return Err(ApiError::oauth(
-                OAuthError::InvalidRequest,
-                "Invalid parameter: anonymous_id: 1 to 256 characters without spaces or control characters.",
-            )),
-            None => uuid::Uuid::new_v4().to_string(),
-        };
-    let identity = Identity::Anonymous(anonymous_id.clone());
-    issue_session(db, &client, (&granted, &scope_text), identity, request.lifetime, |conn, now| {
-        if store::start_anonymous_session(conn, project_key, &anonymous_id, now)? {
-            Ok(())
-        } else {
-            Err(ApiError::oauth(OAuthError::InvalidRequest, "The anonymousId is already in use."))
-        }
-    })
-}
-
-/// The password flow: a token (and refresh token) for the customer of the project whose email
-/// and password these are. An unknown email, a wrong password and a customer without a
-/// password (ExternalAuth) are answered alike, in the same time.
-pub fn issue_customer_token(
-    db: &Database,
-    project_key: &str,
-    request: &TokenRequest,
-    email: &str,
-    password: &str,
-) -> Result<IssuedToken, ApiError> {
-    let client = request.client(db)?;
-    if client.project_key != project_key {
-        return Err(invalid_client());
-    }
-    let (granted, scope_text) = granted_scopes(&client, request.scope.as_deref())?;
-    let email = email.trim().to_lowercase();
-    let found = db.read(|conn| {
-        Ok::<_, ApiError>(crate::persistence::resources::customer_sign_in(conn, project_key, &email)?)
-    })?;
-    let (customer_id, password_hash) = found.unzip();
-    if !credentials::verify_password(password, password_hash.flatten().as_deref()) {
-        return Err(ApiError::oauth(
-            OAuthError::InvalidCustomerAccountCredentials,
-            "Customer account with the given credentials not found.",
-        ));
-    }
-    let customer_id = customer_id.ok_or_else(|| ApiError::internal("a password matched no customer"))?;
-    let identity = Identity::Customer(customer_id);
-    issue_session(db, &client, (&granted, &scope_text), identity, request.lifetime, |_, _| Ok(()))
-}
-
-/// Stores a shopper's access token and refresh token, after `claim` (in the same
-/// transaction) has taken whatever the session needs.
-fn issue_session(
-    db: &Database,
-    client: &ClientRow,
-    (granted, scope_text): (&ScopeSet, &str),
-    identity: Identity,
-    lifetime: Duration,
-    claim: impl FnOnce(&mut crate::persistence::Conn, i64) -> Result<(), ApiError>,
-) -> Result<IssuedToken, ApiError> {
-    let now = now().millis();
-    let refresh_token = credentials::new_refresh_token(&client.project_key);
-    let (customer_id, anonymous_id) = Identity::columns(Some(&identity));
-    let refresh_row = RefreshTokenRow {
-        token_hash: refresh_token.hash(),
-        client_id: client.id.clone(),
-        scope: granted.to_string(),
-        customer_id,
-        anonymous_id,
-        expires_at: refresh_expiry(client, now),
-    };
-    let scope = with_identity(scope_text.to_owned(), Some(&identity));
-    let minted = mint(client, granted, Some(identity), lifetime, now);
-    db.write(|conn| -> Result<(), ApiError> {
-        claim(conn, now)?;
-        store::delete_expired_tokens(conn, now)?;
-        store::delete_expired_refresh_tokens(conn, now)?;
-        store::mark_used(conn, &client.id, &today(now))?;
-        store::insert_refresh_token(conn, &refresh_row)?;
-        Ok(store::insert_token(conn, &minted.row)?)
-    })?;
-    Ok(IssuedToken {
-        access_token: minted.token,
-        expires_in: minted.expires_in,
-        scope,
-        refresh_token: Some(refresh_token),
-    })
-}
-
 /// Token revocation (RFC 7009): the client's own access or refresh token stops working. A
 /// token that is unknown (or expired, or revoked before) is no error, as the RFC asks; another
 /// client's is refused and stays valid. The hash of the revoked token, for the cache to forget.
@@ -434,30 +291,19 @@ pub fn revoke(db: &Database, client_id: &str, client_secret: &str, token: &str) 
     let client = authenticate_client(db, client_id, client_secret)?;
     let token_hash = credentials::hash(token);
     db.write(|conn| {
-        match store::find_token(conn, &token_hash)? {
-            Some(row) if row.client_id != client.id => {
-                return Err(ApiError::oauth(
-                    OAuthError::InvalidRequest,
-                    "The token was not issued to this client.",
-                ))
+        // Whose token it is, and whether it is an access token (else a refresh token).
+        let issued = match store::find_token(conn, &token_hash)? {
+            Some(row) => Some((row.client_id, true)),
+            None => store::find_refresh_token(conn, &token_hash)?.map(|row| (row.client_id, false)),
+        };
+        match issued {
+            Some((owner, _)) if owner != client.id => {
+                Err(ApiError::oauth(OAuthError::InvalidRequest, "The token was not issued to this client."))
             }
-            Some(_) => {
-                store::delete_token(conn, &token_hash)?;
-            }
-            None => match store::find_refresh_token(conn, &token_hash)? {
-                Some(row) if row.client_id != client.id => {
-                    return Err(ApiError::oauth(
-                        OAuthError::InvalidRequest,
-                        "The token was not issued to this client.",
-                    ))
-                }
-                Some(_) => {
-                    store::delete_refresh_token(conn, &token_hash)?;
-                }
-                None => {}
-            },
+            Some((_, true)) => Ok(store::delete_token(conn, &token_hash).map(drop)?),
+            Some((_, false)) => Ok(store::delete_refresh_token(conn, &token_hash).map(drop)?),
+            None => Ok(()),
         }
-        Ok(())
     })?;
     Ok(token_hash)
 }

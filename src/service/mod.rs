@@ -10,6 +10,7 @@ pub mod payments;
 pub mod projects;
 pub mod psp;
 pub mod resources;
+pub mod sessions;
 pub mod wallet;
 pub mod webhooks;
 
@@ -48,15 +49,8 @@ impl Actor {
         if self.client_id.is_none() && self.external_user_id.is_none() {
             return None;
         }
-        use crate::auth::Identity;
-        let customer = match &self.shopper {
-            Some(Identity::Customer(id)) => Some(Reference { type_id: "customer".into(), id: id.clone() }),
-            _ => None,
-        };
-        let anonymous_id = match &self.shopper {
-            Some(Identity::Anonymous(id)) => Some(id.clone()),
-            _ => None,
-        };
+        let (customer_id, anonymous_id) = crate::auth::Identity::columns(self.shopper.as_ref());
+        let customer = customer_id.map(|id| Reference { type_id: "customer".into(), id });
         Some(ClientLogging {
             client_id: self.client_id.clone(),
             external_user_id: self.external_user_id.clone(),

@@ -4,45 +4,64 @@
 //! to the provider like any other.
 
 use super::payments::{self, Written};
-use super::{Actor, ListQuery, Page};
+use super::{conflict, Actor, ListQuery, Page};
 use crate::auth::Identity;
-use crate::domain::my_payments::{self, MyPaymentDraft, MyPaymentUpdateAction};
+use crate::domain::my_payments::{self, Change, MyPaymentDraft, MyPaymentUpdateAction};
 use crate::domain::payment::Payment;
 use crate::error::ApiError;
 use crate::persistence::payments::{self as store, Locator};
 use crate::persistence::Database;
-use crate::query::schema::{Checked, Variables, PAYMENT_FIELDS};
-
-/// The shopper a change is made for: the session of the actor's token.
-fn shopper_of(actor: &Actor) -> Result<&Identity, ApiError> {
-    actor.shopper.as_ref().ok_or_else(|| ApiError::internal("a My Payments change without a shopper"))
-}
+use crate::query::schema::{Checked, Variables, MY_PAYMENT_FIELDS};
 
 pub fn create(
     db: &Database,
     project_key: &str,
+    shopper: &Identity,
     draft: MyPaymentDraft,
     actor: &Actor,
     psp_interface: Option<&str>,
 ) -> Result<Written, ApiError> {
-    let draft = draft.into_payment_draft(shopper_of(actor)?);
-    payments::create(db, project_key, draft, actor, psp_interface)
+    payments::create(db, project_key, draft.into_payment_draft(shopper)?, actor, psp_interface)
 }
 
-/// The shopper's payment as stored; another's, like a missing one, is not found.
-fn own(db: &Database, project_key: &str, shopper: &Identity, id: &str) -> Result<Payment, ApiError> {
+/// The shopper's payment as stored, and its document; another's, like a missing one, is not
+/// found.
+fn own(
+    db: &Database,
+    project_key: &str,
+    shopper: &Identity,
+    id: &str,
+) -> Result<(Payment, String), ApiError> {
     let locator = Locator::Id(id.to_owned());
-    let stored = db.read(|conn| Ok::<_, ApiError>(store::find(conn, project_key, &locator)?))?;
-    let payment = match stored {
-        Some(stored) => Some(serde_json::from_str::<Payment>(&stored.document).map_err(ApiError::internal)?),
-        None => None,
-    };
-    payment.filter(|payment| my_payments::owns(shopper, payment)).ok_or_else(|| ApiError::not_found_by_id(id))
+    let stored = db.read(|conn| Ok::<_, ApiError>(store::find(conn, project_key, &locator)?));
+    let stored = stored?.ok_or_else(|| ApiError::not_found_by_id(id))?;
+    let payment: Payment = serde_json::from_str(&stored.document).map_err(ApiError::internal)?;
+    if !my_payments::owns(shopper, &payment) {
+        return Err(ApiError::not_found_by_id(id));
+    }
+    Ok((payment, stored.document))
+}
+
+/// The shopper's payment at `version`, if it may still be changed. The change that follows
+/// writes only that version (compare-and-set), so the payment it changes is the one checked
+/// here: a transaction added in between makes it a 409.
+fn changeable(
+    db: &Database,
+    project_key: &str,
+    shopper: &Identity,
+    id: &str,
+    version: i64,
+    change: Change,
+) -> Result<(), ApiError> {
+    let (payment, _) = own(db, project_key, shopper, id)?;
+    if payment.version != version {
+        return Err(conflict(id, version, payment.version));
+    }
+    Ok(my_payments::check_changeable(&payment, change)?)
 }
 
 pub fn get(db: &Database, project_key: &str, shopper: &Identity, id: &str) -> Result<String, ApiError> {
-    own(db, project_key, shopper, id)?;
-    payments::get(db, project_key, &Locator::Id(id.to_owned()))
+    own(db, project_key, shopper, id).map(|(_, document)| document)
 }
 
 pub fn exists(db: &Database, project_key: &str, shopper: &Identity, id: &str) -> Result<bool, ApiError> {
@@ -53,56 +72,44 @@ pub fn exists(db: &Database, project_key: &str, shopper: &Identity, id: &str) ->
     }
 }
 
-/// Applies the shopper's actions while the payment has no transactions. The check reads the
-/// payment at the version the shopper names; the update writes only that version, so a
-/// transaction added in between makes it a 409, never a shopper's change of a payment on its
-/// way to the provider.
+/// Applies the shopper's actions while the payment has no transactions.
 pub fn update(
     db: &Database,
     project_key: &str,
-    id: &str,
-    version: i64,
+    shopper: &Identity,
+    (id, version): (&str, i64),
     actions: Vec<MyPaymentUpdateAction>,
     actor: &Actor,
     psp_interface: Option<&str>,
 ) -> Result<Written, ApiError> {
-    let payment = own(db, project_key, shopper_of(actor)?, id)?;
-    if payment.version == version {
-        my_payments::check_changeable(&payment, "updated")?;
-    }
+    changeable(db, project_key, shopper, id, version, Change::Update)?;
     let actions = actions.into_iter().map(Into::into).collect();
     let locator = Locator::Id(id.to_owned());
     payments::update(db, project_key, &locator, version, actions, actor, psp_interface)
 }
 
-/// Deletes the shopper's payment while it has no transactions (see [`update`]).
+/// Deletes the shopper's payment while it has no transactions.
 pub fn delete(
     db: &Database,
     project_key: &str,
     shopper: &Identity,
-    id: &str,
-    version: i64,
+    (id, version): (&str, i64),
     psp_interface: Option<&str>,
 ) -> Result<String, ApiError> {
-    let payment = own(db, project_key, shopper, id)?;
-    if payment.version == version {
-        my_payments::check_changeable(&payment, "deleted")?;
-    }
+    changeable(db, project_key, shopper, id, version, Change::Delete)?;
     payments::delete(db, project_key, &Locator::Id(id.to_owned()), version, false, psp_interface)
 }
 
-/// The shopper's payments matching the query; the query is given back as asked, for the
-/// page's `limit` and `offset`.
+/// The shopper's payments matching the query (its predicate narrowed to them).
 pub fn list(
     db: &Database,
     project_key: &str,
     shopper: &Identity,
-    mut query: ListQuery,
-) -> Result<(ListQuery, Page), ApiError> {
+    query: &mut ListQuery,
+) -> Result<Page, ApiError> {
     let asked = query.predicate.take();
     query.predicate = Some(owned_by(shopper, asked)?);
-    let page = payments::list(db, project_key, &query)?;
-    Ok((query, page))
+    payments::list(db, project_key, query)
 }
 
 /// Whether any of the shopper's payments matches (HEAD with a predicate).
@@ -116,15 +123,12 @@ pub fn any_matches(
     super::any_matches(db, &crate::persistence::documents::PAYMENTS, project_key, Some(&predicate))
 }
 
-/// The predicate, limited to the shopper's payments (by the indexed customer id or
-/// anonymousId; the id is a bound value, never query text).
+/// The predicate, limited to the shopper's payments (by the indexed customer id or anonymous
+/// id; the id is a bound value, never query text).
 fn owned_by(shopper: &Identity, predicate: Option<Checked>) -> Result<Checked, ApiError> {
-    let (text, id) = match shopper {
-        Identity::Customer(id) => ("customer(id = :shopper)", id),
-        Identity::Anonymous(id) => ("anonymousId = :shopper", id),
-    };
-    let variables = Variables::from([("shopper".to_owned(), vec![id.clone()])]);
-    let owned = crate::query::predicate(&[text], &PAYMENT_FIELDS, &variables)?
+    let (text, id) = my_payments::ownership_predicate(shopper);
+    let variables = Variables::from([("shopper".to_owned(), vec![id.to_owned()])]);
+    let owned = crate::query::predicate(&[text], &MY_PAYMENT_FIELDS, &variables)?
         .ok_or_else(|| ApiError::internal("the shopper's predicate is empty"))?;
     Ok(match predicate {
         Some(predicate) => Checked::And(Box::new(owned), Box::new(predicate)),

@@ -110,7 +110,6 @@ pub trait ResourceKind: 'static {
     ) -> Result<Option<&'static str>, ApiError> {
         Ok(None)
     }
-    /// The field a broken `unique_value` constraint is reported on.
     /// The password a new resource signs in with (customers), kept hashed apart from it.
     fn password_of(_draft: &Self::Draft) -> Option<&str> {
         None
@@ -119,6 +118,7 @@ pub trait ResourceKind: 'static {
     fn password_change(_actions: &[Self::Action]) -> Option<Option<&str>> {
         None
     }
+    /// The field a broken `unique_value` constraint is reported on.
     fn unique_value_field() -> &'static str {
         "uniqueValue"
     }

@@ -77,15 +77,29 @@ async fn an_anonymous_session_gets_a_token_its_id_and_a_refresh_token() {
     assert_eq!(again.error_code(), "invalid_request");
     assert_eq!(again.body["message"], "The anonymousId is already in use.");
 
-    let spaced = session_reply(
+    // An id is one word of the token's scope: no spaces, and no colon that could make it read
+    // as another word (`customer_id:…`).
+    for bad in ["a b", "customer_id:victim"] {
+        let refused = session_reply(
+            &app,
+            "/anonymous/token",
+            &client,
+            &[("grant_type", "client_credentials"), ("anonymous_id", bad)],
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(refused.error_code(), "invalid_request");
+    }
+    // Nor does a session get the payments the merchant wrote with an anonymousId.
+    app.create_payment(json!({"amountPlanned": money(5), "anonymousId": "merchant-set"})).await;
+    let claimed = session_reply(
         &app,
         "/anonymous/token",
         &client,
-        &[("grant_type", "client_credentials"), ("anonymous_id", "a b")],
+        &[("grant_type", "client_credentials"), ("anonymous_id", "merchant-set")],
     )
     .await;
-    assert_eq!(spaced.status, StatusCode::BAD_REQUEST);
-    assert_eq!(spaced.error_code(), "invalid_request");
+    assert_eq!(claimed.body["message"], "The anonymousId is already in use.", "{}", claimed.body);
 
     let backend = app.create_client("manage_my_payments:test-project");
     let refused =
@@ -117,7 +131,8 @@ async fn an_anonymous_session_gets_a_token_its_id_and_a_refresh_token() {
         &[("grant_type", "client_credentials")],
     )
     .await;
-    assert_eq!(other_project.status, StatusCode::FORBIDDEN, "{}", other_project.body);
+    assert_eq!(other_project.status, StatusCode::UNAUTHORIZED, "{}", other_project.body);
+    assert_eq!(other_project.error_code(), "invalid_client", "a client of another project");
 }
 
 #[tokio::test]
@@ -188,11 +203,24 @@ async fn a_shopper_creates_reads_lists_and_changes_only_their_own_payments() {
     let id = payment["id"].as_str().unwrap();
     let path = format!("/me/payments/{id}");
 
-    // The merchant sees the whole payment, and who made it.
+    // The merchant sees the whole payment, and who made it (not an externalUserId the
+    // shopper's browser claims).
     let merchant = app.get(&format!("/payments/{id}")).await.body;
     assert_eq!(merchant["anonymousId"], "alice");
     assert_eq!(merchant["createdBy"]["anonymousId"], "alice", "{merchant}");
     assert_eq!(merchant["createdBy"]["clientId"], client.0.as_str());
+    let claimed = app
+        .raw_unauthenticated(
+            app.client
+                .post(app.url("/me/payments"))
+                .bearer_auth(&alice.access)
+                .header("X-External-User-ID", "admin")
+                .json(&my_draft(1)),
+        )
+        .await;
+    let claimed = app.get(&format!("/payments/{}", claimed.body["id"].as_str().unwrap())).await.body;
+    assert!(claimed["createdBy"].get("externalUserId").is_none(), "{claimed}");
+    app.delete(&format!("/payments/{}?version=1", claimed["id"].as_str().unwrap())).await;
 
     let read = as_shopper(&app, &alice.access, Method::GET, &path, None).await;
     assert_eq!(read.status, StatusCode::OK);
@@ -273,6 +301,23 @@ async fn a_shopper_creates_reads_lists_and_changes_only_their_own_payments() {
     .await;
     assert_eq!(merchant_only.status, StatusCode::BAD_REQUEST);
     assert_eq!(merchant_only.error_code(), "InvalidJsonInput");
+    // The account that is paid is the merchant's to name.
+    let account = as_shopper(
+        &app,
+        &alice.access,
+        Method::POST,
+        &path,
+        Some(json!({"version": 3, "actions": [{"action": "setMethodInfoInterfaceAccount", "interfaceAccount": "acct_1"}]})),
+    )
+    .await;
+    assert_eq!(account.error_code(), "InvalidJsonInput");
+    let mut with_account = my_draft(1);
+    with_account["paymentMethodInfo"]["interfaceAccount"] = json!("acct_1");
+    let account = as_shopper(&app, &alice.access, Method::POST, "/me/payments", Some(with_account)).await;
+    assert_eq!(account.error_code(), "InvalidInput", "{}", account.body);
+    // A shopper queries the fields they are shown, no others.
+    let hidden = as_shopper(&app, &alice.access, Method::GET, "/me/payments?where=key%3D%22k%22", None).await;
+    assert_eq!(hidden.error_code(), "InvalidInput", "{}", hidden.body);
 
     let deleted = as_shopper(&app, &alice.access, Method::DELETE, &format!("{path}?version=3"), None).await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
@@ -285,8 +330,8 @@ async fn a_payment_with_a_transaction_is_no_longer_the_shoppers_to_change() {
     let client = shop_client(&app);
     let shopper = anonymous(&app, &client, None).await;
     let mut draft = my_draft(2500);
-    draft["transaction"] =
-        json!({"type": "Authorization", "amount": money(2500), "state": "Success", "interactionId": "psp-1"});
+    draft["transaction"] = json!({"type": "Authorization", "amount": money(2500), "state": "Success",
+                                  "interactionId": "psp-1", "interfaceId": "psp-tx-1"});
     let created = as_shopper(&app, &shopper.access, Method::POST, "/me/payments", Some(draft)).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let transaction = &created.body["transactions"][0];
@@ -301,6 +346,15 @@ async fn a_payment_with_a_transaction_is_no_longer_the_shoppers_to_change() {
     let not_deleted =
         as_shopper(&app, &shopper.access, Method::DELETE, &format!("{path}?version=1"), None).await;
     assert_eq!(not_deleted.error_code(), "InvalidOperation");
+    // A version the payment has not reached is a conflict, never a change of the version the
+    // payment reaches next (when the merchant or the provider writes it).
+    let ahead = json!({"version": 2, "actions": [{"action": "setMethodInfoMethod", "method": "x"}]});
+    let ahead = as_shopper(&app, &shopper.access, Method::POST, &path, Some(ahead)).await;
+    assert_eq!(ahead.status, StatusCode::CONFLICT, "{}", ahead.body);
+    assert_eq!(ahead.body["errors"][0]["currentVersion"], 1);
+    let ahead = as_shopper(&app, &shopper.access, Method::DELETE, &format!("{path}?version=2"), None).await;
+    assert_eq!(ahead.status, StatusCode::CONFLICT);
+    assert_eq!(created.body["transactions"][0]["interfaceId"], "psp-tx-1", "{}", created.body);
 
     // Without a transaction yet, the shopper adds one (only an authorization or a charge).
     let later =
@@ -407,6 +461,15 @@ async fn a_customer_signs_in_with_a_password_and_pays_as_themselves() {
         sign_in("jane@example.com", "secret").await.error_code(),
         "invalid_customer_account_credentials"
     );
+    let refresh =
+        app.client.post(format!("{}/oauth/token", app.address)).basic_auth(&client.0, Some(&client.1));
+    let refresh =
+        refresh.form(&[("grant_type", "refresh_token"), ("refresh_token", signed_in.refresh.as_str())]);
+    assert_eq!(
+        app.raw_unauthenticated(refresh).await.error_code(),
+        "invalid_grant",
+        "a password change ends sessions"
+    );
     let back = app
         .post(
             "/customers/key=jane",
@@ -427,8 +490,19 @@ async fn a_customer_signs_in_with_a_password_and_pays_as_themselves() {
         sign_in("gone@example.com", "secret").await.error_code(),
         "invalid_customer_account_credentials"
     );
+    // Their sessions end with them (after the token cache's second).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let orphan = as_shopper(&app, &session.access, Method::POST, "/me/payments", Some(my_draft(1))).await;
-    assert_eq!(orphan.error_code(), "ReferencedResourceNotFound", "{}", orphan.body);
+    assert_eq!(orphan.status, StatusCode::UNAUTHORIZED, "{}", orphan.body);
+    let refreshed = app
+        .raw_unauthenticated(
+            app.client
+                .post(format!("{}/oauth/token", app.address))
+                .basic_auth(&client.0, Some(&client.1))
+                .form(&[("grant_type", "refresh_token"), ("refresh_token", session.refresh.as_str())]),
+        )
+        .await;
+    assert_eq!(refreshed.error_code(), "invalid_grant");
 }
 
 #[tokio::test]
@@ -450,4 +524,28 @@ async fn a_shoppers_authorization_is_made_at_stripe() {
     let seen = as_shopper(&app, &shopper.access, Method::GET, &format!("/me/payments/{id}"), None).await;
     assert_eq!(seen.body["transactions"][0]["state"], "Success", "{}", seen.body);
     assert!(seen.body.get("interfaceInteractions").is_none());
+}
+
+#[tokio::test]
+async fn a_shopper_expands_their_customer_and_no_reference_they_wrote() {
+    let app = spawn_app().await;
+    let victim = app.create_customer("victim@example.com", "victim").await;
+    let buyer = json!({"name": "buyer", "label": {"en": "buyer"}, "required": false,
+                       "type": {"name": "Reference", "referenceTypeId": "customer"}});
+    app.create_type("shop-payment", &["payment"], vec![buyer]).await;
+    let client = shop_client(&app);
+    let shopper = anonymous(&app, &client, None).await;
+    let mut draft = my_draft(300);
+    draft["custom"] = json!({"type": {"typeId": "type", "key": "shop-payment"},
+                             "fields": {"buyer": {"typeId": "customer", "id": victim["id"]}}});
+    let created = as_shopper(&app, &shopper.access, Method::POST, "/me/payments", Some(draft)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let path = format!(
+        "/me/payments/{}?expand=custom.fields.buyer&expand=custom.type",
+        created.body["id"].as_str().unwrap()
+    );
+    let read = as_shopper(&app, &shopper.access, Method::GET, &path, None).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert!(read.body["custom"]["fields"]["buyer"].get("obj").is_none(), "{}", read.body);
+    assert_eq!(read.body["custom"]["type"]["obj"]["key"], "shop-payment", "Types are expanded");
 }

@@ -1,0 +1,2 @@
+DROP INDEX payments_by_anonymous_id;
+ALTER TABLE payments DROP COLUMN anonymous_id;
