@@ -1,5 +1,6 @@
 //! The Customer: who a payment is for, found by email, with the names, numbers and addresses
-//! commercetools keeps (no password: this service signs no customer in).
+//! commercetools keeps. Its password is not part of it: the service keeps only a hash, apart
+//! (see `service::resources`), for the password flow.
 
 use super::actions::custom::{set_custom_field, set_custom_type, FieldChange};
 use super::addresses::{Address, AddressBook, AddressTarget, Role};
@@ -107,13 +108,36 @@ impl Email {
     }
 }
 
+/// A password as a request carries it, never printed: its `Debug` is redacted, so that no
+/// stray log line shows one.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Password(String);
+
+impl Password {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether no (or an empty) password was given.
+    fn missing(password: &Option<Password>) -> bool {
+        password.as_ref().is_none_or(|password| password.0.is_empty())
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerDraft {
     pub email: Email,
     /// Required in the Password mode. Kept only as a hash, apart from the document, for the
     /// password flow (see [`CustomerDraft::password_to_keep`]).
-    pub password: Option<String>,
+    pub password: Option<Password>,
     pub key: Option<ResourceKey>,
     pub customer_number: Option<String>,
     pub external_id: Option<String>,
@@ -180,7 +204,7 @@ impl Customer {
         draft.check_supported()?;
         let locale = checked_locale(draft.locale)?;
         let authentication_mode = draft.authentication_mode.unwrap_or(AuthenticationMode::Password);
-        if authentication_mode == AuthenticationMode::Password && empty(&draft.password) {
+        if authentication_mode == AuthenticationMode::Password && Password::missing(&draft.password) {
             return Err(DomainError::InvalidJsonInput { detail: "password: Missing required value".into() });
         }
         let mut customer = Customer {
@@ -312,7 +336,7 @@ update_actions! {
         },
         SetAuthenticationMode {
             auth_mode: AuthenticationMode,
-            password: Option<String>,
+            password: Option<Password>,
         },
         SetCustomType {
             #[serde(rename = "type")]
@@ -365,7 +389,7 @@ impl CustomerDraft {
     /// The password the customer signs in with, in the Password mode.
     pub fn password_to_keep(&self) -> Option<&str> {
         let mode = self.authentication_mode.unwrap_or(AuthenticationMode::Password);
-        self.password.as_deref().filter(|_| mode == AuthenticationMode::Password)
+        self.password.as_ref().map(Password::expose).filter(|_| mode == AuthenticationMode::Password)
     }
 
     /// The resources the draft names, for loading before it is applied.
@@ -500,7 +524,7 @@ pub fn apply(
                     "The customer is already using the '{auth_mode:?}' authentication mode."
                 )));
             }
-            if auth_mode == AuthenticationMode::Password && empty(&password) {
+            if auth_mode == AuthenticationMode::Password && Password::missing(&password) {
                 return Err(DomainError::InvalidInput(
                     "A password is required for the Password authentication mode.".into(),
                 ));
@@ -579,10 +603,6 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
 }
 
-fn empty(value: &Option<String>) -> bool {
-    value.as_deref().is_none_or(str::is_empty)
-}
-
 /// A language tag: a language, then optionally a script and a region (`de`, `de-DE`,
 /// `es-419`, `zh-Hans`, `sr-Latn-RS`); empty removes it.
 fn checked_locale(locale: Option<String>) -> Result<Option<String>, DomainError> {
@@ -621,7 +641,7 @@ fn checked_locale(locale: Option<String>) -> Result<Option<String>, DomainError>
 pub fn password_change(actions: &[CustomerUpdateAction]) -> Option<Option<&str>> {
     actions.iter().rev().find_map(|action| match action {
         CustomerUpdateAction::SetAuthenticationMode { auth_mode: AuthenticationMode::Password, password } => {
-            Some(password.as_deref())
+            Some(password.as_ref().map(Password::expose))
         }
         CustomerUpdateAction::SetAuthenticationMode { .. } => Some(None),
         _ => None,
@@ -767,7 +787,9 @@ mod tests {
     #[test]
     fn the_password_kept_is_the_draft_s_in_the_password_mode_and_the_last_mode_change_s() {
         let draft = |value: Value| serde_json::from_value::<CustomerDraft>(value).unwrap();
-        assert_eq!(draft(json!({"email": "a@b.co", "password": "pw"})).password_to_keep(), Some("pw"));
+        let with_password = draft(json!({"email": "a@b.co", "password": "s3cret"}));
+        assert_eq!(with_password.password_to_keep(), Some("s3cret"));
+        assert!(!format!("{with_password:?}").contains("s3cret"), "a password never prints");
         let external =
             draft(json!({"email": "a@b.co", "password": "pw", "authenticationMode": "ExternalAuth"}));
         assert_eq!(external.password_to_keep(), None);
