@@ -112,11 +112,12 @@ fn merchants_account() -> DomainError {
 }
 
 /// Whether the payment is this shopper's: a customer's by its `customer`, an anonymous
-/// session's by its `anonymousId`.
+/// session's by its `anonymousId` while no customer has it (a payment the merchant gives to a
+/// customer is no longer the session's, which would otherwise see the customer).
 pub fn owns(shopper: &Identity, payment: &Payment) -> bool {
     match shopper {
         Identity::Customer(id) => payment.customer.as_ref().is_some_and(|customer| &customer.id == id),
-        Identity::Anonymous(id) => payment.anonymous_id.as_ref() == Some(id),
+        Identity::Anonymous(id) => payment.anonymous_id.as_ref() == Some(id) && payment.customer.is_none(),
     }
 }
 
@@ -124,7 +125,7 @@ pub fn owns(shopper: &Identity, payment: &Payment) -> bool {
 pub fn ownership_predicate(shopper: &Identity) -> (&'static str, &str) {
     match shopper {
         Identity::Customer(id) => ("customer(id = :shopper)", id),
-        Identity::Anonymous(id) => ("anonymousId = :shopper", id),
+        Identity::Anonymous(id) => ("anonymousId = :shopper and customer is not defined", id),
     }
 }
 
@@ -292,7 +293,13 @@ mod tests {
         assert!(!owns(&anonymous, &payment(json!({"anonymousId": "s-2"}))));
         assert!(owns(&customer, &payment(json!({"customer": {"typeId": "customer", "id": "c-1"}}))));
         assert!(!owns(&customer, &payment(json!({"anonymousId": "c-1"}))));
-        assert_eq!(ownership_predicate(&anonymous), ("anonymousId = :shopper", "s-1"));
+        let given_away =
+            payment(json!({"anonymousId": "s-1", "customer": {"typeId": "customer", "id": "c-2"}}));
+        assert!(!owns(&anonymous, &given_away), "a customer's payment is not a session's");
+        assert_eq!(
+            ownership_predicate(&anonymous),
+            ("anonymousId = :shopper and customer is not defined", "s-1")
+        );
         assert_eq!(ownership_predicate(&customer), ("customer(id = :shopper)", "c-1"));
     }
 

@@ -134,12 +134,14 @@ pub fn extend_refresh_token(conn: &mut Conn, token_hash: &str, expires_at: i64) 
         .map(|n| n == 1)
 }
 
-/// Ends every session of the customer: its access tokens and refresh tokens.
+/// Ends every session of the customer: its refresh tokens, then its access tokens (a refresh
+/// under way holds its refresh token's row until it commits; its new access token is then
+/// among those deleted).
 pub fn end_customer_sessions(conn: &mut Conn, customer_id: &str) -> QueryResult<()> {
-    let access = access_tokens::table.filter(access_tokens::customer_id.eq(customer_id));
-    on_backend!(conn, |c| diesel::delete(access).execute(c))?;
     let refresh = refresh_tokens::table.filter(refresh_tokens::customer_id.eq(customer_id));
     on_backend!(conn, |c| diesel::delete(refresh).execute(c))?;
+    let access = access_tokens::table.filter(access_tokens::customer_id.eq(customer_id));
+    on_backend!(conn, |c| diesel::delete(access).execute(c))?;
     Ok(())
 }
 

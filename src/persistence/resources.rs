@@ -179,13 +179,14 @@ pub fn replace_customer_references(
 }
 
 /// Sets the password hash a customer signs in with, or removes it (`None`). Either ends the
-/// customer's sessions: whoever knew the old password signs in again.
+/// customer's sessions: whoever knew the old password signs in again. The password row is
+/// changed first: a sign-in holding it (see [`customer_password_held`]) is waited for, so that
+/// the session it stores is among those ended.
 pub fn set_customer_password(
     conn: &mut Conn,
     customer_id: &str,
     password_hash: Option<&str>,
 ) -> QueryResult<()> {
-    super::clients::end_customer_sessions(conn, customer_id)?;
     let existing = customer_passwords::table.find(customer_id);
     on_backend!(conn, |c| diesel::delete(existing).execute(c))?;
     if let Some(password_hash) = password_hash {
@@ -195,7 +196,18 @@ pub fn set_customer_password(
         );
         on_backend!(conn, |c| diesel::insert_into(customer_passwords::table).values(row).execute(c))?;
     }
-    Ok(())
+    super::clients::end_customer_sessions(conn, customer_id)
+}
+
+/// The customer's password hash, read in a sign-in's own write and, on PostgreSQL, held
+/// (FOR SHARE) until it commits: a password change or a deletion of the customer waits for
+/// the sign-in, then ends the session it stored. (SQLite's one writer orders them anyway.)
+pub fn customer_password_held(conn: &mut Conn, customer_id: &str) -> QueryResult<Option<String>> {
+    let query = customer_passwords::table.find(customer_id).select(customer_passwords::password_hash);
+    match conn {
+        Conn::Sqlite(c) => query.first(&mut **c).optional(),
+        Conn::Postgres(c) => query.for_share().first(&mut **c).optional(),
+    }
 }
 
 /// The customer of the project with this email (in its normalized form), and the hash of

@@ -86,10 +86,12 @@ const TRANSACTION_STATES: &[&str] = &["Initial", "Pending", "Success", "Failure"
 
 /// The queryable fields of each resource, built once.
 pub static PAYMENT_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(payment);
-/// The fields a shopper queries at /me/payments: those of a MyPayment, which they are shown.
+/// The fields a shopper queries at /me/payments: those of a MyPayment, which they are shown,
+/// and the timestamps every resource is sorted by.
 pub static MY_PAYMENT_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(|| {
     let visible = crate::domain::my_payments::VISIBLE_FIELDS;
-    payment().into_iter().filter(|field| visible.contains(&field.name)).collect()
+    let queried = |name: &str| visible.contains(&name) || matches!(name, "createdAt" | "lastModifiedAt");
+    payment().into_iter().filter(|field| queried(field.name)).collect()
 });
 pub static TYPE_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(custom_type);
 pub static STATE_FIELDS: std::sync::LazyLock<Vec<Field>> = std::sync::LazyLock::new(state);

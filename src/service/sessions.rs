@@ -41,7 +41,13 @@ pub fn refresh(db: &Database, request: &TokenRequest, refresh_token: &str) -> Re
         if !store::extend_refresh_token(conn, &token_hash, expires_at)? {
             return Err(refresh_token_not_found());
         }
-        Ok(store::insert_token(conn, &minted.row)?)
+        // The customer deleted meanwhile: the session is gone with them.
+        store::insert_token(conn, &minted.row).map_err(
+            |error| match crate::persistence::foreign_key_violation(&error) {
+                true => refresh_token_not_found(),
+                false => error.into(),
+            },
+        )
     })?;
     Ok(IssuedToken {
         access_token: minted.token,
@@ -121,15 +127,28 @@ pub fn issue_customer_token(
         None => None,
     };
     let (customer_id, password_hash) = found.unzip();
-    if !credentials::verify_password(password, password_hash.flatten().as_deref()) {
-        return Err(ApiError::oauth(
-            OAuthError::InvalidCustomerAccountCredentials,
-            "Customer account with the given credentials not found.",
-        ));
+    if !credentials::verify_password(password, password_hash.clone().flatten().as_deref()) {
+        return Err(invalid_credentials());
     }
     let customer_id = customer_id.ok_or_else(|| ApiError::internal("a password matched no customer"))?;
-    let identity = Identity::Customer(customer_id);
-    issue_session(db, &client, (&granted, &scope_text), identity, request.lifetime, |_, _| Ok(()))
+    let verified = password_hash.flatten();
+    let identity = Identity::Customer(customer_id.clone());
+    issue_session(db, &client, (&granted, &scope_text), identity, request.lifetime, |conn, _| {
+        // The password checked must still be the customer's when the session is stored.
+        let current = crate::persistence::resources::customer_password_held(conn, &customer_id)?;
+        if current == verified {
+            Ok(())
+        } else {
+            Err(invalid_credentials())
+        }
+    })
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::oauth(
+        OAuthError::InvalidCustomerAccountCredentials,
+        "Customer account with the given credentials not found.",
+    )
 }
 
 /// Stores a shopper's access token and refresh token, after `claim` (in the same

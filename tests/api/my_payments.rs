@@ -322,6 +322,24 @@ async fn a_shopper_creates_reads_lists_and_changes_only_their_own_payments() {
     let deleted = as_shopper(&app, &alice.access, Method::DELETE, &format!("{path}?version=3"), None).await;
     assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
     assert_eq!(app.get(&format!("/payments/{id}")).await.status, StatusCode::NOT_FOUND);
+
+    // Sorted by creation, as every resource is; a payment the merchant gives to a customer is
+    // no longer the session's.
+    let second = as_shopper(&app, &alice.access, Method::POST, "/me/payments", Some(my_draft(20))).await.body;
+    let sorted = as_shopper(&app, &alice.access, Method::GET, "/me/payments?sort=createdAt+desc", None).await;
+    assert_eq!(sorted.body["results"][0]["id"], second["id"], "{}", sorted.body);
+    let customer = app.create_customer("alice@example.com", "alice").await;
+    let merchant = app.get(&format!("/payments/{}", second["id"].as_str().unwrap())).await.body;
+    app.update(
+        &merchant,
+        json!([{"action": "setCustomer", "customer": {"typeId": "customer", "id": customer["id"]}}]),
+    )
+    .await;
+    let path = format!("/me/payments/{}?expand=customer", second["id"].as_str().unwrap());
+    assert_eq!(as_shopper(&app, &alice.access, Method::GET, &path, None).await.status, StatusCode::NOT_FOUND);
+    let listed = as_shopper(&app, &alice.access, Method::GET, "/me/payments?expand=customer", None).await;
+    assert!(!listed.body.to_string().contains("alice@example.com"), "{}", listed.body);
+    assert!(listed.body["results"].as_array().unwrap().iter().all(|p| p["id"] != second["id"]));
 }
 
 #[tokio::test]
