@@ -218,6 +218,14 @@ pub(super) struct Minted {
     pub expires_in: u64,
 }
 
+impl Minted {
+    /// The answer once the token is stored: with `scope` as the response shows it, and the
+    /// refresh token of a new session.
+    pub(super) fn issued(self, scope: String, refresh_token: Option<Secret>) -> IssuedToken {
+        IssuedToken { access_token: self.token, expires_in: self.expires_in, scope, refresh_token }
+    }
+}
+
 pub(super) fn mint(
     client: &ClientRow,
     granted: &ScopeSet,
@@ -276,12 +284,7 @@ pub fn issue_token(db: &Database, request: &TokenRequest) -> Result<IssuedToken,
         store::mark_used(conn, &client.id, &today(now))?;
         Ok(store::insert_token(conn, &minted.row)?)
     })?;
-    Ok(IssuedToken {
-        access_token: minted.token,
-        expires_in: minted.expires_in,
-        scope: scope_text,
-        refresh_token: None,
-    })
+    Ok(minted.issued(scope_text, None))
 }
 
 /// Token revocation (RFC 7009): the client's own access or refresh token stops working. A

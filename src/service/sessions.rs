@@ -49,12 +49,7 @@ pub fn refresh(db: &Database, request: &TokenRequest, refresh_token: &str) -> Re
             },
         )
     })?;
-    Ok(IssuedToken {
-        access_token: minted.token,
-        expires_in: minted.expires_in,
-        scope: scope_text,
-        refresh_token: None,
-    })
+    Ok(minted.issued(scope_text, None))
 }
 
 /// When a refresh token used (or issued) at `now` expires.
@@ -182,10 +177,5 @@ fn issue_session(
         store::insert_refresh_token(conn, &refresh_row)?;
         Ok(store::insert_token(conn, &minted.row)?)
     })?;
-    Ok(IssuedToken {
-        access_token: minted.token,
-        expires_in: minted.expires_in,
-        scope,
-        refresh_token: Some(refresh_token),
-    })
+    Ok(minted.issued(scope, Some(refresh_token)))
 }
