@@ -111,6 +111,7 @@ impl ApiError {
                 }
                 DomainError::ReferencedResourceNotFound { .. } => "ReferencedResourceNotFound",
                 DomainError::ReferenceExists { .. } => "ReferenceExists",
+                DomainError::InvalidCredentials => "InvalidCredentials",
             },
             Self::ResourceNotFound(_) => "ResourceNotFound",
             Self::MethodNotAllowed(_) => "InvalidInput",

@@ -131,6 +131,15 @@ impl std::fmt::Debug for Password {
     }
 }
 
+/// A CustomerSignin: the email and password of `POST /login`. The anonymous cart fields
+/// commercetools also takes have nothing to act on here (there are no carts).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerSignin {
+    pub email: String,
+    pub password: Password,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerDraft {

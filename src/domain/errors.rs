@@ -26,6 +26,9 @@ pub enum DomainError {
     /// A resource cannot be deleted while others reference it.
     #[error("Can not delete a {type_id} while it is referenced by at least one {referenced_by}.")]
     ReferenceExists { type_id: String, referenced_by: String },
+    /// A sign-in with an unknown email or a wrong password (the two are not told apart).
+    #[error("Account with the given credentials not found.")]
+    InvalidCredentials,
     #[error("The referenced object of type '{type_id}' {} was not found. It either doesn't exist, or it can't be accessed from this endpoint (e.g., if the endpoint filters by store or customer account).", describe(target))]
     ReferencedResourceNotFound { type_id: String, target: IdOrKey },
 }

@@ -7,6 +7,7 @@ use super::auth::{
 use super::json::{JsonBody, UpdateBody};
 use super::query::{paged_body, QueryParams};
 use super::{blocking, existence, head_query, json_response, Addressing, AppState, ById, ByKey};
+use crate::domain::customers::CustomerSignin;
 use crate::error::ApiError;
 use crate::persistence::payments::Locator;
 use crate::service::expansion::{expand_document, expand_documents};
@@ -55,6 +56,7 @@ impl HttpResource for Customers {
 /// The route table is written out per resource (rather than generated) so that each path
 /// stands literally in the source, where the api-spec test finds it.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/{projectKey}/login").route(web::post().to(sign_in)));
     cfg.service(
         web::resource("/{projectKey}/types")
             .route(web::get().to(query::<Types>))
@@ -234,4 +236,17 @@ async fn exists_any<R: HttpResource>(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     head_query(&state, auth.project_key.clone(), R::collection(), R::fields(), req.query_string()).await
+}
+
+/// `POST /login`: a customer's email and password checked, the customer answered
+/// (`{"customer": …}`), or InvalidCredentials.
+async fn sign_in(
+    auth: Scoped<ManageCustomers>,
+    state: web::Data<AppState>,
+    body: JsonBody<CustomerSignin>,
+) -> Result<HttpResponse, ApiError> {
+    let signin = body.parsed()?;
+    let db = state.db.clone();
+    let result = blocking(move || crate::service::sessions::sign_in(&db, &auth.project_key, &signin)).await?;
+    Ok(json_response(StatusCode::OK, result))
 }

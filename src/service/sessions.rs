@@ -7,7 +7,8 @@ use super::auth::{granted_scopes, invalid_client, mint, today, with_identity, Is
 use super::now;
 use crate::auth::credentials;
 use crate::auth::{Identity, Permission, ScopeSet};
-use crate::domain::customers::Email;
+use crate::domain::customers::{CustomerSignin, Email};
+use crate::domain::errors::DomainError;
 use crate::error::{ApiError, OAuthError};
 use crate::persistence::clients::{self as store, ClientRow, RefreshTokenRow};
 use crate::persistence::Database;
@@ -113,20 +114,8 @@ pub fn issue_customer_token(
         return Err(invalid_client());
     }
     let (granted, scope_text) = granted_scopes(&client, request.scope.as_deref())?;
-    // Normalized as customers' emails are for uniqueness; no customer has an invalid one.
-    let email = Email::try_from(email.trim().to_owned()).ok().map(|email| email.normalized());
-    let found = match email {
-        Some(email) => db.read(|conn| {
-            Ok::<_, ApiError>(crate::persistence::resources::customer_sign_in(conn, project_key, &email)?)
-        })?,
-        None => None,
-    };
-    let (customer_id, password_hash) = found.unzip();
-    if !credentials::verify_password(password, password_hash.clone().flatten().as_deref()) {
-        return Err(invalid_credentials());
-    }
-    let customer_id = customer_id.ok_or_else(|| ApiError::internal("a password matched no customer"))?;
-    let verified = password_hash.flatten();
+    let (customer_id, verified) =
+        signed_in(db, project_key, email, password)?.ok_or_else(invalid_credentials)?;
     let identity = Identity::Customer(customer_id.clone());
     issue_session(db, &client, (&granted, &scope_text), identity, request.lifetime, |conn, _| {
         // The password checked must still be the customer's when the session is stored.
@@ -137,6 +126,45 @@ pub fn issue_customer_token(
             Err(invalid_credentials())
         }
     })
+}
+
+/// The customer of the project whose email and password these are, and the password hash
+/// that matched; None for an unknown email, a wrong password or a customer without a password
+/// (ExternalAuth), all answered in the same time.
+fn signed_in(
+    db: &Database,
+    project_key: &str,
+    email: &str,
+    password: &str,
+) -> Result<Option<(String, Option<String>)>, ApiError> {
+    // Normalized as customers' emails are for uniqueness; no customer has an invalid one.
+    let email = Email::try_from(email.trim().to_owned()).ok().map(|email| email.normalized());
+    let found = match email {
+        Some(email) => db.read(|conn| {
+            Ok::<_, ApiError>(crate::persistence::resources::customer_sign_in(conn, project_key, &email)?)
+        })?,
+        None => None,
+    };
+    let (customer_id, password_hash) = found.unzip();
+    let password_hash = password_hash.flatten();
+    if !credentials::verify_password(password, password_hash.as_deref()) {
+        return Ok(None);
+    }
+    Ok(customer_id.map(|id| (id, password_hash)))
+}
+
+/// `POST /login`: the customer whose email and password these are, as a CustomerSignInResult
+/// (`{"customer": …}`); InvalidCredentials otherwise. No session is started: the caller is
+/// the shop's backend, with its own token.
+pub fn sign_in(db: &Database, project_key: &str, signin: &CustomerSignin) -> Result<String, ApiError> {
+    let (customer_id, _) = signed_in(db, project_key, &signin.email, signin.password.expose())?
+        .ok_or(DomainError::InvalidCredentials)?;
+    let customer = super::resources::get::<super::resources::Customers>(
+        db,
+        project_key,
+        &crate::persistence::payments::Locator::Id(customer_id),
+    )?;
+    super::resources::customer_sign_up_result(&customer)
 }
 
 fn invalid_credentials() -> ApiError {

@@ -443,6 +443,18 @@ async fn a_customer_signs_in_with_a_password_and_pays_as_themselves() {
         assert_eq!(refused.error_code(), "invalid_customer_account_credentials");
         assert_eq!(refused.body["message"], "Customer account with the given credentials not found.");
     }
+    // The shop's backend checks the same credentials at /login, with its own token.
+    let login = app.post("/login", json!({"email": "JANE@example.com", "password": "secret"})).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    assert_eq!(login.body["customer"]["id"], customer_id);
+    let wrong = app.post("/login", json!({"email": "jane@example.com", "password": "nope"})).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert_eq!(wrong.error_code(), "InvalidCredentials");
+    assert_eq!(wrong.body["message"], "Account with the given credentials not found.");
+    assert_eq!(
+        app.post("/login", json!({"email": "jane@example.com"})).await.error_code(),
+        "InvalidJsonInput"
+    );
     let missing =
         session_reply(&app, "/customers/token", &client, &[("grant_type", "password"), ("username", "x")])
             .await;
