@@ -16,11 +16,12 @@ use base64::Engine;
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/token", web::post().to(token))
-        .route("/oauth/{projectKey}/anonymous/token", web::post().to(anonymous_token))
-        .route("/oauth/{projectKey}/customers/token", web::post().to(customer_token))
-        .route("/oauth/token/revoke", web::post().to(revoke))
-        .route("/oauth/introspect", web::post().to(introspect));
+    // Resources (not bare routes), so that another method is a 405 with commercetools' body.
+    cfg.service(web::resource("/oauth/token").route(web::post().to(token)))
+        .service(web::resource("/oauth/{projectKey}/anonymous/token").route(web::post().to(anonymous_token)))
+        .service(web::resource("/oauth/{projectKey}/customers/token").route(web::post().to(customer_token)))
+        .service(web::resource("/oauth/token/revoke").route(web::post().to(revoke)))
+        .service(web::resource("/oauth/introspect").route(web::post().to(introspect)));
 }
 
 /// Client id and secret from `Authorization: Basic base64(id:secret)`.

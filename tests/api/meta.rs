@@ -64,6 +64,12 @@ async fn a_method_a_route_does_not_serve_is_405_in_commercetools_format() {
     assert_eq!(reply.body["statusCode"], 405);
     assert_eq!(reply.headers["allow"], "GET, HEAD, POST", "{:?}", reply.headers);
     assert!(reply.headers.contains_key("x-correlation-id"));
+    // The auth endpoints too.
+    for path in ["/oauth/token", "/oauth/test-project/anonymous/token", "/oauth/introspect"] {
+        let reply = app.raw_unauthenticated(app.client.get(format!("{}{path}", app.address))).await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "GET {path}");
+        assert_eq!(reply.headers["allow"], "POST");
+    }
 }
 
 /// Browser shops call the API from their own origin, as commercetools allows: any origin, the
