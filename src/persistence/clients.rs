@@ -33,6 +33,8 @@ pub struct TokenRow {
     /// Whose session the token is, for a shopper's token (see [`crate::auth::Identity`]).
     pub customer_id: Option<String>,
     pub anonymous_id: Option<String>,
+    /// The hash of the session's refresh token, for a shopper's token.
+    pub session_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Insertable)]
@@ -145,9 +147,13 @@ pub fn end_customer_sessions(conn: &mut Conn, customer_id: &str) -> QueryResult<
     Ok(())
 }
 
-/// Removes a refresh token; whether there was one.
+/// Ends a session: its refresh token and the access tokens it obtained; whether there was one.
 pub fn delete_refresh_token(conn: &mut Conn, token_hash: &str) -> QueryResult<bool> {
-    on_backend!(conn, |c| diesel::delete(refresh_tokens::table.find(token_hash)).execute(c)).map(|n| n > 0)
+    let deleted =
+        on_backend!(conn, |c| diesel::delete(refresh_tokens::table.find(token_hash)).execute(c))? > 0;
+    let access = access_tokens::table.filter(access_tokens::session_hash.eq(token_hash));
+    on_backend!(conn, |c| diesel::delete(access).execute(c))?;
+    Ok(deleted)
 }
 
 /// Removes refresh tokens that expired before `now_millis`.

@@ -65,6 +65,7 @@ diesel::table! {
         expires_at -> BigInt,
         customer_id -> Nullable<Text>,
         anonymous_id -> Nullable<Text>,
+        session_hash -> Nullable<Text>,
     }
 }
 

@@ -226,10 +226,13 @@ impl Minted {
     }
 }
 
+/// A shopper's session: whose it is, and the hash of its refresh token.
+pub(super) type Session = (Identity, String);
+
 pub(super) fn mint(
     client: &ClientRow,
     granted: &ScopeSet,
-    identity: Option<Identity>,
+    session: Option<Session>,
     lifetime: Duration,
     now: i64,
 ) -> Minted {
@@ -240,6 +243,7 @@ pub(super) fn mint(
         .map(|seconds| seconds.saturating_mul(1000))
         .unwrap_or_else(|| i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX));
     let expires_at = now.saturating_add(lifetime_ms).min(client.delete_at.unwrap_or(i64::MAX));
+    let (identity, session_hash) = session.unzip();
     let (customer_id, anonymous_id) = Identity::columns(identity.as_ref());
     let row = TokenRow {
         token_hash: token.hash(),
@@ -249,6 +253,7 @@ pub(super) fn mint(
         expires_at,
         customer_id,
         anonymous_id,
+        session_hash,
     };
     let expires_in = u64::try_from(expires_at.saturating_sub(now) / 1000).unwrap_or_default();
     Minted { token, row, expires_in }

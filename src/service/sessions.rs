@@ -37,7 +37,8 @@ pub fn refresh(db: &Database, request: &TokenRequest, refresh_token: &str) -> Re
     let identity = Identity::from_columns(row.customer_id, row.anonymous_id);
     let expires_at = refresh_expiry(&client, now);
     let scope_text = with_identity(row.scope, identity.as_ref());
-    let minted = mint(&client, &granted, identity, request.lifetime, now);
+    let session = identity.map(|identity| (identity, token_hash.clone()));
+    let minted = mint(&client, &granted, session, request.lifetime, now);
     db.write(|conn| -> Result<(), ApiError> {
         if !store::extend_refresh_token(conn, &token_hash, expires_at)? {
             return Err(refresh_token_not_found());
@@ -196,7 +197,8 @@ fn issue_session(
         expires_at: refresh_expiry(client, now),
     };
     let scope = with_identity(scope_text.to_owned(), Some(&identity));
-    let minted = mint(client, granted, Some(identity), lifetime, now);
+    let session = (identity, refresh_row.token_hash.clone());
+    let minted = mint(client, granted, Some(session), lifetime, now);
     db.write(|conn| -> Result<(), ApiError> {
         claim(conn, now)?;
         store::delete_expired_tokens(conn, now)?;

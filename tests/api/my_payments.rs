@@ -158,6 +158,13 @@ async fn a_refresh_token_gets_new_access_tokens_for_the_same_session_until_revok
     assert_ne!(access, session.access);
     let mine = as_shopper(&app, access, Method::GET, "/me/payments", None).await;
     assert_eq!(mine.body["results"][0]["id"], created.body["id"], "the same shopper: {}", mine.body);
+    let introspect = app
+        .client
+        .post(format!("{}/oauth/introspect", app.address))
+        .basic_auth(&client.0, Some(&client.1))
+        .form(&[("token", access)]);
+    let introspected = app.raw_unauthenticated(introspect).await;
+    assert_eq!(introspected.body["scope"], session.scope.as_str(), "{}", introspected.body);
 
     let other_client = shop_client(&app);
     let stolen = app.raw_unauthenticated(refresh(&other_client, &session.refresh)).await;
@@ -173,14 +180,12 @@ async fn a_refresh_token_gets_new_access_tokens_for_the_same_session_until_revok
     let revoked = app.raw_unauthenticated(refresh(&client, &session.refresh)).await;
     assert_eq!(revoked.error_code(), "invalid_grant");
     assert_eq!(revoked.body["message"], "The refresh token was not found. It may have expired.");
-
-    let introspect = app
-        .client
-        .post(format!("{}/oauth/introspect", app.address))
-        .basic_auth(&client.0, Some(&client.1))
-        .form(&[("token", access)]);
-    let introspected = app.raw_unauthenticated(introspect).await;
-    assert_eq!(introspected.body["scope"], session.scope.as_str(), "{}", introspected.body);
+    // Revoking it ends the session (a shopper's logout): its access tokens too.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for token in [access, session.access.as_str()] {
+        let ended = as_shopper(&app, token, Method::GET, "/me/payments", None).await;
+        assert_eq!(ended.status, StatusCode::UNAUTHORIZED, "{}", ended.body);
+    }
 }
 
 #[tokio::test]

@@ -4,7 +4,11 @@
 -- session. A customer's tokens go with the customer, a refresh token with its client.
 ALTER TABLE access_tokens ADD COLUMN customer_id TEXT REFERENCES resources (id) ON DELETE CASCADE;
 ALTER TABLE access_tokens ADD COLUMN anonymous_id TEXT;
+-- The hash of the refresh token of the session the access token belongs to: revoking the
+-- refresh token (a shopper's logout) ends the session's access tokens too.
+ALTER TABLE access_tokens ADD COLUMN session_hash TEXT;
 CREATE INDEX access_tokens_by_customer ON access_tokens (customer_id);
+CREATE INDEX access_tokens_by_session ON access_tokens (session_hash) WHERE session_hash IS NOT NULL;
 
 CREATE TABLE refresh_tokens (
     token_hash TEXT PRIMARY KEY NOT NULL,
