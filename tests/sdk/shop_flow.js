@@ -5,7 +5,8 @@
 // with CT_API, CT_PROJECT, CT_CLIENT_ID and CT_CLIENT_SECRET, and NODE_PATH naming the SDK's
 // node_modules. Besides the answers themselves it checks what the SDK's middlewares rely on: the
 // token endpoint, `errors[0].currentVersion` for the concurrent-modification retry, and the
-// correlation id. Exits non-zero at the first check that fails.
+// correlation id; and a shopper's payments through the SDK's anonymous session and password
+// flows (My Payments). Exits non-zero at the first check that fails.
 
 const assert = require('node:assert/strict');
 const { ClientBuilder } = require('@commercetools/ts-client');
@@ -20,6 +21,15 @@ function api(scopes, { retryOnConflict = false } = {}) {
     .withCorrelationIdMiddleware({ generate: () => `shop-flow-${Date.now()}` })
     .withHttpMiddleware({ host, httpClient: fetch, includeResponseHeaders: true });
   if (retryOnConflict) builder = builder.withConcurrentModificationMiddleware();
+  return createApiBuilderFromCtpClient(builder.build()).withProjectKey({ projectKey });
+}
+
+// A shopper's front end: a token of an anonymous session, or of a signed-in customer.
+function shopper(flow) {
+  const credentials = { clientId, clientSecret };
+  const scopes = [`manage_my_payments:${projectKey}`];
+  const builder = flow(new ClientBuilder().withProjectKey(projectKey), { host, projectKey, credentials, scopes, httpClient: fetch })
+    .withHttpMiddleware({ host, httpClient: fetch });
   return createApiBuilderFromCtpClient(builder.build()).withProjectKey({ projectKey });
 }
 
@@ -184,6 +194,39 @@ async function main() {
   const deleted = await shop.payments().withKey({ key }).delete({ queryArgs: { version: payment.version, dataErasure: true } }).execute();
   assert.equal(deleted.body.id, payment.id);
   assert.equal((await failure(shop.payments().withId({ ID: payment.id }).get())).statusCode, 404);
+
+  // An anonymous shopper's payment through My Payments, then a signed-in customer's.
+  const anonymous = shopper((builder, options) => builder.withAnonymousSessionFlow(options));
+  const mine = (
+    await anonymous
+      .me()
+      .payments()
+      .post({ body: { amountPlanned: eur(1999), paymentMethodInfo: { method: 'CREDIT_CARD' } } })
+      .execute()
+  ).body;
+  assert.ok(mine.anonymousId, 'the session names the payment');
+  assert.equal(mine.createdAt, undefined, "a MyPayment shows the shopper's fields only");
+  const changed = (
+    await anonymous
+      .me()
+      .payments()
+      .withId({ ID: mine.id })
+      .post({ body: { version: mine.version, actions: [{ action: 'addTransaction', transaction: { type: 'Authorization', amount: eur(1999) } }] } })
+      .execute()
+  ).body;
+  assert.equal(changed.transactions[0].state, 'Initial');
+  const frozen = await failure(anonymous.me().payments().withId({ ID: mine.id }).delete({ queryArgs: { version: changed.version } }));
+  assert.equal(frozen.body.errors[0].code, 'InvalidOperation');
+  assert.equal((await anonymous.me().payments().get().execute()).body.results.length, 1);
+
+  const email = `ts-${suffix}@example.com`;
+  const customer = (await shop.customers().post({ body: { email, password: 's3cret' } }).execute()).body.customer;
+  const signedIn = shopper((builder, options) =>
+    builder.withPasswordFlow({ ...options, credentials: { clientId, clientSecret, user: { username: email, password: 's3cret' } } }),
+  );
+  const theirs = (await signedIn.me().payments().post({ body: { amountPlanned: eur(500) } }).execute()).body;
+  assert.deepEqual(theirs.customer, { typeId: 'customer', id: customer.id });
+  assert.equal((await failure(signedIn.me().payments().withId({ ID: mine.id }).get())).statusCode, 404, "another shopper's payment");
   console.log('the shop flow passed');
 }
 
