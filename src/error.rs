@@ -112,6 +112,7 @@ impl ApiError {
                 DomainError::ReferencedResourceNotFound { .. } => "ReferencedResourceNotFound",
                 DomainError::ReferenceExists { .. } => "ReferenceExists",
                 DomainError::InvalidCredentials => "InvalidCredentials",
+                DomainError::InvalidCurrentPassword => "InvalidCurrentPassword",
             },
             Self::ResourceNotFound(_) => "ResourceNotFound",
             Self::MethodNotAllowed(_) => "InvalidInput",

@@ -48,6 +48,10 @@ pub enum CustomerMessage {
         #[serde(skip_serializing_if = "Option::is_none")]
         external_id: Option<String>,
     },
+    /// The password changed (`reset`: by a reset token, which this service does not serve).
+    CustomerPasswordUpdated {
+        reset: bool,
+    },
     CustomerAddressAdded {
         address: Address,
     },
@@ -115,6 +119,7 @@ impl MessagePayload for CustomerMessage {
             Self::CustomerDateOfBirthSet { .. } => "CustomerDateOfBirthSet",
             Self::CustomerCompanyNameSet { .. } => "CustomerCompanyNameSet",
             Self::CustomerExternalIdSet { .. } => "CustomerExternalIdSet",
+            Self::CustomerPasswordUpdated { .. } => "CustomerPasswordUpdated",
             Self::CustomerAddressAdded { .. } => "CustomerAddressAdded",
             Self::CustomerAddressChanged { .. } => "CustomerAddressChanged",
             Self::CustomerAddressRemoved { .. } => "CustomerAddressRemoved",

@@ -12,6 +12,7 @@ use super::context::{CustomizedResource, References};
 use super::customer_messages::CustomerMessage;
 use super::errors::DomainError;
 use super::payment::optional_custom_fields;
+use super::versioning::Versioned;
 use crate::domain::update_actions::update_actions;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -131,6 +132,16 @@ impl std::fmt::Debug for Password {
     }
 }
 
+/// The body of `POST /customers/password`: the customer's current password and a new one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerChangePassword {
+    pub id: String,
+    pub version: i64,
+    pub current_password: Password,
+    pub new_password: Password,
+}
+
 /// A CustomerSignin: the email and password of `POST /login`. The anonymous cart fields
 /// commercetools also takes have nothing to act on here (there are no carts).
 #[derive(Debug, Clone, Deserialize)]
@@ -202,6 +213,30 @@ impl CustomerDraft {
 }
 
 impl Customer {
+    /// A password change, which commercetools counts as a change of the customer: its version
+    /// rises and CustomerPasswordUpdated tells of it. (The password itself is kept apart.)
+    pub fn password_changed(
+        &mut self,
+        new_password: &Password,
+        now: Timestamp,
+        actor: Option<ClientLogging>,
+    ) -> Result<(i64, CustomerMessage), DomainError> {
+        if self.authentication_mode != AuthenticationMode::Password {
+            return Err(DomainError::InvalidOperation(
+                "The customer uses the ExternalAuth authentication mode and has no password here.".into(),
+            ));
+        }
+        if Password::missing(&Some(new_password.clone())) {
+            return Err(DomainError::InvalidJsonInput {
+                detail: "newPassword: Missing required value".into(),
+            });
+        }
+        let version = self.version + 1;
+        self.set_version(version);
+        self.touch(now, actor);
+        Ok((version, CustomerMessage::CustomerPasswordUpdated { reset: false }))
+    }
+
     pub fn create(
         id: String,
         draft: CustomerDraft,

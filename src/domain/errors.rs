@@ -29,6 +29,9 @@ pub enum DomainError {
     /// A sign-in with an unknown email or a wrong password (the two are not told apart).
     #[error("Account with the given credentials not found.")]
     InvalidCredentials,
+    /// A password change whose current password is not the customer's.
+    #[error("The given current password does not match.")]
+    InvalidCurrentPassword,
     #[error("The referenced object of type '{type_id}' {} was not found. It either doesn't exist, or it can't be accessed from this endpoint (e.g., if the endpoint filters by store or customer account).", describe(target))]
     ReferencedResourceNotFound { type_id: String, target: IdOrKey },
 }

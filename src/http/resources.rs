@@ -7,7 +7,7 @@ use super::auth::{
 use super::json::{JsonBody, UpdateBody};
 use super::query::{paged_body, QueryParams};
 use super::{blocking, existence, head_query, json_response, Addressing, AppState, ById, ByKey};
-use crate::domain::customers::CustomerSignin;
+use crate::domain::customers::{CustomerChangePassword, CustomerSignin};
 use crate::error::ApiError;
 use crate::persistence::payments::Locator;
 use crate::service::expansion::{expand_document, expand_documents};
@@ -42,10 +42,9 @@ impl HttpResource for States {
 impl HttpResource for Customers {
     type View = ViewCustomers;
     type Manage = ManageCustomers;
-    /// Sign-in, password-change and email flows, and search: customers sign in with the
-    /// password flow of the auth API (`/oauth/{projectKey}/customers/token`) only.
-    const UNSERVED: &'static [&'static str] =
-        &["password-token", "email-token", "password", "search", "email"];
+    /// Password-reset and email-verification flows, and search (a password changes at
+    /// `/customers/password`, a customer signs in at `/login` or with the password flow).
+    const UNSERVED: &'static [&'static str] = &["password-token", "email-token", "search", "email"];
 
     /// commercetools answers `{"customer": {...}}` (a CustomerSignInResult).
     fn created_body(document: String) -> Result<String, ApiError> {
@@ -103,6 +102,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::head().to(exists_any::<Customers>))
             .route(web::post().to(create::<Customers>)),
     )
+    // Before `/customers/{id}`, which would take `password` for an id.
+    .service(web::resource("/{projectKey}/customers/password").route(web::post().to(change_password)))
     .service(
         web::resource("/{projectKey}/customers/key={key}")
             .route(web::get().to(get::<Customers, ByKey>))
@@ -249,4 +250,20 @@ async fn sign_in(
     let db = state.db.clone();
     let result = blocking(move || crate::service::sessions::sign_in(&db, &auth.project_key, &signin)).await?;
     Ok(json_response(StatusCode::OK, result))
+}
+
+/// `POST /customers/password`: a customer's password changed, the customer answered (its
+/// version raised), or InvalidCurrentPassword.
+async fn change_password(
+    auth: Scoped<ManageCustomers>,
+    state: web::Data<AppState>,
+    body: JsonBody<CustomerChangePassword>,
+) -> Result<HttpResponse, ApiError> {
+    let change = body.parsed()?;
+    let actor = auth.actor();
+    let db = state.db.clone();
+    let document =
+        blocking(move || resources::change_customer_password(&db, &auth.project_key, &change, &actor))
+            .await?;
+    Ok(json_response(StatusCode::OK, document))
 }

@@ -8,7 +8,7 @@ use crate::domain::common::ReferenceTypeId;
 use crate::domain::common::{ClientLogging, IdOrKey, Timestamp};
 use crate::domain::context::References;
 use crate::domain::customer_messages::CustomerMessage;
-use crate::domain::customers::{self, Customer, CustomerDraft, CustomerUpdateAction};
+use crate::domain::customers::{self, Customer, CustomerChangePassword, CustomerDraft, CustomerUpdateAction};
 use crate::domain::errors::DomainError;
 use crate::domain::messages::{MessagePayload, NoMessage};
 use crate::domain::references::{Known, LoadedReferences};
@@ -619,6 +619,47 @@ fn number_messages<K: ResourceKind>(
             envelope(project_key, &subject, number, *resource_version, payload, now, actor)
         })
         .collect()
+}
+
+/// `POST /customers/password`: the customer's password replaced if `current_password` is
+/// theirs, at `version`; the version rises, CustomerPasswordUpdated is written and the
+/// customer's sessions end. The passwords are checked and hashed before the write (the hash is
+/// slow by design); the write makes sure the password checked is still the customer's.
+pub fn change_customer_password(
+    db: &Database,
+    project_key: &str,
+    change: &CustomerChangePassword,
+    actor: &Actor,
+) -> Result<String, ApiError> {
+    let locator = Locator::Id(change.id.clone());
+    let checked = db.read(|conn| Ok::<_, ApiError>(store::customer_password_held(conn, &change.id)?))?;
+    if !crate::auth::credentials::verify_password(change.current_password.expose(), checked.as_deref()) {
+        return Err(DomainError::InvalidCurrentPassword.into());
+    }
+    let new_hash = hash_password(change.new_password.expose())?;
+    let (id, document) = db.write(|conn| {
+        let stored = store::find(conn, project_key, Customers::TYPE_ID.as_str(), &locator)?
+            .ok_or_else(|| not_found(&locator))?;
+        if stored.version != change.version {
+            return Err(conflict(&stored.id, change.version, stored.version));
+        }
+        if store::customer_password_held(conn, &stored.id)? != checked {
+            return Err(DomainError::InvalidCurrentPassword.into());
+        }
+        let mut customer: Customer = parse(&stored.document)?;
+        let now = now();
+        let emitted = vec![customer.password_changed(&change.new_password, now, actor.logging())?];
+        let messages = number_messages::<Customers>(conn, project_key, &mut customer, emitted, now, actor)?;
+        let row = to_row::<Customers>(project_key, &customer)?;
+        if !store::update(conn, &row, change.version)? {
+            return Err(conflict(&stored.id, change.version, change.version + 1));
+        }
+        store::set_customer_password(conn, &stored.id, Some(&new_hash))?;
+        crate::persistence::messages::insert_all(conn, &messages)?;
+        Ok((stored.id, row.document))
+    })?;
+    db.resource_cache().evict(project_key, Customers::TYPE_ID.as_str(), &id);
+    Ok(document)
 }
 
 /// The body commercetools answers a customer creation with.

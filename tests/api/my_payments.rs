@@ -584,3 +584,41 @@ async fn a_shopper_expands_their_customer_and_no_reference_they_wrote() {
     assert!(read.body["custom"]["fields"]["buyer"].get("obj").is_none(), "{}", read.body);
     assert_eq!(read.body["custom"]["type"]["obj"]["key"], "shop-payment", "Types are expanded");
 }
+
+#[tokio::test]
+async fn a_customer_changes_their_password_which_ends_their_sessions() {
+    let app = spawn_app().await;
+    let customer = app.create_customer("pat@example.com", "pat").await;
+    let id = customer["id"].as_str().unwrap();
+    let client = shop_client(&app);
+    let form = |password: &'static str| {
+        [("grant_type", "password"), ("username", "pat@example.com"), ("password", password)]
+    };
+    let session = session_of(&session_reply(&app, "/customers/token", &client, &form("secret")).await);
+
+    let change = |version: &Value, current: &str, new: &str| json!({"id": id, "version": version, "currentPassword": current, "newPassword": new});
+    let wrong = app.post("/customers/password", change(&customer["version"], "nope", "n3w")).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST, "{}", wrong.body);
+    assert_eq!(wrong.error_code(), "InvalidCurrentPassword");
+    assert_eq!(wrong.body["message"], "The given current password does not match.");
+    let stale = app.post("/customers/password", change(&json!(99), "secret", "n3w")).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+
+    let changed = app.post("/customers/password", change(&customer["version"], "secret", "n3w")).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(changed.body["version"], customer["version"].as_i64().unwrap() + 1);
+    assert!(changed.body.get("password").is_none());
+    let messages =
+        app.get(&format!("/messages?where=resource(id%3D%22{id}%22)&sort=sequenceNumber+desc")).await;
+    assert_eq!(messages.body["results"][0]["type"], "CustomerPasswordUpdated", "{}", messages.body);
+    assert_eq!(messages.body["results"][0]["reset"], false);
+
+    let old = session_reply(&app, "/customers/token", &client, &form("secret")).await;
+    assert_eq!(old.error_code(), "invalid_customer_account_credentials");
+    session_of(&session_reply(&app, "/customers/token", &client, &form("n3w")).await);
+    let refresh =
+        app.client.post(format!("{}/oauth/token", app.address)).basic_auth(&client.0, Some(&client.1));
+    let refresh =
+        refresh.form(&[("grant_type", "refresh_token"), ("refresh_token", session.refresh.as_str())]);
+    assert_eq!(app.raw_unauthenticated(refresh).await.error_code(), "invalid_grant", "the old session ended");
+}
