@@ -519,14 +519,7 @@ pub fn update<K: ResourceKind>(
         let messages =
             number_messages::<K>(conn, project_key, &mut applied.resource, applied.emitted, now, actor)?;
         let row = to_row::<K>(project_key, &applied.resource)?;
-        let written =
-            store::update(conn, &row, version).map_err(|e| duplicate_or::<K>(e, &row, &applied.resource))?;
-        if !written {
-            let current =
-                store::find(conn, project_key, K::TYPE_ID.as_str(), &Locator::Id(stored.id.clone()))?;
-            let current = current.ok_or_else(|| not_found(locator))?;
-            return Err(conflict(&stored.id, version, current.version));
-        }
+        replace_at::<K>(conn, project_key, locator, &row, version, &applied.resource)?;
         K::write_references(conn, &applied.resource)?;
         if let Some(password_hash) = &password_change {
             store::set_customer_password(conn, &stored.id, password_hash.as_deref())?;
@@ -536,6 +529,25 @@ pub fn update<K: ResourceKind>(
     })?;
     db.resource_cache().evict(project_key, K::TYPE_ID.as_str(), &id);
     Ok(document)
+}
+
+/// Writes the row in place of the resource at `version` (compare-and-set); a write that lost
+/// the race is the conflict with the version that won, one the resource's deletion beat is
+/// not found where `locator` says.
+fn replace_at<K: ResourceKind>(
+    conn: &mut Conn,
+    project_key: &str,
+    locator: &Locator,
+    row: &ResourceRow,
+    version: i64,
+    resource: &K::Resource,
+) -> Result<(), ApiError> {
+    if store::update(conn, row, version).map_err(|e| duplicate_or::<K>(e, row, resource))? {
+        return Ok(());
+    }
+    let current = store::find(conn, project_key, K::TYPE_ID.as_str(), &Locator::Id(row.id.clone()))?;
+    let current = current.ok_or_else(|| not_found(locator))?;
+    Err(conflict(&row.id, version, current.version))
 }
 
 /// Deletes the resource. With `data_erasure` its Messages go with it (commercetools' erasure of
@@ -651,9 +663,7 @@ pub fn change_customer_password(
         let emitted = vec![customer.password_changed(&change.new_password, now, actor.logging())?];
         let messages = number_messages::<Customers>(conn, project_key, &mut customer, emitted, now, actor)?;
         let row = to_row::<Customers>(project_key, &customer)?;
-        if !store::update(conn, &row, change.version)? {
-            return Err(conflict(&stored.id, change.version, change.version + 1));
-        }
+        replace_at::<Customers>(conn, project_key, &locator, &row, change.version, &customer)?;
         store::set_customer_password(conn, &stored.id, Some(&new_hash))?;
         crate::persistence::messages::insert_all(conn, &messages)?;
         Ok((stored.id, row.document))
