@@ -61,13 +61,16 @@ async fn create(
     let draft = body.parsed()?;
     let deprecated = draft.uses_deprecated_fields();
     let actor = auth.actor();
-    let db = state.db.clone();
     let expand = QueryParams::parse(req.query_string()).expansions();
     let interface = state.psp.as_ref().map(|psp| psp.interface_name().to_owned());
-    let project_key = auth.project_key.clone();
-    let written =
-        blocking(move || service::payments::create(&db, &project_key, draft, &actor, interface.as_deref()))
-            .await?;
+    let written = service::payments::create_on_worker(
+        state.db.clone(),
+        auth.project_key.clone(),
+        draft,
+        actor,
+        interface,
+    )
+    .await?;
     let document = settle(&state, &auth.project_key, written, expand).await?;
     Ok(with_deprecation(json_response(StatusCode::CREATED, document), deprecated))
 }
@@ -116,8 +119,13 @@ async fn get<A: Addressing>(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let locator = A::locator(path.into_inner().1);
-    let db = state.db.clone();
     let expand = QueryParams::parse(req.query_string()).expansions();
+    if expand.is_empty() {
+        if let Some(read) = service::payments::get_on_worker(&state.db, &auth.project_key, &locator).await {
+            return Ok(json_response(StatusCode::OK, read?));
+        }
+    }
+    let db = state.db.clone();
     let document = blocking(move || {
         let document = service::payments::get(&db, &auth.project_key, &locator)?;
         expand_document(&db, &auth.project_key, document, &expand)
@@ -133,6 +141,9 @@ async fn exists<A: Addressing>(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let locator = A::locator(path.into_inner().1);
+    if let Some(read) = service::payments::get_on_worker(&state.db, &auth.project_key, &locator).await {
+        return Ok(existence(read.is_ok()));
+    }
     let db = state.db.clone();
     let found = blocking(move || service::payments::exists(&db, &auth.project_key, &locator)).await?;
     Ok(existence(found))

@@ -13,6 +13,7 @@ pub mod psp;
 pub mod resource_cache;
 pub mod resources;
 mod schema;
+mod worker_postgres;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
@@ -97,8 +98,15 @@ pub struct Database {
 /// changes that arrive together are written in batches (see [`payment_batch`]).
 #[derive(Clone)]
 enum Pools {
-    Sqlite { readers: SqlitePool, writer: Arc<group_commit::GroupCommit> },
-    Postgres { pool: PgPool, payment_batches: Arc<payment_batch::PaymentBatches> },
+    Sqlite {
+        readers: SqlitePool,
+        writer: Arc<group_commit::GroupCommit>,
+    },
+    Postgres {
+        pool: PgPool,
+        payment_batches: Arc<payment_batch::PaymentBatches>,
+        worker: Option<Arc<worker_postgres::WorkerPostgres>>,
+    },
 }
 
 /// The default time a query of the list endpoint may run before it is cancelled.
@@ -226,7 +234,11 @@ impl Database {
                 conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
                     .map_err(|e| StartupError::Migrate(e.to_string()))?;
                 migrated?;
-                Pools::Postgres { pool, payment_batches: Arc::new(payment_batch::PaymentBatches::new()) }
+                Pools::Postgres {
+                    pool,
+                    payment_batches: Arc::new(payment_batch::PaymentBatches::new()),
+                    worker: worker_postgres::WorkerPostgres::new(url).map(Arc::new),
+                }
             }
         };
         Ok(Self {
@@ -253,6 +265,14 @@ impl Database {
 
     pub fn resource_cache(&self) -> &resource_cache::ResourceCache {
         &self.resource_cache
+    }
+
+    /// PostgreSQL on the async worker's own connections, where it can be used.
+    fn on_worker(&self) -> Option<&worker_postgres::WorkerPostgres> {
+        match &self.pools {
+            Pools::Postgres { worker, .. } => worker.as_deref(),
+            Pools::Sqlite { .. } => None,
+        }
     }
 
     /// Runs `work` in one write transaction: committed if it returns Ok, rolled back otherwise.
@@ -282,7 +302,7 @@ impl Database {
     ) -> Result<bool, payments::WriteError> {
         match &self.pools {
             Pools::Sqlite { writer, .. } => writer.write(sqlite),
-            Pools::Postgres { pool, payment_batches } => payment_batches.write(pool, postgres()),
+            Pools::Postgres { pool, payment_batches, .. } => payment_batches.write(pool, postgres()),
         }
     }
 

@@ -10,6 +10,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 use std::marker::PhantomData;
+use tokio_postgres::types::{ToSql, Type};
 
 /// One payment's change, owned so that another thread can write it in its batch.
 #[derive(Debug, Clone)]
@@ -175,6 +176,80 @@ impl<'a, M: Mode> PaymentStatement<'a, M> {
             operation_created_at: operations().map(|(_, o)| o.2).collect(),
             mode: PhantomData,
         }
+    }
+
+    /// The statement's text, with its parameters numbered.
+    pub(super) fn sql() -> String {
+        [PARAMETERS, M::HEAD, TAIL].concat()
+    }
+
+    /// The parameters' types, in the order of their numbers (the binds in `walk_ast`).
+    pub(super) const TYPES: &'static [Type] = &[
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::INT8_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::INT8_ARRAY,
+        Type::INT8_ARRAY,
+        Type::INT8_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::INT8_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::INT8_ARRAY,
+        Type::INT8_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::INT8_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::INT8_ARRAY,
+    ];
+
+    /// The parameters for a client that binds them itself (see [`super::worker_postgres`]),
+    /// in the order of [`Self::TYPES`].
+    pub(super) fn parameters(&self) -> [&(dyn ToSql + Sync); 29] {
+        [
+            &self.ids,
+            &self.project_keys,
+            &self.versions,
+            &self.keys,
+            &self.interface_ids,
+            &self.payment_interfaces,
+            &self.customer_ids,
+            &self.created_at,
+            &self.last_modified_at,
+            &self.last_message_sequence_numbers,
+            &self.documents,
+            &self.expected_versions,
+            &self.anonymous_ids,
+            &self.transaction_payment_ids,
+            &self.transaction_ids,
+            &self.interaction_ids,
+            &self.reference_payment_ids,
+            &self.reference_target_ids,
+            &self.message_ids,
+            &self.message_resource_ids,
+            &self.message_sequence_numbers,
+            &self.message_resource_versions,
+            &self.message_types,
+            &self.message_created_at,
+            &self.message_documents,
+            &self.operation_transaction_ids,
+            &self.operation_payment_ids,
+            &self.operation_idempotency_keys,
+            &self.operation_created_at,
+        ]
     }
 
     /// Runs the statement; the ids of the payments written (a replacement whose payment is no

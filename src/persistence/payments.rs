@@ -5,6 +5,7 @@ use super::messages::NewMessage;
 use super::payment_statement::PaymentWrite;
 use super::psp::OperationRow;
 use super::schema::{messages, payment_references, payment_transactions, payments, psp_operations};
+use super::worker_postgres::{Inserted, Read};
 use super::{on_backend, Conn, Database};
 use crate::domain::payment::Payment;
 use diesel::prelude::*;
@@ -146,6 +147,33 @@ pub struct PaymentChange<'a> {
 /// Stores the change; false when the payment is no longer at the version it replaces.
 pub fn write(db: &Database, change: &PaymentChange) -> Result<bool, WriteError> {
     db.write_payment(|c| Ok(write_sqlite(c, change)?), || PaymentWrite::of(change))
+}
+
+/// [`find`]'s document, read on the calling async worker where the backend allows it (see
+/// [`super::worker_postgres`]); None when it must be read through the pool.
+pub async fn find_document_on_worker(
+    db: &Database,
+    project_key: &str,
+    locator: &Locator,
+) -> Option<Option<String>> {
+    let (by_key, value) = match locator {
+        Locator::Id(id) => (false, id),
+        Locator::Key(key) => (true, key),
+    };
+    match db.on_worker()?.payment_document(project_key, by_key, value).await {
+        Read::Found(document) => Some(document),
+        Read::UsePool => None,
+    }
+}
+
+/// [`write`] of a new payment from the calling async worker where the backend allows it (see
+/// [`super::worker_postgres`]); None when it must go through [`write`].
+pub async fn insert_on_worker(db: &Database, change: &PaymentChange<'_>) -> Option<Result<(), WriteError>> {
+    match db.on_worker()?.insert_payment(PaymentWrite::of(change)).await {
+        Inserted::Committed => Some(Ok(())),
+        Inserted::UsePool => None,
+        Inserted::Lost(cause) => Some(Err(WriteError::Unavailable(cause))),
+    }
 }
 
 /// Why a change was not stored.

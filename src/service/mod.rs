@@ -1,5 +1,7 @@
 //! Units of work: each public function is one database transaction around the pure domain.
-//! Functions are blocking; the HTTP layer runs them on actix's blocking pool.
+//! Functions are blocking; the HTTP layer runs them on actix's blocking pool. The async ones
+//! (the Stripe adapter's, and the hot requests that PostgreSQL serves on the worker itself, see
+//! `persistence::worker_postgres`) hand their blocking parts to that pool with [`blocking`].
 
 pub mod auth;
 pub mod connect;
@@ -27,6 +29,13 @@ pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 
 /// The JSON document stored for a resource; a change that would make it larger than
 /// commercetools allows is refused, whatever the size of the request that made it.
+/// Runs blocking work (database calls through the pool) off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
+}
+
 fn document_of<T: serde::Serialize>(resource: &T) -> Result<String, ApiError> {
     let document = serde_json::to_string(resource).map_err(ApiError::internal)?;
     if document.len() > MAX_DOCUMENT_BYTES {

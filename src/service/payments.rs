@@ -1,8 +1,8 @@
 //! Creating, reading, updating, deleting and listing Payments.
 
 use super::messages::Subject;
-use super::resources::load_references;
-use super::{conflict, new_id, not_found, now, Actor, ListQuery, Page};
+use super::resources::{cached_references, load_references};
+use super::{blocking, conflict, new_id, not_found, now, Actor, ListQuery, Page};
 use crate::domain::actions::{apply_actions, PaymentUpdateAction};
 use crate::domain::common::IdOrKey;
 use crate::domain::common::ReferenceTypeId;
@@ -12,10 +12,12 @@ use crate::domain::errors::DomainError;
 use crate::domain::messages::PaymentMessage;
 use crate::domain::payment::{Payment, PaymentDraft, Transaction, TransactionState, TransactionType};
 use crate::domain::psp_rules::Executed;
+use crate::domain::references::LoadedReferences;
 use crate::error::ApiError;
 use crate::persistence::documents::PAYMENTS;
 use crate::persistence::messages::{self, NewMessage};
 use crate::persistence::payments::{self as store, Locator, PaymentChange, WriteError};
+use crate::persistence::psp::OperationRow;
 use crate::persistence::{resources, unique_violation, Database, UniqueField};
 use serde_json::Value;
 
@@ -37,16 +39,70 @@ pub fn create(
     let wanted: Vec<_> = draft.identifiers();
     let references =
         db.read(|conn| load_references(conn, Some(db.resource_cache()), project_key, &wanted))?;
-    let now = now();
-    let mut ids = new_id;
-    let mut ctx = ChangeContext { now, actor: actor.logging(), references: &references, new_id: &mut ids };
-    let (payment, created) = Payment::create(draft, &mut ctx)?;
-    let sequence_number = payment.last_message_sequence_number;
-    let message = envelope(project_key, &payment, sequence_number, payment.version, &created, now, actor)?;
+    let (payment, message) = new_payment(project_key, draft, actor, &references)?;
     let routing = Routing { interface: psp_interface, before: None };
     store(db, project_key, &payment, None, &[message], &routing)?
         .ok_or_else(|| ApiError::internal("a new payment was not stored"))
 }
+
+/// [`create`] on the calling async worker, where the database allows it and the references are
+/// cached; otherwise, or when the database refuses the write, on the blocking pool.
+pub async fn create_on_worker(
+    db: Database,
+    project_key: String,
+    draft: PaymentDraft,
+    actor: Actor,
+    psp_interface: Option<String>,
+) -> Result<Written, ApiError> {
+    let wanted: Vec<_> = draft.identifiers();
+    let Some(references) = cached_references(db.resource_cache(), &project_key, &wanted) else {
+        return blocking(move || create(&db, &project_key, draft, &actor, psp_interface.as_deref())).await;
+    };
+    let (payment, message) = new_payment(&project_key, draft, &actor, &references)?;
+    let messages = [message];
+    let routing = Routing { interface: psp_interface.as_deref(), before: None };
+    let prepared = prepare(&project_key, &payment, &routing)?;
+    match store::insert_on_worker(&db, &prepared.change(&project_key, &payment, None, &messages)).await {
+        Some(Ok(())) => Ok(prepared.written()),
+        Some(Err(error)) => Err(write_error(&db, error, &payment)),
+        None => {
+            blocking(move || {
+                let outcome = store::write(&db, &prepared.change(&project_key, &payment, None, &messages));
+                written(&db, prepared, &payment, outcome)?
+                    .ok_or_else(|| ApiError::internal("a new payment was not stored"))
+            })
+            .await
+        }
+    }
+}
+
+/// A new payment from its draft, and its PaymentCreated Message.
+fn new_payment(
+    project_key: &str,
+    draft: PaymentDraft,
+    actor: &Actor,
+    references: &LoadedReferences,
+) -> Result<(Payment, NewMessage), ApiError> {
+    let now = now();
+    let mut ids = new_id;
+    let mut ctx = ChangeContext { now, actor: actor.logging(), references, new_id: &mut ids };
+    let (payment, created) = Payment::create(draft, &mut ctx)?;
+    let sequence_number = payment.last_message_sequence_number;
+    let message = envelope(project_key, &payment, sequence_number, payment.version, &created, now, actor)?;
+    Ok((payment, message))
+}
+
+/// [`get`] answered on the calling async worker, where the database allows it; None when it
+/// must run on the blocking pool.
+pub async fn get_on_worker(
+    db: &Database,
+    project_key: &str,
+    locator: &Locator,
+) -> Option<Result<String, ApiError>> {
+    let found = store::find_document_on_worker(db, project_key, locator).await?;
+    Some(found.ok_or_else(|| not_found(locator)))
+}
+
 pub fn get(db: &Database, project_key: &str, locator: &Locator) -> Result<String, ApiError> {
     db.read(|conn| {
         let stored = store::find(conn, project_key, locator)?;
@@ -301,6 +357,47 @@ fn store(
     messages: &[NewMessage],
     routing: &Routing,
 ) -> Result<Option<Written>, ApiError> {
+    let prepared = prepare(project_key, payment, routing)?;
+    let outcome = store::write(db, &prepared.change(project_key, payment, replaces, messages));
+    written(db, prepared, payment, outcome)
+}
+
+/// What a change stores beside the payment and its Messages, checked and derived from it.
+struct Prepared {
+    document: String,
+    references: Vec<String>,
+    operations: Vec<OperationRow>,
+}
+
+impl Prepared {
+    fn change<'a>(
+        &'a self,
+        project_key: &'a str,
+        payment: &'a Payment,
+        replaces: Option<i64>,
+        messages: &'a [NewMessage],
+    ) -> PaymentChange<'a> {
+        PaymentChange {
+            project_key,
+            payment,
+            document: &self.document,
+            last_sequence: payment.last_message_sequence_number,
+            replaces,
+            references: &self.references,
+            messages,
+            operations: &self.operations,
+        }
+    }
+
+    fn written(self) -> Written {
+        let due_operations = self.operations.into_iter().map(|o| o.transaction_id).collect();
+        Written { document: self.document, due_operations }
+    }
+}
+
+/// Checks the payment (and, where the provider executes it, what it would send) and derives
+/// its stored document, references and due provider operations.
+fn prepare(project_key: &str, payment: &Payment, routing: &Routing) -> Result<Prepared, ApiError> {
     payment.check_indexed_values()?;
     let operations = match routing.interface.filter(|name| super::psp::is_routed(payment, name)) {
         Some(_) => {
@@ -325,29 +422,31 @@ fn store(
         }
         None => vec![],
     };
-    let document = super::document_of(payment)?;
-    let references = referenced_ids(payment);
-    let change = PaymentChange {
-        project_key,
-        payment,
-        document: &document,
-        last_sequence: payment.last_message_sequence_number,
-        replaces,
-        references: &references,
-        messages,
-        operations: &operations,
-    };
-    match store::write(db, &change) {
-        Ok(true) => {
-            let due_operations = operations.into_iter().map(|o| o.transaction_id).collect();
-            Ok(Some(Written { document, due_operations }))
-        }
+    Ok(Prepared { document: super::document_of(payment)?, references: referenced_ids(payment), operations })
+}
+
+/// The answer to a write: what was stored, None when the payment is no longer at the version
+/// the change replaces, or the error the write reports.
+fn written(
+    db: &Database,
+    prepared: Prepared,
+    payment: &Payment,
+    outcome: Result<bool, WriteError>,
+) -> Result<Option<Written>, ApiError> {
+    match outcome {
+        Ok(true) => Ok(Some(prepared.written())),
         Ok(false) => Ok(None),
-        Err(WriteError::Unavailable(cause)) => Err(ApiError::OverCapacity(cause)),
-        Err(WriteError::Query(error)) if crate::persistence::foreign_key_violation(&error) => {
-            Err(deleted_reference(db, payment))
+        Err(error) => Err(write_error(db, error, payment)),
+    }
+}
+
+fn write_error(db: &Database, error: WriteError, payment: &Payment) -> ApiError {
+    match error {
+        WriteError::Unavailable(cause) => ApiError::OverCapacity(cause),
+        WriteError::Query(error) if crate::persistence::foreign_key_violation(&error) => {
+            deleted_reference(db, payment)
         }
-        Err(WriteError::Query(error)) => Err(duplicate_or(error, payment)),
+        WriteError::Query(error) => duplicate_or(error, payment),
     }
 }
 

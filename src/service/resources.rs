@@ -377,6 +377,40 @@ pub fn load_references(
     project_key: &str,
     wanted: &[(ReferenceTypeId, IdOrKey)],
 ) -> Result<LoadedReferences, ApiError> {
+    collect_references(wanted, |type_id, ids, keys| match (type_id, cache) {
+        (ReferenceTypeId::Type | ReferenceTypeId::State, Some(cache)) => {
+            Ok(store::find_many_cached(conn, cache, project_key, type_id.as_str(), ids, keys)?)
+        }
+        _ => Ok(store::find_many(conn, project_key, type_id.as_str(), ids, keys)?),
+    })
+}
+
+/// [`load_references`] from the cache alone: None when anything named is not in it (a
+/// Customer never is).
+pub fn cached_references(
+    cache: &ResourceCache,
+    project_key: &str,
+    wanted: &[(ReferenceTypeId, IdOrKey)],
+) -> Option<LoadedReferences> {
+    let mut complete = true;
+    let loaded = collect_references(wanted, |type_id, ids, keys| {
+        let cached = match type_id {
+            ReferenceTypeId::Customer => None,
+            ReferenceTypeId::State | ReferenceTypeId::Type => {
+                cache.get_all(project_key, type_id.as_str(), ids, keys)
+            }
+        };
+        complete &= cached.is_some();
+        Ok(cached.unwrap_or_default())
+    });
+    loaded.ok().filter(|_| complete)
+}
+
+/// The resources named, kind by kind, with the documents `fetch` finds for their ids and keys.
+fn collect_references(
+    wanted: &[(ReferenceTypeId, IdOrKey)],
+    mut fetch: impl FnMut(ReferenceTypeId, &[String], &[String]) -> Result<Vec<String>, ApiError>,
+) -> Result<LoadedReferences, ApiError> {
     let mut loaded = LoadedReferences::default();
     for type_id in [ReferenceTypeId::Customer, ReferenceTypeId::State, ReferenceTypeId::Type] {
         let (mut ids, mut keys) = (Vec::new(), Vec::new());
@@ -386,13 +420,10 @@ pub fn load_references(
                 IdOrKey::Key(key) => keys.push(key.clone()),
             }
         }
-        let documents = match (type_id, cache) {
-            (ReferenceTypeId::Type | ReferenceTypeId::State, Some(cache)) => {
-                store::find_many_cached(conn, cache, project_key, type_id.as_str(), &ids, &keys)?
-            }
-            _ => store::find_many(conn, project_key, type_id.as_str(), &ids, &keys)?,
-        };
-        for document in documents {
+        if ids.is_empty() && keys.is_empty() {
+            continue;
+        }
+        for document in fetch(type_id, &ids, &keys)? {
             match type_id {
                 ReferenceTypeId::Customer => {
                     let customer: Customer = parse(&document)?;

@@ -31,3 +31,4 @@ mod sdk;
 mod stripe;
 mod stripe_faults;
 mod webhooks;
+mod worker_postgres;

@@ -158,11 +158,7 @@ struct UnreturnedLease {
     at: i64,
 }
 
-pub(super) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
-}
+pub(super) use super::blocking;
 
 impl Executor {
     /// Reads the store, off the async workers.
