@@ -81,7 +81,18 @@ async fn of_two_updates_from_the_same_version_exactly_one_wins() {
 /// that breaks a constraint fails alone, and every other write of its batch is stored whole.
 #[tokio::test]
 async fn a_duplicate_among_concurrent_creates_fails_alone() {
-    let app = std::sync::Arc::new(spawn_app().await);
+    duplicate_among_concurrent_creates(spawn_app().await).await;
+}
+
+/// The same with several HTTP workers, whose batches (each worker writes its own on
+/// PostgreSQL) meet in the database.
+#[tokio::test]
+async fn a_duplicate_among_concurrent_creates_on_several_workers_fails_alone() {
+    duplicate_among_concurrent_creates(spawn_app_with(|settings| settings.workers = Some(3)).await).await;
+}
+
+async fn duplicate_among_concurrent_creates(app: TestApp) {
+    let app = std::sync::Arc::new(app);
     let creates: Vec<_> = (0..16)
         .map(|n| {
             let app = app.clone();
