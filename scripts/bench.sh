@@ -111,19 +111,47 @@ load() { # connections, url, extra wrk args...
   taskset -c 1 wrk -t1 -c"$connections" -d"${duration}s" "$@" "$url"
 }
 
+# CPU time of core 0's work so far, in clock ticks: the server's threads, PostgreSQL's processes
+# and the backends it has reaped. Throughput swings by ±30% between runs on a shared machine;
+# CPU per operation, which decides throughput once the core is saturated, swings less.
+core0_ticks() {
+  local files=() pm="" child
+  [ -n "$server_pid" ] && files+=("/proc/$server_pid/stat")
+  if [ -f "$pg_data/postmaster.pid" ]; then
+    pm=$(head -n 1 "$pg_data/postmaster.pid")
+    files+=("/proc/$pm/stat")
+    for child in $(pgrep -P "$pm"); do files+=("/proc/$child/stat"); done
+  fi
+  cat "${files[@]}" 2>/dev/null | awk -v pm="$pm" '{t += $14 + $15; if ($1 == pm) t += $16 + $17} END {print t + 0}'
+}
+
+cpu_note() { # ticks before, ticks after, operations
+  awk -v a="$1" -v b="$2" -v n="$3" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN {if (n > 0) printf "core 0: %.0f µs of CPU per operation", (b - a) * 1000000 / hz / n}'
+}
+
+load_row() { # label, note, connections, url, extra wrk args...
+  local label=$1 note=$2 before out
+  shift 2
+  before=$(core0_ticks)
+  out=$(load "$@")
+  row "$label" "$(echo "$out" | rps)/s" "$(cpu_note "$before" "$(core0_ticks)" "$(echo "$out" | awk '/requests in/ {print $1}')")${note:+; $note}"
+}
+
 bench_service() { # backend label, database url
   local label=$1 url=$2 token id
   start_server "$work/payments-api" "$url"
   token=$(token_for "$url" bench)
   local auth="Authorization: Bearer $token"
   create_types "$auth"
-  row "$label: create, 8 clients" "$(load 8 "$base/bench/payments" -H "$auth" -s "$work/post.lua" | rps)/s" ""
+  load_row "$label: create, 8 clients" "" 8 "$base/bench/payments" -H "$auth" -s "$work/post.lua"
   id=$(curl -s -H "$auth" -H 'Content-Type: application/json' "$base/bench/payments" -d @"$work/draft.json" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-  row "$label: GET by id, 8 clients" "$(load 8 "$base/bench/payments/$id" -H "$auth" | rps)/s" "RSS peak $(rss_mb) MB"
+  load_row "$label: GET by id, 8 clients" "" 8 "$base/bench/payments/$id" -H "$auth"
+  row "$label: RSS peak after creates and GETs" "" "$(rss_mb) MB"
   stop_server
   start_server "$work/payments-api-noauth" "$url"
-  row "$label: GET by id, auth compiled out" "$(load 8 "$base/bench/payments/$id" | rps)/s" ""
+  load_row "$label: GET by id, auth compiled out" "" 8 "$base/bench/payments/$id"
   stop_server
   echo "$id"
 }
@@ -265,13 +293,19 @@ if [ "$backends" = all ] || [ "$backends" = postgres ]; then
   psql_run -c "INSERT INTO reads SELECT i, '$doc' FROM generate_series(1, 10000) i;"
   echo "INSERT INTO docs VALUES (gen_random_uuid()::text, '$doc');" >"$work/insert.sql"
   printf '\\set id random(1, 10000)\nSELECT doc FROM reads WHERE id = :id;\n' >"$work/read.sql"
-  pgbench_tps() { # script[, pgbench options]
-    local script=$1
-    shift
-    as_postgres taskset -c 1 "$pg_bin/pgbench" -n "$@" -h 127.0.0.1 -p "$pg_port" -U postgres -c 8 -j 1 -T "$duration" -f "$script" postgres | awk '/^tps/ {printf "%.0f", $3}'
+  pgbench_row() { # label, note, script, operations per transaction[, pgbench options]
+    local label=$1 note=$2 script=$3 per=$4 before out
+    shift 4
+    before=$(core0_ticks)
+    # A client aborted by a deadlock between the replays makes pgbench exit 2; the rest count.
+    out=$(as_postgres taskset -c 1 "$pg_bin/pgbench" -n "$@" -h 127.0.0.1 -p "$pg_port" -U postgres -c 8 -j 1 -T "$duration" -f "$script" postgres) || true
+    local transactions
+    transactions=$(echo "$out" | awk -F': ' '/actually processed/ {print $2 + 0}')
+    row "$label" "$(echo "$out" | awk -v per="$per" '/^tps/ {printf "%.0f", $3 * per}')/s" \
+      "$(cpu_note "$before" "$(core0_ticks)" "$((transactions * per))"); $note"
   }
-  row "pgbench: durable single-row insert of the same document, 8 clients" "$(pgbench_tps "$work/insert.sql")/s" "baseline"
-  row "pgbench: primary-key read of the same document, 8 clients" "$(pgbench_tps "$work/read.sql")/s" "baseline"
+  pgbench_row "pgbench: durable single-row insert of the same document, 8 clients" "baseline" "$work/insert.sql" 1
+  pgbench_row "pgbench: primary-key read of the same document, 8 clients" "baseline" "$work/read.sql" 1
   url="postgres://postgres@127.0.0.1:$pg_port/postgres"
   id=$(bench_service "PostgreSQL" "$url" | tail -n 1)
   # The ceiling: what creates write (payment row, two transaction lookup rows, two Type
@@ -290,8 +324,8 @@ SQL
   }
   ceiling_sql 1 >"$work/create1.sql"
   ceiling_sql 8 >"$work/create8.sql"
-  row "pgbench: a create's writes as one statement, prepared, without the server, 8 clients" "$(pgbench_tps "$work/create1.sql" -M prepared)/s" "ceiling, one create per statement"
-  row "pgbench: the same, eight creates per statement" "$(($(pgbench_tps "$work/create8.sql" -M prepared) * 8))/s" "ceiling, batched"
+  pgbench_row "pgbench: a create's writes as one statement, prepared, without the server, 8 clients" "ceiling, one create per statement" "$work/create1.sql" 1 -M prepared
+  pgbench_row "pgbench: the same, eight creates per statement" "ceiling, batched" "$work/create8.sql" 8 -M prepared
   memory_check "PostgreSQL" postgres "$url" "$id"
 fi
 

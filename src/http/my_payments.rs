@@ -50,14 +50,12 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let draft = body.parsed()?;
     let actor = me.scoped.actor();
-    let db = state.db.clone();
     let expand = expansions(&QueryParams::parse(req.query_string()));
     let interface = state.psp.as_ref().map(|psp| psp.interface_name().to_owned());
-    let (project_key, shopper) = (me.scoped.project_key.clone(), me.identity.clone());
-    let written = blocking(move || {
-        service::my_payments::create(&db, &project_key, &shopper, draft, &actor, interface.as_deref())
-    })
-    .await?;
+    let project_key = me.scoped.project_key.clone();
+    let written =
+        service::my_payments::create(state.db.clone(), project_key, &me.identity, draft, actor, interface)
+            .await?;
     let document = settle(&state, &me.scoped.project_key, written, expand).await?;
     Ok(json_response(StatusCode::CREATED, shown(&document)?))
 }

@@ -63,14 +63,9 @@ async fn create(
     let actor = auth.actor();
     let expand = QueryParams::parse(req.query_string()).expansions();
     let interface = state.psp.as_ref().map(|psp| psp.interface_name().to_owned());
-    let written = service::payments::create_on_worker(
-        state.db.clone(),
-        auth.project_key.clone(),
-        draft,
-        actor,
-        interface,
-    )
-    .await?;
+    let written =
+        service::payments::create(state.db.clone(), auth.project_key.clone(), draft, actor, interface)
+            .await?;
     let document = settle(&state, &auth.project_key, written, expand).await?;
     Ok(with_deprecation(json_response(StatusCode::CREATED, document), deprecated))
 }

@@ -13,15 +13,16 @@ use crate::persistence::payments::{self as store, Locator};
 use crate::persistence::Database;
 use crate::query::schema::{Checked, Variables, MY_PAYMENT_FIELDS};
 
-pub fn create(
-    db: &Database,
-    project_key: &str,
+/// Creates the shopper's payment, as [`payments::create`] does.
+pub async fn create(
+    db: Database,
+    project_key: String,
     shopper: &Identity,
     draft: MyPaymentDraft,
-    actor: &Actor,
-    psp_interface: Option<&str>,
+    actor: Actor,
+    psp_interface: Option<String>,
 ) -> Result<Written, ApiError> {
-    payments::create(db, project_key, draft.into_payment_draft(shopper)?, actor, psp_interface)
+    payments::create(db, project_key, draft.into_payment_draft(shopper)?, actor, psp_interface).await
 }
 
 /// The shopper's payment as stored, and its document; another's, like a missing one, is not

@@ -27,9 +27,8 @@ pub struct Written {
     pub due_operations: Vec<String>,
 }
 
-/// Creates a payment. With `psp_interface`, a payment of that interface is checked against the
-/// amount rules and its Initial transactions become provider operations in the same transaction.
-pub fn create(
+/// [`create`] through the pool, blocking.
+fn create_on_pool(
     db: &Database,
     project_key: &str,
     draft: PaymentDraft,
@@ -45,9 +44,12 @@ pub fn create(
         .ok_or_else(|| ApiError::internal("a new payment was not stored"))
 }
 
-/// [`create`] on the calling async worker, where the database allows it and the references are
-/// cached; otherwise, or when the database refuses the write, on the blocking pool.
-pub async fn create_on_worker(
+/// Creates a payment. With `psp_interface`, a payment of that interface is checked against the
+/// amount rules and its Initial transactions become provider operations in the same transaction.
+/// It runs on the calling async worker where the database allows it (see
+/// `persistence::worker_postgres`) and the references are cached; otherwise, or when the
+/// database refuses the write, on the blocking pool.
+pub async fn create(
     db: Database,
     project_key: String,
     draft: PaymentDraft,
@@ -56,7 +58,8 @@ pub async fn create_on_worker(
 ) -> Result<Written, ApiError> {
     let wanted: Vec<_> = draft.identifiers();
     let Some(references) = cached_references(db.resource_cache(), &project_key, &wanted) else {
-        return blocking(move || create(&db, &project_key, draft, &actor, psp_interface.as_deref())).await;
+        return blocking(move || create_on_pool(&db, &project_key, draft, &actor, psp_interface.as_deref()))
+            .await;
     };
     let (payment, message) = new_payment(&project_key, draft, &actor, &references)?;
     let messages = [message];
