@@ -10,7 +10,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel::{PgConnection, QueryResult, RunQueryDsl};
 use std::marker::PhantomData;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::ToSql;
 
 /// One payment's change, owned so that another thread can write it in its batch.
 #[derive(Debug, Clone)]
@@ -38,15 +38,16 @@ pub(super) struct PaymentWrite {
     pub operations: Vec<(String, String, i64)>,
 }
 
-/// The parameters by name: a row of arrays, one element per payment (`a`) or per child row.
-const PARAMETERS: &str = "WITH a AS (SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+/// The parameters by name: a row of arrays, one element per payment (`a`) or per child row,
+/// typed in the text, so that a client which does not send their types can prepare it.
+const PARAMETERS: &str = "WITH a AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::bigint[], $13::text[]) \
      AS a(id, project_key, version, key, interface_id, payment_interface, customer_id, created_at, \
      last_modified_at, last_message_sequence_number, document, expected_version, anonymous_id)), \
-     t AS (SELECT * FROM unnest($14, $15, $16) AS t(payment_id, transaction_id, interaction_id)), \
-     r AS (SELECT * FROM unnest($17, $18) AS r(payment_id, target_id)), \
-     m AS (SELECT * FROM unnest($19, $20, $21, $22, $23, $24, $25) \
+     t AS (SELECT * FROM unnest($14::text[], $15::text[], $16::text[]) AS t(payment_id, transaction_id, interaction_id)), \
+     r AS (SELECT * FROM unnest($17::text[], $18::text[]) AS r(payment_id, target_id)), \
+     m AS (SELECT * FROM unnest($19::text[], $20::text[], $21::bigint[], $22::bigint[], $23::text[], $24::bigint[], $25::text[]) \
         AS m(id, resource_id, sequence_number, resource_version, type, created_at, document)), \
-     o AS (SELECT * FROM unnest($26, $27, $28, $29) AS o(transaction_id, payment_id, idempotency_key, created_at))";
+     o AS (SELECT * FROM unnest($26::text[], $27::text[], $28::text[], $29::bigint[]) AS o(transaction_id, payment_id, idempotency_key, created_at))";
 
 /// Writes new payments.
 const INSERT_HEAD: &str = ", p AS (INSERT INTO payments (id, project_key, version, key, interface_id, \
@@ -183,41 +184,8 @@ impl<'a, M: Mode> PaymentStatement<'a, M> {
         [PARAMETERS, M::HEAD, TAIL].concat()
     }
 
-    /// The parameters' types, in the order of their numbers (the binds in `walk_ast`).
-    pub(super) const TYPES: &'static [Type] = &[
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::INT8_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::INT8_ARRAY,
-        Type::INT8_ARRAY,
-        Type::INT8_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::INT8_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::INT8_ARRAY,
-        Type::INT8_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::INT8_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::TEXT_ARRAY,
-        Type::INT8_ARRAY,
-    ];
-
     /// The parameters for a client that binds them itself (see [`super::worker_postgres`]),
-    /// in the order of [`Self::TYPES`].
+    /// in the order of their numbers.
     pub(super) fn parameters(&self) -> [&(dyn ToSql + Sync); 29] {
         [
             &self.ids,

@@ -17,13 +17,15 @@ use super::payment_statement::{Insert, PaymentStatement, PaymentWrite};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio_postgres::{Client, Statement};
 
 /// How long a worker waits for a connection before it uses the pool instead.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long the pool serves alone after a connection could not be made.
+const RETRY_AFTER_MS: i64 = 10_000;
 /// The most creates one statement writes (as [`super::payment_batch`]).
 const MAX_BATCH: usize = 64;
 
@@ -41,6 +43,10 @@ thread_local! {
 struct Sessions {
     reader: Option<Rc<Reader>>,
     writer: Option<Rc<Writer>>,
+    /// Whether a request of this thread is making the reader's or the writer's connection;
+    /// the others use the pool meanwhile rather than each making one.
+    reader_connecting: bool,
+    writer_connecting: bool,
 }
 
 struct Reader {
@@ -78,9 +84,13 @@ pub struct WorkerPostgres {
     id: u64,
     config: tokio_postgres::Config,
     tls: postgres_native_tls::MakeTlsConnector,
-    /// Cleared for good when the server refuses a connection (credentials, a database that
-    /// does not exist, an option): the pool is then used for everything.
-    usable: AtomicBool,
+    /// Set for good when the server refuses this client (credentials, a database that does not
+    /// exist, an option): the pool is then used for everything.
+    refused: AtomicBool,
+    /// After a failed attempt, no connection is tried before this (milliseconds since the
+    /// epoch): the pool serves meanwhile, and a database that is away is not asked again by
+    /// every request.
+    retry_at: AtomicI64,
 }
 
 impl WorkerPostgres {
@@ -95,12 +105,14 @@ impl WorkerPostgres {
                 return None;
             }
         };
-        if ["PGSSLMODE", "PGSSLROOTCERT"].iter().any(|name| std::env::var_os(name).is_some()) {
-            log::info!("reads and creates go through the connection pool (libpq's TLS settings are set)");
+        if let Some(setting) = libpq_setting_outside_the_url() {
+            log::info!("reads and creates go through the connection pool ({setting} is libpq's alone)");
             return None;
         }
         config.connect_timeout(CONNECT_TIMEOUT);
-        config.application_name("payments-api");
+        if config.get_application_name().is_none() {
+            config.application_name("payments-api");
+        }
         let connector = native_tls::TlsConnector::builder()
             .danger_accept_invalid_certs(true)
             .danger_accept_invalid_hostnames(true)
@@ -110,7 +122,8 @@ impl WorkerPostgres {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             config,
             tls: postgres_native_tls::MakeTlsConnector::new(connector),
-            usable: AtomicBool::new(true),
+            refused: AtomicBool::new(false),
+            retry_at: AtomicI64::new(0),
         })
     }
 
@@ -153,10 +166,12 @@ impl WorkerPostgres {
         if let Some(reader) = self.current(|sessions| sessions.reader.clone()) {
             return Some(reader);
         }
+        let _connecting = Connecting::begin(self, |sessions| &mut sessions.reader_connecting)?;
         let client = self.connect().await?;
-        let (by_id, by_key) = match (client.prepare(BY_ID).await, client.prepare(BY_KEY).await) {
-            (Ok(by_id), Ok(by_key)) => (by_id, by_key),
-            _ => return None,
+        let prepared = (client.prepare(BY_ID).await, client.prepare(BY_KEY).await);
+        let (Ok(by_id), Ok(by_key)) = prepared else {
+            self.failed(prepared.0.err().or(prepared.1.err()));
+            return None;
         };
         let reader = Rc::new(Reader { client, by_id, by_key });
         self.keep(|sessions| sessions.reader = Some(reader.clone()));
@@ -167,14 +182,12 @@ impl WorkerPostgres {
         if let Some(writer) = self.current(|sessions| sessions.writer.clone()) {
             return Some(writer);
         }
+        let _connecting = Connecting::begin(self, |sessions| &mut sessions.writer_connecting)?;
         let client = self.connect().await?;
-        let insert =
-            client.prepare_typed(&PaymentStatement::<Insert>::sql(), PaymentStatement::<Insert>::TYPES).await;
-        let insert = match insert {
+        let insert = match client.prepare(&PaymentStatement::<Insert>::sql()).await {
             Ok(insert) => insert,
             Err(error) => {
-                log::warn!("creates go through the connection pool: {error}");
-                self.usable.store(false, Ordering::Relaxed);
+                self.failed(Some(error));
                 return None;
             }
         };
@@ -186,7 +199,9 @@ impl WorkerPostgres {
 
     /// This thread's open session of the kind `pick` takes, if it is still connected.
     fn current<S: Session>(&self, pick: impl FnOnce(&Sessions) -> Option<Rc<S>>) -> Option<Rc<S>> {
-        if !self.usable.load(Ordering::Relaxed) {
+        if self.refused.load(Ordering::Relaxed) {
+            // Nothing of this client is used again: its connections are closed.
+            SESSIONS.with(|all| all.borrow_mut().remove(&self.id));
             return None;
         }
         let session = SESSIONS.with(|all| all.borrow().get(&self.id).and_then(pick))?;
@@ -202,7 +217,7 @@ impl WorkerPostgres {
     }
 
     async fn connect(&self) -> Option<Client> {
-        if !self.usable.load(Ordering::Relaxed) {
+        if self.refused.load(Ordering::Relaxed) || now_millis() < self.retry_at.load(Ordering::Relaxed) {
             return None;
         }
         match self.config.connect(self.tls.clone()).await {
@@ -216,14 +231,67 @@ impl WorkerPostgres {
                 Some(client)
             }
             Err(error) => {
-                if error.code().is_some() {
-                    log::warn!("reads and creates go through the connection pool from now on: {error}");
-                    self.usable.store(false, Ordering::Relaxed);
-                }
+                self.failed(Some(error));
                 None
             }
         }
     }
+
+    /// After a connection or its statements failed: the pool serves alone for a while, or for
+    /// good if the server refused this client itself.
+    fn failed(&self, error: Option<tokio_postgres::Error>) {
+        let code = error.as_ref().and_then(|error| error.code()).map(|code| code.code());
+        // Credentials (class 28), a database that does not exist, a bad option.
+        if code.is_some_and(|code| code.starts_with("28") || code == "3D000" || code == "22023") {
+            self.refused.store(true, Ordering::Relaxed);
+        }
+        self.retry_at.store(now_millis() + RETRY_AFTER_MS, Ordering::Relaxed);
+        if let Some(error) = error {
+            log::warn!("the worker's own database connection failed, the pool serves meanwhile: {error}");
+        }
+    }
+}
+
+/// A session being connected on this thread, marked until this is dropped (also when the
+/// request that makes it is given up).
+struct Connecting<'a> {
+    owner: &'a WorkerPostgres,
+    flag: fn(&mut Sessions) -> &mut bool,
+}
+
+impl<'a> Connecting<'a> {
+    /// None when this thread is already making such a session.
+    fn begin(owner: &'a WorkerPostgres, flag: fn(&mut Sessions) -> &mut bool) -> Option<Self> {
+        let mut taken = false;
+        owner.keep(|sessions| taken = std::mem::replace(flag(sessions), true));
+        (!taken).then_some(Self { owner, flag })
+    }
+}
+
+impl Drop for Connecting<'_> {
+    fn drop(&mut self) {
+        let flag = self.flag;
+        self.owner.forget(|sessions| *flag(sessions) = false);
+    }
+}
+
+fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// An environment setting through which libpq would connect otherwise than this client:
+/// another host, database, schema or password, or a stricter check of the server.
+fn libpq_setting_outside_the_url() -> Option<String> {
+    if let Some(name) =
+        std::env::vars_os().map(|(name, _)| name).find(|name| name.to_string_lossy().starts_with("PG"))
+    {
+        return Some(name.to_string_lossy().into_owned());
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from)?;
+    [".pgpass", ".pg_service.conf", ".postgresql/root.crt"]
+        .into_iter()
+        .find(|file| home.join(file).exists())
+        .map(|file| format!("~/{file}"))
 }
 
 trait Session {
@@ -244,6 +312,7 @@ impl Session for Writer {
 
 /// Writes the waiting creates, a batch per statement, until none is left.
 async fn write_batches(writer: Rc<Writer>) {
+    let _writing = Writing(writer.clone());
     loop {
         let batch: Vec<_> = {
             let mut waiting = writer.waiting.borrow_mut();
@@ -251,7 +320,6 @@ async fn write_batches(writer: Rc<Writer>) {
             waiting.drain(..size).collect()
         };
         if batch.is_empty() {
-            writer.writing.set(false);
             return;
         }
         if writer.client.is_closed() {
@@ -278,14 +346,31 @@ async fn write_batches(writer: Rc<Writer>) {
     }
 }
 
+/// Ends the writing of batches: should it stop early (its thread shutting down), the creates
+/// still waiting, of which nothing was sent, go through the pool.
+struct Writing(Rc<Writer>);
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.0.writing.set(false);
+        for (_, sender) in self.0.waiting.borrow_mut().drain(..) {
+            let _ = sender.send(Inserted::UsePool);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn urls_that_libpq_alone_follows_are_left_to_the_pool() {
-        assert!(WorkerPostgres::new("postgres://payments@127.0.0.1:5432/payments?sslmode=require").is_some());
-        assert!(WorkerPostgres::new("postgres://payments@db/payments?host=/var/run/postgresql").is_some());
+        if libpq_setting_outside_the_url().is_none() {
+            assert!(
+                WorkerPostgres::new("postgres://payments@127.0.0.1:5432/payments?sslmode=require").is_some()
+            );
+            assert!(WorkerPostgres::new("postgres://payments@db/payments?host=/var/run/postgresql").is_some());
+        }
         // Certificate checks, and options only libpq knows.
         assert!(WorkerPostgres::new("postgres://payments@db/payments?sslmode=verify-full").is_none());
         assert!(WorkerPostgres::new("postgres://payments@db/payments?sslrootcert=/etc/ca.pem").is_none());

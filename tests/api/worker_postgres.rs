@@ -41,8 +41,10 @@ async fn reads_and_creates_recover_when_the_database_drops_the_connections() {
         return; // SQLite is a file in the process: there is no connection to lose.
     };
     let proxy = DbProxy::start(&server);
-    let app = spawn_with_url(|url| proxy.url_for(url)).await;
+    let name = format!("worker-test-{}", uuid::Uuid::new_v4().simple());
+    let app = spawn_with_url(|url| format!("{}&application_name={name}", proxy.url_for(url))).await;
     create_and_read(&app, "before-the-cut").await;
+    assert!(reads_on_the_worker(&server, &name), "the reads ran on the worker's own connection");
     // A refused statement goes down the pool's path, which names the duplicate; nothing stored.
     let duplicate = app.request(Method::POST, "/payments", Some(draft("before-the-cut"))).await;
     assert_eq!(duplicate.error_code(), "DuplicateField");
@@ -57,6 +59,27 @@ async fn reads_and_creates_recover_when_the_database_drops_the_connections() {
     // once each before they are replaced, as `health_answers_503_while_the_database_is_away`
     // shows, so only the worker's requests are asked here.)
     create_and_read(&app, "after-the-cut").await;
+    assert!(reads_on_the_worker(&server, &name), "and on a new one after the cut");
+}
+
+/// Whether a connection of the app's (named in its URL) last ran the worker's read: its text
+/// differs from the statement diesel writes for the pool.
+fn reads_on_the_worker(server: &str, application_name: &str) -> bool {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        count: i64,
+    }
+    let mut conn = diesel::PgConnection::establish(server).unwrap();
+    let found: Count = diesel::sql_query(
+        "SELECT count(*) AS count FROM pg_stat_activity WHERE application_name = $1 \
+         AND query LIKE 'SELECT document FROM payments WHERE project_key = $1 AND %'",
+    )
+    .bind::<diesel::sql_types::Text, _>(application_name)
+    .get_result(&mut conn)
+    .unwrap();
+    found.count > 0
 }
 
 #[tokio::test]
